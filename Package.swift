@@ -1,0 +1,54 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "urgentflow",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "urgentflow", targets: ["urgentflow"]),
+        .library(name: "FlowCore", targets: ["FlowCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // The pure core: feed contract, validation, flow model, rules, alert lifecycle,
+        // deterministic replay engine and sitrep. No I/O, no curses, no wall clock.
+        .target(
+            name: "FlowCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        // Reproducible scenario generator (volumes calibrated on ../shared/data).
+        .target(name: "FlowScenarios", dependencies: ["FlowCore"]),
+        // Adapters around the core: line sources (files, stdin, TCP) and the on-disk journal.
+        .target(name: "FlowIngest", dependencies: ["FlowCore"]),
+        // ncursesw binding (shim header; see ../shared/reference/terminal-ui.md).
+        .systemLibrary(
+            name: "CNcursesw",
+            providers: [.apt(["libncursesw5-dev"])]
+        ),
+        // Terminal UI: cell grid, widgets, layout, themes, ncurses backend, plain line mode.
+        .target(name: "FlowTerminal", dependencies: ["FlowCore", "CNcursesw"]),
+        // The thin executable.
+        .executableTarget(
+            name: "urgentflow",
+            dependencies: [
+                "FlowCore", "FlowTerminal", "FlowScenarios", "FlowIngest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "FlowCoreTests", dependencies: ["FlowCore"]),
+        .testTarget(name: "FlowIngestTests", dependencies: ["FlowIngest", "FlowCore"]),
+        .testTarget(name: "FlowTerminalTests", dependencies: ["FlowTerminal", "FlowCore"]),
+        .testTarget(
+            name: "ScenarioTests",
+            dependencies: ["FlowCore", "FlowScenarios"],
+            resources: []
+        ),
+    ]
+)

@@ -1,0 +1,182 @@
+/// Everything a screen needs for one frame, as plain values.
+///
+/// The flow model and the alert engine produce a `DashboardSnapshot`; the terminal UI (or any
+/// other view) only reads it. Status roles are decided here, outside the views, so that every
+/// view agrees on what is amber and what is red.
+public struct DashboardSnapshot: Sendable, Equatable {
+    public var systemName: String
+    public var timeZone: String
+    /// The event clock.
+    public var now: EventTime
+    /// Local rendering of `now` (`2026-01-05 08:15 GMT`-style, decided by the calendar).
+    public var localClock: String
+    /// The automated system escalation level (1-4), nil when not enough data.
+    public var systemLevel: Int?
+    public var systemScore: Double?
+    public var feeds: [FeedHealth]
+    public var sites: [SiteSnapshot]
+    /// Active alerts (pending, firing, unknown), most severe first, then oldest first.
+    public var alerts: [AlertSnapshot]
+    /// Lines rejected so far, all feeds.
+    public var rejectedTotal: Int
+    /// Set when the snapshot comes from a replay.
+    public var replay: ReplayStatus?
+
+    public init(systemName: String, timeZone: String, now: EventTime, localClock: String,
+                systemLevel: Int?, systemScore: Double?, feeds: [FeedHealth], sites: [SiteSnapshot],
+                alerts: [AlertSnapshot], rejectedTotal: Int, replay: ReplayStatus?) {
+        self.systemName = systemName
+        self.timeZone = timeZone
+        self.now = now
+        self.localClock = localClock
+        self.systemLevel = systemLevel
+        self.systemScore = systemScore
+        self.feeds = feeds
+        self.sites = sites
+        self.alerts = alerts
+        self.rejectedTotal = rejectedTotal
+        self.replay = replay
+    }
+}
+
+public struct ReplayStatus: Sendable, Equatable {
+    public var scenarioName: String
+    /// Event seconds per wall second; `0` means as fast as possible.
+    public var speed: Double
+    public var paused: Bool
+    public var finished: Bool
+    /// Fraction of the scenario played, 0...1.
+    public var progress: Double
+    public init(scenarioName: String, speed: Double, paused: Bool, finished: Bool, progress: Double) {
+        self.scenarioName = scenarioName
+        self.speed = speed
+        self.paused = paused
+        self.finished = finished
+        self.progress = progress
+    }
+}
+
+public struct FeedHealth: Sendable, Equatable {
+    public var feed: FeedKind
+    /// Event time of the last accepted message on this feed, any site (nil: none yet).
+    public var lastMessage: EventTime?
+    /// Age of the last message on the event clock.
+    public var age: Duration?
+    public var accepted: Int
+    public var rejected: Int
+    /// True when any stale-feed rule for this feed is active.
+    public var stale: Bool
+    public init(feed: FeedKind, lastMessage: EventTime?, age: Duration?, accepted: Int, rejected: Int, stale: Bool) {
+        self.feed = feed
+        self.lastMessage = lastMessage
+        self.age = age
+        self.accepted = accepted
+        self.rejected = rejected
+        self.stale = stale
+    }
+}
+
+/// One metric of one site, with its status and recent history.
+public struct MetricReading: Sendable, Equatable {
+    public var key: MetricKey
+    /// nil: missing or stale. Never shown as zero.
+    public var value: Double?
+    public var status: Status
+    /// Recent history at the model's resolution, oldest first; nil where no data.
+    public var history: [Double?]
+    /// Resolution of `history`.
+    public var historyStep: Duration
+    /// Warning and critical levels of the rule on this metric at this site, if any.
+    public var warningLevel: Double?
+    public var criticalLevel: Double?
+    /// +1 rising, -1 falling, 0 flat, nil unknown (over the last hour).
+    public var trend: Int?
+    public init(key: MetricKey, value: Double?, status: Status, history: [Double?], historyStep: Duration,
+                warningLevel: Double?, criticalLevel: Double?, trend: Int?) {
+        self.key = key
+        self.value = value
+        self.status = status
+        self.history = history
+        self.historyStep = historyStep
+        self.warningLevel = warningLevel
+        self.criticalLevel = criticalLevel
+        self.trend = trend
+    }
+}
+
+public struct SiteSnapshot: Sendable, Equatable {
+    public var code: String
+    public var name: String
+    public var kind: UnitKind
+    /// Worst status over the site's metrics and alerts.
+    public var status: Status
+    /// Automated escalation level (1-4) from the score rule; nil when not scored or unknown.
+    public var opelLevel: Int?
+    public var opelScore: Double?
+    /// Level declared by the trust in its bed feed.
+    public var declaredOpel: Int?
+    /// The metrics shown for this kind of unit, in display order.
+    public var metrics: [MetricReading]
+    /// Feeds this site is expected to send that are currently stale.
+    public var staleFeeds: [FeedKind]
+    /// Event time of the last accepted message per feed for this site.
+    public var lastSeen: [FeedKind: EventTime]
+    public init(code: String, name: String, kind: UnitKind, status: Status, opelLevel: Int?, opelScore: Double?,
+                declaredOpel: Int?, metrics: [MetricReading], staleFeeds: [FeedKind], lastSeen: [FeedKind: EventTime]) {
+        self.code = code
+        self.name = name
+        self.kind = kind
+        self.status = status
+        self.opelLevel = opelLevel
+        self.opelScore = opelScore
+        self.declaredOpel = declaredOpel
+        self.metrics = metrics
+        self.staleFeeds = staleFeeds
+        self.lastSeen = lastSeen
+    }
+
+    public func metric(_ key: MetricKey) -> MetricReading? { metrics.first { $0.key == key } }
+}
+
+public enum AlertState: String, Sendable, Equatable, Codable {
+    /// Condition met, waiting out the raise delay.
+    case pending
+    case firing
+    /// Firing, but the data it depends on is missing or stale: not resolved.
+    case unknown
+    case resolved
+}
+
+public struct AlertSnapshot: Sendable, Equatable {
+    public var rule: String
+    public var site: String
+    public var severity: Severity
+    public var state: AlertState
+    public var value: Double?
+    /// Human sentence: "Lister G&A occupancy 95.4% (critical above 95%)".
+    public var summary: String
+    /// When it entered its current active episode (first pending or firing).
+    public var since: EventTime
+    /// Who it was sent to (lead id and name), resolved when it fired.
+    public var leadID: String?
+    public var leadName: String?
+    public var acknowledgedBy: String?
+    public var acknowledgedAt: EventTime?
+    public var ackNote: String?
+    public init(rule: String, site: String, severity: Severity, state: AlertState, value: Double?, summary: String,
+                since: EventTime, leadID: String?, leadName: String?, acknowledgedBy: String?,
+                acknowledgedAt: EventTime?, ackNote: String?) {
+        self.rule = rule
+        self.site = site
+        self.severity = severity
+        self.state = state
+        self.value = value
+        self.summary = summary
+        self.since = since
+        self.leadID = leadID
+        self.leadName = leadName
+        self.acknowledgedBy = acknowledgedBy
+        self.acknowledgedAt = acknowledgedAt
+        self.ackNote = ackNote
+    }
+}

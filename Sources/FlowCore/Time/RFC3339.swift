@@ -1,0 +1,135 @@
+/// RFC 3339 timestamps, parsed from bytes without Foundation (the feed hot path).
+///
+/// Accepts `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`; `t` and a space are accepted for
+/// `T`, `z` for `Z`. An offset is required: a local time without one is ambiguous across the
+/// clock change and is rejected.
+public enum RFC3339 {
+    /// Parses the bytes `p[start..<end]`.
+    @inlinable
+    public static func parse(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> EventTime? {
+        let n = end - start
+        if n < 20 { return nil }
+        @inline(__always) func d(_ i: Int) -> Int64? {
+            let c = p[start + i]
+            return (c >= 48 && c <= 57) ? Int64(c - 48) : nil
+        }
+        guard let y0 = d(0), let y1 = d(1), let y2 = d(2), let y3 = d(3),
+              p[start + 4] == 45,
+              let mo0 = d(5), let mo1 = d(6), p[start + 7] == 45,
+              let d0 = d(8), let d1 = d(9) else { return nil }
+        let sep = p[start + 10]
+        guard sep == 84 || sep == 116 || sep == 32 else { return nil }
+        guard let h0 = d(11), let h1 = d(12), p[start + 13] == 58,
+              let mi0 = d(14), let mi1 = d(15), p[start + 16] == 58,
+              let s0 = d(17), let s1 = d(18) else { return nil }
+        let year = y0 * 1000 + y1 * 100 + y2 * 10 + y3
+        let month = mo0 * 10 + mo1
+        let day = d0 * 10 + d1
+        let hour = h0 * 10 + h1
+        let minute = mi0 * 10 + mi1
+        let second = s0 * 10 + s1
+        guard month >= 1, month <= 12, day >= 1, day <= daysInMonth(year, month),
+              hour <= 23, minute <= 59, second <= 60 else { return nil }
+        var i = 19
+        var millis: Int64 = 0
+        if p[start + i] == 46 { // fraction
+            i += 1
+            var digits = 0
+            while i < n, let v = d(i) {
+                if digits < 3 { millis = millis * 10 + v }
+                digits += 1
+                i += 1
+            }
+            if digits == 0 { return nil }
+            if digits == 1 { millis *= 100 } else if digits == 2 { millis *= 10 }
+        }
+        guard i < n else { return nil }
+        var offsetSeconds: Int64 = 0
+        let z = p[start + i]
+        if z == 90 || z == 122 {
+            i += 1
+        } else if z == 43 || z == 45 {
+            guard n - i >= 6, let oh0 = d(i + 1), let oh1 = d(i + 2), p[start + i + 3] == 58,
+                  let om0 = d(i + 4), let om1 = d(i + 5) else { return nil }
+            let oh = oh0 * 10 + oh1, om = om0 * 10 + om1
+            guard oh <= 23, om <= 59 else { return nil }
+            offsetSeconds = (oh * 3600 + om * 60) * (z == 43 ? 1 : -1)
+            i += 6
+        } else {
+            return nil
+        }
+        guard i == n else { return nil }
+        let days = daysFromCivil(year, month, day)
+        let secs = days * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offsetSeconds
+        return EventTime(millis: secs * 1000 + millis)
+    }
+
+    public static func parse(_ text: String) -> EventTime? {
+        var s = text
+        return s.withUTF8 { parse($0, 0, $0.count) }
+    }
+
+    @inlinable
+    public static func isLeap(_ y: Int64) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
+
+    @inlinable
+    public static func daysInMonth(_ y: Int64, _ m: Int64) -> Int64 {
+        switch m {
+        case 2: return isLeap(y) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    @inlinable
+    public static func daysFromCivil(_ y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (m + 9) % 12
+        let doy = (153 * mp + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// The civil date of a day number (inverse of `daysFromCivil`).
+    public static func civilFromDays(_ z0: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (m <= 2 ? y + 1 : y, m, d)
+    }
+
+    /// Formats in UTC: `2026-01-05T08:00:00Z`, or `...08:00:00.250Z` when not whole seconds.
+    public static func format(_ t: EventTime) -> String {
+        format(t, offsetSeconds: 0)
+    }
+
+    /// Formats with a fixed offset from UTC (`+01:00`; `Z` when zero).
+    public static func format(_ t: EventTime, offsetSeconds: Int) -> String {
+        let local = t.millis + Int64(offsetSeconds) * 1000
+        var days = local / 86_400_000
+        var rem = local % 86_400_000
+        if rem < 0 { rem += 86_400_000; days -= 1 }
+        let (y, m, d) = civilFromDays(days)
+        let secs = rem / 1000, ms = rem % 1000
+        var out = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T"
+        out += pad(secs / 3600, 2) + ":" + pad((secs / 60) % 60, 2) + ":" + pad(secs % 60, 2)
+        if ms != 0 { out += "." + pad(ms, 3) }
+        if offsetSeconds == 0 { return out + "Z" }
+        let o = abs(offsetSeconds)
+        return out + (offsetSeconds > 0 ? "+" : "-") + pad(Int64(o / 3600), 2) + ":" + pad(Int64((o / 60) % 60), 2)
+    }
+
+    static func pad(_ v: Int64, _ width: Int) -> String {
+        let s = String(v)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
+}

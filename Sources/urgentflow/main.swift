@@ -1,0 +1,2 @@
+import FlowCore
+print("urgentflow")
