@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // The pure core: feed contract, validation, flow model, rules, alert lifecycle,
@@ -26,7 +27,14 @@ let package = Package(
         // Reproducible scenario generator (volumes calibrated on ../shared/data).
         .target(name: "FlowScenarios", dependencies: ["FlowCore"]),
         // Adapters around the core: line sources (files, stdin, TCP) and the on-disk journal.
-        .target(name: "FlowIngest", dependencies: ["FlowCore"]),
+        .target(
+            name: "FlowIngest",
+            dependencies: [
+                "FlowCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // ncursesw binding (shim header; see ../shared/reference/terminal-ui.md).
         .systemLibrary(
             name: "CNcursesw",
