@@ -1,0 +1,300 @@
+import Foundation
+
+/// Owns the sources, the bounded queue and the single consumer thread; writes accepted lines to
+/// the journal and sends acknowledgements after each group commit.
+///
+/// ```
+/// sources (threads / NIO) --batches--> bounded queue --> consumer thread:
+///     consume each line -> journal.append (accepted) -> journal.commit (write + fsync)
+///     -> acknowledgements to TCP producers -> consumer.batchDidEnd()
+/// ```
+/// The consumer is called from the consumer thread only. A full queue blocks file/stdin readers
+/// and pauses reading on TCP connections (back-pressure, counted as `throttled`); the consumer
+/// thread itself never waits on a producer.
+public final class IngestHub: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        /// Longest accepted line in bytes (without `\n` / `\r`); longer lines are rejected
+        /// `line_too_long` and skipped up to the next newline.
+        public var maxLineLength: Int
+        /// Bytes of framed lines allowed between the sources and the consumer.
+        public var queueCapacityBytes: Int
+        /// When set, `LineConsumer.tick()` is called at this interval on the consumer thread.
+        public var tickInterval: Double?
+        /// Follow-mode polling interval for files, in seconds.
+        public var filePollInterval: Double
+
+        public init(maxLineLength: Int = 64 * 1024, queueCapacityBytes: Int = 8 << 20,
+                    tickInterval: Double? = nil, filePollInterval: Double = 0.2) {
+            self.maxLineLength = maxLineLength
+            self.queueCapacityBytes = queueCapacityBytes
+            self.tickInterval = tickInterval
+            self.filePollInterval = filePollInterval
+        }
+    }
+
+    public let configuration: Configuration
+    public let journal: Journal?
+    let queue: IngestQueue
+    private let consumer: LineConsumer
+    private let lock = Lock()
+    private var sources: [IngestSource] = []
+    private var consumerThread: Worker?
+    private var finiteOutstanding = 0
+    private var isShutDown = false
+    private let idle = NSCondition()
+    private var journalErrors = 0
+    private var lastJournalError: String?
+    private var onError: (@Sendable (String) -> Void)?
+    private let submitted: SourceCounters
+
+    /// - Parameters:
+    ///   - consumer: called on the hub's consumer thread only; must not be used elsewhere while
+    ///     the hub runs.
+    ///   - journal: where accepted lines go; nil for no journal (acknowledgements then follow the
+    ///     consumer's verdict directly).
+    ///   - onError: journal write failures and similar, for a log or the status line.
+    public init(consumer: LineConsumer, journal: Journal?, configuration: Configuration = Configuration(),
+                onError: (@Sendable (String) -> Void)? = nil) {
+        self.consumer = consumer
+        self.journal = journal
+        self.configuration = configuration
+        self.queue = IngestQueue(capacityBytes: configuration.queueCapacityBytes)
+        self.onError = onError
+        self.submitted = SourceCounters(source: "submitted", kind: .submitted)
+        consumerThread = Worker(name: "ingest consumer") { [self] in consumerLoop() }
+    }
+
+    // MARK: - Sources
+
+    /// Standard input (`-`), read until end of file.
+    public func addStdin() {
+        add(DescriptorSource(fd: 0, name: "stdin", kind: .stdin, closeWhenDone: false, queue: queue,
+                             maxLineLength: configuration.maxLineLength))
+    }
+
+    /// Any readable descriptor (a pipe, a socket), read until end of file. The hub closes it
+    /// when done if `closeWhenDone`.
+    public func addDescriptor(_ fd: Int32, name: String, closeWhenDone: Bool = true) {
+        add(DescriptorSource(fd: fd, name: name, kind: .pipe, closeWhenDone: closeWhenDone, queue: queue,
+                             maxLineLength: configuration.maxLineLength))
+    }
+
+    /// A file read once (`follow: false`), or followed like `tail -F`. With `startAtEnd`, a
+    /// followed file's existing content is skipped (line numbers still count it).
+    public func addFile(_ path: String, follow: Bool, startAtEnd: Bool = false) {
+        add(FileSource(path: path, options: .init(follow: follow, startAtEnd: startAtEnd,
+                                                  pollInterval: configuration.filePollInterval),
+                       queue: queue, maxLineLength: configuration.maxLineLength))
+    }
+
+    /// A TCP listener; returns once bound (use the returned port when you asked for port 0).
+    @discardableResult
+    public func addTCPListener(_ config: TCPListenerConfiguration) throws -> TCPListenerInfo {
+        let listener = TCPListener(configuration: config, queue: queue,
+                                   maxLineLength: config.maxLineLength ?? configuration.maxLineLength)
+        try listener.bind()
+        add(listener)
+        return listener.info
+    }
+
+    /// An input given on the command line: `-` is stdin, `tcp://HOST:PORT` or `tcp:PORT` a
+    /// listener (no token), anything else a file (followed when `follow`).
+    public func addInput(_ spec: String, follow: Bool) throws {
+        if spec == "-" {
+            addStdin()
+        } else if let tcp = TCPListenerConfiguration(spec: spec) {
+            try addTCPListener(tcp)
+        } else {
+            addFile(spec, follow: follow)
+        }
+    }
+
+    private func add(_ source: IngestSource) {
+        lock.withLock {
+            precondition(!isShutDown, "IngestHub: source added after shutdown")
+            sources.append(source)
+            if source.isFinite { finiteOutstanding += 1 }
+        }
+        source.start()
+    }
+
+    // MARK: - Running
+
+    /// Run `body` on the consumer thread, in order with the lines queued before it (e.g. an
+    /// operator action that must touch the core, which has a single owner).
+    public func perform(_ body: @escaping @Sendable () -> Void) {
+        queue.offer(.work(body), cost: 64)
+    }
+
+    /// Deliver one line as if a source had read it (journalled when accepted). Never blocks.
+    public func submit(_ line: [UInt8], source: String = "submitted") {
+        let b = LineBatch(source: source, stats: submitted)
+        line.withUnsafeBytes { b.add(.line($0, number: 0)) }
+        submitted.update { $0.lines += 1 }
+        queue.offer(.batch(b), cost: b.byteCost)
+    }
+
+    /// Waits until every finite source (files read once, stdin, pipes) reached its end and all
+    /// their lines were consumed and committed. Returns false on timeout.
+    @discardableResult
+    public func waitForFiniteSources(timeout: Double = .infinity) -> Bool {
+        let deadline = timeout.isFinite ? Date(timeIntervalSinceNow: timeout) : Date.distantFuture
+        idle.lock()
+        defer { idle.unlock() }
+        while lock.withLock({ finiteOutstanding }) > 0 {
+            if !idle.wait(until: deadline) { return lock.withLock({ finiteOutstanding }) == 0 }
+        }
+        return true
+    }
+
+    /// Stops every source, lets the consumer finish what was already read, commits and syncs the
+    /// journal, sends the last acknowledgements and closes connections. Idempotent; blocking.
+    public func shutdown() {
+        let toStop: [IngestSource] = lock.withLock {
+            if isShutDown { return [] }
+            isShutDown = true
+            return sources
+        }
+        guard consumerThread != nil else { return }
+        for s in toStop { s.stop() }
+        for s in toStop { s.join() }
+        queue.close()
+        consumerThread?.join()
+        consumerThread = nil
+        for s in toStop { (s as? TCPListener)?.closeAfterDrain() }
+        do { try journal?.sync() } catch { report("journal sync at shutdown: \(error)") }
+    }
+
+    public struct Statistics: Sendable {
+        public var sources: [SourceStatistics]
+        public var journalLines: Int
+        public var journalCommits: Int
+        public var journalErrors: Int
+        public var lastJournalError: String?
+        public var queuedBytes: Int
+    }
+
+    public func statistics() -> Statistics {
+        let srcs = lock.withLock { sources.map { $0.counters.snapshot } } + [submitted.snapshot]
+        let (errs, last) = lock.withLock { (journalErrors, lastJournalError) }
+        return Statistics(sources: srcs, journalLines: journal?.committedLines ?? 0,
+                          journalCommits: journal?.commits ?? 0, journalErrors: errs,
+                          lastJournalError: last, queuedBytes: queue.usedBytes)
+    }
+
+    private func report(_ message: String) {
+        lock.withLock {
+            journalErrors += 1
+            lastJournalError = message
+        }
+        onError?(message)
+    }
+
+    // MARK: - The consumer thread
+
+    private struct Tally {
+        var lines = 0, accepted = 0, rejected = 0, tooLong = 0, empty = 0
+    }
+
+    private func consumerLoop() {
+        var nextTick = configuration.tickInterval.map { Posix.monotonicNanos() + UInt64($0 * 1e9) }
+        var acks: [(AckSink, [Ack], Int)] = []
+        var tallies: [ObjectIdentifier: (SourceCounters, Tally)] = [:]
+        while true {
+            var timeout = 0.25
+            if let t = nextTick {
+                let now = Posix.monotonicNanos()
+                timeout = now >= t ? 0 : Double(t - now) / 1e9
+            }
+            let (items, closed) = queue.takeAll(timeout: timeout)
+            if closed { break }
+            if !items.isEmpty {
+                var cost = 0
+                var finished = 0
+                for item in items {
+                    switch item {
+                    case let .batch(b):
+                        cost += b.byteCost
+                        process(b, acks: &acks, tallies: &tallies)
+                    case let .work(body):
+                        cost += 64
+                        body()
+                    case let .finished(c):
+                        if c !== submitted { finished += 1 }
+                    }
+                }
+                var journalFailed = false
+                if let journal {
+                    do { try journal.commit() } catch {
+                        journalFailed = true
+                        report("journal commit failed: \(error)")
+                    }
+                }
+                for (sink, list, c) in acks {
+                    let list = journalFailed ? list.map { a in
+                        a.verdict.isAccepted ? Ack(line: a.line, verdict: .rejected(reason: "journal_failed")) : a
+                    } : list
+                    sink.acknowledge(list, byteCost: c)
+                }
+                acks.removeAll(keepingCapacity: true)
+                for (_, (counters, t)) in tallies {
+                    counters.update {
+                        $0.lines += t.lines; $0.accepted += t.accepted; $0.rejected += t.rejected
+                        $0.tooLong += t.tooLong; $0.empty += t.empty
+                    }
+                }
+                tallies.removeAll(keepingCapacity: true)
+                queue.release(cost)
+                consumer.batchDidEnd()
+                if finished > 0 {
+                    idle.lock()
+                    lock.withLock { finiteOutstanding -= finished }
+                    idle.broadcast()
+                    idle.unlock()
+                }
+            }
+            if let t = nextTick, Posix.monotonicNanos() >= t, let iv = configuration.tickInterval {
+                consumer.tick()
+                nextTick = max(t + UInt64(iv * 1e9), Posix.monotonicNanos())
+            }
+        }
+        if let journal {
+            do { try journal.commit() } catch { report("journal commit failed: \(error)") }
+        }
+    }
+
+    private func process(_ b: LineBatch, acks: inout [(AckSink, [Ack], Int)],
+                         tallies: inout [ObjectIdentifier: (SourceCounters, Tally)]) {
+        var t = tallies[ObjectIdentifier(b.stats)]?.1 ?? Tally()
+        var list: [Ack] = []
+        let wantAcks = b.sink != nil
+        if wantAcks { list.reserveCapacity(b.entries.count) }
+        for e in b.entries {
+            t.lines += 1
+            let verdict: LineVerdict
+            switch e.kind {
+            case .empty:
+                t.empty += 1
+                verdict = .rejected(reason: IngestReason.emptyLine)
+            case .tooLong:
+                t.tooLong += 1
+                t.rejected += 1
+                verdict = .rejected(reason: IngestReason.lineTooLong)
+                consumer.rejectedBeforeConsume(origin: LineOrigin(source: b.source, line: e.line),
+                                               reason: IngestReason.lineTooLong)
+            case .line:
+                let slice = b.bytes[e.start..<e.start + e.length]
+                verdict = consumer.consume(slice, origin: LineOrigin(source: b.source, line: e.line))
+                if verdict.isAccepted {
+                    t.accepted += 1
+                    journal?.append(slice)
+                } else {
+                    t.rejected += 1
+                }
+            }
+            if wantAcks { list.append(Ack(line: e.line, verdict: verdict)) }
+        }
+        tallies[ObjectIdentifier(b.stats)] = (b.stats, t)
+        if let sink = b.sink { acks.append((sink, list, b.byteCost)) }
+    }
+}

@@ -1,0 +1,81 @@
+// The seam between the ingest adapters and the core.
+//
+// FlowIngest never depends on the core's engine API: the executable adapts its engine to
+// `LineConsumer`. Every source delivers into ONE consumer, always called from the hub's single
+// consumer thread (the core has one owner), never concurrently.
+
+/// Where a line came from: the source name and the line number within that source.
+///
+/// `source` examples: `"stdin"`, `"file:/var/feeds/beds.jsonl"`, `"tcp:127.0.0.1:5514#3"`
+/// (listener address, then the connection's sequence number), `"journal:/x/journal-2026-01-05.jsonl"`.
+/// `line` is 1-based; for TCP it is the producer's line number on that connection (the `AUTH` line
+/// is not counted); for a followed file it restarts at 1 after a rotation or a truncation.
+public struct LineOrigin: Sendable, Hashable, CustomStringConvertible {
+    public var source: String
+    public var line: Int
+    public init(source: String, line: Int) {
+        self.source = source
+        self.line = line
+    }
+    public var description: String { "\(source):\(line)" }
+}
+
+/// What the consumer made of one line.
+public enum LineVerdict: Sendable, Equatable {
+    case accepted
+    case rejected(reason: String)
+
+    public var isAccepted: Bool {
+        if case .accepted = self { return true }
+        return false
+    }
+}
+
+/// The core, seen from ingest. Implemented by the executable around the engine.
+///
+/// All methods are called on the hub's consumer thread only (serially), so an implementation
+/// needs no locking for state it does not share with other threads.
+public protocol LineConsumer: AnyObject {
+    /// Validate and apply one line (bytes exactly as received, without `\n` and trailing `\r`;
+    /// possibly invalid UTF-8). Only `.accepted` lines are written to the journal.
+    func consume(_ line: ArraySlice<UInt8>, origin: LineOrigin) -> LineVerdict
+
+    /// A line the ingest layer rejected before the consumer saw it (today only `line_too_long`),
+    /// so the core can count it. Default: nothing.
+    func rejectedBeforeConsume(origin: LineOrigin, reason: String)
+
+    /// Called after each group of lines has been consumed, journalled (durably, per policy) and
+    /// acknowledged. A good moment to publish a dashboard snapshot. Default: nothing.
+    func batchDidEnd()
+
+    /// Called on the consumer thread every `IngestHub.Configuration.tickInterval` (when set),
+    /// even when no input arrives. Default: nothing.
+    func tick()
+}
+
+extension LineConsumer {
+    public func rejectedBeforeConsume(origin: LineOrigin, reason: String) {}
+    public func batchDidEnd() {}
+    public func tick() {}
+}
+
+/// Reasons produced by the ingest layer itself (the core produces the contract's reasons).
+public enum IngestReason {
+    /// A line longer than the configured maximum; it is skipped up to the next `\n`.
+    public static let lineTooLong = "line_too_long"
+    /// An empty line (or just `\r`): never passed to the consumer, never journalled.
+    public static let emptyLine = "empty_line"
+    /// TCP: the connection's input ended in the middle of a line; that partial line is dropped.
+    public static let incompleteLine = "incomplete_line"
+}
+
+/// A consumer that accepts every line: `urgentflow record`-style ingest that only writes the
+/// journal, and a handy default for tools and tests.
+public final class AcceptAllConsumer: LineConsumer, @unchecked Sendable {
+    public private(set) var accepted = 0
+    public init() {}
+    public func consume(_ line: ArraySlice<UInt8>, origin: LineOrigin) -> LineVerdict {
+        accepted += 1
+        return .accepted
+    }
+}

@@ -1,0 +1,205 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An error from a system call, with the operation and the path it concerned.
+public struct IngestIOError: Error, CustomStringConvertible, Sendable {
+    public var operation: String
+    public var path: String
+    public var code: Int32
+    public init(_ operation: String, path: String, code: Int32 = errno) {
+        self.operation = operation
+        self.path = path
+        self.code = code
+    }
+    public var description: String {
+        "\(operation) \(path): \(String(cString: strerror(code)))"
+    }
+}
+
+enum Posix {
+    static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o644) throws -> Int32 {
+        while true {
+            let fd = path.withCString { Glibc_open($0, flags | O_CLOEXEC, mode) }
+            if fd >= 0 { return fd }
+            if errno == EINTR { continue }
+            throw IngestIOError("open", path: path)
+        }
+    }
+
+    /// Reads up to `buffer.count` bytes; returns 0 at end of file.
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
+        while true {
+            #if canImport(Darwin)
+            let n = Darwin.read(fd, buffer.baseAddress, buffer.count)
+            #else
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            #endif
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { return -1 }
+            throw IngestIOError("read", path: path)
+        }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        guard var p = bytes.baseAddress else { return }
+        var left = bytes.count
+        while left > 0 {
+            #if canImport(Darwin)
+            let n = Darwin.write(fd, p, left)
+            #else
+            let n = Glibc.write(fd, p, left)
+            #endif
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw IngestIOError("write", path: path)
+            }
+            p += n
+            left -= n
+        }
+    }
+
+    static func dataSync(_ fd: Int32, path: String) throws {
+        #if canImport(Darwin)
+        let r = fsync(fd)
+        #else
+        let r = fdatasync(fd)
+        #endif
+        if r != 0 && errno != EINVAL { throw IngestIOError("fsync", path: path) }
+    }
+
+    static func syncDirectory(_ path: String) {
+        guard let fd = try? open(path, O_RDONLY) else { return }
+        _ = fsync(fd)
+        sysClose(fd)
+    }
+
+    static func fileStatus(_ fd: Int32) -> stat? {
+        var st = Glibc_stat_t()
+        #if canImport(Darwin)
+        return Darwin.fstat(fd, &st) == 0 ? st : nil
+        #else
+        return Glibc.fstat(fd, &st) == 0 ? st : nil
+        #endif
+    }
+
+    static func pathStatus(_ path: String) -> stat? {
+        var st = Glibc_stat_t()
+        let r = path.withCString { Glibc_stat($0, &st) }
+        return r == 0 ? st : nil
+    }
+
+    static func mkdirs(_ path: String) throws {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += part
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw IngestIOError("mkdir", path: prefix)
+            }
+            prefix += "/"
+        }
+    }
+
+    static func listDirectory(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw IngestIOError("opendir", path: path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    static func monotonicNanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// Today's local date as `YYYY-MM-DD` from the system time zone (TZ).
+    static func localDayString() -> String {
+        var t = time(nil)
+        var tmv = tm()
+        localtime_r(&t, &tmv)
+        return formatDay(year: Int(tmv.tm_year) + 1900, month: Int(tmv.tm_mon) + 1, day: Int(tmv.tm_mday))
+    }
+
+    static func formatDay(year: Int, month: Int, day: Int) -> String {
+        func pad(_ v: Int, _ w: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, w - s.count)) + s
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    }
+}
+
+// Name shims so the wrappers above can be called from inside `enum Posix` without recursion.
+@inline(__always) private func Glibc_open(_ p: UnsafePointer<CChar>, _ f: Int32, _ m: mode_t) -> Int32 {
+    #if canImport(Darwin)
+    return Darwin.open(p, f, m)
+    #else
+    return Glibc.open(p, f, m)
+    #endif
+}
+typealias Glibc_stat_t = stat
+@inline(__always) private func Glibc_stat(_ p: UnsafePointer<CChar>, _ st: inout stat) -> Int32 {
+    return fstatat(AT_FDCWD, p, &st, 0)
+}
+
+/// Civil date arithmetic on `YYYY-MM-DD` strings (proleptic Gregorian), for journal roll-over
+/// and retention. No time zones involved: the caller decides what "today" is.
+public enum DayString {
+    /// Days since 1970-01-01, or nil when `s` is not `YYYY-MM-DD`.
+    public static func dayNumber(_ s: some StringProtocol) -> Int? {
+        let u = Array(s.utf8)
+        guard u.count == 10, u[4] == 0x2D, u[7] == 0x2D else { return nil }
+        func num(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for i in r {
+                guard u[i] >= 0x30 && u[i] <= 0x39 else { return nil }
+                v = v * 10 + Int(u[i] - 0x30)
+            }
+            return v
+        }
+        guard let y = num(0..<4), let m = num(5..<7), let d = num(8..<10),
+              (1...12).contains(m), (1...31).contains(d) else { return nil }
+        // Howard Hinnant's days_from_civil.
+        let yy = m <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let mp = (m + 9) % 12
+        let doy = (153 * mp + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
+    /// `YYYY-MM-DD` for a day number (days since 1970-01-01).
+    public static func string(dayNumber z0: Int) -> String {
+        let z = z0 + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        return Posix.formatDay(year: y, month: m, day: d)
+    }
+}
+
+@inline(__always) func sysClose(_ fd: Int32) {
+    #if canImport(Darwin)
+    _ = Darwin.close(fd)
+    #else
+    _ = Glibc.close(fd)
+    #endif
+}

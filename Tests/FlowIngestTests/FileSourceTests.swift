@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+@testable import FlowIngest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct FileSourceTests {
+    private func makeHub(_ c: RecordingConsumer, journalDir: String? = nil,
+                         config: IngestHub.Configuration = .init(maxLineLength: 64, filePollInterval: 0.02)) throws -> IngestHub {
+        let j = try journalDir.map { try Journal(configuration: .init(directory: $0, day: { "2026-01-05" })) }
+        return IngestHub(consumer: c, journal: j, configuration: config)
+    }
+
+    @Test func fileReadOnceDeliversEveryLineAndJournalsTheAccepted() throws {
+        let tmp = TempDir()
+        let feed = tmp.file("feed.jsonl")
+        writeFile(feed, "one\r\nbad two\n\n" + String(repeating: "L", count: 100) + "\nlast-no-newline")
+        let c = RecordingConsumer()
+        let hub = try makeHub(c, journalDir: tmp.file("journal"))
+        hub.addFile(feed, follow: false)
+        #expect(hub.waitForFiniteSources(timeout: 10))
+        #expect(c.lines == ["one", "bad two", "last-no-newline"])
+        #expect(c.entries.map(\.1) == [1, 2, 5].map { LineOrigin(source: "file:" + feed, line: $0) })
+        #expect(c.rejectedBefore.map(\.0.line) == [4])
+        let s = try #require(hub.statistics().sources.first { $0.kind == .file })
+        #expect(s.lines == 5 && s.accepted == 2 && s.rejected == 2 && s.tooLong == 1 && s.empty == 1 && s.finished)
+        hub.shutdown()
+        #expect(readFile(tmp.file("journal/journal-2026-01-05.jsonl")) == "one\nlast-no-newline\n")
+    }
+
+    @Test func missingFileReadOnceFinishesWithAnError() throws {
+        let c = RecordingConsumer()
+        let hub = try makeHub(c)
+        hub.addFile("/nonexistent/feed.jsonl", follow: false)
+        #expect(hub.waitForFiniteSources(timeout: 10))
+        #expect(hub.statistics().sources.first { $0.kind == .file }?.lastError != nil)
+        hub.shutdown()
+    }
+
+    @Test func followedFileDeliversAppendsAndHoldsAPartialLine() throws {
+        let tmp = TempDir()
+        let feed = tmp.file("feed.jsonl")
+        writeFile(feed, "a\n")
+        let c = RecordingConsumer()
+        let hub = try makeHub(c)
+        defer { hub.shutdown() }
+        hub.addFile(feed, follow: true)
+        #expect(eventually { c.lines == ["a"] })
+        appendFile(feed, "b\nc-part")
+        #expect(eventually { c.lines == ["a", "b"] })
+        appendFile(feed, "ial\n")
+        #expect(eventually { c.lines == ["a", "b", "c-partial"] })
+        #expect(c.entries.last?.1.line == 3)
+    }
+
+    @Test func followedFileCanStartAtItsEnd() throws {
+        let tmp = TempDir()
+        let feed = tmp.file("feed.jsonl")
+        writeFile(feed, "old1\nold2\n")
+        let c = RecordingConsumer()
+        let hub = try makeHub(c)
+        defer { hub.shutdown() }
+        hub.addFile(feed, follow: true, startAtEnd: true)
+        #expect(eventually { hub.statistics().sources.first?.bytesRead == 0 ? false : true } || true)
+        appendFile(feed, "new\n")
+        #expect(eventually { c.lines == ["new"] })
+        #expect(c.entries.first?.1.line == 3)
+    }
+
+    @Test func followSurvivesRotation() throws {
+        let tmp = TempDir()
+        let feed = tmp.file("feed.jsonl")
+        writeFile(feed, "a1\na2\n")
+        let c = RecordingConsumer()
+        let hub = try makeHub(c)
+        defer { hub.shutdown() }
+        hub.addFile(feed, follow: true)
+        #expect(eventually { c.lines == ["a1", "a2"] })
+        // logrotate: rename, the writer still appends to the old file for a moment, then a new file.
+        #expect(rename(feed, feed + ".1") == 0)
+        appendFile(feed + ".1", "a3-late\n")
+        writeFile(feed, "b1\nb2\n")
+        #expect(eventually { c.lines == ["a1", "a2", "a3-late", "b1", "b2"] })
+        #expect(c.entries.map(\.1.line) == [1, 2, 3, 1, 2])
+        #expect(hub.statistics().sources.first { $0.kind == .file }?.rotations == 1)
+        appendFile(feed, "b3\n")
+        #expect(eventually { c.lines.last == "b3" })
+    }
+
+    @Test func followSurvivesTruncation() throws {
+        let tmp = TempDir()
+        let feed = tmp.file("feed.jsonl")
+        writeFile(feed, "first line\nsecond line\n")
+        let c = RecordingConsumer()
+        let hub = try makeHub(c)
+        defer { hub.shutdown() }
+        hub.addFile(feed, follow: true)
+        #expect(eventually { c.lines.count == 2 })
+        #expect(truncate(feed, 0) == 0)
+        #expect(eventually { hub.statistics().sources.first { $0.kind == .file }?.truncations == 1 })
+        appendFile(feed, "x\n")
+        #expect(eventually { c.lines == ["first line", "second line", "x"] })
+        #expect(c.entries.last?.1.line == 1)
+    }
+
+    @Test func pipeSourceLikeStdin() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let c = RecordingConsumer()
+        let hub = try makeHub(c)
+        hub.addDescriptor(fds[0], name: "stdin")
+        let w = FileHandle(fileDescriptor: fds[1], closeOnDealloc: true)
+        w.write(Data("p1\r\np2\n".utf8))
+        #expect(eventually { c.lines == ["p1", "p2"] })
+        w.write(Data("bad p3\np4-no-newline".utf8))
+        try w.close()
+        #expect(hub.waitForFiniteSources(timeout: 10))
+        #expect(c.lines == ["p1", "p2", "bad p3", "p4-no-newline"])
+        #expect(c.entries.allSatisfy { $0.1.source == "stdin" })
+        let s = try #require(hub.statistics().sources.first { $0.source == "stdin" })
+        #expect(s.accepted == 3 && s.rejected == 1 && s.finished)
+        hub.shutdown()
+    }
+
+    @Test func floodingFileIsBackPressuredNotBufferedAndLosesNothing() throws {
+        let tmp = TempDir()
+        let feed = tmp.file("flood.jsonl")
+        let n = 30_000
+        writeFile(feed, (0..<n).map { "line-\($0)-" + String(repeating: "q", count: 40) }.joined(separator: "\n") + "\n")
+        let c = RecordingConsumer(delayPerBatch: 0.002)
+        let hub = try makeHub(c, config: .init(maxLineLength: 1024, queueCapacityBytes: 64 * 1024, filePollInterval: 0.02))
+        hub.addFile(feed, follow: false)
+        var maxQueued = 0
+        let done = eventually(within: 30) {
+            maxQueued = max(maxQueued, hub.statistics().queuedBytes)
+            return c.lines.count == n
+        }
+        #expect(done)
+        #expect(hub.waitForFiniteSources(timeout: 10))
+        let lines = c.lines
+        #expect(lines.first == "line-0-" + String(repeating: "q", count: 40))
+        #expect(zip(lines, lines.indices).allSatisfy { $0.0.hasPrefix("line-\($0.1)-") })
+        let s = try #require(hub.statistics().sources.first { $0.kind == .file })
+        #expect(s.throttled > 0)
+        // Bounded: at most the capacity plus one batch in flight.
+        #expect(maxQueued <= 64 * 1024 + 300 * 1024)
+        hub.shutdown()
+    }
+
+    @Test func tickIsCalledOnTheConsumerThreadWithoutInput() throws {
+        let c = RecordingConsumer()
+        let hub = IngestHub(consumer: c, journal: nil, configuration: .init(tickInterval: 0.01))
+        #expect(eventually { c.ticks >= 3 })
+        hub.shutdown()
+    }
+
+    @Test func performAndSubmitRunInOrderOnTheConsumer() throws {
+        let tmp = TempDir()
+        let c = RecordingConsumer()
+        let hub = try makeHub(c, journalDir: tmp.path)
+        hub.submit(Array("op-1".utf8))
+        let flag = DayClock("no")
+        hub.perform { flag.set(c.lines.joined(separator: ",")) }
+        #expect(eventually { flag.now == "op-1" })
+        hub.shutdown()
+        #expect(readFile(tmp.file("journal-2026-01-05.jsonl")) == "op-1\n")
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+@testable import FlowIngest
+
+@Suite struct JournalTests {
+    private func readBack(_ dir: String, repair: Bool = true) throws -> ([String], Journal.ReadReport, [String]) {
+        var lines: [String] = []
+        var warnings: [String] = []
+        let report = try Journal.readAll(from: dir, repair: repair, warn: { warnings.append($0) }) { line, _ in
+            lines.append(String(decoding: line, as: UTF8.self))
+        }
+        return (lines, report, warnings)
+    }
+
+    @Test func appendsCommitsAndRollsOverByDay() throws {
+        let tmp = TempDir()
+        let clock = DayClock("2026-01-05")
+        let j = try Journal(configuration: .init(directory: tmp.path, day: { clock.now }))
+        j.append(Array("{\"id\":\"1\"}".utf8))
+        j.append(Array("{\"id\":\"2\"}".utf8))
+        #expect(j.pendingLineCount == 2)
+        #expect(try j.commit() == 2)
+        #expect(readFile(tmp.file("journal-2026-01-05.jsonl")) == "{\"id\":\"1\"}\n{\"id\":\"2\"}\n")
+        clock.set("2026-01-06")
+        j.append(Array("{\"id\":\"3\"}".utf8))
+        try j.commit()
+        #expect(j.currentDay == "2026-01-06")
+        #expect(readFile(tmp.file("journal-2026-01-06.jsonl")) == "{\"id\":\"3\"}\n")
+        #expect(readFile(tmp.file("journal-2026-01-05.jsonl")) == "{\"id\":\"1\"}\n{\"id\":\"2\"}\n")
+        try j.close()
+
+        let (lines, report, warnings) = try readBack(tmp.path)
+        #expect(lines == ["{\"id\":\"1\"}", "{\"id\":\"2\"}", "{\"id\":\"3\"}"])
+        #expect(report.files == 2 && report.lines == 3)
+        #expect(warnings.isEmpty)
+    }
+
+    @Test func reopeningTheSameDayAppends() throws {
+        let tmp = TempDir()
+        let clock = DayClock("2026-01-05")
+        do {
+            let j = try Journal(configuration: .init(directory: tmp.path, day: { clock.now }))
+            j.append(Array("a".utf8)); try j.close()
+        }
+        let j = try Journal(configuration: .init(directory: tmp.path, day: { clock.now }))
+        j.append(Array("b".utf8)); try j.close()
+        #expect(readFile(tmp.file("journal-2026-01-05.jsonl")) == "a\nb\n")
+    }
+
+    @Test func readBackIsInDayOrderNotDirectoryOrder() throws {
+        let tmp = TempDir()
+        writeFile(tmp.file("journal-2026-01-10.jsonl"), "c\n")
+        writeFile(tmp.file("journal-2025-12-31.jsonl"), "a\n\nb\n")
+        writeFile(tmp.file("journal-2026-01-02.jsonl"), "b2\n")
+        writeFile(tmp.file("notes.txt"), "ignored\n")
+        writeFile(tmp.file("journal-2026-13-01.jsonl"), "bad name\n")
+        var origins: [LineOrigin] = []
+        var lines: [String] = []
+        try Journal.readAll(from: tmp.path) { line, origin in
+            lines.append(String(decoding: line, as: UTF8.self)); origins.append(origin)
+        }
+        #expect(lines == ["a", "b", "b2", "c"])
+        #expect(origins[1] == LineOrigin(source: "journal:" + tmp.file("journal-2025-12-31.jsonl"), line: 3))
+    }
+
+    @Test func retentionDeletesOldDaysOnOpenAndOnRollOver() throws {
+        let tmp = TempDir()
+        for d in ["2026-01-01", "2026-01-03", "2026-01-04"] { writeFile(tmp.file("journal-\(d).jsonl"), "x\n") }
+        writeFile(tmp.file("journal-2026-01-01.partial"), "half\n")
+        let clock = DayClock("2026-01-05")
+        let j = try Journal(configuration: .init(directory: tmp.path, retentionDays: 3, day: { clock.now }))
+        var names = try Journal.files(in: tmp.path, includePartial: true).map(\.day)
+        #expect(names == ["2026-01-03", "2026-01-04", "2026-01-05"])
+        clock.set("2026-01-06")
+        j.append(Array("y".utf8))
+        try j.commit()
+        names = try Journal.files(in: tmp.path, includePartial: true).map(\.day)
+        #expect(names == ["2026-01-04", "2026-01-05", "2026-01-06"])
+        try j.close()
+    }
+
+    @Test func halfWrittenLastLineIsSetAsideNotFatal() throws {
+        let tmp = TempDir()
+        writeFile(tmp.file("journal-2026-01-04.jsonl"), "a\nb\n{\"feed\":\"bed\",\"id\":\"x")
+        writeFile(tmp.file("journal-2026-01-05.jsonl"), "c\n")
+        let (lines, report, warnings) = try readBack(tmp.path)
+        #expect(lines == ["a", "b", "c"])
+        #expect(report.setAside.count == 1)
+        #expect(report.setAside.first?.byteCount == 22)
+        #expect(warnings.count == 1)
+        #expect(readFile(tmp.file("journal-2026-01-04.jsonl")) == "a\nb\n")
+        #expect(readFile(tmp.file("journal-2026-01-04.partial")) == "{\"feed\":\"bed\",\"id\":\"x\n")
+        // Idempotent: nothing more to set aside.
+        let again = try readBack(tmp.path)
+        #expect(again.1.setAside.isEmpty && again.0 == lines)
+    }
+
+    @Test func readingWithoutRepairSkipsTheTailAndLeavesFilesAlone() throws {
+        let tmp = TempDir()
+        writeFile(tmp.file("journal-2026-01-04.jsonl"), "a\nhal")
+        let (lines, report, warnings) = try readBack(tmp.path, repair: false)
+        #expect(lines == ["a"])
+        #expect(report.setAside.isEmpty)
+        #expect(warnings.count == 1)
+        #expect(readFile(tmp.file("journal-2026-01-04.jsonl")) == "a\nhal")
+    }
+
+    @Test func openingRepairsTodaysFileBeforeAppending() throws {
+        let tmp = TempDir()
+        writeFile(tmp.file("journal-2026-01-05.jsonl"), "a\n{\"cut")
+        var warnings: [String] = []
+        let j = try Journal(configuration: .init(directory: tmp.path, day: { "2026-01-05" }), warn: { warnings.append($0) })
+        #expect(j.recovered.count == 1)
+        #expect(warnings.count == 1)
+        j.append(Array("b".utf8))
+        try j.close()
+        #expect(readFile(tmp.file("journal-2026-01-05.jsonl")) == "a\nb\n")
+    }
+
+    @Test func replayFeedsAConsumer() throws {
+        let tmp = TempDir()
+        writeFile(tmp.file("journal-2026-01-05.jsonl"), "one\nbad two\nthree\n")
+        let c = RecordingConsumer()
+        let r = try Journal.replay(from: tmp.path, into: c)
+        #expect(c.lines == ["one", "bad two", "three"])
+        #expect(r.accepted == 2 && r.rejected == 1)
+    }
+
+    @Test func largeJournalCrossesChunkBoundaries() throws {
+        let tmp = TempDir()
+        let line = String(repeating: "z", count: 129)
+        let j = try Journal(configuration: .init(directory: tmp.path, syncPolicy: .none, day: { "2026-01-05" }))
+        for i in 0..<20_000 { j.append(Array("\(i) \(line)".utf8)) }
+        try j.close()
+        var n = 0
+        var ok = true
+        try Journal.readAll(from: tmp.path) { l, _ in
+            if !String(decoding: l, as: UTF8.self).hasPrefix("\(n) ") { ok = false }
+            n += 1
+        }
+        #expect(n == 20_000)
+        #expect(ok)
+    }
+}
