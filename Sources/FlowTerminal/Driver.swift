@@ -1,0 +1,36 @@
+import FlowCore
+
+/// What the dashboard asks of its data source.
+public enum DriverCommand: Equatable, Sendable {
+    /// Pause or resume. In replay the event clock stops; live, ingest may continue (the view
+    /// freezes either way).
+    case setPaused(Bool)
+    /// Replay only: double / halve the speed.
+    case faster
+    case slower
+    /// Replay only: apply the next event, even while paused.
+    case stepEvent
+    /// Replay only: play until the next alert transition (raise, resolve, escalate).
+    case nextAlertTransition
+    /// Acknowledge the active alert `rule` at `site`.
+    case acknowledge(rule: String, site: String, by: String, note: String?)
+}
+
+/// The data source of the dashboard, implemented by the app (replay player or live runner).
+///
+/// The UI calls every method from the single thread that owns the terminal, in this loop:
+/// `advance()` once per tick (at most every refresh interval, and after each key), `snapshot()`
+/// when `advance()` returned true or after a command, `perform(_:)` for user commands.
+/// Nothing here may block for long: the terminal is not redrawn while it runs.
+public protocol DashboardDriver: AnyObject {
+    /// Let the source move on: replay pacing against the wall clock, or draining live input.
+    /// Called even while the view is paused (live ingest must not stall). Returns true when the
+    /// snapshot changed since the last call.
+    func advance() -> Bool
+    /// The current picture.
+    func snapshot() -> DashboardSnapshot
+    /// Carries out a user command. Returns a short message for the status line (e.g. an error
+    /// such as "no such alert"), or nil.
+    @discardableResult
+    func perform(_ command: DriverCommand) -> String?
+}

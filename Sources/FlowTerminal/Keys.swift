@@ -1,0 +1,119 @@
+import FlowCore
+
+/// A key press, decoded by a backend.
+public enum Key: Hashable, Sendable {
+    case char(Character)
+    case up, down, left, right
+    case pageUp, pageDown, home, end
+    case enter, escape, tab, backTab, backspace
+    case resize
+    case function(Int)
+
+    /// How the key is written in the help overlay.
+    public var label: String {
+        switch self {
+        case .char(" "): return "Space"
+        case .char(let c): return String(c)
+        case .up: return "↑"
+        case .down: return "↓"
+        case .left: return "←"
+        case .right: return "→"
+        case .pageUp: return "PgUp"
+        case .pageDown: return "PgDn"
+        case .home: return "Home"
+        case .end: return "End"
+        case .enter: return "Enter"
+        case .escape: return "Esc"
+        case .tab: return "Tab"
+        case .backTab: return "S-Tab"
+        case .backspace: return "Bksp"
+        case .resize: return "resize"
+        case .function(let n): return "F\(n)"
+        }
+    }
+}
+
+/// What a key does. The dispatcher and the help overlay both read `KeyMap.bindings`.
+public enum UIAction: String, Hashable, Sendable, CaseIterable {
+    case moveUp, moveDown, moveLeft, moveRight, pageUp, pageDown, top, bottom
+    case switchFocus
+    case openDetail
+    case back
+    case acknowledge
+    case filter
+    case togglePause
+    case quit
+    case help
+    case faster, slower, stepEvent, nextAlertTransition
+}
+
+/// Where a binding applies.
+public enum KeyContext: String, Hashable, Sendable, CaseIterable {
+    /// Anywhere on the dashboard.
+    case global
+    /// Sites grid and alert panel.
+    case dashboard
+    /// The site detail view.
+    case detail
+    /// Only when watching a replay.
+    case replay
+
+    public var title: String {
+        switch self {
+        case .global: return "Everywhere"
+        case .dashboard: return "Sites and alerts"
+        case .detail: return "Site detail"
+        case .replay: return "Replay"
+        }
+    }
+}
+
+public struct KeyBinding: Sendable, Equatable {
+    public var keys: [Key]
+    public var action: UIAction
+    public var help: String
+    public var contexts: Set<KeyContext>
+    public init(_ keys: [Key], _ action: UIAction, _ help: String, _ contexts: Set<KeyContext>) {
+        self.keys = keys
+        self.action = action
+        self.help = help
+        self.contexts = contexts
+    }
+
+    /// `↑ k`, `Space` ...
+    public var keyLabel: String { keys.map(\.label).joined(separator: " ") }
+}
+
+/// The one key table (lazygit/k9s style): `dispatch` and the help overlay are both built from it.
+public enum KeyMap {
+    public static let bindings: [KeyBinding] = [
+        KeyBinding([.up, .char("k")], .moveUp, "move up", [.dashboard, .detail]),
+        KeyBinding([.down, .char("j")], .moveDown, "move down", [.dashboard, .detail]),
+        KeyBinding([.left, .char("h")], .moveLeft, "previous site / scroll left", [.dashboard, .detail]),
+        KeyBinding([.right, .char("l")], .moveRight, "next site / scroll right", [.dashboard, .detail]),
+        KeyBinding([.pageUp], .pageUp, "page up", [.dashboard, .detail]),
+        KeyBinding([.pageDown], .pageDown, "page down", [.dashboard, .detail]),
+        KeyBinding([.home, .char("g")], .top, "first row", [.dashboard, .detail]),
+        KeyBinding([.end, .char("G")], .bottom, "last row", [.dashboard, .detail]),
+        KeyBinding([.tab, .backTab], .switchFocus, "switch focus: sites / alerts", [.dashboard, .detail]),
+        KeyBinding([.enter], .openDetail, "open site detail", [.dashboard]),
+        KeyBinding([.escape], .back, "back / clear filter / close", [.global]),
+        KeyBinding([.char("a")], .acknowledge, "acknowledge selected alert (who, note)", [.dashboard, .detail]),
+        KeyBinding([.char("/")], .filter, "filter sites and alerts", [.dashboard]),
+        KeyBinding([.char(" ")], .togglePause, "pause / resume (view freezes, navigation works)", [.global]),
+        KeyBinding([.char("?")], .help, "toggle this help", [.global]),
+        KeyBinding([.char("q")], .quit, "quit", [.global]),
+        KeyBinding([.char("+"), .char("=")], .faster, "replay faster", [.replay]),
+        KeyBinding([.char("-")], .slower, "replay slower", [.replay]),
+        KeyBinding([.char(".")], .stepEvent, "step to the next event", [.replay]),
+        KeyBinding([.char("n")], .nextAlertTransition, "jump to the next alert transition", [.replay]),
+    ]
+
+    /// The action of `key` given the active contexts, or nil.
+    public static func action(for key: Key, in contexts: Set<KeyContext>) -> UIAction? {
+        for b in bindings where b.keys.contains(key) && !b.contexts.isDisjoint(with: contexts) {
+            return b.action
+        }
+        return nil
+    }
+}

@@ -1,0 +1,89 @@
+import FlowCore
+
+/// Line mode (`--plain`, `TERM=dumb`, screen readers, logs): one line per site and per alert,
+/// words instead of colours or box drawing, and only the lines that changed since the last frame.
+public final class PlainRenderer {
+    private var last: [String: String] = [:]
+    private var order: [String] = []
+
+    public init() {}
+
+    /// Every line of a frame, keyed for change detection.
+    public static func lines(_ snap: DashboardSnapshot, paused: Bool) -> [(key: String, text: String)] {
+        var out: [(String, String)] = []
+        var head = "\(snap.systemName) | System \(Format.opel(snap.systemLevel))"
+        if let r = snap.replay {
+            head += " | REPLAY \(Format.speed(r.speed, unicode: false)) \(Int((r.progress * 100).rounded()))%"
+            if r.finished { head += " END" }
+        }
+        if paused || snap.replay?.paused == true { head += " | PAUSED" }
+        out.append(("header", head))
+        var feeds = "Feeds:"
+        for f in snap.feeds {
+            feeds += " \(f.feed.label) " + (f.age == nil ? "none yet" : Format.age(f.age)) + (f.stale ? " STALE" : "")
+            if f.rejected > 0 { feeds += " (\(f.rejected) rejected)" }
+            feeds += ";"
+        }
+        feeds += " rejected total \(snap.rejectedTotal)"
+        out.append(("feeds", feeds))
+        for s in snap.sites { out.append(("site:" + s.code, siteLine(s))) }
+        for a in snap.alerts {
+            let name = snap.sites.first { $0.code == a.site }?.name ?? a.site
+            out.append(("alert:\(a.rule)@\(a.site)", alertLine(a, siteName: name, now: snap.now)))
+        }
+        return out.map { ($0.0, TerminalText.sanitize($0.1)) }
+    }
+
+    static func word(_ s: Status) -> String { GlyphSet.word(s) }
+
+    public static func siteLine(_ s: SiteSnapshot) -> String {
+        var t = "\(s.name) [\(word(s.status))] OPEL " + (s.opelLevel.map(String.init) ?? "missing")
+        if let d = s.declaredOpel {
+            t += " declared \(d)"
+            if d != s.opelLevel { t += " (differs)" }
+        }
+        for m in s.metrics where m.key != .opelLevel {
+            let status: Status = m.value == nil ? .unknown : m.status
+            let v = m.value == nil ? "missing" : Format.value(m)
+            var part = " | \(m.key.label) \(v)"
+            if m.value != nil, status != .ok { part += " \(word(status))" }
+            if m.value != nil, let tr = m.trend, tr != 0 { part += tr > 0 ? " rising" : " falling" }
+            t += part
+        }
+        if !s.staleFeeds.isEmpty { t += " | stale: " + s.staleFeeds.map(\.label).joined(separator: ", ") }
+        return t
+    }
+
+    public static func alertLine(_ a: AlertSnapshot, siteName: String, now: EventTime) -> String {
+        let sev = a.severity == .critical ? "CRIT" : "WARN"
+        var t = "ALERT \(sev) \(a.state.rawValue) \(siteName) \(a.rule): \(a.summary) | for \(Format.age(now - a.since))"
+        t += " | warned " + (a.leadName ?? a.leadID ?? "nobody")
+        if let by = a.acknowledgedBy {
+            t += " | acknowledged by \(by)"
+            if let n = a.ackNote, !n.isEmpty { t += " (\(n))" }
+        } else {
+            t += " | not acknowledged"
+        }
+        return t
+    }
+
+    /// The lines that changed since the previous call, plus a `CLEARED` line for alerts that
+    /// are no longer active. The first call returns every line.
+    public func changedLines(_ snap: DashboardSnapshot, paused: Bool) -> [String] {
+        let now = PlainRenderer.lines(snap, paused: paused)
+        var out: [String] = []
+        var seen = Set<String>()
+        for (k, t) in now {
+            seen.insert(k)
+            if last[k] != t { out.append(t) }
+            last[k] = t
+        }
+        for k in order where !seen.contains(k) {
+            if k.hasPrefix("alert:") { out.append("CLEARED " + k) }
+            last[k] = nil
+        }
+        order = now.map(\.key)
+        if !out.isEmpty { out.insert("-- \(TerminalText.sanitize(snap.localClock)) --", at: 0) }
+        return out
+    }
+}

@@ -1,0 +1,36 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// SIGINT, SIGTERM and SIGHUP are only recorded by the handler (an atomic store, which is
+/// async-signal-safe); the UI loop sees the record within one input timeout, restores the
+/// terminal and returns `DashboardExit.signal`.
+enum SignalTrap {
+    private static let pending = Atomic<Int32>(0)
+    private nonisolated(unsafe) static var previous: [Int32: sighandler_t?] = [:]
+    static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+
+    static func install() {
+        for s in signals {
+            let old = signal(s) { sig in SignalTrap.pending.store(sig, ordering: .relaxed) }
+            previous[s] = old
+        }
+    }
+
+    static func restore() {
+        for (s, old) in previous { signal(s, old ?? SIG_DFL) }
+        previous = [:]
+    }
+
+    /// The last signal received (nil: none), cleared.
+    static func take() -> Int32? {
+        let s = pending.exchange(0, ordering: .relaxed)
+        return s == 0 ? nil : s
+    }
+
+    /// Test hook: what a signal would record.
+    static func simulate(_ sig: Int32) { pending.store(sig, ordering: .relaxed) }
+}

@@ -1,0 +1,345 @@
+import FlowCore
+
+/// Which list the selection keys move in.
+public enum Focus: Sendable, Equatable {
+    case sites
+    case alerts
+}
+
+/// Identity of an active alert (one per rule and site).
+public struct AlertID: Hashable, Sendable {
+    public var rule: String
+    public var site: String
+    public init(rule: String, site: String) { self.rule = rule; self.site = site }
+    public init(_ a: AlertSnapshot) { self.init(rule: a.rule, site: a.site) }
+}
+
+/// The acknowledge prompt (`a`): who, and an optional note.
+public struct AckPrompt: Sendable, Equatable {
+    public enum Field: Sendable, Equatable { case who, note }
+    public var alert: AlertID
+    public var who: String = ""
+    public var note: String = ""
+    public var field: Field = .who
+    public init(alert: AlertID) { self.alert = alert }
+}
+
+/// Everything the UI remembers between frames. Selections are kept by identity, so they stay on
+/// the same site or alert when a new snapshot reorders the lists.
+public struct UIState: Sendable, Equatable {
+    public var focus: Focus = .sites
+    public var selectedSite: String?
+    public var selectedAlert: AlertID?
+    /// Site code shown in the detail view, nil on the dashboard.
+    public var detailSite: String?
+    public var detailScroll: Int = 0
+    public var filter: String = ""
+    public var editingFilter = false
+    public var showHelp = false
+    public var paused = false
+    public var ack: AckPrompt?
+    /// One-line feedback on the status line.
+    public var message: String?
+    public var quit = false
+    public init() {}
+}
+
+/// The pure heart of the dashboard: holds the state and the displayed snapshot, turns keys into
+/// state changes and driver commands, and renders into a grid. No terminal I/O here, so it is
+/// tested with a fake driver and a `CellGrid`.
+public final class DashboardController {
+    public private(set) var state = UIState()
+    /// What is on screen. Frozen while paused.
+    public private(set) var snapshot: DashboardSnapshot
+    public let driver: DashboardDriver
+
+    public init(driver: DashboardDriver) {
+        self.driver = driver
+        self.snapshot = driver.snapshot()
+        self.state.paused = snapshot.replay?.paused ?? false
+        normaliseSelection()
+    }
+
+    var isReplay: Bool { snapshot.replay != nil }
+
+    /// Lets the driver advance; takes the new snapshot unless paused. Returns true when the
+    /// screen must be redrawn.
+    @discardableResult
+    public func tick() -> Bool {
+        let changed = driver.advance()
+        guard changed, !state.paused else { return false }
+        refresh()
+        return true
+    }
+
+    private func refresh() {
+        snapshot = driver.snapshot()
+        normaliseSelection()
+    }
+
+    // MARK: lists as shown (filtered)
+
+    public var visibleSites: [SiteSnapshot] {
+        let f = state.filter.lowercased()
+        guard !f.isEmpty else { return snapshot.sites }
+        return snapshot.sites.filter {
+            $0.name.lowercased().contains(f) || $0.code.lowercased().contains(f)
+                || Format.unitKind($0.kind).contains(f)
+        }
+    }
+
+    public var visibleAlerts: [AlertSnapshot] {
+        var list = snapshot.alerts
+        if let d = state.detailSite { list = list.filter { $0.site == d } }
+        let f = state.filter.lowercased()
+        guard !f.isEmpty, state.detailSite == nil else { return list }
+        let names = Dictionary(snapshot.sites.map { ($0.code, $0.name.lowercased()) }, uniquingKeysWith: { a, _ in a })
+        return list.filter {
+            $0.site.lowercased().contains(f) || $0.rule.lowercased().contains(f)
+                || $0.summary.lowercased().contains(f) || (names[$0.site]?.contains(f) ?? false)
+        }
+    }
+
+    public var selectedSiteIndex: Int? {
+        guard let s = state.selectedSite else { return nil }
+        return visibleSites.firstIndex { $0.code == s }
+    }
+
+    public var selectedAlertIndex: Int? {
+        guard let a = state.selectedAlert else { return nil }
+        return visibleAlerts.firstIndex { AlertID($0) == a }
+    }
+
+    private func normaliseSelection() {
+        let sites = visibleSites
+        if state.selectedSite == nil || !sites.contains(where: { $0.code == state.selectedSite }) {
+            state.selectedSite = sites.first?.code
+        }
+        let alerts = visibleAlerts
+        if state.selectedAlert == nil || !alerts.contains(where: { AlertID($0) == state.selectedAlert }) {
+            state.selectedAlert = alerts.first.map(AlertID.init)
+        }
+    }
+
+    /// Contexts whose bindings are live now.
+    public var activeContexts: Set<KeyContext> {
+        var c: Set<KeyContext> = [.global]
+        c.insert(state.detailSite == nil ? .dashboard : .detail)
+        if isReplay { c.insert(.replay) }
+        return c
+    }
+
+    // MARK: keys
+
+    public enum Outcome: Equatable, Sendable {
+        case ignored
+        case redraw
+        case quit
+    }
+
+    @discardableResult
+    public func handle(_ key: Key) -> Outcome {
+        if key == .resize { return .redraw }
+        if state.ack != nil { return handlePrompt(key) }
+        if state.editingFilter { return handleFilterInput(key) }
+        if state.showHelp {
+            switch key {
+            case .char("?"), .escape: state.showHelp = false; return .redraw
+            case .char("q"): state.quit = true; return .quit
+            default: return .ignored
+            }
+        }
+        guard let action = KeyMap.action(for: key, in: activeContexts) else { return .ignored }
+        state.message = nil
+        return perform(action)
+    }
+
+    private func perform(_ action: UIAction) -> Outcome {
+        switch action {
+        case .quit:
+            state.quit = true
+            return .quit
+        case .help:
+            state.showHelp.toggle()
+        case .moveUp: move(-1)
+        case .moveDown: move(1)
+        case .pageUp: move(-10)
+        case .pageDown: move(10)
+        case .top: move(-Int.max / 2)
+        case .bottom: move(Int.max / 2)
+        case .moveLeft, .moveRight:
+            let d = action == .moveLeft ? -1 : 1
+            if let code = state.detailSite {
+                // Previous / next site in the detail view.
+                let sites = visibleSites
+                if let i = sites.firstIndex(where: { $0.code == code }), !sites.isEmpty {
+                    let j = min(sites.count - 1, max(0, i + d))
+                    state.detailSite = sites[j].code
+                    state.selectedSite = sites[j].code
+                    state.detailScroll = 0
+                    state.selectedAlert = visibleAlerts.first.map(AlertID.init)
+                }
+            } else {
+                state.focus = d < 0 ? .sites : .alerts
+            }
+        case .switchFocus:
+            state.focus = state.focus == .sites ? .alerts : .sites
+        case .openDetail:
+            if state.focus == .alerts, let a = state.selectedAlert {
+                state.selectedSite = a.site
+                state.detailSite = a.site
+            } else if let s = state.selectedSite {
+                state.detailSite = s
+                state.focus = .sites
+            } else {
+                return .ignored
+            }
+            state.detailScroll = 0
+            normaliseSelection()
+        case .back:
+            if state.detailSite != nil {
+                state.detailSite = nil
+                normaliseSelection()
+            } else if !state.filter.isEmpty {
+                state.filter = ""
+                normaliseSelection()
+            } else {
+                return .ignored
+            }
+        case .acknowledge:
+            guard let id = alertToAcknowledge() else {
+                state.message = "No alert selected to acknowledge"
+                return .redraw
+            }
+            state.ack = AckPrompt(alert: id)
+        case .filter:
+            state.editingFilter = true
+        case .togglePause:
+            state.paused.toggle()
+            driver.perform(.setPaused(state.paused))
+            if !state.paused { refresh() } else if isReplay { refreshKeepingData() }
+        case .faster: command(.faster)
+        case .slower: command(.slower)
+        case .stepEvent: command(.stepEvent)
+        case .nextAlertTransition: command(.nextAlertTransition)
+        }
+        return .redraw
+    }
+
+    /// Paused replay: the data does not move, only the replay status (speed, paused) changes.
+    private func refreshKeepingData() { refresh() }
+
+    private func command(_ c: DriverCommand) {
+        if let msg = driver.perform(c) { state.message = msg }
+        // Explicit commands show their effect even while paused (in replay nothing else moves).
+        refresh()
+    }
+
+    private func alertToAcknowledge() -> AlertID? {
+        if state.focus == .alerts, let a = state.selectedAlert, visibleAlerts.contains(where: { AlertID($0) == a }) {
+            return a
+        }
+        // From a site: its most severe active alert (the list is most severe first).
+        let site = state.detailSite ?? state.selectedSite
+        return snapshot.alerts.first { $0.site == site && $0.acknowledgedBy == nil }.map(AlertID.init)
+            ?? snapshot.alerts.first { $0.site == site }.map(AlertID.init)
+    }
+
+    private func move(_ delta: Int) {
+        if state.detailSite != nil && state.focus == .sites {
+            let count = snapshot.sites.first { $0.code == state.detailSite }?.metrics.count ?? 0
+            state.detailScroll = min(max(0, count - 1), max(0, state.detailScroll.addingClamped(delta)))
+            return
+        }
+        switch state.focus {
+        case .sites:
+            let list = visibleSites
+            guard !list.isEmpty else { return }
+            let i = selectedSiteIndex ?? 0
+            state.selectedSite = list[min(list.count - 1, max(0, i.addingClamped(delta)))].code
+        case .alerts:
+            let list = visibleAlerts
+            guard !list.isEmpty else { return }
+            let i = selectedAlertIndex ?? 0
+            state.selectedAlert = AlertID(list[min(list.count - 1, max(0, i.addingClamped(delta)))])
+        }
+    }
+
+    private func handleFilterInput(_ key: Key) -> Outcome {
+        switch key {
+        case .escape:
+            state.filter = ""
+            state.editingFilter = false
+        case .enter:
+            state.editingFilter = false
+        case .backspace:
+            if !state.filter.isEmpty { state.filter.removeLast() }
+        case .char(let c):
+            if let s = c.unicodeScalars.first, !TerminalText.isUnsafe(s.value), state.filter.count < 40 {
+                state.filter.append(c)
+            }
+        default:
+            return .ignored
+        }
+        normaliseSelection()
+        return .redraw
+    }
+
+    private func handlePrompt(_ key: Key) -> Outcome {
+        guard var p = state.ack else { return .ignored }
+        switch key {
+        case .escape:
+            state.ack = nil
+            state.message = "Acknowledgement cancelled"
+            return .redraw
+        case .tab, .backTab:
+            p.field = p.field == .who ? .note : .who
+        case .enter:
+            if p.field == .who {
+                if p.who.trimmingCharacters() .isEmpty { state.message = "Who is acknowledging? (name required)"; return .redraw }
+                p.field = .note
+            } else {
+                let who = p.who.trimmingCharacters()
+                guard !who.isEmpty else { p.field = .who; state.ack = p; return .redraw }
+                let note = p.note.trimmingCharacters()
+                state.ack = nil
+                let cmd = DriverCommand.acknowledge(rule: p.alert.rule, site: p.alert.site, by: who,
+                                                    note: note.isEmpty ? nil : note)
+                state.message = driver.perform(cmd) ?? "Acknowledged \(p.alert.rule) at \(p.alert.site) by \(who)"
+                if !state.paused || isReplay { refresh() }
+                return .redraw
+            }
+        case .backspace:
+            if p.field == .who { if !p.who.isEmpty { p.who.removeLast() } } else if !p.note.isEmpty { p.note.removeLast() }
+        case .char(let c):
+            guard let s = c.unicodeScalars.first, !TerminalText.isUnsafe(s.value) else { return .ignored }
+            if p.field == .who { if p.who.count < 40 { p.who.append(c) } } else if p.note.count < 200 { p.note.append(c) }
+        default:
+            return .ignored
+        }
+        state.ack = p
+        return .redraw
+    }
+
+    // MARK: rendering
+
+    public func render(into grid: inout CellGrid, theme: Theme) {
+        DashboardView.render(self, into: &grid, theme: theme)
+    }
+}
+
+extension Int {
+    func addingClamped(_ d: Int) -> Int {
+        let (r, o) = addingReportingOverflow(d)
+        return o ? (d > 0 ? Int.max : Int.min) : r
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " { s = s.dropFirst() }
+        while let l = s.last, l == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,300 @@
+import FlowCore
+
+/// Drawing helpers shared by the widgets.
+enum Draw {
+    /// A box of real box-drawing cells (ASCII under a non-UTF-8 locale) with a title.
+    static func box(_ r: Rect, title: String?, into g: inout CellGrid, theme: Theme, focused: Bool = false) {
+        guard r.width >= 2, r.height >= 2 else { return }
+        let gl = theme.glyphs
+        let role: StyleRole = .border
+        let h = String(repeating: gl.horizontal, count: r.width - 2)
+        g.put(gl.topLeft + h + gl.topRight, x: r.x, y: r.y, role: role)
+        g.put(gl.bottomLeft + h + gl.bottomRight, x: r.x, y: r.maxY - 1, role: role)
+        for y in (r.y + 1)..<(r.maxY - 1) {
+            g.put(gl.vertical, x: r.x, y: y, role: role)
+            g.put(gl.vertical, x: r.maxX - 1, y: y, role: role)
+        }
+        if let title, r.width > 6 {
+            let t = " " + title + " "
+            g.put(t, x: r.x + 2, y: r.y, role: .title, attributes: focused ? [.underline] : [],
+                  maxWidth: r.width - 4)
+        }
+    }
+
+    /// Text clipped to a rect's row, with an ellipsis when cut.
+    @discardableResult
+    static func text(_ s: String, x: Int, y: Int, width: Int, role: StyleRole = .normal,
+                     attributes: CellAttributes = [], into g: inout CellGrid, theme: Theme,
+                     alignRight: Bool = false) -> Int {
+        guard width > 0 else { return 0 }
+        let clean = TerminalText.sanitize(s)
+        let clipped = TerminalText.clip(clean, to: width, ellipsis: theme.glyphs.ellipsis)
+        let w = TerminalText.width(clipped)
+        let x0 = alignRight ? x + width - w : x
+        return g.put(clipped, x: x0, y: y, role: role, attributes: attributes, maxWidth: width)
+    }
+}
+
+// MARK: - Header
+
+/// Line 1: system name, system escalation level, clock, replay speed / REPLAY / PAUSED.
+/// Line 2: feed health: age of the last message per feed and rejected lines.
+enum HeaderWidget {
+    static func draw(_ snap: DashboardSnapshot, paused: Bool, in r: Rect, into g: inout CellGrid, theme: Theme) {
+        guard r.height > 0 else { return }
+        let gl = theme.glyphs
+        g.fill(Rect(x: r.x, y: r.y, width: r.width, height: 1), role: .header)
+
+        // Right side first: it must never be cut (clock, markers).
+        var right: [(String, StyleRole)] = []
+        if let rp = snap.replay {
+            let pct = Int((max(0, min(1, rp.progress)) * 100).rounded())
+            right.append(("REPLAY \(Format.speed(rp.speed, unicode: gl.unicode)) \(pct)%", .replay))
+            if rp.finished { right.append(("END", .replay)) }
+        }
+        if paused || snap.replay?.paused == true {
+            right.append(("PAUSED", .paused))
+        }
+        right.append((snap.localClock, .header))
+        let rightText = right.map(\.0).joined(separator: "  ")
+        let rightW = min(r.width, TerminalText.width(rightText) + 1)
+        var x = r.maxX - rightW
+        for (i, part) in right.enumerated() {
+            if i > 0 { x += g.put("  ", x: x, y: r.y, role: .header, maxWidth: r.maxX - x) }
+            x += g.put(part.0, x: x, y: r.y, role: part.1, attributes: part.1 == .paused ? [.bold, .reverse] : [.bold],
+                       maxWidth: r.maxX - x)
+        }
+
+        // Left: name and system level.
+        let levelStatus = snap.sites.first { $0.code == systemSiteCode }?.metric(.opelLevel)?.status
+        let levelText = "System " + Format.opel(snap.systemLevel)
+        let leftRoom = r.width - rightW - 1
+        var lx = r.x + 1
+        let levelW = TerminalText.width(levelText) + 2
+        let nameRoom = max(0, leftRoom - levelW - 1)
+        lx += Draw.text(snap.systemName, x: lx, y: r.y, width: nameRoom, role: .header, attributes: [.bold],
+                        into: &g, theme: theme)
+        lx += 2
+        if lx + levelW <= r.x + leftRoom + 1 {
+            let role: StyleRole = snap.systemLevel == nil ? .unknown : levelStatus.map(StyleRole.init) ?? .header
+            g.put(levelText, x: lx, y: r.y, role: role, attributes: [.bold])
+        }
+
+        guard r.height > 1 else { return }
+        // Feed health.
+        var fx = r.x + 1
+        let y = r.y + 1
+        fx += g.put("Feeds:", x: fx, y: y, role: .dim, maxWidth: r.maxX - fx)
+        for f in snap.feeds {
+            fx += g.put(" ", x: fx, y: y, maxWidth: r.maxX - fx)
+            let role: StyleRole = f.age == nil ? .unknown : (f.stale ? .warning : .normal)
+            var t = f.feed.label + " " + (f.age == nil ? "none" : Format.age(f.age))
+            if f.stale { t = gl.warning + t + " stale" }
+            if f.rejected > 0 { t += " (\(f.rejected) rej)" }
+            fx += g.put(t, x: fx, y: y, role: role, maxWidth: r.maxX - fx)
+        }
+        let rej = "  rejected \(snap.rejectedTotal)"
+        g.put(rej, x: fx, y: y, role: snap.rejectedTotal > 0 ? .warning : .dim, maxWidth: r.maxX - fx)
+    }
+}
+
+// MARK: - Site grid
+
+/// One row per unit, columns chosen by width.
+enum SiteGridWidget {
+    enum ColumnKind: Equatable {
+        case name, status, opel
+        case metric(MetricKey, spark: Int)
+    }
+
+    struct Column: Equatable {
+        var title: String
+        var width: Int
+        var kind: ColumnKind
+    }
+
+    /// Metric columns of the table, by width tier.
+    static func columns(forWidth w: Int) -> [Column] {
+        func m(_ k: MetricKey, _ t: String, _ width: Int, spark: Int = 0) -> Column {
+            Column(title: t, width: width + (spark > 0 ? spark + 1 : 0), kind: .metric(k, spark: spark))
+        }
+        var cols: [Column] = [
+            Column(title: "Site", width: 0, kind: .name),
+            Column(title: "Status", width: 6, kind: .status),
+            Column(title: "OPEL", width: 5, kind: .opel),
+        ]
+        if w < 80 {
+            cols += [m(.gaOccupancyPct, "G&A occ", 8), m(.dtocPatients, "DToC", 6), m(.ambulanceQueue, "AmbQ", 6)]
+        } else if w < 120 {
+            cols += [m(.gaOccupancyPct, "G&A occ", 8), m(.escalationBedsOpen, "Esc", 5), m(.dtocPatients, "DToC", 6),
+                     m(.ambulanceQueue, "AmbQ", 6), m(.handoversOver60, "HO>60", 6), m(.ed4hPct, "4h", 8)]
+        } else if w < 200 {
+            cols += [m(.gaOccupancyPct, "G&A occ", 8, spark: 8), m(.escalationBedsOpen, "Esc", 5),
+                     m(.dtocPatients, "DToC", 6, spark: 6), m(.ambulanceQueue, "AmbQ", 6, spark: 6),
+                     m(.ambulanceLongestWaitMin, "Longest", 7), m(.handoversOver60, "HO>60", 6),
+                     m(.ed4hPct, "4h", 8), m(.edInDepartment, "In ED", 6)]
+        } else {
+            cols += [m(.gaOccupancyPct, "G&A occ", 8, spark: 12), m(.escalationBedsOpen, "Esc", 5, spark: 6),
+                     m(.dtocPatients, "DToC", 6, spark: 8), m(.ambulanceQueue, "AmbQ", 6, spark: 8),
+                     m(.ambulanceLongestWaitMin, "Longest", 7), m(.handoversOver60, "HO>60", 6),
+                     m(.handoverHoursLost, "Hrs lost", 7), m(.ed4hPct, "4h", 8, spark: 8),
+                     m(.edInDepartment, "In ED", 6), m(.edDtaWaiting, "DTA", 5)]
+        }
+        return cols
+    }
+
+    static let tableMetrics: Set<MetricKey> = {
+        var s = Set<MetricKey>()
+        for w in [60, 100, 150, 220] {
+            for c in columns(forWidth: w) { if case .metric(let k, _) = c.kind { s.insert(k) } }
+        }
+        return s
+    }()
+
+    /// Lays out column widths to fill `inner` columns (the name column takes what is left).
+    static func layout(_ cols: [Column], inner: Int) -> [Column] {
+        var cols = cols
+        let fixed = cols.filter { $0.kind != .name }.reduce(0) { $0 + $1.width + 1 }
+        var nameW = inner - fixed - 1
+        // Drop metric columns from the right until the name has at least 12 columns.
+        while nameW < 12, cols.count > 3 {
+            let removed = cols.removeLast()
+            nameW += removed.width + 1
+        }
+        nameW = min(max(nameW, 6), 40)
+        if let i = cols.firstIndex(where: { $0.kind == .name }) { cols[i].width = nameW }
+        return cols
+    }
+
+    static func draw(_ c: DashboardController, in r: Rect, into g: inout CellGrid, theme: Theme) {
+        let sites = c.visibleSites
+        var title = "Sites \(sites.count)"
+        if sites.count != c.snapshot.sites.count { title += "/\(c.snapshot.sites.count)" }
+        if !c.state.filter.isEmpty { title += " filter: \(c.state.filter)" }
+        Draw.box(r, title: title, into: &g, theme: theme, focused: c.state.focus == .sites)
+        let inner = r.inset(by: 1)
+        guard inner.height > 1, inner.width > 4 else { return }
+        let cols = layout(columns(forWidth: r.width), inner: inner.width)
+
+        // Column titles.
+        var x = inner.x
+        for col in cols {
+            let alignRight: Bool = { if case .metric = col.kind { return true }; return false }()
+            Draw.text(col.title, x: x, y: inner.y, width: col.width, role: .dim, attributes: [.underline],
+                      into: &g, theme: theme, alignRight: alignRight && col.width > 0)
+            x += col.width + 1
+        }
+        let rows = inner.height - 1
+        if sites.isEmpty {
+            Draw.text(c.state.filter.isEmpty ? "No sites" : "No site matches the filter", x: inner.x, y: inner.y + 1,
+                      width: inner.width, role: .dim, into: &g, theme: theme)
+            return
+        }
+        let sel = c.selectedSiteIndex ?? 0
+        let top = scrollTop(selected: sel, count: sites.count, rows: rows)
+        for (i, site) in sites.enumerated().dropFirst(top).prefix(rows) {
+            let y = inner.y + 1 + (i - top)
+            let selected = i == sel && c.state.detailSite == nil
+            drawRow(site, cols: cols, x: inner.x, y: y, width: inner.width, selected: selected,
+                    focused: c.state.focus == .sites, into: &g, theme: theme)
+        }
+        if top > 0 { g.put(theme.glyphs.unicode ? "▲" : "^", x: r.maxX - 1, y: inner.y + 1, role: .dim) }
+        if top + rows < sites.count { g.put(theme.glyphs.unicode ? "▼" : "v", x: r.maxX - 1, y: r.maxY - 2, role: .dim) }
+    }
+
+    static func scrollTop(selected: Int, count: Int, rows: Int) -> Int {
+        guard rows > 0, count > rows else { return 0 }
+        return min(max(0, selected - rows / 2), count - rows)
+    }
+
+    static func drawRow(_ site: SiteSnapshot, cols: [Column], x: Int, y: Int, width: Int, selected: Bool,
+                        focused: Bool, into g: inout CellGrid, theme: Theme) {
+        let gl = theme.glyphs
+        var cx = x
+        let usesTable = site.metrics.contains { tableMetrics.contains($0.key) }
+        columns: for (ci, col) in cols.enumerated() {
+            switch col.kind {
+            case .name:
+                let mark = selected ? gl.selectedMark : " "
+                g.put(mark, x: cx, y: y, role: selected ? .selected : .normal)
+                Draw.text(site.name, x: cx + 1, y: y, width: col.width - 1,
+                          role: selected ? .selected : .normal, attributes: selected && focused ? [.bold] : [],
+                          into: &g, theme: theme)
+            case .status:
+                g.put(gl.label(site.status), x: cx, y: y, role: StyleRole(site.status), maxWidth: col.width)
+            case .opel:
+                drawOpel(site, x: cx, y: y, width: col.width, into: &g, theme: theme)
+            case .metric(let key, let spark):
+                guard usesTable else { break }
+                if let m = site.metric(key) {
+                    drawMetric(m, x: cx, y: y, width: col.width, spark: spark, into: &g, theme: theme)
+                }
+            }
+            cx += col.width + 1
+            if ci == 2 && !usesTable {
+                // Units without bed/ambulance figures (111, ambulance service): labelled chips.
+                drawChips(site.metrics, x: cx, y: y, width: x + width - cx, into: &g, theme: theme)
+                break columns
+            }
+        }
+        if selected { g.restyleRoleOnly(Rect(x: x, y: y, width: 1, height: 1), role: .selected) }
+    }
+
+    static func drawOpel(_ site: SiteSnapshot, x: Int, y: Int, width: Int, into g: inout CellGrid, theme: Theme) {
+        let auto = site.opelLevel.map(String.init) ?? Format.missing
+        var t = auto
+        if let d = site.declaredOpel {
+            t += "/\(d)"
+            if d != site.opelLevel { t += theme.glyphs.differs }
+        }
+        let role: StyleRole = site.opelLevel == nil ? .unknown : site.metric(.opelLevel).map { StyleRole($0.status) } ?? .normal
+        Draw.text(t, x: x, y: y, width: width, role: role, into: &g, theme: theme)
+    }
+
+    /// `95.4%✖↑▁▂▃` right-aligned value, status glyph, trend, optional sparkline.
+    static func drawMetric(_ m: MetricReading, x: Int, y: Int, width: Int, spark: Int, into g: inout CellGrid, theme: Theme) {
+        let gl = theme.glyphs
+        let status: Status = m.value == nil ? .unknown : m.status
+        let role = StyleRole(status)
+        let valueW = width - (spark > 0 ? spark + 1 : 0) - 2
+        Draw.text(Format.value(m), x: x, y: y, width: valueW, role: role, into: &g, theme: theme, alignRight: true)
+        g.put(gl.glyph(status), x: x + valueW, y: y, role: role, maxWidth: 1)
+        g.put(m.value == nil ? gl.trendUnknown : gl.trend(m.trend), x: x + valueW + 1, y: y, role: .dim, maxWidth: 1)
+        if spark > 0 {
+            let cells = Format.sparkline(m.history, width: spark, glyphs: gl)
+            var sx = x + width - cells.count
+            for (i, s) in cells.enumerated() {
+                let v = m.history.suffix(spark)[m.history.suffix(spark).startIndex + i]
+                g.put(s, x: sx, y: y, role: v == nil ? .unknown : .dim, maxWidth: 1)
+                sx += 1
+            }
+        }
+    }
+
+    static func drawChips(_ metrics: [MetricReading], x: Int, y: Int, width: Int, into g: inout CellGrid, theme: Theme) {
+        let gl = theme.glyphs
+        var cx = x
+        let end = x + width
+        for m in metrics where m.key != .opelLevel && m.key != .opelScore {
+            let status: Status = m.value == nil ? .unknown : m.status
+            let label = m.key.label + " "
+            let value = Format.value(m) + gl.glyph(status) + (m.value == nil ? gl.trendUnknown : gl.trend(m.trend))
+            let need = TerminalText.width(label) + TerminalText.width(value)
+            if cx + need > end { break }
+            cx += g.put(label, x: cx, y: y, role: .dim)
+            cx += g.put(value, x: cx, y: y, role: StyleRole(status))
+            cx += 2
+        }
+    }
+}
+
+extension CellGrid {
+    /// Changes only the role of cells, keeping attributes.
+    mutating func restyleRoleOnly(_ r: Rect, role: StyleRole) {
+        for y in r.y..<r.maxY { for x in r.x..<r.maxX where x >= 0 && y >= 0 && x < width && y < height {
+            var c = self[x, y]
+            c.role = role
+            setCell(c, x: x, y: y)
+        } }
+    }
+}
