@@ -1,0 +1,371 @@
+import Yams
+
+/// One problem in a configuration file: where (file, line, key path) and why.
+public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var key: String
+    public var message: String
+    public var description: String {
+        "\(file):\(line.map(String.init) ?? "?"): \(key): \(message)"
+    }
+}
+
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public var problems: [ConfigProblem]
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}
+
+/// Loads a system configuration from YAML text. Every problem found is reported, each with the
+/// file, line and key; a configuration with any problem is refused as a whole.
+public enum ConfigLoader {
+    public static func load(yaml text: String, file: String) throws(ConfigError) -> SystemConfig {
+        var r = NodeReader(file: file)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            var line: Int? = nil
+            var message = "\(error)"
+            if let y = error as? YamlError {
+                switch y {
+                case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+                    line = mark.line
+                    message = "not valid YAML: \(problem)"
+                default: break
+                }
+            }
+            throw ConfigError(problems: [ConfigProblem(file: file, line: line, key: "(document)", message: message)])
+        }
+        guard let root, case .mapping(let top) = root else {
+            throw ConfigError(problems: [ConfigProblem(file: file, line: 1, key: "(document)", message: "expected a mapping with system, units, leads and rules")])
+        }
+        r.allowed(top, path: "", keys: ["system", "units", "leads", "rules", "ingest"])
+        var config = SystemConfig(name: "", timeZone: "Europe/London", units: [])
+
+        // system
+        if let sys = r.mapping(top, "system", path: "", required: true) {
+            r.allowed(sys, path: "system", keys: ["name", "timezone", "tick"])
+            config.name = r.string(sys, "name", path: "system", required: true) ?? ""
+            if let tz = r.string(sys, "timezone", path: "system", required: false) {
+                if LocalCalendar(identifier: tz) == nil {
+                    r.problem(sys["timezone"], "system.timezone", "'\(tz)' is not a known time zone")
+                } else {
+                    config.timeZone = tz
+                }
+            }
+            if let t = r.duration(sys, "tick", path: "system") {
+                if t.millis < 1000 || t.millis > 3_600_000 {
+                    r.problem(sys["tick"], "system.tick", "must be between 1s and 1h")
+                } else {
+                    config.tick = t
+                }
+            }
+        }
+
+        // units
+        var codes = Set<String>()
+        for (i, node) in r.sequence(top, "units", path: "", required: true).enumerated() {
+            let path = "units[\(i)]"
+            guard case .mapping(let m) = node else { r.problem(node, path, "expected a mapping"); continue }
+            r.allowed(m, path: path, keys: ["code", "name", "kind", "beds", "weight"])
+            guard let code = r.string(m, "code", path: path, required: true) else { continue }
+            if code == systemSiteCode || !code.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) || code.count > 16 {
+                r.problem(m["code"], path + ".code", "'\(code)' must be 1-16 letters, digits, '-' or '_' and not SYSTEM")
+            }
+            if !codes.insert(code).inserted { r.problem(m["code"], path + ".code", "'\(code)' is used by another unit") }
+            let name = r.string(m, "name", path: path, required: true) ?? code
+            let kindText = r.string(m, "kind", path: path, required: true) ?? ""
+            let kind = UnitKind(rawValue: kindText)
+            if kind == nil && !kindText.isEmpty {
+                r.problem(m["kind"], path + ".kind", "'\(kindText)' is not one of \(UnitKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let beds = r.int(m, "beds", path: path, range: 0...100_000)
+            let weight = r.double(m, "weight", path: path, range: 0...1)
+            config.units.append(UnitConfig(code: code, name: name, kind: kind ?? .acute, beds: beds, weight: weight))
+        }
+        if config.units.isEmpty { r.problem(top["units"], "units", "a system needs at least one unit") }
+        let weights = config.units.compactMap(\.weight)
+        if !weights.isEmpty, abs(weights.reduce(0, +) - 1) > 0.001 {
+            r.problem(top["units"], "units", "weights sum to \(weights.reduce(0, +)); they must sum to 1")
+        }
+        let selectorNames = Set(config.units.map(\.code) + UnitKind.allCases.map(\.rawValue) + [systemSiteCode])
+
+        // leads
+        var leadIDs = Set<String>()
+        for (i, node) in r.sequence(top, "leads", path: "", required: false).enumerated() {
+            let path = "leads[\(i)]"
+            guard case .mapping(let m) = node else { r.problem(node, path, "expected a mapping"); continue }
+            r.allowed(m, path: path, keys: ["id", "role", "name", "contact", "units", "severities"])
+            guard let id = r.string(m, "id", path: path, required: true) else { continue }
+            if !leadIDs.insert(id).inserted { r.problem(m["id"], path + ".id", "'\(id)' is used by another lead") }
+            let role = r.string(m, "role", path: path, required: true) ?? ""
+            let name = r.string(m, "name", path: path, required: true) ?? ""
+            let contact = r.string(m, "contact", path: path, required: false)
+            let units = r.selector(m, "units", path: path, known: selectorNames, required: true)
+            var severities: [Severity] = Severity.allCases
+            if m["severities"] != nil {
+                severities = r.strings(m, "severities", path: path).compactMap { s in
+                    if let v = Severity(rawValue: s) { return v }
+                    r.problem(m["severities"], path + ".severities", "'\(s)' is not warning or critical")
+                    return nil
+                }
+            }
+            config.leads.append(LeadConfig(id: id, role: role, name: name, contact: contact, units: units, severities: severities))
+        }
+
+        // rules
+        var ruleIDs = Set<String>()
+        for (i, node) in r.sequence(top, "rules", path: "", required: false).enumerated() {
+            let path = "rules[\(i)]"
+            guard case .mapping(let m) = node else { r.problem(node, path, "expected a mapping"); continue }
+            guard let id = r.string(m, "id", path: path, required: true) else { continue }
+            if !ruleIDs.insert(id).inserted { r.problem(m["id"], path + ".id", "'\(id)' is used by another rule") }
+            let kind = r.string(m, "kind", path: path, required: true) ?? ""
+            let units = r.selector(m, "units", path: path, known: selectorNames, required: true)
+            let source = r.string(m, "source", path: path, required: false)
+            switch kind {
+            case "threshold":
+                r.allowed(m, path: path, keys: ["id", "kind", "units", "source", "metric", "direction", "warning", "critical",
+                                                 "clear", "critical_clear", "for", "clear_for", "overrides"])
+                guard let metric = r.metric(m, "metric", path: path) else { continue }
+                let direction = r.direction(m, path: path)
+                let levels = r.levels(m, path: path, direction: direction)
+                var overrides: [String: ThresholdLevels] = [:]
+                if let om = r.mapping(m, "overrides", path: path, required: false) {
+                    for (k, v) in om {
+                        let code = k.string ?? ""
+                        let opath = path + ".overrides." + code
+                        if config.unitIndex(code) == nil { r.problem(k, opath, "'\(code)' is not a unit code") }
+                        guard case .mapping(let lm) = v else { r.problem(v, opath, "expected a mapping of levels"); continue }
+                        r.allowed(lm, path: opath, keys: ["warning", "critical", "clear", "critical_clear"])
+                        overrides[code] = r.levels(lm, path: opath, direction: direction, requireOne: false)
+                    }
+                }
+                let rule = ThresholdRule(id: id, metric: metric, units: units, direction: direction, levels: levels,
+                                         overrides: overrides, raiseDelay: r.duration(m, "for", path: path) ?? .zero,
+                                         clearDelay: r.duration(m, "clear_for", path: path) ?? .zero, source: source)
+                config.rules.append(.threshold(rule))
+            case "stale":
+                r.allowed(m, path: path, keys: ["id", "kind", "units", "source", "feed", "expected", "critical_after"])
+                let feedText = r.string(m, "feed", path: path, required: true) ?? ""
+                guard let feed = FeedKind(rawValue: feedText) else {
+                    if !feedText.isEmpty { r.problem(m["feed"], path + ".feed", "'\(feedText)' is not bed, dtoc, 111 or ambulance") }
+                    continue
+                }
+                guard let expected = r.duration(m, "expected", path: path, required: true) else { continue }
+                let critical = r.duration(m, "critical_after", path: path)
+                if let c = critical, c <= expected {
+                    r.problem(m["critical_after"], path + ".critical_after", "must be longer than expected (\(expected))")
+                }
+                config.rules.append(.stale(StaleRule(id: id, feed: feed, units: units, expected: expected, criticalAfter: critical)))
+            case "trend":
+                r.allowed(m, path: path, keys: ["id", "kind", "units", "source", "metric", "direction", "threshold", "window", "horizon", "severity",
+                                                 "for", "clear_for"])
+                guard let metric = r.metric(m, "metric", path: path) else { continue }
+                let direction = r.direction(m, path: path)
+                guard let threshold = r.double(m, "threshold", path: path, required: true),
+                      let window = r.duration(m, "window", path: path, required: true),
+                      let horizon = r.duration(m, "horizon", path: path, required: true) else { continue }
+                if window < .minutes(15) { r.problem(m["window"], path + ".window", "must be at least 15m to fit a trend") }
+                var severity = Severity.warning
+                if let s = r.string(m, "severity", path: path, required: false) {
+                    if let v = Severity(rawValue: s) { severity = v } else { r.problem(m["severity"], path + ".severity", "'\(s)' is not warning or critical") }
+                }
+                config.rules.append(.trend(TrendRule(id: id, metric: metric, units: units, direction: direction, threshold: threshold,
+                                                     window: window, horizon: horizon, severity: severity,
+                                                     raiseDelay: r.duration(m, "for", path: path) ?? .minutes(10),
+                                                     clearDelay: r.duration(m, "clear_for", path: path) ?? .minutes(30),
+                                                     source: source)))
+            case "score":
+                r.allowed(m, path: path, keys: ["id", "kind", "units", "source", "parameters", "levels", "warning_level",
+                                                 "critical_level", "for", "clear_for", "min_known_share"])
+                var params: [ScoreRule.Parameter] = []
+                for (j, pn) in r.sequence(m, "parameters", path: path, required: true).enumerated() {
+                    let ppath = path + ".parameters[\(j)]"
+                    guard case .mapping(let pm) = pn else { r.problem(pn, ppath, "expected a mapping"); continue }
+                    r.allowed(pm, path: ppath, keys: ["metric", "direction", "points"])
+                    guard let metric = r.metric(pm, "metric", path: ppath) else { continue }
+                    let direction = r.direction(pm, path: ppath)
+                    var bands: [(bound: Double, points: Double)] = []
+                    for (k, bn) in r.sequence(pm, "points", path: ppath, required: true).enumerated() {
+                        guard case .sequence(let pair) = bn, pair.count == 2, let b = pair[0].float ?? pair[0].int.map(Double.init),
+                              let pts = pair[1].float ?? pair[1].int.map(Double.init) else {
+                            r.problem(bn, ppath + ".points[\(k)]", "expected [bound, points]")
+                            continue
+                        }
+                        bands.append((b, pts))
+                    }
+                    params.append(ScoreRule.Parameter(metric: metric, direction: direction, bands: bands))
+                }
+                var levels: [Double] = []
+                for (k, ln) in r.sequence(m, "levels", path: path, required: true).enumerated() {
+                    guard let v = ln.float ?? ln.int.map(Double.init) else { r.problem(ln, path + ".levels[\(k)]", "must be a number"); continue }
+                    levels.append(v)
+                }
+                if levels.count != 4 || levels != levels.sorted() {
+                    r.problem(m["levels"], path + ".levels", "must be four ascending score bounds for levels 1-4")
+                }
+                let warn = r.int(m, "warning_level", path: path, range: 1...4) ?? 3
+                let crit = r.int(m, "critical_level", path: path, range: 1...4) ?? 4
+                if crit < warn { r.problem(m["critical_level"], path + ".critical_level", "must not be below warning_level") }
+                let share = r.double(m, "min_known_share", path: path, range: 0...1) ?? 0.5
+                config.rules.append(.score(ScoreRule(id: id, units: units, parameters: params, levels: levels, warningLevel: warn,
+                                                     criticalLevel: crit, raiseDelay: r.duration(m, "for", path: path) ?? .zero,
+                                                     clearDelay: r.duration(m, "clear_for", path: path) ?? .zero,
+                                                     minKnownShare: share, source: source)))
+            default:
+                r.problem(m["kind"], path + ".kind", "'\(kind)' is not threshold, stale, trend or score")
+            }
+        }
+
+        if let ing = r.mapping(top, "ingest", path: "", required: false) {
+            r.allowed(ing, path: "ingest", keys: ["max_future_skew", "max_future_skew_replay", "max_lateness", "dedup_window", "dedup_capacity"])
+            if let d = r.duration(ing, "max_future_skew", path: "ingest") { config.ingest.maxFutureSkewLive = d }
+            if let d = r.duration(ing, "max_future_skew_replay", path: "ingest") { config.ingest.maxFutureSkewReplay = d }
+            if let d = r.duration(ing, "max_lateness", path: "ingest") { config.ingest.maxLateness = d }
+            if let d = r.duration(ing, "dedup_window", path: "ingest") { config.ingest.dedupWindow = d }
+            if let n = r.int(ing, "dedup_capacity", path: "ingest", range: 1_000...5_000_000) { config.ingest.dedupCapacity = n }
+        }
+
+        if !r.problems.isEmpty { throw ConfigError(problems: r.problems) }
+        return config
+    }
+}
+
+/// Typed reads from a YAML node tree that record problems instead of stopping at the first.
+private struct NodeReader {
+    let file: String
+    var problems: [ConfigProblem] = []
+
+    mutating func problem(_ node: Node?, _ key: String, _ message: String) {
+        problems.append(ConfigProblem(file: file, line: node?.mark?.line, key: key, message: message))
+    }
+
+    private func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    mutating func allowed(_ m: Node.Mapping, path: String, keys: Set<String>) {
+        for (k, _) in m {
+            let name = k.string ?? "?"
+            if !keys.contains(name) {
+                problem(k, join(path, name), "unknown key (expected one of: \(keys.sorted().joined(separator: ", ")))")
+            }
+        }
+    }
+
+    mutating func mapping(_ m: Node.Mapping, _ key: String, path: String, required: Bool) -> Node.Mapping? {
+        guard let n = m[key] else {
+            if required { problem(nil, join(path, key), "is required") }
+            return nil
+        }
+        guard case .mapping(let v) = n else { problem(n, join(path, key), "expected a mapping"); return nil }
+        return v
+    }
+
+    mutating func sequence(_ m: Node.Mapping, _ key: String, path: String, required: Bool) -> [Node] {
+        guard let n = m[key] else {
+            if required { problem(nil, join(path, key), "is required") }
+            return []
+        }
+        guard case .sequence(let s) = n else { problem(n, join(path, key), "expected a list"); return [] }
+        return Array(s)
+    }
+
+    mutating func string(_ m: Node.Mapping, _ key: String, path: String, required: Bool) -> String? {
+        guard let n = m[key] else {
+            if required { problem(m.first?.key, join(path, key), "is required") }
+            return nil
+        }
+        guard case .scalar(let s) = n else { problem(n, join(path, key), "expected a text value"); return nil }
+        return s.string
+    }
+
+    mutating func strings(_ m: Node.Mapping, _ key: String, path: String) -> [String] {
+        guard let n = m[key] else { return [] }
+        switch n {
+        case .scalar(let s): return [s.string]
+        case .sequence(let seq):
+            return seq.compactMap { item in
+                guard case .scalar(let s) = item else { problem(item, join(path, key), "expected a list of text values"); return nil }
+                return s.string
+            }
+        default:
+            problem(n, join(path, key), "expected a list")
+            return []
+        }
+    }
+
+    mutating func selector(_ m: Node.Mapping, _ key: String, path: String, known: Set<String>, required: Bool) -> [String] {
+        if m[key] == nil {
+            if required { problem(m.first?.key, join(path, key), "is required (unit codes or kinds)") }
+            return []
+        }
+        let names = strings(m, key, path: path)
+        for n in names where !known.contains(n) {
+            problem(m[key], join(path, key), "'\(n)' is neither a unit code nor a unit kind")
+        }
+        return names
+    }
+
+    mutating func int(_ m: Node.Mapping, _ key: String, path: String, range: ClosedRange<Int>) -> Int? {
+        guard let n = m[key] else { return nil }
+        guard let v = n.int else { problem(n, join(path, key), "must be a whole number"); return nil }
+        guard range.contains(v) else { problem(n, join(path, key), "\(v) is outside \(range.lowerBound)-\(range.upperBound)"); return nil }
+        return v
+    }
+
+    mutating func double(_ m: Node.Mapping, _ key: String, path: String, range: ClosedRange<Double>? = nil, required: Bool = false) -> Double? {
+        guard let n = m[key] else {
+            if required { problem(m.first?.key, join(path, key), "is required") }
+            return nil
+        }
+        guard let v = n.int.map(Double.init) ?? n.float, v.isFinite else { problem(n, join(path, key), "must be a number"); return nil }
+        if let range, !range.contains(v) { problem(n, join(path, key), "\(v) is outside \(range.lowerBound)-\(range.upperBound)"); return nil }
+        return v
+    }
+
+    mutating func duration(_ m: Node.Mapping, _ key: String, path: String, required: Bool = false) -> Duration? {
+        guard let n = m[key] else {
+            if required { problem(m.first?.key, join(path, key), "is required (a duration like 30m, 2h)") }
+            return nil
+        }
+        guard let s = n.string, let d = Duration.parse(s) else {
+            problem(n, join(path, key), "'\(n.string ?? "?")' is not a duration (like 90s, 15m, 2h, 1h30m)")
+            return nil
+        }
+        return d
+    }
+
+    mutating func metric(_ m: Node.Mapping, _ key: String, path: String) -> MetricKey? {
+        guard let s = string(m, key, path: path, required: true) else { return nil }
+        guard let k = MetricKey(rawValue: s) else {
+            problem(m[key], join(path, key), "'\(s)' is not a metric (see docs/configuration.md)")
+            return nil
+        }
+        return k
+    }
+
+    mutating func direction(_ m: Node.Mapping, path: String) -> Direction {
+        guard let s = string(m, "direction", path: path, required: false) else { return .above }
+        guard let d = Direction(rawValue: s) else {
+            problem(m["direction"], join(path, "direction"), "'\(s)' is not above or below")
+            return .above
+        }
+        return d
+    }
+
+    mutating func levels(_ m: Node.Mapping, path: String, direction: Direction, requireOne: Bool = true) -> ThresholdLevels {
+        let l = ThresholdLevels(warning: double(m, "warning", path: path), critical: double(m, "critical", path: path),
+                                clear: double(m, "clear", path: path), criticalClear: double(m, "critical_clear", path: path))
+        if requireOne, l.warning == nil, l.critical == nil {
+            problem(m.first?.key, join(path, "warning"), "a threshold rule needs a warning or a critical level")
+        }
+        if let w = l.warning, let c = l.critical, direction.beyond(w, c), w != c {
+            problem(m["critical"], join(path, "critical"), "critical \(c) must be further \(direction.rawValue) than warning \(w)")
+        }
+        if let w = l.warning ?? l.critical, let cl = l.clear, direction.beyond(cl, w), cl != w {
+            problem(m["clear"], join(path, "clear"), "clear \(cl) must not be beyond the warning level \(w) (hysteresis goes the other way)")
+        }
+        return l
+    }
+}

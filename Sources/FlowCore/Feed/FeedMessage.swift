@@ -1,0 +1,201 @@
+/// A validated feed message (contract v1, docs/feed-contract.md), ready for the flow model.
+public struct FeedMessage: Sendable, Equatable {
+    public var feed: FeedKind
+    /// Fingerprint of (feed, id) for de-duplication.
+    public var idHash: UInt64
+    public var at: EventTime
+    /// Index of the unit in `SystemConfig.units`.
+    public var site: Int
+    public var payload: Payload
+
+    public enum Payload: Sendable, Equatable {
+        case bed(BedState)
+        case dtoc(DToCEvent)
+        case nhs111(NHS111Interval)
+        case ambulance(AmbulanceEvent)
+    }
+}
+
+/// Bed state of a site, with the ED state usually reported with it. Optional fields are nil
+/// when the source did not send them: absent is not zero.
+public struct BedState: Sendable, Equatable {
+    public var coreOpen: Int
+    public var coreOccupied: Int
+    public var escalationOpen: Int?
+    public var escalationOccupied: Int?
+    public var closed: Int?
+    public var edInDepartment: Int?
+    public var edDecisionsToAdmitWaiting: Int?
+    public var ed4hPct: Double?
+    public var edBreachesSinceMidnight: Int?
+    public var edOver12h: Int?
+    public var declaredOpel: Int?
+
+    public init(coreOpen: Int, coreOccupied: Int, escalationOpen: Int? = nil, escalationOccupied: Int? = nil,
+                closed: Int? = nil, edInDepartment: Int? = nil, edDecisionsToAdmitWaiting: Int? = nil,
+                ed4hPct: Double? = nil, edBreachesSinceMidnight: Int? = nil, edOver12h: Int? = nil,
+                declaredOpel: Int? = nil) {
+        self.coreOpen = coreOpen
+        self.coreOccupied = coreOccupied
+        self.escalationOpen = escalationOpen
+        self.escalationOccupied = escalationOccupied
+        self.closed = closed
+        self.edInDepartment = edInDepartment
+        self.edDecisionsToAdmitWaiting = edDecisionsToAdmitWaiting
+        self.ed4hPct = ed4hPct
+        self.edBreachesSinceMidnight = edBreachesSinceMidnight
+        self.edOver12h = edOver12h
+        self.declaredOpel = declaredOpel
+    }
+}
+
+/// Legacy DToC reason codes (to Feb 2020), still used by local feeds.
+public enum DToCReason: String, CaseIterable, Sendable, Equatable {
+    case a = "A", b = "B", c = "C", di = "DI", dii = "DII", e = "E", f = "F", g = "G", h = "H", i = "I", o = "O"
+    public var label: String {
+        switch self {
+        case .a: return "completion of assessment"
+        case .b: return "public funding"
+        case .c: return "further non-acute NHS care"
+        case .di: return "residential home"
+        case .dii: return "nursing home"
+        case .e: return "care package in own home"
+        case .f: return "community equipment/adaptations"
+        case .g: return "patient or family choice"
+        case .h: return "disputes"
+        case .i: return "housing"
+        case .o: return "other"
+        }
+    }
+}
+
+public enum ResponsibleOrganisation: String, CaseIterable, Sendable, Equatable {
+    case nhs, social, both
+}
+
+public enum DischargePathway: String, CaseIterable, Sendable, Equatable {
+    case p0 = "P0", p1 = "P1", p2 = "P2", p3 = "P3"
+}
+
+public enum DToCEvent: Sendable, Equatable {
+    case start(patient: UInt64, reason: DToCReason, org: ResponsibleOrganisation, pathway: DischargePathway, readySince: EventTime)
+    case end(patient: UInt64)
+    case snapshot(DToCCounts)
+}
+
+public struct DToCCounts: Sendable, Equatable {
+    public var patients: Int
+    public var byOrg: [Int?]      // indexed by ResponsibleOrganisation.allCases order
+    public var byPathway: [Int?]  // indexed by DischargePathway.allCases order
+    public init(patients: Int, byOrg: [Int?] = [nil, nil, nil], byPathway: [Int?] = [nil, nil, nil, nil]) {
+        self.patients = patients
+        self.byOrg = byOrg
+        self.byPathway = byPathway
+    }
+}
+
+/// One NHS 111 interval return. `at` of the message is the end of the interval.
+public struct NHS111Interval: Sendable, Equatable {
+    public var minutes: Int
+    public var offered: Int
+    public var answered: Int
+    public var answeredWithin60s: Int
+    public var abandoned: Int
+    public var dispAmbulance: Int?
+    public var dispED: Int?
+    public var dispPrimaryCare: Int?
+    public var dispSelfCare: Int?
+    public var dispOther: Int?
+
+    public init(minutes: Int = 15, offered: Int, answered: Int, answeredWithin60s: Int, abandoned: Int,
+                dispAmbulance: Int? = nil, dispED: Int? = nil, dispPrimaryCare: Int? = nil,
+                dispSelfCare: Int? = nil, dispOther: Int? = nil) {
+        self.minutes = minutes
+        self.offered = offered
+        self.answered = answered
+        self.answeredWithin60s = answeredWithin60s
+        self.abandoned = abandoned
+        self.dispAmbulance = dispAmbulance
+        self.dispED = dispED
+        self.dispPrimaryCare = dispPrimaryCare
+        self.dispSelfCare = dispSelfCare
+        self.dispOther = dispOther
+    }
+
+    /// Sum of the dispositions reported, nil when none were.
+    public var dispositionsTotal: Int? {
+        let all = [dispAmbulance, dispED, dispPrimaryCare, dispSelfCare, dispOther].compactMap { $0 }
+        return all.isEmpty ? nil : all.reduce(0, +)
+    }
+}
+
+public enum AmbulanceEvent: Sendable, Equatable {
+    case arrived(incident: UInt64, category: Int?)
+    case handover(incident: UInt64, arrivedAt: EventTime?)
+    case clear(incident: UInt64)
+    case status(AmbulanceServiceStatus)
+}
+
+public struct AmbulanceServiceStatus: Sendable, Equatable {
+    public var stackWaiting: Int?
+    public var cat1MeanSeconds: Int?
+    public var cat1P90Seconds: Int?
+    public var cat2MeanSeconds: Int?
+    public var cat2P90Seconds: Int?
+    public var cat3P90Seconds: Int?
+    public var cat4P90Seconds: Int?
+    public init(stackWaiting: Int? = nil, cat1MeanSeconds: Int? = nil, cat1P90Seconds: Int? = nil,
+                cat2MeanSeconds: Int? = nil, cat2P90Seconds: Int? = nil, cat3P90Seconds: Int? = nil,
+                cat4P90Seconds: Int? = nil) {
+        self.stackWaiting = stackWaiting
+        self.cat1MeanSeconds = cat1MeanSeconds
+        self.cat1P90Seconds = cat1P90Seconds
+        self.cat2MeanSeconds = cat2MeanSeconds
+        self.cat2P90Seconds = cat2P90Seconds
+        self.cat3P90Seconds = cat3P90Seconds
+        self.cat4P90Seconds = cat4P90Seconds
+    }
+}
+
+/// Why a line was refused. Every rejected line gets exactly one.
+public enum RejectionReason: String, CaseIterable, Sendable, Equatable, Codable {
+    case malformed
+    case unknownFeed = "unknown_feed"
+    case unsupportedVersion = "unsupported_version"
+    case unknownSite = "unknown_site"
+    case missingField = "missing_field"
+    case badType = "bad_type"
+    case outOfRange = "out_of_range"
+    case duplicateID = "duplicate_id"
+    case futureTime = "future_time"
+    case tooLate = "too_late"
+    case identifiable
+    case unknownIncident = "unknown_incident"
+    case unknownPatient = "unknown_patient"
+    case capacity
+}
+
+/// A refused line: the reason, the field it concerns, and a sentence for a person.
+public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: RejectionReason
+    public var field: String?
+    public var detail: String
+    /// Known when the envelope could be read that far.
+    public var feed: FeedKind?
+    public var site: String?
+
+    public init(_ reason: RejectionReason, field: String? = nil, _ detail: String, feed: FeedKind? = nil, site: String? = nil) {
+        self.reason = reason
+        self.field = field
+        self.detail = detail
+        self.feed = feed
+        self.site = site
+    }
+
+    /// `out_of_range: field ga_core_occupied: 700 is above ga_core_open 640`
+    public var description: String {
+        var s = reason.rawValue
+        if let f = field { s += ": field \(f)" }
+        return s + ": " + detail
+    }
+}

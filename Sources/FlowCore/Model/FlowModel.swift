@@ -1,0 +1,472 @@
+import DequeModule
+
+/// The flow of a health system in memory: per-site snapshots, since-midnight counts in local
+/// time, rolling windows, and history at a fixed resolution for trends.
+///
+/// Pure: it changes only through `apply(_:)` and `advance(to:)`, and reads no clock.
+public struct FlowModel: Sendable {
+    public let config: SystemConfig
+    public private(set) var calendar: LocalCalendar
+    var sites: [SiteFlow]
+    /// The event clock: latest time the model has been advanced to or seen.
+    public private(set) var now: EventTime?
+    /// Up to when windows, days and history have been brought.
+    private var housekeepingAt: EventTime?
+    /// When the model first saw data (stale rules count silence from here for sites never heard).
+    public private(set) var start: EventTime?
+    public var history: MetricHistory { historyStore.spec }
+    var historyStore: MetricHistoryStore
+    /// How long data from a feed stays current per site (from the stale rules; default 6 h).
+    let maxAge: [[Duration]]
+    /// Completed days, ready for the sitrep, in order. Drained by the caller.
+    public private(set) var completedDays: [(site: Int, ledger: DayLedger)] = []
+    public var keepCompletedDays = false
+    /// Latest escalation scores per site (written by the rule engine).
+    var scores: [Double?]
+    var scoreLevels: [Int?]
+
+    public static let defaultMaxAge = Duration.hours(6)
+
+    public init(config: SystemConfig) {
+        self.config = config
+        self.calendar = LocalCalendar(identifier: config.timeZone) ?? LocalCalendar(identifier: "UTC")!
+        self.sites = Array(repeating: SiteFlow(), count: config.units.count)
+        self.historyStore = MetricHistoryStore(sites: config.units.count + 1, spec: MetricHistory(step: .minutes(5), points: 288))
+        var ages = Array(repeating: Array(repeating: Self.defaultMaxAge, count: FeedKind.allCases.count), count: config.units.count)
+        var explicit = Array(repeating: Array(repeating: false, count: FeedKind.allCases.count), count: config.units.count)
+        for rule in config.rules {
+            guard case .stale(let s) = rule else { continue }
+            let f = s.feed.index
+            for site in config.units(matching: s.units) {
+                if !explicit[site][f] || s.expected < ages[site][f] { ages[site][f] = s.expected }
+                explicit[site][f] = true
+            }
+        }
+        self.maxAge = ages
+        self.scores = Array(repeating: nil, count: config.units.count + 1)
+        self.scoreLevels = Array(repeating: nil, count: config.units.count + 1)
+    }
+
+    // MARK: - Applying messages
+
+    /// Applies a validated message. Returns a rejection for checks that need state
+    /// (unknown incident or patient, capacity).
+    public mutating func apply(_ m: FeedMessage) -> Rejection? {
+        let t = m.at
+        var s = sites[m.site]
+        defer { sites[m.site] = s }
+        func reject(_ r: RejectionReason, _ field: String, _ detail: String) -> Rejection {
+            Rejection(r, field: field, detail, feed: m.feed, site: config.units[m.site].code)
+        }
+        switch m.payload {
+        case .bed(let b):
+            if s.bedAt == nil || t >= s.bedAt! {
+                s.bed = b
+                s.bedAt = t
+            }
+        case .dtoc(let d):
+            switch d {
+            case .start(let patient, let reason, let org, let pathway, let ready):
+                if s.episodes[patient] == nil && s.episodes.count >= SiteFlow.maxOpenEpisodes {
+                    return reject(.capacity, "patient", "more than \(SiteFlow.maxOpenEpisodes) open episodes at this site")
+                }
+                s.episodes[patient] = DToCEpisode(readySince: ready, reason: reason, org: org, pathway: pathway)
+                s.dtocUsesSnapshot = false
+            case .end(let patient):
+                guard let e = s.episodes.removeValue(forKey: patient) else {
+                    return reject(.unknownPatient, "patient", "no open episode for this patient key")
+                }
+                addClosedDelay(&s, from: e.readySince, to: t)
+                s.dtocUsesSnapshot = false
+            case .snapshot(let c):
+                if s.dtocSnapshotAt == nil || t >= s.dtocSnapshotAt! {
+                    s.dtocSnapshot = c
+                    s.dtocSnapshotAt = t
+                    s.dtocUsesSnapshot = true
+                }
+            }
+            s.dtocSeen = true
+        case .nhs111(let v):
+            let day = calendar.cachedLocalDate(of: t - Duration(millis: 1))  // interval end 00:00 belongs to the day before
+            if let li = s.ledger(for: day) {
+                s.ledgers[li].nhs111Offered += v.offered
+                s.ledgers[li].nhs111Answered += v.answered
+                s.ledgers[li].nhs111AnsweredWithin60s += v.answeredWithin60s
+                s.ledgers[li].nhs111Abandoned += v.abandoned
+                s.ledgers[li].nhs111Intervals += 1
+            }
+            // Keep intervals in end-time order (late ones are inserted in place).
+            var idx = s.intervals.count
+            while idx > 0 && s.intervals[idx - 1].at > t { idx -= 1 }
+            s.intervals.insert(Stamped(at: t, value: v), at: idx)
+            while s.intervals.count > 16 { s.intervals.removeFirst() }
+        case .ambulance(let a):
+            switch a {
+            case .arrived(let incident, _):
+                if s.queue[incident] == nil && s.queue.count >= SiteFlow.maxQueue {
+                    return reject(.capacity, "incident", "more than \(SiteFlow.maxQueue) ambulances queued at this site")
+                }
+                s.queue[incident] = t
+                if let li = s.ledger(for: calendar.cachedLocalDate(of: t)) {
+                    s.ledgers[li].ambulanceArrivals += 1
+                    s.ledgers[li].conveyanceMessages += 1
+                }
+                s.ambulanceConveyanceSeen = true
+            case .handover(let incident, let arrivedAt):
+                let arrival: EventTime
+                if let a = s.queue.removeValue(forKey: incident) {
+                    arrival = a
+                } else if let a = arrivedAt {
+                    arrival = a
+                    // Arrival not seen (feed started mid-stream): count the arrival on its day.
+                    if let li = s.ledger(for: calendar.localDate(of: a)) {
+                        s.ledgers[li].ambulanceArrivals += 1
+                        s.ledgers[li].conveyanceMessages += 1
+                    }
+                } else {
+                    return reject(.unknownIncident, "incident", "handover with no arrival seen for this incident (send arrived_at)")
+                }
+                if arrival > t {
+                    return reject(.outOfRange, "at", "handover is before the arrival")
+                }
+                let delay = t - arrival
+                if let li = s.ledger(for: calendar.localDate(of: arrival)) {
+                    s.ledgers[li].handovers += 1
+                    s.ledgers[li].conveyanceMessages += 1
+                    let m = delay.millis
+                    if m <= 15 * 60_000 { s.ledgers[li].handoversWithin15 += 1 }
+                    else if m <= 30 * 60_000 { s.ledgers[li].handovers15to30 += 1 }
+                    else if m <= 60 * 60_000 { s.ledgers[li].handovers30to60 += 1 }
+                    else { s.ledgers[li].handoversOver60 += 1 }
+                    s.ledgers[li].handoverLostMillis += max(0, m - 15 * 60_000)
+                }
+                if s.awaitingClear.count < SiteFlow.maxAwaitingClear {
+                    s.awaitingClear[incident] = (arrival, t)
+                }
+                s.ambulanceConveyanceSeen = true
+            case .clear(let incident):
+                guard let h = s.awaitingClear.removeValue(forKey: incident) else {
+                    return reject(.unknownIncident, "incident", "clear with no handover seen for this incident")
+                }
+                s.recentClears.append(Stamped(at: t, value: (t - h.handover).minutesValue))
+                s.ambulanceConveyanceSeen = true
+            case .status(let st):
+                if s.statusAt == nil || t >= s.statusAt! {
+                    s.status = st
+                    s.statusAt = t
+                }
+            }
+        }
+        let f = m.feed.index
+        if s.lastSeen[f] == nil || t > s.lastSeen[f]! { s.lastSeen[f] = t }
+        if start == nil { start = t }
+        if now == nil || t > now! { now = t }
+        return nil
+    }
+
+    private mutating func addClosedDelay(_ s: inout SiteFlow, from: EventTime, to: EventTime) {
+        // Split the delay across the local days it spans (today and the kept days only).
+        var cursor = from
+        var guardCount = 0
+        while cursor < to && guardCount < 400 {
+            let day = calendar.localDate(of: cursor)
+            let dayEnd = calendar.startOfDay(day.next)
+            let end = min(dayEnd, to)
+            if let first = s.ledgers.first?.date, day < first {
+                // Older than kept ledgers: skip.
+            } else if let li = s.ledger(for: day) {
+                s.ledgers[li].dtocClosedDelayMillis += (end - cursor).millis
+            }
+            cursor = end
+            guardCount += 1
+        }
+    }
+
+    // MARK: - The clock
+
+    /// Moves the event clock forward (never back): prunes windows, takes the 08:00 stock
+    /// snapshot, retires completed days, and samples history at its resolution.
+    public mutating func advance(to t: EventTime) {
+        if now == nil || t > now! { now = t }
+        if let h = housekeepingAt, t <= h { return }
+        let previous = housekeepingAt
+        housekeepingAt = t
+        if start == nil { start = t }
+        let today = calendar.cachedLocalDate(of: t)
+        let eight = calendar.instant(of: today, hour: 8)
+        for i in sites.indices {
+            var s = sites[i]
+            // Windows: keep the last hour.
+            let hourAgo = t - .hours(1)
+            while let first = s.recentClears.first, first.at <= hourAgo { s.recentClears.removeFirst() }
+            // Arrivals never handed over within 24 h are dropped (and counted).
+            if s.queue.count > 0, let oldest = s.queue.values.min(), t - oldest > .hours(24) {
+                let cutoff = t - .hours(24)
+                let before = s.queue.count
+                s.queue = s.queue.filter { $0.value >= cutoff }
+                s.lostIncidents += before - s.queue.count
+            }
+            if s.awaitingClear.count > 0 {
+                let cutoff = t - .hours(6)
+                if s.awaitingClear.values.contains(where: { $0.handover < cutoff }) {
+                    s.awaitingClear = s.awaitingClear.filter { $0.value.handover >= cutoff }
+                }
+            }
+            // 08:00 stock snapshot of today.
+            // Taken at the first tick at or after 08:00; unknown if the model started later.
+            if t >= eight, let li = s.ledger(for: today), !s.ledgers[li].stockCaptured {
+                s.ledgers[li].stockCaptured = true
+                if let p = previous, p < eight {
+                    sites[i] = s
+                    let occ = value(.gaOccupancyPct, site: i, at: t)
+                    let esc = value(.escalationBedsOpen, site: i, at: t)
+                    let dtoc = value(.dtocPatients, site: i, at: t)
+                    s = sites[i]
+                    s.ledgers[li].gaOccupancyAt0800 = occ
+                    s.ledgers[li].escalationOpenAt0800 = esc.map { Int($0) }
+                    s.ledgers[li].dtocPatientsAt0800 = dtoc.map { Int($0) }
+                }
+            }
+            // Retire days that can no longer change (two days back).
+            while let first = s.ledgers.first, first.date.dayNumber < today.dayNumber - 1 {
+                let done = s.ledgers.removeFirst()
+                if keepCompletedDays { completedDays.append((i, done)) }
+            }
+            sites[i] = s
+        }
+        // History: one sample per step boundary crossed.
+        while let due = historyStore.nextSample(after: previous, upTo: t) {
+            var row = [Float](repeating: .nan, count: (config.units.count + 1) * MetricKey.allCases.count)
+            for site in 0...config.units.count {
+                for (k, metric) in MetricKey.allCases.enumerated() {
+                    if let v = value(metric, site: site, at: due) { row[site * MetricKey.allCases.count + k] = Float(v) }
+                }
+            }
+            historyStore.record(at: due, row: row)
+        }
+    }
+
+    /// Retires every remaining day (end of a replay), for the sitrep.
+    public mutating func finishDays() {
+        for i in sites.indices {
+            while !sites[i].ledgers.isEmpty {
+                let done = sites[i].ledgers.removeFirst()
+                if keepCompletedDays { completedDays.append((i, done)) }
+            }
+        }
+    }
+
+    public mutating func drainCompletedDays() -> [(site: Int, ledger: DayLedger)] {
+        defer { completedDays.removeAll() }
+        return completedDays
+    }
+
+    mutating func setScore(site: Int, score: Double?, level: Int?) {
+        scores[site] = score
+        scoreLevels[site] = level
+    }
+
+    // MARK: - Reading metrics
+
+    /// Whether a feed's data for a site is current at `t` (not stale, and seen at all).
+    public func isFresh(_ feed: FeedKind, site: Int, at t: EventTime) -> Bool {
+        guard let seen = sites[site].lastSeen[feed.index] else { return false }
+        return t - seen <= maxAge[site][feed.index]
+    }
+
+    public func lastSeen(_ feed: FeedKind, site: Int) -> EventTime? { sites[site].lastSeen[feed.index] }
+
+    /// The current value of a metric at a site; nil when missing or stale (never zero for
+    /// missing). `site == config.units.count` is the whole system.
+    public func value(_ metric: MetricKey, site: Int, at t: EventTime? = nil) -> Double? {
+        guard let t = t ?? now else { return nil }
+        if site == config.units.count { return systemValue(metric, at: t) }
+        let s = sites[site]
+        switch metric {
+        case .opelScore: return scores[site]
+        case .opelLevel: return scoreLevels[site].map(Double.init)
+        default: break
+        }
+        if let feed = metric.feed, !isFresh(feed, site: site, at: t) { return nil }
+        switch metric {
+        case .gaOccupancyPct:
+            guard let b = s.bed, b.coreOpen > 0 else { return nil }
+            return pct(b.coreOccupied, b.coreOpen)
+        case .gaOccupancyInclEscPct:
+            guard let b = s.bed else { return nil }
+            let open = b.coreOpen + (b.escalationOpen ?? 0)
+            return open > 0 ? pct(b.coreOccupied + (b.escalationOccupied ?? 0), open) : nil
+        case .escalationBedsOpen:
+            return s.bed?.escalationOpen.map(Double.init)
+        case .escalationSharePct:
+            guard let b = s.bed, let e = b.escalationOpen, b.coreOpen + e > 0 else { return nil }
+            return pct(e, b.coreOpen + e)
+        case .bedsClosed: return s.bed?.closed.map(Double.init)
+        case .edInDepartment: return s.bed?.edInDepartment.map(Double.init)
+        case .edDtaWaiting: return s.bed?.edDecisionsToAdmitWaiting.map(Double.init)
+        case .ed4hPct: return s.bed?.ed4hPct
+        case .edOver12h: return s.bed?.edOver12h.map(Double.init)
+        case .edOver12hSharePct:
+            guard let b = s.bed, let o = b.edOver12h, let n = b.edInDepartment, n > 0 else { return nil }
+            return pct(o, n)
+        case .dtocPatients:
+            return dtocPatients(s).map(Double.init)
+        case .dtocSharePct:
+            guard let d = dtocPatients(s), isFresh(.bed, site: site, at: t), let b = s.bed else { return nil }
+            let occupied = b.coreOccupied + (b.escalationOccupied ?? 0)
+            return occupied > 0 ? pct(d, occupied) : nil
+        case .dtocBedDays:
+            guard s.dtocSeen, !s.dtocUsesSnapshot else { return nil }
+            let day = calendar.localDate(of: t)
+            let dayStart = calendar.startOfDay(day)
+            var ms = s.ledgerIfPresent(day)?.dtocClosedDelayMillis ?? 0
+            for e in s.episodes.values { ms += max(0, (t - max(e.readySince, dayStart)).millis) }
+            return Double(ms) / 86_400_000
+        case .dtocLongestDays:
+            guard s.dtocSeen, !s.dtocUsesSnapshot else { return nil }
+            guard let oldest = s.episodes.values.map(\.readySince).min() else { return 0 }
+            return (t - oldest).hoursValue / 24
+        case .ambulanceQueue:
+            guard s.ambulanceConveyanceSeen else { return nil }
+            return Double(s.queue.count)
+        case .ambulanceLongestWaitMin:
+            guard s.ambulanceConveyanceSeen else { return nil }
+            guard let oldest = s.queue.values.min() else { return 0 }
+            return max(0, (t - oldest).minutesValue)
+        case .ambulanceArrivals, .handovers30to60, .handoversOver60, .handoverHoursLost:
+            guard s.ambulanceConveyanceSeen else { return nil }
+            let l = s.ledgerIfPresent(calendar.localDate(of: t)) ?? DayLedger(date: calendar.localDate(of: t))
+            switch metric {
+            case .ambulanceArrivals: return Double(l.ambulanceArrivals)
+            case .handovers30to60: return Double(l.handovers30to60)
+            case .handoversOver60: return Double(l.handoversOver60)
+            default: return l.handoverHoursLost
+            }
+        case .handoverToClearMin:
+            let recent = s.recentClears.filter { t - $0.at < .hours(1) && $0.at <= t }
+            guard !recent.isEmpty else { return nil }
+            return recent.map(\.value).reduce(0, +) / Double(recent.count)
+        case .stackWaiting: return s.status?.stackWaiting.map(Double.init)
+        case .cat2MeanMin: return s.status?.cat2MeanSeconds.map { Double($0) / 60 }
+        case .nhs111Offered, .nhs111AnsweredWithin60sPct, .nhs111AbandonedPct, .nhs111UrgentDispositionPct,
+             .nhs111AmbulanceDispositionPct, .nhs111EDDispositionPct:
+            return nhs111LastHour(s, metric, at: t)
+        case .nhs111OfferedToday:
+            guard !s.intervals.isEmpty else { return nil }
+            return Double(s.ledgerIfPresent(calendar.localDate(of: t - Duration(millis: 1)))?.nhs111Offered ?? 0)
+        case .opelScore, .opelLevel:
+            return nil
+        }
+    }
+
+    private func dtocPatients(_ s: SiteFlow) -> Int? {
+        guard s.dtocSeen else { return nil }
+        if s.dtocUsesSnapshot { return s.dtocSnapshot?.patients }
+        return s.episodes.count
+    }
+
+    private func nhs111LastHour(_ s: SiteFlow, _ metric: MetricKey, at t: EventTime) -> Double? {
+        var offered = 0, answered = 0, within = 0, abandoned = 0, amb = 0, ed = 0, disp = 0, n = 0
+        for iv in s.intervals where iv.at <= t && t - iv.at < .hours(1) {
+            let v = iv.value
+            offered += v.offered; answered += v.answered; within += v.answeredWithin60s; abandoned += v.abandoned
+            if let total = v.dispositionsTotal { disp += total; amb += v.dispAmbulance ?? 0; ed += v.dispED ?? 0 }
+            n += 1
+        }
+        guard n > 0 else { return nil }
+        switch metric {
+        case .nhs111Offered: return Double(offered)
+        case .nhs111AnsweredWithin60sPct: return answered > 0 ? pct(within, answered) : nil
+        case .nhs111AbandonedPct: return offered > 0 ? pct(abandoned, offered) : nil
+        case .nhs111UrgentDispositionPct: return disp > 0 ? pct(amb + ed, disp) : nil
+        case .nhs111AmbulanceDispositionPct: return disp > 0 ? pct(amb, disp) : nil
+        case .nhs111EDDispositionPct: return disp > 0 ? pct(ed, disp) : nil
+        default: return nil
+        }
+    }
+
+    /// System roll-up: sums over acute sites for bed and ambulance figures, the 111 and
+    /// ambulance-service units for theirs. Nil when no contributing site has data.
+    private func systemValue(_ metric: MetricKey, at t: EventTime) -> Double? {
+        switch metric {
+        case .opelScore: return scores[config.units.count]
+        case .opelLevel: return scoreLevels[config.units.count].map(Double.init)
+        case .gaOccupancyPct, .gaOccupancyInclEscPct, .escalationSharePct:
+            var num = 0, den = 0, any = false
+            for i in config.units.indices where config.units[i].kind == .acute && isFresh(.bed, site: i, at: t) {
+                guard let b = sites[i].bed else { continue }
+                any = true
+                switch metric {
+                case .gaOccupancyPct: num += b.coreOccupied; den += b.coreOpen
+                case .gaOccupancyInclEscPct:
+                    num += b.coreOccupied + (b.escalationOccupied ?? 0); den += b.coreOpen + (b.escalationOpen ?? 0)
+                default: num += b.escalationOpen ?? 0; den += b.coreOpen + (b.escalationOpen ?? 0)
+                }
+            }
+            return any && den > 0 ? pct(num, den) : nil
+        case .ambulanceQueue, .dtocPatients, .handoverHoursLost, .ambulanceArrivals, .handovers30to60, .handoversOver60,
+             .escalationBedsOpen, .bedsClosed, .edInDepartment, .edDtaWaiting, .edOver12h:
+            var total = 0.0, any = false
+            for i in config.units.indices where config.units[i].kind == .acute {
+                if let v = value(metric, site: i, at: t) { total += v; any = true }
+            }
+            return any ? total : nil
+        case .ambulanceLongestWaitMin:
+            return config.units.indices.filter { config.units[$0].kind == .acute }
+                .compactMap { value(metric, site: $0, at: t) }.max()
+        default:
+            // 111 and ambulance-service figures: the first unit of that kind.
+            let kind: UnitKind = metric.feed == .nhs111 ? .nhs111 : .ambulance
+            guard let i = config.units.firstIndex(where: { $0.kind == kind }) else { return nil }
+            return value(metric, site: i, at: t)
+        }
+    }
+
+    @inline(__always) private func pct(_ a: Int, _ b: Int) -> Double { Double(a) / Double(b) * 100 }
+
+    // MARK: - Reading days
+
+    /// Today's counts for a site so far (nil before any data).
+    public func today(site: Int) -> DayLedger? {
+        guard let t = now else { return nil }
+        return sites[site].ledgerIfPresent(calendar.localDate(of: t))
+    }
+
+    /// Open DToC episodes by responsible organisation, pathway and reason (episode-mode sites).
+    public func dtocBreakdown(site: Int) -> (org: [ResponsibleOrganisation: Int], pathway: [DischargePathway: Int], reason: [DToCReason: Int])? {
+        let s = sites[site]
+        guard s.dtocSeen else { return nil }
+        if s.dtocUsesSnapshot, let c = s.dtocSnapshot {
+            var org: [ResponsibleOrganisation: Int] = [:], path: [DischargePathway: Int] = [:]
+            for (k, o) in ResponsibleOrganisation.allCases.enumerated() { if let v = c.byOrg[k] { org[o] = v } }
+            for (k, p) in DischargePathway.allCases.enumerated() { if let v = c.byPathway[k] { path[p] = v } }
+            return (org, path, [:])
+        }
+        var org: [ResponsibleOrganisation: Int] = [:], path: [DischargePathway: Int] = [:], reason: [DToCReason: Int] = [:]
+        for e in s.episodes.values {
+            org[e.org, default: 0] += 1
+            path[e.pathway, default: 0] += 1
+            reason[e.reason, default: 0] += 1
+        }
+        return (org, path, reason)
+    }
+
+    public func declaredOpel(site: Int) -> Int? {
+        guard let t = now, isFresh(.bed, site: site, at: t) else { return nil }
+        return sites[site].bed?.declaredOpel
+    }
+
+    /// Number of ambulances queued now (for tests and the detail view).
+    public func queueLength(site: Int) -> Int { sites[site].queue.count }
+}
+
+extension FeedKind {
+    @inline(__always) var index: Int {
+        switch self {
+        case .bed: return 0
+        case .dtoc: return 1
+        case .nhs111: return 2
+        case .ambulance: return 3
+        }
+    }
+}

@@ -1,0 +1,100 @@
+/// History resolution and length: `points` samples every `step` (24 h at 5 minutes).
+public struct MetricHistory: Sendable, Equatable {
+    public var step: Duration
+    public var points: Int
+    public init(step: Duration, points: Int) {
+        self.step = step
+        self.points = points
+    }
+    public var span: Duration { step * Int64(points) }
+}
+
+/// A fixed ring of samples for every metric of every site (and the system). Memory is fixed at
+/// construction: sites x metrics x points x 4 bytes (about 260 KB for the bundled system).
+struct MetricHistoryStore: Sendable {
+    let spec: MetricHistory
+    let width: Int                 // values per row: sites x metrics
+    private var ring: [Float]
+    private var times: [EventTime?]
+    private var head = 0           // next slot to write
+    private(set) var lastSample: EventTime?
+
+    init(sites: Int, spec: MetricHistory) {
+        self.spec = spec
+        self.width = sites * MetricKey.allCases.count
+        self.ring = Array(repeating: .nan, count: width * spec.points)
+        self.times = Array(repeating: nil, count: spec.points)
+    }
+
+    /// The next sample time due in (previous, upTo], if any.
+    func nextSample(after previous: EventTime?, upTo t: EventTime) -> EventTime? {
+        let candidate: EventTime
+        if let last = lastSample {
+            candidate = last + spec.step
+        } else {
+            candidate = t.floored(to: spec.step)
+            if let p = previous, candidate <= p { return nil }
+        }
+        // After a long silence, skip straight to the window that still matters.
+        if t - candidate > spec.span {
+            return (t - spec.span).floored(to: spec.step) + spec.step
+        }
+        return candidate <= t ? candidate : nil
+    }
+
+    mutating func record(at t: EventTime, row: [Float]) {
+        let base = head * width
+        for k in 0..<width { ring[base + k] = row[k] }
+        times[head] = t
+        head = (head + 1) % spec.points
+        lastSample = t
+    }
+
+    /// Samples of one metric at one site over the last `count` steps ending at the latest
+    /// sample, oldest first; nil where missing.
+    func series(site: Int, metric: Int, count: Int) -> [Double?] {
+        let n = min(count, spec.points)
+        var out = [Double?](repeating: nil, count: n)
+        guard lastSample != nil else { return out }
+        for j in 0..<n {
+            let slot = ((head - n + j) % spec.points + spec.points) % spec.points
+            guard times[slot] != nil else { continue }
+            let v = ring[slot * width + site * MetricKey.allCases.count + metric]
+            out[j] = v.isNaN ? nil : Double(v)
+        }
+        return out
+    }
+
+    /// (time, value) pairs within `window` of the latest sample, oldest first, known values only.
+    func points(site: Int, metric: Int, window: Duration) -> [(EventTime, Double)] {
+        guard let last = lastSample else { return [] }
+        var out: [(EventTime, Double)] = []
+        let n = spec.points
+        for j in 0..<n {
+            let slot = (head + j) % n
+            guard let t = times[slot], last - t <= window else { continue }
+            let v = ring[slot * width + site * MetricKey.allCases.count + metric]
+            if !v.isNaN { out.append((t, Double(v))) }
+        }
+        return out
+    }
+}
+
+extension MetricKey {
+    /// Position in `allCases` (the history row layout).
+    static let indexTable: [MetricKey: Int] = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
+    var index: Int { Self.indexTable[self]! }
+}
+
+extension FlowModel {
+    /// History of a metric at a site, oldest first (nil = missing), `count` samples at
+    /// `history.step`. `site == config.units.count` is the system.
+    public func series(_ metric: MetricKey, site: Int, count: Int) -> [Double?] {
+        historyStore.series(site: site, metric: metric.index, count: count)
+    }
+
+    /// Known history points within a window (for trend fitting).
+    public func points(_ metric: MetricKey, site: Int, window: Duration) -> [(EventTime, Double)] {
+        historyStore.points(site: site, metric: metric.index, window: window)
+    }
+}

@@ -1,0 +1,106 @@
+import DequeModule
+
+/// Counts for one site and one local day (00:00-23:59 Europe/London), attributed the way the
+/// national sitrep counts: a handover belongs to the day of the ambulance's arrival.
+public struct DayLedger: Sendable, Equatable {
+    public var date: LocalDate
+    public var ambulanceArrivals = 0
+    /// Conveyance messages (arrived, handover) attributed to this day: 0 means no data.
+    public var conveyanceMessages = 0
+    public var handovers = 0
+    public var handoversWithin15 = 0
+    public var handovers15to30 = 0
+    public var handovers30to60 = 0
+    public var handoversOver60 = 0
+    /// Time beyond 15 minutes per handover, summed.
+    public var handoverLostMillis: Int64 = 0
+    public var nhs111Offered = 0
+    public var nhs111Answered = 0
+    public var nhs111AnsweredWithin60s = 0
+    public var nhs111Abandoned = 0
+    public var nhs111Intervals = 0
+    /// Delayed time of DToC episodes that ended, within this day.
+    public var dtocClosedDelayMillis: Int64 = 0
+    /// Stock figures at 08:00 local (nil: no fresh bed state at 08:00).
+    public var gaOccupancyAt0800: Double?
+    public var escalationOpenAt0800: Int?
+    public var dtocPatientsAt0800: Int?
+    public var stockCaptured = false
+
+    public init(date: LocalDate) { self.date = date }
+
+    public var handoverHoursLost: Double { Double(handoverLostMillis) / 3_600_000 }
+    public var nhs111AnsweredWithin60sPct: Double? {
+        nhs111Answered > 0 ? Double(nhs111AnsweredWithin60s) / Double(nhs111Answered) * 100 : nil
+    }
+}
+
+struct DToCEpisode: Sendable {
+    var readySince: EventTime
+    var reason: DToCReason
+    var org: ResponsibleOrganisation
+    var pathway: DischargePathway
+}
+
+struct HandedOver: Sendable {
+    var handoverAt: EventTime
+}
+
+/// A timestamped value in a rolling window.
+struct Stamped<T: Sendable>: Sendable {
+    var at: EventTime
+    var value: T
+}
+
+/// Everything the model holds for one unit. Memory is bounded: queues and episode tables are
+/// capped, windows are pruned by time, ledgers keep three days, history is a fixed ring.
+struct SiteFlow: Sendable {
+    static let maxOpenEpisodes = 10_000
+    static let maxQueue = 2_000
+    static let maxAwaitingClear = 2_000
+    static let ledgerDays = 3
+
+    var lastSeen: [EventTime?] = [nil, nil, nil, nil]   // by FeedKind order
+
+    // Beds
+    var bed: BedState?
+    var bedAt: EventTime?
+
+    // DToC
+    var episodes: [UInt64: DToCEpisode] = [:]
+    var dtocSnapshot: DToCCounts?
+    var dtocSnapshotAt: EventTime?
+    /// True when the latest DToC message was a snapshot (counts come from it, not episodes).
+    var dtocUsesSnapshot = false
+    var dtocSeen = false
+
+    // 111
+    var intervals: Deque<Stamped<NHS111Interval>> = []
+
+    // Ambulance conveyances
+    var queue: [UInt64: EventTime] = [:]            // incident -> arrival, not yet handed over
+    var awaitingClear: [UInt64: (arrival: EventTime, handover: EventTime)] = [:]
+    var recentClears: Deque<Stamped<Double>> = []   // handover-to-clear minutes, last hour
+    var ambulanceConveyanceSeen = false
+    var lostIncidents = 0                           // arrivals dropped unhanded after 24 h
+
+    // Ambulance service
+    var status: AmbulanceServiceStatus?
+    var statusAt: EventTime?
+
+    // Per-day counts (oldest first).
+    var ledgers: [DayLedger] = []
+
+    mutating func ledger(for date: LocalDate) -> Int? {
+        if let i = ledgers.lastIndex(where: { $0.date == date }) { return i }
+        if let last = ledgers.last, date < last.date {
+            // Older than what we keep: only if within the kept days.
+            if let first = ledgers.first, date < first.date, ledgers.count >= Self.ledgerDays { return nil }
+        }
+        ledgers.append(DayLedger(date: date))
+        ledgers.sort { $0.date < $1.date }
+        return ledgers.firstIndex { $0.date == date }
+    }
+
+    func ledgerIfPresent(_ date: LocalDate) -> DayLedger? { ledgers.last { $0.date == date } }
+}

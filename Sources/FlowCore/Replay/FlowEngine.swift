@@ -1,0 +1,204 @@
+import DequeModule
+
+/// The core pipeline in one place: decode and validate -> model -> rules -> alert transitions.
+///
+/// Driven only by what it is given: lines, and (live) the wall-clock instant they arrived.
+/// In replay the clock is the event time of the messages themselves, so the same lines give the
+/// same transitions at any speed.
+public final class FlowEngine {
+    public enum Mode: Sendable, Equatable {
+        /// The clock is the latest accepted event time.
+        case replay
+        /// The clock is the wall-clock time passed to `advance(to:)` and `ingest(_:receivedAt:)`.
+        case live
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case accepted(FeedMessage)
+        case rejected(Rejection)
+    }
+
+    public struct Counter: Sendable, Equatable {
+        public var accepted = 0
+        public var rejected = 0
+        public var byReason: [RejectionReason: Int] = [:]
+    }
+
+    public let config: SystemConfig
+    public let mode: Mode
+    public private(set) var model: FlowModel
+    public private(set) var rules: RuleEngine
+    private var decoder: FeedDecoder
+    private var dedup: [Deduplicator]
+    /// Next tick at which rules are evaluated.
+    private var nextTick: EventTime?
+    private var pending: [AlertTransition] = []
+    /// Counts per feed (nil: feed unknown) and site code (nil: site unknown).
+    public private(set) var counters: [CounterKey: Counter] = [:]
+    public private(set) var acceptedTotal = 0
+    public private(set) var rejectedTotal = 0
+    /// Latest accepted event time (the replay clock).
+    public private(set) var highWater: EventTime?
+
+    public struct CounterKey: Hashable, Sendable {
+        public var feed: FeedKind?
+        public var site: String?
+    }
+
+    public init(config: SystemConfig, mode: Mode = .replay, keepSitrep: Bool = false) {
+        self.config = config
+        self.mode = mode
+        self.model = FlowModel(config: config)
+        self.model.keepCompletedDays = keepSitrep
+        self.rules = RuleEngine(config: config)
+        self.decoder = FeedDecoder(units: config.units)
+        self.dedup = FeedKind.allCases.map { _ in Deduplicator(window: config.ingest.dedupWindow, capacity: config.ingest.dedupCapacity) }
+    }
+
+    /// The event clock now.
+    public var now: EventTime? { model.now }
+
+    // MARK: - Ingest
+
+    public func ingest(_ line: String, receivedAt: EventTime? = nil) -> Outcome {
+        var s = line
+        return s.withUTF8 { ingest($0, receivedAt: receivedAt) }
+    }
+
+    /// Decodes, validates and applies one line. Never throws: a bad line is counted and
+    /// described, and nothing already accepted is affected.
+    public func ingest(_ bytes: UnsafeBufferPointer<UInt8>, receivedAt: EventTime? = nil) -> Outcome {
+        var end = bytes.count
+        if end > 0, bytes[end - 1] == 13 { end -= 1 }   // tolerate CRLF
+        let line = UnsafeBufferPointer(rebasing: bytes[0..<end])
+        switch decoder.decode(line) {
+        case .failure(let r):
+            return reject(r)
+        case .success(let m):
+            // Time against the clock.
+            if mode == .live, let wall = receivedAt ?? model.now, m.at > wall + config.ingest.maxFutureSkewLive {
+                return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewLive) ahead of the clock (\(RFC3339.format(wall)))",
+                                        feed: m.feed, site: config.units[m.site].code))
+            }
+            if mode == .replay, let hw = highWater, m.at > hw + config.ingest.maxFutureSkewReplay {
+                return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewReplay) ahead of the latest event (\(RFC3339.format(hw)))",
+                                        feed: m.feed, site: config.units[m.site].code))
+            }
+            if let hw = highWater, m.at < hw - config.ingest.maxLateness {
+                return reject(Rejection(.tooLate, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxLateness) behind the latest event (\(RFC3339.format(hw)))",
+                                        feed: m.feed, site: config.units[m.site].code))
+            }
+            let f = m.feed.index
+            if dedup[f].contains(m.idHash) {
+                return reject(Rejection(.duplicateID, field: "id", "this id was already accepted on the \(m.feed.rawValue) feed",
+                                        feed: m.feed, site: config.units[m.site].code))
+            }
+            // Run the ticks the clock passes before this message (replay: the message moves the clock).
+            if mode == .replay { runTicks(before: m.at) }
+            if let r = model.apply(m) { return reject(r) }
+            dedup[f].insert(m.idHash, at: m.at)
+            if highWater == nil || m.at > highWater! {
+                highWater = m.at
+                dedup[f].expire(before: m.at - config.ingest.dedupWindow)
+            }
+            if nextTick == nil { nextTick = m.at.floored(to: config.tick) + config.tick }
+            acceptedTotal += 1
+            counters[CounterKey(feed: m.feed, site: config.units[m.site].code), default: Counter()].accepted += 1
+            return .accepted(m)
+        }
+    }
+
+    private func reject(_ r: Rejection) -> Outcome {
+        rejectedTotal += 1
+        var c = counters[CounterKey(feed: r.feed, site: r.site), default: Counter()]
+        c.rejected += 1
+        c.byReason[r.reason, default: 0] += 1
+        counters[CounterKey(feed: r.feed, site: r.site)] = c
+        return .rejected(r)
+    }
+
+    // MARK: - The clock
+
+    /// Evaluates rules at every tick strictly before `t`.
+    private func runTicks(before t: EventTime) {
+        guard var tick = nextTick else { return }
+        // After a long silence, don't grind through thousands of empty ticks one by one beyond
+        // what the rules can see: still evaluate each tick (delays depend on it), but this is
+        // bounded by maxFutureSkewReplay / tick.
+        while tick < t {
+            model.advance(to: tick)
+            pending += rules.evaluate(model: &model, now: tick)
+            tick = tick + config.tick
+        }
+        nextTick = tick
+    }
+
+    /// Live mode: moves the clock to the wall-clock instant `t` and evaluates due ticks.
+    /// Replay: evaluates ticks up to and including `t` (used at the end of a scenario).
+    public func advance(to t: EventTime) {
+        if nextTick == nil { nextTick = t.floored(to: config.tick) + config.tick; model.advance(to: t); return }
+        runTicks(before: t + Duration(millis: 1))
+        model.advance(to: t)
+    }
+
+    /// Ends a replay: runs the final tick after the last event, and closes the days for the sitrep.
+    public func finish() {
+        if let hw = highWater { advance(to: hw.floored(to: config.tick) + config.tick) }
+        model.finishDays()
+    }
+
+    /// Transitions produced since the last call, in order.
+    public func drainTransitions() -> [AlertTransition] {
+        defer { pending.removeAll(keepingCapacity: true) }
+        return pending
+    }
+
+    public var hasPendingTransitions: Bool { !pending.isEmpty }
+
+    public func drainCompletedDays() -> [(site: Int, ledger: DayLedger)] { model.drainCompletedDays() }
+
+    // MARK: - Operators
+
+    @discardableResult
+    public func acknowledge(rule: String, site: String, by: String, note: String?, at: EventTime) -> Bool {
+        rules.acknowledge(rule: rule, site: site, by: by, note: note, at: at)
+    }
+
+    public func rejectedCount(feed: FeedKind) -> Int {
+        counters.filter { $0.key.feed == feed }.map(\.value.rejected).reduce(0, +)
+    }
+
+    public func acceptedCount(feed: FeedKind) -> Int {
+        counters.filter { $0.key.feed == feed }.map(\.value.accepted).reduce(0, +)
+    }
+}
+
+/// Remembers message ids for de-duplication: bounded by event-time window and by count.
+struct Deduplicator: Sendable {
+    let window: Duration
+    let capacity: Int
+    private var ids = Set<UInt64>()
+    private var order = Deque<(UInt64, EventTime)>()
+
+    init(window: Duration, capacity: Int) {
+        self.window = window
+        self.capacity = capacity
+    }
+
+    func contains(_ h: UInt64) -> Bool { ids.contains(h) }
+
+    mutating func insert(_ h: UInt64, at t: EventTime) {
+        ids.insert(h)
+        order.append((h, t))
+        while order.count > capacity { ids.remove(order.removeFirst().0) }
+    }
+
+    mutating func expire(before t: EventTime) {
+        while let first = order.first, first.1 < t {
+            ids.remove(first.0)
+            order.removeFirst()
+        }
+    }
+
+    var count: Int { ids.count }
+}

@@ -1,0 +1,54 @@
+/// Headless replay: lines in, alert transitions and rejections out, on the event clock.
+///
+/// The caller reads the scenario (file I/O is not the core's); this type decides everything
+/// else, so the output depends only on the lines and the configuration.
+public struct HeadlessReplay {
+    public let engine: FlowEngine
+    public private(set) var lineNumber = 0
+    /// Rejected lines with their line numbers, in order (kept up to `maxKeptRejections`).
+    public private(set) var rejections: [(line: Int, rejection: Rejection)] = []
+    public var maxKeptRejections = 10_000
+    /// Sitrep rows of completed days, in order (when `sitrep` is on).
+    public private(set) var sitrepRows: [String] = []
+    let sitrep: Bool
+
+    public init(config: SystemConfig, sitrep: Bool = false) {
+        engine = FlowEngine(config: config, mode: .replay, keepSitrep: sitrep)
+        self.sitrep = sitrep
+    }
+
+    /// Feeds one line; returns the transitions it caused (usually none).
+    public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>) -> [AlertTransition] {
+        lineNumber += 1
+        if case .rejected(let r) = engine.ingest(bytes), rejections.count < maxKeptRejections {
+            rejections.append((lineNumber, r))
+        }
+        if sitrep { collectDays() }
+        return engine.hasPendingTransitions ? engine.drainTransitions() : []
+    }
+
+    public mutating func feed(_ line: String) -> [AlertTransition] {
+        var s = line
+        return s.withUTF8 { feed($0) }
+    }
+
+    /// Ends the replay: the final tick, and the remaining days for the sitrep.
+    public mutating func finish() -> [AlertTransition] {
+        engine.finish()
+        if sitrep { collectDays() }
+        return engine.drainTransitions()
+    }
+
+    private mutating func collectDays() {
+        let days = engine.drainCompletedDays()
+        if !days.isEmpty { sitrepRows += Sitrep.rows(config: engine.config, days: days) }
+    }
+
+    /// `line 12: out_of_range: field ga_core_occupied: 700 is above ga_core_open 640`
+    public static func describe(line: Int, _ r: Rejection) -> String {
+        var s = "line \(line): "
+        if let f = r.feed { s += "feed \(f.rawValue): " }
+        if let site = r.site { s += "site \(Sanitise.short(site)): " }
+        return s + r.description
+    }
+}

@@ -1,0 +1,198 @@
+/// What a rule says about one site at one tick.
+public enum RuleOutcome: Sendable, Equatable {
+    /// The data the rule needs is missing or stale: the alert can neither fire nor resolve.
+    case unknown(summary: String)
+    /// The severity the condition calls for now (nil: none), the value behind it, and a sentence.
+    case known(target: Severity?, value: Double, summary: String)
+}
+
+/// The kind of change an alert went through. The headless replay prints these as `state`.
+public enum TransitionKind: String, Sendable, Equatable, Codable {
+    /// The condition is met; waiting out the raise delay.
+    case pending
+    /// A pending alert whose condition went away before the raise delay.
+    case cancelled
+    case firing
+    /// A firing alert moved to another severity (after the raise or clear delay).
+    case severityChanged = "severity_changed"
+    /// A firing alert's data went missing or stale: it is not resolved.
+    case unknown
+    case resolved
+}
+
+/// One alert transition, as written to the alert log and the headless replay output.
+public struct AlertTransition: Sendable, Equatable {
+    public var at: EventTime
+    public var rule: String
+    public var site: String
+    public var severity: Severity
+    public var state: TransitionKind
+    /// nil when unknown.
+    public var value: Double?
+    public var summary: String
+    public var leadID: String?
+    /// When the alert's current episode began (first pending or firing).
+    public var since: EventTime
+
+    /// One JSON object, keys in a fixed order; numbers rounded to 2 decimals. Deterministic.
+    public var jsonLine: String {
+        var s = "{\"at\":\"\(RFC3339.format(at))\",\"rule\":\(JSONText.quote(rule)),\"site\":\(JSONText.quote(site))"
+        s += ",\"severity\":\"\(severity.rawValue)\",\"state\":\"\(state.rawValue)\",\"value\":"
+        s += value.map(JSONText.number) ?? "null"
+        s += ",\"lead\":" + (leadID.map(JSONText.quote) ?? "null")
+        s += ",\"since\":\"\(RFC3339.format(since))\",\"summary\":\(JSONText.quote(summary))}"
+        return s
+    }
+}
+
+/// The lifecycle of one alert (one rule at one site), in the manner of Prometheus'
+/// `rules/alerting.go`: inactive -> pending -> firing -> resolved, with a raise delay before
+/// firing or escalating and a clear delay before stepping down or resolving. Evaluated only on
+/// the event clock.
+public struct AlertLifecycle: Sendable, Equatable {
+    public enum Phase: Sendable, Equatable { case inactive, pending, firing }
+    public private(set) var phase: Phase = .inactive
+    /// Severity while firing (or the target while pending).
+    public private(set) var severity: Severity?
+    /// True while firing but the data is missing or stale.
+    public private(set) var isUnknown = false
+    public private(set) var since: EventTime?
+    public private(set) var lastValue: Double?
+    public private(set) var lastSummary = ""
+    /// When the current raise (pending, or an escalation) began.
+    private var raiseSince: EventTime?
+    /// When the current step-down or clearing began.
+    private var clearSince: EventTime?
+
+    public init() {}
+
+    public var isActive: Bool { phase != .inactive }
+
+    /// Advances the lifecycle with a rule outcome at tick `now`; returns the transitions it made.
+    public mutating func step(_ outcome: RuleOutcome, now: EventTime, raiseDelay: Duration, clearDelay: Duration) -> [TransitionKind] {
+        switch outcome {
+        case .unknown(let summary):
+            lastSummary = summary
+            switch phase {
+            case .inactive:
+                return []
+            case .pending:
+                // A condition that cannot be seen cannot mature.
+                reset()
+                return [.cancelled]
+            case .firing:
+                raiseSince = nil
+                clearSince = nil
+                lastValue = nil
+                if isUnknown { return [] }
+                isUnknown = true
+                return [.unknown]
+            }
+        case .known(let target, let value, let summary):
+            lastValue = value
+            lastSummary = summary
+            var out: [TransitionKind] = []
+            if phase == .firing && isUnknown {
+                isUnknown = false
+                out.append(.firing)   // known again; still firing
+            }
+            switch phase {
+            case .inactive:
+                guard let target else { return out }
+                since = now
+                severity = target
+                if raiseDelay.millis <= 0 {
+                    phase = .firing
+                    return out + [.firing]
+                }
+                phase = .pending
+                raiseSince = now
+                return out + [.pending]
+            case .pending:
+                guard let target else {
+                    reset()
+                    return out + [.cancelled]
+                }
+                severity = target
+                if now - (raiseSince ?? now) >= raiseDelay {
+                    phase = .firing
+                    raiseSince = nil
+                    return out + [.firing]
+                }
+                return out
+            case .firing:
+                let current = severity!
+                if let t = target, t > current {
+                    clearSince = nil
+                    if raiseSince == nil { raiseSince = now }
+                    if now - raiseSince! >= raiseDelay {
+                        severity = t
+                        raiseSince = nil
+                        out.append(.severityChanged)
+                    }
+                } else if target == nil || target! < current {
+                    raiseSince = nil
+                    if clearSince == nil { clearSince = now }
+                    if now - clearSince! >= clearDelay {
+                        clearSince = nil
+                        if let t = target {
+                            severity = t
+                            out.append(.severityChanged)
+                        } else {
+                            out.append(.resolved)
+                            phase = .inactive
+                            // keep severity/since for the resolved transition; cleared by caller
+                        }
+                    }
+                } else {
+                    raiseSince = nil
+                    clearSince = nil
+                }
+                return out
+            }
+        }
+    }
+
+    /// Forget the episode (after a resolved transition has been reported).
+    public mutating func reset() {
+        phase = .inactive
+        severity = nil
+        isUnknown = false
+        since = nil
+        raiseSince = nil
+        clearSince = nil
+    }
+}
+
+/// Helpers for writing JSON text by hand, deterministically.
+public enum JSONText {
+    public static func quote(_ s: String) -> String {
+        var out = "\""
+        out.reserveCapacity(s.utf8.count + 2)
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 || u.value == 0x7F {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// A number rounded to 2 decimals, without a trailing `.0`.
+    public static func number(_ v: Double) -> String {
+        guard v.isFinite else { return "null" }
+        let r = (v * 100).rounded() / 100
+        if r == r.rounded(), abs(r) < 1e15 { return String(Int64(r)) }
+        return String(r)
+    }
+}

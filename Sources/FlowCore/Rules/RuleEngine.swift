@@ -1,0 +1,359 @@
+/// Evaluates the configured rules against the flow model on every tick and keeps each alert's
+/// lifecycle. The rule kinds: threshold (levels, hysteresis, delays), stale feed, trend
+/// (time-to-breach), and the OPEL-style escalation score.
+public struct RuleEngine: Sendable {
+    /// One alert: a rule at a site (site index == units.count means SYSTEM).
+    public struct AlertKey: Hashable, Sendable {
+        public var rule: Int
+        public var site: Int
+    }
+
+    public struct Acknowledgement: Sendable, Equatable {
+        public var by: String
+        public var at: EventTime
+        public var note: String?
+    }
+
+    struct AlertRecord: Sendable {
+        var lifecycle = AlertLifecycle()
+        var leadID: String?
+        var ack: Acknowledgement?
+    }
+
+    public let config: SystemConfig
+    /// Rules with the sites they apply to, in configuration order.
+    let bindings: [(rule: RuleConfig, sites: [Int])]
+    var alerts: [AlertKey: AlertRecord] = [:]
+    /// Latest score per site (and system at index units.count), for the snapshot.
+    public private(set) var scores: [Double?]
+    public private(set) var levels: [Int?]
+
+    public init(config: SystemConfig) {
+        self.config = config
+        var b: [(RuleConfig, [Int])] = []
+        for rule in config.rules {
+            switch rule {
+            case .threshold(let r): b.append((rule, config.units(matching: r.units)))
+            case .stale(let r): b.append((rule, config.units(matching: r.units)))
+            case .trend(let r): b.append((rule, config.units(matching: r.units)))
+            case .score(let r):
+                var sites = config.units(matching: r.units)
+                if sites.contains(where: { config.units[$0].weight != nil }) { sites.append(config.units.count) }
+                b.append((rule, sites))
+            }
+        }
+        bindings = b
+        scores = Array(repeating: nil, count: config.units.count + 1)
+        levels = Array(repeating: nil, count: config.units.count + 1)
+    }
+
+    func siteCode(_ site: Int) -> String { site == config.units.count ? systemSiteCode : config.units[site].code }
+    func siteName(_ site: Int) -> String {
+        site == config.units.count ? config.name : config.units[site].name
+    }
+
+    /// Evaluates every rule at tick `now`; returns the transitions in a fixed order
+    /// (configuration order of rules, then unit order).
+    public mutating func evaluate(model: inout FlowModel, now: EventTime) -> [AlertTransition] {
+        var out: [AlertTransition] = []
+        for (ri, binding) in bindings.enumerated() {
+            switch binding.rule {
+            case .score(let rule):
+                evaluateScore(rule, ruleIndex: ri, sites: binding.sites, model: &model, now: now, into: &out)
+            default:
+                for site in binding.sites {
+                    let outcome = evaluate(binding.rule, site: site, model: model, now: now)
+                    let (raise, clear) = delays(binding.rule)
+                    step(AlertKey(rule: ri, site: site), outcome, raise: raise, clear: clear, now: now, into: &out)
+                }
+            }
+        }
+        return out
+    }
+
+    private func delays(_ rule: RuleConfig) -> (Duration, Duration) {
+        switch rule {
+        case .threshold(let r): return (r.raiseDelay, r.clearDelay)
+        case .stale: return (.zero, .zero)
+        case .trend(let r): return (r.raiseDelay, r.clearDelay)
+        case .score(let r): return (r.raiseDelay, r.clearDelay)
+        }
+    }
+
+    private mutating func step(_ key: AlertKey, _ outcome: RuleOutcome, raise: Duration, clear: Duration, now: EventTime,
+                               into out: inout [AlertTransition]) {
+        var rec = alerts[key] ?? AlertRecord()
+        if !rec.lifecycle.isActive, case .known(nil, _, _) = outcome {
+            return  // nothing to do: the common case, no record kept
+        }
+        if !rec.lifecycle.isActive, case .unknown = outcome { return }
+        let before = rec.lifecycle.severity
+        let kinds = rec.lifecycle.step(outcome, now: now, raiseDelay: raise, clearDelay: clear)
+        for kind in kinds {
+            let severity = rec.lifecycle.severity ?? before ?? .warning
+            if kind == .firing || kind == .severityChanged {
+                rec.leadID = lead(for: key.site, severity: severity)?.id
+            }
+            let value: Double?
+            if case .known(_, let v, _) = outcome { value = v } else { value = nil }
+            out.append(AlertTransition(at: now, rule: config.rules[key.rule].id, site: siteCode(key.site), severity: severity,
+                                       state: kind, value: value, summary: rec.lifecycle.lastSummary,
+                                       leadID: kind == .pending || kind == .cancelled ? nil : rec.leadID,
+                                       since: rec.lifecycle.since ?? now))
+            if kind == .resolved || kind == .cancelled {
+                rec.lifecycle.reset()
+                rec.ack = nil
+                rec.leadID = nil
+            }
+        }
+        if rec.lifecycle.isActive { alerts[key] = rec } else { alerts[key] = nil }
+    }
+
+    /// The lead who covers a site and severity: the first in configuration order.
+    public func lead(for site: Int, severity: Severity) -> LeadConfig? {
+        let unit = site < config.units.count ? config.units[site] : nil
+        let code = siteCode(site)
+        return config.leads.first { $0.covers(unit: unit, code: code, severity: severity) }
+    }
+
+    // MARK: - Rule kinds
+
+    func evaluate(_ rule: RuleConfig, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+        switch rule {
+        case .threshold(let r): return evaluateThreshold(r, site: site, model: model, now: now)
+        case .stale(let r): return evaluateStale(r, site: site, model: model, now: now)
+        case .trend(let r): return evaluateTrend(r, site: site, model: model, now: now)
+        case .score: return .unknown(summary: "")
+        }
+    }
+
+    func current(_ key: AlertKey) -> AlertLifecycle? { alerts[key]?.lifecycle }
+
+    private func evaluateThreshold(_ r: ThresholdRule, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+        let name = siteName(site)
+        guard let v = model.value(r.metric, site: site, at: now) else {
+            return .unknown(summary: "\(name) \(r.metric.label): no current data")
+        }
+        let l = r.levels(for: siteCode(site))
+        let current = alerts[AlertKey(rule: ruleIndex(r.id), site: site)]?.lifecycle.severity
+        let target = Self.thresholdTarget(value: v, direction: r.direction, levels: l, current: current)
+        let shown = Format.value(v, r.metric)
+        var summary = "\(name) \(r.metric.label) \(shown)"
+        if let t = target {
+            let level = (t == .critical ? l.critical : l.warning) ?? 0
+            summary += " (\(t.rawValue) \(r.direction.rawValue) \(Format.value(level, r.metric)))"
+        }
+        return .known(target: target, value: v, summary: summary)
+    }
+
+    /// The severity a threshold calls for, with hysteresis: an active severity holds until the
+    /// value is back past its clear level.
+    public static func thresholdTarget(value v: Double, direction d: Direction, levels l: ThresholdLevels, current: Severity?) -> Severity? {
+        if let c = l.critical, d.beyond(v, c) { return .critical }
+        if current == .critical, let cc = l.criticalClear, d.beyond(v, cc), v != cc { return .critical }
+        if let w = l.warning, d.beyond(v, w) { return .warning }
+        if current != nil, let cl = l.clear, d.beyond(v, cl), v != cl {
+            return l.warning != nil ? .warning : (current == .critical ? .critical : nil)
+        }
+        return nil
+    }
+
+    private func ruleIndex(_ id: String) -> Int { config.rules.firstIndex { $0.id == id } ?? 0 }
+
+    private func evaluateStale(_ r: StaleRule, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+        let name = siteName(site)
+        let seen = model.lastSeen(r.feed, site: site)
+        guard let from = seen ?? model.start else { return .unknown(summary: "") }
+        let age = now - from
+        var target: Severity? = nil
+        if let c = r.criticalAfter, age > c { target = .critical } else if age > r.expected { target = .warning }
+        let what = seen == nil ? "No \(r.feed.label) data from \(name) yet" : "No \(r.feed.label) data from \(name) for \(Format.duration(age))"
+        return .known(target: target, value: (age.minutesValue * 100).rounded() / 100,
+                      summary: what + " (expected every \(r.expected))")
+    }
+
+    private func evaluateTrend(_ r: TrendRule, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+        let name = siteName(site)
+        guard let v = model.value(r.metric, site: site, at: now) else {
+            return .unknown(summary: "\(name) \(r.metric.label): no current data")
+        }
+        var pts = model.points(r.metric, site: site, window: r.window)
+        pts.removeAll { now - $0.0 > r.window || $0.0 > now }
+        pts.append((now, v))
+        let minPoints = max(4, Int(r.window.millis / model.history.step.millis / 2))
+        guard pts.count >= minPoints, let first = pts.first, now - first.0 >= Duration(millis: r.window.millis / 2) else {
+            return .unknown(summary: "\(name) \(r.metric.label): not enough history for a trend")
+        }
+        // Least-squares slope per hour.
+        let t0 = first.0
+        let xs = pts.map { ($0.0 - t0).hoursValue }, ys = pts.map(\.1)
+        let n = Double(pts.count)
+        let mx = xs.reduce(0, +) / n, my = ys.reduce(0, +) / n
+        var sxy = 0.0, sxx = 0.0
+        for k in 0..<pts.count { sxy += (xs[k] - mx) * (ys[k] - my); sxx += (xs[k] - mx) * (xs[k] - mx) }
+        guard sxx > 0 else { return .unknown(summary: "\(name) \(r.metric.label): not enough history for a trend") }
+        let slope = sxy / sxx
+        let toward = r.direction == .above ? slope : -slope
+        if r.direction.beyond(v, r.threshold) {
+            return .known(target: nil, value: 0, summary: "\(name) \(r.metric.label) \(Format.value(v, r.metric)) has passed \(Format.value(r.threshold, r.metric)): early warning over, see the threshold alert")
+        }
+        guard toward > 0 else {
+            return .known(target: nil, value: -1, summary: "\(name) \(r.metric.label) \(Format.value(v, r.metric)), not moving toward \(Format.value(r.threshold, r.metric))")
+        }
+        let hours = abs(r.threshold - v) / toward
+        let minutes = (hours * 60).rounded()
+        let within = hours * 3_600_000 <= Double(r.horizon.millis)
+        let rate = Format.value(abs(slope), r.metric)
+        let summary = "\(name) \(r.metric.label) \(Format.value(v, r.metric)) \(slope > 0 ? "rising" : "falling") \(rate)/h: "
+            + "will pass \(Format.value(r.threshold, r.metric)) in about \(Format.duration(Duration(millis: Int64(minutes) * 60_000)))"
+        return .known(target: within ? r.severity : nil, value: minutes, summary: summary)
+    }
+
+    private mutating func evaluateScore(_ r: ScoreRule, ruleIndex ri: Int, sites: [Int], model: inout FlowModel, now: EventTime,
+                                        into out: inout [AlertTransition]) {
+        var siteScores: [(site: Int, score: Double)] = []
+        for site in sites where site < config.units.count {
+            var score = 0.0, known = 0
+            for p in r.parameters {
+                if let v = model.value(p.metric, site: site, at: now) { score += p.points(for: v); known += 1 }
+            }
+            let share = r.parameters.isEmpty ? 0 : Double(known) / Double(r.parameters.count)
+            let outcome: RuleOutcome
+            if share < r.minKnownShare {
+                scores[site] = nil; levels[site] = nil
+                model.setScore(site: site, score: nil, level: nil)
+                outcome = .unknown(summary: "\(siteName(site)) escalation score: only \(known) of \(r.parameters.count) parameters known")
+            } else {
+                let level = r.level(for: score)
+                scores[site] = score; levels[site] = level
+                model.setScore(site: site, score: score, level: level)
+                siteScores.append((site, score))
+                let partial = known < r.parameters.count ? ", \(known) of \(r.parameters.count) parameters" : ""
+                outcome = .known(target: Self.levelSeverity(level, r), value: Double(level),
+                                 summary: "\(siteName(site)) OPEL \(level) (score \(Format.number(score))\(partial))")
+            }
+            step(AlertKey(rule: ri, site: site), outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out)
+        }
+        // System roll-up by weight over the sites with a known score.
+        let sys = config.units.count
+        guard sites.contains(sys) else { return }
+        var wsum = 0.0, total = 0.0, allWeight = 0.0
+        for site in sites where site < sys { allWeight += config.units[site].weight ?? 0 }
+        for (site, score) in siteScores {
+            let w = config.units[site].weight ?? 0
+            wsum += w
+            total += w * score
+        }
+        let outcome: RuleOutcome
+        if allWeight <= 0 || wsum < allWeight * 0.5 {
+            scores[sys] = nil; levels[sys] = nil
+            model.setScore(site: sys, score: nil, level: nil)
+            outcome = .unknown(summary: "System escalation score: too few sites scored")
+        } else {
+            let score = total / wsum
+            let level = r.level(for: score)
+            scores[sys] = score; levels[sys] = level
+            model.setScore(site: sys, score: score, level: level)
+            outcome = .known(target: Self.levelSeverity(level, r), value: Double(level),
+                             summary: "\(config.name) system OPEL \(level) (weighted score \(Format.number(score)))")
+        }
+        step(AlertKey(rule: ri, site: sys), outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out)
+    }
+
+    static func levelSeverity(_ level: Int, _ r: ScoreRule) -> Severity? {
+        if level >= r.criticalLevel { return .critical }
+        if level >= r.warningLevel { return .warning }
+        return nil
+    }
+
+    // MARK: - Acknowledgement and reading
+
+    /// Records an acknowledgement of an active alert. Returns false if no such active alert.
+    public mutating func acknowledge(rule: String, site: String, by: String, note: String?, at: EventTime) -> Bool {
+        guard let ri = config.rules.firstIndex(where: { $0.id == rule }) else { return false }
+        let si = site == systemSiteCode ? config.units.count : config.unitIndex(site)
+        guard let si, var rec = alerts[AlertKey(rule: ri, site: si)], rec.lifecycle.isActive else { return false }
+        rec.ack = Acknowledgement(by: by, at: at, note: note)
+        alerts[AlertKey(rule: ri, site: si)] = rec
+        return true
+    }
+
+    /// Active alerts for the dashboard: most severe first, then oldest first, then rule order.
+    public func activeAlerts() -> [AlertSnapshot] {
+        var list: [(AlertKey, AlertRecord)] = alerts.filter { $0.value.lifecycle.isActive }.map { ($0.key, $0.value) }
+        list.sort { a, b in
+            let sa = a.1.lifecycle.severity ?? .warning, sb = b.1.lifecycle.severity ?? .warning
+            if sa != sb { return sa > sb }
+            let ta = a.1.lifecycle.since ?? EventTime(millis: 0), tb = b.1.lifecycle.since ?? EventTime(millis: 0)
+            if ta != tb { return ta < tb }
+            if a.0.rule != b.0.rule { return a.0.rule < b.0.rule }
+            return a.0.site < b.0.site
+        }
+        return list.map { key, rec in
+            let state: AlertState = rec.lifecycle.phase == .pending ? .pending : (rec.lifecycle.isUnknown ? .unknown : .firing)
+            let lead = rec.leadID.flatMap { id in config.leads.first { $0.id == id } }
+            return AlertSnapshot(rule: config.rules[key.rule].id, site: siteCode(key.site), severity: rec.lifecycle.severity ?? .warning,
+                                 state: state, value: rec.lifecycle.lastValue, summary: rec.lifecycle.lastSummary,
+                                 since: rec.lifecycle.since ?? EventTime(millis: 0), leadID: rec.leadID, leadName: lead?.name,
+                                 acknowledgedBy: rec.ack?.by, acknowledgedAt: rec.ack?.at, ackNote: rec.ack?.note)
+        }
+    }
+
+    /// Worst firing severity per site index (for site status), and whether a stale rule fires.
+    func firingSeverity(site: Int) -> Severity? {
+        var worst: Severity? = nil
+        for (k, rec) in alerts where k.site == site && rec.lifecycle.phase == .firing && !rec.lifecycle.isUnknown {
+            if let s = rec.lifecycle.severity, worst == nil || s > worst! { worst = s }
+        }
+        return worst
+    }
+
+    func staleFeeds(site: Int) -> [FeedKind] {
+        var feeds: [FeedKind] = []
+        for (k, rec) in alerts where k.site == site && rec.lifecycle.phase == .firing {
+            if case .stale(let r) = config.rules[k.rule], !feeds.contains(r.feed) { feeds.append(r.feed) }
+        }
+        return FeedKind.allCases.filter(feeds.contains)
+    }
+
+    func ruleSeverity(metric: MetricKey, site: Int) -> (Severity?, ThresholdLevels?) {
+        var worst: Severity? = nil
+        var levels: ThresholdLevels? = nil
+        for (ri, b) in bindings.enumerated() {
+            guard case .threshold(let r) = b.rule, r.metric == metric, b.sites.contains(site) else { continue }
+            if levels == nil { levels = r.levels(for: siteCode(site)) }
+            if let rec = alerts[AlertKey(rule: ri, site: site)], rec.lifecycle.phase == .firing, let s = rec.lifecycle.severity {
+                if worst == nil || s > worst! { worst = s }
+            }
+        }
+        return (worst, levels)
+    }
+}
+
+/// Number and duration formatting shared by summaries and screens.
+public enum Format {
+    public static func number(_ v: Double) -> String {
+        let r = (v * 10).rounded() / 10
+        if r == r.rounded() { return String(Int64(r)) }
+        return String(r)
+    }
+
+    public static func value(_ v: Double, _ metric: MetricKey) -> String {
+        let u = metric.unit
+        switch u {
+        case "%": return number(v) + "%"
+        case "min": return number(v) + " min"
+        case "h": return number(v) + " h"
+        case "d": return number(v) + " d"
+        default: return number(v)
+        }
+    }
+
+    /// `2h05m`, `45m`, `3d4h`.
+    public static func duration(_ d: Duration) -> String {
+        let m = max(0, d.millis / 60_000)
+        if m < 60 { return "\(m)m" }
+        if m < 48 * 60 { return "\(m / 60)h" + (m % 60 == 0 ? "" : RFC3339.pad(m % 60, 2) + "m") }
+        return "\(m / 1440)d" + ((m % 1440) / 60 == 0 ? "" : "\((m % 1440) / 60)h")
+    }
+}

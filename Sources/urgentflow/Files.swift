@@ -1,0 +1,114 @@
+import FlowCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func readText(_ path: String) throws -> String {
+    try String(contentsOfFile: path, encoding: .utf8)
+}
+
+func writeText(_ path: String, _ text: String) throws {
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+}
+
+/// Streams the lines of a file (or `-` for stdin) without loading it whole: memory stays
+/// bounded for any file size.
+enum LineReader {
+    static func forEachLine(path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY)
+        guard fd >= 0 else { throw CLIError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { if fd != 0 { close(fd) } }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var filled = 0
+        while true {
+            if filled == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }  // a very long line
+            let n = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + filled, raw.count - filled) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CLIError("cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            filled += n
+            var start = 0
+            try buffer.withUnsafeBufferPointer { p in
+                var i = 0
+                while i < filled {
+                    if p[i] == 10 {
+                        try body(UnsafeBufferPointer(rebasing: p[start..<i]))
+                        start = i + 1
+                    }
+                    i += 1
+                }
+            }
+            if start > 0 {
+                let rest = filled - start
+                if rest > 0 { buffer.withUnsafeMutableBytes { raw in _ = memmove(raw.baseAddress!, raw.baseAddress! + start, rest) } }
+                filled = rest
+            }
+        }
+        if filled > 0 {
+            try buffer.withUnsafeBufferPointer { p in try body(UnsafeBufferPointer(rebasing: p[0..<filled])) }
+        }
+    }
+}
+
+/// Buffered writes to a file descriptor (stdout for headless replay).
+final class BufferedOutput {
+    let fd: Int32
+    var buffer: [UInt8] = []
+    init(fd: Int32) { self.fd = fd; buffer.reserveCapacity(1 << 16) }
+    func write(_ s: String) {
+        buffer.append(contentsOf: s.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+    func flush() {
+        var off = 0
+        while off < buffer.count {
+            let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
+            if n <= 0 { if errno == EINTR { continue }; break }
+            off += n
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+enum FileOutput {
+    static func stderr(_ s: String) {
+        var s = s
+        s.withUTF8 { p in _ = Glibc.write(2, p.baseAddress, p.count) }
+    }
+}
+
+/// Finds the bundled Scenarios folder from any working directory: $URGENTFLOW_HOME, the
+/// folders above the executable (a SwiftPM build inside the repo), or the installed share folder.
+enum Bundled {
+    static func scenariosDirectory() -> String? {
+        var candidates: [String] = []
+        if let home = ProcessInfo.processInfo.environment["URGENTFLOW_HOME"] { candidates.append(home + "/Scenarios") }
+        var dir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+            .deletingLastPathComponent()
+        for _ in 0..<6 {
+            candidates.append(dir.path + "/Scenarios")
+            dir = dir.deletingLastPathComponent()
+        }
+        candidates.append("/usr/local/share/urgentflow/Scenarios")
+        candidates.append(FileManager.default.currentDirectoryPath + "/Scenarios")
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/herts-west-essex.yaml") }
+    }
+
+    static func path(_ name: String) throws -> String {
+        guard let dir = scenariosDirectory() else {
+            throw CLIError("cannot find the bundled Scenarios folder (set URGENTFLOW_HOME to the urgentflow checkout)")
+        }
+        return dir + "/" + name
+    }
+
+    /// A path as given if it exists; otherwise a bundled scenario by name.
+    static func scenarioPath(_ nameOrPath: String) throws -> String {
+        if FileManager.default.fileExists(atPath: nameOrPath) || nameOrPath == "-" { return nameOrPath }
+        let name = nameOrPath.hasSuffix(".jsonl") ? nameOrPath : nameOrPath + ".jsonl"
+        if let dir = scenariosDirectory(), FileManager.default.fileExists(atPath: dir + "/" + name) { return dir + "/" + name }
+        throw CLIError("no such scenario file or bundled scenario: \(nameOrPath)")
+    }
+}

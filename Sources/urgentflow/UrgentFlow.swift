@@ -1,0 +1,170 @@
+import ArgumentParser
+import FlowCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct UrgentFlow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "urgentflow",
+        abstract: "A live urgent-care flow dashboard for the terminal.",
+        discussion: """
+            With no subcommand, opens the dashboard replaying the bundled winter scenario against the
+            bundled Hertfordshire and West Essex system.
+            """,
+        subcommands: [Dashboard.self, Replay.self, Check.self],
+        defaultSubcommand: Dashboard.self
+    )
+}
+
+/// Options shared by commands that need a system configuration.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "System configuration (YAML). Default: the bundled Hertfordshire and West Essex system.")
+    var config: String?
+
+    func load() throws -> SystemConfig {
+        let path = try config ?? Bundled.path("herts-west-essex.yaml")
+        let text: String
+        do { text = try readText(path) } catch { throw CLIError("cannot read configuration \(path): \(error)") }
+        do { return try ConfigLoader.load(yaml: text, file: path) } catch {
+            throw CLIError("configuration has problems:\n" + error.description)
+        }
+    }
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay a recorded scenario (JSON Lines) on its own event clock.",
+        discussion: """
+            --headless writes every alert transition to stdout as one JSON object per line and every
+            rejected line to stderr with its line number; the output is the same at any speed.
+            """)
+
+    @Argument(help: "Scenario file (JSON Lines), or the name of a bundled scenario (e.g. winter-weekday).")
+    var scenario: String
+
+    @OptionGroup var configOption: ConfigOption
+
+    @Flag(help: "No screen: write alert transitions to stdout as JSON Lines.")
+    var headless = false
+
+    @Option(help: "Write the daily sitrep figures per site per local day as CSV to this file.")
+    var sitrep: String?
+
+    @Option(help: "Event seconds per wall second in the dashboard (0 = as fast as possible).")
+    var speed: Double = 60
+
+    @Flag(help: "Dashboard: line mode, one line per site, only changed lines (for screen readers and logs).")
+    var plain = false
+
+    @Flag(name: .customLong("no-color"), help: "Dashboard: no colour (NO_COLOR is honoured too).")
+    var noColor = false
+
+    @Option(help: "Dashboard theme: auto, 256, 16, 8, mono, colorblind.")
+    var theme: String = "auto"
+
+    func validate() throws {
+        if speed < 0 || !speed.isFinite { throw ValidationError("--speed must be 0 or more") }
+    }
+
+    func run() throws {
+        let config = try configOption.load()
+        let path = try Bundled.scenarioPath(scenario)
+        if headless {
+            try runHeadless(config: config, path: path)
+        } else {
+            try DashboardLauncher.run(config: config, scenarioPath: path, speed: speed, plain: plain, noColor: noColor, theme: theme)
+        }
+    }
+
+    func runHeadless(config: SystemConfig, path: String) throws {
+        var replay = HeadlessReplay(config: config, sitrep: sitrep != nil)
+        let out = BufferedOutput(fd: 1)
+        var reported = 0
+        try LineReader.forEachLine(path: path) { line in
+            for t in replay.feed(line) { out.write(t.jsonLine); out.write("\n") }
+            if replay.rejections.count > reported {
+                for (n, r) in replay.rejections[reported...] {
+                    FileOutput.stderr(HeadlessReplay.describe(line: n, r) + "\n")
+                }
+                reported = replay.rejections.count
+            }
+        }
+        for t in replay.finish() { out.write(t.jsonLine); out.write("\n") }
+        out.flush()
+        if let sitrep {
+            var text = Sitrep.header + "\n"
+            for row in replay.sitrepRows { text += row + "\n" }
+            do { try writeText(sitrep, text) } catch { throw CLIError("cannot write sitrep \(sitrep): \(error)") }
+        }
+        let e = replay.engine
+        FileOutput.stderr("replayed \(replay.lineNumber) lines: \(e.acceptedTotal) accepted, \(e.rejectedTotal) rejected\n")
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate a feed file (JSON Lines) or a system configuration (YAML).",
+        discussion: "Reports every problem with its line and field. Exits 1 if there is any problem.")
+
+    @Argument(help: "A feed file (.jsonl) or a system configuration (.yaml/.yml).")
+    var file: String
+
+    @OptionGroup var configOption: ConfigOption
+
+    func run() throws {
+        if file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
+            let text: String
+            do { text = try readText(file) } catch { throw CLIError("cannot read \(file): \(error)") }
+            do {
+                let c = try ConfigLoader.load(yaml: text, file: file)
+                print("\(file): ok: \(c.name), \(c.units.count) units, \(c.leads.count) leads, \(c.rules.count) rules")
+            } catch {
+                for p in error.problems { print(p.description) }
+                throw ExitCode(1)
+            }
+            return
+        }
+        let config = try configOption.load()
+        // A feed file is checked as a replay would read it (duplicates, time order, incidents).
+        var replay = HeadlessReplay(config: config)
+        replay.maxKeptRejections = Int.max
+        try LineReader.forEachLine(path: file) { line in _ = replay.feed(line) }
+        for (n, r) in replay.rejections { print("\(file): " + HeadlessReplay.describe(line: n, r)) }
+        let e = replay.engine
+        print("\(file): \(replay.lineNumber) lines, \(e.acceptedTotal) accepted, \(e.rejectedTotal) rejected")
+        if e.rejectedTotal > 0 { throw ExitCode(1) }
+    }
+}
+
+struct Dashboard: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dashboard",
+        abstract: "Open the dashboard on the bundled winter scenario (the default command).")
+
+    @OptionGroup var configOption: ConfigOption
+
+    @Option(help: "Event seconds per wall second (0 = as fast as possible).")
+    var speed: Double = 60
+
+    @Flag(help: "Line mode, one line per site, only changed lines.")
+    var plain = false
+
+    @Flag(name: .customLong("no-color"), help: "No colour (NO_COLOR is honoured too).")
+    var noColor = false
+
+    @Option(help: "Theme: auto, 256, 16, 8, mono, colorblind.")
+    var theme: String = "auto"
+
+    func run() throws {
+        let config = try configOption.load()
+        let path = try Bundled.scenarioPath("boxing-day-surge")
+        try DashboardLauncher.run(config: config, scenarioPath: path, speed: speed, plain: plain, noColor: noColor, theme: theme)
+    }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}

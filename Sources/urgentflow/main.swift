@@ -1,2 +1,0 @@
-import FlowCore
-print("urgentflow")
