@@ -26,7 +26,7 @@ struct BatchWriter {
     var framer: LineFramer
     var batch: LineBatch
     /// Hand a batch over once it holds this many bytes.
-    let batchBytes = 256 * 1024
+    let batchBytes = 128 * 1024
 
     init(source: String, counters: SourceCounters, queue: IngestQueue, stop: StopSignal, maxLineLength: Int) {
         self.source = source
@@ -40,7 +40,7 @@ struct BatchWriter {
     mutating func feed(_ chunk: UnsafeRawBufferPointer) {
         let b = batch
         framer.feed(chunk) { b.add($0) }
-        if batch.bytes.count >= batchBytes || batch.entries.count >= 8192 { flush() }
+        if batch.bytes.count >= batchBytes || batch.entries.count >= 4096 { flush() }
     }
 
     /// End of this stream: deliver an unterminated last line.
@@ -182,7 +182,7 @@ final class FileSource: IngestSource, @unchecked Sendable {
 
     private func run() {
         var writer = BatchWriter(source: name, counters: counters, queue: queue, stop: stopSignal, maxLineLength: maxLineLength)
-        var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         defer {
             counters.update { $0.finished = true }
             queue.offer(.finished(counters), cost: 0)
@@ -207,6 +207,8 @@ final class FileSource: IngestSource, @unchecked Sendable {
                 chunk.withUnsafeBytes { skipper.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n])) { _ in } }
             }
             writer.framer = skipper
+            let skipped = offset
+            counters.update { $0.bytesSkipped = skipped }
         }
 
         /// Reads to the current end of file; returns bytes read or nil on error.

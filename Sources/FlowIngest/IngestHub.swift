@@ -138,11 +138,13 @@ public final class IngestHub: @unchecked Sendable {
     /// their lines were consumed and committed. Returns false on timeout.
     @discardableResult
     public func waitForFiniteSources(timeout: Double = .infinity) -> Bool {
-        let deadline = timeout.isFinite ? Date(timeIntervalSinceNow: timeout) : Date.distantFuture
+        let deadline = timeout.isFinite ? Date(timeIntervalSinceNow: timeout) : nil
         idle.lock()
         defer { idle.unlock() }
         while lock.withLock({ finiteOutstanding }) > 0 {
-            if !idle.wait(until: deadline) { return lock.withLock({ finiteOutstanding }) == 0 }
+            if let deadline, deadline <= Date() { return false }
+            let slice = Date(timeIntervalSinceNow: 1)
+            _ = idle.wait(until: deadline.map { min($0, slice) } ?? slice)
         }
         return true
     }

@@ -81,6 +81,8 @@ public struct SourceStatistics: Sendable, Equatable {
     public var droppedPartialBytes = 0
     /// Times the source had to wait because the queue to the consumer was full (a flood).
     public var throttled = 0
+    /// Follow mode with `startAtEnd`: bytes of existing content skipped at start.
+    public var bytesSkipped = 0
     /// Follow mode: rotations and truncations seen.
     public var rotations = 0
     public var truncations = 0
@@ -208,11 +210,14 @@ final class Worker: @unchecked Sendable {
     /// Waits for the thread's body to return (at most `timeout` seconds); true when it did.
     @discardableResult
     func join(timeout: Double = .infinity) -> Bool {
-        let deadline = timeout.isFinite ? Date(timeIntervalSinceNow: timeout) : Date.distantFuture
+        let deadline = timeout.isFinite ? Date(timeIntervalSinceNow: timeout) : nil
         done.lock()
         defer { done.unlock() }
         while !finished {
-            if !done.wait(until: deadline) { return finished }
+            // (NSCondition cannot wait until `distantFuture` on Linux: wait in slices.)
+            let slice = Date(timeIntervalSinceNow: 1)
+            if let deadline, deadline <= Date() { return finished }
+            _ = done.wait(until: deadline.map { min($0, slice) } ?? slice)
         }
         return true
     }

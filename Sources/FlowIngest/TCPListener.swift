@@ -380,8 +380,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func writeThenClose(_ context: ChannelHandlerContext, _ s: String?) {
         let buf = context.channel.allocator.buffer(string: s ?? "")
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
         context.writeAndFlush(wrapOutboundOut(buf)).whenComplete { _ in
-            bound.value.close(promise: nil)
+            // Never close synchronously: we may be inside the framer's callback.
+            loop.execute { bound.value.close(promise: nil) }
         }
     }
 

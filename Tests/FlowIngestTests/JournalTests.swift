@@ -86,7 +86,7 @@ import Testing
         let (lines, report, warnings) = try readBack(tmp.path)
         #expect(lines == ["a", "b", "c"])
         #expect(report.setAside.count == 1)
-        #expect(report.setAside.first?.byteCount == 22)
+        #expect(report.setAside.first?.byteCount == 21)
         #expect(warnings.count == 1)
         #expect(readFile(tmp.file("journal-2026-01-04.jsonl")) == "a\nb\n")
         #expect(readFile(tmp.file("journal-2026-01-04.partial")) == "{\"feed\":\"bed\",\"id\":\"x\n")

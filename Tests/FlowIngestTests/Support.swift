@@ -103,7 +103,7 @@ func frame(_ input: String, max: Int = 1 << 16, chunk: Int = 1 << 20, finish: Bo
 }
 
 /// A blocking loopback TCP client with bounded reads.
-final class TestClient {
+final class TestClient: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
     private(set) var eof = false

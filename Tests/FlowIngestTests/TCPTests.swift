@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+@testable import FlowIngest
+
+@Suite struct TCPTests {
+    private func makeHub(_ c: RecordingConsumer, journalDir: String, tokens: Set<String> = [], maxLine: Int = 256)
+        throws -> (IngestHub, TCPListenerInfo) {
+        let j = try Journal(configuration: .init(directory: journalDir, day: { "2026-01-05" }))
+        let hub = IngestHub(consumer: c, journal: j, configuration: .init(maxLineLength: 4096))
+        let info = try hub.addTCPListener(.init(port: 0, tokens: tokens, maxLineLength: maxLine))
+        return (hub, info)
+    }
+
+    private func journalLines(_ dir: String) -> [String] {
+        (readFile(dir + "/journal-2026-01-05.jsonl") ?? "").split(separator: "\n").map(String.init)
+    }
+
+    @Test func acknowledgesEveryLineInOrderAfterItIsInTheJournal() throws {
+        let tmp = TempDir()
+        let c = RecordingConsumer()
+        let (hub, info) = try makeHub(c, journalDir: tmp.path)
+        defer { hub.shutdown() }
+        #expect(info.port > 0 && info.host == "127.0.0.1")
+        let client = try TestClient(port: info.port)
+        client.send("{\"id\":\"a\"}\r\nbad line\n\n{\"id\":\"c\"}\n")
+        let acks = client.readLines(4)
+        #expect(acks == ["ok 1", "err 2 bad_type", "err 3 empty_line", "ok 4"])
+        // An `ok` is only sent once the line is in the journal file.
+        #expect(journalLines(tmp.path) == ["{\"id\":\"a\"}", "{\"id\":\"c\"}"])
+        client.send("{\"id\":\"d\"}\n")
+        #expect(client.readLines(1) == ["ok 5"])
+        #expect(journalLines(tmp.path).last == "{\"id\":\"d\"}")
+        #expect(c.entries.first?.1 == LineOrigin(source: info.source + "#1", line: 1))
+    }
+
+    @Test func twoProducersAtOnce() throws {
+        let tmp = TempDir()
+        let c = RecordingConsumer()
+        let (hub, info) = try makeHub(c, journalDir: tmp.path)
+        let a = try TestClient(port: info.port)
+        let b = try TestClient(port: info.port)
+        let n = 500
+        let pa = Thread { for i in 1...n { a.send("A-\(i)\n") } }
+        let pb = Thread { for i in 1...n { b.send(i % 100 == 0 ? "bad B-\(i)\n" : "B-\(i)\n") } }
+        pa.start(); pb.start()
+        let acksA = a.readLines(n)
+        let acksB = b.readLines(n)
+        #expect(acksA == (1...n).map { "ok \($0)" })
+        #expect(acksB == (1...n).map { $0 % 100 == 0 ? "err \($0) bad_type" : "ok \($0)" })
+        hub.shutdown()
+        let lines = journalLines(tmp.path)
+        #expect(lines.count == 2 * n - 5)
+        #expect(lines.filter { $0.hasPrefix("A-") } == (1...n).map { "A-\($0)" })
+        #expect(lines.filter { $0.hasPrefix("B-") } == (1...n).filter { $0 % 100 != 0 }.map { "B-\($0)" })
+        #expect(Set(c.entries.map(\.1.source)).count == 2)
+        let s = try #require(hub.statistics().sources.first { $0.kind == .tcp })
+        #expect(s.connections == 2 && s.accepted == 2 * n - 5 && s.rejected == 5)
+    }
+
+    @Test func tokenRequiredAndChecked() throws {
+        let tmp = TempDir()
+        let c = RecordingConsumer()
+        let (hub, info) = try makeHub(c, journalDir: tmp.path, tokens: ["s3cret", "other"])
+        defer { hub.shutdown() }
+
+        let wrong = try TestClient(port: info.port)
+        wrong.send("AUTH nope\n{\"id\":\"x\"}\n")
+        #expect(wrong.readToEOF() == ["err auth bad_token"])
+        #expect(wrong.eof)
+
+        let missing = try TestClient(port: info.port)
+        missing.send("{\"id\":\"y\"}\n")
+        #expect(missing.readToEOF() == ["err auth auth_required"])
+
+        let good = try TestClient(port: info.port)
+        good.send("AUTH s3cret\n{\"id\":\"z\"}\n")
+        #expect(good.readLines(2) == ["ok auth", "ok 1"])
+        #expect(c.lines == ["{\"id\":\"z\"}"])
+        #expect(hub.statistics().sources.first { $0.kind == .tcp }?.authFailures == 2)
+    }
+
+    @Test func overLongLineIsRejectedAndTheConnectionCarriesOn() throws {
+        let tmp = TempDir()
+        let c = RecordingConsumer()
+        let (hub, info) = try makeHub(c, journalDir: tmp.path, maxLine: 32)
+        defer { hub.shutdown() }
+        let client = try TestClient(port: info.port)
+        client.send("short\n" + String(repeating: "x", count: 10_000) + "\nafter\n")
+        #expect(client.readLines(3) == ["ok 1", "err 2 line_too_long", "ok 3"])
+        #expect(c.lines == ["short", "after"])
+        #expect(c.rejectedBefore.map(\.1) == ["line_too_long"])
+        #expect(journalLines(tmp.path) == ["short", "after"])
+    }
+
+    @Test func droppedConnectionMidLineLosesOnlyThePartialLine() throws {
+        let tmp = TempDir()
+        let c = RecordingConsumer()
+        let (hub, info) = try makeHub(c, journalDir: tmp.path)
+        defer { hub.shutdown() }
+        let client = try TestClient(port: info.port)
+        client.send("l1\nl2\n{\"feed\":\"bed\",\"id\":\"cut-")
+        #expect(client.readLines(2) == ["ok 1", "ok 2"])
+        client.abort()
+        #expect(eventually { hub.statistics().sources.first { $0.kind == .tcp }?.openConnections == 0 })
+        let s = try #require(hub.statistics().sources.first { $0.kind == .tcp })
+        #expect(s.droppedPartialBytes == 24)
+        #expect(c.lines == ["l1", "l2"])
+        #expect(journalLines(tmp.path) == ["l1", "l2"])
+    }
+
+    @Test func halfCloseAnswersEverythingAndReportsAnIncompleteLastLine() throws {
+        let tmp = TempDir()
+        let c = RecordingConsumer()
+        let (hub, info) = try makeHub(c, journalDir: tmp.path)
+        defer { hub.shutdown() }
+        let client = try TestClient(port: info.port)
+        client.send("l1\nl2\nincomplete")
+        client.shutdownWrite()
+        #expect(client.readToEOF() == ["ok 1", "ok 2", "err 3 incomplete_line"])
+        #expect(c.lines == ["l1", "l2"])
+    }
+
+    @Test func connectionLimitRefusesExtraProducers() throws {
+        let tmp = TempDir()
+        let c = RecordingConsumer()
+        let j = try Journal(configuration: .init(directory: tmp.path, day: { "2026-01-05" }))
+        let hub = IngestHub(consumer: c, journal: j)
+        defer { hub.shutdown() }
+        let info = try hub.addTCPListener(.init(port: 0, maxConnections: 1))
+        let first = try TestClient(port: info.port)
+        first.send("x\n")
+        #expect(first.readLines(1) == ["ok 1"])
+        let second = try TestClient(port: info.port)
+        #expect(second.readToEOF() == ["err 0 too_many_connections"])
+    }
+
+    @Test func shutdownStopsListeningAndSyncsTheJournal() throws {
+        let tmp = TempDir()
+        let c = RecordingConsumer()
+        let (hub, info) = try makeHub(c, journalDir: tmp.path)
+        let client = try TestClient(port: info.port)
+        client.send("one\ntwo\n")
+        #expect(client.readLines(2) == ["ok 1", "ok 2"])
+        hub.shutdown()
+        #expect(client.readToEOF().isEmpty && client.eof)
+        #expect((try? TestClient(port: info.port)) == nil)
+        #expect(journalLines(tmp.path) == ["one", "two"])
+    }
+
+    @Test func specParsing() {
+        #expect(TCPListenerConfiguration(spec: "tcp://0.0.0.0:5514")?.host == "0.0.0.0")
+        #expect(TCPListenerConfiguration(spec: "tcp:5514")?.port == 5514)
+        #expect(TCPListenerConfiguration(spec: "tcp:5514")?.host == "127.0.0.1")
+        #expect(TCPListenerConfiguration(spec: "tcp://[::1]:7000")?.host == "::1")
+        #expect(TCPListenerConfiguration(spec: "feeds/beds.jsonl") == nil)
+        #expect(TCPListenerConfiguration(spec: "tcp:99999") == nil)
+    }
+}
