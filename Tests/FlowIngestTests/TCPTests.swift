@@ -147,6 +147,34 @@ import Testing
         #expect(journalLines(tmp.path) == ["one", "two"])
     }
 
+    @Test func floodingProducerIsPausedAndLosesNothing() throws {
+        let tmp = TempDir()
+        let c = RecordingConsumer()
+        let j = try Journal(configuration: .init(directory: tmp.path, syncPolicy: .none, day: { "2026-01-05" }))
+        let hub = IngestHub(consumer: c, journal: j, configuration: .init(queueCapacityBytes: 32 * 1024))
+        defer { hub.shutdown() }
+        let info = try hub.addTCPListener(.init(port: 0, maxInFlightBytesPerConnection: 16 * 1024))
+        let client = try TestClient(port: info.port)
+        let n = 50_000
+        let payload = String(repeating: "p", count: 60)
+        // The producer writes everything before reading a single acknowledgement.
+        let sender = Thread {
+            var chunk = ""
+            for i in 1...n {
+                chunk += "\(i) \(payload)\n"
+                if i % 500 == 0 { client.send(chunk); chunk = "" }
+            }
+        }
+        sender.start()
+        let acks = client.readLines(n, within: 60)
+        #expect(acks.count == n)
+        #expect(acks.last == "ok \(n)")
+        #expect(acks == (1...n).map { "ok \($0)" })
+        let s = try #require(hub.statistics().sources.first { $0.kind == .tcp })
+        #expect(s.throttled > 0)
+        #expect(s.accepted == n)
+    }
+
     @Test func specParsing() {
         #expect(TCPListenerConfiguration(spec: "tcp://0.0.0.0:5514")?.host == "0.0.0.0")
         #expect(TCPListenerConfiguration(spec: "tcp:5514")?.port == 5514)
