@@ -23,6 +23,8 @@
 #include <poll.h>
 #include <termios.h>
 #include <sys/ioctl.h>
+#include <pty.h>
+#include <pthread.h>
 #include <ncursesw/curses.h>
 
 /* ---- globals ---- */
@@ -69,6 +71,17 @@ static inline int cnc_codeset_is_utf8(void) {
 /* Signals are handled in Swift (FlowTerminal/Signals.swift): static state in this header would
    be duplicated in every object file that includes it. */
 static inline void cnc_raise(int sig) { raise(sig); }
+/* Unblocks SIGWINCH, SIGINT, SIGTERM and SIGHUP for the calling thread (the one that owns the
+   terminal), so they reach its handlers even if a runtime blocked them. */
+static inline void cnc_unblock_terminal_signals(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGWINCH);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
 
 /* ---- pseudo-terminals (headless tests, benchmarks) ---- */
 static inline int cnc_set_winsize(int fd, int rows, int cols) {
@@ -78,16 +91,22 @@ static inline int cnc_set_winsize(int fd, int rows, int cols) {
     ws.ws_col = (unsigned short)cols;
     return ioctl(fd, TIOCSWINSZ, &ws);
 }
+/* Reads the window size of a terminal fd; returns 0 on success. */
+static inline int cnc_get_winsize(int fd, int *rows, int *cols) {
+    struct winsize ws;
+    memset(&ws, 0, sizeof ws);
+    if (ioctl(fd, TIOCGWINSZ, &ws) != 0) return -1;
+    *rows = ws.ws_row; *cols = ws.ws_col;
+    return 0;
+}
 /* Opens a pty pair. Returns 0 and fills master/slave, or -1. */
 static inline int cnc_open_pty(int *master, int *slave, int rows, int cols) {
-    int m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (m < 0) return -1;
-    if (grantpt(m) != 0 || unlockpt(m) != 0) { close(m); return -1; }
-    const char *name = ptsname(m);
-    if (!name) { close(m); return -1; }
-    int s = open(name, O_RDWR | O_NOCTTY);
-    if (s < 0) { close(m); return -1; }
-    cnc_set_winsize(s, rows, cols);
+    struct winsize ws;
+    memset(&ws, 0, sizeof ws);
+    ws.ws_row = (unsigned short)rows;
+    ws.ws_col = (unsigned short)cols;
+    int m = -1, s = -1;
+    if (openpty(&m, &s, NULL, NULL, &ws) != 0) return -errno;
     int flags = fcntl(m, F_GETFL);
     fcntl(m, F_SETFL, flags | O_NONBLOCK);
     *master = m; *slave = s;

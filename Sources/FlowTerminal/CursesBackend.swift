@@ -38,6 +38,7 @@ public final class CursesBackend {
     private var fullRedraw = true
     private var stopped = false
     private let catchSignals: Bool
+    private let outputFD: Int32
     /// Cells written to curses by the last `present` (a measure of what changed).
     public private(set) var lastCellsWritten = 0
 
@@ -65,7 +66,7 @@ public final class CursesBackend {
         let utf8 = prepareLocale()
         if environment["ESCDELAY"] == nil { set_escdelay(25) }
         guard let scr = newterm(nil, cnc_stdout(), cnc_stdin()) else { return nil }
-        return CursesBackend(screen: scr, files: [], config: config, utf8: utf8)
+        return CursesBackend(screen: scr, files: [], outputFD: 1, config: config, utf8: utf8)
     }
 
     /// Starts on a given file descriptor pair (a pseudo-terminal in tests and benchmarks) with an
@@ -77,11 +78,12 @@ public final class CursesBackend {
         guard let inp = fdopen(dup(inputFD), "r") else { fclose(out); return nil }
         let scr = terminalType.withCString { newterm($0, out, inp) }
         guard let scr else { fclose(out); fclose(inp); return nil }
-        return CursesBackend(screen: scr, files: [out, inp], config: config, utf8: utf8)
+        return CursesBackend(screen: scr, files: [out, inp], outputFD: fileno(out), config: config, utf8: utf8)
     }
 
-    private init(screen: OpaquePointer, files: [UnsafeMutablePointer<FILE>], config: Configuration, utf8: Bool) {
+    private init(screen: OpaquePointer, files: [UnsafeMutablePointer<FILE>], outputFD: Int32, config: Configuration, utf8: Bool) {
         self.screen = screen
+        self.outputFD = outputFD
         self.files = files
         _ = set_term(screen)
         self.win = cnc_stdscr()
@@ -106,7 +108,25 @@ public final class CursesBackend {
                 init_pair(Int16(i + 1), st.foreground, st.background)
             }
         }
+        // Terminals that ignore keypad-transmit mode send cursor-mode arrows.
+        for (seq, key) in [("\u{1B}[A", KEY_UP), ("\u{1B}[B", KEY_DOWN), ("\u{1B}[C", KEY_RIGHT), ("\u{1B}[D", KEY_LEFT),
+                           ("\u{1B}[H", KEY_HOME), ("\u{1B}[F", KEY_END), ("\u{1B}[Z", KEY_BTAB)] {
+            if key_defined(seq) == 0 { _ = define_key(seq, key) }
+        }
+        SignalTrap.installWindowChange()
+        cnc_unblock_terminal_signals()
         if config.catchSignals { SignalTrap.install() }
+    }
+
+    /// Applies a pending window change: asks the terminal for its size and resizes curses.
+    private func applyWindowChange() -> Bool {
+        guard SignalTrap.takeWindowChange() else { return false }
+        var rows: Int32 = 0, cols: Int32 = 0
+        if cnc_get_winsize(outputFD, &rows, &cols) == 0, rows > 0, cols > 0 {
+            _ = resizeterm(rows, cols)
+        }
+        fullRedraw = true
+        return true
     }
 
     /// Restores the terminal. Safe to call more than once.
@@ -119,6 +139,7 @@ public final class CursesBackend {
         delscreen(screen)
         for f in files { fclose(f) }
         files = []
+        SignalTrap.restoreWindowChange()
         if catchSignals { SignalTrap.restore() }
     }
 
@@ -189,9 +210,11 @@ public final class CursesBackend {
     /// Waits up to `timeoutMilliseconds` for a key (so an idle dashboard uses ~0 CPU).
     /// Returns nil on timeout or on an unknown key.
     public func readKey(timeoutMilliseconds: Int32) -> Key? {
+        if applyWindowChange() { return .resize }
         wtimeout(win, timeoutMilliseconds)
         var wch: wint_t = 0
         let r = wget_wch(win, &wch)
+        if r == ERR, applyWindowChange() { return .resize }
         if r == OK {
             switch wch {
             case 10, 13: return .enter

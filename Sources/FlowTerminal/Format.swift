@@ -56,7 +56,7 @@ public enum Format {
         let m = s / 60
         if m < 60 { return "\(m)m" }
         let h = m / 60
-        if h < 24 { return "\(h)h" + two(m % 60) }
+        if h < 24 { return m % 60 == 0 ? "\(h)h" : "\(h)h" + two(m % 60) }
         return "\(h / 24)d" + two(h % 24) + "h"
     }
 

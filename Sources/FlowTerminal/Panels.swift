@@ -62,10 +62,10 @@ enum AlertPanelWidget {
         let medium = width >= 76
         col(siteName, wide ? 22 : (medium ? 16 : 12), selected ? .selected : .normal)
         col(a.rule, wide ? 24 : (medium ? 16 : 12), .normal)
-        col(Format.value(a.value, unit: ""), 7, a.value == nil ? .unknown : role, right: true)
+        col(a.value.map { Format.number($0, decimals: 1) } ?? Format.missing, 7, a.value == nil ? .unknown : role, right: true)
         col(Format.age(now - a.since), 6, .dim, right: true)
         if medium {
-            col("to " + (a.leadName ?? a.leadID ?? Format.missing), wide ? 18 : 14, a.leadName == nil && a.leadID == nil ? .unknown : .normal)
+            col("to " + (a.leadName ?? a.leadID ?? Format.missing), width >= 150 ? 26 : (wide ? 18 : 14), a.leadName == nil && a.leadID == nil ? .unknown : .normal)
         }
         let ack: String
         if let by = a.acknowledgedBy {
@@ -88,8 +88,18 @@ enum AlertPanelWidget {
 enum DetailWidget {
     static func draw(_ c: DashboardController, site: SiteSnapshot, in r: Rect, into g: inout CellGrid, theme: Theme) {
         let gl = theme.glyphs
-        Draw.box(r, title: "\(site.name) (\(site.code))", into: &g, theme: theme, focused: c.state.focus == .sites)
-        let inner = r.inset(by: 1)
+        // The metrics box takes what its rows need; the site's alerts get the rest (at least 3 rows).
+        let alerts = c.visibleAlerts
+        let metricsWant = site.metrics.count + 4 + (site.staleFeeds.isEmpty ? 0 : 1)
+        let alertsMin = alerts.isEmpty ? 3 : min(alerts.count + 2, 5)
+        let metricsH = max(5, min(metricsWant, r.height - alertsMin))
+        let mr = Rect(x: r.x, y: r.y, width: r.width, height: min(metricsH, r.height))
+        let ar = Rect(x: r.x, y: mr.maxY, width: r.width, height: r.maxY - mr.maxY)
+        Draw.box(mr, title: "\(site.name) (\(site.code))", into: &g, theme: theme, focused: c.state.focus == .sites)
+        if ar.height >= 3 {
+            AlertPanelWidget.draw(c, alerts: alerts, title: "Alerts at \(site.name) \(alerts.count)", in: ar, into: &g, theme: theme)
+        }
+        let inner = mr.inset(by: 1)
         guard inner.height > 2, inner.width > 10 else { return }
         var y = inner.y
         // Summary line.
@@ -109,10 +119,7 @@ enum DetailWidget {
             y += 1
         }
 
-        // Alerts get up to a third of the height, at least 3 rows when there are any.
-        let alerts = c.visibleAlerts
-        let alertRows = alerts.isEmpty ? 3 : min(alerts.count + 2, max(3, inner.height / 3))
-        let metricsRows = max(1, inner.maxY - y - alertRows - 1)
+        let metricsRows = max(1, inner.maxY - y)
 
         // Metric table header.
         let labelW = min(18, max(10, inner.width / 5))
@@ -158,8 +165,6 @@ enum DetailWidget {
             Draw.text("No metrics for this unit", x: inner.x, y: y, width: inner.width, role: .dim, into: &g, theme: theme)
         }
 
-        let ar = Rect(x: r.x, y: inner.maxY - alertRows + 1, width: r.width, height: alertRows)
-        AlertPanelWidget.draw(c, alerts: alerts, title: "Alerts at \(site.name) \(alerts.count)", in: ar, into: &g, theme: theme)
     }
 }
 
@@ -256,8 +261,8 @@ enum StatusLineWidget {
         }
         // Hints come from the key table too.
         var hints: [String] = []
-        let wanted: [UIAction] = [.help, .moveDown, .switchFocus, .openDetail, .back, .acknowledge, .filter, .togglePause,
-                                  .faster, .stepEvent, .nextAlertTransition, .quit]
+        let wanted: [UIAction] = [.help, .quit, .moveDown, .switchFocus, .openDetail, .back, .acknowledge, .filter, .togglePause,
+                                  .faster, .stepEvent, .nextAlertTransition]
         let ctx = c.activeContexts
         for a in wanted {
             guard let b = KeyMap.bindings.first(where: { $0.action == a && !$0.contexts.isDisjoint(with: ctx) }),

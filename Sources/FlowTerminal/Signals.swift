@@ -31,6 +31,23 @@ enum SignalTrap {
         return s == 0 ? nil : s
     }
 
+    private static let windowChanged = Atomic<Bool>(false)
+    private nonisolated(unsafe) static var previousWinch: sighandler_t?? = nil
+
+    /// SIGWINCH is recorded here too, and the backend resizes curses itself from the terminal's
+    /// size, so a resize works whether or not ncurses installed its own handler.
+    static func installWindowChange() {
+        let old = signal(SIGWINCH) { _ in SignalTrap.windowChanged.store(true, ordering: .relaxed) }
+        if previousWinch == nil { previousWinch = .some(old) }
+    }
+
+    static func restoreWindowChange() {
+        if let old = previousWinch { signal(SIGWINCH, old ?? SIG_DFL) }
+        previousWinch = nil
+    }
+
+    static func takeWindowChange() -> Bool { windowChanged.exchange(false, ordering: .relaxed) }
+
     /// Test hook: what a signal would record.
     static func simulate(_ sig: Int32) { pending.store(sig, ordering: .relaxed) }
 }

@@ -137,7 +137,7 @@ enum SiteGridWidget {
             cols += [m(.gaOccupancyPct, "G&A occ", 8, spark: 12), m(.escalationBedsOpen, "Esc", 5, spark: 6),
                      m(.dtocPatients, "DToC", 6, spark: 8), m(.ambulanceQueue, "AmbQ", 6, spark: 8),
                      m(.ambulanceLongestWaitMin, "Longest", 7), m(.handoversOver60, "HO>60", 6),
-                     m(.handoverHoursLost, "Hrs lost", 7), m(.ed4hPct, "4h", 8, spark: 8),
+                     m(.handoverHoursLost, "Hrs lost", 8), m(.ed4hPct, "4h", 8, spark: 8),
                      m(.edInDepartment, "In ED", 6), m(.edDtaWaiting, "DTA", 5)]
         }
         return cols

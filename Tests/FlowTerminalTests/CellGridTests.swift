@@ -43,7 +43,7 @@ import FlowCore
         for x in 0..<40 {
             #expect(!g[x, 0].text.unicodeScalars.contains { TerminalText.isUnsafe($0.value) })
         }
-        #expect(g.row(0).hasPrefix("Lister?[2J?]0;pwned???31m? ok?"))
+        #expect(g.row(0).hasPrefix("Lister?[2J?]0;pwned??31m? ok?"))
     }
 
     @Test func displayWidth() {

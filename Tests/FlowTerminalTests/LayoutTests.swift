@@ -1,0 +1,165 @@
+import Testing
+import FlowCore
+@testable import FlowTerminal
+
+@Suite struct LayoutTests {
+    @Test(arguments: [(60, 20), (80, 24), (120, 40), (200, 50)])
+    func everySizeShowsHeaderSitesAlertsAndStatus(size: (Int, Int)) {
+        let c = DashboardController(driver: FakeDriver())
+        let g = render(c, size.0, size.1)
+        let text = g.text
+        #expect(text.contains("Hertfordshire"))
+        #expect(text.contains("2026-01-05 08:15 GMT"))
+        #expect(text.contains("REPLAY"))
+        #expect(text.contains("Lister"))
+        #expect(text.contains("Alerts 4"))
+        #expect(text.contains("CRIT"))
+        // Every row fits the grid (nothing wrapped) and the key hints are on the last row.
+        #expect(g.row(size.1 - 1).contains("help"))
+        #expect(g.row(size.1 - 1).contains("quit"))
+        // Box drawn with real box characters.
+        #expect(g.find("┌") != nil)
+    }
+
+    @Test(arguments: [(60, 20), (80, 24), (120, 40), (200, 50)])
+    func criticalSiteShowsGlyphWordAndRole(size: (Int, Int)) {
+        let c = DashboardController(driver: FakeDriver())
+        let g = render(c, size.0, size.1)
+        guard let row = (0..<g.height).first(where: { g.row($0).contains("Lister") && g.row($0).contains("CRIT") }) else {
+            Issue.record("no Lister row with CRIT at \(size)"); return
+        }
+        let line = g.row(row)
+        #expect(line.contains("✖ CRIT"))
+        let x = line.distance(from: line.startIndex, to: line.range(of: "✖ CRIT")!.lowerBound)
+        #expect(g[x, row].role == .critical)
+        // G&A occupancy cell shows the value with its critical glyph.
+        #expect(line.contains("97.3%✖"))
+    }
+
+    @Test(arguments: [(60, 20), (80, 24), (120, 40), (200, 50)])
+    func missingMetricShowsAsMissingNotZero(size: (Int, Int)) {
+        let c = DashboardController(driver: FakeDriver())
+        let g = render(c, size.0, size.1)
+        guard let row = (0..<g.height).first(where: { g.row($0).contains("Watford") }) else {
+            Issue.record("no Watford row"); return
+        }
+        let line = g.row(row)
+        #expect(line.contains("? n/a"))          // site status unknown
+        #expect(line.contains("--?"))            // G&A occupancy missing, unknown glyph
+        #expect(!line.contains(" 0%"))
+        let p = line.range(of: "--?")!
+        let x = line.distance(from: line.startIndex, to: p.lowerBound)
+        #expect(g[x, row].role == .unknown)
+    }
+
+    @Test func opelAutomatedAndDeclaredDifferenceIsMarked() {
+        let c = DashboardController(driver: FakeDriver())
+        let g = render(c, 120, 40)
+        let lister = (0..<g.height).map(g.row).first { $0.contains("Lister") && $0.contains("CRIT") }!
+        #expect(lister.contains("4/3≠"))
+        let pah = (0..<g.height).map(g.row).first { $0.contains("Princess") }!
+        #expect(pah.contains("2/2"))
+        #expect(!pah.contains("2/2≠"))
+    }
+
+    @Test func wideLayoutsShowMoreColumnsAndSparklines() {
+        let c = DashboardController(driver: FakeDriver())
+        let narrow = render(c, 60, 20).text
+        let wide = render(c, 200, 50).text
+        #expect(!narrow.contains("In ED"))
+        #expect(wide.contains("In ED"))
+        #expect(wide.contains("DTA"))
+        #expect(wide.contains("▇") || wide.contains("█"))
+        // The alert panel names who was warned and who acknowledged, when there is room.
+        #expect(wide.contains("ENHT on-call manager"))
+        #expect(wide.contains("ack Sam Patel"))
+        #expect(wide.contains("HALO deployed"))
+    }
+
+    @Test func the111UnitShowsItsOwnFigures() {
+        let c = DashboardController(driver: FakeDriver())
+        for (w, h) in [(80, 24), (200, 50)] {
+            let g = render(c, w, h)
+            let row = (0..<g.height).map(g.row).first { $0.contains("Herts Urgent Care") }!
+            #expect(row.contains("111 offered/h 412"))
+            #expect(row.contains("Ans <60s 61.5%▲"))
+        }
+    }
+
+    @Test func headerShowsFeedHealthAndRejectedCount() {
+        let c = DashboardController(driver: FakeDriver())
+        let g = render(c, 120, 40)
+        #expect(g.row(1).contains("Beds 2m"))
+        #expect(g.row(1).contains("▲111 1h15 stale"))
+        #expect(g.row(1).contains("Ambulance none"))
+        #expect(g.row(1).contains("rejected 3"))
+        #expect(g.row(0).contains("System OPEL 3"))
+        #expect(g.row(0).contains("×60"))
+    }
+
+    @Test func belowMinimumSizeSaysWhatItNeeds() {
+        let c = DashboardController(driver: FakeDriver())
+        let g = render(c, 40, 10)
+        #expect(g.text.contains("needs at least 60x16"))
+        #expect(g.text.contains("40x10"))
+        let tiny = render(c, 5, 1)
+        #expect(tiny.width == 5)
+    }
+
+    @Test func manyAlertsScrollWithTheSelection() {
+        let d = FakeDriver(Fixtures.snapshot(extraAlerts: 30))
+        let c = DashboardController(driver: d)
+        c.handle(.tab)
+        for _ in 0..<25 { c.handle(.char("j")) }
+        let g = render(c, 80, 24)
+        #expect(g.text.contains("extra_20"))
+        #expect(!g.text.contains("ga_occupancy_high"))
+        #expect(g.text.contains("▲"))
+    }
+
+    @Test func monochromeAndAsciiThemesStillCarryStatusInText() {
+        let c = DashboardController(driver: FakeDriver())
+        let ascii = Theme(name: .monochrome, depth: .none, unicode: false)
+        let g = render(c, 80, 24, theme: ascii)
+        #expect(g.text.contains("X CRIT"))
+        #expect(g.text.contains("? n/a"))
+        #expect(!g.text.contains("┌"))
+        #expect(!g.text.unicodeScalars.contains { $0.value > 0x7E })
+        #expect(ascii.style(.critical).attributes.contains(.reverse))
+        #expect(ascii.style(.critical).foreground == -1)
+    }
+
+    @Test func themesKeepTheDefaultBackgroundAndHonourNoColor() {
+        for name in ThemeName.allCases {
+            for depth in ColorDepth.allCases {
+                let t = Theme(name: name, depth: depth)
+                for role in StyleRole.allCases {
+                    #expect(t.style(role).background == -1)
+                    if depth != .full256 { #expect(t.style(role).foreground < Int16(max(depth.rawValue, 1)) || t.style(role).foreground == -1) }
+                }
+            }
+        }
+        #expect(Theme.noColorRequested(environment: ["NO_COLOR": "1"]))
+        #expect(!Theme.noColorRequested(environment: ["NO_COLOR": ""]))
+        #expect(!Theme.noColorRequested(environment: [:]))
+        let cb = Theme(name: .colorblind, depth: .full256)
+        #expect(cb.style(.critical).foreground == 166) // Okabe-Ito vermillion
+        #expect(cb.style(.ok).foreground == 36)         // bluish green
+    }
+
+    @Test func feedTextCannotInjectEscapes() {
+        var s = Fixtures.snapshot()
+        s.sites[0].name = "Lister\u{1B}[31m\u{1B}]52;c;ZXZpbA==\u{07}"
+        s.alerts[0].summary = "boom\u{1B}[2J\u{9B}H"
+        s.alerts[1].ackNote = "note\r\nwith\u{0}nul"
+        let c = DashboardController(driver: FakeDriver(s))
+        for (w, h) in allSizes {
+            let g = render(c, w, h)
+            for cell in g.cells {
+                #expect(!cell.text.unicodeScalars.contains { TerminalText.isUnsafe($0.value) })
+            }
+        }
+        let lines = PlainRenderer.lines(s, paused: false)
+        for l in lines { #expect(!l.text.unicodeScalars.contains { TerminalText.isUnsafe($0.value) }) }
+    }
+}
