@@ -1,0 +1,262 @@
+import Foundation
+import Testing
+@testable import FlowCore
+
+@Suite struct FlowModelTests {
+    @Test func handoverBucketsAndHoursLostFollowTheSitrep() {
+        let config = testConfig()
+        // Delays: 10, 30 (not over 30), 31, 60 (not over 60), 61, 125 minutes; all arrive first.
+        let delays = [10, 30, 31, 60, 61, 125]
+        var events: [(EventTime, String)] = []
+        for (i, d) in delays.enumerated() {
+            let arrive = at(Int64(600 + i))
+            events.append((arrive, ambLine("AAA", arrive, kind: "arrived", incident: "i\(i)")))
+            events.append((arrive + .minutes(Int64(d)), ambLine("AAA", arrive + .minutes(Int64(d)), kind: "handover", incident: "i\(i)")))
+        }
+        let lines = events.sorted { $0.0 < $1.0 }.map(\.1)
+        let (r, _) = replay(config, lines, finish: false)
+        let m = r.engine.model
+        #expect(m.value(.handovers30to60, site: 0) == 2)
+        #expect(m.value(.handoversOver60, site: 0) == 2)
+        // Lost beyond 15 min: 0 + 15 + 16 + 45 + 46 + 110 = 232 minutes.
+        #expect(abs(m.value(.handoverHoursLost, site: 0)! - 232.0 / 60) < 1e-9)
+        #expect(m.value(.ambulanceQueue, site: 0) == 0)
+        #expect(m.value(.ambulanceArrivals, site: 0) == 6)
+    }
+
+    @Test func aHandoverAfterMidnightCountsOnTheDayOfArrival() {
+        let config = testConfig()
+        let arrive = RFC3339.parse("2026-01-13T23:40:00Z")!
+        let lines = [ambLine("AAA", arrive, kind: "arrived", incident: "late"),
+                     ambLine("AAA", arrive + .minutes(50), kind: "handover", incident: "late"),
+                     ambLine("AAA", arrive + .minutes(70), kind: "clear", incident: "late")]
+        let (r, _) = replay(config, lines)
+        let rows = r.sitrepRows
+        #expect(rows.contains { $0.hasPrefix("2026-01-13,AAA,1,1,0,0.58") }, "\(rows)")
+        #expect(!rows.contains { $0.hasPrefix("2026-01-14,AAA,1") })
+    }
+
+    @Test func sinceMidnightResetsAtLocalMidnightInSummerTime() {
+        let config = testConfig()
+        // 22:30 UTC on 30 June is 23:30 BST; 23:30 UTC is 00:30 BST on 1 July: a new local day.
+        let a = RFC3339.parse("2026-06-30T22:30:00Z")!
+        let b = RFC3339.parse("2026-06-30T23:30:00Z")!
+        let lines = [ambLine("AAA", a, kind: "arrived", incident: "x"), ambLine("AAA", a + .minutes(5), kind: "handover", incident: "x"),
+                     ambLine("AAA", b, kind: "arrived", incident: "y")]
+        let (r, _) = replay(config, lines, finish: false)
+        #expect(r.engine.model.value(.ambulanceArrivals, site: 0) == 1, "only the 00:30 BST arrival is today")
+        #expect(r.engine.model.today(site: 0)?.date == LocalDate(year: 2026, month: 7, day: 1))
+    }
+
+    @Test func nhs111DayTotalsAcrossTheOctoberChange() {
+        let config = testConfig()
+        // 25 Oct 2026 is 25 hours long: 100 intervals of 15 minutes from local midnight (23:00 UTC on the 24th).
+        let start = RFC3339.parse("2026-10-24T23:00:00Z")!
+        var lines: [String] = []
+        for k in 1...100 { lines.append(line111(start + .minutes(Int64(k) * 15), offered: 10, answered: 10, within: 10, abandoned: 0)) }
+        lines.append(line111(start + .minutes(101 * 15), offered: 7, answered: 7, within: 7, abandoned: 0))
+        let (r, _) = replay(config, lines)
+        #expect(r.sitrepRows.contains("2026-10-25,111,,,,,,,,1000,100"), "\(r.sitrepRows)")
+        #expect(r.sitrepRows.contains("2026-10-26,111,,,,,,,,7,100"))
+    }
+
+    @Test func stockFiguresAreTheO800Snapshot() {
+        let config = testConfig()
+        var lines: [String] = []
+        for h in 0..<12 { lines.append(bedLine("AAA", at(Int64(h) * 60), occupied: 80 + h, extra: ",\"esc_open\":\(h)")) }
+        let (r, _) = replay(config, lines)
+        // 13 Jan is GMT: 08:00 local = 08:00 UTC, bed state 88 of 100, 8 escalation beds.
+        #expect(r.sitrepRows.contains { $0.hasPrefix("2026-01-13,AAA,,,,,88,8,") }, "\(r.sitrepRows)")
+    }
+
+    @Test func dtocEpisodesCountsSharesAndDelays() {
+        let config = testConfig()
+        func start(_ p: String, _ t: EventTime, ready: EventTime, org: String = "social", path: String = "P1") -> String {
+            "{\"feed\":\"dtoc\",\"id\":\"\(nextID())\",\"at\":\"\(iso(t))\",\"site\":\"AAA\",\"kind\":\"start\",\"patient\":\"\(p)\",\"reason\":\"E\",\"org\":\"\(org)\",\"pathway\":\"\(path)\",\"ready_since\":\"\(iso(ready))\"}"
+        }
+        let lines = [
+            bedLine("AAA", at(0), open: 100, occupied: 80),
+            start("p1", at(60), ready: at(0)),
+            start("p2", at(60), ready: at(-2 * 1440), org: "nhs", path: "P3"),
+            "{\"feed\":\"dtoc\",\"id\":\"\(nextID())\",\"at\":\"\(iso(at(120)))\",\"site\":\"AAA\",\"kind\":\"end\",\"patient\":\"p1\"}",
+            start("p3", at(120), ready: at(120)),
+            bedLine("AAA", at(120), open: 100, occupied: 80),
+        ]
+        let (r, _) = replay(config, lines, finish: false)
+        let m = r.engine.model
+        #expect(m.value(.dtocPatients, site: 0) == 2)
+        #expect(m.value(.dtocSharePct, site: 0) == 2.5)
+        #expect(abs(m.value(.dtocLongestDays, site: 0)! - (2 + 2.0 / 24)) < 1e-9)
+        let b = m.dtocBreakdown(site: 0)!
+        #expect(b.org[.nhs] == 1 && b.org[.social] == 1 && b.pathway[.p3] == 1)
+        // Today (from 00:00): p1 delayed 00:00-02:00 (closed), p2 delayed all 2 h, p3 0 h => 4 h.
+        #expect(abs(m.value(.dtocBedDays, site: 0)! - 4.0 / 24) < 1e-9)
+        let end = r.engine.ingest("{\"feed\":\"dtoc\",\"id\":\"zz\",\"at\":\"\(iso(at(130)))\",\"site\":\"AAA\",\"kind\":\"end\",\"patient\":\"nobody\"}")
+        guard case .rejected(let rej) = end else { Issue.record("accepted an unknown patient"); return }
+        #expect(rej.reason == .unknownPatient)
+    }
+}
+
+@Suite struct EngineTests {
+    @Test func duplicatesFutureAndLateLinesAreRejectedAndCounted() {
+        let engine = FlowEngine(config: testConfig())
+        let first = bedLine("AAA", t0, occupied: 50)
+        #expect(engine.ingest(first) == engine.ingest(first) ? false : true)
+        let future = bedLine("AAA", at(7 * 60), occupied: 50)
+        guard case .rejected(let f) = engine.ingest(future) else { Issue.record("future accepted"); return }
+        #expect(f.reason == .futureTime && f.field == "at")
+        _ = engine.ingest(bedLine("AAA", at(3 * 24 * 60 / 2), occupied: 50))  // would be future too; skip
+        let late = bedLine("AAA", at(-3 * 24 * 60), occupied: 50)
+        guard case .rejected(let l) = engine.ingest(late) else { Issue.record("late accepted"); return }
+        #expect(l.reason == .tooLate)
+        #expect(engine.acceptedTotal == 1)
+        #expect(engine.rejectedTotal == 4)
+        let c = engine.counters[FlowEngine.CounterKey(feed: .bed, site: "AAA")]
+        #expect(c?.byReason[.duplicateID] == 1 && c?.byReason[.futureTime] == 2 && c?.byReason[.tooLate] == 1)
+    }
+
+    @Test func liveModeChecksTimeAgainstTheWallClock() {
+        let engine = FlowEngine(config: testConfig(), mode: .live)
+        guard case .rejected(let r) = engine.ingest(bedLine("AAA", at(20), occupied: 5), receivedAt: t0) else {
+            Issue.record("accepted 20 minutes ahead of the wall clock"); return
+        }
+        #expect(r.reason == .futureTime)
+        guard case .accepted = engine.ingest(bedLine("AAA", at(10), occupied: 5), receivedAt: t0) else {
+            Issue.record("rejected 10 minutes ahead"); return
+        }
+    }
+
+    @Test func unknownIncidentsAreRejectedButArrivedAtIsAccepted() {
+        let engine = FlowEngine(config: testConfig())
+        guard case .rejected(let r) = engine.ingest(ambLine("AAA", t0, kind: "handover", incident: "ghost")) else {
+            Issue.record("accepted"); return
+        }
+        #expect(r.reason == .unknownIncident)
+        guard case .accepted = engine.ingest(ambLine("AAA", at(100), kind: "handover", incident: "ghost2", extra: ",\"arrived_at\":\"\(iso(at(60)))\"")) else {
+            Issue.record("rejected with arrived_at"); return
+        }
+        #expect(engine.model.value(.handovers30to60, site: 0) == 1)
+        guard case .rejected(let c) = engine.ingest(ambLine("AAA", at(101), kind: "clear", incident: "never")) else { Issue.record("accepted"); return }
+        #expect(c.reason == .unknownIncident)
+    }
+
+    @Test func aBadLineNeverLosesWhatWasAccepted() {
+        let engine = FlowEngine(config: testConfig())
+        _ = engine.ingest(bedLine("AAA", t0, occupied: 90))
+        for bad in ["{", "", "\u{0}", "{\"feed\":\"bed\"}", String(repeating: "[", count: 10_000)] { _ = engine.ingest(bad) }
+        #expect(engine.model.value(.gaOccupancyPct, site: 0) == 90)
+        #expect(engine.rejectedTotal == 5)
+    }
+
+    @Test func replayIsDeterministicAndIndependentOfHowLinesArrive() throws {
+        let config = testConfig(rules: [occupancyRule(for: .minutes(20))])
+        var lines: [String] = []
+        for k in 0..<200 {
+            lines.append(bedLine("AAA", at(Int64(k) * 7), occupied: 80 + (k * 13) % 20))
+            lines.append(line111(at(Int64(k) * 7 + 3), within: 50 + k % 40))
+        }
+        let a = replay(config, lines).1.map(\.jsonLine)
+        let b = replay(config, lines).1.map(\.jsonLine)
+        #expect(a == b)
+        #expect(!a.isEmpty)
+        // The same lines with CRLF endings and a different set of ids' spelling give the same alerts.
+        let c = replay(config, lines.map { $0 + "\r" }).1.map(\.jsonLine)
+        #expect(a == c)
+    }
+
+    @Test func acknowledgementIsShownOnTheActiveAlert() {
+        let config = testConfig(rules: [occupancyRule(for: .zero)])
+        let (r, _) = replay(config, [bedLine("AAA", t0, occupied: 96), bedLine("AAA", at(5), occupied: 96)], finish: false)
+        #expect(r.engine.acknowledge(rule: "occ", site: "AAA", by: "Ann", note: "extra beds opening", at: at(6)))
+        #expect(!r.engine.acknowledge(rule: "occ", site: "BBB", by: "Ann", note: nil, at: at(6)))
+        let alert = r.engine.snapshot().alerts.first
+        #expect(alert?.acknowledgedBy == "Ann" && alert?.ackNote == "extra beds opening" && alert?.leadName == "Dee")
+    }
+
+    @Test func snapshotDecidesStatusRolesAndShowsMissingAsMissing() {
+        let config = testConfig(rules: [occupancyRule(for: .zero)])
+        let (r, _) = replay(config, [bedLine("AAA", t0, occupied: 96), bedLine("AAA", at(5), occupied: 96)], finish: false)
+        let snap = r.engine.snapshot()
+        let aaa = snap.sites[0]
+        #expect(aaa.status == .critical)
+        #expect(aaa.metric(.gaOccupancyPct)?.status == .critical)
+        #expect(aaa.metric(.gaOccupancyPct)?.criticalLevel == 95)
+        #expect(aaa.metric(.ambulanceQueue)?.value == nil && aaa.metric(.ambulanceQueue)?.status == .unknown)
+        #expect(snap.sites[1].status == .unknown, "a site with no data is unknown, not ok")
+        #expect(snap.localClock == "Tue 13 Jan 2026 00:05 GMT")
+    }
+}
+
+@Suite struct ConfigTests {
+    static var bundledPath: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scenarios/herts-west-essex.yaml").path
+    }
+
+    @Test func theBundledSystemLoads() throws {
+        let text = try String(contentsOfFile: Self.bundledPath, encoding: .utf8)
+        let c = try ConfigLoader.load(yaml: text, file: "herts-west-essex.yaml")
+        #expect(c.name == "Hertfordshire and West Essex")
+        #expect(c.units.map(\.code) == ["RWH", "RWG", "RQW", "HCT", "HPFT", "HUC", "EEAST"])
+        #expect(c.rules.count >= 15)
+        guard case .threshold(let occ) = c.rules.first(where: { $0.id == "ga_occupancy" })! else { Issue.record("kind"); return }
+        #expect(occ.levels(for: "RQW").warning == 94 && occ.levels(for: "RWH").warning == 92)
+        #expect(occ.raiseDelay == .minutes(30) && occ.source?.contains("92%") == true)
+    }
+
+    @Test func everyProblemIsReportedWithLineAndKey() {
+        let yaml = """
+        system:
+          name: Test
+          timezone: Mars/Olympus
+        units:
+          - code: AAA
+            name: A
+            kind: hospital
+          - code: AAA
+            name: B
+            kind: acute
+            weight: 2
+        rules:
+          - id: r1
+            kind: threshold
+            metric: occupancy
+            units: [acute]
+          - id: r2
+            kind: threshold
+            metric: ga_occupancy_pct
+            units: [ZZZ]
+            warning: 95
+            critical: 92
+            for: soon
+          - id: r3
+            kind: magic
+            units: [acute]
+        """
+        do {
+            _ = try ConfigLoader.load(yaml: yaml, file: "bad.yaml")
+            Issue.record("loaded a bad configuration")
+        } catch {
+            let text = error.description
+            #expect(text.contains("bad.yaml:3: system.timezone: 'Mars/Olympus' is not a known time zone"), "\(text)")
+            #expect(text.contains("bad.yaml:7: units[0].kind: 'hospital'"))
+            #expect(text.contains("bad.yaml:8: units[1].code: 'AAA' is used by another unit"))
+            #expect(text.contains("units[1].weight"))
+            #expect(text.contains("rules[0].metric: 'occupancy' is not a metric"))
+            #expect(text.contains("rules[1].units: 'ZZZ'"))
+            #expect(text.contains("rules[1].critical: critical 92.0 must be further above than warning 95.0"))
+            #expect(text.contains("rules[1].for: 'soon' is not a duration"))
+            #expect(text.contains("bad.yaml:25: rules[2].kind: 'magic'"))
+        }
+    }
+
+    @Test func invalidYAMLNamesTheLine() {
+        do {
+            _ = try ConfigLoader.load(yaml: "system:\n  name: [unclosed\nunits: []\n", file: "x.yaml")
+            Issue.record("loaded")
+        } catch {
+            #expect(error.problems.first?.line != nil)
+            #expect(error.description.hasPrefix("x.yaml:"))
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import Testing
+@testable import FlowCore
+
+@Suite struct ThresholdRuleTests {
+    /// Bed state every 10 minutes at AAA with the given occupied counts (of 100 open).
+    func occupancyLines(_ occupied: [Int], start: EventTime = t0) -> [String] {
+        occupied.enumerated().map { i, o in bedLine("AAA", at(Int64(i) * 10, from: start), occupied: o) }
+    }
+
+    @Test func firesOnlyAfterTheRaiseDelay() {
+        let config = testConfig(rules: [occupancyRule(for: .minutes(30))])
+        // 93% from minute 0: pending at the first tick, firing 30 minutes later.
+        let (_, out) = replay(config, occupancyLines(Array(repeating: 93, count: 8)))
+        let states = out.filter { $0.site == "AAA" }.map(\.state)
+        #expect(states.first == .pending)
+        let firing = out.first { $0.state == .firing }
+        #expect(firing != nil)
+        #expect(firing!.at - out.first!.at == .minutes(30))
+        #expect(firing!.severity == .warning)
+        #expect(firing!.leadID == "a-warn", "the warning goes to the lead covering AAA warnings")
+    }
+
+    @Test func aBriefSpikeIsCancelledNotFired() {
+        let config = testConfig(rules: [occupancyRule(for: .minutes(30))])
+        let (_, out) = replay(config, occupancyLines([85, 93, 93, 85, 85, 85, 85]))
+        #expect(out.map(\.state) == [.pending, .cancelled])
+    }
+
+    @Test func hysteresisHoldsBetweenClearAndWarning() {
+        let config = testConfig(rules: [occupancyRule(for: .zero, clearFor: .zero)])
+        // Fires at 93, holds at 91 (between clear 90 and warning 92), resolves at 89.
+        let (_, out) = replay(config, occupancyLines([93, 91, 91, 91, 89, 89]))
+        #expect(out.map(\.state) == [.firing, .resolved])
+        let resolved = out.last!
+        #expect(resolved.at == at(40), "a tick sees every message at or before it: resolves at the 89% reading's minute")
+        #expect(resolved.value == 89)
+    }
+
+    @Test func clearDelayAndSeverityChanges() {
+        let config = testConfig(rules: [occupancyRule(for: .zero, clearFor: .minutes(20))])
+        // 93 (warning) -> 96 (critical) -> 93 (critical holds: critical_clear is 93, value must be below it)
+        let (_, out) = replay(config, occupancyLines([93, 96, 93, 92, 92, 92, 85, 85, 85, 85]))
+        let kinds = out.map { "\($0.state.rawValue):\($0.severity.rawValue)" }
+        #expect(kinds == ["firing:warning", "severity_changed:critical", "severity_changed:warning", "resolved:warning"])
+        #expect(out[1].leadID == "a-crit", "critical goes to the lead covering AAA criticals")
+        // Step down: 93 at minute 20 is at critical_clear (95 - (92 - 90)), which counts as cleared;
+        // held 20 minutes -> minute 40. Resolve: 85 from minute 60, held 20 minutes -> minute 80.
+        #expect(out[2].at == at(40))
+        #expect(out[3].at == at(80))
+    }
+
+    @Test func directionBelowAndPerSiteOverrides() {
+        let rule = RuleConfig.threshold(ThresholdRule(
+            id: "ans", metric: .nhs111AnsweredWithin60sPct, units: ["nhs111"], direction: .below,
+            levels: ThresholdLevels(warning: 70, critical: 50, clear: 75, criticalClear: nil)))
+        let config = testConfig(rules: [rule])
+        let lines = (0..<4).map { line111(at(Int64($0) * 15), answered: 100, within: 60) }
+        let (_, out) = replay(config, lines)
+        #expect(out.first?.state == .firing && out.first?.severity == .warning && out.first?.value == 60)
+
+        let o = ThresholdRule(id: "o", metric: .gaOccupancyPct, units: ["acute"], direction: .above,
+                              levels: ThresholdLevels(warning: 92, critical: 95, clear: 90, criticalClear: nil),
+                              overrides: ["BBB": ThresholdLevels(warning: 97, critical: 99, clear: nil, criticalClear: nil)])
+        #expect(o.levels(for: "BBB").warning == 97 && o.levels(for: "BBB").clear == 90)
+        #expect(o.levels(for: "AAA").criticalClear == 93)
+    }
+
+    @Test func targetSeverityTable() {
+        let l = ThresholdLevels(warning: 92, critical: 95, clear: 90, criticalClear: 93)
+        #expect(RuleEngine.thresholdTarget(value: 91, direction: .above, levels: l, current: nil) == nil)
+        #expect(RuleEngine.thresholdTarget(value: 91, direction: .above, levels: l, current: .warning) == .warning)
+        #expect(RuleEngine.thresholdTarget(value: 90, direction: .above, levels: l, current: .warning) == nil)
+        #expect(RuleEngine.thresholdTarget(value: 94, direction: .above, levels: l, current: .critical) == .critical)
+        #expect(RuleEngine.thresholdTarget(value: 92.5, direction: .above, levels: l, current: .critical) == .warning)
+        #expect(RuleEngine.thresholdTarget(value: 95, direction: .above, levels: l, current: nil) == .critical)
+    }
+}
+
+@Suite struct StaleAndUnknownTests {
+    let staleBed = RuleConfig.stale(StaleRule(id: "stale_bed", feed: .bed, units: ["AAA"], expected: .hours(2), criticalAfter: .hours(4)))
+
+    @Test func staleFeedFiresEscalatesAndResolvesOnTheNextMessage() {
+        let config = testConfig(rules: [staleBed])
+        // AAA sends at 00:00 then goes silent; 111 keeps the clock moving; AAA returns at 05:00.
+        var lines = [bedLine("AAA", t0, occupied: 80)]
+        for k in 1...20 { lines.append(line111(at(Int64(k) * 15))) }
+        lines.append(bedLine("AAA", at(300), occupied: 80))
+        lines.append(line111(at(305)))
+        let (_, out) = replay(config, lines)
+        #expect(out.map(\.state) == [.firing, .severityChanged, .resolved])
+        #expect(out[0].at == at(121) && out[0].severity == .warning)
+        #expect(out[1].at == at(241) && out[1].severity == .critical)
+        #expect(out[2].at == at(300))
+    }
+
+    @Test func rulesOnStaleDataBecomeUnknownNeverResolved() {
+        let config = testConfig(rules: [staleBed, occupancyRule(for: .zero, clearFor: .zero)])
+        var lines = [bedLine("AAA", t0, occupied: 96)]
+        for k in 1...12 { lines.append(line111(at(Int64(k) * 15))) }   // 3 h of silence from AAA
+        lines.append(bedLine("AAA", at(185), occupied: 96))
+        lines.append(line111(at(190)))
+        let (_, out) = replay(config, lines)
+        let occ = out.filter { $0.rule == "occ" }
+        #expect(occ.map(\.state) == [.firing, .unknown, .firing], "stale data: unknown, then firing again when it returns")
+        #expect(occ[1].value == nil)
+        #expect(!occ.contains { $0.state == .resolved })
+    }
+
+    @Test func missingDataIsNilNeverZero() {
+        let config = testConfig()
+        var model = FlowModel(config: config)
+        model.advance(to: t0)
+        #expect(model.value(.gaOccupancyPct, site: 0) == nil)
+        #expect(model.value(.ambulanceQueue, site: 0) == nil)
+        #expect(model.value(.dtocPatients, site: 0) == nil)
+        #expect(model.value(.nhs111AnsweredWithin60sPct, site: 3) == nil)
+        #expect(model.value(.gaOccupancyPct, site: config.units.count) == nil, "system roll-up with no data is missing")
+    }
+}
+
+@Suite struct TrendAndScoreTests {
+    @Test func trendWarnsBeforeTheCrossingWithTimeToBreach() {
+        let rule = RuleConfig.trend(TrendRule(id: "trend", metric: .gaOccupancyPct, units: ["AAA"], direction: .above,
+                                              threshold: 95, window: .hours(2), horizon: .hours(3), severity: .warning,
+                                              raiseDelay: .zero, clearDelay: .zero))
+        let config = testConfig(rules: [rule])
+        // +1 point per 30 minutes from 85%: 2 points/hour, reaches 95% after 5 h.
+        let lines = (0...9).map { bedLine("AAA", at(Int64($0) * 30), occupied: 85 + $0 / 1) }
+        let (_, out) = replay(config, lines.enumerated().map { i, _ in bedLine("AAA", at(Int64(i) * 30), occupied: 85 + i) })
+        _ = lines
+        let firing = out.first { $0.state == .firing }
+        #expect(firing != nil)
+        // It fires once the projected crossing is within 3 h: value is minutes to breach.
+        if let f = firing {
+            #expect(f.value! <= 180 && f.value! > 0)
+            #expect(f.summary.contains("will pass 95%"))
+            #expect(f.at >= at(60), "needs at least half the window of history")
+        }
+    }
+
+    @Test func flatSeriesGivesNoTrendAlert() {
+        let rule = RuleConfig.trend(TrendRule(id: "trend", metric: .gaOccupancyPct, units: ["AAA"], direction: .above,
+                                              threshold: 95, window: .hours(1), horizon: .hours(3)))
+        let (_, out) = replay(testConfig(rules: [rule]), (0..<30).map { bedLine("AAA", at(Int64($0) * 10), occupied: 93) })
+        #expect(out.isEmpty)
+    }
+
+    @Test func scorePointsLevelsAndSystemRollUp() {
+        let score = ScoreRule(id: "opel", units: ["acute"], parameters: [
+            .init(metric: .gaOccupancyPct, direction: .above, bands: [(92, 0), (95, 2), (98, 4)]),
+            .init(metric: .edOver12h, direction: .above, bands: [(5, 1), (10, 3)]),
+        ], levels: [0, 2, 4, 6], warningLevel: 3, criticalLevel: 4)
+        #expect(score.parameters[0].points(for: 96) == 2)
+        #expect(score.parameters[0].points(for: 99) == 4)
+        #expect(score.parameters[0].points(for: 50) == 0)
+        #expect(score.level(for: 0) == 1 && score.level(for: 4) == 3 && score.level(for: 7) == 4)
+        let config = testConfig(rules: [.score(score)])
+        let lines = [bedLine("AAA", t0, occupied: 99, extra: ",\"ed_over_12h\":12"),
+                     bedLine("BBB", t0, occupied: 50, extra: ",\"ed_over_12h\":0"),
+                     bedLine("AAA", at(5), occupied: 99, extra: ",\"ed_over_12h\":12")]
+        let (r, out) = replay(config, lines)
+        // AAA: 4 + 3 = 7 -> level 4 (critical). BBB: 0 -> level 1. System: 0.6*7 + 0.4*0 = 4.2 -> level 3.
+        let aaa = out.first { $0.site == "AAA" }
+        #expect(aaa?.state == .firing && aaa?.severity == .critical && aaa?.value == 4)
+        let sys = out.first { $0.site == "SYSTEM" }
+        #expect(sys?.severity == .warning && sys?.value == 3)
+        #expect(sys?.leadID == "a-crit", "SYSTEM alerts go to the lead covering SYSTEM")
+        #expect(r.engine.rules.levels[1] == 1)
+        #expect(abs((r.engine.rules.scores[config.units.count] ?? 0) - 4.2) < 1e-9)
+    }
+}
+
+@Suite struct AlertLifecycleTests {
+    @Test func unknownWhilePendingCancels() {
+        var a = AlertLifecycle()
+        #expect(a.step(.known(target: .warning, value: 1, summary: ""), now: t0, raiseDelay: .minutes(5), clearDelay: .zero) == [.pending])
+        #expect(a.step(.unknown(summary: ""), now: at(1), raiseDelay: .minutes(5), clearDelay: .zero) == [.cancelled])
+        #expect(!a.isActive)
+    }
+
+    @Test func unknownIsReportedOnceAndRecovers() {
+        var a = AlertLifecycle()
+        _ = a.step(.known(target: .critical, value: 1, summary: ""), now: t0, raiseDelay: .zero, clearDelay: .zero)
+        #expect(a.step(.unknown(summary: ""), now: at(1), raiseDelay: .zero, clearDelay: .zero) == [.unknown])
+        #expect(a.step(.unknown(summary: ""), now: at(2), raiseDelay: .zero, clearDelay: .zero) == [])
+        #expect(a.step(.known(target: .critical, value: 1, summary: ""), now: at(3), raiseDelay: .zero, clearDelay: .zero) == [.firing])
+        #expect(a.severity == .critical)
+    }
+
+    @Test func escalationNeedsTheRaiseDelayToo() {
+        var a = AlertLifecycle()
+        _ = a.step(.known(target: .warning, value: 1, summary: ""), now: t0, raiseDelay: .zero, clearDelay: .zero)
+        #expect(a.step(.known(target: .critical, value: 2, summary: ""), now: at(1), raiseDelay: .minutes(10), clearDelay: .zero) == [])
+        #expect(a.step(.known(target: .critical, value: 2, summary: ""), now: at(11), raiseDelay: .minutes(10), clearDelay: .zero) == [.severityChanged])
+    }
+}
