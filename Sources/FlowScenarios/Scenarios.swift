@@ -90,9 +90,10 @@ enum BoxingDaySurge {
     static let day0 = UKTime.utc(2025, 12, 26)
     /// System pressure 0...1 by hours since 26 Dec 00:00.
     static let pressure = Curve([(0, 0.15), (12, 0.3), (30, 0.6), (46, 0.9), (58, 1.0), (86, 1.0),
-                                 (108, 0.85), (130, 0.7), (148, 0.75), (166, 0.45), (192, 0.15)])
+                                 (108, 0.8), (126, 0.65), (146, 0.75), (156, 0.5), (168, 0.25),
+                                 (180, 0.08), (192, 0.0)])
     /// Social care closure 0...1 (bank holidays and the weekend between).
-    static let social = Curve([(0, 0.6), (24, 0.85), (48, 1.0), (140, 1.0), (162, 0.7), (192, 0.25)])
+    static let social = Curve([(0, 0.2), (24, 0.6), (48, 1.0), (140, 1.0), (160, 0.6), (192, 0.2)])
 
     static var profile: Profile {
         var p = Profile(start: day0, end: UKTime.utc(2026, 1, 3))
@@ -102,15 +103,15 @@ enum BoxingDaySurge {
         p.arrivalsPerDay = { s, t in [95.0, 92, 64][s] * (1 + 0.2 * P(t, 0)) }
         p.handoverPerHour = { s, t in
             let x = P(t, 0)
-            return [14.0, 14, 10][s] * (1 - [0.62, 0.6, 0.55][s] * x * x)
+            return [14.0, 14, 10][s] * (1 - [0.56, 0.54, 0.5][s] * x * x)
         }
         p.slowShare = { _, t in 0.075 + 0.06 * P(t, 0) }
         p.occupancy = { s, t in
             let x = P(t, -12)
             switch s {
-            case 0: return 0.888 + 0.115 * x
-            case 1: return 0.89 + 0.12 * x
-            case 2: return 0.905 + 0.112 * x
+            case 0: return 0.888 + 0.15 * x
+            case 1: return 0.89 + 0.155 * x
+            case 2: return 0.905 + 0.14 * x
             case 3: return 0.94 + 0.03 * x
             default: return 0.955 + 0.02 * x
             }
@@ -120,7 +121,7 @@ enum BoxingDaySurge {
             let h = hoursSince(t, day0)
             return (s == 1 && h >= 50 && h < 122) ? 24 : 0
         }
-        p.dtocShare = { s, t in 0.102 + 0.05 * social(hoursSince(t, day0)) + (s == 1 ? 0.022 : 0) }
+        p.dtocShare = { s, t in 0.1 + 0.055 * social(hoursSince(t, day0)) + (s == 1 ? 0.022 : 0) }
         p.socialPace = { t in 1 - 0.75 * social(hoursSince(t, day0)) }
         p.edStress = { s, t in [0.75, 0.7, 0.6][s] * P(t, 0) }
         p.declaredOpel = { _, t in
@@ -245,6 +246,7 @@ enum OctoberClockChange {
             return s == 0 && h < 7 ? 0.3 : 0
         }
         p.declaredOpel = { s, t in s == 0 && hoursSince(t, start) < 7 ? 3 : 2 }
+        p.stackLoad = { _ in 0.7 }   // a quiet night for EEAST apart from crews held at Lister
         return p
     }
 }

@@ -418,7 +418,7 @@ final class Simulation {
             let stress = p.edStress(u, t)
             let occFrac = Double(coreOcc + escOcc) / Double(coreOpen + esc)
             let inDept = Shapes.at(Shapes.edInDepartment, h) * unit.edScale * (1 + 0.55 * stress) + rng.uniform(-3, 3)
-            let dta = 3 + 220 * max(0, occFrac - 0.875) + 22 * stress + rng.uniform(-1.5, 1.5)
+            let dta = 3 + 220 * max(0, occFrac - 0.875) + 30 * stress + rng.uniform(-1.5, 1.5)
             let over12 = max(0, (dta - 13) * 0.22) + 14 * stress * stress + rng.uniform(-0.6, 0.6)
             let attendances = Int((unit.type1PerDay * (1 + 0.15 * stress) * Shapes.edSinceMidnight(h)).rounded())
             j.int("ed_in_department", max(0, Int(inDept.rounded())))
