@@ -300,3 +300,24 @@ public final class IngestHub: @unchecked Sendable {
         if let sink = b.sink { acks.append((sink, list, b.byteCost)) }
     }
 }
+
+extension IngestHub {
+    /// The `urgentflow record` building block: ingest `inputs` (same syntax as `addInput`) with no
+    /// screen; lines the `validator` accepts (by default every non-empty line; pass the core's
+    /// engine to journal only valid messages) are written to `journal` and acknowledged.
+    /// The hub is running when this returns: call `waitForFiniteSources()` for finite inputs, or
+    /// `shutdown()` on SIGTERM.
+    public static func recorder(inputs: [String], follow: Bool, journal: Journal,
+                                validator: LineConsumer = AcceptAllConsumer(),
+                                configuration: Configuration = Configuration(),
+                                onError: (@Sendable (String) -> Void)? = nil) throws -> IngestHub {
+        let hub = IngestHub(consumer: validator, journal: journal, configuration: configuration, onError: onError)
+        do {
+            for input in inputs { try hub.addInput(input, follow: follow) }
+        } catch {
+            hub.shutdown()
+            throw error
+        }
+        return hub
+    }
+}

@@ -149,6 +149,22 @@ import Glibc
         hub.shutdown()
     }
 
+    @Test func recorderWritesOnlyTheJournal() throws {
+        let tmp = TempDir()
+        let a = tmp.file("a.jsonl"), b = tmp.file("b.jsonl")
+        writeFile(a, "a1\n\na2\n")
+        writeFile(b, "b1\r\n")
+        let j = try Journal(configuration: .init(directory: tmp.file("j"), day: { "2026-01-05" }))
+        let hub = try IngestHub.recorder(inputs: [a, b], follow: false, journal: j)
+        #expect(hub.waitForFiniteSources(timeout: 10))
+        hub.shutdown()
+        let lines = (readFile(tmp.file("j/journal-2026-01-05.jsonl")) ?? "").split(separator: "\n").sorted()
+        #expect(lines == ["a1", "a2", "b1"])
+        #expect(throws: (any Error).self) {
+            _ = try IngestHub.recorder(inputs: ["tcp:256.1.1.1:5514"], follow: false, journal: j)
+        }
+    }
+
     @Test func tickIsCalledOnTheConsumerThreadWithoutInput() throws {
         let c = RecordingConsumer()
         let hub = IngestHub(consumer: c, journal: nil, configuration: .init(tickInterval: 0.01))
