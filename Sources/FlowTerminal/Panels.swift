@@ -35,11 +35,11 @@ enum AlertPanelWidget {
             let s = Status(a.severity)
             return (glyphs.label(s), StyleRole(s))
         case .pending:
-            return ((a.severity == .critical ? "crit" : "warn") + " pend", .dim)
+            return (glyphs.glyph(Status(a.severity)) + " pend", .dim)
         case .unknown:
             return (glyphs.label(.unknown), .unknown)
         case .resolved:
-            return ("resolved", .dim)
+            return ("done", .dim)
         }
     }
 
@@ -57,21 +57,21 @@ enum AlertPanelWidget {
         g.put(selected ? gl.selectedMark : " ", x: cx, y: y, role: selected ? .selected : .normal)
         cx += 1
         let (label, role) = stateLabel(a, glyphs: gl)
-        col(label, 9, role)
+        col(label, 6, role)
         let wide = width >= 110
         let medium = width >= 76
-        col(siteName, wide ? 22 : (medium ? 16 : 12), selected ? .selected : .normal)
-        col(a.rule, wide ? 24 : (medium ? 16 : 12), .normal)
-        col(a.value.map { Format.number($0, decimals: 1) } ?? Format.missing, 7, a.value == nil ? .unknown : role, right: true)
-        col(Format.age(now - a.since), 6, .dim, right: true)
+        col(siteName, wide ? 22 : (medium ? 15 : 11), selected ? .selected : .normal)
+        col(a.rule, wide ? 24 : (medium ? 15 : 11), .normal)
+        col(a.value.map { Format.number($0, decimals: 1) } ?? Format.missing, 6, a.value == nil ? .unknown : role, right: true)
+        col(Format.age(now - a.since), 5, .dim, right: true)
         if medium {
-            col("to " + (a.leadName ?? a.leadID ?? Format.missing), width >= 150 ? 26 : (wide ? 18 : 14), a.leadName == nil && a.leadID == nil ? .unknown : .normal)
+            col("to " + (a.leadName ?? a.leadID ?? Format.missing), width >= 150 ? 26 : (wide ? 18 : 10), a.leadName == nil && a.leadID == nil ? .unknown : .normal)
         }
         let ack: String
         if let by = a.acknowledgedBy {
             ack = gl.acked + " ack " + by + (wide ? (a.acknowledgedAt.map { " " + Format.age(now - $0) + " ago" } ?? "") : "")
         } else {
-            ack = "not acked"
+            ack = medium ? "not acked" : "unacked"
         }
         col(ack, wide ? 26 : 14, a.acknowledgedBy == nil ? .warning : .ok)
         if wide, cx < end {

@@ -49,7 +49,8 @@ enum HeaderWidget {
         var right: [(String, StyleRole)] = []
         if let rp = snap.replay {
             let pct = Int((max(0, min(1, rp.progress)) * 100).rounded())
-            right.append(("REPLAY \(Format.speed(rp.speed, unicode: gl.unicode)) \(pct)%", .replay))
+            let narrow = r.width < 100
+            right.append(("REPLAY \(Format.speed(rp.speed, unicode: gl.unicode))" + (narrow ? "" : " \(pct)%"), .replay))
             if rp.finished { right.append(("END", .replay)) }
         }
         if paused || snap.replay?.paused == true {
@@ -67,18 +68,19 @@ enum HeaderWidget {
 
         // Left: name and system level.
         let levelStatus = snap.sites.first { $0.code == systemSiteCode }?.metric(.opelLevel)?.status
-        let levelText = "System " + Format.opel(snap.systemLevel)
+        // The system level matters more than the name: it is placed first, the name gets the rest.
         let leftRoom = r.width - rightW - 1
+        let levelText = (leftRoom >= 40 ? "System " : "") + Format.opel(snap.systemLevel)
+        let levelW = TerminalText.width(levelText)
+        let nameRoom = max(0, leftRoom - levelW - 3)
         var lx = r.x + 1
-        let levelW = TerminalText.width(levelText) + 2
-        let nameRoom = max(0, leftRoom - levelW - 1)
-        lx += Draw.text(snap.systemName, x: lx, y: r.y, width: nameRoom, role: .header, attributes: [.bold],
-                        into: &g, theme: theme)
-        lx += 2
-        if lx + levelW <= r.x + leftRoom + 1 {
-            let role: StyleRole = snap.systemLevel == nil ? .unknown : levelStatus.map(StyleRole.init) ?? .header
-            g.put(levelText, x: lx, y: r.y, role: role, attributes: [.bold])
+        if nameRoom >= 4 {
+            lx += Draw.text(snap.systemName, x: lx, y: r.y, width: nameRoom, role: .header, attributes: [.bold],
+                            into: &g, theme: theme)
+            lx += 2
         }
+        let role: StyleRole = snap.systemLevel == nil ? .unknown : levelStatus.map(StyleRole.init) ?? .header
+        g.put(levelText, x: lx, y: r.y, role: role, attributes: [.bold], maxWidth: r.maxX - rightW - lx)
 
         guard r.height > 1 else { return }
         // Feed health.

@@ -22,7 +22,7 @@ import FlowCore
     }
 
     @Test(arguments: [(60, 20), (80, 24), (120, 40), (200, 50)])
-    func criticalSiteShowsGlyphWordAndRole(size: (Int, Int)) {
+    func criticalSiteShowsGlyphWordAndRole(size: (Int, Int)) throws {
         let c = DashboardController(driver: FakeDriver())
         let g = render(c, size.0, size.1)
         guard let row = (0..<g.height).first(where: { g.row($0).contains("Lister") && g.row($0).contains("CRIT") }) else {
@@ -30,14 +30,14 @@ import FlowCore
         }
         let line = g.row(row)
         #expect(line.contains("✖ CRIT"))
-        let x = line.distance(from: line.startIndex, to: line.range(of: "✖ CRIT")!.lowerBound)
+        let x = line.distance(from: line.startIndex, to: try #require(line.range(of: "✖ CRIT")).lowerBound)
         #expect(g[x, row].role == .critical)
         // G&A occupancy cell shows the value with its critical glyph.
         #expect(line.contains("97.3%✖"))
     }
 
     @Test(arguments: [(60, 20), (80, 24), (120, 40), (200, 50)])
-    func missingMetricShowsAsMissingNotZero(size: (Int, Int)) {
+    func missingMetricShowsAsMissingNotZero(size: (Int, Int)) throws {
         let c = DashboardController(driver: FakeDriver())
         let g = render(c, size.0, size.1)
         guard let row = (0..<g.height).first(where: { g.row($0).contains("Watford") }) else {
@@ -47,7 +47,7 @@ import FlowCore
         #expect(line.contains("? n/a"))          // site status unknown
         #expect(line.contains("--?"))            // G&A occupancy missing, unknown glyph
         #expect(!line.contains(" 0%"))
-        let p = line.range(of: "--?")!
+        let p = try #require(line.range(of: "--?"))
         let x = line.distance(from: line.startIndex, to: p.lowerBound)
         #expect(g[x, row].role == .unknown)
     }
