@@ -53,7 +53,7 @@ struct Replay: ParsableCommand {
     var sitrep: String?
 
     @Option(help: "Event seconds per wall second in the dashboard (0 = as fast as possible).")
-    var speed: Double = 60
+    var speed: Double = 300
 
     @Flag(help: "Dashboard: line mode, one line per site, only changed lines (for screen readers and logs).")
     var plain = false
@@ -61,7 +61,7 @@ struct Replay: ParsableCommand {
     @Flag(name: .customLong("no-color"), help: "Dashboard: no colour (NO_COLOR is honoured too).")
     var noColor = false
 
-    @Option(help: "Dashboard theme: auto, 256, 16, 8, mono, colorblind.")
+    @Option(help: "Dashboard theme: auto (best colour depth the terminal has), colorblind, mono.")
     var theme: String = "auto"
 
     func validate() throws {
@@ -146,7 +146,7 @@ struct Dashboard: ParsableCommand {
     @OptionGroup var configOption: ConfigOption
 
     @Option(help: "Event seconds per wall second (0 = as fast as possible).")
-    var speed: Double = 60
+    var speed: Double = 300
 
     @Flag(help: "Line mode, one line per site, only changed lines.")
     var plain = false
@@ -154,7 +154,7 @@ struct Dashboard: ParsableCommand {
     @Flag(name: .customLong("no-color"), help: "No colour (NO_COLOR is honoured too).")
     var noColor = false
 
-    @Option(help: "Theme: auto, 256, 16, 8, mono, colorblind.")
+    @Option(help: "Theme: auto (best colour depth the terminal has), colorblind, mono.")
     var theme: String = "auto"
 
     func run() throws {

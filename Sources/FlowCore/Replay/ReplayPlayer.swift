@@ -1,0 +1,165 @@
+/// Plays a recorded scenario against a wall clock at a chosen speed, in the manner of rosbag2's
+/// player clock: the playhead moves `speed` event seconds per wall second, and can be paused,
+/// stepped one event at a time, or run to the next alert transition.
+///
+/// Messages are fed to the engine in file order, and rule ticks are evaluated only once the
+/// playhead has passed them, after every message at or before the tick and before any later
+/// one. So the alerts are exactly those of the headless replay, at any speed. The wall clock
+/// is passed in (milliseconds from any monotonic origin); the player reads no clock itself.
+public struct ReplayPlayer {
+    public let engine: FlowEngine
+    public let name: String
+    private let lines: [[UInt8]]
+    /// Event time of each line (bad lines take the time of the line before).
+    private let times: [EventTime]
+    public private(set) var next = 0
+    public private(set) var playhead: EventTime
+    public private(set) var speed: Double
+    public private(set) var paused = false
+    private var lastWall: Int64?
+    /// Transitions produced so far (most recent last), bounded.
+    public private(set) var recentTransitions: [AlertTransition] = []
+    public static let maxRecent = 500
+    /// Keep every transition (tests and analysis), not just the most recent.
+    public var keepAllTransitions = false
+    private var finished = false
+
+    public static let minSpeed = 1.0
+    public static let maxSpeed = 86_400.0
+
+    /// `speed` is event seconds per wall second; 0 plays as fast as possible.
+    public init(config: SystemConfig, name: String, lines: [[UInt8]], speed: Double) {
+        engine = FlowEngine(config: config, mode: .replay)
+        self.name = name
+        self.lines = lines
+        self.speed = speed
+        var decoder = FeedDecoder(units: config.units)
+        var times: [EventTime] = []
+        times.reserveCapacity(lines.count)
+        var last = EventTime(millis: 0)
+        var first: EventTime?
+        for l in lines {
+            if case .success(let m) = l.withUnsafeBufferPointer({ decoder.decode($0) }) {
+                last = m.at
+                if first == nil { first = m.at }
+            }
+            times.append(last)
+        }
+        // Lines before the first good one take its time.
+        if let f = first { for k in times.indices where times[k].millis == 0 { times[k] = f } }
+        self.times = times
+        playhead = first ?? EventTime(millis: 0)
+    }
+
+    public var isFinished: Bool { finished }
+    public var progress: Double { lines.isEmpty ? 1 : Double(next) / Double(lines.count) }
+    public var lineCount: Int { lines.count }
+
+    public var status: ReplayStatus {
+        ReplayStatus(scenarioName: name, speed: speed, paused: paused, finished: finished, progress: progress)
+    }
+
+    public mutating func setPaused(_ p: Bool, wall: Int64) {
+        paused = p
+        lastWall = wall
+    }
+
+    public mutating func faster() { speed = speed == 0 ? Self.maxSpeed : min(Self.maxSpeed, speed * 2) }
+    public mutating func slower() { speed = speed == 0 ? Self.maxSpeed / 2 : max(Self.minSpeed, speed / 2) }
+
+    /// Moves the playhead by the wall time elapsed since the last call and plays what it
+    /// passed, within a budget of `maxLines` lines. Returns true if anything changed.
+    public mutating func advance(wall: Int64, maxLines: Int = 20_000) -> Bool {
+        defer { lastWall = wall }
+        guard let last = lastWall else { return false }
+        guard !paused, !finished else { return false }
+        if speed == 0 {
+            return play(upTo: EventTime(millis: .max), maxLines: maxLines)
+        }
+        let elapsed = max(0, wall - last)
+        let target = playhead + Duration(millis: Int64(Double(elapsed) * speed))
+        return play(upTo: target, maxLines: maxLines)
+    }
+
+    /// Plays every line at or before the tick boundary at or below `target`, then evaluates the
+    /// ticks up to that boundary. Lines past it wait for the next tick (so ticks see exactly what
+    /// they see in a headless replay).
+    @discardableResult
+    public mutating func play(upTo target: EventTime, maxLines: Int = .max) -> Bool {
+        let tick = engine.config.tick
+        let boundary = target.millis == .max ? EventTime(millis: .max) : target.floored(to: tick)
+        var fed = 0
+        var changed = false
+        while next < lines.count, times[next] <= boundary, fed < maxLines {
+            feedNext()
+            fed += 1
+            changed = true
+        }
+        if fed >= maxLines, next < lines.count, times[next] <= boundary {
+            playhead = max(playhead, times[next - 1])
+            collect()
+            return true
+        }
+        if next >= lines.count {
+            if !finished {
+                engine.finish()
+                finished = true
+                changed = true
+            }
+            playhead = max(playhead, engine.now ?? playhead)
+        } else {
+            if engine.now != nil, boundary.millis != .max, boundary > (engine.now ?? boundary) {
+                engine.advance(to: boundary)
+                changed = true
+            }
+            playhead = target.millis == .max ? playhead : max(playhead, target)
+        }
+        collect()
+        return changed
+    }
+
+    /// Feeds the next line now (the `.` key), whatever the playhead or pause.
+    @discardableResult
+    public mutating func step() -> Bool {
+        guard next < lines.count else {
+            if !finished { engine.finish(); finished = true; collect(); return true }
+            return false
+        }
+        feedNext()
+        playhead = max(playhead, times[next - 1])
+        if next >= lines.count { engine.finish(); finished = true }
+        collect()
+        return true
+    }
+
+    /// Plays on until at least one alert transition happens (the `n` key); the playhead stops
+    /// there. Returns the transitions, or none if the scenario ended first.
+    public mutating func runToNextTransition() -> [AlertTransition] {
+        let before = recentTransitionsCount
+        let tick = engine.config.tick
+        while !finished {
+            // One tick of event time at a time, so we stop at the tick that made the transition.
+            let target = (engine.now ?? playhead).floored(to: tick) + tick
+            _ = play(upTo: max(target, playhead.floored(to: tick) + tick))
+            if recentTransitionsCount > before { break }
+        }
+        let made = recentTransitionsCount - before
+        if made > 0, let t = recentTransitions.last?.at { playhead = max(playhead, t) }
+        return Array(recentTransitions.suffix(min(made, recentTransitions.count)))
+    }
+
+    private var recentTransitionsCount = 0
+
+    private mutating func feedNext() {
+        lines[next].withUnsafeBufferPointer { _ = engine.ingest($0) }
+        next += 1
+    }
+
+    private mutating func collect() {
+        guard engine.hasPendingTransitions else { return }
+        let t = engine.drainTransitions()
+        recentTransitionsCount += t.count
+        recentTransitions += t
+        if !keepAllTransitions, recentTransitions.count > Self.maxRecent { recentTransitions.removeFirst(recentTransitions.count - Self.maxRecent) }
+    }
+}
