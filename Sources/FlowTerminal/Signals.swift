@@ -14,6 +14,7 @@ enum SignalTrap {
     static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
 
     static func install() {
+        _ = pending.load(ordering: .relaxed) // initialise before any handler can run
         for s in signals {
             let old = signal(s) { sig in SignalTrap.pending.store(sig, ordering: .relaxed) }
             previous[s] = old
@@ -37,6 +38,7 @@ enum SignalTrap {
     /// SIGWINCH is recorded here too, and the backend resizes curses itself from the terminal's
     /// size, so a resize works whether or not ncurses installed its own handler.
     static func installWindowChange() {
+        _ = windowChanged.load(ordering: .relaxed)
         let old = signal(SIGWINCH) { _ in SignalTrap.windowChanged.store(true, ordering: .relaxed) }
         if previousWinch == nil { previousWinch = .some(old) }
     }
