@@ -40,7 +40,7 @@ public enum ConfigLoader {
         guard let root, case .mapping(let top) = root else {
             throw ConfigError(problems: [ConfigProblem(file: file, line: 1, key: "(document)", message: "expected a mapping with system, units, leads and rules")])
         }
-        r.allowed(top, path: "", keys: ["system", "units", "leads", "rules", "ingest"])
+        r.allowed(top, path: "", keys: ["system", "units", "leads", "rules", "ingest", "notifications"])
         var config = SystemConfig(name: "", timeZone: "Europe/London", units: [])
 
         // system
