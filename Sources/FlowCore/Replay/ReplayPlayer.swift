@@ -34,14 +34,22 @@ public struct ReplayPlayer {
         self.lines = lines
         self.speed = speed
         var decoder = FeedDecoder(units: config.units)
+        // Each line is due when the clock reaches the latest plausible event time so far: a
+        // late line is due with the line before it, and a line far in the future (which the
+        // engine will reject) does not hold back the lines after it.
         var times: [EventTime] = []
         times.reserveCapacity(lines.count)
         var last = EventTime(millis: 0)
         var first: EventTime?
+        let skew = config.ingest.maxFutureSkewReplay
         for l in lines {
             if case .success(let m) = l.withUnsafeBufferPointer({ decoder.decode($0) }) {
-                last = m.at
-                if first == nil { first = m.at }
+                if first == nil {
+                    first = m.at
+                    last = m.at
+                } else if m.at > last && m.at <= last + skew {
+                    last = m.at
+                }
             }
             times.append(last)
         }

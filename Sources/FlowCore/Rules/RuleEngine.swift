@@ -200,7 +200,8 @@ public struct RuleEngine: Sendable {
         guard toward > 0 else {
             return .known(target: nil, value: -1, summary: "\(name) \(r.metric.label) \(Format.value(v, r.metric)), not moving toward \(Format.value(r.threshold, r.metric))")
         }
-        let hours = abs(r.threshold - v) / toward
+        // Capped: a near-flat slope projects a crossing centuries away.
+        let hours = min(100_000, abs(r.threshold - v) / toward)
         let minutes = (hours * 60).rounded()
         let within = hours * 3_600_000 <= Double(r.horizon.millis)
         let rate = Format.value(abs(slope), r.metric)

@@ -1,0 +1,172 @@
+import FlowCore
+import FlowScenarios
+import Foundation
+import Testing
+
+/// Replays every bundled scenario headlessly against the bundled system and checks the alert
+/// timeline against the human reading in `Scenarios/<name>.expect.jsonl`, and against the exact
+/// recorded output in `Scenarios/expected/<name>.alerts.jsonl` (regenerate with
+/// `URGENTFLOW_REGENERATE=1`, then read the diff before committing).
+@Suite struct ScenarioTimelineTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let scenarios = root.appendingPathComponent("Scenarios")
+
+    static func config() throws -> SystemConfig {
+        let path = scenarios.appendingPathComponent("herts-west-essex.yaml").path
+        return try ConfigLoader.load(yaml: String(contentsOfFile: path, encoding: .utf8), file: path)
+    }
+
+    static func lines(_ name: String) throws -> [String] {
+        let text = try String(contentsOf: scenarios.appendingPathComponent("\(name).jsonl"), encoding: .utf8)
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+    }
+
+    static func headless(_ name: String) throws -> (HeadlessReplay, [AlertTransition]) {
+        var r = HeadlessReplay(config: try config(), sitrep: true)
+        var out: [AlertTransition] = []
+        for l in try lines(name) { out += r.feed(l) }
+        out += r.finish()
+        return (r, out)
+    }
+
+    struct Expectation {
+        var rule: String
+        var site: String
+        var state: String?
+        var severity: String?
+        var after: EventTime?
+        var before: EventTime?
+        var never: Bool
+        var why: String
+    }
+
+    static func expectations(_ name: String) throws -> [Expectation] {
+        let text = try String(contentsOf: scenarios.appendingPathComponent("\(name).expect.jsonl"), encoding: .utf8)
+        return try text.split(separator: "\n").map { line in
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            return Expectation(rule: o["rule"] as! String, site: o["site"] as! String, state: o["state"] as? String,
+                               severity: o["severity"] as? String, after: (o["after"] as? String).flatMap(RFC3339.parse),
+                               before: (o["before"] as? String).flatMap(RFC3339.parse), never: o["never"] as? Bool ?? false,
+                               why: o["why"] as? String ?? "")
+        }
+    }
+
+    static let names = ScenarioName.allCases.map(\.rawValue)
+
+    @Test("the alert timeline matches the human reading of the scenario", arguments: names)
+    func timelineMatchesExpectations(_ name: String) throws {
+        let (_, out) = try Self.headless(name)
+        let expectations = try Self.expectations(name)
+        #expect(!expectations.isEmpty)
+        for e in expectations {
+            let same = out.filter { $0.rule == e.rule && $0.site == e.site }
+            if e.never {
+                let fired = same.filter {
+                    ($0.state == .firing || $0.state == .severityChanged) && (e.severity == nil || $0.severity.rawValue == e.severity)
+                }
+                #expect(fired.isEmpty, "\(name): \(e.rule)@\(e.site) must never fire\(e.severity.map { " at " + $0 } ?? ""): \(e.why); got \(fired.map(\.jsonLine))")
+                continue
+            }
+            let matching = same.filter { t in
+                let stateOK: Bool
+                switch e.state {
+                case "firing"?: stateOK = t.state == .firing || (e.severity != nil && t.state == .severityChanged)
+                case let s?: stateOK = t.state.rawValue == s
+                case nil: stateOK = true
+                }
+                let severityOK = e.severity == nil || t.severity.rawValue == e.severity
+                let timeOK = (e.after == nil || t.at >= e.after!) && (e.before == nil || t.at <= e.before!)
+                return stateOK && severityOK && timeOK
+            }
+            #expect(!matching.isEmpty, """
+                \(name): expected \(e.rule)@\(e.site) \(e.state ?? "any") \(e.severity ?? "") between \(e.after.map(RFC3339.format) ?? "start") and \(e.before.map(RFC3339.format) ?? "end") (\(e.why)); \
+                transitions of that alert: \(same.map { "\($0.state.rawValue):\($0.severity.rawValue)@\(RFC3339.format($0.at))" })
+                """)
+        }
+    }
+
+    @Test("the exact output is the recorded one (regression)", arguments: names)
+    func exactOutputIsRecorded(_ name: String) throws {
+        let (_, out) = try Self.headless(name)
+        let text = out.map(\.jsonLine).joined(separator: "\n") + "\n"
+        let file = Self.scenarios.appendingPathComponent("expected/\(name).alerts.jsonl")
+        if ProcessInfo.processInfo.environment["URGENTFLOW_REGENERATE"] == "1" {
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: file, atomically: true, encoding: .utf8)
+        }
+        let recorded = try String(contentsOf: file, encoding: .utf8)
+        #expect(text == recorded, "\(name): headless output differs from \(file.path); replay it and read the diff")
+    }
+
+    @Test("the same alerts at any replay speed", arguments: ["handover-crisis", "october-clock-change", "feed-outage"])
+    func sameAlertsAtAnySpeed(_ name: String) throws {
+        let (_, headless) = try Self.headless(name)
+        let raw = try Self.lines(name).map { Array($0.utf8) }
+        for speed in [60.0, 3600.0, 0] {
+            var player = ReplayPlayer(config: try Self.config(), name: name, lines: raw, speed: speed)
+            player.keepAllTransitions = true
+            player.setPaused(false, wall: 0)
+            var wall: Int64 = 0
+            var guardSteps = 0
+            while !player.isFinished && guardSteps < 2_000_000 {
+                wall += 250   // a dashboard refresh
+                _ = player.advance(wall: wall, maxLines: 500)
+                guardSteps += 1
+            }
+            #expect(player.isFinished)
+            #expect(player.recentTransitions.map(\.jsonLine) == headless.map(\.jsonLine), "\(name) at speed \(speed)")
+        }
+    }
+
+    @Test("stepping one event at a time gives the same alerts")
+    func steppingGivesTheSameAlerts() throws {
+        let name = "winter-weekday"
+        let (_, headless) = try Self.headless(name)
+        var player = ReplayPlayer(config: try Self.config(), name: name, lines: try Self.lines(name).map { Array($0.utf8) }, speed: 60)
+        player.keepAllTransitions = true
+        while !player.isFinished { player.step() }
+        // Stepping feeds lines without waiting for the playhead to pass each tick; the ticks
+        // run when the next line arrives, exactly as in the headless replay.
+        #expect(player.recentTransitions.map(\.jsonLine) == headless.map(\.jsonLine))
+    }
+
+    @Test("bad lines are rejected with a reason and the rest of the day still plays")
+    func outageRejectsBadLinesAndKeepsGoing() throws {
+        let (r, _) = try Self.headless("feed-outage")
+        let reasons = Set(r.rejections.map(\.rejection.reason))
+        for expected: RejectionReason in [.malformed, .unknownFeed, .unknownSite, .badType, .missingField, .outOfRange,
+                                          .duplicateID, .futureTime, .identifiable, .unsupportedVersion] {
+            #expect(reasons.contains(expected), "feed-outage has no \(expected.rawValue) rejection: \(r.rejections.map { HeadlessReplay.describe(line: $0.line, $0.rejection) })")
+        }
+        #expect(r.engine.acceptedTotal > 1000)
+        for (line, rej) in r.rejections { #expect(!HeadlessReplay.describe(line: line, rej).isEmpty) }
+    }
+
+    /// The point of the trend rules: the lead hears before the critical level is reached.
+    @Test("the early warning comes before the crisis", arguments: [
+        ("handover-crisis", "handover_queue_trend", "handover_queue", "RWH"),
+        ("boxing-day-surge", "ga_occupancy_trend", "ga_occupancy", "RWH"),
+    ])
+    func earlyWarningPrecedesTheCriticalLevel(_ c: (String, String, String, String)) throws {
+        let (_, out) = try Self.headless(c.0)
+        let critical = out.first { $0.rule == c.2 && $0.site == c.3 && $0.severity == .critical && ($0.state == .firing || $0.state == .severityChanged) }
+        #expect(critical != nil)
+        guard let critical else { return }
+        let warned = out.first { $0.rule == c.1 && $0.site == c.3 && $0.state == .firing && $0.at < critical.at }
+        #expect(warned != nil, "\(c.1) did not fire before \(c.2) went critical at \(RFC3339.format(critical.at))")
+        if let w = warned { #expect(critical.at - w.at >= .minutes(30), "less than 30 minutes of warning") }
+    }
+
+    @Test("the sitrep counts handovers on the day of arrival in local days")
+    func sitrepOfTheCrisisDay() throws {
+        let (r, _) = try Self.headless("handover-crisis")
+        let rows = r.sitrepRows
+        let crisis = rows.first { $0.hasPrefix("2026-01-20,RWH,") }
+        #expect(crisis != nil, "\(rows)")
+        if let c = crisis?.split(separator: ",", omittingEmptySubsequences: false) {
+            #expect(Int(c[2])! >= 75, "arrivals")
+            #expect(Int(c[4])! > 0, "over-60 handovers on the crisis day")
+            #expect(Double(c[5])! > 15, "hours lost")
+        }
+    }
+}
