@@ -12,6 +12,10 @@ public struct FlowModel: Sendable {
     public private(set) var now: EventTime?
     /// Up to when windows, days and history have been brought.
     private var housekeepingAt: EventTime?
+    /// The current local day and its bounds (cached: the zone lookup is not free).
+    private var dayCache = (date: LocalDate(dayNumber: .min), start: EventTime(millis: .max), end: EventTime(millis: .min))
+    /// 08:00 local of the current day (cached: the zone lookup is not free).
+    private var eightOClock = (day: LocalDate(dayNumber: .min), at: EventTime(millis: 0))
     /// When the model first saw data (stale rules count silence from here for sites never heard).
     public private(set) var start: EventTime?
     public var history: MetricHistory { historyStore.spec }
@@ -21,6 +25,8 @@ public struct FlowModel: Sendable {
     /// Completed days, ready for the sitrep, in order. Drained by the caller.
     public private(set) var completedDays: [(site: Int, ledger: DayLedger)] = []
     public var keepCompletedDays = false
+    /// Metrics (by index) kept in history per site: those that apply to the unit's kind.
+    let historyMetrics: [[Int]]
     /// Latest escalation scores per site (written by the rule engine).
     var scores: [Double?]
     var scoreLevels: [Int?]
@@ -30,7 +36,7 @@ public struct FlowModel: Sendable {
     public init(config: SystemConfig) {
         self.config = config
         self.calendar = LocalCalendar(identifier: config.timeZone) ?? LocalCalendar(identifier: "UTC")!
-        self.sites = Array(repeating: SiteFlow(), count: config.units.count)
+        self.sites = (0..<config.units.count).map { _ in SiteFlow() }
         self.historyStore = MetricHistoryStore(sites: config.units.count + 1, spec: MetricHistory(step: .minutes(5), points: 288))
         var ages = Array(repeating: Array(repeating: Self.defaultMaxAge, count: FeedKind.allCases.count), count: config.units.count)
         var explicit = Array(repeating: Array(repeating: false, count: FeedKind.allCases.count), count: config.units.count)
@@ -43,6 +49,11 @@ public struct FlowModel: Sendable {
             }
         }
         self.maxAge = ages
+        var hm: [[Int]] = config.units.map { u in
+            MetricKey.allCases.indices.filter { MetricKey.allCases[$0].applies(to: u.kind) }
+        }
+        hm.append(Array(MetricKey.allCases.indices))   // the system row
+        self.historyMetrics = hm
         self.scores = Array(repeating: nil, count: config.units.count + 1)
         self.scoreLevels = Array(repeating: nil, count: config.units.count + 1)
     }
@@ -53,8 +64,7 @@ public struct FlowModel: Sendable {
     /// (unknown incident or patient, capacity).
     public mutating func apply(_ m: FeedMessage) -> Rejection? {
         let t = m.at
-        var s = sites[m.site]
-        defer { sites[m.site] = s }
+        let s = sites[m.site]
         func reject(_ r: RejectionReason, _ field: String, _ detail: String) -> Rejection {
             Rejection(r, field: field, detail, feed: m.feed, site: config.units[m.site].code)
         }
@@ -76,7 +86,7 @@ public struct FlowModel: Sendable {
                 guard let e = s.episodes.removeValue(forKey: patient) else {
                     return reject(.unknownPatient, "patient", "no open episode for this patient key")
                 }
-                addClosedDelay(&s, from: e.readySince, to: t)
+                addClosedDelay(s, from: e.readySince, to: t)
                 s.dtocUsesSnapshot = false
             case .snapshot(let c):
                 if s.dtocSnapshotAt == nil || t >= s.dtocSnapshotAt! {
@@ -164,7 +174,7 @@ public struct FlowModel: Sendable {
         return nil
     }
 
-    private mutating func addClosedDelay(_ s: inout SiteFlow, from: EventTime, to: EventTime) {
+    private mutating func addClosedDelay(_ s: SiteFlow, from: EventTime, to: EventTime) {
         // Split the delay across the local days it spans (today and the kept days only).
         var cursor = from
         var guardCount = 0
@@ -193,9 +203,13 @@ public struct FlowModel: Sendable {
         housekeepingAt = t
         if start == nil { start = t }
         let today = calendar.cachedLocalDate(of: t)
-        let eight = calendar.instant(of: today, hour: 8)
+        if eightOClock.day != today {
+            eightOClock = (today, calendar.instant(of: today, hour: 8))
+            dayCache = (today, calendar.startOfDay(today), calendar.startOfDay(today.next))
+        }
+        let eight = eightOClock.at
         for i in sites.indices {
-            var s = sites[i]
+            let s = sites[i]
             // Windows: keep the last hour.
             let hourAgo = t - .hours(1)
             while let first = s.recentClears.first, first.at <= hourAgo { s.recentClears.removeFirst() }
@@ -217,11 +231,9 @@ public struct FlowModel: Sendable {
             if t >= eight, let li = s.ledger(for: today), !s.ledgers[li].stockCaptured {
                 s.ledgers[li].stockCaptured = true
                 if let p = previous, p < eight {
-                    sites[i] = s
                     let occ = value(.gaOccupancyPct, site: i, at: t)
                     let esc = value(.escalationBedsOpen, site: i, at: t)
                     let dtoc = value(.dtocPatients, site: i, at: t)
-                    s = sites[i]
                     s.ledgers[li].gaOccupancyAt0800 = occ
                     s.ledgers[li].escalationOpenAt0800 = esc.map { Int($0) }
                     s.ledgers[li].dtocPatientsAt0800 = dtoc.map { Int($0) }
@@ -232,14 +244,13 @@ public struct FlowModel: Sendable {
                 let done = s.ledgers.removeFirst()
                 if keepCompletedDays { completedDays.append((i, done)) }
             }
-            sites[i] = s
         }
         // History: one sample per step boundary crossed.
         while let due = historyStore.nextSample(after: previous, upTo: t) {
             var row = [Float](repeating: .nan, count: (config.units.count + 1) * MetricKey.allCases.count)
             for site in 0...config.units.count {
-                for (k, metric) in MetricKey.allCases.enumerated() {
-                    if let v = value(metric, site: site, at: due) { row[site * MetricKey.allCases.count + k] = Float(v) }
+                for k in historyMetrics[site] {
+                    if let v = value(MetricKey.allCases[k], site: site, at: due) { row[site * MetricKey.allCases.count + k] = Float(v) }
                 }
             }
             historyStore.record(at: due, row: row)
@@ -317,14 +328,15 @@ public struct FlowModel: Sendable {
             return occupied > 0 ? pct(d, occupied) : nil
         case .dtocBedDays:
             guard s.dtocSeen, !s.dtocUsesSnapshot else { return nil }
-            let day = calendar.localDate(of: t)
-            let dayStart = calendar.startOfDay(day)
+            let (day, dayStart) = localDay(t)
             var ms = s.ledgerIfPresent(day)?.dtocClosedDelayMillis ?? 0
             for e in s.episodes.values { ms += max(0, (t - max(e.readySince, dayStart)).millis) }
             return Double(ms) / 86_400_000
         case .dtocLongestDays:
             guard s.dtocSeen, !s.dtocUsesSnapshot else { return nil }
-            guard let oldest = s.episodes.values.map(\.readySince).min() else { return 0 }
+            var oldest: EventTime?
+            for e in s.episodes.values where oldest == nil || e.readySince < oldest! { oldest = e.readySince }
+            guard let oldest else { return 0 }
             return (t - oldest).hoursValue / 24
         case .ambulanceQueue:
             guard s.ambulanceConveyanceSeen else { return nil }
@@ -335,7 +347,8 @@ public struct FlowModel: Sendable {
             return max(0, (t - oldest).minutesValue)
         case .ambulanceArrivals, .handovers30to60, .handoversOver60, .handoverHoursLost:
             guard s.ambulanceConveyanceSeen else { return nil }
-            let l = s.ledgerIfPresent(calendar.localDate(of: t)) ?? DayLedger(date: calendar.localDate(of: t))
+            let day = localDay(t).date
+            let l = s.ledgerIfPresent(day) ?? DayLedger(date: day)
             switch metric {
             case .ambulanceArrivals: return Double(l.ambulanceArrivals)
             case .handovers30to60: return Double(l.handovers30to60)
@@ -353,7 +366,7 @@ public struct FlowModel: Sendable {
             return nhs111LastHour(s, metric, at: t)
         case .nhs111OfferedToday:
             guard !s.intervals.isEmpty else { return nil }
-            return Double(s.ledgerIfPresent(calendar.localDate(of: t - Duration(millis: 1)))?.nhs111Offered ?? 0)
+            return Double(s.ledgerIfPresent(localDay(t - Duration(millis: 1)).date)?.nhs111Offered ?? 0)
         case .opelScore, .opelLevel:
             return nil
         }
@@ -423,6 +436,13 @@ public struct FlowModel: Sendable {
     }
 
     @inline(__always) private func pct(_ a: Int, _ b: Int) -> Double { Double(a) / Double(b) * 100 }
+
+    /// The local day of `t` and its start, from the cache of the current day when it applies.
+    @inline(__always) func localDay(_ t: EventTime) -> (date: LocalDate, start: EventTime) {
+        if t >= dayCache.start && t < dayCache.end { return (dayCache.date, dayCache.start) }
+        let d = calendar.localDate(of: t)
+        return (d, calendar.startOfDay(d))
+    }
 
     // MARK: - Reading days
 

@@ -70,8 +70,11 @@ struct MetricHistoryStore: Sendable {
         guard let last = lastSample else { return [] }
         var out: [(EventTime, Double)] = []
         let n = spec.points
-        for j in 0..<n {
-            let slot = (head + j) % n
+        // Walk back from the newest sample only as far as the window reaches.
+        let reach = min(n, Int(window.millis / spec.step.millis) + 1)
+        out.reserveCapacity(reach)
+        for j in stride(from: reach, through: 1, by: -1) {
+            let slot = ((head - j) % n + n) % n
             guard let t = times[slot], last - t <= window else { continue }
             let v = ring[slot * width + site * MetricKey.allCases.count + metric]
             if !v.isNaN { out.append((t, Double(v))) }

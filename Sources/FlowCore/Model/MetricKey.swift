@@ -116,4 +116,21 @@ public enum MetricKey: String, CaseIterable, Sendable, Hashable, Codable {
         default: return ""
         }
     }
+
+    /// Whether the metric can have a value for a unit of this kind.
+    public func applies(to kind: UnitKind) -> Bool {
+        switch self {
+        case .opelScore, .opelLevel: return kind == .acute
+        default: break
+        }
+        switch feed {
+        case .bed?: return kind == .acute || kind == .community || kind == .mentalHealth || kind == .urgentTreatment
+        case .dtoc?: return kind == .acute || kind == .community || kind == .mentalHealth
+        case .nhs111?: return kind == .nhs111
+        case .ambulance?:
+            if self == .stackWaiting || self == .cat2MeanMin { return kind == .ambulance }
+            return kind == .acute || kind == .urgentTreatment
+        case nil: return true
+        }
+    }
 }

@@ -54,7 +54,11 @@ struct Stamped<T: Sendable>: Sendable {
 
 /// Everything the model holds for one unit. Memory is bounded: queues and episode tables are
 /// capped, windows are pruned by time, ledgers keep three days, history is a fixed ring.
-struct SiteFlow: Sendable {
+///
+/// A class, mutated in place: copying a struct of collections out of an array and back on every
+/// message made each mutation copy the collections (measured: most of the replay time).
+/// `FlowModel` owns its sites and never shares them.
+final class SiteFlow: @unchecked Sendable {
     static let maxOpenEpisodes = 10_000
     static let maxQueue = 2_000
     static let maxAwaitingClear = 2_000
@@ -91,7 +95,7 @@ struct SiteFlow: Sendable {
     // Per-day counts (oldest first).
     var ledgers: [DayLedger] = []
 
-    mutating func ledger(for date: LocalDate) -> Int? {
+    func ledger(for date: LocalDate) -> Int? {
         if let i = ledgers.lastIndex(where: { $0.date == date }) { return i }
         if let last = ledgers.last, date < last.date {
             // Older than what we keep: only if within the kept days.

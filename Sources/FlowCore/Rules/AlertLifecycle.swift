@@ -6,6 +6,14 @@ public enum RuleOutcome: Sendable, Equatable {
     case known(target: Severity?, value: Double, summary: String)
 }
 
+extension RuleOutcome {
+    /// The severity called for (nil when none or unknown).
+    public var target: Severity? {
+        if case .known(let t, _, _) = self { return t }
+        return nil
+    }
+}
+
 /// The kind of change an alert went through. The headless replay prints these as `state`.
 public enum TransitionKind: String, Sendable, Equatable, Codable {
     /// The condition is met; waiting out the raise delay.

@@ -27,6 +27,8 @@ public struct RuleEngine: Sendable {
     /// Latest score per site (and system at index units.count), for the snapshot.
     public private(set) var scores: [Double?]
     public private(set) var levels: [Int?]
+    /// Whether evaluations build their summary sentence (see `evaluate(model:now:)`).
+    var describing = true
 
     public init(config: SystemConfig) {
         self.config = config
@@ -62,9 +64,16 @@ public struct RuleEngine: Sendable {
                 evaluateScore(rule, ruleIndex: ri, sites: binding.sites, model: &model, now: now, into: &out)
             default:
                 for site in binding.sites {
-                    let outcome = evaluate(binding.rule, site: site, model: model, now: now)
+                    let key = AlertKey(rule: ri, site: site)
+                    // Sentences are built only for alerts that are, or are becoming, active.
+                    describing = false
+                    var outcome = evaluate(binding.rule, site: site, model: model, now: now)
+                    if alerts[key] != nil || outcome.target != nil {
+                        describing = true
+                        outcome = evaluate(binding.rule, site: site, model: model, now: now)
+                    }
                     let (raise, clear) = delays(binding.rule)
-                    step(AlertKey(rule: ri, site: site), outcome, raise: raise, clear: clear, now: now, into: &out)
+                    step(key, outcome, raise: raise, clear: clear, now: now, into: &out)
                 }
             }
         }
@@ -129,16 +138,18 @@ public struct RuleEngine: Sendable {
 
     func current(_ key: AlertKey) -> AlertLifecycle? { alerts[key]?.lifecycle }
 
+    @inline(__always) func say(_ text: @autoclosure () -> String) -> String { describing ? text() : "" }
+
     private func evaluateThreshold(_ r: ThresholdRule, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
         let name = siteName(site)
         guard let v = model.value(r.metric, site: site, at: now) else {
-            return .unknown(summary: "\(name) \(r.metric.label): no current data")
+            return .unknown(summary: say("\(name) \(r.metric.label): no current data"))
         }
         let l = r.levels(for: siteCode(site))
         let current = alerts[AlertKey(rule: ruleIndex(r.id), site: site)]?.lifecycle.severity
         let target = Self.thresholdTarget(value: v, direction: r.direction, levels: l, current: current)
-        let shown = Format.value(v, r.metric)
-        var summary = "\(name) \(r.metric.label) \(shown)"
+        guard describing else { return .known(target: target, value: v, summary: "") }
+        var summary = "\(name) \(r.metric.label) \(Format.value(v, r.metric))"
         if let t = target {
             let level = (t == .critical ? l.critical : l.warning) ?? 0
             summary += " (\(t.rawValue) \(r.direction.rawValue) \(Format.value(level, r.metric)))"
@@ -167,22 +178,22 @@ public struct RuleEngine: Sendable {
         let age = now - from
         var target: Severity? = nil
         if let c = r.criticalAfter, age > c { target = .critical } else if age > r.expected { target = .warning }
-        let what = seen == nil ? "No \(r.feed.label) data from \(name) yet" : "No \(r.feed.label) data from \(name) for \(Format.duration(age))"
+        let what = !describing ? "" : seen == nil ? "No \(r.feed.label) data from \(name) yet" : "No \(r.feed.label) data from \(name) for \(Format.duration(age))"
         return .known(target: target, value: (age.minutesValue * 100).rounded() / 100,
-                      summary: what + " (expected every \(r.expected))")
+                      summary: say(what + " (expected every \(r.expected))"))
     }
 
     private func evaluateTrend(_ r: TrendRule, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
         let name = siteName(site)
         guard let v = model.value(r.metric, site: site, at: now) else {
-            return .unknown(summary: "\(name) \(r.metric.label): no current data")
+            return .unknown(summary: say("\(name) \(r.metric.label): no current data"))
         }
         var pts = model.points(r.metric, site: site, window: r.window)
         pts.removeAll { now - $0.0 > r.window || $0.0 > now }
         pts.append((now, v))
         let minPoints = max(4, Int(r.window.millis / model.history.step.millis / 2))
         guard pts.count >= minPoints, let first = pts.first, now - first.0 >= Duration(millis: r.window.millis / 2) else {
-            return .unknown(summary: "\(name) \(r.metric.label): not enough history for a trend")
+            return .unknown(summary: say("\(name) \(r.metric.label): not enough history for a trend"))
         }
         // Least-squares slope per hour.
         let t0 = first.0
@@ -191,19 +202,20 @@ public struct RuleEngine: Sendable {
         let mx = xs.reduce(0, +) / n, my = ys.reduce(0, +) / n
         var sxy = 0.0, sxx = 0.0
         for k in 0..<pts.count { sxy += (xs[k] - mx) * (ys[k] - my); sxx += (xs[k] - mx) * (xs[k] - mx) }
-        guard sxx > 0 else { return .unknown(summary: "\(name) \(r.metric.label): not enough history for a trend") }
+        guard sxx > 0 else { return .unknown(summary: say("\(name) \(r.metric.label): not enough history for a trend")) }
         let slope = sxy / sxx
         let toward = r.direction == .above ? slope : -slope
         if r.direction.beyond(v, r.threshold) {
-            return .known(target: nil, value: 0, summary: "\(name) \(r.metric.label) \(Format.value(v, r.metric)) has passed \(Format.value(r.threshold, r.metric)): early warning over, see the threshold alert")
+            return .known(target: nil, value: 0, summary: say("\(name) \(r.metric.label) \(Format.value(v, r.metric)) has passed \(Format.value(r.threshold, r.metric)): early warning over, see the threshold alert"))
         }
         guard toward > 0 else {
-            return .known(target: nil, value: -1, summary: "\(name) \(r.metric.label) \(Format.value(v, r.metric)), not moving toward \(Format.value(r.threshold, r.metric))")
+            return .known(target: nil, value: -1, summary: say("\(name) \(r.metric.label) \(Format.value(v, r.metric)), not moving toward \(Format.value(r.threshold, r.metric))"))
         }
         // Capped: a near-flat slope projects a crossing centuries away.
         let hours = min(100_000, abs(r.threshold - v) / toward)
         let minutes = (hours * 60).rounded()
         let within = hours * 3_600_000 <= Double(r.horizon.millis)
+        guard describing else { return .known(target: within ? r.severity : nil, value: minutes, summary: "") }
         let rate = Format.value(abs(slope), r.metric)
         let summary = "\(name) \(r.metric.label) \(Format.value(v, r.metric)) \(slope > 0 ? "rising" : "falling") \(rate)/h: "
             + "will pass \(Format.value(r.threshold, r.metric)) in about \(Format.duration(Duration(millis: Int64(minutes) * 60_000)))"
@@ -223,15 +235,16 @@ public struct RuleEngine: Sendable {
             if share < r.minKnownShare {
                 scores[site] = nil; levels[site] = nil
                 model.setScore(site: site, score: nil, level: nil)
-                outcome = .unknown(summary: "\(siteName(site)) escalation score: only \(known) of \(r.parameters.count) parameters known")
+                outcome = .unknown(summary: say("\(siteName(site)) escalation score: only \(known) of \(r.parameters.count) parameters known"))
             } else {
                 let level = r.level(for: score)
                 scores[site] = score; levels[site] = level
                 model.setScore(site: site, score: score, level: level)
                 siteScores.append((site, score))
-                let partial = known < r.parameters.count ? ", \(known) of \(r.parameters.count) parameters" : ""
+                describing = true
+            let partial = known < r.parameters.count ? ", \(known) of \(r.parameters.count) parameters" : ""
                 outcome = .known(target: Self.levelSeverity(level, r), value: Double(level),
-                                 summary: "\(siteName(site)) OPEL \(level) (score \(Format.number(score))\(partial))")
+                                 summary: say("\(siteName(site)) OPEL \(level) (score \(Format.number(score))\(partial))"))
             }
             step(AlertKey(rule: ri, site: site), outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out)
         }
@@ -249,14 +262,14 @@ public struct RuleEngine: Sendable {
         if allWeight <= 0 || wsum < allWeight * 0.5 {
             scores[sys] = nil; levels[sys] = nil
             model.setScore(site: sys, score: nil, level: nil)
-            outcome = .unknown(summary: "System escalation score: too few sites scored")
+            outcome = .unknown(summary: say("System escalation score: too few sites scored"))
         } else {
             let score = total / wsum
             let level = r.level(for: score)
             scores[sys] = score; levels[sys] = level
             model.setScore(site: sys, score: score, level: level)
             outcome = .known(target: Self.levelSeverity(level, r), value: Double(level),
-                             summary: "\(config.name) system OPEL \(level) (weighted score \(Format.number(score)))")
+                             summary: say("\(config.name) system OPEL \(level) (weighted score \(Format.number(score)))"))
         }
         step(AlertKey(rule: ri, site: sys), outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out)
     }
