@@ -39,6 +39,10 @@ public final class FlowEngine {
     public private(set) var rejectedTotal = 0
     /// Latest accepted event time (the replay clock).
     public private(set) var highWater: EventTime?
+    /// `recover(_:)` is running: no wall-clock future check.
+    private var recovering = false
+    /// Set when the recovered journal says where the ticks ran (see OperatorActions.swift).
+    var clockMarked = false
 
     public struct CounterKey: Hashable, Sendable {
         public var feed: FeedKind?
@@ -76,7 +80,7 @@ public final class FlowEngine {
             return reject(r)
         case .success(let m):
             // Time against the clock.
-            if mode == .live, let wall = receivedAt ?? model.now, m.at > wall + config.ingest.maxFutureSkewLive {
+            if mode == .live, !recovering, let wall = receivedAt ?? model.now, m.at > wall + config.ingest.maxFutureSkewLive {
                 return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewLive) ahead of the clock (\(RFC3339.format(wall)))",
                                         feed: m.feed, site: config.units[m.site].code))
             }
@@ -94,7 +98,7 @@ public final class FlowEngine {
                                         feed: m.feed, site: config.units[m.site].code))
             }
             // Run the ticks the clock passes before this message (replay: the message moves the clock).
-            if mode == .replay { runTicks(before: m.at) }
+            if mode == .replay || (recovering && !clockMarked) { runTicks(before: m.at) }
             if let r = model.apply(m) { return reject(r) }
             dedup[f].insert(m.idHash, at: m.at)
             if highWater == nil || m.at > highWater! {
@@ -106,6 +110,15 @@ public final class FlowEngine {
             counters[CounterKey(feed: m.feed, site: config.units[m.site].code), default: Counter()].accepted += 1
             return .accepted(m)
         }
+    }
+
+    /// Recovery on start (live mode): ingests a journalled line as replay mode does (the rule
+    /// ticks before its event time run first; no wall-clock future check). Once a clock mark
+    /// of a live run has been applied, ticks come from the marks instead, exactly as they ran.
+    public func recover(_ bytes: UnsafeBufferPointer<UInt8>) -> Outcome {
+        recovering = true
+        defer { recovering = false }
+        return ingest(bytes, receivedAt: nil)
     }
 
     private func reject(_ r: Rejection) -> Outcome {
