@@ -16,6 +16,8 @@ public final class FlowEngine {
     public enum Outcome: Sendable, Equatable {
         case accepted(FeedMessage)
         case rejected(Rejection)
+        /// A `"feed":"operator"` line (OperatorActions.swift): applied and counted, not feed data.
+        case operatorAction(OperatorAction, applied: Bool)
     }
 
     public struct Counter: Sendable, Equatable {
@@ -39,9 +41,11 @@ public final class FlowEngine {
     public private(set) var rejectedTotal = 0
     /// Latest accepted event time (the replay clock).
     public private(set) var highWater: EventTime?
+    /// Operator actions applied (acknowledgements, clock marks); see OperatorActions.swift.
+    public internal(set) var operatorActions = 0
     /// `recover(_:)` is running: no wall-clock future check.
     private var recovering = false
-    /// Set when the recovered journal says where the ticks ran (see OperatorActions.swift).
+    /// A clock mark was applied: ticks come from the marks, not from the messages' event times.
     var clockMarked = false
 
     public struct CounterKey: Hashable, Sendable {
@@ -77,6 +81,11 @@ public final class FlowEngine {
         let line = UnsafeBufferPointer(rebasing: bytes[0..<end])
         switch decoder.decode(line) {
         case .failure(let r):
+            if r.reason == .unknownFeed, let op = OperatorAction.parse(line) {
+                guard case .success(let action) = op else { if case .failure(let e) = op { return reject(e) }; return reject(r) }
+                if case .acknowledge = action.kind, mode == .replay || (recovering && !clockMarked) { runTicks(before: action.at) }
+                return applyOperator(action)
+            }
             return reject(r)
         case .success(let m):
             // Time against the clock.
