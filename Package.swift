@@ -50,7 +50,28 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Notifications: rotas, escalation, acknowledgement, silences, flapping, digests (pure policy),
+        // alert log, on-disk outbox and delivery adapters (command, webhook, Alertmanager).
+        .target(
+            name: "FlowNotify",
+            dependencies: [
+                "FlowCore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "FlowCoreTests", dependencies: ["FlowCore"]),
+        .testTarget(
+            name: "FlowNotifyTests",
+            dependencies: [
+                "FlowNotify", "FlowCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "FlowIngestTests", dependencies: ["FlowIngest", "FlowCore"]),
         .testTarget(name: "FlowTerminalTests", dependencies: ["FlowTerminal", "FlowCore"]),
         .testTarget(

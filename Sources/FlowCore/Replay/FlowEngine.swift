@@ -16,6 +16,8 @@ public final class FlowEngine {
     public enum Outcome: Sendable, Equatable {
         case accepted(FeedMessage)
         case rejected(Rejection)
+        /// A `"feed":"operator"` line (OperatorActions.swift): applied and counted, not feed data.
+        case operatorAction(OperatorAction, applied: Bool)
     }
 
     public struct Counter: Sendable, Equatable {
@@ -39,6 +41,12 @@ public final class FlowEngine {
     public private(set) var rejectedTotal = 0
     /// Latest accepted event time (the replay clock).
     public private(set) var highWater: EventTime?
+    /// Operator actions applied (acknowledgements, clock marks); see OperatorActions.swift.
+    public internal(set) var operatorActions = 0
+    /// `recover(_:)` is running: no wall-clock future check.
+    private var recovering = false
+    /// A clock mark was applied: ticks come from the marks, not from the messages' event times.
+    var clockMarked = false
 
     public struct CounterKey: Hashable, Sendable {
         public var feed: FeedKind?
@@ -73,10 +81,15 @@ public final class FlowEngine {
         let line = UnsafeBufferPointer(rebasing: bytes[0..<end])
         switch decoder.decode(line) {
         case .failure(let r):
+            if r.reason == .unknownFeed, let op = OperatorAction.parse(line) {
+                guard case .success(let action) = op else { if case .failure(let e) = op { return reject(e) }; return reject(r) }
+                if case .acknowledge = action.kind, mode == .replay || (recovering && !clockMarked) { runTicks(before: action.at) }
+                return applyOperator(action)
+            }
             return reject(r)
         case .success(let m):
             // Time against the clock.
-            if mode == .live, let wall = receivedAt ?? model.now, m.at > wall + config.ingest.maxFutureSkewLive {
+            if mode == .live, !recovering, let wall = receivedAt ?? model.now, m.at > wall + config.ingest.maxFutureSkewLive {
                 return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewLive) ahead of the clock (\(RFC3339.format(wall)))",
                                         feed: m.feed, site: config.units[m.site].code))
             }
@@ -94,7 +107,7 @@ public final class FlowEngine {
                                         feed: m.feed, site: config.units[m.site].code))
             }
             // Run the ticks the clock passes before this message (replay: the message moves the clock).
-            if mode == .replay { runTicks(before: m.at) }
+            if mode == .replay || (recovering && !clockMarked) { runTicks(before: m.at) }
             if let r = model.apply(m) { return reject(r) }
             dedup[f].insert(m.idHash, at: m.at)
             if highWater == nil || m.at > highWater! {
@@ -106,6 +119,15 @@ public final class FlowEngine {
             counters[CounterKey(feed: m.feed, site: config.units[m.site].code), default: Counter()].accepted += 1
             return .accepted(m)
         }
+    }
+
+    /// Recovery on start (live mode): ingests a journalled line as replay mode does (the rule
+    /// ticks before its event time run first; no wall-clock future check). Once a clock mark
+    /// of a live run has been applied, ticks come from the marks instead, exactly as they ran.
+    public func recover(_ bytes: UnsafeBufferPointer<UInt8>) -> Outcome {
+        recovering = true
+        defer { recovering = false }
+        return ingest(bytes, receivedAt: nil)
     }
 
     private func reject(_ r: Rejection) -> Outcome {

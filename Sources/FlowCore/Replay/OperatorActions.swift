@@ -1,0 +1,115 @@
+/// Operator actions: lines of the journal (and of any feed) with `"feed":"operator"`.
+///
+/// They are not feed data: they record what happened to the alert state besides the rules, so
+/// that a restart rebuilds exactly the state the operators saw (docs/feed-contract.md,
+/// "Operator actions"):
+///
+/// - `ack`: an operator acknowledged the active alert `rule` at `site`.
+///   `{"feed":"operator","id":"ack-...","at":"...","site":"RWH","kind":"ack","rule":"ga_occupancy","by":"Priya Shah","note":"..."}`
+/// - `clock`: the live engine moved its clock to `at` (the wall clock) and ran the rule ticks
+///   due up to it. A live run writes one whenever a tick became due, in order with the data
+///   lines, so that recovery runs every tick at the same place among the lines as it ran live.
+///   `{"feed":"operator","id":"clock-...","at":"...","kind":"clock"}`
+///
+/// `FlowEngine.ingest` applies them (an `unknown_feed` line is looked at again here, so feed
+/// data pays nothing) and returns `.operatorAction`.
+public struct OperatorAction: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case acknowledge(rule: String, site: String, by: String, note: String?)
+        case clock
+    }
+
+    public var id: String
+    public var at: EventTime
+    public var kind: Kind
+
+    public init(id: String, at: EventTime, kind: Kind) {
+        self.id = id
+        self.at = at
+        self.kind = kind
+    }
+
+    public static let feedName = "operator"
+
+    /// nil when the line is not an operator line (`feed` is not `"operator"`); otherwise the
+    /// action or why it is invalid.
+    public static func parse(_ p: UnsafeBufferPointer<UInt8>) -> Result<OperatorAction, Rejection>? {
+        var scanner = JSONLineScanner()
+        guard scanner.scan(p) == nil else { return nil }
+        var values: [String: JSONLineScanner.Field] = [:]
+        for f in scanner.fields { values[JSONLineScanner.keyString(p, f)] = f }
+        guard let feed = values["feed"], JSONLineScanner.valueEquals(p, feed, "operator") else { return nil }
+        func string(_ key: String, required: Bool, max: Int = 256) -> Result<String?, Rejection> {
+            guard let f = values[key], f.kind != .null else {
+                return required ? .failure(Rejection(.missingField, field: key, "operator actions need \(key)")) : .success(nil)
+            }
+            guard f.kind == .string, let s = JSONLineScanner.stringValue(p, f) else {
+                return .failure(Rejection(.badType, field: key, "must be a string"))
+            }
+            guard !s.isEmpty, s.count <= max else {
+                return .failure(Rejection(.outOfRange, field: key, "must be 1-\(max) characters"))
+            }
+            return .success(s)
+        }
+        do {
+            guard let id = try string("id", required: true, max: 128).get() else { throw Rejection(.missingField, field: "id", "") }
+            guard let atText = try string("at", required: true, max: 64).get() else { throw Rejection(.missingField, field: "at", "") }
+            guard let at = RFC3339.parse(atText) else {
+                throw Rejection(.badType, field: "at", "must be RFC 3339 with an offset")
+            }
+            guard let kind = try string("kind", required: true, max: 32).get() else { throw Rejection(.missingField, field: "kind", "") }
+            switch kind {
+            case "clock":
+                return .success(OperatorAction(id: id, at: at, kind: .clock))
+            case "ack":
+                let site = try string("site", required: true, max: 16).get()!
+                let rule = try string("rule", required: true, max: 128).get()!
+                let by = try string("by", required: true, max: 128).get()!
+                let note = try string("note", required: false, max: 1000).get()
+                return .success(OperatorAction(id: id, at: at, kind: .acknowledge(rule: rule, site: site, by: by, note: note)))
+            default:
+                throw Rejection(.outOfRange, field: "kind", "'\(Sanitise.short(kind))' is not an operator action (ack, clock)")
+            }
+        } catch let r as Rejection {
+            return .failure(r)
+        } catch {
+            return .failure(Rejection(.malformed, "\(error)"))
+        }
+    }
+
+    public static func parse(_ line: String) -> Result<OperatorAction, Rejection>? {
+        var s = line
+        return s.withUTF8 { parse($0) }
+    }
+
+    /// The journal line (keys in a fixed order).
+    public var jsonLine: String {
+        var s = "{\"feed\":\"operator\",\"id\":\(JSONText.quote(id)),\"at\":\"\(RFC3339.format(at))\""
+        switch kind {
+        case .clock:
+            s += ",\"kind\":\"clock\"}"
+        case let .acknowledge(rule, site, by, note):
+            s += ",\"site\":\(JSONText.quote(site)),\"kind\":\"ack\",\"rule\":\(JSONText.quote(rule)),\"by\":\(JSONText.quote(by))"
+            if let note { s += ",\"note\":\(JSONText.quote(note))" }
+            s += "}"
+        }
+        return s
+    }
+}
+
+extension FlowEngine {
+    /// Applies an operator action (see `OperatorAction`). `applied` is false for an
+    /// acknowledgement of an alert that is not active (nothing changes).
+    func applyOperator(_ action: OperatorAction) -> Outcome {
+        operatorActions += 1
+        switch action.kind {
+        case .clock:
+            // Replay of a journal as a scenario: the messages drive the clock; marks are ignored.
+            if mode == .live { advance(to: action.at); clockMarked = true }
+            return .operatorAction(action, applied: true)
+        case let .acknowledge(rule, site, by, note):
+            let ok = acknowledge(rule: rule, site: site, by: by, note: note, at: action.at)
+            return .operatorAction(action, applied: ok)
+        }
+    }
+}

@@ -1,0 +1,431 @@
+import FlowCore
+
+/// An acknowledgement of an active alert by a person (dashboard or command line).
+public struct Acknowledgement: Sendable, Equatable, Codable {
+    public var by: String
+    public var at: EventTime
+    public var note: String?
+    /// After this the alert is notified again if it is still firing (nil: never).
+    public var expires: EventTime?
+    public init(by: String, at: EventTime, note: String? = nil, expires: EventTime? = nil) {
+        self.by = by
+        self.at = at
+        self.note = note
+        self.expires = expires
+    }
+
+    enum CodingKeys: String, CodingKey { case by, at, note, expires }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        by = try c.decode(String.self, forKey: .by)
+        at = try RFC3339.parse(c.decode(String.self, forKey: .at)) ?? EventTime(millis: 0)
+        note = try c.decodeIfPresent(String.self, forKey: .note)
+        expires = try c.decodeIfPresent(String.self, forKey: .expires).flatMap(RFC3339.parse)
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(by, forKey: .by)
+        try c.encode(RFC3339.format(at), forKey: .at)
+        try c.encode(note, forKey: .note)
+        try c.encode(expires.map(RFC3339.format), forKey: .expires)
+    }
+}
+
+/// A silence (shelving): no notifications for one alert (`rule` set) or a whole site, from
+/// `from` until `until`, with who and why. When it ends and an alert it covered is still
+/// firing, that alert is notified again.
+public struct Silence: Sendable, Equatable, Codable {
+    public var id: String
+    public var site: String
+    public var rule: String?
+    public var from: EventTime
+    public var until: EventTime
+    public var by: String
+    public var reason: String
+    public init(id: String, site: String, rule: String? = nil, from: EventTime, until: EventTime, by: String, reason: String) {
+        self.id = id
+        self.site = site
+        self.rule = rule
+        self.from = from
+        self.until = until
+        self.by = by
+        self.reason = reason
+    }
+    public func covers(rule r: String, site s: String) -> Bool { s == site && (rule == nil || rule == r) }
+    public func isActive(at t: EventTime) -> Bool { t >= from && t < until }
+
+    enum CodingKeys: String, CodingKey { case id, site, rule, from, until, by, reason }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        site = try c.decode(String.self, forKey: .site)
+        rule = try c.decodeIfPresent(String.self, forKey: .rule)
+        from = try RFC3339.parse(c.decode(String.self, forKey: .from)) ?? EventTime(millis: 0)
+        until = try RFC3339.parse(c.decode(String.self, forKey: .until)) ?? EventTime(millis: 0)
+        by = try c.decode(String.self, forKey: .by)
+        reason = try c.decode(String.self, forKey: .reason)
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(site, forKey: .site)
+        try c.encode(rule, forKey: .rule)
+        try c.encode(RFC3339.format(from), forKey: .from)
+        try c.encode(RFC3339.format(until), forKey: .until)
+        try c.encode(by, forKey: .by)
+        try c.encode(reason, forKey: .reason)
+    }
+}
+
+/// What the dashboard can show about an alert's notifications.
+public struct NotifyAlertStatus: Sendable, Equatable {
+    public var rule: String
+    public var site: String
+    public var severity: Severity
+    public var since: EventTime
+    public var leadID: String?
+    public var escalationLevel: Int
+    public var acknowledgement: Acknowledgement?
+    public var silencedBy: Silence?
+    public var unstable: Bool
+    public var lastNotifiedAt: EventTime?
+}
+
+/// The notification decisions, as a pure state machine: alert transitions, operator actions and
+/// the clock (event time, passed in) go in; notifications come out. No I/O, no wall clock: the
+/// same inputs give the same notifications with the same ids, which is what makes a restart
+/// (re-feeding the same history) send none twice.
+///
+/// Call `tick(now:)` on every engine tick (or at least every minute); `handle(_:)` runs the
+/// tick for the transition's time first.
+public struct NotificationPolicy: Sendable {
+    struct Key: Hashable, Comparable {
+        var rule: String
+        var site: String
+        static func < (a: Key, b: Key) -> Bool { (a.rule, a.site) < (b.rule, b.site) }
+    }
+
+    struct Episode: Sendable {
+        var since: EventTime
+        var severity: Severity
+        var value: Double?
+        var summary: String
+        var unknown = false
+        var level = 0
+        /// When the current lead was first told (the escalation timer); nil: nobody told yet.
+        var levelSince: EventTime?
+        var lastSentAt: EventTime?
+        var sequence = 0
+        var ack: Acknowledgement?
+        /// The first notification of the episode (a resolve pairs with it).
+        var firstID: String?
+        var lastLabels: PreviousLabels?
+    }
+
+    struct Unstable: Sendable {
+        var id: String
+        var since: EventTime
+        var lead: LeadRef?
+        var severity: Severity
+    }
+
+    struct KeyState: Sendable {
+        var episode: Episode?
+        var changes: [EventTime] = []
+        var flapping = false
+        var unstable: Unstable?
+        var lastChange: EventTime?
+    }
+
+    struct Held: Sendable {
+        var since: EventTime
+        var items: [Notification]
+    }
+
+    public let resolver: LeadResolver
+    public var config: NotificationConfig { resolver.config }
+    var keys: [Key: KeyState] = [:]
+    var silences: [Silence] = []
+    /// Times of messages sent per lead (within the budget window).
+    var sent: [String: [EventTime]] = [:]
+    var held: [String: Held] = [:]
+    public private(set) var now = EventTime(millis: .min)
+
+    public init(system: SystemConfig, config: NotificationConfig) {
+        resolver = LeadResolver(system: system, config: config)
+    }
+
+    // MARK: - Inputs
+
+    /// One alert transition from the rule engine. Returns the notifications to send (those due
+    /// on the clock up to the transition's time first).
+    public mutating func handle(_ t: AlertTransition) -> [Notification] {
+        var out = tick(now: t.at)
+        let key = Key(rule: t.rule, site: t.site)
+        var ks = keys[key] ?? KeyState()
+        switch t.state {
+        case .pending, .cancelled:
+            return out
+        case .unknown:
+            if var ep = ks.episode {
+                ep.unknown = true
+                ep.value = nil
+                ep.summary = t.summary
+                ks.episode = ep
+                keys[key] = ks
+            }
+            return out
+        case .firing:
+            if var ep = ks.episode, ep.since == t.since {
+                // Known again after unknown: the same episode, still firing.
+                ep.unknown = false
+                ep.value = t.value
+                ep.summary = t.summary
+                ks.episode = ep
+                keys[key] = ks
+                return out
+            }
+            ks.episode = Episode(since: t.since, severity: t.severity, value: t.value, summary: t.summary)
+            keys[key] = ks
+            if change(key, at: t.at, into: &out) { return out }
+            if !isSilenced(key, at: t.at) { emit(key, .firing, into: &out) }
+        case .severityChanged:
+            var ep = ks.episode ?? Episode(since: t.since, severity: t.severity, value: t.value, summary: t.summary)
+            let up = t.severity > ep.severity
+            ep.severity = t.severity
+            ep.value = t.value
+            ep.summary = t.summary
+            ep.unknown = false
+            if up {
+                ep.ack = nil
+                if ep.levelSince != nil { ep.levelSince = t.at }
+            }
+            ks.episode = ep
+            keys[key] = ks
+            if change(key, at: t.at, into: &out) { return out }
+            if !isSilenced(key, at: t.at) { emit(key, .severityChanged, into: &out) }
+        case .resolved:
+            if var ep = ks.episode {
+                ep.value = t.value
+                ep.summary = t.summary
+                ks.episode = ep
+                keys[key] = ks
+            }
+            let flapping = change(key, at: t.at, into: &out, resolving: true)
+            if !flapping, keys[key]?.episode?.firstID != nil, !isSilenced(key, at: t.at) {
+                emit(key, .resolved, into: &out)
+            }
+            keys[key]?.episode = nil
+            if let k = keys[key], !k.flapping, k.changes.isEmpty { keys[key] = nil }
+        }
+        return out
+    }
+
+    /// Acknowledges an active alert: no repeats and no escalation until it expires (`expires`,
+    /// else the configured expiry from `at`) or the alert gets worse. False if not active.
+    @discardableResult
+    public mutating func acknowledge(rule: String, site: String, by: String, note: String? = nil, at: EventTime,
+                                     expires: EventTime? = nil) -> Bool {
+        let key = Key(rule: rule, site: site)
+        guard keys[key]?.episode != nil else { return false }
+        let exp = expires ?? config.ackExpiry.map { at + $0 }
+        keys[key]!.episode!.ack = Acknowledgement(by: by, at: at, note: note, expires: exp)
+        return true
+    }
+
+    /// Starts a silence (replacing one with the same id).
+    public mutating func silence(_ s: Silence) {
+        silences.removeAll { $0.id == s.id }
+        silences.append(s)
+    }
+
+    /// Ends a silence early; its alerts still firing are notified on the next tick.
+    public mutating func endSilence(id: String, at: EventTime) {
+        for i in silences.indices where silences[i].id == id && silences[i].until > at {
+            silences[i].until = max(at, silences[i].from)
+        }
+    }
+
+    /// Advances the clock: acknowledgement expiry, silence ends, flapping ends, escalation,
+    /// repeats and digests due at or before `now`.
+    public mutating func tick(now t: EventTime) -> [Notification] {
+        if t > now { now = t }
+        let t = now
+        var out: [Notification] = []
+        // Silences that have ended: notify what they held back.
+        let ended = silences.filter { $0.until <= t }
+        silences.removeAll { $0.until <= t }
+        for key in keys.keys.sorted() {
+            guard var ks = keys[key] else { continue }
+            // Flapping ends after a quiet period.
+            if ks.flapping, let last = ks.lastChange, t - last >= config.flapping.quiet {
+                ks.flapping = false
+                ks.changes = []
+                let unstable = ks.unstable
+                ks.unstable = nil
+                keys[key] = ks
+                if ks.episode != nil {
+                    if !isSilenced(key, at: t) { emit(key, .firing, into: &out) }
+                } else if let u = unstable, !isSilenced(key, at: t) {
+                    let n = Notification(id: StableHash.fnv1a64("\(key.rule)|\(key.site)|\(u.since.millis)|stable-resolved|\(u.id)"),
+                                         kind: .resolved, at: t, rule: key.rule, site: key.site, severity: u.severity, state: "resolved",
+                                         value: nil, summary: "\(key.rule) at \(key.site) is stable again and not firing",
+                                         since: u.since, endedAt: last, lead: u.lead, pairsWith: u.id)
+                    admit(n, into: &out)
+                    keys[key] = nil
+                    continue
+                } else if ks.changes.isEmpty {
+                    keys[key] = nil
+                    continue
+                }
+                ks = keys[key]!
+            }
+            guard var ep = ks.episode else { continue }
+            let silenced = isSilenced(key, at: t)
+            // Acknowledgement expiry.
+            if let a = ep.ack, let e = a.expires, e <= t {
+                ep.ack = nil
+                ep.levelSince = ep.levelSince.map { _ in t }
+                keys[key]!.episode = ep
+                if !silenced && !ks.flapping { emit(key, .ackExpired, into: &out); continue }
+            }
+            // A silence covering it ended and it is still firing.
+            if !silenced, !ks.flapping, ep.ack == nil, ended.contains(where: { $0.covers(rule: key.rule, site: key.site) }) {
+                if ep.levelSince != nil { keys[key]!.episode!.levelSince = t }
+                emit(key, .silenceEnded, into: &out)
+                continue
+            }
+            guard ep.ack == nil, !silenced, !ks.flapping, ep.firstID != nil else { continue }
+            // Escalation to the next lead.
+            if let since = ep.levelSince, t - since >= config.escalation.after(ep.severity) {
+                let chain = resolver.chain(site: key.site, severity: ep.severity, at: t)
+                if ep.level + 1 < chain.leads.count {
+                    keys[key]!.episode!.level += 1
+                    keys[key]!.episode!.levelSince = t
+                    emit(key, .escalated, into: &out)
+                    continue
+                }
+            }
+            // Repeat.
+            if let r = config.repeatInterval, let last = ep.lastSentAt, t - last >= r {
+                emit(key, .repeat, into: &out)
+            }
+        }
+        flushDigests(at: t, into: &out)
+        return out
+    }
+
+    // MARK: - Reading
+
+    public func isSilenced(rule: String, site: String, at t: EventTime) -> Silence? {
+        silences.first { $0.covers(rule: rule, site: site) && $0.isActive(at: t) }
+    }
+
+    func isSilenced(_ key: Key, at t: EventTime) -> Bool { isSilenced(rule: key.rule, site: key.site, at: t) != nil }
+
+    /// Alerts the policy knows to be active, in rule then site order.
+    public func activeAlerts() -> [NotifyAlertStatus] {
+        keys.keys.sorted().compactMap { key in
+            guard let ks = keys[key], let ep = ks.episode else { return nil }
+            return NotifyAlertStatus(rule: key.rule, site: key.site, severity: ep.severity, since: ep.since, leadID: ep.lastLabels?.lead,
+                                     escalationLevel: ep.level, acknowledgement: ep.ack,
+                                     silencedBy: isSilenced(rule: key.rule, site: key.site, at: now), unstable: ks.flapping,
+                                     lastNotifiedAt: ep.lastSentAt)
+        }
+    }
+
+    public var activeSilences: [Silence] { silences }
+
+    /// Notifications held for a lead's next digest.
+    public func heldCount(lead: String) -> Int { held[lead]?.items.count ?? 0 }
+
+    // MARK: - Deciding
+
+    /// Records a state change for flapping; returns true when the alert is flapping (nothing
+    /// else is to be sent for this change). Sends `unstable` once when it starts.
+    private mutating func change(_ key: Key, at t: EventTime, into out: inout [Notification], resolving: Bool = false) -> Bool {
+        guard config.flapping.enabled, var ks = keys[key] else { return false }
+        ks.changes.append(t)
+        ks.changes.removeAll { t - $0 >= config.flapping.window }
+        ks.lastChange = t
+        keys[key] = ks
+        if ks.flapping { return true }
+        guard ks.changes.count >= config.flapping.changes else { return false }
+        keys[key]!.flapping = true
+        if !isSilenced(key, at: t), keys[key]!.episode != nil {
+            if let n = emit(key, .unstable, into: &out, state: resolving ? "resolved" : "firing") {
+                keys[key]!.unstable = Unstable(id: n.id, since: n.since, lead: n.lead, severity: n.severity)
+            }
+        }
+        return true
+    }
+
+    @discardableResult
+    private mutating func emit(_ key: Key, _ kind: NotificationKind, into out: inout [Notification], state: String? = nil) -> Notification? {
+        guard var ep = keys[key]?.episode else { return nil }
+        let t = now
+        ep.sequence += 1
+        var lead: LeadRef?
+        var chainRota: String?, chainShift: String?
+        if kind == .resolved, let last = ep.lastLabels {
+            lead = last.lead.flatMap(resolver.lead).map(LeadRef.init)
+        } else {
+            let chain = resolver.chain(site: key.site, severity: ep.severity, at: t)
+            if !chain.leads.isEmpty { lead = LeadRef(chain.leads[min(ep.level, chain.leads.count - 1)]) }
+            chainRota = chain.rota
+            chainShift = chain.shift
+        }
+        let id = StableHash.fnv1a64("\(key.rule)|\(key.site)|\(ep.since.millis)|\(kind.rawValue)|\(ep.sequence)")
+        var previous: PreviousLabels? = nil
+        if let last = ep.lastLabels, last.severity != ep.severity || last.lead != lead?.id { previous = last }
+        let st = state ?? (kind == .resolved ? "resolved" : "firing")
+        let n = Notification(id: id, kind: kind, at: t, rule: key.rule, site: key.site, severity: ep.severity, state: st,
+                             value: ep.value, summary: ep.summary, since: ep.since, endedAt: st == "resolved" ? t : nil, lead: lead,
+                             escalationLevel: ep.level, sequence: ep.sequence, pairsWith: kind == .resolved ? ep.firstID : nil,
+                             previous: previous, rota: chainRota, shift: chainShift)
+        if ep.firstID == nil && kind != .resolved { ep.firstID = id }
+        ep.lastLabels = PreviousLabels(severity: ep.severity, lead: lead?.id)
+        ep.lastSentAt = t
+        if ep.levelSince == nil { ep.levelSince = t }
+        keys[key]!.episode = ep
+        admit(n, into: &out)
+        return n
+    }
+
+    /// The per-lead budget: within it, a message goes out; beyond it, it is held for a digest.
+    private mutating func admit(_ n: Notification, into out: inout [Notification]) {
+        guard let lead = n.lead?.id else { out.append(n); return }
+        let t = n.at
+        var times = sent[lead] ?? []
+        times.removeAll { t - $0 >= config.budget.window }
+        if times.count < config.budget.max && held[lead] == nil {
+            times.append(t)
+            sent[lead] = times
+            out.append(n)
+            return
+        }
+        sent[lead] = times
+        if held[lead] == nil { held[lead] = Held(since: t, items: []) }
+        held[lead]!.items.append(n)
+    }
+
+    private mutating func flushDigests(at t: EventTime, into out: inout [Notification]) {
+        for lead in held.keys.sorted() {
+            guard let h = held[lead], t - h.since >= config.budget.digestAfter else { continue }
+            held[lead] = nil
+            let items = h.items
+            let worst = items.map(\.severity).max() ?? .warning
+            let firing = items.filter { !$0.isResolved }.count
+            let sites = Array(Set(items.map(\.site))).sorted()
+            let summary = "\(items.count) alert notifications held (\(firing) firing, \(items.count - firing) resolved) at \(sites.joined(separator: ", "))"
+            let n = Notification(id: StableHash.fnv1a64("digest|\(lead)|\(h.since.millis)|\(items.map(\.id).joined(separator: ","))"),
+                                 kind: .digest, at: t, rule: "digest", site: sites.count == 1 ? sites[0] : systemSiteCode, severity: worst,
+                                 state: firing > 0 ? "firing" : "resolved", value: Double(items.count), summary: summary,
+                                 since: h.since, lead: items.first?.lead, items: items)
+            var times = sent[lead] ?? []
+            times.append(t)
+            sent[lead] = times
+            out.append(n)
+        }
+    }
+}

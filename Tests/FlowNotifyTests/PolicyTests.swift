@@ -1,0 +1,320 @@
+import Testing
+@testable import FlowCore
+@testable import FlowNotify
+
+@Suite struct NotifyConfigTests {
+    @Test func theBundledSectionLoads() throws {
+        let (system, n) = try bundled()
+        #expect(system.leads.count == 7)
+        #expect(n.leads.map(\.id) == ["acute-night-manager", "acute-weekend-manager"])
+        #expect(n.rotas.map(\.id) == ["acute-out-of-hours", "system"])
+        #expect(n.rotas[0].shifts.map(\.name) == ["weekend-day", "night"])
+        #expect(n.rotas[0].shifts[0].days == [.sat, .sun])
+        #expect(n.rotas[0].shifts[1].from == 20 * 60 && n.rotas[0].shifts[1].to == 8 * 60)
+        #expect(n.escalation.after == .minutes(30) && n.escalation.criticalAfter == .minutes(15))
+        #expect(n.escalation.finally == ["system-director"])
+        #expect(n.repeatInterval == .hours(1) && n.ackExpiry == .hours(4))
+        #expect(n.flapping.changes == 4 && n.budget.max == 6)
+        #expect(n.notifiers.map(\.name) == ["alert-log", "pager", "teams-relay", "alertmanager"])
+        #expect(n.routes.count == 3)
+    }
+
+    @Test func problemsNameFileLineAndKey() throws {
+        let (system, _) = try bundled()
+        let yaml = """
+        notifications:
+          rotas:
+            - id: r
+              units: [acute, NOPE]
+              shifts:
+                - days: mon-fri
+                  from: "25:00"
+                  to: "08:00"
+                  leads: [nobody]
+          repeat_interval: soon
+          colour: blue
+          notifiers:
+            - name: x
+              kind: carrier-pigeon
+          routes:
+            - notifier: y
+        """
+        do {
+            _ = try NotifyConfigLoader.load(yaml: yaml, file: "sys.yaml", system: system)
+            Issue.record("expected problems")
+        } catch {
+            let text = error.problems.map(\.description)
+            #expect(text.contains { $0.hasPrefix("sys.yaml:4: notifications.rotas[0].units: 'NOPE'") }, "\(text)")
+            #expect(text.contains { $0.hasPrefix("sys.yaml:7: notifications.rotas[0].shifts[0].from: '25:00'") }, "\(text)")
+            #expect(text.contains { $0.hasPrefix("sys.yaml:9: notifications.rotas[0].shifts[0].leads: 'nobody' is not a lead id") }, "\(text)")
+            #expect(text.contains { $0.hasPrefix("sys.yaml:10: notifications.repeat_interval: 'soon'") }, "\(text)")
+            #expect(text.contains { $0.hasPrefix("sys.yaml:11: notifications.colour: unknown key") }, "\(text)")
+            #expect(text.contains { $0.hasPrefix("sys.yaml:14: notifications.notifiers[0].kind: 'carrier-pigeon'") }, "\(text)")
+            #expect(text.contains { $0.hasPrefix("sys.yaml:16: notifications.routes[0].notifier: 'y' is not a notifier name") }, "\(text)")
+        }
+    }
+
+    @Test func theCoreIgnoresTheSection() throws {
+        // The core loader accepts the top-level key (and nothing else new).
+        let (system, _) = try bundled()
+        #expect(system.rules.count > 10)
+    }
+}
+
+@Suite struct RoutingTests {
+    func chain(_ site: String, _ sev: Severity, _ at: String) throws -> [String] {
+        let (system, n) = try bundled()
+        return LeadResolver(system: system, config: n).chain(site: site, severity: sev, at: utc(at)).leads.map(\.id)
+    }
+
+    @Test func bySiteSeverityAndRotaTime() throws {
+        // Tuesday 20 Jan 2026 (GMT): day uses the site lead, night the night manager.
+        #expect(try chain("RWH", .warning, "2026-01-20T10:00:00Z") == ["rwh-oncall", "system-director"])
+        #expect(try chain("RWG", .critical, "2026-01-20T10:00:00Z") == ["rwg-oncall", "system-director"])
+        #expect(try chain("RWH", .warning, "2026-01-20T20:00:00Z") == ["acute-night-manager", "system-director"])
+        #expect(try chain("RWH", .warning, "2026-01-20T19:59:00Z") == ["rwh-oncall", "system-director"])
+        #expect(try chain("RQW", .warning, "2026-01-21T07:59:00Z") == ["acute-night-manager", "system-director"])
+        // Saturday: the Friday night shift runs to 08:00, then the weekend manager.
+        #expect(try chain("RWH", .warning, "2026-01-24T07:00:00Z") == ["acute-night-manager", "system-director"])
+        #expect(try chain("RWH", .warning, "2026-01-24T12:00:00Z") == ["acute-weekend-manager", "system-director"])
+        // Units outside the rota keep their core lead at any hour; SYSTEM has its own rota.
+        #expect(try chain("HUC", .warning, "2026-01-24T03:00:00Z") == ["huc-oncall", "system-director"])
+        #expect(try chain("SYSTEM", .critical, "2026-01-24T03:00:00Z") == ["system-director"])
+    }
+
+    @Test func springForwardSunday29March2026() throws {
+        // Clocks go 01:00 GMT -> 02:00 BST. 06:30Z is 07:30 BST: still night. 07:30Z is 08:30 BST: weekend day.
+        #expect(try chain("RWH", .warning, "2026-03-29T06:30:00Z") == ["acute-night-manager", "system-director"])
+        #expect(try chain("RWH", .warning, "2026-03-29T07:00:00Z") == ["acute-weekend-manager", "system-director"])
+        #expect(try chain("RWH", .warning, "2026-03-29T07:30:00Z") == ["acute-weekend-manager", "system-director"])
+        // The night starts at 20:00 BST = 19:00Z.
+        #expect(try chain("RWH", .warning, "2026-03-29T18:59:00Z") == ["acute-weekend-manager", "system-director"])
+        #expect(try chain("RWH", .warning, "2026-03-29T19:00:00Z") == ["acute-night-manager", "system-director"])
+        // Saturday 28 March is still GMT: 07:30Z is 07:30 local, night.
+        #expect(try chain("RWH", .warning, "2026-03-28T07:30:00Z") == ["acute-night-manager", "system-director"])
+    }
+
+    @Test func fallBackSunday25October2026() throws {
+        // Clocks go 02:00 BST -> 01:00 GMT. 01:30 local happens twice: both are night.
+        #expect(try chain("RWH", .warning, "2026-10-25T00:30:00Z") == ["acute-night-manager", "system-director"])
+        #expect(try chain("RWH", .warning, "2026-10-25T01:30:00Z") == ["acute-night-manager", "system-director"])
+        // 07:30Z is 07:30 GMT (night); 08:00Z is 08:00 GMT (weekend day).
+        #expect(try chain("RWH", .warning, "2026-10-25T07:30:00Z") == ["acute-night-manager", "system-director"])
+        #expect(try chain("RWH", .warning, "2026-10-25T08:00:00Z") == ["acute-weekend-manager", "system-director"])
+        // The day before is BST: 07:30Z is 08:30 local.
+        #expect(try chain("RWH", .warning, "2026-10-24T07:30:00Z") == ["acute-weekend-manager", "system-director"])
+        #expect(try chain("RWH", .warning, "2026-10-25T19:59:00Z") == ["acute-weekend-manager", "system-director"])
+        #expect(try chain("RWH", .warning, "2026-10-25T20:00:00Z") == ["acute-night-manager", "system-director"])
+    }
+
+    @Test func notifiersByRoute() throws {
+        let (system, n) = try bundled()
+        let router = NotifierRouter(system: system, routes: n.routes)
+        var p = NotificationPolicy(system: system, config: n)
+        let crit = p.handle(transition("handover_queue", "RWH", .critical, .firing, at: "2026-01-20T10:00:00Z"))
+        #expect(router.notifiers(for: crit[0]) == ["alertmanager", "teams-relay", "pager"])
+        let warn = p.handle(transition("nhs111_abandoned", "HUC", .warning, .firing, at: "2026-01-20T10:00:00Z"))
+        #expect(router.notifiers(for: warn[0]) == ["alertmanager"])
+        let resolved = p.handle(transition("handover_queue", "RWH", .critical, .resolved, at: "2026-01-20T10:20:00Z", since: "2026-01-20T10:00:00Z"))
+        #expect(resolved.map(\.kind) == [.escalated, .resolved], "critical: escalated after 15 minutes, then resolved")
+        #expect(router.notifiers(for: resolved[1]) == ["alertmanager", "teams-relay"], "the pager is not told of resolves")
+    }
+}
+
+@Suite struct PolicyTests {
+    func policy() throws -> NotificationPolicy {
+        let (system, n) = try bundled()
+        return NotificationPolicy(system: system, config: n)
+    }
+
+    func ticks(_ p: inout NotificationPolicy, from: String, minutes: Int) -> [Notification] {
+        var out: [Notification] = []
+        for m in 0...minutes { out += p.tick(now: utc(from) + .minutes(Int64(m))) }
+        return out
+    }
+
+    @Test func fireEscalateRepeatResolve() throws {
+        var p = try policy()
+        let fired = p.handle(transition("ga_occupancy", "RWH", .warning, .firing, at: "2026-01-20T10:00:00Z"))
+        #expect(fired.map(\.kind) == [.firing])
+        #expect(fired[0].lead?.id == "rwh-oncall" && fired[0].lead?.name == "Priya Shah" && fired[0].escalationLevel == 0)
+        #expect(ticks(&p, from: "2026-01-20T10:00:00Z", minutes: 29).isEmpty)
+        let esc = p.tick(now: utc("2026-01-20T10:30:00Z"))
+        #expect(esc.map(\.kind) == [.escalated])
+        #expect(esc[0].lead?.id == "system-director" && esc[0].escalationLevel == 1)
+        #expect(esc[0].previous == PreviousLabels(severity: .warning, lead: "rwh-oncall"))
+        // End of the chain: repeats every hour to the last lead, no further escalation.
+        let later = ticks(&p, from: "2026-01-20T10:31:00Z", minutes: 120)
+        #expect(later.map(\.kind) == [.repeat, .repeat])
+        #expect(later.map(\.at) == [utc("2026-01-20T11:30:00Z"), utc("2026-01-20T12:30:00Z")])
+        #expect(later.allSatisfy { $0.lead?.id == "system-director" })
+        let res = p.handle(transition("ga_occupancy", "RWH", .warning, .resolved, at: "2026-01-20T13:00:00Z", since: "2026-01-20T10:00:00Z"))
+        #expect(res.map(\.kind) == [.resolved])
+        #expect(res[0].pairsWith == fired[0].id, "a resolve names the firing it closes")
+        #expect(res[0].lead?.id == "system-director" && res[0].state == "resolved" && res[0].endedAt == utc("2026-01-20T13:00:00Z"))
+        #expect(p.activeAlerts().isEmpty)
+        #expect(ticks(&p, from: "2026-01-20T13:00:00Z", minutes: 120).isEmpty)
+    }
+
+    @Test func criticalEscalatesSooner() throws {
+        var p = try policy()
+        _ = p.handle(transition("handover_queue", "RWG", .critical, .firing, at: "2026-01-20T10:00:00Z"))
+        let out = ticks(&p, from: "2026-01-20T10:01:00Z", minutes: 15)
+        #expect(out.map(\.kind) == [.escalated] && out[0].at == utc("2026-01-20T10:15:00Z"))
+    }
+
+    @Test func acknowledgementStopsRepeatsUntilItExpires() throws {
+        var p = try policy()
+        _ = p.handle(transition("ga_occupancy", "RWH", .warning, .firing, at: "2026-01-20T10:00:00Z"))
+        let ok = p.acknowledge(rule: "ga_occupancy", site: "RWH", by: "Priya Shah", note: "extra beds opening", at: utc("2026-01-20T10:10:00Z"))
+        #expect(ok)
+        let none = p.acknowledge(rule: "ga_occupancy", site: "RWG", by: "x", at: utc("2026-01-20T10:10:00Z"))
+        #expect(!none, "no such active alert")
+        #expect(p.activeAlerts()[0].acknowledgement?.by == "Priya Shah")
+        // Configured expiry 4h: nothing until 14:10, then ack_expired to the same (first) lead.
+        #expect(ticks(&p, from: "2026-01-20T10:00:00Z", minutes: 249).isEmpty)
+        let exp = p.tick(now: utc("2026-01-20T14:10:00Z"))
+        #expect(exp.map(\.kind) == [.ackExpired] && exp[0].lead?.id == "rwh-oncall")
+        // The escalation timer restarts from the expiry.
+        let esc = ticks(&p, from: "2026-01-20T14:11:00Z", minutes: 30)
+        #expect(esc.map(\.kind) == [.escalated] && esc[0].at == utc("2026-01-20T14:40:00Z"))
+    }
+
+    @Test func explicitExpiryAndWorseningClearTheAcknowledgement() throws {
+        var p = try policy()
+        _ = p.handle(transition("ga_occupancy", "RWH", .warning, .firing, at: "2026-01-20T10:00:00Z"))
+        p.acknowledge(rule: "ga_occupancy", site: "RWH", by: "Priya Shah", at: utc("2026-01-20T10:05:00Z"), expires: utc("2026-01-20T10:20:00Z"))
+        #expect(p.tick(now: utc("2026-01-20T10:19:00Z")).isEmpty)
+        #expect(p.tick(now: utc("2026-01-20T10:20:00Z")).map(\.kind) == [.ackExpired])
+        p.acknowledge(rule: "ga_occupancy", site: "RWH", by: "Priya Shah", at: utc("2026-01-20T10:25:00Z"))
+        let up = p.handle(transition("ga_occupancy", "RWH", .critical, .severityChanged, at: "2026-01-20T10:40:00Z", since: "2026-01-20T10:00:00Z"))
+        #expect(up.map(\.kind) == [.severityChanged])
+        #expect(up[0].previous == PreviousLabels(severity: .warning, lead: "rwh-oncall"))
+        #expect(p.activeAlerts()[0].acknowledgement == nil, "getting worse needs a new acknowledgement")
+        #expect(p.tick(now: utc("2026-01-20T10:55:00Z")).map(\.kind) == [.escalated])
+    }
+
+    @Test func silenceHoldsBackThenRenotifiesWhenItEnds() throws {
+        var p = try policy()
+        p.silence(Silence(id: "s1", site: "RWH", from: utc("2026-01-20T10:00:00Z"), until: utc("2026-01-20T11:00:00Z"),
+                          by: "Morgan Lee", reason: "planned EPR downtime"))
+        #expect(p.handle(transition("ga_occupancy", "RWH", .warning, .firing, at: "2026-01-20T10:10:00Z")).isEmpty)
+        #expect(p.handle(transition("stale_bed", "RWH", .warning, .firing, at: "2026-01-20T10:15:00Z")).isEmpty)
+        #expect(p.handle(transition("stale_bed", "RWH", .warning, .resolved, at: "2026-01-20T10:30:00Z", since: "2026-01-20T10:15:00Z")).isEmpty)
+        // Another site is not silenced.
+        #expect(p.handle(transition("ga_occupancy", "RWG", .warning, .firing, at: "2026-01-20T10:20:00Z")).map(\.kind) == [.firing])
+        #expect(p.activeAlerts().first { $0.site == "RWH" }?.silencedBy?.reason == "planned EPR downtime")
+        let quiet = ticks(&p, from: "2026-01-20T10:21:00Z", minutes: 38).filter { $0.site == "RWH" }
+        #expect(quiet.isEmpty, "no repeats or escalation while silenced")
+        let end = p.tick(now: utc("2026-01-20T11:00:00Z")).filter { $0.site == "RWH" }
+        #expect(end.map(\.kind) == [.silenceEnded] && end[0].rule == "ga_occupancy", "only the alert still firing")
+        #expect(end[0].lead?.id == "rwh-oncall")
+        // A resolve now pairs with the silence-ended message (the first this episode).
+        let res = p.handle(transition("ga_occupancy", "RWH", .warning, .resolved, at: "2026-01-20T11:05:00Z", since: "2026-01-20T10:10:00Z"))
+        #expect(res[0].pairsWith == end[0].id)
+    }
+
+    @Test func endingASilenceEarlyAndAnAlertSilence() throws {
+        var p = try policy()
+        _ = p.handle(transition("ga_occupancy", "RWH", .warning, .firing, at: "2026-01-20T10:00:00Z"))
+        _ = p.handle(transition("ed_over_12h", "RWH", .warning, .firing, at: "2026-01-20T10:00:00Z"))
+        p.silence(Silence(id: "s2", site: "RWH", rule: "ga_occupancy", from: utc("2026-01-20T10:05:00Z"), until: utc("2026-01-20T18:00:00Z"),
+                          by: "Priya Shah", reason: "known, beds opening"))
+        let esc = p.tick(now: utc("2026-01-20T10:30:00Z"))
+        #expect(esc.map(\.rule) == ["ed_over_12h"], "the shelved alert does not escalate")
+        p.endSilence(id: "s2", at: utc("2026-01-20T10:40:00Z"))
+        #expect(p.tick(now: utc("2026-01-20T10:40:00Z")).map(\.kind) == [.silenceEnded])
+    }
+
+    @Test func flappingIsSentOnceAsUnstable() throws {
+        var p = try policy()
+        var kinds: [NotificationKind] = []
+        var all: [Notification] = []
+        for (i, m) in stride(from: 0, to: 50, by: 10).enumerated() {
+            let at = "2026-01-20T10:\(m == 0 ? "00" : String(m)):00Z"
+            let t = i % 2 == 0 ? transition("handover_queue", "RWH", .warning, .firing, at: at)
+                               : transition("handover_queue", "RWH", .warning, .resolved, at: at, since: "2026-01-20T10:\(m - 10 == 0 ? "00" : String(m - 10)):00Z")
+            let out = p.handle(t)
+            all += out
+            kinds += out.map(\.kind)
+        }
+        // Changes 1-3 are sent; the 4th makes it unstable (sent once); the rest are not.
+        #expect(kinds == [.firing, .resolved, .firing, .unstable])
+        let unstable = all.last!
+        #expect(p.activeAlerts().first?.unstable == true)
+        // Quiet for an hour after the last change (10:40, firing): stable again and firing.
+        #expect(ticks(&p, from: "2026-01-20T10:41:00Z", minutes: 58).isEmpty, "no repeats or escalation while unstable")
+        let stable = p.tick(now: utc("2026-01-20T11:40:00Z"))
+        #expect(stable.map(\.kind) == [.firing])
+        _ = unstable
+    }
+
+    @Test func flappingThatEndsResolvedClosesTheUnstable() throws {
+        var p = try policy()
+        var out: [Notification] = []
+        let times = ["10:00", "10:05", "10:10", "10:15", "10:20", "10:25"]
+        for (i, hm) in times.enumerated() {
+            let since = "2026-01-20T" + times[i - i % 2] + ":00Z"
+            out += p.handle(transition("stale_111", "HUC", .warning, i % 2 == 0 ? .firing : .resolved, at: "2026-01-20T\(hm):00Z", since: since))
+        }
+        #expect(out.map(\.kind) == [.firing, .resolved, .firing, .unstable])
+        let stable = ticks(&p, from: "2026-01-20T10:26:00Z", minutes: 60)
+        #expect(stable.map(\.kind) == [.resolved])
+        #expect(stable[0].pairsWith == out[3].id && stable[0].at == utc("2026-01-20T11:25:00Z"))
+    }
+
+    @Test func aFloodBecomesOneDigestPerLead() throws {
+        var p = try policy()
+        // Tuesday night: all acute alerts go to the night manager.
+        let rules = ["ga_occupancy", "escalation_share", "dtoc_share", "ed_over_12h", "handover_queue"]
+        var out: [Notification] = []
+        for rule in rules {
+            for site in ["RWH", "RWG"] {
+                out += p.handle(transition(rule, site, .warning, .firing, at: "2026-01-20T22:00:00Z"))
+            }
+        }
+        #expect(out.count == 6, "the budget: 6 messages per lead per 30 minutes")
+        #expect(p.heldCount(lead: "acute-night-manager") == 4)
+        #expect(ticks(&p, from: "2026-01-20T22:01:00Z", minutes: 13).isEmpty)
+        let digest = p.tick(now: utc("2026-01-20T22:15:00Z"))
+        #expect(digest.count == 1)
+        #expect(digest[0].kind == .digest && digest[0].lead?.id == "acute-night-manager")
+        #expect(digest[0].items?.count == 4 && digest[0].items!.allSatisfy { $0.kind == .firing })
+        #expect(digest[0].summary.hasPrefix("4 alert notifications held"))
+        #expect(p.heldCount(lead: "acute-night-manager") == 0)
+    }
+
+    @Test func sameInputsSameIDsAndNoDuplicates() throws {
+        func run() throws -> [Notification] {
+            var p = try policy()
+            var out = p.handle(transition("ga_occupancy", "RWH", .warning, .firing, at: "2026-01-20T10:00:00Z"))
+            out += ticks(&p, from: "2026-01-20T10:00:00Z", minutes: 200)
+            out += p.handle(transition("ga_occupancy", "RWH", .warning, .resolved, at: "2026-01-20T13:30:00Z", since: "2026-01-20T10:00:00Z"))
+            return out
+        }
+        let a = try run(), b = try run()
+        #expect(a.map(\.id) == b.map(\.id))
+        #expect(Set(a.map(\.id)).count == a.count)
+        #expect(a.map(\.sequence) == Array(1...a.count))
+    }
+
+    @Test func pendingCancelledAndUnknownAreNotSent() throws {
+        var p = try policy()
+        #expect(p.handle(transition("ga_occupancy", "RWH", .warning, .pending, at: "2026-01-20T10:00:00Z")).isEmpty)
+        #expect(p.handle(transition("ga_occupancy", "RWH", .warning, .cancelled, at: "2026-01-20T10:10:00Z")).isEmpty)
+        _ = p.handle(transition("ga_occupancy", "RWH", .warning, .firing, at: "2026-01-20T10:20:00Z"))
+        #expect(p.handle(transition("ga_occupancy", "RWH", .warning, .unknown, at: "2026-01-20T10:25:00Z", since: "2026-01-20T10:20:00Z", value: nil)).isEmpty)
+        #expect(p.handle(transition("ga_occupancy", "RWH", .warning, .firing, at: "2026-01-20T10:26:00Z", since: "2026-01-20T10:20:00Z")).isEmpty,
+                "known again: the same episode")
+    }
+
+    @Test func notificationJSONRoundTrips() throws {
+        var p = try policy()
+        let n = p.handle(transition("ga_occupancy", "RWH", .warning, .firing, at: "2026-03-29T06:30:00Z"))[0]
+        let data = try NotificationJSON.encode(n)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.hasPrefix("{\"at\":\"2026-03-29T06:30:00Z\""))
+        #expect(text.contains("\"rota\":\"acute-out-of-hours\"") && text.contains("\"shift\":\"night\""))
+        #expect(try NotificationJSON.decode(data) == n)
+    }
+}
