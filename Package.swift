@@ -62,7 +62,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "FlowCoreTests", dependencies: ["FlowCore"]),
+        .testTarget(name: "FlowCoreTests", dependencies: ["FlowCore"], exclude: ["FuzzRegressions"]),
         .testTarget(
             name: "FlowNotifyTests",
             dependencies: [
