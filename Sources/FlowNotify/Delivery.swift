@@ -133,6 +133,8 @@ public final class DeliveryWorker: @unchecked Sendable {
         }
     }
 
+    public var notifierNames: Set<String> { Set(notifiers.keys) }
+
     public func start() {
         cond.lock()
         defer { cond.unlock() }

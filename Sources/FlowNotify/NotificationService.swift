@@ -112,7 +112,7 @@ public final class NotificationService: @unchecked Sendable {
 
     private func dispatch(_ ns: [AlertNotification]) {
         for n in ns {
-            let to = router.notifiers(for: n)
+            let to = router.notifiers(for: n).filter(worker.notifierNames.contains)
             log.record(n, notifiers: to)
             _ = try? outbox.put(n, notifiers: to)
         }
