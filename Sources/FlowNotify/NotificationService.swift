@@ -28,6 +28,8 @@ public final class NotificationService: @unchecked Sendable {
     private let lock = NSLock()
     private var policy: NotificationPolicy
     private var failingSince: [String: EventTime] = [:]
+    /// Acknowledgements from the log of a previous run, applied when the clock reaches them.
+    private var restoredAcks: [(rule: String, site: String, ack: Acknowledgement)] = []
 
     /// - Parameters:
     ///   - stateDirectory: holds `outbox.jsonl`, the alert log (`alerts.jsonl` or the `log`
@@ -65,6 +67,11 @@ public final class NotificationService: @unchecked Sendable {
         worker = DeliveryWorker(outbox: outbox, notifiers: list, retry: retry, log: log, wallClock: wallClock)
         router = NotifierRouter(system: system, routes: config.routes)
         policy = NotificationPolicy(system: system, config: config)
+        // A restart: the engine re-feeds its history; the operator actions of the previous run
+        // come from the log, so the same notifications (same ids, already in the outbox) are decided.
+        let actions = AlertLog.readActions(logPath)
+        restoredAcks = actions.acks.sorted { $0.ack.at < $1.ack.at }
+        for s in actions.silences { policy.silence(s) }
         worker.start()
     }
 
@@ -93,6 +100,7 @@ public final class NotificationService: @unchecked Sendable {
         guard !transitions.isEmpty else { return }
         lock.withLock {
             for t in transitions {
+                applyRestored(upTo: t.at)
                 log.record(t)
                 dispatch(policy.handle(t))
             }
@@ -103,11 +111,20 @@ public final class NotificationService: @unchecked Sendable {
     /// The clock (event time): repeats, escalation, expiries, silence ends, digests.
     public func tick(now: EventTime) {
         let any = lock.withLock {
+            applyRestored(upTo: now)
             let out = policy.tick(now: now)
             dispatch(out)
             return !out.isEmpty
         }
         if any { worker.wake() }
+    }
+
+    private func applyRestored(upTo t: EventTime) {
+        while let a = restoredAcks.first, a.ack.at <= t {
+            restoredAcks.removeFirst()
+            dispatch(policy.tick(now: a.ack.at))
+            policy.acknowledge(rule: a.rule, site: a.site, by: a.ack.by, note: a.ack.note, at: a.ack.at, expires: a.ack.expires)
+        }
     }
 
     private func dispatch(_ ns: [AlertNotification]) {

@@ -242,4 +242,24 @@ public final class AlertLog: @unchecked Sendable {
     }
 
     public func close() { lock.withLock { file.close() } }
+
+    /// Operator actions recorded in a log (for a restart): acknowledgements in order, and the
+    /// last version of each silence.
+    public static func readActions(_ path: String) -> (acks: [(rule: String, site: String, ack: Acknowledgement)], silences: [Silence]) {
+        struct AckLine: Decodable { var rule: String; var site: String; var ack: Acknowledgement }
+        struct SilenceLine: Decodable { var silence: Silence }
+        var acks: [(String, String, Acknowledgement)] = []
+        var silences: [String: Silence] = [:]
+        var order: [String] = []
+        let d = JSONDecoder()
+        for line in AppendFile.readLines(path) {
+            if line.hasPrefix("{\"type\":\"ack\""), let a = try? d.decode(AckLine.self, from: Data(line.utf8)) {
+                acks.append((a.rule, a.site, a.ack))
+            } else if line.hasPrefix("{\"type\":\"silence\""), let s = try? d.decode(SilenceLine.self, from: Data(line.utf8)) {
+                if silences[s.silence.id] == nil { order.append(s.silence.id) }
+                silences[s.silence.id] = s.silence
+            }
+        }
+        return (acks.map { (rule: $0.0, site: $0.1, ack: $0.2) }, order.compactMap { silences[$0] })
+    }
 }

@@ -239,3 +239,45 @@ final class StatusBox: @unchecked Sendable {
         #expect(HTTPTarget(url: "https://x") == nil && HTTPTarget(url: "http://:80") == nil && HTTPTarget(url: "http://h:99999") == nil)
     }
 }
+
+@Suite(.serialized) struct RestartTests {
+    /// One run of `urgentflow run` as the service sees it: the engine's history, the clock, an ack.
+    func run(_ svc: NotificationService, ack: Bool) {
+        svc.handle([transition("handover_queue", "RWH", .critical, .firing, at: "2026-01-20T10:00:00Z")])
+        svc.handle([transition("ga_occupancy", "RWG", .warning, .firing, at: "2026-01-20T10:00:00Z")])
+        for m in 1...60 {
+            svc.tick(now: utc("2026-01-20T10:00:00Z") + .minutes(Int64(m)))
+            if ack && m == 5 {
+                svc.acknowledge(rule: "ga_occupancy", site: "RWG", by: "Tom Okafor", note: "on it", at: utc("2026-01-20T10:05:00Z"))
+            }
+        }
+    }
+
+    @Test func aCrashBeforeDeliveryLosesNoneAndARestartSendsNoneTwice() throws {
+        let dir = TempDir()
+        let (system, n) = try bundled()
+        // First run: the pager is down; everything decided stays in the outbox. Then a crash.
+        let down = FlakyNotifier(name: "pager", failures: 1_000_000)
+        let first = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .live, notifiers: [down],
+                                            retry: RetryPolicy(initialBackoff: 0.01, maxBackoff: 0.02, maxAttempts: 1_000_000))
+        run(first, ack: true)
+        let decided = first.outbox.pendingEntries().map(\.notification.id)
+        #expect(decided.count == 2, "critical RWH: fired and escalated at 10:15 (pager takes critical only)")
+        first.close(timeout: 5)
+        // Second run: the engine re-feeds the same history; the ack comes back from the log.
+        let pager = try RecordingSink(name: "pager")
+        let second = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .live, notifiers: [pager])
+        run(second, ack: false)
+        #expect(eventually { second.outbox.pendingEntries().isEmpty })
+        second.close()
+        #expect(pager.delivered.map(\.id) == decided, "each once, none lost")
+        #expect(second.activeAlerts().first { $0.site == "RWG" }?.acknowledgement?.by == "Tom Okafor", "the ack was restored")
+        // Decisions are logged once across both runs: RWH fired and escalated, RWG fired; the
+        // acknowledged RWG alert escalated in neither run.
+        let lines = try String(contentsOfFile: dir.file("alerts.jsonl"), encoding: .utf8).split(separator: "\n")
+        let notes = lines.filter { $0.hasPrefix("{\"type\":\"notification\"") }
+        #expect(notes.count == 3)
+        #expect(notes.filter { $0.contains("\"kind\":\"escalated\"") }.allSatisfy { $0.contains("\"site\":\"RWH\"") })
+        #expect(lines.filter { $0.hasPrefix("{\"type\":\"ack\"") }.count == 1)
+    }
+}
