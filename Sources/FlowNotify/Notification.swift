@@ -47,7 +47,7 @@ public struct PreviousLabels: Sendable, Codable, Equatable {
 
 /// One notification decided by the policy. Encoded as the webhook body, the command's stdin
 /// and the outbox record (docs/notifications.md, "Notification JSON").
-public struct Notification: Sendable, Codable, Equatable {
+public struct AlertNotification: Sendable, Codable, Equatable {
     /// Stable idempotency key: the same notification has the same id after a restart.
     public var id: String
     public var kind: NotificationKind
@@ -76,7 +76,7 @@ public struct Notification: Sendable, Codable, Equatable {
     public var rota: String?
     public var shift: String?
     /// For `digest`: the held notifications.
-    public var items: [Notification]?
+    public var items: [AlertNotification]?
 
     enum CodingKeys: String, CodingKey {
         case id, kind, at, rule, site, severity, state, value, summary, since, lead, sequence, previous, rota, shift, items
@@ -88,7 +88,7 @@ public struct Notification: Sendable, Codable, Equatable {
     public init(id: String, kind: NotificationKind, at: EventTime, rule: String, site: String, severity: Severity, state: String,
                 value: Double?, summary: String, since: EventTime, endedAt: EventTime? = nil, lead: LeadRef?, escalationLevel: Int = 0,
                 sequence: Int = 0, pairsWith: String? = nil, previous: PreviousLabels? = nil, rota: String? = nil, shift: String? = nil,
-                items: [Notification]? = nil) {
+                items: [AlertNotification]? = nil) {
         self.id = id; self.kind = kind; self.at = at; self.rule = rule; self.site = site; self.severity = severity
         self.state = state; self.value = value; self.summary = summary; self.since = since; self.endedAt = endedAt
         self.lead = lead; self.escalationLevel = escalationLevel; self.sequence = sequence; self.pairsWith = pairsWith
@@ -122,7 +122,7 @@ public struct Notification: Sendable, Codable, Equatable {
         previous = try c.decodeIfPresent(PreviousLabels.self, forKey: .previous)
         rota = try c.decodeIfPresent(String.self, forKey: .rota)
         shift = try c.decodeIfPresent(String.self, forKey: .shift)
-        items = try c.decodeIfPresent([Notification].self, forKey: .items)
+        items = try c.decodeIfPresent([AlertNotification].self, forKey: .items)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -164,15 +164,15 @@ public enum StableHash {
 
 /// The one JSON form of a notification: keys sorted, no escaped slashes, one line.
 public enum NotificationJSON {
-    public static func encode(_ n: Notification) throws -> [UInt8] {
+    public static func encode(_ n: AlertNotification) throws -> [UInt8] {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array(try e.encode(n))
     }
-    public static func decode(_ bytes: [UInt8]) throws -> Notification {
-        try JSONDecoder().decode(Notification.self, from: Data(bytes))
+    public static func decode(_ bytes: [UInt8]) throws -> AlertNotification {
+        try JSONDecoder().decode(AlertNotification.self, from: Data(bytes))
     }
-    public static func line(_ n: Notification) -> String {
+    public static func line(_ n: AlertNotification) -> String {
         (try? encode(n)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

@@ -139,7 +139,7 @@ public struct NotificationPolicy: Sendable {
 
     struct Held: Sendable {
         var since: EventTime
-        var items: [Notification]
+        var items: [AlertNotification]
     }
 
     public let resolver: LeadResolver
@@ -159,7 +159,7 @@ public struct NotificationPolicy: Sendable {
 
     /// One alert transition from the rule engine. Returns the notifications to send (those due
     /// on the clock up to the transition's time first).
-    public mutating func handle(_ t: AlertTransition) -> [Notification] {
+    public mutating func handle(_ t: AlertTransition) -> [AlertNotification] {
         var out = tick(now: t.at)
         let key = Key(rule: t.rule, site: t.site)
         var ks = keys[key] ?? KeyState()
@@ -248,10 +248,10 @@ public struct NotificationPolicy: Sendable {
 
     /// Advances the clock: acknowledgement expiry, silence ends, flapping ends, escalation,
     /// repeats and digests due at or before `now`.
-    public mutating func tick(now t: EventTime) -> [Notification] {
+    public mutating func tick(now t: EventTime) -> [AlertNotification] {
         if t > now { now = t }
         let t = now
-        var out: [Notification] = []
+        var out: [AlertNotification] = []
         // Silences that have ended: notify what they held back.
         let ended = silences.filter { $0.until <= t }
         silences.removeAll { $0.until <= t }
@@ -267,7 +267,7 @@ public struct NotificationPolicy: Sendable {
                 if ks.episode != nil {
                     if !isSilenced(key, at: t) { emit(key, .firing, into: &out) }
                 } else if let u = unstable, !isSilenced(key, at: t) {
-                    let n = Notification(id: StableHash.fnv1a64("\(key.rule)|\(key.site)|\(u.since.millis)|stable-resolved|\(u.id)"),
+                    let n = AlertNotification(id: StableHash.fnv1a64("\(key.rule)|\(key.site)|\(u.since.millis)|stable-resolved|\(u.id)"),
                                          kind: .resolved, at: t, rule: key.rule, site: key.site, severity: u.severity, state: "resolved",
                                          value: nil, summary: "\(key.rule) at \(key.site) is stable again and not firing",
                                          since: u.since, endedAt: last, lead: u.lead, pairsWith: u.id)
@@ -343,7 +343,7 @@ public struct NotificationPolicy: Sendable {
 
     /// Records a state change for flapping; returns true when the alert is flapping (nothing
     /// else is to be sent for this change). Sends `unstable` once when it starts.
-    private mutating func change(_ key: Key, at t: EventTime, into out: inout [Notification], resolving: Bool = false) -> Bool {
+    private mutating func change(_ key: Key, at t: EventTime, into out: inout [AlertNotification], resolving: Bool = false) -> Bool {
         guard config.flapping.enabled, var ks = keys[key] else { return false }
         ks.changes.append(t)
         ks.changes.removeAll { t - $0 >= config.flapping.window }
@@ -361,7 +361,7 @@ public struct NotificationPolicy: Sendable {
     }
 
     @discardableResult
-    private mutating func emit(_ key: Key, _ kind: NotificationKind, into out: inout [Notification], state: String? = nil) -> Notification? {
+    private mutating func emit(_ key: Key, _ kind: NotificationKind, into out: inout [AlertNotification], state: String? = nil) -> AlertNotification? {
         guard var ep = keys[key]?.episode else { return nil }
         let t = now
         ep.sequence += 1
@@ -379,7 +379,7 @@ public struct NotificationPolicy: Sendable {
         var previous: PreviousLabels? = nil
         if let last = ep.lastLabels, last.severity != ep.severity || last.lead != lead?.id { previous = last }
         let st = state ?? (kind == .resolved ? "resolved" : "firing")
-        let n = Notification(id: id, kind: kind, at: t, rule: key.rule, site: key.site, severity: ep.severity, state: st,
+        let n = AlertNotification(id: id, kind: kind, at: t, rule: key.rule, site: key.site, severity: ep.severity, state: st,
                              value: ep.value, summary: ep.summary, since: ep.since, endedAt: st == "resolved" ? t : nil, lead: lead,
                              escalationLevel: ep.level, sequence: ep.sequence, pairsWith: kind == .resolved ? ep.firstID : nil,
                              previous: previous, rota: chainRota, shift: chainShift)
@@ -393,7 +393,7 @@ public struct NotificationPolicy: Sendable {
     }
 
     /// The per-lead budget: within it, a message goes out; beyond it, it is held for a digest.
-    private mutating func admit(_ n: Notification, into out: inout [Notification]) {
+    private mutating func admit(_ n: AlertNotification, into out: inout [AlertNotification]) {
         guard let lead = n.lead?.id else { out.append(n); return }
         let t = n.at
         var times = sent[lead] ?? []
@@ -409,7 +409,7 @@ public struct NotificationPolicy: Sendable {
         held[lead]!.items.append(n)
     }
 
-    private mutating func flushDigests(at t: EventTime, into out: inout [Notification]) {
+    private mutating func flushDigests(at t: EventTime, into out: inout [AlertNotification]) {
         for lead in held.keys.sorted() {
             guard let h = held[lead], t - h.since >= config.budget.digestAfter else { continue }
             held[lead] = nil
@@ -418,7 +418,7 @@ public struct NotificationPolicy: Sendable {
             let firing = items.filter { !$0.isResolved }.count
             let sites = Array(Set(items.map(\.site))).sorted()
             let summary = "\(items.count) alert notifications held (\(firing) firing, \(items.count - firing) resolved) at \(sites.joined(separator: ", "))"
-            let n = Notification(id: StableHash.fnv1a64("digest|\(lead)|\(h.since.millis)|\(items.map(\.id).joined(separator: ","))"),
+            let n = AlertNotification(id: StableHash.fnv1a64("digest|\(lead)|\(h.since.millis)|\(items.map(\.id).joined(separator: ","))"),
                                  kind: .digest, at: t, rule: "digest", site: sites.count == 1 ? sites[0] : systemSiteCode, severity: worst,
                                  state: firing > 0 ? "firing" : "resolved", value: Double(items.count), summary: summary,
                                  since: h.since, lead: items.first?.lead, items: items)

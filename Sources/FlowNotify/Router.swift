@@ -10,13 +10,13 @@ public struct NotifierRouter: Sendable {
         self.routes = routes
     }
 
-    public func notifiers(for n: Notification) -> [String] {
+    public func notifiers(for n: AlertNotification) -> [String] {
         var out: [String] = []
         for r in routes where !out.contains(r.notifier) && matches(r, n) { out.append(r.notifier) }
         return out
     }
 
-    func matches(_ r: Route, _ n: Notification) -> Bool {
+    func matches(_ r: Route, _ n: AlertNotification) -> Bool {
         if !r.kinds.isEmpty && !r.kinds.contains(n.kind) { return false }
         if n.kind == .digest, let items = n.items {
             return items.contains { item in

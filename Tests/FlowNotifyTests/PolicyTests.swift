@@ -127,8 +127,8 @@ import Testing
         return NotificationPolicy(system: system, config: n)
     }
 
-    func ticks(_ p: inout NotificationPolicy, from: String, minutes: Int) -> [Notification] {
-        var out: [Notification] = []
+    func ticks(_ p: inout NotificationPolicy, from: String, minutes: Int) -> [AlertNotification] {
+        var out: [AlertNotification] = []
         for m in 0...minutes { out += p.tick(now: utc(from) + .minutes(Int64(m))) }
         return out
     }
@@ -229,7 +229,7 @@ import Testing
     @Test func flappingIsSentOnceAsUnstable() throws {
         var p = try policy()
         var kinds: [NotificationKind] = []
-        var all: [Notification] = []
+        var all: [AlertNotification] = []
         for (i, m) in stride(from: 0, to: 50, by: 10).enumerated() {
             let at = "2026-01-20T10:\(m == 0 ? "00" : String(m)):00Z"
             let t = i % 2 == 0 ? transition("handover_queue", "RWH", .warning, .firing, at: at)
@@ -251,7 +251,7 @@ import Testing
 
     @Test func flappingThatEndsResolvedClosesTheUnstable() throws {
         var p = try policy()
-        var out: [Notification] = []
+        var out: [AlertNotification] = []
         let times = ["10:00", "10:05", "10:10", "10:15", "10:20", "10:25"]
         for (i, hm) in times.enumerated() {
             let since = "2026-01-20T" + times[i - i % 2] + ":00Z"
@@ -267,7 +267,7 @@ import Testing
         var p = try policy()
         // Tuesday night: all acute alerts go to the night manager.
         let rules = ["ga_occupancy", "escalation_share", "dtoc_share", "ed_over_12h", "handover_queue"]
-        var out: [Notification] = []
+        var out: [AlertNotification] = []
         for rule in rules {
             for site in ["RWH", "RWG"] {
                 out += p.handle(transition(rule, site, .warning, .firing, at: "2026-01-20T22:00:00Z"))
@@ -285,7 +285,7 @@ import Testing
     }
 
     @Test func sameInputsSameIDsAndNoDuplicates() throws {
-        func run() throws -> [Notification] {
+        func run() throws -> [AlertNotification] {
             var p = try policy()
             var out = p.handle(transition("ga_occupancy", "RWH", .warning, .firing, at: "2026-01-20T10:00:00Z"))
             out += ticks(&p, from: "2026-01-20T10:00:00Z", minutes: 200)

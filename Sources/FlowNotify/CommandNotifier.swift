@@ -1,0 +1,78 @@
+import Foundation
+
+/// Runs a command per notification (how a site wires e-mail, SMS or a pager), with the
+/// notification JSON on stdin and a few environment variables:
+/// `URGENTFLOW_NOTIFICATION_ID` (the idempotency key), `URGENTFLOW_KIND`, `URGENTFLOW_SEVERITY`,
+/// `URGENTFLOW_SITE`, `URGENTFLOW_LEAD_ID`, `URGENTFLOW_LEAD_CONTACT`.
+/// Exit status 0 is success. A command still running after `timeout` seconds is sent SIGTERM,
+/// then SIGKILL a second later, and the delivery fails (to be retried).
+public final class CommandNotifier: Notifier, @unchecked Sendable {
+    public let name: String
+    public let argv: [String]
+    public let timeout: Double
+
+    public init(name: String, argv: [String], timeout: Double) {
+        self.name = name
+        self.argv = argv
+        self.timeout = timeout
+    }
+
+    public func deliver(_ n: AlertNotification) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: argv[0])
+        p.arguments = Array(argv.dropFirst())
+        var env = ProcessInfo.processInfo.environment
+        env["URGENTFLOW_NOTIFICATION_ID"] = n.id
+        env["URGENTFLOW_KIND"] = n.kind.rawValue
+        env["URGENTFLOW_SEVERITY"] = n.severity.rawValue
+        env["URGENTFLOW_SITE"] = n.site
+        env["URGENTFLOW_LEAD_ID"] = n.lead?.id ?? ""
+        env["URGENTFLOW_LEAD_CONTACT"] = n.lead?.contact ?? ""
+        p.environment = env
+        let stdin = Pipe()
+        let stderr = Pipe()
+        p.standardInput = stdin
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = stderr
+        let done = DispatchSemaphore(value: 0)
+        p.terminationHandler = { _ in done.signal() }
+        do { try p.run() } catch { throw NotifyIOError("\(name): cannot run \(argv[0]): \(error)") }
+        // Write stdin off this thread: a command that never reads must not block us past the timeout.
+        let body = Data(try NotificationJSON.encode(n) + [10])
+        let writer = stdin.fileHandleForWriting
+        DispatchQueue.global().async {
+            signal(SIGPIPE, SIG_IGN)
+            try? writer.write(contentsOf: body)
+            try? writer.close()
+        }
+        // Drain stderr (bounded) so a chatty command cannot fill the pipe and stall.
+        let errBox = ErrBox()
+        let reader = stderr.fileHandleForReading
+        let readDone = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            let data = (try? reader.readToEnd()) ?? nil
+            errBox.set(data.map { String(decoding: $0.prefix(500), as: UTF8.self) } ?? "")
+            readDone.signal()
+        }
+        if done.wait(timeout: .now() + timeout) == .timedOut {
+            p.terminate()
+            if done.wait(timeout: .now() + 1) == .timedOut {
+                kill(p.processIdentifier, SIGKILL)
+                _ = done.wait(timeout: .now() + 5)
+            }
+            throw NotifyIOError("\(name): \(argv[0]) timed out after \(timeout)s and was killed")
+        }
+        if p.terminationReason != .exit || p.terminationStatus != 0 {
+            _ = readDone.wait(timeout: .now() + 1)
+            let msg = errBox.get().trimmingCharacters(in: .whitespacesAndNewlines)
+            throw NotifyIOError("\(name): \(argv[0]) exited with status \(p.terminationStatus)\(msg.isEmpty ? "" : ": " + msg)")
+        }
+    }
+}
+
+final class ErrBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text = ""
+    func set(_ s: String) { lock.withLock { text = s } }
+    func get() -> String { lock.withLock { text } }
+}

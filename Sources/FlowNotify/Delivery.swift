@@ -1,0 +1,241 @@
+import Foundation
+import FlowCore
+
+/// Delivers one notification somewhere. Blocking, bounded by the notifier's own timeout;
+/// throws on failure (the worker retries). Implementations must be safe to call again with a
+/// notification already delivered (the id is the idempotency key).
+public protocol Notifier: AnyObject, Sendable {
+    var name: String { get }
+    func deliver(_ n: AlertNotification) throws
+}
+
+/// Records notifications instead of sending them (replay, tests). Optionally appends each one
+/// as a JSON line to a file.
+public final class RecordingSink: Notifier, @unchecked Sendable {
+    public let name: String
+    private let lock = NSLock()
+    private var _delivered: [AlertNotification] = []
+    private let file: AppendFile?
+
+    public init(name: String, path: String? = nil) throws {
+        self.name = name
+        file = try path.map { try AppendFile(path: $0) }
+    }
+
+    public func deliver(_ n: AlertNotification) throws {
+        lock.withLock { _delivered.append(n) }
+        try file?.append([NotificationJSON.line(n)], sync: false)
+    }
+
+    public var delivered: [AlertNotification] { lock.withLock { _delivered } }
+}
+
+/// Retry timing of the delivery worker (wall-clock seconds).
+public struct RetryPolicy: Sendable, Equatable {
+    /// First retry after this; doubled per consecutive failure up to `maxBackoff`.
+    public var initialBackoff: Double
+    public var maxBackoff: Double
+    /// This many consecutive failures make the notifier `failing` (its own alert).
+    public var failingAfter: Int
+    /// A delivery still failing after this many attempts is given up (recorded, not lost silently).
+    public var maxAttempts: Int
+    public init(initialBackoff: Double = 2, maxBackoff: Double = 300, failingAfter: Int = 3, maxAttempts: Int = 50) {
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+        self.failingAfter = failingAfter
+        self.maxAttempts = maxAttempts
+    }
+    public func backoff(afterFailures n: Int) -> Double {
+        min(maxBackoff, initialBackoff * pow(2, Double(max(0, n - 1))))
+    }
+}
+
+/// What the dashboard shows about a notifier.
+public struct NotifierStatus: Sendable, Equatable {
+    public var name: String
+    public var pending: Int
+    public var consecutiveFailures: Int
+    public var lastError: String?
+    public var lastSuccess: Date?
+    public var lastFailure: Date?
+    public var sent: Int
+    public var gaveUp: Int
+    /// Failing `failingAfter` times in a row: raise its own alert.
+    public var failing: Bool
+
+    /// The notifier's own alert (rule `notifier_failing`, site SYSTEM), shaped like the core's
+    /// transitions, for the dashboard's alert list and the alert log. nil when not failing.
+    public func alert(at now: EventTime, since: EventTime) -> NotifierAlert? {
+        guard failing else { return nil }
+        return NotifierAlert(at: now, notifier: name, severity: pending > 0 ? .critical : .warning, since: since,
+                             failures: consecutiveFailures,
+                             summary: "Notifier \(name) failing \(consecutiveFailures) times in a row (\(pending) pending): \(lastError ?? "?")")
+    }
+}
+
+/// A notifier that keeps failing, as an alert (`AlertTransition` has no public initialiser, so
+/// this carries the same fields; `jsonLine` has the same shape).
+public struct NotifierAlert: Sendable, Equatable {
+    public var at: EventTime
+    public var rule = "notifier_failing"
+    public var site = systemSiteCode
+    public var notifier: String
+    public var severity: Severity
+    public var state = TransitionKind.firing
+    public var since: EventTime
+    public var failures: Int
+    public var summary: String
+    public init(at: EventTime, notifier: String, severity: Severity, since: EventTime, failures: Int, summary: String) {
+        self.at = at
+        self.notifier = notifier
+        self.severity = severity
+        self.since = since
+        self.failures = failures
+        self.summary = summary
+    }
+    public var jsonLine: String {
+        "{\"at\":\"\(RFC3339.format(at))\",\"rule\":\"\(rule)\",\"site\":\"\(site)\",\"severity\":\"\(severity.rawValue)\",\"state\":\"firing\","
+            + "\"value\":\(failures),\"lead\":null,\"since\":\"\(RFC3339.format(since))\",\"summary\":\(JSONText.quote(summary))}"
+    }
+}
+
+/// Delivers outbox entries in the background, one thread per notifier (a slow pager does not
+/// hold up the webhook), in order, retrying with exponential backoff. Never called from the
+/// ingest or screen path: `wake()` only signals.
+public final class DeliveryWorker: @unchecked Sendable {
+    public let outbox: Outbox
+    public let retry: RetryPolicy
+    private let notifiers: [String: Notifier]
+    private let log: AlertLog?
+    private let wallClock: @Sendable () -> Date
+    private let cond = NSCondition()
+    private var running = false
+    private var threads: [Thread] = []
+    private var finished = 0
+    private var statuses: [String: NotifierStatus] = [:]
+    private var attempts: [String: Int] = [:]
+    private var retryAt: [String: Date] = [:]
+    /// Called (on a worker thread) when a notifier starts or stops failing.
+    public var onStatusChange: (@Sendable (NotifierStatus) -> Void)?
+
+    public init(outbox: Outbox, notifiers: [Notifier], retry: RetryPolicy = RetryPolicy(), log: AlertLog? = nil,
+                wallClock: @escaping @Sendable () -> Date = { Date() }) {
+        self.outbox = outbox
+        self.retry = retry
+        self.log = log
+        self.wallClock = wallClock
+        var m: [String: Notifier] = [:]
+        for n in notifiers { m[n.name] = n }
+        self.notifiers = m
+        for n in notifiers {
+            statuses[n.name] = NotifierStatus(name: n.name, pending: 0, consecutiveFailures: 0, lastError: nil, lastSuccess: nil,
+                                              lastFailure: nil, sent: 0, gaveUp: 0, failing: false)
+        }
+    }
+
+    public var notifierNames: Set<String> { Set(notifiers.keys) }
+
+    public func start() {
+        cond.lock()
+        defer { cond.unlock() }
+        guard !running else { return }
+        running = true
+        for name in notifiers.keys.sorted() {
+            let t = Thread { [self] in self.loop(name) }
+            t.name = "notify-\(name)"
+            threads.append(t)
+            t.start()
+        }
+    }
+
+    /// Stops the threads (each finishes the delivery in hand); waits at most `timeout` seconds.
+    public func stop(timeout: Double = 30) {
+        cond.lock()
+        running = false
+        cond.broadcast()
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while finished < threads.count && Date() < deadline { _ = cond.wait(until: deadline) }
+        cond.unlock()
+    }
+
+    /// New entries are in the outbox.
+    public func wake() {
+        cond.lock()
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    public func status() -> [NotifierStatus] {
+        cond.lock()
+        defer { cond.unlock() }
+        return notifiers.keys.sorted().map { name in
+            var s = statuses[name]!
+            s.pending = outbox.pendingEntries(notifier: name).count
+            return s
+        }
+    }
+
+    private func loop(_ name: String) {
+        let notifier = notifiers[name]!
+        while true {
+            cond.lock()
+            var entry: OutboxEntry?
+            while running {
+                let now = wallClock()
+                if let until = retryAt[name], until > now {
+                    _ = cond.wait(until: min(until, now.addingTimeInterval(1)))
+                    continue
+                }
+                entry = outbox.pendingEntries(notifier: name).first
+                if entry != nil { break }
+                _ = cond.wait(until: now.addingTimeInterval(1))
+            }
+            if !running {
+                finished += 1
+                cond.broadcast()
+                cond.unlock()
+                return
+            }
+            cond.unlock()
+            guard let e = entry else { continue }
+            let attempt = (attempts[e.key] ?? 0) + 1
+            var error: String? = nil
+            do { try notifier.deliver(e.notification) } catch let err { error = "\(err)" }
+            let now = wallClock()
+            var changed: NotifierStatus? = nil
+            cond.lock()
+            var s = statuses[name]!
+            let wasFailing = s.failing
+            if let error {
+                attempts[e.key] = attempt
+                s.consecutiveFailures += 1
+                s.lastError = error
+                s.lastFailure = now
+                s.failing = s.consecutiveFailures >= retry.failingAfter
+                retryAt[name] = now.addingTimeInterval(retry.backoff(afterFailures: s.consecutiveFailures))
+            } else {
+                attempts[e.key] = nil
+                s.consecutiveFailures = 0
+                s.lastSuccess = now
+                s.sent += 1
+                s.failing = false
+                retryAt[name] = nil
+            }
+            let giveUp = error != nil && attempt >= retry.maxAttempts
+            if giveUp { s.gaveUp += 1; attempts[e.key] = nil }
+            statuses[name] = s
+            if s.failing != wasFailing { changed = s }
+            cond.unlock()
+            if error == nil {
+                try? outbox.markDone(e.key, outcome: "sent")
+                log?.recordDelivery(key: e.key, notifier: name, outcome: "sent", attempt: attempt, error: nil, wall: now)
+            } else if giveUp {
+                try? outbox.markDone(e.key, outcome: "gave_up")
+                log?.recordDelivery(key: e.key, notifier: name, outcome: "gave_up", attempt: attempt, error: error, wall: now)
+            } else {
+                log?.recordDelivery(key: e.key, notifier: name, outcome: "failed", attempt: attempt, error: error, wall: now)
+            }
+            if let changed { onStatusChange?(changed) }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import FlowCore
+
+/// The notifications of one running system, wired together: the pure policy and router, the
+/// alert log, the outbox and the delivery worker. `handle` and `tick` only decide, append to
+/// the log and the outbox, and signal the worker: they never wait for a delivery.
+///
+/// Replay (`.replay`): every configured notifier is replaced by a `RecordingSink` of the same
+/// name (writing `recorded-<name>.jsonl` in the state directory), so nobody is paged by a
+/// replay, unless `.live` is asked for explicitly.
+public final class NotificationService: @unchecked Sendable {
+    public enum Mode: Sendable, Equatable {
+        /// Notifications go to recording sinks, never to real people.
+        case replay
+        /// Notifications go to the configured notifiers.
+        case live
+    }
+
+    public let system: SystemConfig
+    public let config: NotificationConfig
+    public let mode: Mode
+    public let log: AlertLog
+    public let outbox: Outbox
+    public let worker: DeliveryWorker
+    /// In replay, the sinks standing in for the notifiers (by notifier name).
+    public let recordings: [String: RecordingSink]
+    private let router: NotifierRouter
+    private let lock = NSLock()
+    private var policy: NotificationPolicy
+    private var failingSince: [String: EventTime] = [:]
+    /// Acknowledgements from the log of a previous run, applied when the clock reaches them.
+    private var restoredAcks: [(rule: String, site: String, ack: Acknowledgement)] = []
+
+    /// - Parameters:
+    ///   - stateDirectory: holds `outbox.jsonl`, the alert log (`alerts.jsonl` or the `log`
+    ///     notifier's path, relative to this directory) and the replay recordings.
+    ///   - notifiers: overrides the notifiers built from the configuration (tests).
+    public init(system: SystemConfig, config: NotificationConfig, stateDirectory: String, mode: Mode,
+                notifiers: [Notifier]? = nil, retry: RetryPolicy = RetryPolicy(),
+                wallClock: @escaping @Sendable () -> Date = { Date() }) throws {
+        self.system = system
+        self.config = config
+        self.mode = mode
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        var logPath = stateDirectory + "/alerts.jsonl"
+        for n in config.notifiers {
+            if case .log(let p) = n.kind { logPath = p.hasPrefix("/") ? p : stateDirectory + "/" + p }
+        }
+        log = try AlertLog(path: logPath)
+        outbox = try Outbox(directory: stateDirectory)
+        var list: [Notifier]
+        var rec: [String: RecordingSink] = [:]
+        if let notifiers {
+            list = notifiers
+        } else if mode == .replay {
+            list = []
+            for n in config.notifiers {
+                if case .log = n.kind { continue }
+                let sink = try RecordingSink(name: n.name, path: stateDirectory + "/recorded-\(n.name).jsonl")
+                rec[n.name] = sink
+                list.append(sink)
+            }
+        } else {
+            list = try Self.makeNotifiers(config, wallClock: wallClock)
+        }
+        recordings = rec
+        worker = DeliveryWorker(outbox: outbox, notifiers: list, retry: retry, log: log, wallClock: wallClock)
+        router = NotifierRouter(system: system, routes: config.routes)
+        policy = NotificationPolicy(system: system, config: config)
+        // A restart: the engine re-feeds its history; the operator actions of the previous run
+        // come from the log, so the same notifications (same ids, already in the outbox) are decided.
+        let actions = AlertLog.readActions(logPath)
+        restoredAcks = actions.acks.sorted { $0.ack.at < $1.ack.at }
+        for s in actions.silences { policy.silence(s) }
+        worker.start()
+    }
+
+    /// The delivery adapters for the configured notifiers (the `log` kind is the alert log).
+    public static func makeNotifiers(_ config: NotificationConfig, wallClock: @escaping @Sendable () -> Date = { Date() }) throws -> [Notifier] {
+        var out: [Notifier] = []
+        for n in config.notifiers {
+            switch n.kind {
+            case .log: continue
+            case .command(let argv, let timeout):
+                out.append(CommandNotifier(name: n.name, argv: argv, timeout: Double(timeout.millis) / 1000))
+            case .webhook(let url, let timeout, let headers):
+                guard let target = HTTPTarget(url: url) else { throw NotifyIOError("notifier \(n.name): bad url \(url)") }
+                out.append(WebhookNotifier(name: n.name, target: target, timeout: Double(timeout.millis) / 1000, headers: headers))
+            case .alertmanager(let url, let timeout, let validFor):
+                guard let target = HTTPTarget(url: url) else { throw NotifyIOError("notifier \(n.name): bad url \(url)") }
+                out.append(AlertmanagerNotifier(name: n.name, target: target, timeout: Double(timeout.millis) / 1000,
+                                                validFor: Double(validFor.millis) / 1000, wallClock: wallClock))
+            }
+        }
+        return out
+    }
+
+    /// Transitions from the engine (after each drain). Logged, decided, put in the outbox.
+    public func handle(_ transitions: [AlertTransition]) {
+        guard !transitions.isEmpty else { return }
+        lock.withLock {
+            for t in transitions {
+                applyRestored(upTo: t.at)
+                log.record(t)
+                dispatch(policy.handle(t))
+            }
+        }
+        worker.wake()
+    }
+
+    /// The clock (event time): repeats, escalation, expiries, silence ends, digests.
+    public func tick(now: EventTime) {
+        let any = lock.withLock {
+            applyRestored(upTo: now)
+            let out = policy.tick(now: now)
+            dispatch(out)
+            return !out.isEmpty
+        }
+        if any { worker.wake() }
+    }
+
+    private func applyRestored(upTo t: EventTime) {
+        while let a = restoredAcks.first, a.ack.at <= t {
+            restoredAcks.removeFirst()
+            dispatch(policy.tick(now: a.ack.at))
+            policy.acknowledge(rule: a.rule, site: a.site, by: a.ack.by, note: a.ack.note, at: a.ack.at, expires: a.ack.expires)
+        }
+    }
+
+    private func dispatch(_ ns: [AlertNotification]) {
+        for n in ns {
+            let to = router.notifiers(for: n).filter(worker.notifierNames.contains)
+            log.record(n, notifiers: to)
+            _ = try? outbox.put(n, notifiers: to)
+        }
+    }
+
+    @discardableResult
+    public func acknowledge(rule: String, site: String, by: String, note: String? = nil, at: EventTime, expires: EventTime? = nil) -> Bool {
+        lock.withLock {
+            guard policy.acknowledge(rule: rule, site: site, by: by, note: note, at: at, expires: expires) else { return false }
+            if let a = policy.activeAlerts().first(where: { $0.rule == rule && $0.site == site })?.acknowledgement {
+                log.recordAck(rule: rule, site: site, a)
+            }
+            return true
+        }
+    }
+
+    public func silence(_ s: Silence) {
+        lock.withLock {
+            policy.silence(s)
+            log.record(s)
+        }
+    }
+
+    public func endSilence(id: String, at: EventTime) {
+        lock.withLock {
+            if var s = policy.activeSilences.first(where: { $0.id == id }) {
+                s.until = max(at, s.from)
+                log.record(s)
+            }
+            policy.endSilence(id: id, at: at)
+        }
+    }
+
+    public func activeAlerts() -> [NotifyAlertStatus] { lock.withLock { policy.activeAlerts() } }
+    public var activeSilences: [Silence] { lock.withLock { policy.activeSilences } }
+
+    /// Per-notifier delivery status for the dashboard.
+    public func notifierStatus() -> [NotifierStatus] { worker.status() }
+
+    /// The notifiers' own alerts (firing while a notifier keeps failing), for the alert list.
+    public func notifierAlerts(now: EventTime) -> [NotifierAlert] {
+        lock.withLock {
+            var out: [NotifierAlert] = []
+            for s in worker.status() {
+                if s.failing {
+                    let since = failingSince[s.name] ?? now
+                    failingSince[s.name] = since
+                    if let a = s.alert(at: now, since: since) { out.append(a) }
+                } else {
+                    failingSince[s.name] = nil
+                }
+            }
+            return out
+        }
+    }
+
+    /// Stops delivery (finishing the one in hand) and closes the files. Pending entries stay in
+    /// the outbox for the next start.
+    public func close(timeout: Double = 30) {
+        worker.stop(timeout: timeout)
+        outbox.close()
+        log.close()
+    }
+}

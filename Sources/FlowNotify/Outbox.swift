@@ -1,0 +1,265 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import FlowCore
+
+/// Appends lines to a file and syncs them to disk. Used by the alert log and the outbox.
+final class AppendFile: @unchecked Sendable {
+    let path: String
+    private var fd: Int32
+
+    init(path: String) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        if fd < 0 { throw NotifyIOError("cannot open \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    deinit { if fd >= 0 { _ = Glibc.close(fd) } }
+
+    func append(_ lines: [String], sync: Bool) throws {
+        guard !lines.isEmpty else { return }
+        var bytes: [UInt8] = []
+        for l in lines { bytes += Array(l.utf8); bytes.append(10) }
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw NotifyIOError("cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            off += n
+        }
+        if sync { _ = fsync(fd) }
+    }
+
+    func close() {
+        if fd >= 0 { _ = Glibc.close(fd); fd = -1 }
+    }
+
+    /// Cuts a torn last line (a crash mid-write), so the next append starts on a line of its own.
+    static func repairTail(_ path: String) {
+        guard let data = FileManager.default.contents(atPath: path), !data.isEmpty, data.last != 10 else { return }
+        let keep = data.lastIndex(of: 10).map { $0 + 1 } ?? 0
+        _ = truncate(path, off_t(keep))
+    }
+
+    /// Complete lines of a file (a torn last line, without its newline, is left out).
+    static func readLines(_ path: String) -> [Substring] {
+        guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else { return [] }
+        let text = String(decoding: data, as: UTF8.self)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        lines.removeLast()   // after the final newline (empty) or a torn line
+        return lines.filter { !$0.isEmpty }
+    }
+}
+
+public struct NotifyIOError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
+
+/// One notification for one notifier, waiting in the outbox.
+public struct OutboxEntry: Sendable, Equatable {
+    /// `<notification id>@<notifier>`: the idempotency key of this delivery.
+    public var key: String
+    public var notifier: String
+    public var notification: AlertNotification
+}
+
+/// The outbox: a JSON Lines file in the state directory holding every delivery decided and a
+/// `done` marker for each one finished. On open, the file is read back: entries without a
+/// marker are pending (a crash loses none), and every key ever put is remembered, so putting
+/// the same notification again (a restart re-feeding history) adds nothing (sends none twice).
+///
+///     {"op":"put","key":"9f..@pager","notifier":"pager","notification":{...}}
+///     {"op":"done","key":"9f..@pager","outcome":"sent"}
+public final class Outbox: @unchecked Sendable {
+    public let path: String
+    private let lock = NSLock()
+    private var file: AppendFile
+    private var pending: [OutboxEntry] = []
+    private var known: Set<String> = []
+    /// Keys finished, oldest first (kept for compaction).
+    private var doneOrder: [String] = []
+    /// How many finished keys a compaction keeps (older ones are forgotten).
+    public let remember: Int
+
+    public init(directory: String, remember: Int = 200_000) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        path = directory + "/outbox.jsonl"
+        self.remember = remember
+        var puts: [String: OutboxEntry] = [:]
+        var order: [String] = []
+        var done = Set<String>()
+        let decoder = JSONDecoder()
+        for line in AppendFile.readLines(path) {
+            guard let rec = try? decoder.decode(Record.self, from: Data(line.utf8)) else { continue }
+            switch rec.op {
+            case "put":
+                guard let n = rec.notification, let notifier = rec.notifier else { continue }
+                if puts[rec.key] == nil { order.append(rec.key) }
+                puts[rec.key] = OutboxEntry(key: rec.key, notifier: notifier, notification: n)
+                known.insert(rec.key)
+            case "done":
+                if done.insert(rec.key).inserted { doneOrder.append(rec.key) }
+                known.insert(rec.key)
+            default: continue
+            }
+        }
+        pending = order.filter { !done.contains($0) }.compactMap { puts[$0] }
+        AppendFile.repairTail(path)
+        file = try AppendFile(path: path)
+        if doneOrder.count > remember || (doneOrder.count > 10_000 && doneOrder.count > 4 * pending.count) { try compact() }
+    }
+
+    struct Record: Codable {
+        var op: String
+        var key: String
+        var notifier: String?
+        var outcome: String?
+        var notification: AlertNotification?
+    }
+
+    public static func key(_ n: AlertNotification, _ notifier: String) -> String { n.id + "@" + notifier }
+
+    /// Puts a notification for each notifier, unless that delivery was ever put before.
+    /// Returns the entries added. Synced to disk before returning.
+    @discardableResult
+    public func put(_ n: AlertNotification, notifiers: [String]) throws -> [OutboxEntry] {
+        try lock.withLock {
+            var added: [OutboxEntry] = []
+            var lines: [String] = []
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            for name in notifiers {
+                let k = Self.key(n, name)
+                guard !known.contains(k) else { continue }
+                let rec = Record(op: "put", key: k, notifier: name, outcome: nil, notification: n)
+                lines.append(String(decoding: try e.encode(rec), as: UTF8.self))
+                added.append(OutboxEntry(key: k, notifier: name, notification: n))
+            }
+            try file.append(lines, sync: true)
+            for a in added { known.insert(a.key); pending.append(a) }
+            return added
+        }
+    }
+
+    /// Marks a delivery finished (`sent`, or `gave_up`). Synced to disk before returning.
+    public func markDone(_ key: String, outcome: String = "sent") throws {
+        try lock.withLock {
+            let line = "{\"key\":\(JSONText.quote(key)),\"op\":\"done\",\"outcome\":\(JSONText.quote(outcome))}"
+            try file.append([line], sync: true)
+            pending.removeAll { $0.key == key }
+            doneOrder.append(key)
+        }
+    }
+
+    public func pendingEntries(notifier: String? = nil) -> [OutboxEntry] {
+        lock.withLock { notifier.map { n in pending.filter { $0.notifier == n } } ?? pending }
+    }
+
+    public func contains(_ key: String) -> Bool { lock.withLock { known.contains(key) } }
+
+    /// Rewrites the file with the pending entries and the most recent finished keys.
+    private func compact() throws {
+        let keep = doneOrder.suffix(remember)
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var lines: [String] = keep.map { "{\"key\":\(JSONText.quote($0)),\"op\":\"done\",\"outcome\":\"sent\"}" }
+        for p in pending {
+            lines.append(String(decoding: try e.encode(Record(op: "put", key: p.key, notifier: p.notifier, outcome: nil, notification: p.notification)),
+                                as: UTF8.self))
+        }
+        let tmp = path + ".tmp"
+        try? FileManager.default.removeItem(atPath: tmp)
+        let f = try AppendFile(path: tmp)
+        try f.append(lines, sync: true)
+        f.close()
+        guard rename(tmp, path) == 0 else { throw NotifyIOError("cannot replace \(path)") }
+        file.close()
+        file = try AppendFile(path: path)
+        doneOrder = Array(keep)
+        known = Set(keep).union(pending.map(\.key))
+    }
+
+    public func close() { lock.withLock { file.close() } }
+}
+
+/// The append-only alert log (JSON Lines): every transition, every notification with the
+/// notifiers it was routed to, every acknowledgement and silence, every delivery outcome.
+/// Lines already in the file are not written again (a restart re-feeding history).
+///
+///     {"type":"transition","transition":{...AlertTransition.jsonLine...}}
+///     {"type":"notification","notifiers":["pager"],"notification":{...}}
+///     {"type":"ack","rule":"ga_occupancy","site":"RWH","ack":{"by":...,"at":...,"note":...,"expires":...}}
+///     {"type":"silence","silence":{...}}
+///     {"type":"delivery","key":"..","notifier":"pager","outcome":"failed","attempt":2,"error":"..","wall":".."}
+public final class AlertLog: @unchecked Sendable {
+    public let path: String
+    private let lock = NSLock()
+    private let file: AppendFile
+    private var seen: Set<String> = []
+
+    public init(path: String) throws {
+        self.path = path
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        for line in AppendFile.readLines(path) where !line.hasPrefix("{\"type\":\"delivery\"") { seen.insert(StableHash.fnv1a64(String(line))) }
+        AppendFile.repairTail(path)
+        file = try AppendFile(path: path)
+    }
+
+    private func write(_ line: String, dedup: Bool = true) {
+        lock.withLock {
+            if dedup && !seen.insert(StableHash.fnv1a64(line)).inserted { return }
+            try? file.append([line], sync: false)
+        }
+    }
+
+    private static func json<T: Encodable>(_ v: T) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? e.encode(v)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+
+    public func record(_ t: AlertTransition) { write("{\"type\":\"transition\",\"transition\":\(t.jsonLine)}") }
+
+    public func record(_ n: AlertNotification, notifiers: [String]) {
+        write("{\"type\":\"notification\",\"notifiers\":\(Self.json(notifiers)),\"notification\":\(NotificationJSON.line(n))}")
+    }
+
+    public func recordAck(rule: String, site: String, _ a: Acknowledgement) {
+        write("{\"type\":\"ack\",\"rule\":\(JSONText.quote(rule)),\"site\":\(JSONText.quote(site)),\"ack\":\(Self.json(a))}")
+    }
+
+    public func record(_ s: Silence) { write("{\"type\":\"silence\",\"silence\":\(Self.json(s))}") }
+
+    public func recordDelivery(key: String, notifier: String, outcome: String, attempt: Int, error: String?, wall: Date) {
+        let w = RFC3339.format(EventTime(millis: Int64(wall.timeIntervalSince1970 * 1000)))
+        write("{\"type\":\"delivery\",\"key\":\(JSONText.quote(key)),\"notifier\":\(JSONText.quote(notifier)),\"outcome\":\(JSONText.quote(outcome)),"
+              + "\"attempt\":\(attempt),\"error\":\(error.map(JSONText.quote) ?? "null"),\"wall\":\"\(w)\"}", dedup: false)
+    }
+
+    public func close() { lock.withLock { file.close() } }
+
+    /// Operator actions recorded in a log (for a restart): acknowledgements in order, and the
+    /// last version of each silence.
+    public static func readActions(_ path: String) -> (acks: [(rule: String, site: String, ack: Acknowledgement)], silences: [Silence]) {
+        struct AckLine: Decodable { var rule: String; var site: String; var ack: Acknowledgement }
+        struct SilenceLine: Decodable { var silence: Silence }
+        var acks: [(String, String, Acknowledgement)] = []
+        var silences: [String: Silence] = [:]
+        var order: [String] = []
+        let d = JSONDecoder()
+        for line in AppendFile.readLines(path) {
+            if line.hasPrefix("{\"type\":\"ack\""), let a = try? d.decode(AckLine.self, from: Data(line.utf8)) {
+                acks.append((a.rule, a.site, a.ack))
+            } else if line.hasPrefix("{\"type\":\"silence\""), let s = try? d.decode(SilenceLine.self, from: Data(line.utf8)) {
+                if silences[s.silence.id] == nil { order.append(s.silence.id) }
+                silences[s.silence.id] = s.silence
+            }
+        }
+        return (acks.map { (rule: $0.0, site: $0.1, ack: $0.2) }, order.compactMap { silences[$0] })
+    }
+}

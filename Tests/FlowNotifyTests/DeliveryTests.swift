@@ -1,0 +1,283 @@
+import Testing
+import Foundation
+@testable import FlowCore
+@testable import FlowNotify
+
+func sampleNotifications(_ count: Int) throws -> [AlertNotification] {
+    let (system, n) = try bundled()
+    var p = NotificationPolicy(system: system, config: n)
+    var out: [AlertNotification] = []
+    let rules = ["ga_occupancy", "escalation_share", "dtoc_share", "ed_over_12h", "handover_queue", "handover_longest_wait"]
+    for (i, rule) in rules.prefix(count).enumerated() {
+        out += p.handle(transition(rule, ["RWH", "RWG", "RQW"][i % 3], .warning, .firing, at: "2026-01-20T10:00:00Z"))
+    }
+    return out
+}
+
+/// A notifier that fails its first `failures` calls, then records.
+final class FlakyNotifier: Notifier, @unchecked Sendable {
+    let name: String
+    private let lock = NSLock()
+    private var failures: Int
+    private var _delivered: [String] = []
+    private var _calls = 0
+    init(name: String, failures: Int) { self.name = name; self.failures = failures }
+    func deliver(_ n: AlertNotification) throws {
+        try lock.withLock {
+            _calls += 1
+            if failures > 0 { failures -= 1; throw NotifyIOError("connection refused") }
+            _delivered.append(n.id)
+        }
+    }
+    var delivered: [String] { lock.withLock { _delivered } }
+    var calls: Int { lock.withLock { _calls } }
+}
+
+@Suite(.serialized) struct OutboxTests {
+    @Test func survivesARestartWithNoLossAndNoDuplicate() throws {
+        let dir = TempDir()
+        let ns = try sampleNotifications(3)
+        #expect(ns.count == 3)
+        // First run: three notifications for two notifiers; one delivery finished, then a "crash".
+        do {
+            let box = try Outbox(directory: dir.path)
+            for n in ns { try box.put(n, notifiers: ["pager", "teams"]) }
+            #expect(box.pendingEntries().count == 6)
+            try box.markDone(Outbox.key(ns[0], "pager"))
+            // no close(): the process dies here
+        }
+        // A torn last line (power cut mid-write) is ignored.
+        let h = FileHandle(forWritingAtPath: dir.file("outbox.jsonl"))!
+        h.seekToEndOfFile()
+        h.write("{\"op\":\"done\",\"key\":\"".data(using: .utf8)!)
+        h.closeFile()
+        // Second run: the five unfinished are pending; the history re-fed puts nothing twice.
+        let box = try Outbox(directory: dir.path)
+        #expect(box.pendingEntries().count == 5)
+        #expect(box.pendingEntries(notifier: "pager").map(\.notification.id) == [ns[1].id, ns[2].id])
+        for n in ns { #expect(try box.put(n, notifiers: ["pager", "teams"]).isEmpty) }
+        #expect(box.pendingEntries().count == 5)
+        // Deliver them through the worker; each exactly once.
+        let pager = try RecordingSink(name: "pager"), teams = try RecordingSink(name: "teams")
+        let worker = DeliveryWorker(outbox: box, notifiers: [pager, teams])
+        worker.start()
+        #expect(eventually { box.pendingEntries().isEmpty })
+        worker.stop()
+        #expect(pager.delivered.map(\.id) == [ns[1].id, ns[2].id])
+        #expect(teams.delivered.map(\.id) == ns.map(\.id))
+        // Third run: nothing pending, nothing re-sent.
+        let again = try Outbox(directory: dir.path)
+        #expect(again.pendingEntries().isEmpty)
+        #expect(try again.put(ns[0], notifiers: ["pager", "teams", "webhook"]).map(\.notifier) == ["webhook"], "a new notifier still gets it")
+    }
+
+    @Test func retriesWithBackoffAndRaisesItsOwnAlert() throws {
+        let dir = TempDir()
+        let ns = try sampleNotifications(2)
+        let box = try Outbox(directory: dir.path)
+        let log = try AlertLog(path: dir.file("alerts.jsonl"))
+        let flaky = FlakyNotifier(name: "pager", failures: 4)
+        let worker = DeliveryWorker(outbox: box, notifiers: [flaky],
+                                    retry: RetryPolicy(initialBackoff: 0.02, maxBackoff: 0.1, failingAfter: 3, maxAttempts: 50), log: log)
+        let changes = StatusBox()
+        worker.onStatusChange = { changes.add($0) }
+        for n in ns { try box.put(n, notifiers: ["pager"]) }
+        worker.start()
+        #expect(eventually { box.pendingEntries().isEmpty })
+        worker.stop()
+        #expect(flaky.delivered == ns.map(\.id), "in order, each once")
+        #expect(flaky.calls == 6)
+        #expect(changes.all.map(\.failing) == [true, false], "failing after 3 in a row, then recovered")
+        #expect(changes.all.first?.lastError == "connection refused")
+        let failing = changes.all.first!
+        let alert = failing.alert(at: utc("2026-01-20T10:05:00Z"), since: utc("2026-01-20T10:04:00Z"))
+        #expect(alert?.rule == "notifier_failing" && alert?.site == "SYSTEM")
+        #expect(alert?.summary.hasPrefix("Notifier pager failing 3 times in a row") == true)
+        let status = worker.status()[0]
+        #expect(!status.failing && status.sent == 2 && status.pending == 0)
+        log.close()
+        let lines = try String(contentsOfFile: dir.file("alerts.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.filter { $0.contains("\"outcome\":\"failed\"") }.count == 4)
+        #expect(lines.filter { $0.contains("\"outcome\":\"sent\"") }.count == 2)
+    }
+
+    @Test func givesUpAfterMaxAttemptsAndRecordsIt() throws {
+        let dir = TempDir()
+        let ns = try sampleNotifications(1)
+        let box = try Outbox(directory: dir.path)
+        let flaky = FlakyNotifier(name: "pager", failures: 1000)
+        let worker = DeliveryWorker(outbox: box, notifiers: [flaky],
+                                    retry: RetryPolicy(initialBackoff: 0.001, maxBackoff: 0.005, failingAfter: 2, maxAttempts: 3))
+        try box.put(ns[0], notifiers: ["pager"])
+        worker.start()
+        #expect(eventually { box.pendingEntries().isEmpty })
+        worker.stop()
+        #expect(flaky.calls == 3)
+        #expect(worker.status()[0].gaveUp == 1 && worker.status()[0].failing)
+        let text = try String(contentsOfFile: dir.file("outbox.jsonl"), encoding: .utf8)
+        #expect(text.contains("\"outcome\":\"gave_up\""))
+    }
+
+    @Test func theAlertLogRecordsEverythingOnce() throws {
+        let dir = TempDir()
+        let (system, n) = try bundled()
+        let ts = [transition("ga_occupancy", "RWH", .warning, .pending, at: "2026-01-20T09:30:00Z"),
+                  transition("ga_occupancy", "RWH", .warning, .firing, at: "2026-01-20T10:00:00Z", since: "2026-01-20T09:30:00Z")]
+        for _ in 0..<2 {  // the second run re-feeds the same history (a restart)
+            let svc = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .replay)
+            svc.handle(ts)
+            svc.acknowledge(rule: "ga_occupancy", site: "RWH", by: "Priya Shah", note: "beds opening", at: utc("2026-01-20T10:05:00Z"))
+            svc.silence(Silence(id: "s1", site: "RWG", from: utc("2026-01-20T10:00:00Z"), until: utc("2026-01-20T11:00:00Z"), by: "Morgan Lee", reason: "drill"))
+            #expect(eventually { svc.outbox.pendingEntries().isEmpty })
+            svc.close()
+        }
+        let lines = try String(contentsOfFile: dir.file("alerts.jsonl"), encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.hasPrefix("{\"type\":\"transition\"") }.count == 2)
+        #expect(lines.filter { $0.hasPrefix("{\"type\":\"notification\"") }.count == 1)
+        #expect(lines.filter { $0.hasPrefix("{\"type\":\"ack\"") }.count == 1)
+        #expect(lines.filter { $0.hasPrefix("{\"type\":\"silence\"") }.count == 1)
+        let note = lines.first { $0.hasPrefix("{\"type\":\"notification\"") }!
+        #expect(note.contains("\"notifiers\":[\"alertmanager\",\"teams-relay\"]"))
+        #expect(lines.first { $0.hasPrefix("{\"type\":\"transition\"") }!.contains("\"state\":\"pending\""))
+    }
+
+    @Test func replayGoesToRecordingSinksOnly() throws {
+        let dir = TempDir()
+        let (system, n) = try bundled()
+        let svc = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .replay)
+        svc.handle([transition("handover_queue", "RWH", .critical, .firing, at: "2026-01-20T10:00:00Z")])
+        #expect(eventually { svc.outbox.pendingEntries().isEmpty })
+        svc.close()
+        #expect(Set(svc.recordings.keys) == ["pager", "teams-relay", "alertmanager"])
+        #expect(svc.recordings["pager"]!.delivered.map(\.kind) == [.firing])
+        #expect(svc.recordings["alertmanager"]!.delivered.count == 1)
+        let recorded = try String(contentsOfFile: dir.file("recorded-pager.jsonl"), encoding: .utf8)
+        #expect(recorded.contains("\"lead\":{\"contact\":\"+44 7700 900101\",\"id\":\"rwh-oncall\""))
+    }
+}
+
+final class StatusBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [NotifierStatus] = []
+    func add(_ s: NotifierStatus) { lock.withLock { list.append(s) } }
+    var all: [NotifierStatus] { lock.withLock { list } }
+}
+
+@Suite(.serialized) struct NotifierTests {
+    @Test func commandGetsTheNotificationOnStdin() throws {
+        let dir = TempDir()
+        let n = try sampleNotifications(1)[0]
+        let out = dir.file("stdin.json")
+        let cmd = CommandNotifier(name: "pager", argv: ["/bin/sh", "-c", "cat > \(out); echo \"$URGENTFLOW_NOTIFICATION_ID $URGENTFLOW_LEAD_CONTACT\" >> \(out)"],
+                                  timeout: 10)
+        try cmd.deliver(n)
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        #expect(try NotificationJSON.decode(Array(lines[0].utf8)) == n)
+        #expect(lines[1] == "\(n.id) +44 7700 900101")
+    }
+
+    @Test func commandFailureAndTimeout() throws {
+        let n = try sampleNotifications(1)[0]
+        let failing = CommandNotifier(name: "pager", argv: ["/bin/sh", "-c", "echo 'no signal' >&2; exit 3"], timeout: 10)
+        #expect { try failing.deliver(n) } throws: { "\($0)".contains("exited with status 3: no signal") }
+        let slow = CommandNotifier(name: "pager", argv: ["/bin/sleep", "30"], timeout: 0.3)
+        let started = Date()
+        #expect { try slow.deliver(n) } throws: { "\($0)".contains("timed out after 0.3s and was killed") }
+        #expect(Date().timeIntervalSince(started) < 10, "killed, not waited for")
+        let missing = CommandNotifier(name: "pager", argv: ["/nonexistent/send-sms"], timeout: 1)
+        #expect(throws: NotifyIOError.self) { try missing.deliver(n) }
+    }
+
+    @Test func webhookPostsTheDocumentedBody() throws {
+        let server = try LoopbackHTTPServer()
+        defer { server.shutdown() }
+        let n = try sampleNotifications(1)[0]
+        let hook = WebhookNotifier(name: "teams", target: HTTPTarget(url: "http://127.0.0.1:\(server.port)/urgentflow")!, timeout: 5,
+                                   headers: ["Authorization": "Bearer t0ken"])
+        try hook.deliver(n)
+        let r = try #require(server.requests.first)
+        #expect(r.method == "POST" && r.uri == "/urgentflow")
+        #expect(r.header("Content-Type") == "application/json")
+        #expect(r.header("Idempotency-Key") == n.id)
+        #expect(r.header("Authorization") == "Bearer t0ken")
+        #expect(try NotificationJSON.decode(r.body) == n)
+        #expect(r.text.hasPrefix("{\"at\":\"2026-01-20T10:00:00Z\",\"ended_at\":null,\"escalation_level\":0,\"id\":"))
+    }
+
+    @Test func webhookErrorsAreFailures() throws {
+        let server = try LoopbackHTTPServer(failFirst: 1)
+        let n = try sampleNotifications(1)[0]
+        let hook = WebhookNotifier(name: "teams", target: HTTPTarget(url: "http://127.0.0.1:\(server.port)/x")!, timeout: 5)
+        #expect { try hook.deliver(n) } throws: { "\($0)".contains("HTTP 500") }
+        try hook.deliver(n)
+        let port = server.port
+        server.shutdown()
+        #expect { try hook.deliver(n) } throws: { "\($0)".contains("cannot connect") }
+        _ = port
+    }
+
+    @Test func webhookThroughTheWorkerRetriesUntilTheServerAnswers() throws {
+        let dir = TempDir()
+        let server = try LoopbackHTTPServer(failFirst: 2)
+        defer { server.shutdown() }
+        let ns = try sampleNotifications(2)
+        let box = try Outbox(directory: dir.path)
+        let hook = WebhookNotifier(name: "teams", target: HTTPTarget(url: "http://127.0.0.1:\(server.port)/hook")!, timeout: 5)
+        let worker = DeliveryWorker(outbox: box, notifiers: [hook], retry: RetryPolicy(initialBackoff: 0.02, maxBackoff: 0.1))
+        for n in ns { try box.put(n, notifiers: ["teams"]) }
+        worker.start()
+        #expect(eventually { box.pendingEntries().isEmpty })
+        worker.stop()
+        let keys = server.requests.map { $0.header("Idempotency-Key")! }
+        #expect(keys == [ns[0].id, ns[0].id, ns[0].id, ns[1].id], "retried in order; the receiver can de-duplicate by key")
+    }
+
+    @Test func httpTargets() {
+        #expect(HTTPTarget(url: "http://127.0.0.1:9093") == HTTPTarget(url: "http://127.0.0.1:9093/"))
+        #expect(HTTPTarget(url: "http://am.local/base/")?.with(path: "/api/v2/alerts").path == "/base/api/v2/alerts")
+        #expect(HTTPTarget(url: "https://x") == nil && HTTPTarget(url: "http://:80") == nil && HTTPTarget(url: "http://h:99999") == nil)
+    }
+}
+
+@Suite(.serialized) struct RestartTests {
+    /// One run of `urgentflow run` as the service sees it: the engine's history, the clock, an ack.
+    func run(_ svc: NotificationService, ack: Bool) {
+        svc.handle([transition("handover_queue", "RWH", .critical, .firing, at: "2026-01-20T10:00:00Z")])
+        svc.handle([transition("ga_occupancy", "RWG", .warning, .firing, at: "2026-01-20T10:00:00Z")])
+        for m in 1...60 {
+            svc.tick(now: utc("2026-01-20T10:00:00Z") + .minutes(Int64(m)))
+            if ack && m == 5 {
+                svc.acknowledge(rule: "ga_occupancy", site: "RWG", by: "Tom Okafor", note: "on it", at: utc("2026-01-20T10:05:00Z"))
+            }
+        }
+    }
+
+    @Test func aCrashBeforeDeliveryLosesNoneAndARestartSendsNoneTwice() throws {
+        let dir = TempDir()
+        let (system, n) = try bundled()
+        // First run: the pager is down; everything decided stays in the outbox. Then a crash.
+        let down = FlakyNotifier(name: "pager", failures: 1_000_000)
+        let first = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .live, notifiers: [down],
+                                            retry: RetryPolicy(initialBackoff: 0.01, maxBackoff: 0.02, maxAttempts: 1_000_000))
+        run(first, ack: true)
+        let decided = first.outbox.pendingEntries().map(\.notification.id)
+        #expect(decided.count == 2, "critical RWH: fired and escalated at 10:15 (pager takes critical only)")
+        first.close(timeout: 5)
+        // Second run: the engine re-feeds the same history; the ack comes back from the log.
+        let pager = try RecordingSink(name: "pager")
+        let second = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .live, notifiers: [pager])
+        run(second, ack: false)
+        #expect(eventually { second.outbox.pendingEntries().isEmpty })
+        second.close()
+        #expect(pager.delivered.map(\.id) == decided, "each once, none lost")
+        #expect(second.activeAlerts().first { $0.site == "RWG" }?.acknowledgement?.by == "Tom Okafor", "the ack was restored")
+        // Decisions are logged once across both runs: RWH fired and escalated, RWG fired; the
+        // acknowledged RWG alert escalated in neither run.
+        let lines = try String(contentsOfFile: dir.file("alerts.jsonl"), encoding: .utf8).split(separator: "\n")
+        let notes = lines.filter { $0.hasPrefix("{\"type\":\"notification\"") }
+        #expect(notes.count == 3)
+        #expect(notes.filter { $0.contains("\"kind\":\"escalated\"") }.allSatisfy { $0.contains("\"site\":\"RWH\"") })
+        #expect(lines.filter { $0.hasPrefix("{\"type\":\"ack\"") }.count == 1)
+    }
+}
