@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "urgentflow",
             dependencies: [
-                "FlowCore", "FlowTerminal", "FlowScenarios", "FlowIngest",
+                "FlowCore", "FlowTerminal", "FlowScenarios", "FlowIngest", "FlowNotify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

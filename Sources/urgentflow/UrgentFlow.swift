@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlowCore
+import FlowNotify
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,11 +24,14 @@ struct ConfigOption: ParsableArguments {
     @Option(name: .long, help: "System configuration (YAML). Default: the bundled Hertfordshire and West Essex system.")
     var config: String?
 
-    func load() throws -> SystemConfig {
+    func load() throws -> SystemConfig { try loadWithText().config }
+
+    /// The configuration with its text and path (the notifier module reads its own section).
+    func loadWithText() throws -> (config: SystemConfig, text: String, path: String) {
         let path = try config ?? Bundled.path("herts-west-essex.yaml")
         let text: String
         do { text = try readText(path) } catch { throw CLIError("cannot read configuration \(path): \(error)") }
-        do { return try ConfigLoader.load(yaml: text, file: path) } catch {
+        do { return (try ConfigLoader.load(yaml: text, file: path), text, path) } catch {
             throw CLIError("configuration has problems:\n" + error.description)
         }
     }
@@ -52,6 +56,14 @@ struct Replay: ParsableCommand {
     @Option(help: "Write the daily sitrep figures per site per local day as CSV to this file.")
     var sitrep: String?
 
+    @Option(name: .customLong("notify-dir"), help: ArgumentHelp(
+        "Headless: run the notification policy (rotas, escalation, repeats, digests) and record every notification in this folder.",
+        discussion: "Notifications go to recording sinks (recorded-<notifier>.jsonl), never to real people, unless --deliver is given."))
+    var notifyDir: String?
+
+    @Flag(help: "With --notify-dir: deliver notifications through the configured notifiers for real.")
+    var deliver = false
+
     @Option(help: "Event seconds per wall second in the dashboard (0 = as fast as possible).")
     var speed: Double = 300
 
@@ -69,21 +81,38 @@ struct Replay: ParsableCommand {
     }
 
     func run() throws {
-        let config = try configOption.load()
+        let loaded = try configOption.loadWithText()
+        let config = loaded.config
         let path = try Bundled.scenarioPath(scenario)
         if headless {
-            try runHeadless(config: config, path: path)
+            var notifier: NotificationService? = nil
+            if let notifyDir {
+                notifier = try ReplayNotifications.start(system: config, text: loaded.text, path: loaded.path,
+                                                         directory: notifyDir, deliver: deliver)
+            }
+            defer { notifier?.close() }
+            try runHeadless(config: config, path: path, notifier: notifier)
         } else {
             try DashboardLauncher.run(config: config, scenarioPath: path, speed: speed, plain: plain, noColor: noColor, theme: theme)
         }
     }
 
-    func runHeadless(config: SystemConfig, path: String) throws {
+    func runHeadless(config: SystemConfig, path: String, notifier: NotificationService?) throws {
         var replay = HeadlessReplay(config: config, sitrep: sitrep != nil)
         let out = BufferedOutput(fd: 1)
         var reported = 0
+        var nextNotifyTick: EventTime? = nil
         try LineReader.forEachLine(path: path) { line in
-            for t in replay.feed(line) { out.write(t.jsonLine); out.write("\n") }
+            let transitions = replay.feed(line)
+            for t in transitions { out.write(t.jsonLine); out.write("\n") }
+            if let notifier {
+                if !transitions.isEmpty { notifier.handle(transitions) }
+                // Repeats and escalations run on the event clock, once a minute of it.
+                if let now = replay.engine.now, nextNotifyTick == nil || now >= nextNotifyTick! {
+                    notifier.tick(now: now)
+                    nextNotifyTick = now.floored(to: .minutes(1)) + .minutes(1)
+                }
+            }
             if replay.rejections.count > reported {
                 for (n, r) in replay.rejections[reported...] {
                     FileOutput.stderr(HeadlessReplay.describe(line: n, r) + "\n")
@@ -91,7 +120,9 @@ struct Replay: ParsableCommand {
                 reported = replay.rejections.count
             }
         }
-        for t in replay.finish() { out.write(t.jsonLine); out.write("\n") }
+        let last = replay.finish()
+        for t in last { out.write(t.jsonLine); out.write("\n") }
+        if let notifier, !last.isEmpty { notifier.handle(last) }
         out.flush()
         if let sitrep {
             var text = Sitrep.header + "\n"
