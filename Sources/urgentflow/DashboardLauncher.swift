@@ -1,4 +1,5 @@
 import FlowCore
+import FlowNotify
 import FlowTerminal
 import Foundation
 #if canImport(Glibc)
@@ -10,10 +11,26 @@ import Glibc
 final class ReplayDriver: DashboardDriver {
     private var player: ReplayPlayer
     private let start = ContinuousClock.now
+    /// The notification policy following the replay (recording sinks only): who was warned,
+    /// by rota and escalation, is its answer, not the first lead in the file.
+    private let notifier: NotificationService?
+    private var nextNotifyTick: EventTime?
 
-    init(player: ReplayPlayer) {
+    init(player: ReplayPlayer, notifier: NotificationService?) {
         self.player = player
+        self.notifier = notifier
+        self.player.collectUnread = notifier != nil
         self.player.setPaused(false, wall: 0)
+    }
+
+    private func feedNotifier() {
+        guard let notifier else { return }
+        let t = player.drainNewTransitions()
+        if !t.isEmpty { notifier.handle(t) }
+        if let now = player.engine.now, nextNotifyTick == nil || now >= nextNotifyTick! {
+            notifier.tick(now: now)
+            nextNotifyTick = now.floored(to: .minutes(1)) + .minutes(1)
+        }
     }
 
     private var wallMillis: Int64 {
@@ -22,11 +39,24 @@ final class ReplayDriver: DashboardDriver {
     }
 
     func advance() -> Bool {
-        player.advance(wall: wallMillis, maxLines: 20_000)
+        let changed = player.advance(wall: wallMillis, maxLines: 20_000)
+        if changed { feedNotifier() }
+        return changed
     }
 
     func snapshot() -> DashboardSnapshot {
-        player.engine.snapshot(historyPoints: 72, replay: player.status)
+        var snap = player.engine.snapshot(historyPoints: 72, replay: player.status)
+        if let notifier {
+            let status = notifier.activeAlerts()
+            for i in snap.alerts.indices {
+                guard let n = status.first(where: { $0.rule == snap.alerts[i].rule && $0.site == snap.alerts[i].site }) else { continue }
+                if let id = n.leadID {
+                    snap.alerts[i].leadID = id
+                    snap.alerts[i].leadName = (notifier.config.leads + notifier.system.leads).first { $0.id == id }?.name ?? id
+                }
+            }
+        }
+        return snap
     }
 
     func perform(_ command: DriverCommand) -> String? {
@@ -41,15 +71,18 @@ final class ReplayDriver: DashboardDriver {
             player.slower()
             return "speed \(speedText)"
         case .stepEvent:
+            defer { feedNotifier() }
             return player.step() ? nil : "end of scenario"
         case .nextAlertTransition:
             let t = player.runToNextTransition()
+            feedNotifier()
             guard let last = t.last else { return "no further alert transitions" }
             return "\(last.state.rawValue): \(last.rule) at \(last.site)"
         case .acknowledge(let rule, let site, let by, let note):
             let at = player.engine.now ?? player.playhead
-            return player.engine.acknowledge(rule: rule, site: site, by: by, note: note, at: at)
-                ? "acknowledged \(rule) at \(site)" : "no active alert \(rule) at \(site)"
+            let ok = player.engine.acknowledge(rule: rule, site: site, by: by, note: note, at: at)
+            if ok { _ = notifier?.acknowledge(rule: rule, site: site, by: by, note: note, at: at) }
+            return ok ? "acknowledged \(rule) at \(site)" : "no active alert \(rule) at \(site)"
         }
     }
 
@@ -57,7 +90,8 @@ final class ReplayDriver: DashboardDriver {
 }
 
 enum DashboardLauncher {
-    static func run(config: SystemConfig, scenarioPath: String, speed: Double, plain: Bool, noColor: Bool, theme: String) throws {
+    static func run(config: SystemConfig, configText: String? = nil, configPath: String = "", scenarioPath: String, speed: Double,
+                    plain: Bool, noColor: Bool, theme: String) throws {
         let themeName: ThemeName
         switch theme {
         case "auto", "standard": themeName = .standard
@@ -69,7 +103,18 @@ enum DashboardLauncher {
         try LineReader.forEachLine(path: scenarioPath) { lines.append(Array($0)) }
         let name = URL(fileURLWithPath: scenarioPath).deletingPathExtension().lastPathComponent
         let player = ReplayPlayer(config: config, name: name, lines: lines, speed: speed)
-        let driver = ReplayDriver(player: player)
+        // Notifications follow the replay into recording sinks in a scratch folder: never to people.
+        var notifier: NotificationService? = nil
+        if let configText, configText.contains("\nnotifications:") {
+            let dir = NSTemporaryDirectory() + "urgentflow-replay-\(getpid())"
+            try? FileManager.default.removeItem(atPath: dir)
+            notifier = try ReplayNotifications.start(system: config, text: configText, path: configPath, directory: dir, deliver: false)
+        }
+        defer {
+            notifier?.close(timeout: 2)
+            if notifier != nil { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "urgentflow-replay-\(getpid())") }
+        }
+        let driver = ReplayDriver(player: player, notifier: notifier)
         let options = DashboardOptions(theme: themeName, noColor: noColor, plain: plain)
         let exit = try runDashboard(driver: driver, options: options)
         if case .signal(let s) = exit { Foundation.exit(128 + s) }

@@ -93,7 +93,8 @@ struct Replay: ParsableCommand {
             defer { notifier?.close() }
             try runHeadless(config: config, path: path, notifier: notifier)
         } else {
-            try DashboardLauncher.run(config: config, scenarioPath: path, speed: speed, plain: plain, noColor: noColor, theme: theme)
+            try DashboardLauncher.run(config: config, configText: loaded.text, configPath: loaded.path, scenarioPath: path,
+                                      speed: speed, plain: plain, noColor: noColor, theme: theme)
         }
     }
 
@@ -189,9 +190,10 @@ struct Dashboard: ParsableCommand {
     var theme: String = "auto"
 
     func run() throws {
-        let config = try configOption.load()
+        let loaded = try configOption.loadWithText()
         let path = try Bundled.scenarioPath("boxing-day-surge")
-        try DashboardLauncher.run(config: config, scenarioPath: path, speed: speed, plain: plain, noColor: noColor, theme: theme)
+        try DashboardLauncher.run(config: loaded.config, configText: loaded.text, configPath: loaded.path, scenarioPath: path,
+                                  speed: speed, plain: plain, noColor: noColor, theme: theme)
     }
 }
 

@@ -157,6 +157,15 @@ public struct ReplayPlayer {
     }
 
     private var recentTransitionsCount = 0
+    /// Transitions not yet taken by `drainNewTransitions()` (for notifiers following the replay).
+    private var unread: [AlertTransition] = []
+    public var collectUnread = false
+
+    /// The transitions made since the last call (only when `collectUnread` is on).
+    public mutating func drainNewTransitions() -> [AlertTransition] {
+        defer { unread.removeAll(keepingCapacity: true) }
+        return unread
+    }
 
     private mutating func feedNext() {
         lines[next].withUnsafeBufferPointer { _ = engine.ingest($0) }
@@ -168,6 +177,7 @@ public struct ReplayPlayer {
         let t = engine.drainTransitions()
         recentTransitionsCount += t.count
         recentTransitions += t
+        if collectUnread { unread += t }
         if !keepAllTransitions, recentTransitions.count > Self.maxRecent { recentTransitions.removeFirst(recentTransitions.count - Self.maxRecent) }
     }
 }
