@@ -96,6 +96,9 @@ extension FlowModel {
         historyStore.series(site: site, metric: metric.index, count: count)
     }
 
+    /// Time of the latest history sample (nil before the first).
+    public var lastHistorySample: EventTime? { historyStore.lastSample }
+
     /// Known history points within a window (for trend fitting).
     public func points(_ metric: MetricKey, site: Int, window: Duration) -> [(EventTime, Double)] {
         historyStore.points(site: site, metric: metric.index, window: window)

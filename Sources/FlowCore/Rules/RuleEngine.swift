@@ -23,6 +23,8 @@ public struct RuleEngine: Sendable {
     public let config: SystemConfig
     /// Rules with the sites they apply to, in configuration order.
     let bindings: [(rule: RuleConfig, sites: [Int])]
+    /// The same rules, flattened for the per-tick evaluation (no struct copies on the hot path).
+    let plans: [RulePlan]
     var alerts: [AlertKey: AlertRecord] = [:]
     /// Latest score per site (and system at index units.count), for the snapshot.
     public private(set) var scores: [Double?]
@@ -45,6 +47,7 @@ public struct RuleEngine: Sendable {
             }
         }
         bindings = b
+        plans = b.enumerated().map { RulePlan(index: $0.offset, rule: $0.element.0, sites: $0.element.1, config: config) }
         scores = Array(repeating: nil, count: config.units.count + 1)
         levels = Array(repeating: nil, count: config.units.count + 1)
     }
@@ -58,36 +61,29 @@ public struct RuleEngine: Sendable {
     /// (configuration order of rules, then unit order).
     public mutating func evaluate(model: inout FlowModel, now: EventTime) -> [AlertTransition] {
         var out: [AlertTransition] = []
-        for (ri, binding) in bindings.enumerated() {
-            switch binding.rule {
-            case .score(let rule):
-                evaluateScore(rule, ruleIndex: ri, sites: binding.sites, model: &model, now: now, into: &out)
+        for plan in plans {
+            switch plan.kind {
+            case .score:
+                if case .score(let rule) = plan.rule {
+                    evaluateScore(rule, ruleIndex: plan.index, sites: plan.sites, model: &model, now: now, into: &out)
+                }
             default:
-                for site in binding.sites {
-                    let key = AlertKey(rule: ri, site: site)
+                for site in plan.sites {
+                    let key = AlertKey(rule: plan.index, site: site)
                     // Sentences are built only for alerts that are, or are becoming, active.
                     describing = false
-                    var outcome = evaluate(binding.rule, site: site, model: model, now: now)
-                    if alerts[key] != nil || outcome.target != nil {
+                    var outcome = evaluate(plan, site: site, model: model, now: now)
+                    if outcome.target != nil || alerts[key] != nil {
                         describing = true
-                        outcome = evaluate(binding.rule, site: site, model: model, now: now)
+                        outcome = evaluate(plan, site: site, model: model, now: now)
                     }
-                    let (raise, clear) = delays(binding.rule)
-                    step(key, outcome, raise: raise, clear: clear, now: now, into: &out)
+                    step(key, outcome, raise: plan.raise, clear: plan.clear, now: now, into: &out)
                 }
             }
         }
         return out
     }
 
-    private func delays(_ rule: RuleConfig) -> (Duration, Duration) {
-        switch rule {
-        case .threshold(let r): return (r.raiseDelay, r.clearDelay)
-        case .stale: return (.zero, .zero)
-        case .trend(let r): return (r.raiseDelay, r.clearDelay)
-        case .score(let r): return (r.raiseDelay, r.clearDelay)
-        }
-    }
 
     private mutating func step(_ key: AlertKey, _ outcome: RuleOutcome, raise: Duration, clear: Duration, now: EventTime,
                                into out: inout [AlertTransition]) {
@@ -127,11 +123,11 @@ public struct RuleEngine: Sendable {
 
     // MARK: - Rule kinds
 
-    func evaluate(_ rule: RuleConfig, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
-        switch rule {
-        case .threshold(let r): return evaluateThreshold(r, site: site, model: model, now: now)
-        case .stale(let r): return evaluateStale(r, site: site, model: model, now: now)
-        case .trend(let r): return evaluateTrend(r, site: site, model: model, now: now)
+    func evaluate(_ plan: RulePlan, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+        switch plan.kind {
+        case .threshold: return evaluateThreshold(plan, site: site, model: model, now: now)
+        case .stale: return evaluateStale(plan, site: site, model: model, now: now)
+        case .trend: return evaluateTrend(plan, site: site, model: model, now: now)
         case .score: return .unknown(summary: "")
         }
     }
@@ -140,19 +136,19 @@ public struct RuleEngine: Sendable {
 
     @inline(__always) func say(_ text: @autoclosure () -> String) -> String { describing ? text() : "" }
 
-    private func evaluateThreshold(_ r: ThresholdRule, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
-        let name = siteName(site)
-        guard let v = model.value(r.metric, site: site, at: now) else {
-            return .unknown(summary: say("\(name) \(r.metric.label): no current data"))
+    private func evaluateThreshold(_ p: RulePlan, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+        let metric = p.metric
+        guard let v = model.value(metric, site: site, at: now) else {
+            return .unknown(summary: say("\(siteName(site)) \(metric.label): no current data"))
         }
-        let l = r.levels(for: siteCode(site))
-        let current = alerts[AlertKey(rule: ruleIndex(r.id), site: site)]?.lifecycle.severity
-        let target = Self.thresholdTarget(value: v, direction: r.direction, levels: l, current: current)
+        let l = p.levels[site]
+        let current = alerts.isEmpty ? nil : alerts[AlertKey(rule: p.index, site: site)]?.lifecycle.severity
+        let target = Self.thresholdTarget(value: v, direction: p.direction, levels: l, current: current)
         guard describing else { return .known(target: target, value: v, summary: "") }
-        var summary = "\(name) \(r.metric.label) \(Format.value(v, r.metric))"
+        var summary = "\(siteName(site)) \(metric.label) \(Format.value(v, metric))"
         if let t = target {
             let level = (t == .critical ? l.critical : l.warning) ?? 0
-            summary += " (\(t.rawValue) \(r.direction.rawValue) \(Format.value(level, r.metric)))"
+            summary += " (\(t.rawValue) \(p.direction.rawValue) \(Format.value(level, metric)))"
         }
         return .known(target: target, value: v, summary: summary)
     }
@@ -169,39 +165,57 @@ public struct RuleEngine: Sendable {
         return nil
     }
 
-    private func ruleIndex(_ id: String) -> Int { config.rules.firstIndex { $0.id == id } ?? 0 }
-
-    private func evaluateStale(_ r: StaleRule, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
-        let name = siteName(site)
-        let seen = model.lastSeen(r.feed, site: site)
+    private func evaluateStale(_ p: RulePlan, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+        let feed = p.feed
+        let seen = model.lastSeen(feed, site: site)
         guard let from = seen ?? model.start else { return .unknown(summary: "") }
         let age = now - from
         var target: Severity? = nil
-        if let c = r.criticalAfter, age > c { target = .critical } else if age > r.expected { target = .warning }
-        let what = !describing ? "" : seen == nil ? "No \(r.feed.label) data from \(name) yet" : "No \(r.feed.label) data from \(name) for \(Format.duration(age))"
-        return .known(target: target, value: (age.minutesValue * 100).rounded() / 100,
-                      summary: say(what + " (expected every \(r.expected))"))
+        if let c = p.criticalAfter, age > c { target = .critical } else if age > p.expected { target = .warning }
+        let value = (age.minutesValue * 100).rounded() / 100
+        guard describing else { return .known(target: target, value: value, summary: "") }
+        let name = siteName(site)
+        let what = seen == nil ? "No \(feed.label) data from \(name) yet" : "No \(feed.label) data from \(name) for \(Format.duration(age))"
+        return .known(target: target, value: value, summary: what + " (expected every \(p.expected))")
     }
 
-    private func evaluateTrend(_ r: TrendRule, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
-        let name = siteName(site)
+    private func evaluateTrend(_ r: RulePlan, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+        let name = describing ? siteName(site) : ""
         guard let v = model.value(r.metric, site: site, at: now) else {
             return .unknown(summary: say("\(name) \(r.metric.label): no current data"))
         }
-        var pts = model.points(r.metric, site: site, window: r.window)
-        pts.removeAll { now - $0.0 > r.window || $0.0 > now }
-        pts.append((now, v))
+        // History points change only when the history gains a sample: cached per site.
+        let cache = r.trendCache[site]
+        if cache.sample != model.lastHistorySample || cache.sample == nil {
+            cache.points = model.points(r.metric, site: site, window: r.window)
+            cache.sample = model.lastHistorySample
+        }
+        // The points still inside the window at `now`, then the current value.
+        var count = 1
+        var first: EventTime? = nil
+        for (t, _) in cache.points where !(now - t > r.window || t > now) {
+            if first == nil { first = t }
+            count += 1
+        }
+        if first == nil { first = now }
         let minPoints = max(4, Int(r.window.millis / model.history.step.millis / 2))
-        guard pts.count >= minPoints, let first = pts.first, now - first.0 >= Duration(millis: r.window.millis / 2) else {
+        guard count >= minPoints, let t0 = first, now - t0 >= Duration(millis: r.window.millis / 2) else {
             return .unknown(summary: say("\(name) \(r.metric.label): not enough history for a trend"))
         }
-        // Least-squares slope per hour.
-        let t0 = first.0
-        let xs = pts.map { ($0.0 - t0).hoursValue }, ys = pts.map(\.1)
-        let n = Double(pts.count)
-        let mx = xs.reduce(0, +) / n, my = ys.reduce(0, +) / n
+        // Least-squares slope per hour (two passes, in time order).
+        let n = Double(count)
+        var sumX = 0.0, sumY = 0.0
+        for (t, y) in cache.points where !(now - t > r.window || t > now) { sumX += (t - t0).hoursValue; sumY += y }
+        sumX += (now - t0).hoursValue
+        sumY += v
+        let mx = sumX / n, my = sumY / n
         var sxy = 0.0, sxx = 0.0
-        for k in 0..<pts.count { sxy += (xs[k] - mx) * (ys[k] - my); sxx += (xs[k] - mx) * (xs[k] - mx) }
+        for (t, y) in cache.points where !(now - t > r.window || t > now) {
+            let x = (t - t0).hoursValue
+            sxy += (x - mx) * (y - my); sxx += (x - mx) * (x - mx)
+        }
+        let xNow = (now - t0).hoursValue
+        sxy += (xNow - mx) * (v - my); sxx += (xNow - mx) * (xNow - mx)
         guard sxx > 0 else { return .unknown(summary: say("\(name) \(r.metric.label): not enough history for a trend")) }
         let slope = sxy / sxx
         let toward = r.direction == .above ? slope : -slope
@@ -215,11 +229,12 @@ public struct RuleEngine: Sendable {
         let hours = min(100_000, abs(r.threshold - v) / toward)
         let minutes = (hours * 60).rounded()
         let within = hours * 3_600_000 <= Double(r.horizon.millis)
-        guard describing else { return .known(target: within ? r.severity : nil, value: minutes, summary: "") }
+        let severity = r.severity
+        guard describing else { return .known(target: within ? severity : nil, value: minutes, summary: "") }
         let rate = Format.value(abs(slope), r.metric)
         let summary = "\(name) \(r.metric.label) \(Format.value(v, r.metric)) \(slope > 0 ? "rising" : "falling") \(rate)/h: "
             + "will pass \(Format.value(r.threshold, r.metric)) in about \(Format.duration(Duration(millis: Int64(minutes) * 60_000)))"
-        return .known(target: within ? r.severity : nil, value: minutes, summary: summary)
+        return .known(target: within ? severity : nil, value: minutes, summary: summary)
     }
 
     private mutating func evaluateScore(_ r: ScoreRule, ruleIndex ri: Int, sites: [Int], model: inout FlowModel, now: EventTime,
@@ -369,5 +384,80 @@ public enum Format {
         if m < 60 { return "\(m)m" }
         if m < 48 * 60 { return "\(m / 60)h" + (m % 60 == 0 ? "" : RFC3339.pad(m % 60, 2) + "m") }
         return "\(m / 1440)d" + ((m % 1440) / 60 == 0 ? "" : "\((m % 1440) / 60)h")
+    }
+}
+
+/// One rule flattened for evaluation: plain values only, so the per-tick loop copies nothing.
+final class RulePlan: @unchecked Sendable {
+    enum Kind { case threshold, stale, trend, score }
+    let kind: Kind
+    let index: Int
+    let rule: RuleConfig
+    let sites: [Int]
+    let raise: Duration
+    let clear: Duration
+    // threshold and trend
+    let metric: MetricKey
+    let direction: Direction
+    /// Threshold levels by site index (overrides applied).
+    let levels: [ThresholdLevels]
+    // stale
+    let feed: FeedKind
+    let expected: Duration
+    let criticalAfter: Duration?
+    // trend
+    let threshold: Double
+    let window: Duration
+    let horizon: Duration
+    let severity: Severity
+    /// Trend rules: history points per site, refreshed when the history gains a sample.
+    let trendCache: [TrendCache]
+
+    final class TrendCache: @unchecked Sendable {
+        var sample: EventTime?
+        var points: [(EventTime, Double)] = []
+    }
+
+    init(index: Int, rule: RuleConfig, sites: [Int], config: SystemConfig) {
+        self.trendCache = (0...config.units.count).map { _ in TrendCache() }
+        self.index = index
+        self.rule = rule
+        self.sites = sites
+        let none = ThresholdLevels(warning: nil, critical: nil, clear: nil, criticalClear: nil)
+        var metric = MetricKey.gaOccupancyPct, direction = Direction.above, levels: [ThresholdLevels] = []
+        var feed = FeedKind.bed, expected = Duration.zero, criticalAfter: Duration? = nil
+        var threshold = 0.0, window = Duration.zero, horizon = Duration.zero, severity = Severity.warning
+        var raise = Duration.zero, clear = Duration.zero
+        switch rule {
+        case .threshold(let r):
+            kind = .threshold
+            metric = r.metric; direction = r.direction; raise = r.raiseDelay; clear = r.clearDelay
+            levels = (0...config.units.count).map { site in
+                site < config.units.count ? r.levels(for: config.units[site].code) : r.levels(for: systemSiteCode)
+            }
+        case .stale(let r):
+            kind = .stale
+            feed = r.feed; expected = r.expected; criticalAfter = r.criticalAfter
+        case .trend(let r):
+            kind = .trend
+            metric = r.metric; direction = r.direction; threshold = r.threshold; window = r.window; horizon = r.horizon
+            severity = r.severity; raise = r.raiseDelay; clear = r.clearDelay
+        case .score(let r):
+            kind = .score
+            raise = r.raiseDelay; clear = r.clearDelay
+        }
+        if levels.isEmpty { levels = Array(repeating: none, count: config.units.count + 1) }
+        self.metric = metric
+        self.direction = direction
+        self.levels = levels
+        self.feed = feed
+        self.expected = expected
+        self.criticalAfter = criticalAfter
+        self.threshold = threshold
+        self.window = window
+        self.horizon = horizon
+        self.severity = severity
+        self.raise = raise
+        self.clear = clear
     }
 }
