@@ -6,6 +6,12 @@ public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
     public var line: Int?
     public var key: String
     public var message: String
+    public init(file: String, line: Int?, key: String, message: String) {
+        self.file = file
+        self.line = line
+        self.key = key
+        self.message = message
+    }
     public var description: String {
         "\(file):\(line.map(String.init) ?? "?"): \(key): \(message)"
     }
@@ -13,6 +19,7 @@ public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
 
 public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public var problems: [ConfigProblem]
+    public init(problems: [ConfigProblem]) { self.problems = problems }
     public var description: String { problems.map(\.description).joined(separator: "\n") }
 }
 
