@@ -34,6 +34,19 @@ public struct AlertTransition: Sendable, Equatable {
     /// When the alert's current episode began (first pending or firing).
     public var since: EventTime
 
+    public init(at: EventTime, rule: String, site: String, severity: Severity, state: TransitionKind, value: Double?,
+                summary: String, leadID: String?, since: EventTime) {
+        self.at = at
+        self.rule = rule
+        self.site = site
+        self.severity = severity
+        self.state = state
+        self.value = value
+        self.summary = summary
+        self.leadID = leadID
+        self.since = since
+    }
+
     /// One JSON object, keys in a fixed order; numbers rounded to 2 decimals. Deterministic.
     public var jsonLine: String {
         var s = "{\"at\":\"\(RFC3339.format(at))\",\"rule\":\(JSONText.quote(rule)),\"site\":\(JSONText.quote(site))"
