@@ -195,6 +195,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var sink: ConnectionSink?
     private var batch: LineBatch?
     private var authLines = 0
+    private var pendingAuthFlush = false
     private var firstLineSeen = false
     private var closing = false
     private var stopped = false
@@ -245,6 +246,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushBatch()
+        // `ok auth` is written without a flush; a producer that waits for it before sending
+        // its first line must get it now.
+        if pendingAuthFlush {
+            pendingAuthFlush = false
+            context.flush()
+        }
         context.fireChannelReadComplete()
     }
 
@@ -310,6 +317,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 let token = String(decoding: raw.dropFirst(5), as: UTF8.self)
                 if tokens.isEmpty || tokens.contains(token) {
                     write(context, "ok auth\n", flush: false)
+                    pendingAuthFlush = true
                 } else {
                     fail(context, "bad_token")
                 }

@@ -63,39 +63,15 @@ public struct NotifierStatus: Sendable, Equatable {
     /// Failing `failingAfter` times in a row: raise its own alert.
     public var failing: Bool
 
-    /// The notifier's own alert (rule `notifier_failing`, site SYSTEM), shaped like the core's
-    /// transitions, for the dashboard's alert list and the alert log. nil when not failing.
-    public func alert(at now: EventTime, since: EventTime) -> NotifierAlert? {
+    /// The notifier's own alert (rule `notifier_failing`, site SYSTEM, firing; the value is the
+    /// failures in a row), as a core transition for the dashboard's alert list and the alert log.
+    /// nil when not failing.
+    public func alert(at now: EventTime, since: EventTime) -> AlertTransition? {
         guard failing else { return nil }
-        return NotifierAlert(at: now, notifier: name, severity: pending > 0 ? .critical : .warning, since: since,
-                             failures: consecutiveFailures,
-                             summary: "Notifier \(name) failing \(consecutiveFailures) times in a row (\(pending) pending): \(lastError ?? "?")")
-    }
-}
-
-/// A notifier that keeps failing, as an alert (`AlertTransition` has no public initialiser, so
-/// this carries the same fields; `jsonLine` has the same shape).
-public struct NotifierAlert: Sendable, Equatable {
-    public var at: EventTime
-    public var rule = "notifier_failing"
-    public var site = systemSiteCode
-    public var notifier: String
-    public var severity: Severity
-    public var state = TransitionKind.firing
-    public var since: EventTime
-    public var failures: Int
-    public var summary: String
-    public init(at: EventTime, notifier: String, severity: Severity, since: EventTime, failures: Int, summary: String) {
-        self.at = at
-        self.notifier = notifier
-        self.severity = severity
-        self.since = since
-        self.failures = failures
-        self.summary = summary
-    }
-    public var jsonLine: String {
-        "{\"at\":\"\(RFC3339.format(at))\",\"rule\":\"\(rule)\",\"site\":\"\(site)\",\"severity\":\"\(severity.rawValue)\",\"state\":\"firing\","
-            + "\"value\":\(failures),\"lead\":null,\"since\":\"\(RFC3339.format(since))\",\"summary\":\(JSONText.quote(summary))}"
+        return AlertTransition(at: now, rule: "notifier_failing", site: systemSiteCode, severity: pending > 0 ? .critical : .warning,
+                               state: .firing, value: Double(consecutiveFailures),
+                               summary: "Notifier \(name) failing \(consecutiveFailures) times in a row (\(pending) pending): \(lastError ?? "?")",
+                               leadID: nil, since: since)
     }
 }
 

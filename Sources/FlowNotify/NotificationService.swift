@@ -170,9 +170,9 @@ public final class NotificationService: @unchecked Sendable {
     public func notifierStatus() -> [NotifierStatus] { worker.status() }
 
     /// The notifiers' own alerts (firing while a notifier keeps failing), for the alert list.
-    public func notifierAlerts(now: EventTime) -> [NotifierAlert] {
+    public func notifierAlerts(now: EventTime) -> [AlertTransition] {
         lock.withLock {
-            var out: [NotifierAlert] = []
+            var out: [AlertTransition] = []
             for s in worker.status() {
                 if s.failing {
                     let since = failingSince[s.name] ?? now

@@ -1,34 +1,13 @@
 import FlowCore
 import Yams
 
-/// One problem in the notifications section: where (file, line, key path) and why. The same
-/// shape and text as the core's `ConfigProblem`.
-public struct NotifyConfigProblem: Sendable, Equatable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
-    public var key: String
-    public var message: String
-    public init(file: String, line: Int?, key: String, message: String) {
-        self.file = file
-        self.line = line
-        self.key = key
-        self.message = message
-    }
-    public var description: String { "\(file):\(line.map(String.init) ?? "?"): \(key): \(message)" }
-}
-
-public struct NotifyConfigError: Error, Sendable, CustomStringConvertible {
-    public var problems: [NotifyConfigProblem]
-    public init(problems: [NotifyConfigProblem]) { self.problems = problems }
-    public var description: String { problems.map(\.description).joined(separator: "\n") }
-}
-
 /// Reads the `notifications:` section of a system file. Like `ConfigLoader`, every problem is
-/// reported with file, line and key, and a section with any problem is refused as a whole.
+/// reported with file, line and key (the core's `ConfigProblem`, thrown in a `ConfigError`), and
+/// a section with any problem is refused as a whole.
 /// A file without the section gives the defaults with no rotas and no notifiers (leads then
 /// come from the core `leads:` list).
 public enum NotifyConfigLoader {
-    public static func load(yaml text: String, file: String, system: SystemConfig) throws(NotifyConfigError) -> NotificationConfig {
+    public static func load(yaml text: String, file: String, system: SystemConfig) throws(ConfigError) -> NotificationConfig {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -40,15 +19,15 @@ public enum NotifyConfigLoader {
                 default: break
                 }
             }
-            throw NotifyConfigError(problems: [NotifyConfigProblem(file: file, line: line, key: "(document)", message: "not valid YAML: \(error)")])
+            throw ConfigError(problems: [ConfigProblem(file: file, line: line, key: "(document)", message: "not valid YAML: \(error)")])
         }
         var r = Reader(file: file)
         guard let root, case .mapping(let top) = root else {
-            throw NotifyConfigError(problems: [NotifyConfigProblem(file: file, line: 1, key: "(document)", message: "expected a mapping")])
+            throw ConfigError(problems: [ConfigProblem(file: file, line: 1, key: "(document)", message: "expected a mapping")])
         }
         guard let section = top["notifications"] else { return NotificationConfig() }
         guard case .mapping(let n) = section else {
-            throw NotifyConfigError(problems: [NotifyConfigProblem(file: file, line: section.mark?.line, key: "notifications", message: "expected a mapping")])
+            throw ConfigError(problems: [ConfigProblem(file: file, line: section.mark?.line, key: "notifications", message: "expected a mapping")])
         }
         let p = "notifications"
         r.allowed(n, path: p, keys: ["leads", "rotas", "escalation", "repeat_interval", "acknowledgement_expiry", "flapping", "budget",
@@ -214,7 +193,7 @@ public enum NotifyConfigLoader {
             config.routes.append(Route(notifier: notifier, units: units, severities: severities, kinds: kinds, rules: rules))
         }
 
-        if !r.problems.isEmpty { throw NotifyConfigError(problems: r.problems) }
+        if !r.problems.isEmpty { throw ConfigError(problems: r.problems) }
         return config
     }
 
@@ -233,10 +212,10 @@ public enum NotifyConfigLoader {
 /// Typed reads that record problems (file, line, key) instead of stopping at the first.
 struct Reader {
     let file: String
-    var problems: [NotifyConfigProblem] = []
+    var problems: [ConfigProblem] = []
 
     mutating func problem(_ node: Node?, _ key: String, _ message: String) {
-        problems.append(NotifyConfigProblem(file: file, line: node?.mark?.line, key: key, message: message))
+        problems.append(ConfigProblem(file: file, line: node?.mark?.line, key: key, message: message))
     }
 
     mutating func allowed(_ m: Node.Mapping, path: String, keys: Set<String>) {

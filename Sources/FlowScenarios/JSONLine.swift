@@ -1,4 +1,7 @@
+import FlowCore
+
 /// Hand-built JSON objects with a fixed key order: fast, and byte-for-byte deterministic.
+/// Strings are quoted by the core's `JSONText.quote`.
 struct JSONLine {
     private(set) var text: String
     private var first = true
@@ -17,7 +20,7 @@ struct JSONLine {
 
     mutating func str(_ k: String, _ v: String) {
         key(k)
-        JSONLine.appendEscaped(v, to: &text)
+        text += JSONText.quote(v)
     }
 
     mutating func int(_ k: String, _ v: Int) {
@@ -25,7 +28,8 @@ struct JSONLine {
         text += String(v)
     }
 
-    /// A number with one decimal place, from tenths (`723` -> `72.3`).
+    /// A number with one decimal place, from tenths (`723` -> `72.3`). Not `JSONText.number`:
+    /// that drops a trailing `.0` (`72.0` -> `72`), which would change the scenario files' bytes.
     mutating func tenths(_ k: String, _ v: Int) {
         key(k)
         text += String(v / 10)
@@ -36,34 +40,5 @@ struct JSONLine {
     mutating func close() -> String {
         text += "}"
         return text
-    }
-
-    /// JSON string escaping: quote, backslash and control characters; everything else is
-    /// written as UTF-8.
-    static func appendEscaped(_ s: String, to out: inout String) {
-        out += "\""
-        var needs = false
-        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C { needs = true; break }
-        if !needs {
-            out += s
-        } else {
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if u.value < 0x20 {
-                        let hex = String(u.value, radix: 16)
-                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                    } else {
-                        out.unicodeScalars.append(u)
-                    }
-                }
-            }
-        }
-        out += "\""
     }
 }

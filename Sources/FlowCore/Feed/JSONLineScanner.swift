@@ -126,30 +126,28 @@ public struct JSONLineScanner {
 
     // MARK: - Reading values
 
+    /// The field's name is exactly `s` (compared as raw bytes, escapes not resolved).
     @inline(__always)
     public static func keyEquals(_ p: UnsafeBufferPointer<UInt8>, _ f: Field, _ s: StaticString) -> Bool {
-        let len = Int(f.keyEnd - f.keyStart)
-        guard len == s.utf8CodeUnitCount else { return false }
-        let b = s.utf8Start
-        var k = 0
-        let base = Int(f.keyStart)
-        while k < len {
-            if p[base + k] != b[k] { return false }
-            k += 1
-        }
-        return true
+        bytesEqual(p, Int(f.keyStart), Int(f.keyEnd), s)
     }
 
+    /// The field is a string without escapes whose value is exactly `s`.
     @inline(__always)
     public static func valueEquals(_ p: UnsafeBufferPointer<UInt8>, _ f: Field, _ s: StaticString) -> Bool {
         guard f.kind == .string, !f.hasEscapes else { return false }
-        let len = Int(f.valueEnd - f.valueStart)
+        return bytesEqual(p, Int(f.valueStart), Int(f.valueEnd), s)
+    }
+
+    /// `p[start..<end]` equals the bytes of `s`.
+    @inline(__always)
+    static func bytesEqual(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ s: StaticString) -> Bool {
+        let len = end - start
         guard len == s.utf8CodeUnitCount else { return false }
         let b = s.utf8Start
         var k = 0
-        let base = Int(f.valueStart)
         while k < len {
-            if p[base + k] != b[k] { return false }
+            if p[start + k] != b[k] { return false }
             k += 1
         }
         return true

@@ -44,7 +44,7 @@ public final class FlowEngine {
     /// Operator actions applied (acknowledgements, clock marks); see OperatorActions.swift.
     public internal(set) var operatorActions = 0
     /// `recover(_:)` is running: no wall-clock future check.
-    private var recovering = false
+    var recovering = false
     /// A clock mark was applied: ticks come from the marks, not from the messages' event times.
     var clockMarked = false
 

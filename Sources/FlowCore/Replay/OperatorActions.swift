@@ -105,7 +105,12 @@ extension FlowEngine {
         switch action.kind {
         case .clock:
             // Replay of a journal as a scenario: the messages drive the clock; marks are ignored.
-            if mode == .live { advance(to: action.at); clockMarked = true }
+            // Live, the clock is the wall clock: only recovery applies the marks of the journal
+            // (a live run writes its own marks; a source cannot move the clock).
+            guard mode == .live else { return .operatorAction(action, applied: true) }
+            guard recovering else { operatorActions -= 1; return .operatorAction(action, applied: false) }
+            advance(to: action.at)
+            clockMarked = true
             return .operatorAction(action, applied: true)
         case let .acknowledge(rule, site, by, note):
             let ok = acknowledge(rule: rule, site: site, by: by, note: note, at: action.at)

@@ -128,7 +128,8 @@ public enum RFC3339 {
         return out + (offsetSeconds > 0 ? "+" : "-") + pad(Int64(o / 3600), 2) + ":" + pad(Int64((o / 60) % 60), 2)
     }
 
-    static func pad(_ v: Int64, _ width: Int) -> String {
+    /// `v` in decimal, zero-padded on the left to `width` digits.
+    public static func pad(_ v: Int64, _ width: Int) -> String {
         let s = String(v)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }

@@ -1,0 +1,52 @@
+import ArgumentParser
+import FlowCore
+import FlowIngest
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `urgentflow record`: ingest without a screen and only write the journal. Lines are validated
+/// by the engine (live mode, after recovering the journal so duplicates across restarts are
+/// caught): only accepted lines are journalled. No rule clock, no alert log.
+struct Record: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Ingest feeds and only write the journal (validated: only accepted lines are kept).",
+        discussion: """
+            Stops when every input has ended (files read once, stdin), or on SIGTERM/SIGINT when a
+            listener or a followed file keeps it running.
+            """)
+
+    @OptionGroup var configOption: ConfigOption
+    @OptionGroup var ingest: IngestOptions
+
+    func run() throws {
+        let signals = ServiceSignals.block()
+        let config = try configOption.load()
+        let engine = FlowEngine(config: config, mode: .live)
+        let report = try Recovery.run(engine: engine, journalDirectory: ingest.journal)
+        Log.info(report.summary)
+        let journal = try ingest.openJournal(calendar: engine.model.calendar)
+        let validator = EngineConsumer(engine: engine, runsClock: false, journal: nil, alertLog: nil, slot: nil)
+        let hub = IngestHub(consumer: validator, journal: journal,
+                            configuration: .init(maxLineLength: ingest.maxLine), onError: { Log.warn($0) })
+        do { try ingest.addSources(to: hub) } catch {
+            hub.shutdown()
+            throw CLIError("cannot start the inputs: \(error)")
+        }
+        if ingest.allFinite {
+            let pid = getpid()
+            Thread.detachNewThread {
+                hub.waitForFiniteSources()
+                kill(pid, SIGUSR2)
+            }
+        }
+        _ = ServiceSignals.wait(signals)
+        hub.shutdown()
+        try? journal.close()
+        let s = hub.statistics()
+        let accepted = s.sources.map(\.accepted).reduce(0, +)
+        let rejected = s.sources.map(\.rejected).reduce(0, +)
+        Log.info("recorded \(s.journalLines) lines to \(ingest.journal) (\(accepted) accepted, \(rejected) rejected)")
+    }
+}
