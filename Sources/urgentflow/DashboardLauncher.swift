@@ -46,16 +46,7 @@ final class ReplayDriver: DashboardDriver {
 
     func snapshot() -> DashboardSnapshot {
         var snap = player.engine.snapshot(historyPoints: 72, replay: player.status)
-        if let notifier {
-            let status = notifier.activeAlerts()
-            for i in snap.alerts.indices {
-                guard let n = status.first(where: { $0.rule == snap.alerts[i].rule && $0.site == snap.alerts[i].site }) else { continue }
-                if let id = n.leadID {
-                    snap.alerts[i].leadID = id
-                    snap.alerts[i].leadName = (notifier.config.leads + notifier.system.leads).first { $0.id == id }?.name ?? id
-                }
-            }
-        }
+        if let notifier { Notifications.overlay(&snap, notifier) }
         return snap
     }
 

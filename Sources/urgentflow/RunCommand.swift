@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlowCore
+import FlowNotify
 import FlowIngest
 import FlowTerminal
 import Foundation
@@ -289,6 +290,8 @@ final class EngineConsumer: LineConsumer, @unchecked Sendable {
     private let runsClock: Bool
     let alertLog: AlertLog?
     let slot: SnapshotSlot?
+    /// Delivers notifications to the named leads (nil when the system file has none).
+    var notifier: NotificationService?
     let acks = AckResults()
     private var lastMarkFloor: Int64?
     private var dirty = true
@@ -321,6 +324,9 @@ final class EngineConsumer: LineConsumer, @unchecked Sendable {
             case (.clock, false): verdict = .rejected(reason: "refused: the live clock is the wall clock; clock marks are written by urgentflow")
             case let (.acknowledge(rule, site, _, _), false):
                 verdict = .rejected(reason: "no_active_alert: no active alert \(rule) at \(site)")
+            }
+            if applied, case let .acknowledge(rule, site, by, note) = action.kind {
+                _ = notifier?.acknowledge(rule: rule, site: site, by: by, note: note, at: action.at)
             }
             if origin.source == LiveDriver.operatorSource {
                 if case let .acknowledge(rule, site, _, _) = action.kind {
@@ -359,7 +365,13 @@ final class EngineConsumer: LineConsumer, @unchecked Sendable {
             j.append(Array(OperatorAction(id: "clock-\(now.millis)", at: now, kind: .clock).jsonLine.utf8))
             do { try j.commit() } catch { Log.warn("journal commit of a clock mark failed: \(error)") }
         }
-        if engine.hasPendingTransitions { alertLog?.append(engine.drainTransitions()) }
+        if engine.hasPendingTransitions {
+            let t = engine.drainTransitions()
+            alertLog?.append(t)
+            notifier?.handle(t)
+        }
+        // Repeats, escalations and silence ends run on the same clock.
+        notifier?.tick(now: now)
         dirty = true
     }
 
@@ -369,7 +381,9 @@ final class EngineConsumer: LineConsumer, @unchecked Sendable {
         guard force || now &- lastPublish >= publishInterval else { return }
         lastPublish = now
         dirty = false
-        slot.publish(engine.snapshot(historyPoints: 72))
+        var snap = engine.snapshot(historyPoints: 72)
+        if let notifier { Notifications.overlay(&snap, notifier) }
+        slot.publish(snap)
     }
 }
 
@@ -435,7 +449,8 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let signals: sigset_t? = noUI ? ServiceSignals.block() : nil
-        let config = try configOption.load()
+        let loaded = try configOption.loadWithText()
+        let config = loaded.config
         let engine = FlowEngine(config: config, mode: .live)
         let calendar = engine.model.calendar
 
@@ -448,11 +463,22 @@ struct Run: ParsableCommand {
             Log.info("alert log \(log.path): \(already) recovered transitions already logged, \(appended) appended")
         }
 
+        // Notifications: the recovered history goes through the policy again; the outbox skips
+        // what was already queued, and the notifier's own log restores acknowledgements and silences.
+        let notifier = try Notifications.start(system: config, text: loaded.text, path: loaded.path,
+                                               directory: (ingest.journal as NSString).appendingPathComponent("notify"), mode: .live)
+        if let notifier {
+            notifier.handle(report.transitions)
+            notifier.tick(now: WallClock.now())
+        }
+        defer { notifier?.close(timeout: 10) }
+
         // 2. Live.
         let journal = try ingest.openJournal(calendar: calendar)
         let slot = SnapshotSlot(engine.snapshot(historyPoints: 72))
         let consumer = EngineConsumer(engine: engine, runsClock: true, journal: journal, alertLog: log,
                                       slot: noUI ? nil : slot)
+        consumer.notifier = notifier
         consumer.advanceIfDue()          // the first clock mark, before any new line
         consumer.publish(force: true)
         let hub = IngestHub(consumer: consumer, journal: journal,
