@@ -258,10 +258,12 @@ struct LiveRunTests {
             let c = try LineClient(port: server.port)
             var n = 0
             var batchNo = 0
-            // Batches of 50 lines, each batch flipping occupancy (97% / 80%), until the alert log
-            // shows a few transitions (bounded: at most 400 batches).
-            while batchNo < 400 {
-                let occ = (batchNo / 10) % 2 == 0 ? 97 : 80
+            // Batches of 50 lines; occupancy flips (97% / 80%) every 2.5 s of wall time, so each
+            // state spans at least two 1 s rule ticks; until the alert log shows a few
+            // transitions (bounded by a 60 s deadline, however loaded the machine is).
+            let started = Date()
+            while Date().timeIntervalSince(started) < 60 {
+                let occ = Int(Date().timeIntervalSince(started) / 2.5) % 2 == 0 ? 97 : 80
                 var ids: [String] = []
                 var text = ""
                 for _ in 0..<50 {
