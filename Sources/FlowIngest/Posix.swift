@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import FlowCore
 
 /// An error from a system call, with the operation and the path it concerned.
 public struct IngestIOError: Error, CustomStringConvertible, Sendable {
@@ -133,11 +134,7 @@ enum Posix {
     }
 
     static func formatDay(year: Int, month: Int, day: Int) -> String {
-        func pad(_ v: Int, _ w: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, w - s.count)) + s
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+        RFC3339.pad(Int64(year), 4) + "-" + RFC3339.pad(Int64(month), 2) + "-" + RFC3339.pad(Int64(day), 2)
     }
 }
 
@@ -171,28 +168,12 @@ public enum DayString {
         }
         guard let y = num(0..<4), let m = num(5..<7), let d = num(8..<10),
               (1...12).contains(m), (1...31).contains(d) else { return nil }
-        // Howard Hinnant's days_from_civil.
-        let yy = m <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let mp = (m + 9) % 12
-        let doy = (153 * mp + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
+        return Int(RFC3339.daysFromCivil(Int64(y), Int64(m), Int64(d)))
     }
 
     /// `YYYY-MM-DD` for a day number (days since 1970-01-01).
-    public static func string(dayNumber z0: Int) -> String {
-        let z = z0 + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return Posix.formatDay(year: y, month: m, day: d)
+    public static func string(dayNumber: Int) -> String {
+        LocalDate(dayNumber: Int64(dayNumber)).description
     }
 }
 

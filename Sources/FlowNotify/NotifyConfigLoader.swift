@@ -21,7 +21,7 @@ public enum NotifyConfigLoader {
             }
             throw ConfigError(problems: [ConfigProblem(file: file, line: line, key: "(document)", message: "not valid YAML: \(error)")])
         }
-        var r = Reader(file: file)
+        var r = YAMLNodeReader(file: file)
         guard let root, case .mapping(let top) = root else {
             throw ConfigError(problems: [ConfigProblem(file: file, line: 1, key: "(document)", message: "expected a mapping")])
         }
@@ -68,7 +68,9 @@ public enum NotifyConfigLoader {
             }
             let severities = m["severities"] == nil ? Severity.allCases : r.severities(m, "severities", path: path)
             var shifts: [Shift] = []
-            for (j, sn) in r.sequence(m, "shifts", path: path, required: true).enumerated() {
+            // Reported at the rota's first key (with its line), unlike the core's required lists.
+            if m["shifts"] == nil { r.problem(m.first?.key, path + ".shifts", "is required") }
+            for (j, sn) in r.sequence(m, "shifts", path: path).enumerated() {
                 let spath = path + ".shifts[\(j)]"
                 guard case .mapping(let sm) = sn else { r.problem(sn, spath, "expected a mapping"); continue }
                 r.allowed(sm, path: spath, keys: ["name", "days", "from", "to", "leads"])
@@ -209,85 +211,8 @@ public enum NotifyConfigLoader {
     }
 }
 
-/// Typed reads that record problems (file, line, key) instead of stopping at the first.
-struct Reader {
-    let file: String
-    var problems: [ConfigProblem] = []
-
-    mutating func problem(_ node: Node?, _ key: String, _ message: String) {
-        problems.append(ConfigProblem(file: file, line: node?.mark?.line, key: key, message: message))
-    }
-
-    mutating func allowed(_ m: Node.Mapping, path: String, keys: Set<String>) {
-        for (k, _) in m where !keys.contains(k.string ?? "?") {
-            problem(k, path + "." + (k.string ?? "?"), "unknown key (expected one of: \(keys.sorted().joined(separator: ", ")))")
-        }
-    }
-
-    mutating func mapping(_ m: Node.Mapping, _ key: String, path: String) -> Node.Mapping? {
-        guard let n = m[key] else { return nil }
-        guard case .mapping(let v) = n else { problem(n, path + "." + key, "expected a mapping"); return nil }
-        return v
-    }
-
-    mutating func sequence(_ m: Node.Mapping, _ key: String, path: String, required: Bool = false) -> [Node] {
-        guard let n = m[key] else {
-            if required { problem(m.first?.key, path + "." + key, "is required") }
-            return []
-        }
-        guard case .sequence(let s) = n else { problem(n, path + "." + key, "expected a list"); return [] }
-        return Array(s)
-    }
-
-    mutating func string(_ m: Node.Mapping, _ key: String, path: String, required: Bool) -> String? {
-        guard let n = m[key] else {
-            if required { problem(m.first?.key, path + "." + key, "is required") }
-            return nil
-        }
-        guard case .scalar(let s) = n else { problem(n, path + "." + key, "expected a text value"); return nil }
-        return s.string
-    }
-
-    mutating func strings(_ m: Node.Mapping, _ key: String, path: String) -> [String] {
-        guard let n = m[key] else { return [] }
-        switch n {
-        case .scalar(let s): return [s.string]
-        case .sequence(let seq):
-            return seq.compactMap { item in
-                guard case .scalar(let s) = item else { problem(item, path + "." + key, "expected a list of text values"); return nil }
-                return s.string
-            }
-        default:
-            problem(n, path + "." + key, "expected a list")
-            return []
-        }
-    }
-
-    mutating func severities(_ m: Node.Mapping, _ key: String, path: String) -> [Severity] {
-        strings(m, key, path: path).compactMap { s in
-            if let v = Severity(rawValue: s) { return v }
-            problem(m[key], path + "." + key, "'\(s)' is not warning or critical")
-            return nil
-        }
-    }
-
-    mutating func int(_ m: Node.Mapping, _ key: String, path: String, range: ClosedRange<Int>) -> Int? {
-        guard let n = m[key] else { return nil }
-        guard let v = n.int else { problem(n, path + "." + key, "must be a whole number"); return nil }
-        guard range.contains(v) else { problem(n, path + "." + key, "\(v) is outside \(range.lowerBound)-\(range.upperBound)"); return nil }
-        return v
-    }
-
-    mutating func duration(_ m: Node.Mapping, _ key: String, path: String, positive: Bool = false) -> Duration? {
-        guard let n = m[key] else { return nil }
-        guard let s = n.string, let d = Duration.parse(s) else {
-            problem(n, path + "." + key, "'\(n.string ?? "?")' is not a duration (like 90s, 15m, 2h, 1h30m)")
-            return nil
-        }
-        if positive && d.millis <= 0 { problem(n, path + "." + key, "must be longer than 0s"); return nil }
-        return d
-    }
-
+/// The notification section's own read; the rest come from the core's `YAMLNodeReader`.
+extension YAMLNodeReader {
     /// `HH:MM` local wall-clock time, `24:00` allowed as the end of the day. Minutes after midnight.
     mutating func clock(_ m: Node.Mapping, _ key: String, path: String) -> Int? {
         guard let n = m[key] else { problem(m.first?.key, path + "." + key, "is required (HH:MM local time)"); return nil }

@@ -3,8 +3,20 @@
 /// status. A `Profile` supplies the story (volumes, pressure, outages) as functions of time; the
 /// simulation steps one minute at a time and streams lines in emission order through a small heap.
 
-/// Feeds, as written in the `feed` field.
-enum FeedKind: Int, Sendable { case bed, dtoc, nhs111, ambulance }
+/// The feeds.
+enum FeedKind: Int, Sendable {
+    case bed, dtoc, nhs111, ambulance
+
+    /// As written in the `feed` field.
+    var name: String {
+        switch self {
+        case .bed: "bed"
+        case .dtoc: "dtoc"
+        case .nhs111: "111"
+        case .ambulance: "ambulance"
+        }
+    }
+}
 
 /// A unit that reports bed state. The first three are the acute sites.
 struct BedUnit: Sendable {
@@ -253,6 +265,18 @@ final class Simulation {
         UKTime.format(t, local: p.localFeeds.contains(feed.rawValue))
     }
 
+    /// A message's opening fields, the same in every feed: feed, id, at (stamped as the feed
+    /// writes it), site and, for event messages, kind. The caller adds the rest and closes it.
+    func message(_ feed: FeedKind, id: String, at t: Int64, site: String, kind: String? = nil) -> JSONLine {
+        var j = JSONLine()
+        j.str("feed", feed.name)
+        j.str("id", id)
+        j.str("at", stamp(t, feed))
+        j.str("site", site)
+        if let kind { j.str("kind", kind) }
+        return j
+    }
+
     // MARK: run
 
     func run(_ emit: (String) -> Void) {
@@ -310,16 +334,17 @@ final class Simulation {
             else { base = rng.uniform(8, 19) }
             queues[s].append(Conveyance(incident: inc, arrived: at, eligible: at + Int64(base * 60)))
             if p.silent(.ambulance, s, at) { continue }
-            var j = JSONLine()
-            j.str("feed", "ambulance")
-            j.str("id", "EEAST-\(inc)-a")
-            j.str("at", stamp(at, .ambulance))
-            j.str("site", Units.beds[s].code)
-            j.str("kind", "arrived")
-            j.str("incident", "inc-\(inc)")
+            var j = conveyanceEvent(inc, "a", kind: "arrived", site: s, at: at)
             j.int("category", category)
             heap.push(at, j.close())
         }
+    }
+
+    /// A conveyance's arrived, handover or clear message: id `EEAST-<incident>-<suffix>`.
+    func conveyanceEvent(_ incident: Int, _ suffix: String, kind: String, site s: Int, at t: Int64) -> JSONLine {
+        var j = message(.ambulance, id: "EEAST-\(incident)-\(suffix)", at: t, site: Units.beds[s].code, kind: kind)
+        j.str("incident", "inc-\(incident)")
+        return j
     }
 
     func handovers(_ s: Int, _ t: Int64) {
@@ -334,22 +359,10 @@ final class Simulation {
                 let h = max(c.eligible, t + Int64(rng.int(0, 59)))
                 let clear = h + Int64(rng.uniform(9, 22) * 60)
                 if p.silent(.ambulance, s, h) { continue }
-                var j = JSONLine()
-                j.str("feed", "ambulance")
-                j.str("id", "EEAST-\(c.incident)-h")
-                j.str("at", stamp(h, .ambulance))
-                j.str("site", Units.beds[s].code)
-                j.str("kind", "handover")
-                j.str("incident", "inc-\(c.incident)")
-                heap.push(h, j.close())
-                var k = JSONLine()
-                k.str("feed", "ambulance")
-                k.str("id", "EEAST-\(c.incident)-c")
-                k.str("at", stamp(clear, .ambulance))
-                k.str("site", Units.beds[s].code)
-                k.str("kind", "clear")
-                k.str("incident", "inc-\(c.incident)")
-                heap.push(clear, k.close())
+                var handover = conveyanceEvent(c.incident, "h", kind: "handover", site: s, at: h)
+                heap.push(h, handover.close())
+                var cleared = conveyanceEvent(c.incident, "c", kind: "clear", site: s, at: clear)
+                heap.push(clear, cleared.close())
             } else {
                 i += 1
             }
@@ -366,12 +379,7 @@ final class Simulation {
         let stack = max(0, Int(stackSmooth.rounded()))
         let pressure = Double(stack)
         if p.silent(.ambulance, 6, t) { return }
-        var j = JSONLine()
-        j.str("feed", "ambulance")
-        j.str("id", "EEAST-status-" + UKTime.idStamp(t))
-        j.str("at", stamp(t, .ambulance))
-        j.str("site", "EEAST")
-        j.str("kind", "status")
+        var j = message(.ambulance, id: "EEAST-status-" + UKTime.idStamp(t), at: t, site: "EEAST", kind: "status")
         j.int("stack_waiting", stack)
         let c1 = 430 + pressure * 0.9 + rng.uniform(-25, 25)
         let c2 = 1500 + pressure * 11 + rng.uniform(-90, 90)
@@ -404,11 +412,7 @@ final class Simulation {
         let coreOcc = min(coreOpen, max(0, demand - escOcc))
         occupied[u] = coreOcc + escOcc
         if p.silent(.bed, u, t) { return }
-        var j = JSONLine()
-        j.str("feed", "bed")
-        j.str("id", "\(unit.code)-bed-" + UKTime.idStamp(t))
-        j.str("at", stamp(t, .bed))
-        j.str("site", unit.code)
+        var j = message(.bed, id: "\(unit.code)-bed-" + UKTime.idStamp(t), at: t, site: unit.code)
         j.int("ga_core_open", coreOpen)
         j.int("ga_core_occupied", coreOcc)
         j.int("esc_open", esc)
@@ -473,13 +477,7 @@ final class Simulation {
         dtoc[s].append(DtocPatient(key: key, org: org, since: readySince))
         dtocCounter[s] += 1
         if p.silent(.dtoc, s, at) { return }
-        var j = JSONLine()
-        j.str("feed", "dtoc")
-        j.str("id", "\(Units.beds[s].code)-dtoc-\(dtocCounter[s])")
-        j.str("at", stamp(at, .dtoc))
-        j.str("site", Units.beds[s].code)
-        j.str("kind", "start")
-        j.str("patient", key)
+        var j = dtocEvent(s, kind: "start", patient: key, at: at)
         j.str("reason", reason)
         j.str("org", ["nhs", "social", "both"][org])
         j.str("pathway", pathway)
@@ -494,14 +492,15 @@ final class Simulation {
         let patient = dtoc[s].remove(at: i)
         dtocCounter[s] += 1
         if p.silent(.dtoc, s, at) { return }
-        var j = JSONLine()
-        j.str("feed", "dtoc")
-        j.str("id", "\(Units.beds[s].code)-dtoc-\(dtocCounter[s])")
-        j.str("at", stamp(at, .dtoc))
-        j.str("site", Units.beds[s].code)
-        j.str("kind", "end")
-        j.str("patient", patient.key)
+        var j = dtocEvent(s, kind: "end", patient: patient.key, at: at)
         heap.push(at, j.close())
+    }
+
+    /// A delayed-transfer start or end message, numbered with the site's current message number.
+    func dtocEvent(_ s: Int, kind: String, patient: String, at t: Int64) -> JSONLine {
+        var j = message(.dtoc, id: "\(Units.beds[s].code)-dtoc-\(dtocCounter[s])", at: t, site: Units.beds[s].code, kind: kind)
+        j.str("patient", patient)
+        return j
     }
 
     /// The patients already delayed when the recording starts (a census at the first minute).
@@ -555,12 +554,7 @@ final class Simulation {
         let p2 = Int((Double(patients) * 0.36).rounded())
         let p1 = patients - p2 - p3
         if p.silent(.dtoc, 3, t) { return }
-        var j = JSONLine()
-        j.str("feed", "dtoc")
-        j.str("id", "HCT-dtoc-" + UKTime.dateStamp(dayNumber: UKTime.localDay(t)))
-        j.str("at", stamp(t, .dtoc))
-        j.str("site", "HCT")
-        j.str("kind", "snapshot")
+        var j = message(.dtoc, id: "HCT-dtoc-" + UKTime.dateStamp(dayNumber: UKTime.localDay(t)), at: t, site: "HCT", kind: "snapshot")
         j.int("patients", patients)
         j.int("nhs", nhs)
         j.int("social", social)
@@ -595,11 +589,7 @@ final class Simulation {
         let other = min(answered - amb - ed, diffuse(4, Double(answered) * 0.04))
         let selfCare = min(answered - amb - ed - other, diffuse(5, Double(answered) * (1 - urgent - 0.04) * 0.2))
         let primary = answered - amb - ed - other - selfCare
-        var j = JSONLine()
-        j.str("feed", "111")
-        j.str("id", "HUC-111-" + UKTime.idStamp(t))
-        j.str("at", stamp(t, .nhs111))
-        j.str("site", "HUC")
+        var j = message(.nhs111, id: "HUC-111-" + UKTime.idStamp(t), at: t, site: "HUC")
         j.int("minutes", 15)
         j.int("offered", offered)
         j.int("answered", answered)

@@ -38,7 +38,9 @@ public enum DashboardView {
         }
         if let p = c.state.ack {
             let name = snap.sites.first { $0.code == p.alert.site }?.name ?? p.alert.site
-            AckPromptWidget.draw(p, siteName: name, in: body, into: &g, theme: theme)
+            let summary = snap.alerts.first { AlertID($0) == p.alert }
+                .map { Format.alertText($0.summary, siteName: name, systemName: snap.systemName) }
+            AckPromptWidget.draw(p, siteName: name, summary: summary, in: body, into: &g, theme: theme)
         }
     }
 

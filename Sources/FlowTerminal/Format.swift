@@ -132,4 +132,73 @@ public enum Format {
         case .ambulance: return "ambulance"
         }
     }
+
+    /// A unit name that fits `columns`, keeping the part that tells units apart: first the full
+    /// name; then without a `, town` suffix or a `(…)` remark; then without generic words
+    /// ("Hospital", "NHS", "Trust", "FT", "Service", "General"); then clipped with an ellipsis.
+    /// "Lister Hospital, Stevenage" -> "Lister Hospital" -> "Lister"; "Herts Urgent Care (NHS 111)"
+    /// -> "Herts Urgent Care".
+    public static func shortName(_ name: String, columns: Int, ellipsis: String = "…") -> String {
+        if TerminalText.width(name) <= columns { return name }
+        var s = name
+        if let paren = s.firstIndex(of: "(") {
+            let cut = String(s[..<paren]).trimmingCharacters()
+            if !cut.isEmpty { s = cut }
+            if TerminalText.width(s) <= columns { return s }
+        }
+        if let comma = s.firstIndex(of: ",") {
+            let cut = String(s[..<comma]).trimmingCharacters()
+            if !cut.isEmpty { s = cut }
+            if TerminalText.width(s) <= columns { return s }
+        }
+        let generic: Set<String> = ["hospital", "nhs", "trust", "ft", "foundation", "service", "services",
+                                    "general", "university", "hospitals"]
+        var words = s.split(separator: " ").map(String.init)
+        // Drop generic words from the end first, never the first word.
+        var i = words.count - 1
+        while i > 0, TerminalText.width(words.joined(separator: " ")) > columns {
+            if generic.contains(words[i].lowercased()) { words.remove(at: i) }
+            i -= 1
+        }
+        s = words.joined(separator: " ")
+        return TerminalText.clip(s, to: columns, ellipsis: ellipsis)
+    }
+
+    /// What an alert is about, without the site name the row already shows, and with the
+    /// threshold wording shortened: "Lister Hospital, Stevenage G&A occ 93.4% (warning above 92%)"
+    /// -> "G&A occ 93.4% (warn >92%)".
+    public static func alertText(_ summary: String, siteName: String, systemName: String? = nil) -> String {
+        var s = summary
+        for prefix in [siteName, systemName].compactMap({ $0 }) where !prefix.isEmpty {
+            if s.hasPrefix(prefix + " ") { s = String(s.dropFirst(prefix.count + 1)); break }
+        }
+        for (long, short) in [("critical above ", "crit >"), ("warning above ", "warn >"),
+                              ("critical below ", "crit <"), ("warning below ", "warn <")] {
+            s = s.replacingAll(long, with: short)
+        }
+        if let f = s.first, f.isLowercase { s = f.uppercased() + s.dropFirst() }
+        return s
+    }
+
+    /// The event clock for narrow headers: without the year ("Tue 20 Jan 22:40 GMT").
+    public static func compactClock(_ clock: String) -> String {
+        let parts = clock.split(separator: " ")
+        let kept = parts.filter { !($0.count == 4 && $0.allSatisfy(\.isNumber)) }
+        return kept.count == parts.count ? clock : kept.joined(separator: " ")
+    }
+}
+
+extension String {
+    /// Replaces every occurrence of `target` (no Foundation in this module).
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty, contains(target) else { return self }
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: target) {
+            out += rest[..<r.lowerBound]
+            out += replacement
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
 }

@@ -87,27 +87,37 @@ public struct KeyBinding: Sendable, Equatable {
 /// The one key table (lazygit/k9s style): `dispatch` and the help overlay are both built from it.
 public enum KeyMap {
     public static let bindings: [KeyBinding] = [
-        KeyBinding([.up, .char("k")], .moveUp, "move up", [.dashboard, .detail]),
-        KeyBinding([.down, .char("j")], .moveDown, "move down", [.dashboard, .detail]),
-        KeyBinding([.left, .char("h")], .moveLeft, "previous site / scroll left", [.dashboard, .detail]),
-        KeyBinding([.right, .char("l")], .moveRight, "next site / scroll right", [.dashboard, .detail]),
+        KeyBinding([.escape], .back, "back / clear filter", [.global]),
+        KeyBinding([.char(" ")], .togglePause, "pause / resume", [.global]),
+        KeyBinding([.char("?")], .help, "this help", [.global]),
+        KeyBinding([.char("q")], .quit, "quit", [.global]),
+        KeyBinding([.up, .char("k")], .moveUp, "move up", [.dashboard]),
+        KeyBinding([.down, .char("j")], .moveDown, "move down", [.dashboard]),
+        KeyBinding([.left, .char("h")], .moveLeft, "focus sites", [.dashboard]),
+        KeyBinding([.right, .char("l")], .moveRight, "focus alerts", [.dashboard]),
+        KeyBinding([.tab, .backTab], .switchFocus, "switch sites / alerts", [.dashboard]),
+        KeyBinding([.enter], .openDetail, "site detail", [.dashboard]),
+        KeyBinding([.char("/")], .filter, "filter sites, alerts", [.dashboard]),
+        KeyBinding([.up, .char("k")], .moveUp, "previous metric/alert", [.detail]),
+        KeyBinding([.down, .char("j")], .moveDown, "next metric/alert", [.detail]),
+        KeyBinding([.left, .char("h")], .moveLeft, "previous site", [.detail]),
+        KeyBinding([.right, .char("l")], .moveRight, "next site", [.detail]),
+        KeyBinding([.tab, .backTab], .switchFocus, "switch metrics / alerts", [.detail]),
         KeyBinding([.pageUp], .pageUp, "page up", [.dashboard, .detail]),
         KeyBinding([.pageDown], .pageDown, "page down", [.dashboard, .detail]),
         KeyBinding([.home, .char("g")], .top, "first row", [.dashboard, .detail]),
         KeyBinding([.end, .char("G")], .bottom, "last row", [.dashboard, .detail]),
-        KeyBinding([.tab, .backTab], .switchFocus, "switch focus: sites / alerts", [.dashboard, .detail]),
-        KeyBinding([.enter], .openDetail, "open site detail", [.dashboard]),
-        KeyBinding([.escape], .back, "back / clear filter / close", [.global]),
-        KeyBinding([.char("a")], .acknowledge, "acknowledge selected alert (who, note)", [.dashboard, .detail]),
-        KeyBinding([.char("/")], .filter, "filter sites and alerts", [.dashboard]),
-        KeyBinding([.char(" ")], .togglePause, "pause / resume (view freezes, navigation works)", [.global]),
-        KeyBinding([.char("?")], .help, "toggle this help", [.global]),
-        KeyBinding([.char("q")], .quit, "quit", [.global]),
+        KeyBinding([.char("a")], .acknowledge, "acknowledge alert", [.dashboard, .detail]),
         KeyBinding([.char("+"), .char("=")], .faster, "replay faster", [.replay]),
         KeyBinding([.char("-")], .slower, "replay slower", [.replay]),
-        KeyBinding([.char(".")], .stepEvent, "step to the next event", [.replay]),
-        KeyBinding([.char("n")], .nextAlertTransition, "jump to the next alert transition", [.replay]),
+        KeyBinding([.char(".")], .stepEvent, "step one event", [.replay]),
+        KeyBinding([.char("n")], .nextAlertTransition, "run to next alert change", [.replay]),
     ]
+
+    /// The bindings live in `contexts`, in table order (what the help overlay lists).
+    public static func bindings(in contexts: Set<KeyContext>) -> [KeyBinding] {
+        bindings.filter { !$0.contexts.isDisjoint(with: contexts) }
+    }
 
     /// The action of `key` given the active contexts, or nil.
     public static func action(for key: Key, in contexts: Set<KeyContext>) -> UIAction? {

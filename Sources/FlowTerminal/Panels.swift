@@ -2,30 +2,98 @@ import FlowCore
 
 // MARK: - Alert panel
 
-/// Active alerts by severity: site, rule, value, how long, who was warned, who acknowledged.
+/// Active alerts, most urgent first: state, site, what (metric, value, threshold), how long,
+/// who was warned, who acknowledged (and their note).
 enum AlertPanelWidget {
-    static func draw(_ c: DashboardController, alerts: [AlertSnapshot], title: String, in r: Rect,
-                     into g: inout CellGrid, theme: Theme) {
+    /// Display order: raised alerts (firing, then unknown) before pending ones; within that the
+    /// most severe first, alerts nobody has acknowledged before acknowledged ones, then oldest
+    /// first. The core's order (severity, then age) breaks the remaining ties.
+    static func displayOrder(_ alerts: [AlertSnapshot]) -> [AlertSnapshot] {
+        func stateRank(_ s: AlertState) -> Int {
+            switch s {
+            case .firing: return 0
+            case .unknown: return 1
+            case .pending: return 2
+            case .resolved: return 3
+            }
+        }
+        return alerts.enumerated().sorted { l, r in
+            let a = l.element, b = r.element
+            if stateRank(a.state) != stateRank(b.state) { return stateRank(a.state) < stateRank(b.state) }
+            if a.severity != b.severity { return a.severity > b.severity }
+            let aa = a.acknowledgedBy != nil, ba = b.acknowledgedBy != nil
+            if aa != ba { return !aa }
+            if a.since != b.since { return a.since < b.since }
+            return l.offset < r.offset
+        }.map(\.element)
+    }
+
+    /// Column widths of an alert row for an inner width (0: column not shown).
+    struct Layout: Equatable {
+        var state = 6, site = 0, rule = 0, age = 5, warned = 0, ack = 0
+        var what: Int
+
+        init(width: Int, showSite: Bool) {
+            let wide = width >= 110, medium = width >= 76, huge = width >= 150
+            if showSite { site = huge ? 26 : (wide ? 20 : (medium ? 12 : 11)) }
+            if huge { rule = 22 }
+            if medium { warned = huge ? 22 : (wide ? 14 : 10) }
+            ack = huge ? 34 : (wide ? 24 : (medium ? 12 : 8))
+            // Without the site column (site detail) the acknowledgement and its note get room.
+            if !showSite, medium { ack += wide ? 14 : 8 }
+            let used = 1 + [state, site, rule, age, warned, ack].filter { $0 > 0 }.reduce(0) { $0 + $1 + 1 }
+            what = max(0, width - used)
+        }
+    }
+
+    static func draw(_ c: DashboardController, alerts: [AlertSnapshot], title: String, showSite: Bool = true,
+                     in r: Rect, into g: inout CellGrid, theme: Theme) {
         Draw.box(r, title: title, into: &g, theme: theme, focused: c.state.focus == .alerts)
-        let inner = r.inset(by: 1)
+        var inner = r.inset(by: 1)
         guard inner.height > 0, inner.width > 4 else { return }
         if alerts.isEmpty {
             Draw.text(c.state.filter.isEmpty || c.state.detailSite != nil ? "No active alerts" : "No alert matches the filter",
                       x: inner.x, y: inner.y, width: inner.width, role: .dim, into: &g, theme: theme)
             return
         }
+        let layout = Layout(width: inner.width, showSite: showSite)
+        // Column titles when there is a spare row.
+        if inner.height > alerts.count {
+            drawTitles(layout, x: inner.x, y: inner.y, width: inner.width, into: &g, theme: theme)
+            inner = Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: inner.height - 1)
+        }
         let sel = c.selectedAlertIndex ?? 0
         let top = SiteGridWidget.scrollTop(selected: sel, count: alerts.count, rows: inner.height)
         let names = Dictionary(c.snapshot.sites.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
         for (i, a) in alerts.enumerated().dropFirst(top).prefix(inner.height) {
             let y = inner.y + (i - top)
-            drawRow(a, siteName: names[a.site] ?? a.site, now: c.snapshot.now, x: inner.x, y: y, width: inner.width,
+            let name = names[a.site] ?? (a.site == systemSiteCode ? "System" : a.site)
+            drawRow(a, siteName: name, systemName: c.snapshot.systemName, now: c.snapshot.now, layout: layout,
+                    x: inner.x, y: y, width: inner.width,
                     selected: i == sel && c.state.focus == .alerts, into: &g, theme: theme)
         }
         if top > 0 { g.put(theme.glyphs.unicode ? "▲" : "^", x: r.maxX - 1, y: inner.y, role: .dim) }
         if top + inner.height < alerts.count {
             g.put(theme.glyphs.unicode ? "▼" : "v", x: r.maxX - 1, y: inner.maxY - 1, role: .dim)
         }
+    }
+
+    static func drawTitles(_ l: Layout, x: Int, y: Int, width: Int, into g: inout CellGrid, theme: Theme) {
+        var cx = x + 1
+        let end = x + width
+        func col(_ t: String, _ w: Int, right: Bool = false) {
+            guard w > 0, cx < end else { return }
+            Draw.text(t, x: cx, y: y, width: min(w, end - cx), role: .dim, attributes: [.underline], into: &g, theme: theme,
+                      alignRight: right)
+            cx += w + 1
+        }
+        col("State", l.state)
+        col("Site", l.site)
+        col("Rule", l.rule)
+        col("Alert", l.what)
+        col("For", l.age, right: true)
+        col("Warned", l.warned)
+        col(l.ack >= 12 ? "Acknowledged" : "Ack", l.ack)
     }
 
     /// The words of an alert's state: severity for firing, otherwise the state.
@@ -43,13 +111,13 @@ enum AlertPanelWidget {
         }
     }
 
-    static func drawRow(_ a: AlertSnapshot, siteName: String, now: EventTime, x: Int, y: Int, width: Int,
-                        selected: Bool, into g: inout CellGrid, theme: Theme) {
+    static func drawRow(_ a: AlertSnapshot, siteName: String, systemName: String, now: EventTime, layout l: Layout,
+                        x: Int, y: Int, width: Int, selected: Bool, into g: inout CellGrid, theme: Theme) {
         let gl = theme.glyphs
         var cx = x
         let end = x + width
         func col(_ text: String, _ w: Int, _ role: StyleRole, right: Bool = false) {
-            guard cx < end else { return }
+            guard w > 0, cx < end else { return }
             let ww = min(w, end - cx)
             Draw.text(text, x: cx, y: y, width: ww, role: role, into: &g, theme: theme, alignRight: right)
             cx += w + 1
@@ -57,28 +125,33 @@ enum AlertPanelWidget {
         g.put(selected ? gl.selectedMark : " ", x: cx, y: y, role: selected ? .selected : .normal)
         cx += 1
         let (label, role) = stateLabel(a, glyphs: gl)
-        col(label, 6, role)
-        let wide = width >= 110
-        let medium = width >= 76
-        col(siteName, wide ? 22 : (medium ? 15 : 11), selected ? .selected : .normal)
-        col(a.rule, wide ? 24 : (medium ? 15 : 11), .normal)
-        col(a.value.map { Format.number($0, decimals: 1) } ?? Format.missing, 6, a.value == nil ? .unknown : role, right: true)
-        col(Format.age(now - a.since), 5, .dim, right: true)
-        if medium {
-            col("to " + (a.leadName ?? a.leadID ?? Format.missing), width >= 150 ? 26 : (wide ? 18 : 10), a.leadName == nil && a.leadID == nil ? .unknown : .normal)
+        col(label, l.state, role)
+        col(Format.shortName(siteName, columns: l.site, ellipsis: gl.ellipsis), l.site, selected ? .selected : .normal)
+        col(a.rule, l.rule, .dim)
+        var what = Format.alertText(a.summary, siteName: siteName, systemName: systemName)
+        if l.ack >= 30, let n = a.ackNote, !n.isEmpty, l.what >= 70 { what += " | note: " + n }
+        col(what, l.what, .normal)
+        col(Format.age(now - a.since), l.age, .dim, right: true)
+        if l.warned > 0 {
+            let lead = a.leadName ?? a.leadID
+            let warned = lead ?? (a.state == .pending ? "not yet" : "nobody")
+            col(warned, l.warned, lead == nil ? .unknown : .normal)
         }
         let ack: String
         if let by = a.acknowledgedBy {
-            ack = gl.acked + " ack " + by + (wide ? (a.acknowledgedAt.map { " " + Format.age(now - $0) + " ago" } ?? "") : "")
+            // Who first, then their note, then when (as room allows).
+            var t = gl.acked + " ack " + by
+            let note = a.ackNote.flatMap { $0.isEmpty ? nil : $0 }
+            let noteInWhat = l.ack >= 30 && l.what >= 70
+            if l.ack >= 24, let at = a.acknowledgedAt, note == nil || noteInWhat || l.ack >= 34 {
+                t += " " + Format.age(now - at) + " ago"
+            }
+            if let note, !noteInWhat, l.ack >= 20 { t += ": " + note }
+            ack = t
         } else {
-            ack = medium ? "not acked" : "unacked"
+            ack = l.ack >= 12 ? "not acked" : "unacked"
         }
-        col(ack, wide ? 26 : 14, a.acknowledgedBy == nil ? .warning : .ok)
-        if wide, cx < end {
-            var rest = a.summary
-            if let n = a.ackNote, !n.isEmpty { rest += " | note: " + n }
-            col(rest, end - cx, .normal)
-        }
+        col(ack, l.ack, a.acknowledgedBy == nil ? .warning : .ok)
     }
 }
 
@@ -90,14 +163,15 @@ enum DetailWidget {
         let gl = theme.glyphs
         // The metrics box takes what its rows need; the site's alerts get the rest (at least 3 rows).
         let alerts = c.visibleAlerts
-        let metricsWant = site.metrics.count + 4 + (site.staleFeeds.isEmpty ? 0 : 1)
+        let metricsWant = site.metrics.count + 5 + (site.staleFeeds.isEmpty ? 0 : 1)
         let alertsMin = alerts.isEmpty ? 3 : min(alerts.count + 2, 5)
         let metricsH = max(5, min(metricsWant, r.height - alertsMin))
         let mr = Rect(x: r.x, y: r.y, width: r.width, height: min(metricsH, r.height))
         let ar = Rect(x: r.x, y: mr.maxY, width: r.width, height: r.maxY - mr.maxY)
         Draw.box(mr, title: "\(site.name) (\(site.code))", into: &g, theme: theme, focused: c.state.focus == .sites)
         if ar.height >= 3 {
-            AlertPanelWidget.draw(c, alerts: alerts, title: "Alerts at \(site.name) \(alerts.count)", in: ar, into: &g, theme: theme)
+            AlertPanelWidget.draw(c, alerts: alerts, title: "Alerts at \(site.name) \(alerts.count)", showSite: false,
+                                  in: ar, into: &g, theme: theme)
         }
         let inner = mr.inset(by: 1)
         guard inner.height > 2, inner.width > 10 else { return }
@@ -113,6 +187,18 @@ enum DetailWidget {
         x += g.put(opel, x: x, y: y, role: site.opelLevel == nil ? .unknown : .normal, maxWidth: inner.maxX - x)
         if differs { g.put(" " + gl.differs + " differ", x: x, y: y, role: .warning, maxWidth: inner.maxX - x) }
         y += 1
+        // When each feed last sent data for this site (missing feeds say so).
+        var lx = inner.x
+        lx += g.put("Last data:", x: lx, y: y, role: .dim, maxWidth: inner.maxX - lx)
+        let expected = FeedKind.allCases.filter { site.lastSeen[$0] != nil || site.staleFeeds.contains($0) }
+        if expected.isEmpty { g.put(" none yet", x: lx, y: y, role: .unknown, maxWidth: inner.maxX - lx) }
+        for f in expected {
+            let stale = site.staleFeeds.contains(f)
+            let age = site.lastSeen[f].map { Format.age(c.snapshot.now - $0) + " ago" } ?? "never"
+            lx += g.put("  " + (stale ? gl.warning : "") + f.label + " " + age + (stale ? " stale" : ""), x: lx, y: y,
+                        role: stale ? .warning : .normal, maxWidth: inner.maxX - lx)
+        }
+        y += 1
         if !site.staleFeeds.isEmpty {
             Draw.text("Stale feeds: " + site.staleFeeds.map(\.label).joined(separator: ", "), x: inner.x, y: y,
                       width: inner.width, role: .warning, into: &g, theme: theme)
@@ -122,17 +208,21 @@ enum DetailWidget {
         let metricsRows = max(1, inner.maxY - y)
 
         // Metric table header.
-        let labelW = min(18, max(10, inner.width / 5))
-        let valueW = 8, statusW = 6, levelW = inner.width >= 90 ? 16 : 0
+        let labelW = inner.width >= 70 ? 18 : 14
+        let valueW = 8, statusW = 6, levelW = inner.width >= 90 ? 16 : 0, rangeW = inner.width >= 110 ? 15 : 0
         let sparkX = inner.x + labelW + 1 + valueW + 1 + statusW + 1 + 2 + (levelW > 0 ? levelW + 1 : 0)
+            + (rangeW > 0 ? rangeW + 1 : 0)
         let sparkW = max(0, inner.maxX - sparkX)
         let hy = y
         g.put("Metric", x: inner.x, y: hy, role: .dim, attributes: [.underline], maxWidth: labelW)
         g.put("Value", x: inner.x + labelW + 1, y: hy, role: .dim, attributes: [.underline], maxWidth: valueW)
-        if levelW > 0 { g.put("Thresholds", x: sparkX - levelW - 1, y: hy, role: .dim, attributes: [.underline]) }
+        let levelX = sparkX - levelW - 1 - (rangeW > 0 ? rangeW + 1 : 0)
+        let rangeX = sparkX - rangeW - 1
+        if levelW > 0 { g.put("Thresholds", x: levelX, y: hy, role: .dim, attributes: [.underline]) }
+        if rangeW > 0 { g.put("Range shown", x: rangeX, y: hy, role: .dim, attributes: [.underline]) }
         if sparkW > 0, let m = site.metrics.first {
             let span = FlowCore.Duration(millis: m.historyStep.millis * Int64(min(m.history.count, sparkW)))
-            Draw.text("History (last \(Format.age(span)))", x: sparkX, y: hy, width: sparkW, role: .dim,
+            Draw.text("History, last \(Format.age(span)) \(gl.unicode ? "→" : "->") now", x: sparkX, y: hy, width: sparkW, role: .dim,
                       attributes: [.underline], into: &g, theme: theme)
         }
         y += 1
@@ -143,13 +233,24 @@ enum DetailWidget {
             let status: Status = m.value == nil ? .unknown : m.status
             let role = StyleRole(status)
             let selected = i == c.state.detailScroll && c.state.focus == .sites
-            Draw.text(m.key.label, x: inner.x, y: ry, width: labelW, role: selected ? .selected : .normal, into: &g, theme: theme)
+            g.put(selected ? gl.selectedMark : " ", x: inner.x, y: ry, role: selected ? .selected : .normal)
+            Draw.text(m.key.label, x: inner.x + 1, y: ry, width: labelW - 1, role: selected ? .selected : .normal, into: &g, theme: theme)
             Draw.text(Format.value(m), x: inner.x + labelW + 1, y: ry, width: valueW, role: role, into: &g, theme: theme, alignRight: true)
             g.put(gl.label(status), x: inner.x + labelW + 1 + valueW + 1, y: ry, role: role, maxWidth: statusW)
             g.put(m.value == nil ? gl.trendUnknown : gl.trend(m.trend), x: inner.x + labelW + valueW + statusW + 3, y: ry, role: .dim, maxWidth: 1)
             if levelW > 0 {
                 let lv = Format.levels(warning: m.warningLevel, critical: m.criticalLevel, unit: m.key.unit, unicode: gl.unicode)
-                Draw.text(lv.isEmpty ? "no rule" : lv, x: sparkX - levelW - 1, y: ry, width: levelW, role: .dim, into: &g, theme: theme)
+                Draw.text(lv.isEmpty ? "no rule" : lv, x: levelX, y: ry, width: levelW, role: .dim, into: &g, theme: theme)
+            }
+            if rangeW > 0 {
+                let pts = m.history.suffix(max(1, sparkW)).compactMap { $0 }
+                if let lo = pts.min(), let hi = pts.max() {
+                    let t = lo == hi ? Format.value(lo, unit: m.key.unit)
+                        : Format.value(lo, unit: m.key.unit) + (gl.unicode ? "–" : "-") + Format.value(hi, unit: m.key.unit)
+                    Draw.text(t, x: rangeX, y: ry, width: rangeW, role: .dim, into: &g, theme: theme)
+                } else {
+                    Draw.text(Format.missing, x: rangeX, y: ry, width: rangeW, role: .unknown, into: &g, theme: theme)
+                }
             }
             if sparkW > 0 {
                 let levels = [m.warningLevel, m.criticalLevel].compactMap { $0 }
@@ -172,35 +273,53 @@ enum DetailWidget {
 
 /// Generated from `KeyMap.bindings`, the table the dispatcher uses.
 enum HelpWidget {
+    /// Section titles and bindings of the contexts live now, each binding once, under the first
+    /// of its live contexts, in table order.
     static func lines(contexts: Set<KeyContext>) -> [(String, String, Bool)] {
         var out: [(String, String, Bool)] = []
-        for ctx in KeyContext.allCases {
-            // Each binding once, under the first of its contexts.
-            let bs = KeyMap.bindings.filter { b in KeyContext.allCases.first(where: { b.contexts.contains($0) }) == ctx }
+        for ctx in KeyContext.allCases where contexts.contains(ctx) {
+            let bs = KeyMap.bindings(in: contexts).filter { b in
+                KeyContext.allCases.first(where: { b.contexts.contains($0) && contexts.contains($0) }) == ctx
+            }
             guard !bs.isEmpty else { continue }
-            out.append((ctx.title + (ctx == .replay && !contexts.contains(.replay) ? " (not in live mode)" : ""), "", true))
+            out.append((ctx.title, "", true))
             for b in bs { out.append((b.keyLabel, b.help, false)) }
         }
         return out
     }
 
+    /// What the key table cannot say in a few words.
+    static func notes(theme: Theme, detail: Bool) -> [String] {
+        let gl = theme.glyphs
+        var n = ["Space freezes the picture; moving, detail and ack still work.",
+                 "a asks who and an optional note: Enter confirms, Esc cancels."]
+        if !detail { n.append("OPEL a/d: automated level / declared by the trust (\(gl.differs) differ).") }
+        n.append("\(gl.label(.ok))  \(gl.label(.warning))  \(gl.label(.critical))  \(gl.label(.unknown)) missing or stale  \(gl.rising)\(gl.falling)\(gl.flat) trend, last hour")
+        return n
+    }
+
     static func draw(contexts: Set<KeyContext>, in area: Rect, into g: inout CellGrid, theme: Theme) {
         let entries = lines(contexts: contexts)
         let w = min(area.width - 2, 96)
-        let maxRows = area.height - 4
-        guard w > 10, maxRows > 2 else { return }
-        let columns = max(1, Int((Double(entries.count) / Double(maxRows)).rounded(.up)))
+        guard w > 10 else { return }
+        let notes = notes(theme: theme, detail: contexts.contains(.detail))
+        let keyW = min(12, (entries.filter { !$0.2 }.map { TerminalText.width($0.0) }.max() ?? 5) + 1)
+        // One column if it fits, else two (the widest overlay is 96 columns).
+        let spareRows = area.height - 3 - notes.count - 1
+        let columns = entries.count <= spareRows ? 1 : 2
         let rows = Int((Double(entries.count) / Double(columns)).rounded(.up))
-        let h = rows + 3
+        let shownNotes = max(0, min(notes.count, area.height - 3 - rows - 1))
+        let h = min(area.height, rows + 2 + (shownNotes > 0 ? shownNotes + 1 : 0))
+        guard h >= 4 else { return }
         let r = Rect(x: area.x + (area.width - w) / 2, y: area.y + max(0, (area.height - h) / 2), width: w, height: h)
         g.fill(r)
         Draw.box(r, title: "Keys (? or Esc to close)", into: &g, theme: theme)
         let inner = r.inset(by: 1)
-        let colW = (inner.width - (columns - 1)) / columns
-        let keyW = min(13, max(5, colW / 3))
+        let colW = (inner.width - (columns - 1) * 2) / columns
         for (i, e) in entries.enumerated() {
-            let cx = inner.x + (i / rows) * (colW + 1)
+            let cx = inner.x + (i / rows) * (colW + 2)
             let cy = inner.y + (i % rows)
+            guard cy < inner.maxY else { continue }
             if e.2 {
                 Draw.text(e.0, x: cx, y: cy, width: colW, role: .title, attributes: [.underline], into: &g, theme: theme)
             } else {
@@ -208,15 +327,16 @@ enum HelpWidget {
                 Draw.text(e.1, x: cx + keyW + 1, y: cy, width: colW - keyW - 1, into: &g, theme: theme)
             }
         }
-        Draw.text("Status is shown by glyph and word: \(theme.glyphs.label(.ok))  \(theme.glyphs.label(.warning))  \(theme.glyphs.label(.critical))  \(theme.glyphs.label(.unknown)) missing",
-                  x: inner.x, y: inner.maxY - 1, width: inner.width, role: .dim, into: &g, theme: theme)
+        for (k, n) in notes.prefix(shownNotes).enumerated() {
+            Draw.text(n, x: inner.x, y: inner.maxY - shownNotes + k, width: inner.width, role: .dim, into: &g, theme: theme)
+        }
     }
 }
 
 // MARK: - Acknowledge prompt
 
 enum AckPromptWidget {
-    static func draw(_ p: AckPrompt, siteName: String, in area: Rect, into g: inout CellGrid, theme: Theme) {
+    static func draw(_ p: AckPrompt, siteName: String, summary: String? = nil, in area: Rect, into g: inout CellGrid, theme: Theme) {
         let w = min(area.width - 2, 70)
         let h = 6
         guard w > 20, area.height >= h else { return }
@@ -233,6 +353,9 @@ enum AckPromptWidget {
         let shown = TerminalText.width(noteText) > room ? String(noteText.suffix(max(0, room))) : noteText
         Draw.text("Note: " + shown, x: inner.x, y: inner.y + 1, width: inner.width,
                   role: p.field == .note ? .prompt : .normal, into: &g, theme: theme)
+        if let summary {
+            Draw.text(summary, x: inner.x, y: inner.y + 2, width: inner.width, role: .dim, into: &g, theme: theme)
+        }
         Draw.text("Enter next/confirm  Tab switch field  Esc cancel", x: inner.x, y: inner.y + 3, width: inner.width,
                   role: .dim, into: &g, theme: theme)
     }
@@ -252,7 +375,8 @@ enum StatusLineWidget {
             return
         }
         if !s.filter.isEmpty {
-            let t = "[filter: \(s.filter)  \(c.visibleSites.count) sites, \(c.visibleAlerts.count) alerts  Esc clears] "
+            let ns = c.visibleSites.count, na = c.visibleAlerts.count
+            let t = "[filter: \(s.filter)  \(ns) site\(ns == 1 ? "" : "s"), \(na) alert\(na == 1 ? "" : "s")] "
             x += Draw.text(t, x: x, y: r.y, width: r.width, role: .filter, into: &g, theme: theme)
         }
         if let m = s.message {
@@ -265,6 +389,7 @@ enum StatusLineWidget {
                                   .faster, .stepEvent, .nextAlertTransition]
         let ctx = c.activeContexts
         for a in wanted {
+            if a == .back, c.state.detailSite == nil, s.filter.isEmpty { continue }
             guard let b = KeyMap.bindings.first(where: { $0.action == a && !$0.contexts.isDisjoint(with: ctx) }),
                   let k = b.keys.first else { continue }
             let word: String
@@ -273,7 +398,7 @@ enum StatusLineWidget {
             case .moveDown: word = "move"
             case .switchFocus: word = "focus"
             case .openDetail: word = "detail"
-            case .back: word = c.state.detailSite != nil ? "back" : "clear"
+            case .back: word = c.state.detailSite != nil ? "back" : "clear filter"
             case .acknowledge: word = "ack"
             case .filter: word = "filter"
             case .togglePause: word = s.paused ? "resume" : "pause"

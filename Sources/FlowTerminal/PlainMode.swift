@@ -29,7 +29,7 @@ public final class PlainRenderer {
         for s in snap.sites { out.append(("site:" + s.code, siteLine(s))) }
         for a in snap.alerts {
             let name = snap.sites.first { $0.code == a.site }?.name ?? a.site
-            out.append(("alert:\(a.rule)@\(a.site)", alertLine(a, siteName: name, now: snap.now)))
+            out.append(("alert:\(a.rule)@\(a.site)", alertLine(a, siteName: name, now: snap.now, systemName: snap.systemName)))
         }
         return out.map { ($0.0, TerminalText.sanitize($0.1)) }
     }
@@ -54,9 +54,13 @@ public final class PlainRenderer {
         return t
     }
 
-    public static func alertLine(_ a: AlertSnapshot, siteName: String, now: EventTime) -> String {
+    public static func alertLine(_ a: AlertSnapshot, siteName: String, now: EventTime, systemName: String? = nil) -> String {
         let sev = a.severity == .critical ? "CRIT" : "WARN"
-        var t = "ALERT \(sev) \(a.state.rawValue) \(siteName) \(a.rule): \(a.summary) | for \(Format.age(now - a.since))"
+        var summary = a.summary
+        for p in [siteName, systemName].compactMap({ $0 }) where summary.hasPrefix(p + " ") {
+            summary = String(summary.dropFirst(p.count + 1)); break
+        }
+        var t = "ALERT \(sev) \(a.state.rawValue) \(siteName) \(a.rule): \(summary) | for \(Format.age(now - a.since))"
         t += " | warned " + (a.leadName ?? a.leadID ?? "nobody")
         if let by = a.acknowledgedBy {
             t += " | acknowledged by \(by)"

@@ -50,12 +50,19 @@ public struct UIState: Sendable, Equatable {
 public final class DashboardController {
     public private(set) var state = UIState()
     /// What is on screen. Frozen while paused.
-    public private(set) var snapshot: DashboardSnapshot
+    public private(set) var snapshot: DashboardSnapshot {
+        didSet { orderedAlerts = AlertPanelWidget.displayOrder(snapshot.alerts) }
+    }
+    /// The snapshot's alerts in display order (raised before pending, most severe, not
+    /// acknowledged before acknowledged, oldest).
+    public private(set) var orderedAlerts: [AlertSnapshot]
     public let driver: DashboardDriver
 
     public init(driver: DashboardDriver) {
         self.driver = driver
-        self.snapshot = driver.snapshot()
+        let first = driver.snapshot()
+        self.snapshot = first
+        self.orderedAlerts = AlertPanelWidget.displayOrder(first.alerts)
         self.state.paused = snapshot.replay?.paused ?? false
         normaliseSelection()
     }
@@ -89,7 +96,7 @@ public final class DashboardController {
     }
 
     public var visibleAlerts: [AlertSnapshot] {
-        var list = snapshot.alerts
+        var list = orderedAlerts
         if let d = state.detailSite { list = list.filter { $0.site == d } }
         let f = state.filter.lowercased()
         guard !f.isEmpty, state.detailSite == nil else { return list }
@@ -220,7 +227,9 @@ public final class DashboardController {
             if !state.paused { refresh() } else if isReplay { refreshKeepingData() }
         case .faster: command(.faster)
         case .slower: command(.slower)
-        case .stepEvent: command(.stepEvent)
+        case .stepEvent:
+            command(.stepEvent)
+            if state.message == nil { state.message = "Stepped one event: \(snapshot.localClock)" }
         case .nextAlertTransition: command(.nextAlertTransition)
         }
         return .redraw
@@ -241,8 +250,8 @@ public final class DashboardController {
         }
         // From a site: its most severe active alert (the list is most severe first).
         let site = state.detailSite ?? state.selectedSite
-        return snapshot.alerts.first { $0.site == site && $0.acknowledgedBy == nil }.map(AlertID.init)
-            ?? snapshot.alerts.first { $0.site == site }.map(AlertID.init)
+        return orderedAlerts.first { $0.site == site && $0.acknowledgedBy == nil }.map(AlertID.init)
+            ?? orderedAlerts.first { $0.site == site }.map(AlertID.init)
     }
 
     private func move(_ delta: Int) {

@@ -56,7 +56,7 @@ enum HeaderWidget {
         if paused || snap.replay?.paused == true {
             right.append(("PAUSED", .paused))
         }
-        right.append((snap.localClock, .header))
+        right.append((r.width < 100 ? Format.compactClock(snap.localClock) : snap.localClock, .header))
         let rightText = right.map(\.0).joined(separator: "  ")
         let rightW = min(r.width, TerminalText.width(rightText) + 1)
         var x = r.maxX - rightW
@@ -66,29 +66,27 @@ enum HeaderWidget {
                        maxWidth: r.maxX - x)
         }
 
-        // Left: name and system level.
-        let levelStatus = snap.sites.first { $0.code == systemSiteCode }?.metric(.opelLevel)?.status
-        // The system level matters more than the name: it is placed first, the name gets the rest.
+        // Left: name and the system escalation level. The level matters more than the name: it
+        // always gets its room, the name what is left (or nothing on a narrow screen).
         let leftRoom = r.width - rightW - 1
-        let levelText = (leftRoom >= 40 ? "System " : "") + Format.opel(snap.systemLevel)
+        let (levelText, role) = systemLevel(snap, glyphs: gl, long: leftRoom >= 16)
         let levelW = TerminalText.width(levelText)
-        let nameRoom = max(0, leftRoom - levelW - 3)
+        let nameRoom = leftRoom - levelW - 4
         var lx = r.x + 1
-        if nameRoom >= 4 {
+        if nameRoom >= 8 {
             lx += Draw.text(snap.systemName, x: lx, y: r.y, width: nameRoom, role: .header, attributes: [.bold],
                             into: &g, theme: theme)
             lx += 2
         }
-        let role: StyleRole = snap.systemLevel == nil ? .unknown : levelStatus.map(StyleRole.init) ?? .header
         g.put(levelText, x: lx, y: r.y, role: role, attributes: [.bold], maxWidth: r.maxX - rightW - lx)
 
         guard r.height > 1 else { return }
         // Feed health.
         var fx = r.x + 1
         let y = r.y + 1
-        fx += g.put("Feeds:", x: fx, y: y, role: .dim, maxWidth: r.maxX - fx)
-        for f in snap.feeds {
-            fx += g.put(" ", x: fx, y: y, maxWidth: r.maxX - fx)
+        fx += g.put(r.width >= 100 ? "Last data:" : "Data:", x: fx, y: y, role: .dim, maxWidth: r.maxX - fx)
+        for (i, f) in snap.feeds.enumerated() {
+            fx += g.put(i == 0 || r.width < 80 ? " " : "  ", x: fx, y: y, maxWidth: r.maxX - fx)
             let role: StyleRole = f.age == nil ? .unknown : (f.stale ? .warning : .normal)
             var t = f.feed.label + " " + (f.age == nil ? "none" : Format.age(f.age))
             if f.stale { t = gl.warning + t + " stale" }
@@ -97,6 +95,20 @@ enum HeaderWidget {
         }
         let rej = "  rejected \(snap.rejectedTotal)"
         g.put(rej, x: fx, y: y, role: snap.rejectedTotal > 0 ? .warning : .dim, maxWidth: r.maxX - fx)
+    }
+}
+
+extension HeaderWidget {
+    /// "System OPEL 3 ▲": levels 3 and 4 take the warning and critical roles (and their glyph,
+    /// so the level is never told by colour alone); 1 and 2 the header's; unknown the missing role.
+    static func systemLevel(_ snap: DashboardSnapshot, glyphs gl: GlyphSet, long: Bool) -> (String, StyleRole) {
+        var t = (long ? "System " : "") + Format.opel(snap.systemLevel)
+        guard let level = snap.systemLevel else { return (t, .unknown) }
+        switch level {
+        case 4...: t += " " + gl.critical; return (t, .critical)
+        case 3: t += " " + gl.warning; return (t, .warning)
+        default: return (t, .header)
+        }
     }
 }
 
@@ -140,7 +152,7 @@ enum SiteGridWidget {
                      m(.dtocPatients, "DToC", 6, spark: 8), m(.ambulanceQueue, "AmbQ", 6, spark: 8),
                      m(.ambulanceLongestWaitMin, "Longest", 7), m(.handoversOver60, "HO>60", 6),
                      m(.handoverHoursLost, "Hrs lost", 8), m(.ed4hPct, "4h", 8, spark: 8),
-                     m(.edInDepartment, "In ED", 6), m(.edDtaWaiting, "DTA", 5)]
+                     m(.edInDepartment, "In ED", 6), m(.edDtaWaiting, "DTA", 5), m(.edOver12h, ">12h", 5)]
         }
         return cols
     }
@@ -154,10 +166,20 @@ enum SiteGridWidget {
     }()
 
     /// Lays out column widths to fill `inner` columns (the name column takes what is left).
+    /// The name matters more than a sparkline: sparklines go first (right to left) while the
+    /// name has fewer than 22 columns, then whole metric columns while it has fewer than 12.
     static func layout(_ cols: [Column], inner: Int) -> [Column] {
         var cols = cols
-        let fixed = cols.filter { $0.kind != .name }.reduce(0) { $0 + $1.width + 1 }
-        var nameW = inner - fixed - 1
+        func nameRoom() -> Int { inner - cols.filter { $0.kind != .name }.reduce(0) { $0 + $1.width + 1 } - 1 }
+        var i = cols.count - 1
+        while nameRoom() < 22, i >= 0 {
+            if case .metric(let k, let spark) = cols[i].kind, spark > 0 {
+                cols[i].width -= spark + 1
+                cols[i].kind = .metric(k, spark: 0)
+            }
+            i -= 1
+        }
+        var nameW = nameRoom()
         // Drop metric columns from the right until the name has at least 12 columns.
         while nameW < 12, cols.count > 3 {
             let removed = cols.removeLast()
@@ -219,7 +241,7 @@ enum SiteGridWidget {
             case .name:
                 let mark = selected ? gl.selectedMark : " "
                 g.put(mark, x: cx, y: y, role: selected ? .selected : .normal)
-                Draw.text(site.name, x: cx + 1, y: y, width: col.width - 1,
+                Draw.text(Format.shortName(site.name, columns: col.width - 1, ellipsis: gl.ellipsis), x: cx + 1, y: y, width: col.width - 1,
                           role: selected ? .selected : .normal, attributes: selected && focused ? [.bold] : [],
                           into: &g, theme: theme)
             case .status:

@@ -13,8 +13,18 @@ import FlowCore
                 #expect(text.contains(b.keyLabel), "help at \(w)x\(h) lacks \(b.keyLabel)")
             }
         }
+        // The overlay lists the bindings live where it is opened: on the dashboard ...
         let text = render(c, 200, 50).text
-        for b in KeyMap.bindings { #expect(text.contains(b.help), "help lacks \(b.help)") }
+        for b in KeyMap.bindings(in: c.activeContexts) { #expect(text.contains(b.help), "help lacks \(b.help)") }
+        #expect(!text.contains("previous site"))
+        // ... and in the site detail, where the arrows mean something else.
+        c.handle(.escape)
+        c.handle(.enter)
+        c.handle(.char("?"))
+        let detail = render(c, 200, 50).text
+        for b in KeyMap.bindings(in: c.activeContexts) { #expect(detail.contains(b.help), "detail help lacks \(b.help)") }
+        #expect(detail.contains("previous site"))
+        #expect(!detail.contains("focus alerts"))
         c.handle(.escape)
         #expect(!c.state.showHelp)
     }
@@ -52,7 +62,7 @@ import FlowCore
         c.handle(.char("j"))
         #expect(c.state.selectedAlert == AlertID(rule: "handover_queue", site: "RWH"))
         let g = render(c, 120, 40)
-        let row = (0..<g.height).first { g.row($0).contains("handover_queue") }!
+        let row = (0..<g.height).first { g.row($0).contains("9 ambulances waiting") }!
         #expect(g.row(row).hasPrefix("│▶"))
     }
 
@@ -77,9 +87,11 @@ import FlowCore
         #expect(text.contains("≠ differ"))
         #expect(text.contains("W≥92% C≥95%"))
         #expect(text.contains("W≤78% C≤70%"))  // lower is worse for 4h performance
-        #expect(text.contains("History (last 6h)"))
+        #expect(text.contains("History, last 6h → now"))
+        #expect(text.contains("Range shown"))
+        #expect(text.contains("Last data:"))
         #expect(text.contains("Alerts at Lister Hospital 2"))
-        #expect(text.contains("handover_queue"))
+        #expect(text.contains("9 ambulances waiting"))
         #expect(!text.contains("answered_60s_low"))  // another site's alert
         // History points beyond the critical level are marked with the critical role.
         let occRow = (0..<g.height).first { g.row($0).contains("G&A occ") && g.row($0).contains("97.3%") }!

@@ -112,8 +112,11 @@ import FlowCore
         c.handle(.tab)
         for _ in 0..<25 { c.handle(.char("j")) }
         let g = render(c, 80, 24)
-        #expect(g.text.contains("extra_20"))
-        #expect(!g.text.contains("ga_occupancy_high"))
+        // The selected alert (26th in display order) is on screen, the first one scrolled away.
+        let selected = c.visibleAlerts[25]
+        #expect(c.selectedAlertIndex == 25)
+        #expect(g.text.contains(Format.alertText(selected.summary, siteName: "")))
+        #expect(!g.text.contains("G&A occupancy 97.3%"))
         #expect(g.text.contains("▲"))
     }
 

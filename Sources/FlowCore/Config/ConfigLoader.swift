@@ -27,7 +27,7 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 /// file, line and key; a configuration with any problem is refused as a whole.
 public enum ConfigLoader {
     public static func load(yaml text: String, file: String) throws(ConfigError) -> SystemConfig {
-        var r = NodeReader(file: file)
+        var r = YAMLNodeReader(file: file)
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -240,18 +240,23 @@ public enum ConfigLoader {
     }
 }
 
-/// Typed reads from a YAML node tree that record problems instead of stopping at the first.
-private struct NodeReader {
-    let file: String
-    var problems: [ConfigProblem] = []
+/// Typed reads from a YAML node tree that record problems (file, line, key path) instead of
+/// stopping at the first. Shared by `ConfigLoader` and the notification loader in FlowNotify;
+/// reads particular to one file section live as extensions next to their loader.
+public struct YAMLNodeReader {
+    public let file: String
+    public var problems: [ConfigProblem] = []
 
-    mutating func problem(_ node: Node?, _ key: String, _ message: String) {
+    public init(file: String) { self.file = file }
+
+    public mutating func problem(_ node: Node?, _ key: String, _ message: String) {
         problems.append(ConfigProblem(file: file, line: node?.mark?.line, key: key, message: message))
     }
 
+    /// `path.key`, or `key` alone at the top of the document (empty path).
     private func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
-    mutating func allowed(_ m: Node.Mapping, path: String, keys: Set<String>) {
+    public mutating func allowed(_ m: Node.Mapping, path: String, keys: Set<String>) {
         for (k, _) in m {
             let name = k.string ?? "?"
             if !keys.contains(name) {
@@ -260,7 +265,7 @@ private struct NodeReader {
         }
     }
 
-    mutating func mapping(_ m: Node.Mapping, _ key: String, path: String, required: Bool) -> Node.Mapping? {
+    public mutating func mapping(_ m: Node.Mapping, _ key: String, path: String, required: Bool = false) -> Node.Mapping? {
         guard let n = m[key] else {
             if required { problem(nil, join(path, key), "is required") }
             return nil
@@ -269,7 +274,8 @@ private struct NodeReader {
         return v
     }
 
-    mutating func sequence(_ m: Node.Mapping, _ key: String, path: String, required: Bool) -> [Node] {
+    /// A missing required list is reported without a line (the key path says where).
+    public mutating func sequence(_ m: Node.Mapping, _ key: String, path: String, required: Bool = false) -> [Node] {
         guard let n = m[key] else {
             if required { problem(nil, join(path, key), "is required") }
             return []
@@ -278,7 +284,7 @@ private struct NodeReader {
         return Array(s)
     }
 
-    mutating func string(_ m: Node.Mapping, _ key: String, path: String, required: Bool) -> String? {
+    public mutating func string(_ m: Node.Mapping, _ key: String, path: String, required: Bool) -> String? {
         guard let n = m[key] else {
             if required { problem(m.first?.key, join(path, key), "is required") }
             return nil
@@ -287,7 +293,8 @@ private struct NodeReader {
         return s.string
     }
 
-    mutating func strings(_ m: Node.Mapping, _ key: String, path: String) -> [String] {
+    /// One text value or a list of them; a missing key gives an empty list.
+    public mutating func strings(_ m: Node.Mapping, _ key: String, path: String) -> [String] {
         guard let n = m[key] else { return [] }
         switch n {
         case .scalar(let s): return [s.string]
@@ -302,6 +309,49 @@ private struct NodeReader {
         }
     }
 
+    /// `warning`, `critical` or a list of them; unknown names are reported and dropped.
+    public mutating func severities(_ m: Node.Mapping, _ key: String, path: String) -> [Severity] {
+        strings(m, key, path: path).compactMap { s in
+            if let v = Severity(rawValue: s) { return v }
+            problem(m[key], join(path, key), "'\(s)' is not warning or critical")
+            return nil
+        }
+    }
+
+    public mutating func int(_ m: Node.Mapping, _ key: String, path: String, range: ClosedRange<Int>) -> Int? {
+        guard let n = m[key] else { return nil }
+        guard let v = n.int else { problem(n, join(path, key), "must be a whole number"); return nil }
+        guard range.contains(v) else { problem(n, join(path, key), "\(v) is outside \(range.lowerBound)-\(range.upperBound)"); return nil }
+        return v
+    }
+
+    public mutating func double(_ m: Node.Mapping, _ key: String, path: String, range: ClosedRange<Double>? = nil, required: Bool = false) -> Double? {
+        guard let n = m[key] else {
+            if required { problem(m.first?.key, join(path, key), "is required") }
+            return nil
+        }
+        guard let v = n.int.map(Double.init) ?? n.float, v.isFinite else { problem(n, join(path, key), "must be a number"); return nil }
+        if let range, !range.contains(v) { problem(n, join(path, key), "\(v) is outside \(range.lowerBound)-\(range.upperBound)"); return nil }
+        return v
+    }
+
+    /// `positive`: zero is refused too ("must be longer than 0s").
+    public mutating func duration(_ m: Node.Mapping, _ key: String, path: String, required: Bool = false, positive: Bool = false) -> Duration? {
+        guard let n = m[key] else {
+            if required { problem(m.first?.key, join(path, key), "is required (a duration like 30m, 2h)") }
+            return nil
+        }
+        guard let s = n.string, let d = Duration.parse(s) else {
+            problem(n, join(path, key), "'\(n.string ?? "?")' is not a duration (like 90s, 15m, 2h, 1h30m)")
+            return nil
+        }
+        if positive && d.millis <= 0 { problem(n, join(path, key), "must be longer than 0s"); return nil }
+        return d
+    }
+}
+
+/// Reads particular to the system file's units, leads and rules.
+extension YAMLNodeReader {
     mutating func selector(_ m: Node.Mapping, _ key: String, path: String, known: Set<String>, required: Bool) -> [String] {
         if m[key] == nil {
             if required { problem(m.first?.key, join(path, key), "is required (unit codes or kinds)") }
@@ -312,35 +362,6 @@ private struct NodeReader {
             problem(m[key], join(path, key), "'\(n)' is neither a unit code nor a unit kind")
         }
         return names
-    }
-
-    mutating func int(_ m: Node.Mapping, _ key: String, path: String, range: ClosedRange<Int>) -> Int? {
-        guard let n = m[key] else { return nil }
-        guard let v = n.int else { problem(n, join(path, key), "must be a whole number"); return nil }
-        guard range.contains(v) else { problem(n, join(path, key), "\(v) is outside \(range.lowerBound)-\(range.upperBound)"); return nil }
-        return v
-    }
-
-    mutating func double(_ m: Node.Mapping, _ key: String, path: String, range: ClosedRange<Double>? = nil, required: Bool = false) -> Double? {
-        guard let n = m[key] else {
-            if required { problem(m.first?.key, join(path, key), "is required") }
-            return nil
-        }
-        guard let v = n.int.map(Double.init) ?? n.float, v.isFinite else { problem(n, join(path, key), "must be a number"); return nil }
-        if let range, !range.contains(v) { problem(n, join(path, key), "\(v) is outside \(range.lowerBound)-\(range.upperBound)"); return nil }
-        return v
-    }
-
-    mutating func duration(_ m: Node.Mapping, _ key: String, path: String, required: Bool = false) -> Duration? {
-        guard let n = m[key] else {
-            if required { problem(m.first?.key, join(path, key), "is required (a duration like 30m, 2h)") }
-            return nil
-        }
-        guard let s = n.string, let d = Duration.parse(s) else {
-            problem(n, join(path, key), "'\(n.string ?? "?")' is not a duration (like 90s, 15m, 2h, 1h30m)")
-            return nil
-        }
-        return d
     }
 
     mutating func metric(_ m: Node.Mapping, _ key: String, path: String) -> MetricKey? {
