@@ -324,9 +324,18 @@ final class EngineConsumer: LineConsumer, @unchecked Sendable {
             case (.clock, false): verdict = .rejected(reason: "refused: the live clock is the wall clock; clock marks are written by urgentflow")
             case let (.acknowledge(rule, site, _, _), false):
                 verdict = .rejected(reason: "no_active_alert: no active alert \(rule) at \(site)")
+            case let (.silence(site, rule, _, _, _), false):
+                verdict = .rejected(reason: "unknown_alert: no unit \(site)\(rule.map { " or no rule " + $0 } ?? "") to silence")
             }
-            if applied, case let .acknowledge(rule, site, by, note) = action.kind {
-                _ = notifier?.acknowledge(rule: rule, site: site, by: by, note: note, at: action.at)
+            if applied {
+                switch action.kind {
+                case let .acknowledge(rule, site, by, note):
+                    _ = notifier?.acknowledge(rule: rule, site: site, by: by, note: note, at: action.at)
+                case let .silence(site, rule, until, by, reason):
+                    notifier?.silence(Silence(id: action.id, site: site, rule: rule, from: action.at, until: until, by: by, reason: reason))
+                case .clock:
+                    break
+                }
             }
             if origin.source == LiveDriver.operatorSource {
                 if case let .acknowledge(rule, site, _, _) = action.kind {
@@ -559,7 +568,10 @@ struct RecoverCommand: ParsableCommand {
                 var s = "{\"rule\":\(JSONText.quote(a.rule)),\"site\":\(JSONText.quote(a.site)),\"severity\":\"\(a.severity.rawValue)\""
                 s += ",\"state\":\"\(a.state)\",\"since\":\"\(RFC3339.format(a.since))\""
                 s += ",\"acknowledged_by\":" + (a.acknowledgedBy.map(JSONText.quote) ?? "null")
-                s += ",\"ack_note\":" + (a.ackNote.map(JSONText.quote) ?? "null") + "}"
+                s += ",\"ack_note\":" + (a.ackNote.map(JSONText.quote) ?? "null")
+                s += ",\"silenced_by\":" + (a.silencedBy.map(JSONText.quote) ?? "null")
+                s += ",\"silenced_until\":" + (a.silencedUntil.map { "\"\(RFC3339.format($0))\"" } ?? "null")
+                s += ",\"silence_reason\":" + (a.silenceReason.map(JSONText.quote) ?? "null") + "}"
                 out.write(s + "\n")
             }
         }

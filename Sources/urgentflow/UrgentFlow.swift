@@ -14,7 +14,7 @@ struct UrgentFlow: ParsableCommand {
             With no subcommand, opens the dashboard replaying the bundled winter scenario against the
             bundled Hertfordshire and West Essex system.
             """,
-        subcommands: [Dashboard.self, Replay.self, Check.self, Generate.self, Run.self, Record.self, RecoverCommand.self, Ack.self, Loadgen.self],
+        subcommands: [Dashboard.self, Replay.self, Check.self, Generate.self, Run.self, Record.self, RecoverCommand.self, Ack.self, SilenceCommand.self, Loadgen.self],
         defaultSubcommand: Dashboard.self
     )
 }

@@ -385,6 +385,45 @@ struct LiveRunTests {
         #expect(data2.last?.contains("\"s4\"") == true)
     }
 
+    @Test("On-call staff away from the dashboard: urgentflow ack and silence reach the running service and survive kill -9")
+    func operatorCommandsFromTheCommandLine() throws {
+        guard LiveHarness.binary != nil else {
+            Issue.record("urgentflow binary not found: run `swift build` before `swift test`")
+            return
+        }
+        let dir = try LiveHarness.tempDir("cli")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let alertLog = dir + "/journal/alerts.jsonl"
+        let config = dir + "/live.yaml", journal = dir + "/journal"
+        let server = try LiveServer(dir: dir)
+        let to = "tcp://127.0.0.1:\(server.port)"
+        do {
+            let c = try LineClient(port: server.port)
+            c.send(LiveHarness.bedLine(id: "c1", occupied: 97) + "\n")
+            #expect(c.readLine() == "ok 1")
+        }
+        #expect(LiveHarness.waitUntil(20) { LiveHarness.lines(ofFile: alertLog).contains { $0.contains("\"firing\"") } })
+        let ack = try LiveHarness.runToEnd(["ack", "ga_occupancy", "RWH", "--by", "Priya Shah", "--note", "ward 7 opening", "--to", to])
+        #expect(ack.0 == 0, "\(ack.2)")
+        #expect(ack.1.contains("acknowledged ga_occupancy at RWH by Priya Shah"))
+        let wrong = try LiveHarness.runToEnd(["ack", "no_such_rule", "RWH", "--by", "Priya Shah", "--to", to])
+        #expect(wrong.0 != 0)
+        #expect(wrong.2.contains("no_active_alert"), "\(wrong.2)")
+        let silence = try LiveHarness.runToEnd(["silence", "RWH", "--for", "2h", "--by", "Priya Shah", "--why", "diverting to Watford", "--to", to])
+        #expect(silence.0 == 0, "\(silence.2)")
+        #expect(silence.1.contains("silenced every alert at RWH until"))
+        let badSite = try LiveHarness.runToEnd(["silence", "ZZZ", "--for", "1h", "--by", "x", "--why", "y", "--to", to])
+        #expect(badSite.0 != 0)
+        var s = server
+        s.kill9()
+        let (status, out, err) = try LiveHarness.runToEnd(["recover", "--config", config, "--journal", journal, "--alerts"])
+        #expect(status == 0, "\(err)")
+        #expect(out.contains("\"acknowledged_by\":\"Priya Shah\""))
+        #expect(out.contains("\"ack_note\":\"ward 7 opening\""))
+        #expect(out.contains("\"silenced_by\":\"Priya Shah\""))
+        #expect(out.contains("\"silence_reason\":\"diverting to Watford\""))
+    }
+
     @Test("An acknowledgement survives kill -9 and a restart")
     func ackSurvivesRestart() throws {
         guard LiveHarness.binary != nil else {

@@ -41,6 +41,7 @@ public final class FlowEngine {
     public private(set) var rejectedTotal = 0
     /// Latest accepted event time (the replay clock).
     public private(set) var highWater: EventTime?
+    private var silences: [Silence] = []
     /// Operator actions applied (acknowledgements, clock marks); see OperatorActions.swift.
     public internal(set) var operatorActions = 0
     /// `recover(_:)` is running: no wall-clock future check.
@@ -180,6 +181,40 @@ public final class FlowEngine {
     public func drainCompletedDays() -> [(site: Int, ledger: DayLedger)] { model.drainCompletedDays() }
 
     // MARK: - Operators
+
+    /// A silence of a site's alerts (or one rule's) until a time: notifications stop and the
+    /// dashboard marks the alerts; the alerts themselves carry on.
+    public struct Silence: Sendable, Equatable {
+        public var site: String
+        public var rule: String?
+        public var from: EventTime
+        public var until: EventTime
+        public var by: String
+        public var reason: String
+        public init(site: String, rule: String?, from: EventTime, until: EventTime, by: String, reason: String) {
+            self.site = site
+            self.rule = rule
+            self.from = from
+            self.until = until
+            self.by = by
+            self.reason = reason
+        }
+        public func covers(rule r: String, site s: String) -> Bool { s == site && (rule == nil || rule == r) }
+    }
+
+    /// Adds a silence; one whose `until` is not after `from` ends the matching silences early.
+    public func silence(_ s: Silence) {
+        silences.removeAll { $0.site == s.site && ($0.rule == s.rule || s.rule == nil) }
+        if s.until > s.from { silences.append(s) }
+        if silences.count > 1000 { silences.removeFirst(silences.count - 1000) }
+    }
+
+    /// Silences in force at `t`: given, and not yet over (expired ones are dropped). A silence
+    /// applies from when it is given, even if the event clock has not reached that instant yet.
+    public func activeSilences(at t: EventTime) -> [Silence] {
+        silences.removeAll { $0.until <= t }
+        return silences
+    }
 
     @discardableResult
     public func acknowledge(rule: String, site: String, by: String, note: String?, at: EventTime) -> Bool {

@@ -6,6 +6,10 @@
 ///
 /// - `ack`: an operator acknowledged the active alert `rule` at `site`.
 ///   `{"feed":"operator","id":"ack-...","at":"...","site":"RWH","kind":"ack","rule":"ga_occupancy","by":"Priya Shah","note":"..."}`
+/// - `silence`: an operator silenced the alerts of `site` (or one `rule` there) until `until`,
+///   with who and why; notifications stop, the dashboard marks them. A silence whose `until` is
+///   not after `at` ends the silences it matches early.
+///   `{"feed":"operator","id":"silence-...","at":"...","site":"RWH","kind":"silence","rule":"handover_queue","until":"...","by":"Priya Shah","reason":"..."}`
 /// - `clock`: the live engine moved its clock to `at` (the wall clock) and ran the rule ticks
 ///   due up to it. A live run writes one whenever a tick became due, in order with the data
 ///   lines, so that recovery runs every tick at the same place among the lines as it ran live.
@@ -16,6 +20,8 @@
 public struct OperatorAction: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case acknowledge(rule: String, site: String, by: String, note: String?)
+        /// `rule` nil: every alert of the site.
+        case silence(site: String, rule: String?, until: EventTime, by: String, reason: String)
         case clock
     }
 
@@ -67,8 +73,18 @@ public struct OperatorAction: Sendable, Equatable {
                 let by = try string("by", required: true, max: 128).get()!
                 let note = try string("note", required: false, max: 1000).get()
                 return .success(OperatorAction(id: id, at: at, kind: .acknowledge(rule: rule, site: site, by: by, note: note)))
+            case "silence":
+                let site = try string("site", required: true, max: 16).get()!
+                let rule = try string("rule", required: false, max: 128).get()
+                let by = try string("by", required: true, max: 128).get()!
+                let reason = try string("reason", required: true, max: 1000).get()!
+                let untilText = try string("until", required: true, max: 64).get()!
+                guard let until = RFC3339.parse(untilText) else {
+                    throw Rejection(.badType, field: "until", "must be RFC 3339 with an offset")
+                }
+                return .success(OperatorAction(id: id, at: at, kind: .silence(site: site, rule: rule, until: until, by: by, reason: reason)))
             default:
-                throw Rejection(.outOfRange, field: "kind", "'\(Sanitise.short(kind))' is not an operator action (ack, clock)")
+                throw Rejection(.outOfRange, field: "kind", "'\(Sanitise.short(kind))' is not an operator action (ack, silence, clock)")
             }
         } catch let r as Rejection {
             return .failure(r)
@@ -92,6 +108,10 @@ public struct OperatorAction: Sendable, Equatable {
             s += ",\"site\":\(JSONText.quote(site)),\"kind\":\"ack\",\"rule\":\(JSONText.quote(rule)),\"by\":\(JSONText.quote(by))"
             if let note { s += ",\"note\":\(JSONText.quote(note))" }
             s += "}"
+        case let .silence(site, rule, until, by, reason):
+            s += ",\"site\":\(JSONText.quote(site)),\"kind\":\"silence\""
+            if let rule { s += ",\"rule\":\(JSONText.quote(rule))" }
+            s += ",\"until\":\"\(RFC3339.format(until))\",\"by\":\(JSONText.quote(by)),\"reason\":\(JSONText.quote(reason))}"
         }
         return s
     }
@@ -115,6 +135,17 @@ extension FlowEngine {
         case let .acknowledge(rule, site, by, note):
             let ok = acknowledge(rule: rule, site: site, by: by, note: note, at: action.at)
             return .operatorAction(action, applied: ok)
+        case let .silence(site, rule, until, by, reason):
+            guard site == systemSiteCode || config.unitIndex(site) != nil else {
+                operatorActions -= 1
+                return .operatorAction(action, applied: false)
+            }
+            if let rule, !config.rules.contains(where: { $0.id == rule }) {
+                operatorActions -= 1
+                return .operatorAction(action, applied: false)
+            }
+            silence(Silence(site: site, rule: rule, from: action.at, until: until, by: by, reason: reason))
+            return .operatorAction(action, applied: true)
         }
     }
 }

@@ -163,9 +163,17 @@ public struct AlertSnapshot: Sendable, Equatable {
     public var acknowledgedBy: String?
     public var acknowledgedAt: EventTime?
     public var ackNote: String?
+    /// Set while a silence covers the alert: notifications stop until then.
+    public var silencedUntil: EventTime?
+    public var silencedBy: String?
+    public var silenceReason: String?
     public init(rule: String, site: String, severity: Severity, state: AlertState, value: Double?, summary: String,
                 since: EventTime, leadID: String?, leadName: String?, acknowledgedBy: String?,
-                acknowledgedAt: EventTime?, ackNote: String?) {
+                acknowledgedAt: EventTime?, ackNote: String?, silencedUntil: EventTime? = nil, silencedBy: String? = nil,
+                silenceReason: String? = nil) {
+        self.silencedUntil = silencedUntil
+        self.silencedBy = silencedBy
+        self.silenceReason = silenceReason
         self.rule = rule
         self.site = site
         self.severity = severity

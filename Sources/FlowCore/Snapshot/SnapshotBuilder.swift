@@ -55,11 +55,22 @@ extension FlowEngine {
             feeds.append(FeedHealth(feed: f, lastMessage: last, age: last.map { now - $0 }, accepted: acceptedCount(feed: f),
                                     rejected: rejectedCount(feed: f), stale: stale))
         }
+        var alerts = rules.activeAlerts()
+        let silences = activeSilences(at: now)
+        if !silences.isEmpty {
+            for i in alerts.indices {
+                if let s = silences.last(where: { $0.covers(rule: alerts[i].rule, site: alerts[i].site) }) {
+                    alerts[i].silencedUntil = s.until
+                    alerts[i].silencedBy = s.by
+                    alerts[i].silenceReason = s.reason
+                }
+            }
+        }
         let sys = config.units.count
         return DashboardSnapshot(systemName: config.name, timeZone: config.timeZone, now: now,
                                  localClock: Self.localClock(now, cal), systemLevel: rules.levels[sys],
                                  systemScore: rules.scores[sys], feeds: feeds, sites: sites,
-                                 alerts: rules.activeAlerts(), rejectedTotal: rejectedTotal, replay: replay)
+                                 alerts: alerts, rejectedTotal: rejectedTotal, replay: replay)
     }
 
     /// +1 rising, -1 falling, 0 flat over the last hour of history; nil without data.

@@ -25,6 +25,73 @@ struct Ack: ParsableCommand {
     @Option(help: "An optional note (what is being done).")
     var note: String?
 
+    @OptionGroup var service: ServiceOption
+
+    func validate() throws {
+        if by.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--by must name who acknowledges") }
+        try service.validate()
+    }
+
+    func run() throws {
+        let now = EventTime(millis: Int64(Date().timeIntervalSince1970 * 1000))
+        let action = OperatorAction(id: "ack-cli-\(now.millis)-\(getpid())", at: now,
+                                    kind: .acknowledge(rule: rule, site: site, by: by, note: note))
+        try service.send(action)
+        print("acknowledged \(rule) at \(site) by \(by)")
+    }
+}
+
+/// For on-call staff: silences the notifications of a site's alerts, or of one rule there, for a
+/// time, with who and why. When it ends and the alert is still active, it is notified again.
+struct SilenceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "silence",
+        abstract: "Silence the notifications of a site (or one rule there) on a running service, for a time.",
+        discussion: """
+            Example: urgentflow silence RWH handover_queue --for 2h --by "Priya Shah" --why "diverting to Watford"
+            --for 0s ends the matching silences now.
+            """)
+
+    @Argument(help: "The site code (e.g. RWH, or SYSTEM).")
+    var site: String
+
+    @Argument(help: "One rule id; omit to silence every alert of the site.")
+    var rule: String?
+
+    @Option(name: .customLong("for"), help: "How long (e.g. 30m, 2h); 0s ends the silence.")
+    var duration: String
+
+    @Option(help: "Who silences.")
+    var by: String
+
+    @Option(help: "Why (shown on the dashboard and in the alert log).")
+    var why: String
+
+    @OptionGroup var service: ServiceOption
+
+    func validate() throws {
+        guard let d = Duration.parse(duration), d.millis >= 0, d <= .hours(7 * 24) else {
+            throw ValidationError("--for must be a duration up to 7d, like 30m or 2h")
+        }
+        if by.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--by must name who silences") }
+        if why.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--why must say why") }
+        try service.validate()
+    }
+
+    func run() throws {
+        let now = EventTime(millis: Int64(Date().timeIntervalSince1970 * 1000))
+        let until = now + Duration.parse(duration)!
+        let action = OperatorAction(id: "silence-cli-\(now.millis)-\(getpid())", at: now,
+                                    kind: .silence(site: site, rule: rule, until: until, by: by, reason: why))
+        try service.send(action)
+        let what = rule.map { "\($0) at \(site)" } ?? "every alert at \(site)"
+        print(until > now ? "silenced \(what) until \(RFC3339.format(until))" : "silence of \(what) ended")
+    }
+}
+
+/// The running service an operator command talks to: its TCP listener (the same path as feed
+/// lines, so the action is journalled before it is answered and survives a crash).
+struct ServiceOption: ParsableArguments {
     @Option(help: "The service's listener.")
     var to: String = "tcp://127.0.0.1:5514"
 
@@ -35,7 +102,6 @@ struct Ack: ParsableCommand {
     var timeout: Double = 10
 
     func validate() throws {
-        if by.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--by must name who acknowledges") }
         if parseAddress(to) == nil { throw ValidationError("--to must be tcp://HOST:PORT") }
     }
 
@@ -47,24 +113,20 @@ struct Ack: ParsableCommand {
         return (host.isEmpty ? "127.0.0.1" : host, port)
     }
 
-    func run() throws {
+    /// Sends one operator line; throws with the service's reason unless it answers `ok`.
+    func send(_ action: OperatorAction) throws {
         let (host, port) = parseAddress(to)!
-        let now = EventTime(millis: Int64(Date().timeIntervalSince1970 * 1000))
-        let action = OperatorAction(id: "ack-cli-\(now.millis)-\(getpid())", at: now,
-                                    kind: .acknowledge(rule: rule, site: site, by: by, note: note))
         var payload = ""
         if let token { payload += "AUTH \(token)\n" }
         payload += action.jsonLine + "\n"
         let answer = try exchange(host: host, port: port, payload: payload, expectLines: token == nil ? 1 : 2)
-        let last = answer.last ?? ""
         if token != nil, answer.first != "ok auth" {
             throw CLIError("the service refused the token: \(answer.first ?? "no answer")")
         }
-        if last.hasPrefix("ok ") {
-            print("acknowledged \(rule) at \(site) by \(by)")
-        } else {
+        let last = answer.last ?? ""
+        guard last.hasPrefix("ok ") else {
             let reason = last.split(separator: " ", maxSplits: 2).dropFirst(2).first.map(String.init) ?? last
-            throw CLIError("not acknowledged: \(reason.isEmpty ? "no answer from \(to)" : reason)")
+            throw CLIError("refused: \(reason.isEmpty ? "no answer from \(to)" : reason)")
         }
     }
 
@@ -89,7 +151,7 @@ struct Ack: ParsableCommand {
         var bytes = Array(payload.utf8)
         var off = 0
         while off < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeMutableBytes { Glibc.send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) }
             if n <= 0 { throw CLIError("the service closed the connection") }
             off += n
         }
