@@ -112,8 +112,8 @@ final class Tmux {
     }
 
     static func binary() throws -> String {
-        if let b = ProcessInfo.processInfo.environment["URGENTFLOW_BIN"], !b.isEmpty { return b }
-        let path = packageRoot.appendingPathComponent(".build/debug/urgentflow").path
+        let path = ProcessInfo.processInfo.environment["URGENTFLOW_BIN"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? packageRoot.appendingPathComponent(".build/debug/urgentflow").path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw Failure(description: "the end-to-end test needs the real binary at \(path): run `swift build` before `swift test` (or set URGENTFLOW_BIN)")
         }
