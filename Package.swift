@@ -74,6 +74,8 @@ let package = Package(
         ),
         .testTarget(name: "FlowIngestTests", dependencies: ["FlowIngest", "FlowCore"]),
         .testTarget(name: "FlowTerminalTests", dependencies: ["FlowTerminal", "FlowCore"]),
+        .testTarget(name: "EndToEndTests"),  // the real binary in tmux (needs `swift build` first)
+        .executableTarget(name: "urgentflow-bench-ui", dependencies: ["FlowCore", "FlowTerminal", "CNcursesw"]),  // Benchmarks/dashboard-bench.sh
         .testTarget(
             name: "ScenarioTests",
             dependencies: ["FlowCore", "FlowScenarios"],

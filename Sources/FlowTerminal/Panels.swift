@@ -148,10 +148,12 @@ enum AlertPanelWidget {
             }
             if let note, !noteInWhat, l.ack >= 20 { t += ": " + note }
             ack = t
+        } else if a.state == .pending {
+            ack = Format.missing  // not raised yet: nothing to acknowledge
         } else {
             ack = l.ack >= 12 ? "not acked" : "unacked"
         }
-        col(ack, l.ack, a.acknowledgedBy == nil ? .warning : .ok)
+        col(ack, l.ack, a.acknowledgedBy != nil ? .ok : (a.state == .pending ? .dim : .warning))
     }
 }
 

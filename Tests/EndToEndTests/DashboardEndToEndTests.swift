@@ -1,0 +1,241 @@
+import Foundation
+import Testing
+
+/// The real `urgentflow` binary in a real terminal (tmux), driven as a person would: start a
+/// scenario, read the screen, press keys, quit, and check the terminal is given back intact.
+///
+/// The binary is `<package root>/.build/debug/urgentflow` (the README's test command runs
+/// `swift build` before `swift test`), or `$URGENTFLOW_BIN`. Every wait polls the screen with
+/// a deadline; nothing asserts on timing.
+@Suite(.serialized) struct DashboardEndToEndTests {
+    @Test func pauseDetailAcknowledgeAndQuitRestoreTheTerminal() throws {
+        let tmux = try Tmux.start(width: 120, height: 40, scenario: "handover-crisis", speed: 600)
+        defer { tmux.kill() }
+
+        // First frame: header, site grid, alert panel, key hints.
+        var screen = try tmux.waitFor("the first frame", timeout: 30) {
+            $0.contains("REPLAY") && $0.contains("Sites 7") && $0.contains("Alerts") && $0.contains("? help")
+        }
+        #expect(screen.contains("Hertfordshire and West Essex"))
+
+        // Space: the view freezes with a PAUSED marker on the header line.
+        tmux.keys("Space")
+        screen = try tmux.waitFor("PAUSED in the header", timeout: 10) { Tmux.line($0, 0).contains("PAUSED") }
+        let frozenClock = Tmux.line(screen, 0)
+
+        // Enter: detail of the selected site (the first one, Lister, RWH).
+        tmux.keys("Enter")
+        screen = try tmux.waitFor("the detail view of RWH", timeout: 10) {
+            $0.contains("Lister Hospital, Stevenage (RWH)") && $0.contains("Metric") && $0.contains("History")
+        }
+        #expect(screen.contains("G&A occ"))
+        #expect(screen.contains("Alerts at Lister Hospital, Stevenage"))
+        #expect(Tmux.line(screen, 0) == frozenClock, "the paused picture moved")
+
+        // Esc: back to the dashboard, still paused.
+        tmux.keys("Escape")
+        screen = try tmux.waitFor("the dashboard again", timeout: 10) { $0.contains("Sites 7") && !$0.contains("Metric") }
+        #expect(Tmux.line(screen, 0).contains("PAUSED"))
+
+        // `n` plays (even while paused) to the next alert transition, until an alert is firing
+        // and not acknowledged.
+        var raised = tmux.capture().contains("not acked)")
+        var presses = 0
+        while !raised && presses < 30 {
+            tmux.keys("n")
+            presses += 1
+            raised = (try? tmux.waitFor("a raised alert", timeout: 3) { $0.contains("not acked)") }) != nil
+        }
+        #expect(raised, "no alert was raised by `n` in handover-crisis")
+
+        // Tab to the alert panel, `a`, who, note: the alert shows who acknowledged it.
+        tmux.keys("Tab")
+        tmux.keys("a")
+        screen = try tmux.waitFor("the acknowledge prompt", timeout: 10) { $0.contains("Acknowledge") && $0.contains("Who:") }
+        tmux.literal("E2E Tester")
+        tmux.keys("Enter")
+        tmux.literal("seen in e2e")
+        tmux.keys("Enter")
+        screen = try tmux.waitFor("the acknowledgement in the alert panel", timeout: 10) {
+            $0.contains("ack E2E Tester") && !$0.contains("Who:")
+        }
+        #expect(Tmux.line(screen, 0).contains("PAUSED"))
+
+        // Enter on the alert: the site's detail, whose alert list has room for the note.
+        tmux.keys("Enter")
+        screen = try tmux.waitFor("the detail view with the acknowledged alert", timeout: 10) {
+            $0.contains("Alerts at") && $0.contains("ack E2E Tester")
+        }
+        let ackLine = screen.split(separator: "\n").first { $0.contains("ack E2E Tester") }.map(String.init) ?? ""
+        #expect(ackLine.contains("seen in e2e"), "note missing from the alert row: \(ackLine)")
+
+        // q: the program quits, leaves the alternate screen and restores the terminal modes.
+        tmux.keys("q")
+        screen = try tmux.waitFor("the program to exit", timeout: 15) { $0.contains("EXIT=") && $0.contains("STTY-") }
+        #expect(screen.contains("EXIT=0"))
+        #expect(screen.contains("STTY-RESTORED"), "terminal modes differ after quitting:\n\(screen)")
+        #expect(!screen.contains("Sites 7"), "the dashboard is still on the screen:\n\(screen)")
+        #expect(tmux.paneFlag("alternate_on") == "0")
+        #expect(tmux.paneFlag("cursor_flag") == "1", "cursor left hidden")
+    }
+
+    @Test(arguments: [("TERM", 143), ("INT", 130), ("HUP", 129)])
+    func signalsRestoreTheTerminal(signal: String, status: Int) throws {
+        let tmux = try Tmux.start(width: 80, height: 24, scenario: "handover-crisis", speed: 600)
+        defer { tmux.kill() }
+        _ = try tmux.waitFor("the first frame", timeout: 30) { $0.contains("REPLAY") && $0.contains("Sites 7") }
+        let pid = try #require(tmux.programPID(), "cannot find the urgentflow process in the pane")
+        let kill = Tmux.run(["/bin/kill", "-\(signal)", pid])
+        #expect(kill.status == 0)
+        let screen = try tmux.waitFor("the program to exit on SIG\(signal)", timeout: 15) {
+            $0.contains("EXIT=") && $0.contains("STTY-")
+        }
+        #expect(screen.contains("EXIT=\(status)"), "exit status after SIG\(signal):\n\(screen)")
+        #expect(screen.contains("STTY-RESTORED"), "terminal modes differ after SIG\(signal):\n\(screen)")
+        #expect(tmux.paneFlag("alternate_on") == "0")
+        #expect(tmux.paneFlag("cursor_flag") == "1")
+    }
+}
+
+/// One private tmux server (its own socket) running the binary in a shell that records the
+/// terminal modes before and after.
+final class Tmux {
+    let socket: String
+    let dir: URL
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static func binary() throws -> String {
+        let path = ProcessInfo.processInfo.environment["URGENTFLOW_BIN"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? packageRoot.appendingPathComponent(".build/debug/urgentflow").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw Failure(description: "the end-to-end test needs the real binary at \(path): run `swift build` before `swift test` (or set URGENTFLOW_BIN)")
+        }
+        return path
+    }
+
+    static func start(width: Int, height: Int, scenario: String, speed: Int) throws -> Tmux {
+        let bin = try binary()
+        guard run(["/usr/bin/env", "tmux", "-V"]).status == 0 else {
+            throw Failure(description: "the end-to-end test needs tmux on PATH (apt-get install tmux)")
+        }
+        let t = Tmux()
+        let q = { (s: String) in "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let before = t.dir.appendingPathComponent("stty.before").path
+        let after = t.dir.appendingPathComponent("stty.after").path
+        let script = """
+            stty -g > \(q(before)); \
+            \(q(bin)) replay \(scenario) --speed \(speed); echo "EXIT=$?"; \
+            stty -g > \(q(after)); \
+            if cmp -s \(q(before)) \(q(after)); then echo STTY-RESTORED; else echo STTY-CHANGED; fi; \
+            exec sleep 600
+            """
+        let r = run(["/usr/bin/env", "tmux", "-L", t.socket, "-f", "/dev/null", "new-session", "-d",
+                     "-x", "\(width)", "-y", "\(height)", "-s", "e2e",
+                     "/usr/bin/env", "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "/bin/sh", "-c", script])
+        guard r.status == 0 else {
+            t.kill()
+            throw Failure(description: "tmux new-session failed (\(r.status)): \(r.output)")
+        }
+        _ = t.tmux(["set-option", "-t", "e2e", "remain-on-exit", "on"])
+        return t
+    }
+
+    private init() {
+        socket = "uf-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent(socket)
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    func kill() {
+        _ = tmux(["kill-server"])
+        try? FileManager.default.removeItem(at: dir)
+        let base = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+        unlink("\(base)/tmux-\(getuid())/\(socket)")
+    }
+
+    @discardableResult
+    func tmux(_ args: [String]) -> (status: Int32, output: String) {
+        Tmux.run(["/usr/bin/env", "tmux", "-L", socket] + args)
+    }
+
+    func capture() -> String { tmux(["capture-pane", "-p", "-t", "e2e"]).output }
+
+    func keys(_ names: String...) { tmux(["send-keys", "-t", "e2e"] + names) }
+    func literal(_ text: String) { tmux(["send-keys", "-t", "e2e", "-l", text]) }
+
+    func paneFlag(_ name: String) -> String {
+        tmux(["display-message", "-p", "-t", "e2e", "#{\(name)}"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The urgentflow process: the child of the pane's shell.
+    func programPID() -> String? {
+        let shell = paneFlag("pane_pid")
+        guard !shell.isEmpty else { return nil }
+        let r = Tmux.run(["/usr/bin/env", "pgrep", "-P", shell])
+        return r.output.split(separator: "\n").first.map(String.init)
+    }
+
+    /// Polls the screen until `done` holds or the deadline passes (then fails with the screen).
+    @discardableResult
+    func waitFor(_ what: String, timeout: Double, _ done: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var screen = capture()
+        while !done(screen) {
+            if Date() > deadline {
+                throw Failure(description: "timed out after \(timeout) s waiting for \(what); the screen:\n\(screen)")
+            }
+            usleep(50_000)
+            screen = capture()
+        }
+        return screen
+    }
+
+    static func line(_ screen: String, _ n: Int) -> String {
+        let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+        return n < lines.count ? String(lines[n]) : ""
+    }
+
+    /// Runs a command and returns its exit status and output. posix_spawn + waitpid (Foundation's
+    /// Process can miss the exit of a child when run from a test's thread pool), and the output
+    /// goes through a file, not a pipe: `tmux new-session` leaves a server running that would
+    /// hold a pipe open forever.
+    static func run(_ args: [String]) -> (status: Int32, output: String) {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("uf-e2e-out-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
+        defer { unlink(out) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        // A clean signal state: the test runner's threads block most signals, and a tmux server
+        // inheriting that mask would never see its children exit nor `kill-server`.
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, args[0], &actions, &attr, argv, environ)
+        guard rc == 0 else { return (-1, "posix_spawn \(args[0]): \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        // WIFEXITED / WEXITSTATUS
+        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (code, output)
+    }
+}
