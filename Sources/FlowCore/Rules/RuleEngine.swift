@@ -148,7 +148,14 @@ public struct RuleEngine: Sendable {
         var summary = "\(siteName(site)) \(metric.label) \(Format.value(v, metric))"
         if let t = target {
             let level = (t == .critical ? l.critical : l.warning) ?? 0
-            summary += " (\(t.rawValue) \(p.direction.rawValue) \(Format.value(level, metric)))"
+            if p.direction.beyond(v, level) {
+                summary += " (\(t.rawValue) \(p.direction.rawValue) \(Format.value(level, metric)))"
+            } else {
+                // Held by hysteresis: back inside the level, not yet past the clear level.
+                let clearLevel = (t == .critical ? l.criticalClear : l.clear) ?? level
+                let way = p.direction == .above ? "below" : "above"
+                summary += " (\(t.rawValue) until \(way) \(Format.value(clearLevel, metric)))"
+            }
         }
         return .known(target: target, value: v, summary: summary)
     }
