@@ -77,7 +77,11 @@ public struct RuleEngine: Sendable {
                         describing = true
                         outcome = evaluate(plan, site: site, model: model, now: now)
                     }
-                    step(key, outcome, raise: plan.raise, clear: plan.clear, now: now, into: &out)
+                    // An early warning whose metric has reached its level is over at once: the
+                    // threshold rule has it from there (a trend outcome of 0 minutes to breach).
+                    var clear = plan.clear
+                    if plan.kind == .trend, case .known(nil, 0, _) = outcome { clear = .zero }
+                    step(key, outcome, raise: plan.raise, clear: clear, now: now, into: &out)
                 }
             }
         }
