@@ -150,10 +150,17 @@ enum AlertPanelWidget {
             ack = t
         } else if a.state == .pending {
             ack = Format.missing  // not raised yet: nothing to acknowledge
+        } else if let until = a.silencedUntil {
+            // Silenced: notifications stop until then; who and why as room allows.
+            let left = Format.age(until - now)
+            var t = (l.ack >= left.count + 9 ? "silenced " : "sil ") + left
+            if let by = a.silencedBy, t.count + by.count + 4 <= l.ack { t += " by " + by }
+            if let why = a.silenceReason, !why.isEmpty, t.count + why.count + 2 <= l.ack { t += ": " + why }
+            ack = t
         } else {
             ack = l.ack >= 12 ? "not acked" : "unacked"
         }
-        col(ack, l.ack, a.acknowledgedBy != nil ? .ok : (a.state == .pending ? .dim : .warning))
+        col(ack, l.ack, a.acknowledgedBy != nil ? .ok : (a.state == .pending || a.silencedUntil != nil ? .dim : .warning))
     }
 }
 

@@ -68,6 +68,11 @@ public final class PlainRenderer {
         } else {
             t += " | not acknowledged"
         }
+        if let until = a.silencedUntil {
+            t += " | silenced for \(Format.age(until - now))"
+            if let by = a.silencedBy { t += " by \(by)" }
+            if let why = a.silenceReason, !why.isEmpty { t += " (\(why))" }
+        }
         return t
     }
 

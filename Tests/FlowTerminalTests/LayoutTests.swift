@@ -166,3 +166,30 @@ import FlowCore
         for l in lines { #expect(!l.text.unicodeScalars.contains { TerminalText.isUnsafe($0.value) }) }
     }
 }
+
+@Suite struct SilencedAlertTests {
+    @Test(arguments: [(80, 24), (120, 40), (200, 50)])
+    func aSilencedAlertSaysSoWithWhoAndForHowLong(size: (Int, Int)) {
+        var snap = Fixtures.snapshot()
+        let i = snap.alerts.firstIndex { $0.rule == "answered_60s_low" }!
+        snap.alerts[i].silencedUntil = snap.now + .minutes(90)
+        snap.alerts[i].silencedBy = "Sam Reid"
+        snap.alerts[i].silenceReason = "phones down at HUC"
+        let g = render(DashboardController(driver: FakeDriver(snap)), size.0, size.1)
+        guard let row = (0..<g.height).first(where: { g.row($0).contains("sil") && g.row($0).contains("1h30") }) else {
+            Issue.record("no silenced alert row at \(size):\n\(g.text)"); return
+        }
+        if size.0 >= 200 { #expect(g.row(row).contains("silenced 1h30 by Sam Reid")) }
+        #expect(!g.row(row).contains("not acked"))
+    }
+
+    @Test func plainModeSaysItIsSilenced() {
+        var snap = Fixtures.snapshot()
+        snap.alerts[0].silencedUntil = snap.now + .hours(2)
+        snap.alerts[0].silencedBy = "Priya Shah"
+        snap.alerts[0].silenceReason = "diverting"
+        let line = PlainRenderer.alertLine(snap.alerts[0], siteName: "Lister", now: snap.now)
+        #expect(line.contains("silenced for 2h"))
+        #expect(line.contains("by Priya Shah (diverting)"))
+    }
+}
