@@ -21,9 +21,8 @@ public struct RuleEngine: Sendable {
     }
 
     public let config: SystemConfig
-    /// Rules with the sites they apply to, in configuration order.
-    let bindings: [(rule: RuleConfig, sites: [Int])]
-    /// The same rules, flattened for the per-tick evaluation (no struct copies on the hot path).
+    /// The rules with the sites they apply to, in configuration order, flattened for the
+    /// per-tick evaluation (no struct copies on the hot path).
     let plans: [RulePlan]
     var alerts: [AlertKey: AlertRecord] = [:]
     /// Latest score per site (and system at index units.count), for the snapshot.
@@ -46,7 +45,6 @@ public struct RuleEngine: Sendable {
                 b.append((rule, sites))
             }
         }
-        bindings = b
         plans = b.enumerated().map { RulePlan(index: $0.offset, rule: $0.element.0, sites: $0.element.1, config: config) }
         scores = Array(repeating: nil, count: config.units.count + 1)
         levels = Array(repeating: nil, count: config.units.count + 1)
@@ -359,10 +357,9 @@ public struct RuleEngine: Sendable {
     func ruleSeverity(metric: MetricKey, site: Int) -> (Severity?, ThresholdLevels?) {
         var worst: Severity? = nil
         var levels: ThresholdLevels? = nil
-        for (ri, b) in bindings.enumerated() {
-            guard case .threshold(let r) = b.rule, r.metric == metric, b.sites.contains(site) else { continue }
-            if levels == nil { levels = r.levels(for: siteCode(site)) }
-            if let rec = alerts[AlertKey(rule: ri, site: site)], rec.lifecycle.phase == .firing, let s = rec.lifecycle.severity {
+        for plan in plans where plan.kind == .threshold && plan.metric == metric && plan.sites.contains(site) {
+            if levels == nil { levels = plan.levels[site] }
+            if let rec = alerts[AlertKey(rule: plan.index, site: site)], rec.lifecycle.phase == .firing, let s = rec.lifecycle.severity {
                 if worst == nil || s > worst! { worst = s }
             }
         }
