@@ -7,10 +7,7 @@ import Glibc
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a bundled scenario, or a benchmark stream of any size, reproducibly.",
-        discussion: """
-            Scenarios: \(ScenarioName.allCases.map(\.rawValue).joined(separator: ", ")). `bench` writes a mixed-feed
-            stream of --lines valid messages. The same name and seed always give the same bytes.
-            """)
+        discussion: "Scenarios: \(ScenarioName.allCases.map(\.rawValue).joined(separator: ", ")). `bench` writes a mixed-feed stream of --lines valid messages. The same name and seed always give the same bytes.")
 
     @Argument(help: "A scenario name, or 'bench'.")
     var name: String

@@ -47,10 +47,7 @@ struct SilenceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "silence",
         abstract: "Silence the notifications of a site (or one rule there) on a running service, for a time.",
-        discussion: """
-            Example: urgentflow silence RWH handover_queue --for 2h --by "Priya Shah" --why "diverting to Watford"
-            --for 0s ends the matching silences now.
-            """)
+        discussion: "Example: urgentflow silence RWH handover_queue --for 2h --by \"Priya Shah\" --why \"diverting to Watford\".\n\n--for 0s ends the matching silences now.")
 
     @Argument(help: "The site code (e.g. RWH, or SYSTEM).")
     var site: String

@@ -12,10 +12,7 @@ import Glibc
 struct Record: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Ingest feeds and only write the journal (validated: only accepted lines are kept).",
-        discussion: """
-            Stops when every input has ended (files read once, stdin), or on SIGTERM/SIGINT when a
-            listener or a followed file keeps it running.
-            """)
+        discussion: "Stops when every input has ended (files read once, stdin), or on SIGTERM/SIGINT when a listener or a followed file keeps it running.")
 
     @OptionGroup var configOption: ConfigOption
     @OptionGroup var ingest: IngestOptions

@@ -421,11 +421,7 @@ enum ServiceSignals {
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Live: ingest feeds from stdin, files and TCP, journal them, raise alerts, show the dashboard.",
-        discussion: """
-            On start the flow model and the alert state are rebuilt from the journal, then ingest goes live.
-            --no-ui runs as a headless service: alert transitions go to the alert log (JSON Lines,
-            append-only); SIGTERM or SIGINT stops it cleanly.
-            """)
+        discussion: "On start the flow model and the alert state are rebuilt from the journal, then ingest goes live. --no-ui runs as a headless service: alert transitions go to the alert log (JSON Lines, append-only); SIGTERM or SIGINT stops it cleanly.")
 
     @OptionGroup var configOption: ConfigOption
     @OptionGroup var ingest: IngestOptions
@@ -541,10 +537,7 @@ struct RecoverCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recover",
         abstract: "Rebuild the state from a journal as a restart would, and print it (no ingest, nothing written but repairs).",
-        discussion: """
-            --transitions prints every alert transition the journal implies (what the alert log of a
-            cleanly stopped run holds); --alerts prints the active alerts with their acknowledgements.
-            """)
+        discussion: "--transitions prints every alert transition the journal implies (what the alert log of a cleanly stopped run holds); --alerts prints the active alerts with their acknowledgements.")
 
     @OptionGroup var configOption: ConfigOption
 

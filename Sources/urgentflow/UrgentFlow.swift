@@ -10,10 +10,7 @@ struct UrgentFlow: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "urgentflow",
         abstract: "A live urgent-care flow dashboard for the terminal.",
-        discussion: """
-            With no subcommand, opens the dashboard replaying the bundled winter scenario against the
-            bundled Hertfordshire and West Essex system.
-            """,
+        discussion: "With no subcommand, opens the dashboard replaying the bundled Boxing Day surge against the bundled Hertfordshire and West Essex system.",
         subcommands: [Dashboard.self, Replay.self, Check.self, Generate.self, Run.self, Record.self, RecoverCommand.self, Ack.self, SilenceCommand.self, Loadgen.self],
         defaultSubcommand: Dashboard.self
     )
@@ -40,10 +37,7 @@ struct ConfigOption: ParsableArguments {
 struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Replay a recorded scenario (JSON Lines) on its own event clock.",
-        discussion: """
-            --headless writes every alert transition to stdout as one JSON object per line and every
-            rejected line to stderr with its line number; the output is the same at any speed.
-            """)
+        discussion: "--headless writes every alert transition to stdout as one JSON object per line and every rejected line to stderr with its line number; the output is the same at any speed.")
 
     @Argument(help: "Scenario file (JSON Lines), or the name of a bundled scenario (e.g. winter-weekday).")
     var scenario: String
@@ -173,7 +167,7 @@ struct Check: ParsableCommand {
 struct Dashboard: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dashboard",
-        abstract: "Open the dashboard on the bundled winter scenario (the default command).")
+        abstract: "Open the dashboard on the bundled Boxing Day surge (the default command).")
 
     @OptionGroup var configOption: ConfigOption
 
