@@ -81,6 +81,7 @@ import Testing
             #expect(r?.reason == reason, "\(line) -> \(String(describing: r))")
             if let field { #expect(r?.field == field, "\(line) -> \(String(describing: r))") }
             #expect(!(r?.description.isEmpty ?? true))
+            #expect(!(r?.description.contains("Optional(") ?? false), "\(String(describing: r))")
         }
     }
 

@@ -304,7 +304,8 @@ private struct Reader {
     let fields: UnsafeBufferPointer<JSONLineScanner.Field>
     let slots: UnsafeBufferPointer<Int32>
     var feed: FeedKind? = nil
-    var siteCode: String? = nil
+    /// Empty until the site is known.
+    var siteCode = ""
 
     init(p: UnsafeBufferPointer<UInt8>, fields: UnsafeBufferPointer<JSONLineScanner.Field>, slots: UnsafeBufferPointer<Int32>) {
         self.p = p
@@ -319,7 +320,7 @@ private struct Reader {
     }
 
     func rejection(_ reason: RejectionReason, _ field: String?, _ detail: String) -> Rejection {
-        Rejection(reason, field: field, detail, feed: feed, site: siteCode)
+        Rejection(reason, field: field, detail, feed: feed, site: siteCode.isEmpty ? nil : siteCode)
     }
 
     func reject<T>(_ reason: RejectionReason, _ field: String?, _ detail: String) -> Result<T, Rejection> {
