@@ -50,8 +50,9 @@ public enum HTTPClient {
             if !head.headers.contains(name: "Content-Type") { head.headers.add(name: "Content-Type", value: "application/json") }
         }
         let buffer = body.map { channel.allocator.buffer(bytes: $0) }
+        let requestHead = head
         channel.eventLoop.execute {
-            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
             if let buffer { channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil) }
             channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { promise.fail($0) }
         }
