@@ -182,26 +182,6 @@ public final class FlowEngine {
 
     // MARK: - Operators
 
-    /// A silence of a site's alerts (or one rule's) until a time: notifications stop and the
-    /// dashboard marks the alerts; the alerts themselves carry on.
-    public struct Silence: Sendable, Equatable {
-        public var site: String
-        public var rule: String?
-        public var from: EventTime
-        public var until: EventTime
-        public var by: String
-        public var reason: String
-        public init(site: String, rule: String?, from: EventTime, until: EventTime, by: String, reason: String) {
-            self.site = site
-            self.rule = rule
-            self.from = from
-            self.until = until
-            self.by = by
-            self.reason = reason
-        }
-        public func covers(rule r: String, site s: String) -> Bool { s == site && (rule == nil || rule == r) }
-    }
-
     /// Adds a silence; one whose `until` is not after `from` ends the matching silences early.
     public func silence(_ s: Silence) {
         silences.removeAll { $0.site == s.site && ($0.rule == s.rule || s.rule == nil) }

@@ -144,7 +144,7 @@ extension FlowEngine {
                 operatorActions -= 1
                 return .operatorAction(action, applied: false)
             }
-            silence(Silence(site: site, rule: rule, from: action.at, until: until, by: by, reason: reason))
+            silence(Silence(id: action.id, site: site, rule: rule, from: action.at, until: until, by: by, reason: reason))
             return .operatorAction(action, applied: true)
         }
     }
