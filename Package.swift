@@ -35,6 +35,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The live service around the engine: recovery from the journal, the alert log, the
+        // consumer the ingest hub feeds, notifications to leads.
+        .target(name: "FlowLive", dependencies: ["FlowCore", "FlowIngest", "FlowNotify"]),
         // ncursesw binding (shim header; see ../shared/reference/terminal-ui.md).
         .systemLibrary(
             name: "CNcursesw",
@@ -46,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "urgentflow",
             dependencies: [
-                "FlowCore", "FlowTerminal", "FlowScenarios", "FlowIngest", "FlowNotify",
+                "FlowCore", "FlowTerminal", "FlowScenarios", "FlowIngest", "FlowNotify", "FlowLive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

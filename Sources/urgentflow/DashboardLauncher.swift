@@ -1,4 +1,5 @@
 import FlowCore
+import FlowLive
 import FlowNotify
 import FlowTerminal
 import Foundation

@@ -1,4 +1,5 @@
 import FlowCore
+import FlowLive
 import FlowIngest
 import FlowTerminal
 import Foundation
@@ -8,7 +9,7 @@ import Foundation
 /// 250 ms, into a lock-protected slot) and hands operator actions to the hub.
 final class LiveDriver: DashboardDriver {
     /// The source name of lines the dashboard submits (acknowledgements).
-    static let operatorSource = "operator"
+    static let operatorSource = EngineConsumer.operatorSource
 
     private let hub: IngestHub
     private let slot: SnapshotSlot

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlowCore
+import FlowLive
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -189,7 +190,7 @@ struct Loadgen: ParsableCommand {
         close(fd)
         var e2e: [Double] = [], afterTick: [Double] = []
         for (obs, line) in observed {
-            guard let tick = AlertLog.at(of: line)?.millis, line.contains("\"rule\":\"ga_occupancy\"") else { continue }
+            guard let tick = TransitionLog.at(of: line)?.millis, line.contains("\"rule\":\"ga_occupancy\"") else { continue }
             let value = line.contains("\"value\":97") ? 97 : (line.contains("\"value\":80") ? 80 : -1)
             guard let trig = triggers.last(where: { $0.sentMillis <= tick && $0.value == value }) else { continue }
             e2e.append(Double(obs - trig.sentMillis))

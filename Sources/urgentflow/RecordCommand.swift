@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlowCore
+import FlowLive
 import FlowIngest
 import Foundation
 #if canImport(Glibc)

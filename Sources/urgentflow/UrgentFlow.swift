@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlowCore
+import FlowLive
 import FlowNotify
 #if canImport(Glibc)
 import Glibc

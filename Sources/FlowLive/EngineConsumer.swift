@@ -1,0 +1,165 @@
+import FlowCore
+import FlowIngest
+import FlowNotify
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: - The engine behind the hub
+
+/// Where the consumer thread publishes dashboard snapshots for the UI thread.
+public final class SnapshotSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var snap: DashboardSnapshot
+    private var v = 0
+    public init(_ s: DashboardSnapshot) { snap = s }
+    public func publish(_ s: DashboardSnapshot) { lock.lock(); snap = s; v += 1; lock.unlock() }
+    public func read() -> (DashboardSnapshot, Int) { lock.lock(); defer { lock.unlock() }; return (snap, v) }
+}
+
+/// Results of operator acknowledgements submitted by the dashboard, handed back once durable.
+public final class AckResults: @unchecked Sendable {
+    private let cond = NSCondition()
+    private var results: [String: String] = [:]
+
+    public func resolve(_ id: String, _ message: String) {
+        cond.lock(); results[id] = message; cond.broadcast(); cond.unlock()
+    }
+
+    /// Waits at most `timeout` seconds for the result of `id`.
+    public func wait(_ id: String, timeout: Double) -> String? {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        cond.lock()
+        defer { cond.unlock() }
+        while results[id] == nil {
+            if !cond.wait(until: deadline) { break }
+        }
+        return results.removeValue(forKey: id)
+    }
+}
+
+/// The single-owner engine adapted to the hub: every method runs on the hub's consumer thread.
+///
+/// - Lines: `engine.ingest(line, receivedAt: wall clock)`; accepted messages and applied
+///   operator actions are `.accepted` (journalled), everything else `.rejected(reason:)`.
+/// - The clock (`run` only): whenever the wall clock passes a rule tick boundary (checked every
+///   `tick()` and after every batch), `engine.advance(to: now)` runs the due ticks and a clock
+///   mark is appended to the journal and committed BEFORE the resulting transitions are written
+///   to the alert log. So the journal says exactly where, among the lines, every tick ran, and
+///   recovery replays the same transitions (docs/ingest.md).
+public final class EngineConsumer: LineConsumer, @unchecked Sendable {
+    /// The source name of operator lines the dashboard submits (their results are handed back).
+    public static let operatorSource = "operator"
+    public let engine: FlowEngine
+    private let tickMillis: Int64
+    /// nil: no clock (record validates only).
+    private let clockJournal: Journal?
+    private let runsClock: Bool
+    public let alertLog: TransitionLog?
+    public let slot: SnapshotSlot?
+    /// Delivers notifications to the named leads (nil when the system file has none).
+    public var notifier: NotificationService?
+    public let acks = AckResults()
+    private var lastMarkFloor: Int64?
+    private var dirty = true
+    private var lastPublish: UInt64 = 0
+    private var resolvedThisRound: [(String, String)] = []
+    public var publishInterval: UInt64 = 250_000_000
+
+    public init(engine: FlowEngine, runsClock: Bool, journal: Journal?, alertLog: TransitionLog?, slot: SnapshotSlot?) {
+        self.engine = engine
+        self.tickMillis = max(1000, engine.config.tick.millis)
+        self.runsClock = runsClock
+        self.clockJournal = journal
+        self.alertLog = alertLog
+        self.slot = slot
+    }
+
+    public func consume(_ line: ArraySlice<UInt8>, origin: LineOrigin) -> LineVerdict {
+        let outcome = line.withUnsafeBufferPointer { engine.ingest($0, receivedAt: WallClock.now()) }
+        switch outcome {
+        case .accepted:
+            dirty = true
+            return .accepted
+        case .rejected(let r):
+            return .rejected(reason: r.description)
+        case let .operatorAction(action, applied):
+            dirty = true
+            let verdict: LineVerdict
+            switch (action.kind, applied) {
+            case (_, true): verdict = .accepted
+            case (.clock, false): verdict = .rejected(reason: "refused: the live clock is the wall clock; clock marks are written by urgentflow")
+            case let (.acknowledge(rule, site, _, _), false):
+                verdict = .rejected(reason: "no_active_alert: no active alert \(rule) at \(site)")
+            case let (.silence(site, rule, _, _, _), false):
+                verdict = .rejected(reason: "unknown_alert: no unit \(site)\(rule.map { " or no rule " + $0 } ?? "") to silence")
+            }
+            if applied {
+                switch action.kind {
+                case let .acknowledge(rule, site, by, note):
+                    _ = notifier?.acknowledge(rule: rule, site: site, by: by, note: note, at: action.at)
+                case let .silence(site, rule, until, by, reason):
+                    notifier?.silence(Silence(id: action.id, site: site, rule: rule, from: action.at, until: until, by: by, reason: reason))
+                case .clock:
+                    break
+                }
+            }
+            if origin.source == EngineConsumer.operatorSource {
+                if case let .acknowledge(rule, site, _, _) = action.kind {
+                    resolvedThisRound.append((action.id, applied ? "acknowledged \(rule) at \(site)" : "no active alert \(rule) at \(site)"))
+                }
+            }
+            return verdict
+        }
+    }
+
+    public func batchDidEnd() {
+        advanceIfDue()
+        if !resolvedThisRound.isEmpty {
+            // The hub committed the journal before calling us: these acknowledgements are durable.
+            publish(force: true)
+            for (id, msg) in resolvedThisRound { acks.resolve(id, msg) }
+            resolvedThisRound.removeAll()
+        }
+        publish(force: false)
+    }
+
+    public func tick() {
+        advanceIfDue()
+        publish(force: false)
+    }
+
+    /// Runs the rule ticks due by the wall clock (see the type's documentation).
+    public func advanceIfDue() {
+        guard runsClock else { return }
+        let now = WallClock.now()
+        let floor = now.millis - ((now.millis % tickMillis) + tickMillis) % tickMillis
+        if let last = lastMarkFloor, floor <= last { return }
+        lastMarkFloor = floor
+        engine.advance(to: now)
+        if let j = clockJournal {
+            j.append(Array(OperatorAction(id: "clock-\(now.millis)", at: now, kind: .clock).jsonLine.utf8))
+            do { try j.commit() } catch { Log.warn("journal commit of a clock mark failed: \(error)") }
+        }
+        if engine.hasPendingTransitions {
+            let t = engine.drainTransitions()
+            alertLog?.append(t)
+            notifier?.handle(t)
+        }
+        // Repeats, escalations and silence ends run on the same clock.
+        notifier?.tick(now: now)
+        dirty = true
+    }
+
+    public func publish(force: Bool) {
+        guard let slot, dirty else { return }
+        let now = WallClock.monotonicNanos()
+        guard force || now &- lastPublish >= publishInterval else { return }
+        lastPublish = now
+        dirty = false
+        var snap = engine.snapshot(historyPoints: 72)
+        if let notifier { Notifications.overlay(&snap, notifier) }
+        slot.publish(snap)
+    }
+}

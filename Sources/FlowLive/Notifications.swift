@@ -1,0 +1,40 @@
+import FlowCore
+import FlowNotify
+
+/// Notifications for urgentflow: the system file's `notifications:` section, in replay with
+/// recording sinks standing in for every notifier (unless delivery is explicitly asked for), live
+/// with the configured notifiers.
+public enum Notifications {
+    /// A notification service when the system file has a `notifications:` section, else nil.
+    public static func start(system: SystemConfig, text: String, path: String, directory: String, mode: NotificationService.Mode) throws -> NotificationService? {
+        guard text.contains("\nnotifications:") || text.hasPrefix("notifications:") else { return nil }
+        let config: NotificationConfig
+        do { config = try NotifyConfigLoader.load(yaml: text, file: path, system: system) } catch {
+            throw LiveError("notifications configuration has problems:\n\(error)")
+        }
+        do {
+            return try NotificationService(system: system, config: config, stateDirectory: directory, mode: mode)
+        } catch {
+            throw LiveError("cannot open the notification state in \(directory): \(error)")
+        }
+    }
+
+    /// Shows who was actually warned (by rota and escalation) on the dashboard's alerts, and adds
+    /// the notifiers' own alerts when one keeps failing.
+    public static func overlay(_ snap: inout DashboardSnapshot, _ notifier: NotificationService) {
+        let status = notifier.activeAlerts()
+        let leads = notifier.config.leads + notifier.system.leads
+        for i in snap.alerts.indices {
+            guard let n = status.first(where: { $0.rule == snap.alerts[i].rule && $0.site == snap.alerts[i].site }),
+                  let id = n.leadID else { continue }
+            snap.alerts[i].leadID = id
+            snap.alerts[i].leadName = leads.first { $0.id == id }?.name ?? id
+        }
+        for a in notifier.notifierAlerts(now: snap.now) {
+            snap.alerts.insert(AlertSnapshot(rule: a.rule, site: a.site, severity: a.severity, state: .firing, value: a.value,
+                                             summary: a.summary, since: a.since, leadID: nil, leadName: nil,
+                                             acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil), at: 0)
+        }
+    }
+}
+
