@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real binary as an analyst uses it: `urgentflow replay --headless`, `--sitrep`, `check`,
+/// and what a wrong argument or an unreadable file gives.
+@Suite struct HeadlessReplayCLITests {
+    /// Runs the binary with stdout and stderr kept apart (through files).
+    static func urgentflow(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let bin = try Tmux.binary()
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("uf-cli-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
+        defer { unlink(base + ".out"); unlink(base + ".err") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([bin] + args).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, bin, &actions, nil, argv, environ)
+        guard rc == 0 else { throw Tmux.Failure(description: "posix_spawn: \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (code, (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
+                (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
+    }
+
+    static let scenarios = Tmux.packageRoot.appendingPathComponent("Scenarios")
+
+    @Test func headlessOutputIsTheRecordedTimelineAndTheSameEveryRun() throws {
+        let first = try Self.urgentflow(["replay", "handover-crisis", "--headless"])
+        #expect(first.status == 0, "\(first.err)")
+        let recorded = try String(contentsOf: Self.scenarios.appendingPathComponent("expected/handover-crisis.alerts.jsonl"), encoding: .utf8)
+        #expect(first.out == recorded)
+        let second = try Self.urgentflow(["replay", Self.scenarios.appendingPathComponent("handover-crisis.jsonl").path, "--headless"])
+        #expect(second.out == first.out, "byte-identical on every run, by name or by path")
+        #expect(first.err.contains("replayed 1764 lines: 1764 accepted, 0 rejected"))
+    }
+
+    @Test func badLinesAreReportedWithLineAndReasonAndTheReplayGoesOn() throws {
+        let r = try Self.urgentflow(["replay", "feed-outage", "--headless"])
+        #expect(r.status == 0)
+        let errLines = r.err.split(separator: "\n")
+        #expect(errLines.contains { $0.hasPrefix("line ") && $0.contains("identifiable: field nhs_number") })
+        #expect(errLines.contains { $0.contains("duplicate_id") })
+        #expect(errLines.last?.contains("12 rejected") == true)
+        #expect(r.out.contains("\"rule\":\"stale_bed\",\"site\":\"RWG\""))
+    }
+
+    @Test func sitrepIsWrittenAsCSV() throws {
+        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("uf-sitrep-\(getpid()).csv").path
+        defer { unlink(csv) }
+        let r = try Self.urgentflow(["replay", "winter-weekday", "--headless", "--sitrep", csv])
+        #expect(r.status == 0, "\(r.err)")
+        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(rows.first?.hasPrefix("date,site,ambulance_arrivals,handovers_30_60,handovers_over_60,handover_hours_lost,") == true)
+        #expect(rows.contains("2026-01-13,RWH,96,10,0,7.08,91.07,0,67,,"), "\(rows)")
+    }
+
+    @Test(arguments: [
+        (["replay", "no-such-scenario", "--headless"], "no such scenario"),
+        (["replay", "winter-weekday", "--headless", "--speed", "-3"], "--speed"),
+        (["replay", "winter-weekday", "--headless", "--config", "/nonexistent.yaml"], "cannot read configuration"),
+        (["check", "/nonexistent.jsonl"], "cannot open"),
+        (["frobnicate"], "Unexpected argument"),
+    ])
+    func wrongArgumentsGiveAOneLineErrorAndANonZeroExit(_ c: ([String], String)) throws {
+        let r = try Self.urgentflow(c.0)
+        #expect(r.status != 0)
+        #expect(r.out.isEmpty)
+        let first = r.err.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first.contains(c.1), "\(r.err)")
+    }
+
+    @Test func checkReportsEveryProblemWithItsLineAndExitsOne() throws {
+        let r = try Self.urgentflow(["check", Self.scenarios.appendingPathComponent("feed-outage.jsonl").path])
+        #expect(r.status == 1)
+        let problems = r.out.split(separator: "\n").filter { $0.contains(": line ") }
+        #expect(problems.count == 12)
+        let ok = try Self.urgentflow(["check", Self.scenarios.appendingPathComponent("herts-west-essex.yaml").path])
+        #expect(ok.status == 0)
+        #expect(ok.out.contains("ok: Hertfordshire and West Essex, 7 units"))
+    }
+}
