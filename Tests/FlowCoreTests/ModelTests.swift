@@ -60,6 +60,13 @@ import Testing
         #expect(r.sitrepRows.contains("2026-10-26,111,,,,,,,,7,100"))
     }
 
+    @Test func theEndOfAReplayKeepsTodaysCountsOnScreen() {
+        let lines = (0..<5).map { ambLine("AAA", at(Int64(60 + $0)), kind: "arrived", incident: "e\($0)") }
+        let (r, _) = replay(testConfig(), lines, finish: true)
+        #expect(r.engine.model.value(.ambulanceArrivals, site: 0) == 5, "finishing hands the day to the sitrep, it does not zero the screen")
+        #expect(r.sitrepRows.contains { $0.hasPrefix("2026-01-13,AAA,5,") })
+    }
+
     @Test func stockFiguresAreTheO800Snapshot() {
         let config = testConfig()
         var lines: [String] = []

@@ -257,13 +257,12 @@ public struct FlowModel: Sendable {
         }
     }
 
-    /// Retires every remaining day (end of a replay), for the sitrep.
+    /// Hands every remaining day to the sitrep (end of a replay). The days stay in place, so the
+    /// since-midnight figures on screen are still those of the last day, not zeros.
     public mutating func finishDays() {
+        guard keepCompletedDays else { return }
         for i in sites.indices {
-            while !sites[i].ledgers.isEmpty {
-                let done = sites[i].ledgers.removeFirst()
-                if keepCompletedDays { completedDays.append((i, done)) }
-            }
+            for day in sites[i].ledgers { completedDays.append((i, day)) }
         }
     }
 
