@@ -37,7 +37,11 @@ public final class PlainRenderer {
     static func word(_ s: Status) -> String { GlyphSet.word(s) }
 
     public static func siteLine(_ s: SiteSnapshot) -> String {
-        var t = "\(s.name) [\(word(s.status))] OPEL " + (s.opelLevel.map(String.init) ?? "missing")
+        var t = "\(s.name) [\(word(s.status))]"
+        // Escalation levels belong to the scored (acute) units; elsewhere there is nothing to say.
+        if s.kind == .acute || s.opelLevel != nil || s.declaredOpel != nil {
+            t += " OPEL " + (s.opelLevel.map(String.init) ?? "missing")
+        }
         if let d = s.declaredOpel {
             t += " declared \(d)"
             if d != s.opelLevel { t += " (differs)" }
