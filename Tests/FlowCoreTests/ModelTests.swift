@@ -180,6 +180,15 @@ import Testing
         #expect(alert?.acknowledgedBy == "Ann" && alert?.ackNote == "extra beds opening" && alert?.leadName == "Dee")
     }
 
+    @Test func aValuePastItsLevelShowsItWhileTheAlertWaitsOutItsDelay() {
+        let config = testConfig(rules: [occupancyRule(for: .minutes(30))])
+        let (r, out) = replay(config, [bedLine("AAA", t0, occupied: 97), bedLine("AAA", at(5), occupied: 97)], finish: false)
+        #expect(out.map(\.state) == [.pending], "not firing yet")
+        let snap = r.engine.snapshot()
+        #expect(snap.sites[0].metric(.gaOccupancyPct)?.status == .critical)
+        #expect(snap.sites[0].status == .critical, "the site shows its worst metric too")
+    }
+
     @Test func snapshotDecidesStatusRolesAndShowsMissingAsMissing() {
         let config = testConfig(rules: [occupancyRule(for: .zero)])
         let (r, _) = replay(config, [bedLine("AAA", t0, occupied: 96), bedLine("AAA", at(5), occupied: 96)], finish: false)

@@ -354,13 +354,22 @@ public struct RuleEngine: Sendable {
         return FeedKind.allCases.filter(feeds.contains)
     }
 
-    func ruleSeverity(metric: MetricKey, site: Int) -> (Severity?, ThresholdLevels?) {
+    /// The status of a metric's value at a site, for the screen: the worse of the severity its
+    /// threshold alert fires at and the level the value itself is past (so a value over the
+    /// critical level shows critical while its alert waits out the raise delay); with the levels.
+    func ruleSeverity(metric: MetricKey, site: Int, value: Double?) -> (Severity?, ThresholdLevels?) {
         var worst: Severity? = nil
         var levels: ThresholdLevels? = nil
+        func worsen(_ s: Severity?) { if let s, worst == nil || s > worst! { worst = s } }
         for plan in plans where plan.kind == .threshold && plan.metric == metric && plan.sites.contains(site) {
-            if levels == nil { levels = plan.levels[site] }
-            if let rec = alerts[AlertKey(rule: plan.index, site: site)], rec.lifecycle.phase == .firing, let s = rec.lifecycle.severity {
-                if worst == nil || s > worst! { worst = s }
+            let l = plan.levels[site]
+            if levels == nil { levels = l }
+            if let rec = alerts[AlertKey(rule: plan.index, site: site)], rec.lifecycle.phase == .firing {
+                worsen(rec.lifecycle.severity)
+            }
+            if let v = value {
+                if let c = l.critical, plan.direction.beyond(v, c) { worsen(.critical) }
+                else if let w = l.warning, plan.direction.beyond(v, w) { worsen(.warning) }
             }
         }
         return (worst, levels)

@@ -30,7 +30,7 @@ extension FlowEngine {
             var anyKnown = false
             for key in Self.displayedMetrics(for: unit.kind) {
                 let v = model.value(key, site: i, at: now)
-                let (sev, levels) = rules.ruleSeverity(metric: key, site: i)
+                let (sev, levels) = rules.ruleSeverity(metric: key, site: i, value: v)
                 let status: Status = v == nil ? .unknown : Status(sev)
                 if v != nil { anyKnown = true }
                 let hist = model.series(key, site: i, count: historyPoints)
@@ -40,7 +40,9 @@ extension FlowEngine {
             }
             let stale = rules.staleFeeds(site: i)
             let worst = rules.firingSeverity(site: i)
-            let status: Status = worst != nil ? Status(worst) : (anyKnown && stale.isEmpty ? .ok : .unknown)
+            // The worst of its firing alerts and of its metrics' own status.
+            var status: Status = worst != nil ? Status(worst) : (anyKnown && stale.isEmpty ? .ok : .unknown)
+            for m in metrics where m.status == .critical || (m.status == .warning && status != .critical) { status = m.status }
             var seen: [FeedKind: EventTime] = [:]
             for f in FeedKind.allCases { if let t = model.lastSeen(f, site: i) { seen[f] = t } }
             sites.append(SiteSnapshot(code: unit.code, name: unit.name, kind: unit.kind, status: status,
