@@ -36,7 +36,20 @@ public final class FlowEngine {
     private var nextTick: EventTime?
     private var pending: [AlertTransition] = []
     /// Counts per feed (nil: feed unknown) and site code (nil: site unknown).
-    public private(set) var counters: [CounterKey: Counter] = [:]
+    /// Accepted and rejected lines per feed and site (the rejections with their reasons).
+    public var counters: [CounterKey: Counter] {
+        var all = rejections
+        for f in FeedKind.allCases {
+            for (site, unit) in config.units.enumerated() {
+                let n = acceptedBySite[f.index * config.units.count + site]
+                if n > 0 { all[CounterKey(feed: f, site: unit.code), default: Counter()].accepted = n }
+            }
+        }
+        return all
+    }
+    /// Accepted lines by feed and site index (the per-message path counts into an array).
+    private var acceptedBySite: [Int]
+    private var rejections: [CounterKey: Counter] = [:]
     public private(set) var acceptedTotal = 0
     public private(set) var rejectedTotal = 0
     /// Latest accepted event time (the replay clock).
@@ -61,6 +74,7 @@ public final class FlowEngine {
         self.model.keepCompletedDays = keepSitrep
         self.rules = RuleEngine(config: config)
         self.decoder = FeedDecoder(units: config.units)
+        self.acceptedBySite = Array(repeating: 0, count: FeedKind.allCases.count * config.units.count)
         self.dedup = FeedKind.allCases.map { _ in Deduplicator(window: config.ingest.dedupWindow, capacity: config.ingest.dedupCapacity) }
     }
 
@@ -117,7 +131,7 @@ public final class FlowEngine {
             }
             if nextTick == nil { nextTick = m.at.floored(to: config.tick) + config.tick }
             acceptedTotal += 1
-            counters[CounterKey(feed: m.feed, site: config.units[m.site].code), default: Counter()].accepted += 1
+            acceptedBySite[m.feed.index * config.units.count + m.site] += 1
             return .accepted(m)
         }
     }
@@ -133,10 +147,10 @@ public final class FlowEngine {
 
     private func reject(_ r: Rejection) -> Outcome {
         rejectedTotal += 1
-        var c = counters[CounterKey(feed: r.feed, site: r.site), default: Counter()]
+        var c = rejections[CounterKey(feed: r.feed, site: r.site), default: Counter()]
         c.rejected += 1
         c.byReason[r.reason, default: 0] += 1
-        counters[CounterKey(feed: r.feed, site: r.site)] = c
+        rejections[CounterKey(feed: r.feed, site: r.site)] = c
         return .rejected(r)
     }
 
@@ -202,11 +216,11 @@ public final class FlowEngine {
     }
 
     public func rejectedCount(feed: FeedKind) -> Int {
-        counters.filter { $0.key.feed == feed }.map(\.value.rejected).reduce(0, +)
+        rejections.filter { $0.key.feed == feed }.map(\.value.rejected).reduce(0, +)
     }
 
     public func acceptedCount(feed: FeedKind) -> Int {
-        counters.filter { $0.key.feed == feed }.map(\.value.accepted).reduce(0, +)
+        acceptedBySite[(feed.index * config.units.count)..<((feed.index + 1) * config.units.count)].reduce(0, +)
     }
 }
 
