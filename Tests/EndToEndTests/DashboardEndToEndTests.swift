@@ -25,8 +25,10 @@ import Testing
 
         // Enter: detail of the selected site (the first one, Lister, RWH).
         tmux.keys("Enter")
+        // Wait for the whole frame (a capture can land while tmux is still drawing it).
         screen = try tmux.waitFor("the detail view of RWH", timeout: 10) {
             $0.contains("Lister Hospital, Stevenage (RWH)") && $0.contains("Metric") && $0.contains("History")
+                && $0.contains("Alerts at Lister Hospital, Stevenage") && $0.contains("? help")
         }
         #expect(screen.contains("G&A occ"))
         #expect(screen.contains("Alerts at Lister Hospital, Stevenage"))
@@ -34,7 +36,9 @@ import Testing
 
         // Esc: back to the dashboard, still paused.
         tmux.keys("Escape")
-        screen = try tmux.waitFor("the dashboard again", timeout: 10) { $0.contains("Sites 7") && !$0.contains("Metric") }
+        screen = try tmux.waitFor("the dashboard again", timeout: 10) {
+            $0.contains("Sites 7") && !$0.contains("Metric") && $0.contains("? help") && Tmux.line($0, 0).contains("PAUSED")
+        }
         #expect(Tmux.line(screen, 0).contains("PAUSED"))
 
         // `n` plays (even while paused) to the next alert transition, until an alert is firing
@@ -64,7 +68,7 @@ import Testing
         // Enter on the alert: the site's detail, whose alert list has room for the note.
         tmux.keys("Enter")
         screen = try tmux.waitFor("the detail view with the acknowledged alert", timeout: 10) {
-            $0.contains("Alerts at") && $0.contains("ack E2E Tester")
+            $0.contains("Alerts at") && $0.contains("ack E2E Tester") && $0.contains("seen in e2e") && $0.contains("? help")
         }
         let ackLine = screen.split(separator: "\n").first { $0.contains("ack E2E Tester") }.map(String.init) ?? ""
         #expect(ackLine.contains("seen in e2e"), "note missing from the alert row: \(ackLine)")

@@ -414,8 +414,7 @@ struct LiveRunTests {
         #expect(silence.1.contains("silenced every alert at RWH until"))
         let badSite = try LiveHarness.runToEnd(["silence", "ZZZ", "--for", "1h", "--by", "x", "--why", "y", "--to", to])
         #expect(badSite.0 != 0)
-        var s = server
-        s.kill9()
+        server.kill9()
         let (status, out, err) = try LiveHarness.runToEnd(["recover", "--config", config, "--journal", journal, "--alerts"])
         #expect(status == 0, "\(err)")
         #expect(out.contains("\"acknowledged_by\":\"Priya Shah\""))
