@@ -192,52 +192,6 @@ struct LiveTestError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// A blocking line client with a receive timeout.
-final class LineClient {
-    let fd: Int32
-    private var buffer: [UInt8] = []
-
-    init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { close(fd); throw LiveTestError("connect: \(errno)") }
-        var tv = timeval(tv_sec: 15, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    deinit { close(fd) }
-
-    func send(_ s: String) {
-        let bytes = Array(s.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
-            off += n
-        }
-    }
-
-    /// The next line, or nil on timeout / close.
-    func readLine() -> String? {
-        while true {
-            if let i = buffer.firstIndex(of: 0x0A) {
-                let line = String(decoding: buffer[..<i], as: UTF8.self)
-                buffer.removeSubrange(...i)
-                return line
-            }
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { return nil }
-            buffer += chunk[..<n]
-        }
-    }
-}
 
 @Suite("Live run (real binary)", .serialized)
 struct LiveRunTests {
@@ -255,7 +209,7 @@ struct LiveRunTests {
         var acked: [String: String] = [:]   // id -> line
         var sentUnacked: [String] = []
         do {
-            let c = try LineClient(port: server.port)
+            let c = try TestClient(port: server.port)
             var n = 0
             var batchNo = 0
             // Batches of 50 lines; occupancy flips (97% / 80%) every 2.5 s of wall time, so each
@@ -303,7 +257,7 @@ struct LiveRunTests {
         // sending it again is a duplicate.
         server = try LiveServer(dir: dir)
         do {
-            let c = try LineClient(port: server.port)
+            let c = try TestClient(port: server.port)
             let ids = acked.keys.sorted { Int($0.dropFirst())! < Int($1.dropFirst())! }
             var text = ""
             for id in ids { text += acked[id]! + "\n" }
@@ -338,14 +292,14 @@ struct LiveRunTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let server = try LiveServer(dir: dir, extra: ["--token", "s3cret", "--token", "other"])
         do {
-            let bad = try LineClient(port: server.port)
+            let bad = try TestClient(port: server.port)
             bad.send("AUTH nope\n" + LiveHarness.bedLine(id: "t1", occupied: 50) + "\n")
             #expect(bad.readLine() == "err auth bad_token")
             #expect(bad.readLine() == nil)
-            let none = try LineClient(port: server.port)
+            let none = try TestClient(port: server.port)
             none.send(LiveHarness.bedLine(id: "t2", occupied: 50) + "\n")
             #expect(none.readLine() == "err auth auth_required")
-            let good = try LineClient(port: server.port)
+            let good = try TestClient(port: server.port)
             good.send("AUTH s3cret\n")
             #expect(good.readLine() == "ok auth")
             good.send(LiveHarness.bedLine(id: "t3", occupied: 50) + "\n")
@@ -398,7 +352,7 @@ struct LiveRunTests {
         let server = try LiveServer(dir: dir)
         let to = "tcp://127.0.0.1:\(server.port)"
         do {
-            let c = try LineClient(port: server.port)
+            let c = try TestClient(port: server.port)
             c.send(LiveHarness.bedLine(id: "c1", occupied: 97) + "\n")
             #expect(c.readLine() == "ok 1")
         }
@@ -435,7 +389,7 @@ struct LiveRunTests {
         let config = dir + "/live.yaml", journal = dir + "/journal"
         var server = try LiveServer(dir: dir)
         do {
-            let c = try LineClient(port: server.port)
+            let c = try TestClient(port: server.port)
             c.send(LiveHarness.bedLine(id: "a1", occupied: 97) + "\n")
             #expect(c.readLine() == "ok 1")
             let firing = LiveHarness.waitUntil(20) { LiveHarness.lines(ofFile: alertLog).contains { $0.contains("\"firing\"") } }

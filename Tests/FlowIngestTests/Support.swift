@@ -148,6 +148,9 @@ final class TestClient: @unchecked Sendable {
         if n == 0 { eof = true } else if n > 0 { buffer.append(contentsOf: chunk[0..<n]) }
     }
 
+    /// The next line, or nil on close or after `seconds`.
+    func readLine(within seconds: Double = 15) -> String? { readLines(1, within: seconds).first }
+
     /// Reads lines until `count` lines arrived, EOF, or `seconds` passed.
     func readLines(_ count: Int, within seconds: Double = 10) -> [String] {
         var lines: [String] = []
