@@ -106,8 +106,14 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                 }
             }
             if origin.source == EngineConsumer.operatorSource {
-                if case let .acknowledge(rule, site, _, _) = action.kind {
+                switch action.kind {
+                case let .acknowledge(rule, site, _, _):
                     resolvedThisRound.append((action.id, applied ? "acknowledged \(rule) at \(site)" : "no active alert \(rule) at \(site)"))
+                case let .silence(site, rule, until, _, _):
+                    resolvedThisRound.append((action.id, applied ? "silenced \(rule ?? "every alert") at \(site) until \(RFC3339.format(until))"
+                                                                 : "cannot silence \(rule ?? "alerts") at \(site)"))
+                case .clock:
+                    break
                 }
             }
             return verdict

@@ -14,6 +14,9 @@ public enum DriverCommand: Equatable, Sendable {
     case nextAlertTransition
     /// Acknowledge the active alert `rule` at `site`.
     case acknowledge(rule: String, site: String, by: String, note: String?)
+    /// Silence the notifications of `rule` at `site` (every alert of the site when `rule` is
+    /// nil) for a time, with who and why.
+    case silence(rule: String?, site: String, by: String, duration: FlowCore.Duration, reason: String)
 }
 
 /// The data source of the dashboard, implemented by the app (replay player or live runner).

@@ -346,26 +346,32 @@ enum HelpWidget {
 
 enum AckPromptWidget {
     static func draw(_ p: AckPrompt, siteName: String, summary: String? = nil, in area: Rect, into g: inout CellGrid, theme: Theme) {
+        let silence = p.purpose == .silence
         let w = min(area.width - 2, 70)
-        let h = 6
+        let h = silence ? 7 : 6
         guard w > 20, area.height >= h else { return }
         let r = Rect(x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h)
         g.fill(r)
-        Draw.box(r, title: "Acknowledge \(p.alert.rule) at \(siteName)", into: &g, theme: theme)
+        let title = silence ? "Silence notifications of \(p.alert.rule) at \(siteName)" : "Acknowledge \(p.alert.rule) at \(siteName)"
+        Draw.box(r, title: title, into: &g, theme: theme)
         let inner = r.inset(by: 1)
         let cursor = theme.glyphs.unicode ? "▏" : "_"
-        Draw.text("Who:  " + p.who + (p.field == .who ? cursor : ""), x: inner.x, y: inner.y, width: inner.width,
-                  role: p.field == .who ? .prompt : .normal, into: &g, theme: theme)
-        // Long notes show their end, where the typing happens.
-        let noteText = p.note + (p.field == .note ? cursor : "")
-        let room = inner.width - 6
-        let shown = TerminalText.width(noteText) > room ? String(noteText.suffix(max(0, room))) : noteText
-        Draw.text("Note: " + shown, x: inner.x, y: inner.y + 1, width: inner.width,
-                  role: p.field == .note ? .prompt : .normal, into: &g, theme: theme)
-        if let summary {
-            Draw.text(summary, x: inner.x, y: inner.y + 2, width: inner.width, role: .dim, into: &g, theme: theme)
+        var y = inner.y
+        func field(_ label: String, _ text: String, _ f: AckPrompt.Field) {
+            // Long text shows its end, where the typing happens.
+            let t = text + (p.field == f ? cursor : "")
+            let room = inner.width - label.count
+            let shown = TerminalText.width(t) > room ? String(t.suffix(max(0, room))) : t
+            Draw.text(label + shown, x: inner.x, y: y, width: inner.width, role: p.field == f ? .prompt : .normal, into: &g, theme: theme)
+            y += 1
         }
-        Draw.text("Enter next/confirm  Tab switch field  Esc cancel", x: inner.x, y: inner.y + 3, width: inner.width,
+        field("Who:  ", p.who, .who)
+        if silence { field("For:  ", p.duration, .duration) }
+        field(silence ? "Why:  " : "Note: ", p.note, .note)
+        if let summary {
+            Draw.text(summary, x: inner.x, y: y, width: inner.width, role: .dim, into: &g, theme: theme)
+        }
+        Draw.text("Enter next/confirm  Tab switch field  Esc cancel", x: inner.x, y: inner.y + h - 3, width: inner.width,
                   role: .dim, into: &g, theme: theme)
     }
 }

@@ -14,14 +14,26 @@ public struct AlertID: Hashable, Sendable {
     public init(_ a: AlertSnapshot) { self.init(rule: a.rule, site: a.site) }
 }
 
-/// The acknowledge prompt (`a`): who, and an optional note.
+/// The operator prompt: acknowledge (`a`: who, an optional note) or silence (`s`: who, for how
+/// long, why).
 public struct AckPrompt: Sendable, Equatable {
-    public enum Field: Sendable, Equatable { case who, note }
+    public enum Purpose: Sendable, Equatable { case acknowledge, silence }
+    public enum Field: Sendable, Equatable { case who, duration, note }
     public var alert: AlertID
+    public var purpose: Purpose
     public var who: String = ""
+    /// Silence only: how long (`30m`, `2h`, up to `7d`).
+    public var duration: String = "2h"
+    /// Acknowledge: the note; silence: the reason (required).
     public var note: String = ""
     public var field: Field = .who
-    public init(alert: AlertID) { self.alert = alert }
+    public init(alert: AlertID, purpose: Purpose = .acknowledge) {
+        self.alert = alert
+        self.purpose = purpose
+    }
+
+    /// The fields in the order Enter and Tab visit them.
+    public var fields: [Field] { purpose == .silence ? [.who, .duration, .note] : [.who, .note] }
 }
 
 /// Everything the UI remembers between frames. Selections are kept by identity, so they stay on
@@ -219,6 +231,12 @@ public final class DashboardController {
                 return .redraw
             }
             state.ack = AckPrompt(alert: id)
+        case .silence:
+            guard let id = alertToAcknowledge() else {
+                state.message = "No alert selected to silence"
+                return .redraw
+            }
+            state.ack = AckPrompt(alert: id, purpose: .silence)
         case .filter:
             state.editingFilter = true
         case .togglePause:
@@ -296,33 +314,63 @@ public final class DashboardController {
 
     private func handlePrompt(_ key: Key) -> Outcome {
         guard var p = state.ack else { return .ignored }
+        let silence = p.purpose == .silence
         switch key {
         case .escape:
             state.ack = nil
-            state.message = "Acknowledgement cancelled"
+            state.message = silence ? "Silence cancelled" : "Acknowledgement cancelled"
             return .redraw
         case .tab, .backTab:
-            p.field = p.field == .who ? .note : .who
+            let f = p.fields
+            let i = f.firstIndex(of: p.field) ?? 0
+            p.field = f[(i + (key == .tab ? 1 : f.count - 1)) % f.count]
         case .enter:
-            if p.field == .who {
-                if p.who.trimmingCharacters() .isEmpty { state.message = "Who is acknowledging? (name required)"; return .redraw }
+            let who = p.who.trimmingCharacters()
+            let duration = FlowCore.Duration.parse(p.duration.trimmingCharacters())
+            let note = p.note.trimmingCharacters()
+            switch p.field {
+            case .who:
+                if who.isEmpty {
+                    state.message = silence ? "Who is silencing? (name required)" : "Who is acknowledging? (name required)"
+                    return .redraw
+                }
+                p.field = silence ? .duration : .note
+            case .duration:
+                guard let d = duration, d.millis > 0, d <= .hours(7 * 24) else {
+                    state.message = "For how long? (like 30m, 2h; up to 7d)"
+                    return .redraw
+                }
                 p.field = .note
-            } else {
-                let who = p.who.trimmingCharacters()
+            case .note:
                 guard !who.isEmpty else { p.field = .who; state.ack = p; return .redraw }
-                let note = p.note.trimmingCharacters()
+                let cmd: DriverCommand
+                if silence {
+                    guard let d = duration, d.millis > 0, d <= .hours(7 * 24) else { p.field = .duration; state.ack = p; return .redraw }
+                    guard !note.isEmpty else { state.message = "Why? (a reason is required)"; return .redraw }
+                    cmd = .silence(rule: p.alert.rule, site: p.alert.site, by: who, duration: d, reason: note)
+                } else {
+                    cmd = .acknowledge(rule: p.alert.rule, site: p.alert.site, by: who, note: note.isEmpty ? nil : note)
+                }
                 state.ack = nil
-                let cmd = DriverCommand.acknowledge(rule: p.alert.rule, site: p.alert.site, by: who,
-                                                    note: note.isEmpty ? nil : note)
-                state.message = driver.perform(cmd) ?? "Acknowledged \(p.alert.rule) at \(p.alert.site) by \(who)"
+                state.message = driver.perform(cmd)
+                    ?? (silence ? "Silenced \(p.alert.rule) at \(p.alert.site) for \(p.duration) by \(who)"
+                                : "Acknowledged \(p.alert.rule) at \(p.alert.site) by \(who)")
                 if !state.paused || isReplay { refresh() }
                 return .redraw
             }
         case .backspace:
-            if p.field == .who { if !p.who.isEmpty { p.who.removeLast() } } else if !p.note.isEmpty { p.note.removeLast() }
+            switch p.field {
+            case .who: if !p.who.isEmpty { p.who.removeLast() }
+            case .duration: if !p.duration.isEmpty { p.duration.removeLast() }
+            case .note: if !p.note.isEmpty { p.note.removeLast() }
+            }
         case .char(let c):
             guard let s = c.unicodeScalars.first, !TerminalText.isUnsafe(s.value) else { return .ignored }
-            if p.field == .who { if p.who.count < 40 { p.who.append(c) } } else if p.note.count < 200 { p.note.append(c) }
+            switch p.field {
+            case .who: if p.who.count < 40 { p.who.append(c) }
+            case .duration: if p.duration.count < 8 { p.duration.append(c) }
+            case .note: if p.note.count < 200 { p.note.append(c) }
+            }
         default:
             return .ignored
         }

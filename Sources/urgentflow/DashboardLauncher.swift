@@ -75,6 +75,13 @@ final class ReplayDriver: DashboardDriver {
             let ok = player.engine.acknowledge(rule: rule, site: site, by: by, note: note, at: at)
             if ok { _ = notifier?.acknowledge(rule: rule, site: site, by: by, note: note, at: at) }
             return ok ? "acknowledged \(rule) at \(site)" : "no active alert \(rule) at \(site)"
+        case let .silence(rule, site, by, duration, reason):
+            let at = player.engine.now ?? player.playhead
+            let silence = Silence(id: "silence-\(at.millis)-\(rule ?? "all")-\(site)", site: site, rule: rule, from: at,
+                                  until: at + duration, by: by, reason: reason)
+            player.engine.silence(silence)
+            notifier?.silence(silence)
+            return "silenced \(rule ?? "every alert") at \(site) for \(duration)"
         }
     }
 

@@ -66,6 +66,13 @@ final class LiveDriver: DashboardDriver {
                                         kind: .acknowledge(rule: rule, site: site, by: by, note: note))
             hub.submit(Array(action.jsonLine.utf8), source: Self.operatorSource)
             return acks.wait(action.id, timeout: 1.0) ?? "acknowledgement of \(rule) at \(site) queued"
+        case let .silence(rule, site, by, duration, reason):
+            sequence += 1
+            let now = WallClock.now()
+            let action = OperatorAction(id: "silence-\(now.millis)-\(getpid())-\(sequence)", at: now,
+                                        kind: .silence(site: site, rule: rule, until: now + duration, by: by, reason: reason))
+            hub.submit(Array(action.jsonLine.utf8), source: Self.operatorSource)
+            return acks.wait(action.id, timeout: 1.0) ?? "silence of \(rule ?? "every alert") at \(site) queued"
         }
     }
 }

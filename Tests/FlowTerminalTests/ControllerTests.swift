@@ -212,6 +212,36 @@ import FlowCore
         #expect(text.contains("Acknowledged ga_occupancy_high at RWH by Jo Bloggs"))
     }
 
+    @Test func silencePromptAsksWhoForHowLongAndWhy() {
+        let d = FakeDriver()
+        let c = DashboardController(driver: d)
+        c.handle(.tab) // alerts: first is ga_occupancy_high at RWH
+        c.handle(.char("s"))
+        #expect(c.state.ack?.purpose == .silence)
+        let text = render(c, 80, 24).text
+        #expect(text.contains("Silence notifications of ga_occupancy_high"))
+        #expect(text.contains("For:  2h"))
+        for ch in "Sam Reid" { c.handle(.char(ch)) }
+        c.handle(.enter)
+        #expect(c.state.ack?.field == .duration)
+        c.handle(.backspace); c.handle(.backspace)
+        for ch in "soon" { c.handle(.char(ch)) }
+        c.handle(.enter)
+        #expect(c.state.ack?.field == .duration, "a duration that does not parse is refused")
+        for _ in 0..<4 { c.handle(.backspace) }
+        for ch in "90m" { c.handle(.char(ch)) }
+        c.handle(.enter)
+        #expect(c.state.ack?.field == .note)
+        c.handle(.enter)
+        #expect(c.state.ack != nil, "a silence needs a reason")
+        for ch in "diverting to Watford" { c.handle(.char(ch)) }
+        c.handle(.enter)
+        #expect(c.state.ack == nil)
+        #expect(d.commands.last == .silence(rule: "ga_occupancy_high", site: "RWH", by: "Sam Reid", duration: .minutes(90),
+                                            reason: "diverting to Watford"))
+        #expect(render(c, 200, 50).text.contains("silenced 1h30 by Sam Reid"))
+    }
+
     @Test func acknowledgeCanBeCancelledAndNeedsAnAlert() {
         let d = FakeDriver(Fixtures.snapshot())
         let c = DashboardController(driver: d)

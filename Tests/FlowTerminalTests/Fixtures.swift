@@ -117,6 +117,12 @@ final class FakeDriver: DashboardDriver {
                 current.alerts[i].ackNote = note
                 current.alerts[i].acknowledgedAt = current.now
             }
+        case .silence(let rule, let site, let by, let duration, let reason):
+            for i in current.alerts.indices where current.alerts[i].site == site && (rule == nil || current.alerts[i].rule == rule) {
+                current.alerts[i].silencedUntil = current.now + duration
+                current.alerts[i].silencedBy = by
+                current.alerts[i].silenceReason = reason
+            }
         }
         return reply
     }
