@@ -7,11 +7,12 @@ import FlowNotify
 public enum Notifications {
     /// A notification service when the system file has a `notifications:` section, else nil.
     public static func start(system: SystemConfig, text: String, path: String, directory: String, mode: NotificationService.Mode) throws -> NotificationService? {
-        guard text.contains("\nnotifications:") || text.hasPrefix("notifications:") else { return nil }
         let config: NotificationConfig
         do { config = try NotifyConfigLoader.load(yaml: text, file: path, system: system) } catch {
             throw LiveError("notifications configuration has problems:\n\(error)")
         }
+        // The loader gives an empty configuration when the file has no notifications section.
+        guard !config.notifiers.isEmpty else { return nil }
         do {
             return try NotificationService(system: system, config: config, stateDirectory: directory, mode: mode)
         } catch {

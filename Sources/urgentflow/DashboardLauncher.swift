@@ -103,15 +103,14 @@ enum DashboardLauncher {
         let name = URL(fileURLWithPath: scenarioPath).deletingPathExtension().lastPathComponent
         let player = ReplayPlayer(config: config, name: name, lines: lines, speed: speed)
         // Notifications follow the replay into recording sinks in a scratch folder: never to people.
-        var notifier: NotificationService? = nil
-        if let configText, configText.contains("\nnotifications:") {
-            let dir = NSTemporaryDirectory() + "urgentflow-replay-\(getpid())"
-            try? FileManager.default.removeItem(atPath: dir)
-            notifier = try ReplayNotifications.start(system: config, text: configText, path: configPath, directory: dir, deliver: false)
+        let scratch = NSTemporaryDirectory() + "urgentflow-replay-\(getpid())"
+        try? FileManager.default.removeItem(atPath: scratch)
+        let notifier = try configText.flatMap {
+            try Notifications.start(system: config, text: $0, path: configPath, directory: scratch, mode: .replay)
         }
         defer {
             notifier?.close(timeout: 2)
-            if notifier != nil { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "urgentflow-replay-\(getpid())") }
+            try? FileManager.default.removeItem(atPath: scratch)
         }
         let driver = ReplayDriver(player: player, notifier: notifier)
         let options = DashboardOptions(theme: themeName, noColor: noColor, plain: plain)
