@@ -39,3 +39,19 @@ public enum Notifications {
     }
 }
 
+
+/// Keeps a notification service in step with a replay on the event clock: the transitions as
+/// they come, and a tick once per minute of event time for repeats, escalations and silence ends.
+public struct NotifierFollower {
+    public let service: NotificationService
+    private var nextTick: EventTime?
+
+    public init(_ service: NotificationService) { self.service = service }
+
+    public mutating func follow(_ transitions: [AlertTransition], now: EventTime?) {
+        if !transitions.isEmpty { service.handle(transitions) }
+        guard let now, nextTick == nil || now >= nextTick! else { return }
+        service.tick(now: now)
+        nextTick = now.floored(to: .minutes(1)) + .minutes(1)
+    }
+}

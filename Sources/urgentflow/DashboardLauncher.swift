@@ -15,23 +15,18 @@ final class ReplayDriver: DashboardDriver {
     /// The notification policy following the replay (recording sinks only): who was warned,
     /// by rota and escalation, is its answer, not the first lead in the file.
     private let notifier: NotificationService?
-    private var nextNotifyTick: EventTime?
+    private var follower: NotifierFollower?
 
     init(player: ReplayPlayer, notifier: NotificationService?) {
         self.player = player
         self.notifier = notifier
+        self.follower = notifier.map(NotifierFollower.init)
         self.player.collectUnread = notifier != nil
         self.player.setPaused(false, wall: 0)
     }
 
     private func feedNotifier() {
-        guard let notifier else { return }
-        let t = player.drainNewTransitions()
-        if !t.isEmpty { notifier.handle(t) }
-        if let now = player.engine.now, nextNotifyTick == nil || now >= nextNotifyTick! {
-            notifier.tick(now: now)
-            nextNotifyTick = now.floored(to: .minutes(1)) + .minutes(1)
-        }
+        follower?.follow(player.drainNewTransitions(), now: player.engine.now)
     }
 
     private var wallMillis: Int64 {

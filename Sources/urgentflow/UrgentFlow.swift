@@ -97,18 +97,11 @@ struct Replay: ParsableCommand {
         var replay = HeadlessReplay(config: config, sitrep: sitrep != nil)
         let out = BufferedOutput(fd: 1)
         var reported = 0
-        var nextNotifyTick: EventTime? = nil
+        var follower = notifier.map(NotifierFollower.init)
         try LineReader.forEachLine(path: path) { line in
             let transitions = replay.feed(line)
             for t in transitions { out.write(t.jsonLine); out.write("\n") }
-            if let notifier {
-                if !transitions.isEmpty { notifier.handle(transitions) }
-                // Repeats and escalations run on the event clock, once a minute of it.
-                if let now = replay.engine.now, nextNotifyTick == nil || now >= nextNotifyTick! {
-                    notifier.tick(now: now)
-                    nextNotifyTick = now.floored(to: .minutes(1)) + .minutes(1)
-                }
-            }
+            follower?.follow(transitions, now: replay.engine.now)
             if replay.rejections.count > reported {
                 for (n, r) in replay.rejections[reported...] {
                     FileOutput.stderr(HeadlessReplay.describe(line: n, r) + "\n")
@@ -118,7 +111,7 @@ struct Replay: ParsableCommand {
         }
         let last = replay.finish()
         for t in last { out.write(t.jsonLine); out.write("\n") }
-        if let notifier, !last.isEmpty { notifier.handle(last) }
+        follower?.follow(last, now: replay.engine.now)
         out.flush()
         if let sitrep {
             var text = Sitrep.header + "\n"
