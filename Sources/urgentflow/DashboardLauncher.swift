@@ -85,14 +85,7 @@ final class ReplayDriver: DashboardDriver {
 
 enum DashboardLauncher {
     static func run(config: SystemConfig, configText: String? = nil, configPath: String = "", scenarioPath: String, speed: Double,
-                    plain: Bool, noColor: Bool, theme: String) throws {
-        let themeName: ThemeName
-        switch theme {
-        case "auto", "standard": themeName = .standard
-        case "colorblind", "colourblind": themeName = .colorblind
-        case "mono", "monochrome": themeName = .monochrome
-        default: throw CLIError("unknown theme '\(theme)' (auto, colorblind, mono)")
-        }
+                    options: DashboardOptions) throws {
         var lines: [[UInt8]] = []
         try LineReader.forEachLine(path: scenarioPath) { lines.append(Array($0)) }
         let name = URL(fileURLWithPath: scenarioPath).deletingPathExtension().lastPathComponent
@@ -108,7 +101,6 @@ enum DashboardLauncher {
             try? FileManager.default.removeItem(atPath: scratch)
         }
         let driver = ReplayDriver(player: player, notifier: notifier)
-        let options = DashboardOptions(theme: themeName, noColor: noColor, plain: plain)
         let exit = try runDashboard(driver: driver, options: options)
         if case .signal(let s) = exit { Foundation.exit(128 + s) }
     }

@@ -123,14 +123,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Exit once every finite input (files read once, stdin) is consumed (with --no-ui).")
     var once = false
 
-    @Flag(help: "Dashboard: line mode, one line per site, only changed lines.")
-    var plain = false
-
-    @Flag(name: .customLong("no-color"), help: "Dashboard: no colour (NO_COLOR is honoured too).")
-    var noColor = false
-
-    @Option(help: "Dashboard theme: auto, colorblind, mono.")
-    var theme: String = "auto"
+    @OptionGroup var display: DisplayOptions
 
     func validate() throws {
         if !noUI && ingest.inputs.contains("-") {
@@ -198,17 +191,10 @@ struct Run: ParsableCommand {
             Log.info("stopped (\(sig == SIGUSR2 ? "inputs done" : "signal \(sig)")): \(s.journalLines) lines journalled this run, \(log.written) alert transitions logged")
             return
         }
-        let themeName: ThemeName
-        switch theme {
-        case "auto", "standard": themeName = .standard
-        case "colorblind", "colourblind": themeName = .colorblind
-        case "mono", "monochrome": themeName = .monochrome
-        default: hub.shutdown(); throw CLIError("unknown theme '\(theme)' (auto, colorblind, mono)")
-        }
         let driver = LiveDriver(hub: hub, slot: slot, acks: consumer.acks, calendar: calendar)
         let exit: DashboardExit
         do {
-            exit = try runDashboard(driver: driver, options: DashboardOptions(theme: themeName, noColor: noColor, plain: plain))
+            exit = try runDashboard(driver: driver, options: display.dashboardOptions())
         } catch {
             hub.shutdown()
             throw error

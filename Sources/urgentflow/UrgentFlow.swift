@@ -2,6 +2,7 @@ import ArgumentParser
 import FlowCore
 import FlowLive
 import FlowNotify
+import FlowTerminal
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,14 +63,7 @@ struct Replay: ParsableCommand {
     @Option(help: "Event seconds per wall second in the dashboard (0 = as fast as possible).")
     var speed: Double = 300
 
-    @Flag(help: "Dashboard: line mode, one line per site, only changed lines (for screen readers and logs).")
-    var plain = false
-
-    @Flag(name: .customLong("no-color"), help: "Dashboard: no colour (NO_COLOR is honoured too).")
-    var noColor = false
-
-    @Option(help: "Dashboard theme: auto (best colour depth the terminal has), colorblind, mono.")
-    var theme: String = "auto"
+    @OptionGroup var display: DisplayOptions
 
     func validate() throws {
         if speed < 0 || !speed.isFinite { throw ValidationError("--speed must be 0 or more") }
@@ -89,7 +83,7 @@ struct Replay: ParsableCommand {
             try runHeadless(config: config, path: path, notifier: notifier)
         } else {
             try DashboardLauncher.run(config: config, configText: loaded.text, configPath: loaded.path, scenarioPath: path,
-                                      speed: speed, plain: plain, noColor: noColor, theme: theme)
+                                      speed: speed, options: display.dashboardOptions())
         }
     }
 
@@ -168,20 +162,40 @@ struct Dashboard: ParsableCommand {
     @Option(help: "Event seconds per wall second (0 = as fast as possible).")
     var speed: Double = 300
 
-    @Flag(help: "Line mode, one line per site, only changed lines.")
-    var plain = false
-
-    @Flag(name: .customLong("no-color"), help: "No colour (NO_COLOR is honoured too).")
-    var noColor = false
-
-    @Option(help: "Theme: auto (best colour depth the terminal has), colorblind, mono.")
-    var theme: String = "auto"
+    @OptionGroup var display: DisplayOptions
 
     func run() throws {
         let loaded = try configOption.loadWithText()
         let path = try Bundled.scenarioPath("boxing-day-surge")
         try DashboardLauncher.run(config: loaded.config, configText: loaded.text, configPath: loaded.path, scenarioPath: path,
-                                  speed: speed, plain: plain, noColor: noColor, theme: theme)
+                                  speed: speed, options: display.dashboardOptions())
+    }
+}
+
+/// How the dashboard looks, shared by every command that opens it.
+struct DisplayOptions: ParsableArguments {
+    @Flag(help: "Dashboard: line mode, one line per site, only changed lines (for screen readers and logs).")
+    var plain = false
+
+    @Flag(name: .customLong("no-color"), help: "Dashboard: no colour (NO_COLOR is honoured too).")
+    var noColor = false
+
+    @Option(help: "Dashboard theme: auto (best colour depth the terminal has), colorblind, mono.")
+    var theme: String = "auto"
+
+    func validate() throws { _ = try themeName() }
+
+    func themeName() throws -> ThemeName {
+        switch theme {
+        case "auto", "standard": return .standard
+        case "colorblind", "colourblind": return .colorblind
+        case "mono", "monochrome": return .monochrome
+        default: throw ValidationError("unknown theme '\(theme)' (auto, colorblind, mono)")
+        }
+    }
+
+    func dashboardOptions() throws -> DashboardOptions {
+        DashboardOptions(theme: try themeName(), noColor: noColor, plain: plain)
     }
 }
 
