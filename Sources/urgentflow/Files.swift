@@ -1,4 +1,5 @@
 import FlowCore
+import FlowIngest
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -12,44 +13,35 @@ func writeText(_ path: String, _ text: String) throws {
     try text.write(toFile: path, atomically: true, encoding: .utf8)
 }
 
-/// Streams the lines of a file (or `-` for stdin) without loading it whole: memory stays
-/// bounded for any file size.
+/// Streams the lines of a file (or `-` for stdin) through the ingest framer, without loading it
+/// whole: memory stays bounded for any file size. A line over `maxLineLength` bytes is not
+/// buffered; `tooLong` is told its length and reading goes on.
 enum LineReader {
-    static func forEachLine(path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+    static let maxLineLength = 1 << 20
+
+    static func forEachLine(path: String, tooLong: (Int) throws -> Void = { _ in },
+                            _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY)
         guard fd >= 0 else { throw CLIError("cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { if fd != 0 { close(fd) } }
+        var framer = LineFramer(maxLineLength: maxLineLength)
+        func emit(_ event: LineFramer.Event) throws {
+            switch event {
+            case .line(let raw, _): try body(raw.bindMemory(to: UInt8.self))
+            case .tooLong(_, let length): try tooLong(length)
+            }
+        }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var filled = 0
         while true {
-            if filled == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }  // a very long line
-            let n = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + filled, raw.count - filled) }
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw CLIError("cannot read \(path): \(String(cString: strerror(errno)))")
             }
             if n == 0 { break }
-            filled += n
-            var start = 0
-            try buffer.withUnsafeBufferPointer { p in
-                var i = 0
-                while i < filled {
-                    if p[i] == 10 {
-                        try body(UnsafeBufferPointer(rebasing: p[start..<i]))
-                        start = i + 1
-                    }
-                    i += 1
-                }
-            }
-            if start > 0 {
-                let rest = filled - start
-                if rest > 0 { buffer.withUnsafeMutableBytes { raw in _ = memmove(raw.baseAddress!, raw.baseAddress! + start, rest) } }
-                filled = rest
-            }
+            try buffer.withUnsafeBytes { try framer.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n]), emit) }
         }
-        if filled > 0 {
-            try buffer.withUnsafeBufferPointer { p in try body(UnsafeBufferPointer(rebasing: p[0..<filled])) }
-        }
+        try framer.finish(emit)
     }
 }
 

@@ -92,7 +92,7 @@ struct Replay: ParsableCommand {
         let out = BufferedOutput(fd: 1)
         var reported = 0
         var follower = notifier.map(NotifierFollower.init)
-        try LineReader.forEachLine(path: path) { line in
+        try LineReader.forEachLine(path: path, tooLong: { replay.feedTooLong(length: $0, limit: LineReader.maxLineLength) }) { line in
             let transitions = replay.feed(line)
             for t in transitions { out.write(t.jsonLine); out.write("\n") }
             follower?.follow(transitions, now: replay.engine.now)
@@ -144,7 +144,9 @@ struct Check: ParsableCommand {
         // A feed file is checked as a replay would read it (duplicates, time order, incidents).
         var replay = HeadlessReplay(config: config)
         replay.maxKeptRejections = Int.max
-        try LineReader.forEachLine(path: file) { line in _ = replay.feed(line) }
+        try LineReader.forEachLine(path: file, tooLong: { replay.feedTooLong(length: $0, limit: LineReader.maxLineLength) }) { line in
+            _ = replay.feed(line)
+        }
         for (n, r) in replay.rejections { print("\(file): " + HeadlessReplay.describe(line: n, r)) }
         let e = replay.engine
         print("\(file): \(replay.lineNumber) lines, \(e.acceptedTotal) accepted, \(e.rejectedTotal) rejected")

@@ -145,6 +145,9 @@ public final class FlowEngine {
         return ingest(bytes, receivedAt: nil)
     }
 
+    /// Counts a line that never reached the decoder (e.g. longer than the reader's limit).
+    public func rejectUnread(_ r: Rejection) { _ = reject(r) }
+
     private func reject(_ r: Rejection) -> Outcome {
         rejectedTotal += 1
         var c = rejections[CounterKey(feed: r.feed, site: r.site), default: Counter()]

@@ -27,6 +27,15 @@ public struct HeadlessReplay {
         return engine.hasPendingTransitions ? engine.drainTransitions() : []
     }
 
+    /// A line too long to read (its reader did not buffer it): counted and reported like any
+    /// rejected line.
+    public mutating func feedTooLong(length: Int, limit: Int) {
+        lineNumber += 1
+        let r = Rejection(.malformed, "the line is \(length) bytes, over the \(limit)-byte limit")
+        engine.rejectUnread(r)
+        if rejections.count < maxKeptRejections { rejections.append((lineNumber, r)) }
+    }
+
     public mutating func feed(_ line: String) -> [AlertTransition] {
         var s = line
         return s.withUTF8 { feed($0) }
