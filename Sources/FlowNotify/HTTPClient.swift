@@ -57,7 +57,14 @@ public enum HTTPClient {
             channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { promise.fail($0) }
         }
         defer { channel.close(promise: nil) }
-        return try promise.futureResult.wait()
+        do {
+            return try promise.futureResult.wait()
+        } catch let e as NotifyIOError {
+            throw e
+        } catch {
+            // A connection reset or closed before any answer (e.g. a receiver going down).
+            throw NotifyIOError("HTTP \(method) http://\(target.host):\(target.port)\(target.path): cannot connect: the connection was lost before an answer: \(error)")
+        }
     }
 }
 
