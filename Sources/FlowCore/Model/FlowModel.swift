@@ -213,12 +213,11 @@ public struct FlowModel: Sendable {
             // Windows: keep the last hour.
             let hourAgo = t - .hours(1)
             while let first = s.recentClears.first, first.at <= hourAgo { s.recentClears.removeFirst() }
-            // Arrivals never handed over within 24 h are dropped (and counted).
+            // Arrivals never handed over within 24 h are dropped (bounded memory; their arrival
+            // stays counted on its day).
             if s.queue.count > 0, let oldest = s.queue.values.min(), t - oldest > .hours(24) {
                 let cutoff = t - .hours(24)
-                let before = s.queue.count
                 s.queue = s.queue.filter { $0.value >= cutoff }
-                s.lostIncidents += before - s.queue.count
             }
             if s.awaitingClear.count > 0 {
                 let cutoff = t - .hours(6)
@@ -474,9 +473,6 @@ public struct FlowModel: Sendable {
         guard let t = now, isFresh(.bed, site: site, at: t) else { return nil }
         return sites[site].bed?.declaredOpel
     }
-
-    /// Number of ambulances queued now (for tests and the detail view).
-    public func queueLength(site: Int) -> Int { sites[site].queue.count }
 }
 
 extension FeedKind {

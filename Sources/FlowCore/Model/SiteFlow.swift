@@ -86,7 +86,6 @@ final class SiteFlow: @unchecked Sendable {
     var awaitingClear: [UInt64: (arrival: EventTime, handover: EventTime)] = [:]
     var recentClears: Deque<Stamped<Double>> = []   // handover-to-clear minutes, last hour
     var ambulanceConveyanceSeen = false
-    var lostIncidents = 0                           // arrivals dropped unhanded after 24 h
 
     // Ambulance service
     var status: AmbulanceServiceStatus?

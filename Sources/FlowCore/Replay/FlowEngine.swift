@@ -162,9 +162,8 @@ public final class FlowEngine {
     /// Evaluates rules at every tick strictly before `t`.
     private func runTicks(before t: EventTime) {
         guard var tick = nextTick else { return }
-        // After a long silence, don't grind through thousands of empty ticks one by one beyond
-        // what the rules can see: still evaluate each tick (delays depend on it), but this is
-        // bounded by maxFutureSkewReplay / tick.
+        // Every tick is evaluated (raise and clear delays depend on it); a jump is bounded by
+        // the future-time limit, so this loop is too.
         while tick < t {
             model.advance(to: tick)
             pending += rules.evaluate(model: &model, now: tick)

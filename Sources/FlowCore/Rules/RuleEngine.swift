@@ -134,8 +134,6 @@ public struct RuleEngine: Sendable {
         }
     }
 
-    func current(_ key: AlertKey) -> AlertLifecycle? { alerts[key]?.lifecycle }
-
     @inline(__always) func say(_ text: @autoclosure () -> String) -> String { describing ? text() : "" }
 
     private func evaluateThreshold(_ p: RulePlan, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {

@@ -86,13 +86,6 @@ public struct LocalCalendar: Sendable {
     /// Length of a local day: 23 h on the March change day, 25 h in October.
     public func lengthOfDay(_ day: LocalDate) -> Duration { startOfDay(day.next) - startOfDay(day) }
 
-    /// `2026-01-05T08:00:00+00:00`-style local rendering (the offset is always written).
-    public func formatLocal(_ t: EventTime) -> String {
-        let o = offsetSeconds(at: t)
-        let s = RFC3339.format(t, offsetSeconds: o)
-        return o == 0 ? String(s.dropLast()) + "+00:00" : s
-    }
-
     /// `HH:MM` local.
     public func clockText(_ t: EventTime) -> String {
         let local = t.seconds + Int64(offsetSeconds(at: t))
