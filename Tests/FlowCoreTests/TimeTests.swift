@@ -55,12 +55,4 @@ import Testing
         #expect(iso(cal.instant(of: october, hour: 1, minute: 30)) == "2026-10-25T00:30:00Z")
     }
 
-    @Test func cachedLocalDateMatchesUncached() {
-        var cal = LocalCalendar(identifier: "Europe/London")!
-        var t = RFC3339.parse("2026-10-24T20:00:00Z")!
-        for _ in 0..<200 {
-            #expect(cal.cachedLocalDate(of: t) == cal.localDate(of: t))
-            t = t + .minutes(7)
-        }
-    }
 }

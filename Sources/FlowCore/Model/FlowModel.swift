@@ -6,7 +6,7 @@ import DequeModule
 /// Pure: it changes only through `apply(_:)` and `advance(to:)`, and reads no clock.
 public struct FlowModel: Sendable {
     public let config: SystemConfig
-    public private(set) var calendar: LocalCalendar
+    public let calendar: LocalCalendar
     var sites: [SiteFlow]
     /// The event clock: latest time the model has been advanced to or seen.
     public private(set) var now: EventTime?
@@ -97,7 +97,7 @@ public struct FlowModel: Sendable {
             }
             s.dtocSeen = true
         case .nhs111(let v):
-            let day = calendar.cachedLocalDate(of: t - Duration(millis: 1))  // interval end 00:00 belongs to the day before
+            let day = localDay(t - Duration(millis: 1)).date  // interval end 00:00 belongs to the day before
             if let li = s.ledger(for: day) {
                 s.ledgers[li].nhs111Offered += v.offered
                 s.ledgers[li].nhs111Answered += v.answered
@@ -117,7 +117,7 @@ public struct FlowModel: Sendable {
                     return reject(.capacity, "incident", "more than \(SiteFlow.maxQueue) ambulances queued at this site")
                 }
                 s.queue[incident] = t
-                if let li = s.ledger(for: calendar.cachedLocalDate(of: t)) {
+                if let li = s.ledger(for: localDay(t).date) {
                     s.ledgers[li].ambulanceArrivals += 1
                     s.ledgers[li].conveyanceMessages += 1
                 }
@@ -129,7 +129,7 @@ public struct FlowModel: Sendable {
                 } else if let a = arrivedAt {
                     arrival = a
                     // Arrival not seen (feed started mid-stream): count the arrival on its day.
-                    if let li = s.ledger(for: calendar.localDate(of: a)) {
+                    if let li = s.ledger(for: localDay(a).date) {
                         s.ledgers[li].ambulanceArrivals += 1
                         s.ledgers[li].conveyanceMessages += 1
                     }
@@ -140,7 +140,7 @@ public struct FlowModel: Sendable {
                     return reject(.outOfRange, "at", "handover is before the arrival")
                 }
                 let delay = t - arrival
-                if let li = s.ledger(for: calendar.localDate(of: arrival)) {
+                if let li = s.ledger(for: localDay(arrival).date) {
                     s.ledgers[li].handovers += 1
                     s.ledgers[li].conveyanceMessages += 1
                     let m = delay.millis
@@ -202,7 +202,7 @@ public struct FlowModel: Sendable {
         let previous = housekeepingAt
         housekeepingAt = t
         if start == nil { start = t }
-        let today = calendar.cachedLocalDate(of: t)
+        let today = localDay(t).date
         if eightOClock.day != today {
             eightOClock = (today, calendar.instant(of: today, hour: 8))
             dayCache = (today, calendar.startOfDay(today), calendar.startOfDay(today.next))
@@ -447,7 +447,7 @@ public struct FlowModel: Sendable {
     /// Today's counts for a site so far (nil before any data).
     public func today(site: Int) -> DayLedger? {
         guard let t = now else { return nil }
-        return sites[site].ledgerIfPresent(calendar.localDate(of: t))
+        return sites[site].ledgerIfPresent(localDay(t).date)
     }
 
     /// Open DToC episodes by responsible organisation, pathway and reason (episode-mode sites).

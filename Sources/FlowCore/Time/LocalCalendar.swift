@@ -19,14 +19,11 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
 /// Local time in the system's zone (Europe/London for the bundled system): offsets, local days
 /// and their boundaries, correct across the March and October clock changes.
 ///
-/// The zone rules come from the operating system's tz database; results for the current day
-/// are cached so the per-message cost is a comparison.
+/// The zone rules come from the operating system's tz database. Lookups are not free: the flow
+/// model caches the current day's bounds (`FlowModel.localDay`).
 public struct LocalCalendar: Sendable {
     public let identifier: String
     private let zone: TimeZone
-    private var cachedDay: LocalDate = LocalDate(dayNumber: .min)
-    private var cachedStart = EventTime(millis: .max)
-    private var cachedEnd = EventTime(millis: .min)
 
     public init?(identifier: String) {
         guard let z = TimeZone(identifier: identifier) else { return nil }
@@ -43,16 +40,6 @@ public struct LocalCalendar: Sendable {
     public func localDate(of t: EventTime) -> LocalDate {
         let local = t.seconds + Int64(offsetSeconds(at: t))
         return LocalDate(dayNumber: local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
-    }
-
-    /// The local day of an instant, from a cache when it falls on the same day as last time.
-    public mutating func cachedLocalDate(of t: EventTime) -> LocalDate {
-        if t >= cachedStart && t < cachedEnd { return cachedDay }
-        let day = localDate(of: t)
-        cachedDay = day
-        cachedStart = startOfDay(day)
-        cachedEnd = startOfDay(day.next)
-        return day
     }
 
     /// The instant a local wall-clock time happens on a day. A time that does not exist (inside
