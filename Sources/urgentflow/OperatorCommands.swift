@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlowCore
+import FlowIngest
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -99,20 +100,16 @@ struct ServiceOption: ParsableArguments {
     var timeout: Double = 10
 
     func validate() throws {
-        if parseAddress(to) == nil { throw ValidationError("--to must be tcp://HOST:PORT") }
+        if address == nil || address!.port == 0 { throw ValidationError("--to must be tcp://HOST:PORT") }
     }
 
-    func parseAddress(_ s: String) -> (host: String, port: UInt16)? {
-        var rest = Substring(s)
-        if rest.hasPrefix("tcp://") { rest = rest.dropFirst(6) }
-        guard let colon = rest.lastIndex(of: ":"), let port = UInt16(rest[rest.index(after: colon)...]) else { return nil }
-        let host = String(rest[..<colon])
-        return (host.isEmpty ? "127.0.0.1" : host, port)
-    }
+    /// The listener's address, parsed as `run --listen` parses it.
+    var address: TCPListenerConfiguration? { TCPListenerConfiguration(spec: to) }
+
 
     /// Sends one operator line; throws with the service's reason unless it answers `ok`.
     func send(_ action: OperatorAction) throws {
-        let (host, port) = parseAddress(to)!
+        let host = address!.host, port = UInt16(address!.port)
         var payload = ""
         if let token { payload += "AUTH \(token)\n" }
         payload += action.jsonLine + "\n"
