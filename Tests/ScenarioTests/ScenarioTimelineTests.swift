@@ -170,3 +170,44 @@ import Testing
         }
     }
 }
+
+/// The rule schedule (Rules/RuleSchedule.swift) skips ticks at which no rule can change. It must
+/// give exactly what evaluating every rule at every tick gives: the same transitions (with their
+/// values and sentences), the same sitrep, the same scores and active alerts at the end.
+@Suite struct RuleScheduleEquivalenceTests {
+    static func compare(_ lines: [String], _ label: String) throws {
+        let config = try ScenarioTimelineTests.config()
+        var fast = HeadlessReplay(config: config, sitrep: true)
+        var slow = HeadlessReplay(config: config, sitrep: true, evaluateEveryTick: true)
+        var a: [String] = [], b: [String] = []
+        for l in lines {
+            a += fast.feed(l).map(\.jsonLine)
+            b += slow.feed(l).map(\.jsonLine)
+        }
+        a += fast.finish().map(\.jsonLine)
+        b += slow.finish().map(\.jsonLine)
+        #expect(a.count > 0, "\(label): no transitions at all, so nothing was compared")
+        if a != b {
+            let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
+            Issue.record("\(label): transition \(i) differs:\n  scheduled: \(i < a.count ? a[i] : "none")\n  every tick: \(i < b.count ? b[i] : "none")")
+        }
+        #expect(fast.sitrepRows == slow.sitrepRows, "\(label): sitrep")
+        #expect(fast.engine.rules.scores == slow.engine.rules.scores, "\(label): scores")
+        #expect(fast.engine.rules.levels == slow.engine.rules.levels, "\(label): levels")
+        let fa = fast.engine.rules.activeAlerts(model: fast.engine.model).map { "\($0.rule) \($0.site) \($0.state) \($0.summary)" }
+        let sa = slow.engine.rules.activeAlerts(model: slow.engine.model).map { "\($0.rule) \($0.site) \($0.state) \($0.summary)" }
+        #expect(fa == sa, "\(label): active alerts")
+    }
+
+    @Test("every bundled scenario: the schedule gives what evaluating every tick gives", arguments: ScenarioName.allCases)
+    func bundled(_ name: ScenarioName) throws {
+        try Self.compare(try ScenarioTimelineTests.lines(name.rawValue), name.rawValue)
+    }
+
+    @Test("months of generated mixed feeds: the schedule gives what evaluating every tick gives", arguments: [UInt64(3), 11])
+    func generated(_ seed: UInt64) throws {
+        var lines: [String] = []
+        ScenarioGenerator.generateBenchmark(messages: 25_000, seed: seed) { lines.append($0) }
+        try Self.compare(lines, "benchmark seed \(seed)")
+    }
+}

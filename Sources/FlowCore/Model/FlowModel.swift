@@ -13,7 +13,7 @@ public struct FlowModel: Sendable {
     /// Up to when windows, days and history have been brought.
     private var housekeepingAt: EventTime?
     /// The current local day and its bounds (cached: the zone lookup is not free).
-    private var dayCache = (date: LocalDate(dayNumber: .min), start: EventTime(millis: .max), end: EventTime(millis: .min))
+    private(set) var dayCache = (date: LocalDate(dayNumber: .min), start: EventTime(millis: .max), end: EventTime(millis: .min))
     /// 08:00 local of the current day (cached: the zone lookup is not free).
     private var eightOClock = (day: LocalDate(dayNumber: .min), at: EventTime(millis: 0))
     /// When the model first saw data (stale rules count silence from here for sites never heard).
@@ -25,8 +25,21 @@ public struct FlowModel: Sendable {
     /// Completed days, ready for the sitrep, in order. Drained by the caller.
     public private(set) var completedDays: [(site: Int, ledger: DayLedger)] = []
     public var keepCompletedDays = false
-    /// Metrics (by index) kept in history per site: those that apply to the unit's kind.
-    let historyMetrics: [[Int]]
+    /// Metrics (by index) kept in history per site: those that apply to the unit's kind (all of
+    /// them), or only those a trend rule fits (`historyForRulesOnly`: headless replay).
+    private(set) var historyMetrics: [[Int]]
+    /// Change stamps per site and feed (`site * 4 + feed.index`): bumped whenever a message or
+    /// housekeeping changes what that feed's metrics at that site may read. The rule engine
+    /// compares them to know which rules to evaluate again (RuleSchedule.swift).
+    private(set) var changeStamps: [UInt64]
+    /// Sum of all change stamps' bumps: equal means nothing changed.
+    private(set) var version: UInt64 = 0
+    /// The history row being sampled (reused: metrics not kept stay missing).
+    private var historyRow: [Float]
+    /// The earliest instant at which `advance(to:)` has housekeeping to do (a history sample,
+    /// 08:00, midnight, a queue or clear-wait purge). The engine visits that tick even when no
+    /// rule is due, so skipping quiet ticks changes nothing.
+    public private(set) var housekeepingDue = EventTime(millis: .min)
     /// Latest escalation scores per site (written by the rule engine).
     var scores: [Double?]
     var scoreLevels: [Int?]
@@ -54,8 +67,23 @@ public struct FlowModel: Sendable {
         }
         hm.append(Array(MetricKey.allCases.indices))   // the system row
         self.historyMetrics = hm
+        self.historyRow = Array(repeating: .nan, count: (config.units.count + 1) * MetricKey.allCases.count)
+        self.changeStamps = Array(repeating: 0, count: config.units.count * FeedKind.allCases.count)
         self.scores = Array(repeating: nil, count: config.units.count + 1)
         self.scoreLevels = Array(repeating: nil, count: config.units.count + 1)
+    }
+
+    /// Keeps history only for the metrics trend rules fit (headless replay: nothing else reads
+    /// history, and sampling every metric of every site was most of a quiet tick's cost).
+    public mutating func historyForRulesOnly() {
+        var wanted = Set<Int>()
+        for rule in config.rules { if case .trend(let r) = rule { wanted.insert(r.metric.index) } }
+        historyMetrics = historyMetrics.map { $0.filter(wanted.contains) }
+    }
+
+    @inline(__always) mutating func stamp(_ site: Int, _ feed: FeedKind) {
+        changeStamps[site * FeedKind.allCases.count + feed.index] &+= 1
+        version &+= 1
     }
 
     // MARK: - Applying messages
@@ -117,6 +145,7 @@ public struct FlowModel: Sendable {
                     return reject(.capacity, "incident", "more than \(SiteFlow.maxQueue) ambulances queued at this site")
                 }
                 s.queue[incident] = t
+                if t + Self.queueLimit < housekeepingDue { housekeepingDue = t + Self.queueLimit + Duration(millis: 1) }
                 if let li = s.ledger(for: localDay(t).date) {
                     s.ledgers[li].ambulanceArrivals += 1
                     s.ledgers[li].conveyanceMessages += 1
@@ -152,6 +181,7 @@ public struct FlowModel: Sendable {
                 }
                 if s.awaitingClear.count < SiteFlow.maxAwaitingClear {
                     s.awaitingClear[incident] = (arrival, t)
+                    if t + Self.clearWaitLimit < housekeepingDue { housekeepingDue = t + Self.clearWaitLimit + Duration(millis: 1) }
                 }
                 s.ambulanceConveyanceSeen = true
             case .clear(let incident):
@@ -169,6 +199,7 @@ public struct FlowModel: Sendable {
         }
         let f = m.feed.index
         if s.lastSeen[f] == nil || t > s.lastSeen[f]! { s.lastSeen[f] = t }
+        stamp(m.site, m.feed)
         if start == nil { start = t }
         if now == nil || t > now! { now = t }
         return nil
@@ -215,12 +246,13 @@ public struct FlowModel: Sendable {
             while let first = s.recentClears.first, first.at <= hourAgo { s.recentClears.removeFirst() }
             // Arrivals never handed over within 24 h are dropped (bounded memory; their arrival
             // stays counted on its day).
-            if s.queue.count > 0, let oldest = s.queue.values.min(), t - oldest > .hours(24) {
-                let cutoff = t - .hours(24)
+            if s.queue.count > 0, let oldest = s.queue.values.min(), t - oldest > Self.queueLimit {
+                let cutoff = t - Self.queueLimit
                 s.queue = s.queue.filter { $0.value >= cutoff }
+                stamp(i, .ambulance)
             }
             if s.awaitingClear.count > 0 {
-                let cutoff = t - .hours(6)
+                let cutoff = t - Self.clearWaitLimit
                 if s.awaitingClear.values.contains(where: { $0.handover < cutoff }) {
                     s.awaitingClear = s.awaitingClear.filter { $0.value.handover >= cutoff }
                 }
@@ -246,14 +278,30 @@ public struct FlowModel: Sendable {
         }
         // History: one sample per step boundary crossed.
         while let due = historyStore.nextSample(after: previous, upTo: t) {
-            var row = [Float](repeating: .nan, count: (config.units.count + 1) * MetricKey.allCases.count)
             for site in 0...config.units.count {
                 for k in historyMetrics[site] {
-                    if let v = value(MetricKey.allCases[k], site: site, at: due) { row[site * MetricKey.allCases.count + k] = Float(v) }
+                    historyRow[site * MetricKey.allCases.count + k] = value(MetricKey.allCases[k], site: site, at: due).map(Float.init) ?? .nan
                 }
             }
-            historyStore.record(at: due, row: row)
+            historyStore.record(at: due, row: historyRow)
         }
+        housekeepingDue = nextHousekeeping(after: t)
+    }
+
+    static let queueLimit = Duration.hours(24)
+    static let clearWaitLimit = Duration.hours(6)
+
+    /// The earliest instant after `t` at which `advance(to:)` would do something (see
+    /// `housekeepingDue`).
+    private func nextHousekeeping(after t: EventTime) -> EventTime {
+        var due = historyStore.lastSample.map { $0 + historyStore.spec.step } ?? (t.floored(to: historyStore.spec.step) + historyStore.spec.step)
+        if eightOClock.at > t { due = min(due, eightOClock.at) }
+        due = min(due, dayCache.end)
+        for s in sites {
+            if let oldest = s.queue.values.min() { due = min(due, oldest + Self.queueLimit + Duration(millis: 1)) }
+            for w in s.awaitingClear.values { due = min(due, w.handover + Self.clearWaitLimit + Duration(millis: 1)) }
+        }
+        return max(due, t + Duration(millis: 1))
     }
 
     /// Hands every remaining day to the sitrep (end of a replay). The days stay in place, so the

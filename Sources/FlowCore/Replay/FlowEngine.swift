@@ -67,12 +67,18 @@ public final class FlowEngine {
         public var site: String?
     }
 
-    public init(config: SystemConfig, mode: Mode = .replay, keepSitrep: Bool = false) {
+    /// `historyForRulesOnly`: keep history only for what trend rules fit (nothing draws it).
+    /// `evaluateEveryTick`: no tick is skipped and every rule is evaluated at every tick: the
+    /// reference the schedule is checked against (slow; for tests).
+    public init(config: SystemConfig, mode: Mode = .replay, keepSitrep: Bool = false, historyForRulesOnly: Bool = false,
+                evaluateEveryTick: Bool = false) {
         self.config = config
         self.mode = mode
         self.model = FlowModel(config: config)
         self.model.keepCompletedDays = keepSitrep
+        if historyForRulesOnly { self.model.historyForRulesOnly() }
         self.rules = RuleEngine(config: config)
+        self.rules.schedule.everyTick = evaluateEveryTick
         self.decoder = FeedDecoder(units: config.units)
         self.acceptedBySite = Array(repeating: 0, count: FeedKind.allCases.count * config.units.count)
         self.dedup = FeedKind.allCases.map { _ in Deduplicator(window: config.ingest.dedupWindow, capacity: config.ingest.dedupCapacity) }
@@ -159,17 +165,31 @@ public final class FlowEngine {
 
     // MARK: - The clock
 
-    /// Evaluates rules at every tick strictly before `t`.
+    /// Runs the rule ticks strictly before `t`. A tick at which no rule is due and the model has
+    /// no housekeeping is skipped (RuleSchedule.swift): the transitions are those of evaluating
+    /// every tick, at a fraction of the cost over quiet stretches.
     private func runTicks(before t: EventTime) {
         guard var tick = nextTick else { return }
-        // Every tick is evaluated (raise and clear delays depend on it); a jump is bounded by
-        // the future-time limit, so this loop is too.
+        let step = config.tick.millis
         while tick < t {
+            let due = min(rules.schedule.nextDue(model: model), model.housekeepingDue)
+            if due > tick && !rules.schedule.everyTick {
+                // The first tick at or after `due`, unless `t` comes first.
+                guard due < t else { tick = Self.ceil(t, step); break }
+                tick = max(tick, Self.ceil(due, step))
+                continue
+            }
             model.advance(to: tick)
             pending += rules.evaluate(model: &model, now: tick)
             tick = tick + config.tick
         }
         nextTick = tick
+    }
+
+    /// The first multiple of `step` milliseconds at or after `t` (ticks are on that grid).
+    @inline(__always) static func ceil(_ t: EventTime, _ step: Int64) -> EventTime {
+        let r = ((t.millis % step) + step) % step
+        return r == 0 ? t : EventTime(millis: t.millis - r + step)
     }
 
     /// Live mode: moves the clock to the wall-clock instant `t` and evaluates due ticks.

@@ -12,8 +12,10 @@ public struct HeadlessReplay {
     public private(set) var sitrepRows: [String] = []
     let sitrep: Bool
 
-    public init(config: SystemConfig, sitrep: Bool = false) {
-        engine = FlowEngine(config: config, mode: .replay, keepSitrep: sitrep)
+    /// `evaluateEveryTick`: the slow reference of the rule schedule (FlowEngine).
+    public init(config: SystemConfig, sitrep: Bool = false, evaluateEveryTick: Bool = false) {
+        engine = FlowEngine(config: config, mode: .replay, keepSitrep: sitrep, historyForRulesOnly: !evaluateEveryTick,
+                            evaluateEveryTick: evaluateEveryTick)
         self.sitrep = sitrep
     }
 

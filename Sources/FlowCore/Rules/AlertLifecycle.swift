@@ -174,6 +174,23 @@ public struct AlertLifecycle: Sendable, Equatable {
         }
     }
 
+    /// When a raise or clear delay under way ends (the next instant a step with the same
+    /// outcome would make a transition); nil when none is under way.
+    public func nextDeadline(raiseDelay: Duration, clearDelay: Duration) -> EventTime? {
+        switch phase {
+        case .inactive: return nil
+        case .pending: return raiseSince.map { $0 + raiseDelay }
+        case .firing:
+            let r = raiseSince.map { $0 + raiseDelay }, c = clearSince.map { $0 + clearDelay }
+            switch (r, c) {
+            case let (r?, c?): return min(r, c)
+            case let (r?, nil): return r
+            case let (nil, c?): return c
+            default: return nil
+            }
+        }
+    }
+
     /// Forget the episode (after a resolved transition has been reported).
     public mutating func reset() {
         phase = .inactive

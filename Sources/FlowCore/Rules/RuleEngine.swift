@@ -28,8 +28,10 @@ public struct RuleEngine: Sendable {
     /// Latest score per site (and system at index units.count), for the snapshot.
     public private(set) var scores: [Double?]
     public private(set) var levels: [Int?]
-    /// Whether evaluations build their summary sentence (see `evaluate(model:now:)`).
+    /// Whether evaluations build their summary sentence (see `evaluatePair`).
     var describing = true
+    /// When each rule at each site is next due (RuleSchedule.swift).
+    var schedule: RuleSchedule
 
     public init(config: SystemConfig) {
         self.config = config
@@ -45,9 +47,16 @@ public struct RuleEngine: Sendable {
                 b.append((rule, sites))
             }
         }
-        plans = b.enumerated().map { RulePlan(index: $0.offset, rule: $0.element.0, sites: $0.element.1, config: config) }
+        var first = 0
+        var plans: [RulePlan] = []
+        for (i, (rule, sites)) in b.enumerated() {
+            plans.append(RulePlan(index: i, rule: rule, sites: sites, firstPair: first, config: config))
+            first += sites.count
+        }
+        self.plans = plans
         scores = Array(repeating: nil, count: config.units.count + 1)
         levels = Array(repeating: nil, count: config.units.count + 1)
+        schedule = RuleSchedule(config: config, plans: plans, pairs: first)
     }
 
     func siteCode(_ site: Int) -> String { site == config.units.count ? systemSiteCode : config.units[site].code }
@@ -55,37 +64,52 @@ public struct RuleEngine: Sendable {
         site == config.units.count ? config.name : config.units[site].name
     }
 
-    /// Evaluates every rule at tick `now`; returns the transitions in a fixed order
-    /// (configuration order of rules, then unit order).
+    /// Evaluates the rules due at tick `now` (RuleSchedule.swift: every rule whose outcome can
+    /// differ from its last evaluation); returns the transitions in a fixed order (configuration
+    /// order of rules, then unit order). The same transitions as evaluating every rule at every
+    /// tick, which is what the schedule is tested against.
     public mutating func evaluate(model: inout FlowModel, now: EventTime) -> [AlertTransition] {
+        schedule.sync(model)
+        schedule.lastTick = now
         var out: [AlertTransition] = []
+        guard now >= schedule.nextDue || schedule.everyTick else { return out }
         for plan in plans {
-            switch plan.kind {
-            case .score:
-                if case .score(let rule) = plan.rule {
-                    evaluateScore(rule, ruleIndex: plan.index, sites: plan.sites, model: &model, now: now, into: &out)
-                }
-            default:
-                for site in plan.sites {
-                    let key = AlertKey(rule: plan.index, site: site)
-                    // Sentences are built only for alerts that are, or are becoming, active.
-                    describing = false
-                    var outcome = evaluate(plan, site: site, model: model, now: now)
-                    if outcome.target != nil || alerts[key] != nil {
-                        describing = true
-                        outcome = evaluate(plan, site: site, model: model, now: now)
-                    }
-                    // An early warning whose metric has reached its level is over at once: the
-                    // threshold rule has it from there (a trend outcome of 0 minutes to breach).
-                    var clear = plan.clear
-                    if plan.kind == .trend, case .known(nil, 0, _) = outcome { clear = .zero }
-                    step(key, outcome, raise: plan.raise, clear: clear, now: now, into: &out)
-                }
+            if plan.kind == .score {
+                guard case .score(let rule) = plan.rule, (plan.firstPair..<(plan.firstPair + plan.sites.count)).contains(where: { schedule.isDue($0, now) })
+                else { continue }
+                evaluateScore(rule, plan: plan, model: &model, now: now, into: &out)
+                continue
+            }
+            for (k, site) in plan.sites.enumerated() where schedule.isDue(plan.firstPair + k, now) {
+                evaluatePair(plan, site: site, pair: plan.firstPair + k, model: model, now: now, into: &out)
             }
         }
+        schedule.nextDue = schedule.due.min() ?? FlowModel.never
         return out
     }
 
+    /// One rule at one site. The sentence is built only when the step makes a transition (the
+    /// dashboard describes active alerts when it draws them: `activeAlerts(model:)`).
+    private mutating func evaluatePair(_ plan: RulePlan, site: Int, pair: Int, model: FlowModel, now: EventTime,
+                                       into out: inout [AlertTransition]) {
+        let key = AlertKey(rule: plan.index, site: site)
+        describing = false
+        var outcome = evaluate(plan, site: site, model: model, now: now)
+        let record = alerts.isEmpty ? nil : alerts[key]
+        if record != nil || outcome.target != nil {
+            // An early warning whose metric has reached its level is over at once: the
+            // threshold rule has it from there (a trend outcome of 0 minutes to breach).
+            var clear = plan.clear
+            if plan.kind == .trend, case .known(nil, 0, _) = outcome { clear = .zero }
+            var trial = record?.lifecycle ?? AlertLifecycle()
+            if !trial.step(outcome, now: now, raiseDelay: plan.raise, clearDelay: clear).isEmpty {
+                describing = true
+                outcome = evaluate(plan, site: site, model: model, now: now)
+            }
+            step(key, outcome, raise: plan.raise, clear: clear, now: now, into: &out)
+        }
+        schedule.due[pair] = nextEvaluation(plan, site: site, model: model, now: now)
+    }
 
     private mutating func step(_ key: AlertKey, _ outcome: RuleOutcome, raise: Duration, clear: Duration, now: EventTime,
                                into out: inout [AlertTransition]) {
@@ -244,35 +268,26 @@ public struct RuleEngine: Sendable {
         return .known(target: within ? severity : nil, value: minutes, summary: summary)
     }
 
-    private mutating func evaluateScore(_ r: ScoreRule, ruleIndex ri: Int, sites: [Int], model: inout FlowModel, now: EventTime,
-                                        into out: inout [AlertTransition]) {
-        var siteScores: [(site: Int, score: Double)] = []
-        for site in sites where site < config.units.count {
-            var score = 0.0, known = 0
-            for p in r.parameters {
-                if let v = model.value(p.metric, site: site, at: now) { score += p.points(for: v); known += 1 }
-            }
-            let share = r.parameters.isEmpty ? 0 : Double(known) / Double(r.parameters.count)
-            let outcome: RuleOutcome
-            if share < r.minKnownShare {
-                scores[site] = nil; levels[site] = nil
-                model.setScore(site: site, score: nil, level: nil)
-                outcome = .unknown(summary: say("\(siteName(site)) escalation score: only \(known) of \(r.parameters.count) parameters known"))
-            } else {
-                let level = r.level(for: score)
-                scores[site] = score; levels[site] = level
-                model.setScore(site: site, score: score, level: level)
-                siteScores.append((site, score))
-                describing = true
-            let partial = known < r.parameters.count ? ", \(known) of \(r.parameters.count) parameters" : ""
-                outcome = .known(target: Self.levelSeverity(level, r), value: Double(level),
-                                 summary: say("\(siteName(site)) OPEL \(level) (score \(Format.number(score))\(partial))"))
-            }
-            step(AlertKey(rule: ri, site: site), outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out)
+    /// A site's escalation score at `now`: the outcome, and the score and level (nil: too few
+    /// parameters known).
+    func scoreOutcome(_ r: ScoreRule, site: Int, model: FlowModel, now: EventTime) -> (RuleOutcome, Double?, Int?) {
+        var score = 0.0, known = 0
+        for p in r.parameters {
+            if let v = model.value(p.metric, site: site, at: now) { score += p.points(for: v); known += 1 }
         }
-        // System roll-up by weight over the sites with a known score.
+        let share = r.parameters.isEmpty ? 0 : Double(known) / Double(r.parameters.count)
+        if share < r.minKnownShare {
+            return (.unknown(summary: say("\(siteName(site)) escalation score: only \(known) of \(r.parameters.count) parameters known")), nil, nil)
+        }
+        let level = r.level(for: score)
+        let partial = known < r.parameters.count ? ", \(known) of \(r.parameters.count) parameters" : ""
+        return (.known(target: Self.levelSeverity(level, r), value: Double(level),
+                       summary: say("\(siteName(site)) OPEL \(level) (score \(Format.number(score))\(partial))")), score, level)
+    }
+
+    /// The system roll-up by weight over the sites with a known score.
+    func systemScoreOutcome(_ r: ScoreRule, sites: [Int], siteScores: [(site: Int, score: Double)]) -> (RuleOutcome, Double?, Int?) {
         let sys = config.units.count
-        guard sites.contains(sys) else { return }
         var wsum = 0.0, total = 0.0, allWeight = 0.0
         for site in sites where site < sys { allWeight += config.units[site].weight ?? 0 }
         for (site, score) in siteScores {
@@ -280,20 +295,64 @@ public struct RuleEngine: Sendable {
             wsum += w
             total += w * score
         }
-        let outcome: RuleOutcome
         if allWeight <= 0 || wsum < allWeight * 0.5 {
-            scores[sys] = nil; levels[sys] = nil
-            model.setScore(site: sys, score: nil, level: nil)
-            outcome = .unknown(summary: say("System escalation score: too few sites scored"))
-        } else {
-            let score = total / wsum
-            let level = r.level(for: score)
-            scores[sys] = score; levels[sys] = level
-            model.setScore(site: sys, score: score, level: level)
-            outcome = .known(target: Self.levelSeverity(level, r), value: Double(level),
-                             summary: say("\(config.name) system OPEL \(level) (weighted score \(Format.number(score)))"))
+            return (.unknown(summary: say("System escalation score: too few sites scored")), nil, nil)
         }
-        step(AlertKey(rule: ri, site: sys), outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out)
+        let score = total / wsum
+        let level = r.level(for: score)
+        return (.known(target: Self.levelSeverity(level, r), value: Double(level),
+                       summary: say("\(config.name) system OPEL \(level) (weighted score \(Format.number(score)))")), score, level)
+    }
+
+    /// The sites of a score rule that are due, then the system roll-up if it is due or a site's
+    /// score changed.
+    private mutating func evaluateScore(_ r: ScoreRule, plan: RulePlan, model: inout FlowModel, now: EventTime,
+                                        into out: inout [AlertTransition]) {
+        let sys = config.units.count
+        var rescored = false
+        for (k, site) in plan.sites.enumerated() where site < sys && schedule.isDue(plan.firstPair + k, now) {
+            describing = false
+            var (outcome, score, level) = scoreOutcome(r, site: site, model: model, now: now)
+            if scores[site] != score { rescored = true }
+            setScore(site: site, score: score, level: level, model: &model)
+            stepDescribing(AlertKey(rule: plan.index, site: site), &outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out) {
+                $0.scoreOutcome(r, site: site, model: model, now: now).0
+            }
+            schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: site, model: model, now: now)
+        }
+        if let k = plan.sites.firstIndex(of: sys), rescored || schedule.isDue(plan.firstPair + k, now) {
+            let siteScores = plan.sites.compactMap { s in s < sys ? scores[s].map { (site: s, score: $0) } : nil }
+            describing = false
+            var (outcome, score, level) = systemScoreOutcome(r, sites: plan.sites, siteScores: siteScores)
+            setScore(site: sys, score: score, level: level, model: &model)
+            stepDescribing(AlertKey(rule: plan.index, site: sys), &outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out) {
+                $0.systemScoreOutcome(r, sites: plan.sites, siteScores: siteScores).0
+            }
+            schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: sys, model: model, now: now)
+        }
+    }
+
+    /// Steps an alert with an outcome computed without its sentence; describes it first when the
+    /// step makes a transition.
+    private mutating func stepDescribing(_ key: AlertKey, _ outcome: inout RuleOutcome, raise: Duration, clear: Duration, now: EventTime,
+                                         into out: inout [AlertTransition], describe: (Self) -> RuleOutcome) {
+        let record = alerts.isEmpty ? nil : alerts[key]
+        guard record != nil || outcome.target != nil else { return }
+        var trial = record?.lifecycle ?? AlertLifecycle()
+        if !trial.step(outcome, now: now, raiseDelay: raise, clearDelay: clear).isEmpty {
+            describing = true
+            outcome = describe(self)
+        }
+        step(key, outcome, raise: raise, clear: clear, now: now, into: &out)
+    }
+
+    /// Records a site's (or the system's) score; rules reading the score at that site are due.
+    private mutating func setScore(site: Int, score: Double?, level: Int?, model: inout FlowModel) {
+        if scores[site] != score || levels[site] != level {
+            for pair in schedule.scoreDependents[site] { schedule.due[pair] = EventTime(millis: .min) }
+        }
+        scores[site] = score; levels[site] = level
+        model.setScore(site: site, score: score, level: level)
     }
 
     static func levelSeverity(_ level: Int, _ r: ScoreRule) -> Severity? {
@@ -315,7 +374,9 @@ public struct RuleEngine: Sendable {
     }
 
     /// Active alerts for the dashboard: most severe first, then oldest first, then rule order.
-    public func activeAlerts() -> [AlertSnapshot] {
+    /// Each is described (value and sentence) as of the latest tick, from `model`: evaluations
+    /// that make no transition do not build sentences.
+    public func activeAlerts(model: FlowModel) -> [AlertSnapshot] {
         var list: [(AlertKey, AlertRecord)] = alerts.filter { $0.value.lifecycle.isActive }.map { ($0.key, $0.value) }
         list.sort { a, b in
             let sa = a.1.lifecycle.severity ?? .warning, sb = b.1.lifecycle.severity ?? .warning
@@ -328,11 +389,29 @@ public struct RuleEngine: Sendable {
         return list.map { key, rec in
             let state: AlertState = rec.lifecycle.phase == .pending ? .pending : (rec.lifecycle.isUnknown ? .unknown : .firing)
             let lead = rec.leadID.flatMap { id in config.leads.first { $0.id == id } }
+            var value = rec.lifecycle.lastValue, summary = rec.lifecycle.lastSummary
+            if let at = schedule.lastTick {
+                switch describe(key, model: model, at: at) {
+                case .known(_, let v, let text): value = v; summary = text
+                case .unknown(let text): value = nil; summary = text
+                }
+            }
             return AlertSnapshot(rule: config.rules[key.rule].id, site: siteCode(key.site), severity: rec.lifecycle.severity ?? .warning,
-                                 state: state, value: rec.lifecycle.lastValue, summary: rec.lifecycle.lastSummary,
+                                 state: state, value: value, summary: summary,
                                  since: rec.lifecycle.since ?? EventTime(millis: 0), leadID: rec.leadID, leadName: lead?.name,
                                  acknowledgedBy: rec.ack?.by, acknowledgedAt: rec.ack?.at, ackNote: rec.ack?.note)
         }
+    }
+
+    /// A rule's outcome at a site at `at`, with its sentence.
+    func describe(_ key: AlertKey, model: FlowModel, at: EventTime) -> RuleOutcome {
+        var engine = self
+        engine.describing = true
+        let plan = plans[key.rule]
+        guard plan.kind == .score, case .score(let r) = plan.rule else { return engine.evaluate(plan, site: key.site, model: model, now: at) }
+        if key.site < config.units.count { return engine.scoreOutcome(r, site: key.site, model: model, now: at).0 }
+        let known = plan.sites.compactMap { s in s < config.units.count ? scores[s].map { (site: s, score: $0) } : nil }
+        return engine.systemScoreOutcome(r, sites: plan.sites, siteScores: known).0
     }
 
     /// Worst firing severity per site index (for site status), and whether a stale rule fires.
@@ -433,7 +512,11 @@ final class RulePlan: @unchecked Sendable {
         var points: [(EventTime, Double)] = []
     }
 
-    init(index: Int, rule: RuleConfig, sites: [Int], config: SystemConfig) {
+    /// Index of this rule's first (rule, site) pair in the schedule; a score rule has one slot.
+    let firstPair: Int
+
+    init(index: Int, rule: RuleConfig, sites: [Int], firstPair: Int, config: SystemConfig) {
+        self.firstPair = firstPair
         self.trendCache = (0...config.units.count).map { _ in TrendCache() }
         self.index = index
         self.rule = rule

@@ -57,7 +57,7 @@ extension FlowEngine {
             feeds.append(FeedHealth(feed: f, lastMessage: last, age: last.map { now - $0 }, accepted: acceptedCount(feed: f),
                                     rejected: rejectedCount(feed: f), stale: stale))
         }
-        var alerts = rules.activeAlerts()
+        var alerts = rules.activeAlerts(model: model)
         let silences = activeSilences(at: now)
         if !silences.isEmpty {
             for i in alerts.indices {

@@ -1,0 +1,82 @@
+/// How long a metric's value stays as it is when nothing new arrives: what lets the rule engine
+/// skip ticks at which no rule can change (Rules/RuleSchedule.swift) and still give exactly the
+/// transitions of an evaluation at every tick.
+///
+/// Between two changes of the model's state (a message, a housekeeping purge: both bump
+/// `changeStamps`), a metric's value is a function of time alone, and of one of two shapes:
+/// - constant until a discrete instant: a feed going stale, local midnight for since-midnight
+///   counts, a window entry or exit for last-hour figures;
+/// - or, for the three "time since" metrics (longest ambulance wait, delayed bed-days, longest
+///   delay), non-decreasing until such an instant.
+extension FlowModel {
+    static let never = EventTime(millis: .max)
+
+    /// Metrics that grow with time between messages (non-decreasing until `stableUntil`).
+    @inline(__always) public static func growsWithTime(_ metric: MetricKey) -> Bool {
+        switch metric {
+        case .ambulanceLongestWaitMin, .dtocBedDays, .dtocLongestDays: return true
+        default: return false
+        }
+    }
+
+    /// The earliest instant after `t` at which `value(metric, site:, at:)` may differ from its
+    /// value at `t` other than by growing (see `growsWithTime`), if the state does not change.
+    /// `FlowModel.never` when only a state change can change it.
+    public func stableUntil(_ metric: MetricKey, site: Int, from t: EventTime) -> EventTime {
+        if site == config.units.count {
+            switch metric {
+            case .opelScore, .opelLevel: return Self.never
+            case .gaOccupancyPct, .gaOccupancyInclEscPct, .escalationSharePct, .ambulanceQueue, .dtocPatients,
+                 .handoverHoursLost, .ambulanceArrivals, .handovers30to60, .handoversOver60, .escalationBedsOpen,
+                 .bedsClosed, .edInDepartment, .edDtaWaiting, .edOver12h, .ambulanceLongestWaitMin:
+                var h = Self.never
+                for i in config.units.indices where config.units[i].kind == .acute { h = min(h, stableUntil(metric, site: i, from: t)) }
+                return h
+            default:
+                let kind: UnitKind = metric.feed == .nhs111 ? .nhs111 : .ambulance
+                guard let i = config.units.firstIndex(where: { $0.kind == kind }) else { return Self.never }
+                return stableUntil(metric, site: i, from: t)
+            }
+        }
+        let s = sites[site]
+        var h = Self.never
+        @inline(__always) func freshness(_ feed: FeedKind) {
+            if let seen = s.lastSeen[feed.index], t - seen <= maxAge[site][feed.index] {
+                h = min(h, seen + maxAge[site][feed.index] + Duration(millis: 1))
+            }
+        }
+        guard let feed = metric.feed else { return Self.never }
+        freshness(feed)
+        switch metric {
+        case .dtocSharePct:
+            freshness(.bed)
+        case .ambulanceArrivals, .handovers30to60, .handoversOver60, .handoverHoursLost, .dtocBedDays:
+            h = min(h, nextMidnight(after: t))
+        case .nhs111OfferedToday:
+            // The day of `t - 1 ms` (an interval ending at 00:00 belongs to the day before).
+            h = min(h, nextMidnight(after: t - Duration(millis: 1)) + Duration(millis: 1))
+        case .nhs111Offered, .nhs111AnsweredWithin60sPct, .nhs111AbandonedPct, .nhs111UrgentDispositionPct,
+             .nhs111AmbulanceDispositionPct, .nhs111EDDispositionPct:
+            for iv in s.intervals { h = min(h, Self.windowEdge(iv.at, t)) }
+        case .handoverToClearMin:
+            for c in s.recentClears { h = min(h, Self.windowEdge(c.at, t)) }
+        default:
+            break
+        }
+        return h
+    }
+
+    /// When a sample stamped `at` next enters or leaves a last-hour window read at `t`
+    /// (in it while `at <= t` and `t - at < 1 h`).
+    @inline(__always) static func windowEdge(_ at: EventTime, _ t: EventTime) -> EventTime {
+        if at > t { return at }
+        let exit = at + .hours(1)
+        return exit > t ? exit : never
+    }
+
+    /// The first local midnight after `t`.
+    func nextMidnight(after t: EventTime) -> EventTime {
+        if t >= dayCache.start && t < dayCache.end { return dayCache.end }
+        return calendar.startOfDay(calendar.localDate(of: t).next)
+    }
+}

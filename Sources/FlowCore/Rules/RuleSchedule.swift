@@ -1,0 +1,241 @@
+/// Which rules are due at a tick: the rule engine evaluates a rule at a site only at the ticks
+/// where its outcome can differ from the last evaluation, and gives exactly the transitions of an
+/// evaluation of every rule at every tick (a test replays every bundled scenario both ways).
+///
+/// A rule at a site is due again at the earliest of:
+/// - a change of the data it reads: a message or housekeeping on the feed at that site (for the
+///   system, at any site), or a new escalation score for rules reading the score;
+/// - the instant its metric's value next changes by itself (`FlowModel.stableUntil`: staleness,
+///   midnight, a window edge);
+/// - for a metric that grows with time, the first tick at which the severity it calls for changes
+///   (found by bisection: the severity is monotonic in a growing value);
+/// - a stale-feed rule's next level of silence;
+/// - for an escalation score, the same for each parameter at the site;
+/// - the end of its alert's raise or clear delay.
+/// A trend rule's slope moves with the clock even when nothing arrives: between two changes of
+/// its points it is due at the first tick its early warning would start or stop
+/// (`trendLookahead`).
+///
+/// Evaluating a rule at a tick where nothing changed is harmless (the lifecycle is idempotent),
+/// so every estimate here may be early, never late.
+struct RuleSchedule: Sendable {
+    /// Per (rule, site) pair; a score rule has one slot for all its sites and the system.
+    var due: [EventTime]
+    var nextDue = EventTime(millis: .min)
+    /// Every rule at every tick: the reference the schedule is tested against.
+    var everyTick = false
+    /// The tick of the latest evaluation (active alerts are described as of then).
+    var lastTick: EventTime?
+    /// The pairs reading each (site, feed), indexed `site * 4 + feed.index`.
+    let dependents: [[Int]]
+    /// The pairs reading the score at each site (and the system at `units.count`).
+    let scoreDependents: [[Int]]
+    private var seenStamps: [UInt64]
+    private var seenVersion: UInt64 = 0
+    let tick: Duration
+    /// How far ahead a lookahead reaches before it evaluates again anyway.
+    static let horizon = Duration.hours(48)
+
+    init(config: SystemConfig, plans: [RulePlan], pairs: Int) {
+        let feeds = FeedKind.allCases.count
+        let n = config.units.count
+        var deps = Array(repeating: [Int](), count: n * feeds)
+        var scoreDeps = Array(repeating: [Int](), count: n + 1)
+        func reads(_ pair: Int, site: Int, feed: FeedKind) {
+            if site < n { deps[site * feeds + feed.index].append(pair) }
+            else { for s in 0..<n { deps[s * feeds + feed.index].append(pair) } }
+        }
+        for plan in plans {
+            switch plan.kind {
+            case .score:
+                // Each site's score reads its parameters' feeds at that site; the system's reads
+                // the sites' scores (made due when one changes).
+                guard case .score(let r) = plan.rule else { break }
+                for (k, site) in plan.sites.enumerated() where site < n {
+                    var feeds = Set<FeedKind>()
+                    for p in r.parameters {
+                        if let f = p.metric.feed { feeds.insert(f) }
+                        if p.metric == .dtocSharePct { feeds.insert(.bed) }
+                    }
+                    for f in FeedKind.allCases where feeds.contains(f) { reads(plan.firstPair + k, site: site, feed: f) }
+                }
+            case .stale:
+                for (k, site) in plan.sites.enumerated() { reads(plan.firstPair + k, site: site, feed: plan.feed) }
+            case .threshold, .trend:
+                for (k, site) in plan.sites.enumerated() {
+                    if let feed = plan.metric.feed {
+                        reads(plan.firstPair + k, site: site, feed: feed)
+                        if plan.metric == .dtocSharePct { reads(plan.firstPair + k, site: site, feed: .bed) }
+                    } else {
+                        scoreDeps[site].append(plan.firstPair + k)
+                    }
+                }
+            }
+        }
+        dependents = deps
+        scoreDependents = scoreDeps
+        due = Array(repeating: EventTime(millis: .min), count: pairs)
+        seenStamps = Array(repeating: 0, count: n * feeds)
+        tick = config.tick
+    }
+
+    /// Makes due the pairs whose data changed since the last look.
+    mutating func sync(_ model: FlowModel) {
+        guard model.version != seenVersion else { return }
+        seenVersion = model.version
+        let stamps = model.changeStamps
+        for i in stamps.indices where stamps[i] != seenStamps[i] {
+            seenStamps[i] = stamps[i]
+            for pair in dependents[i] { due[pair] = EventTime(millis: .min) }
+        }
+        nextDue = EventTime(millis: .min)
+    }
+
+    /// Whether a pair is due at `now`.
+    @inline(__always) func isDue(_ pair: Int, _ now: EventTime) -> Bool { everyTick || due[pair] <= now }
+
+    /// The earliest instant at which a rule is due (the engine may skip the ticks before it).
+    mutating func nextDue(model: FlowModel) -> EventTime {
+        sync(model)
+        return everyTick ? EventTime(millis: .min) : nextDue
+    }
+
+    /// The first tick after `now` (ticks are `now + k * tick`) before `end` at which `changed`
+    /// holds, `changed` being false up to some tick and true from there on; `end` if none.
+    func firstTick(after now: EventTime, before end: EventTime, where changed: (EventTime) -> Bool) -> EventTime {
+        let step = tick.millis
+        let reach = min(end.millis, now.millis + Self.horizon.millis) - now.millis
+        guard reach > 0 else { return end }
+        var hi: Int64 = (reach - 1) / step            // the last tick strictly before `end`
+        guard hi >= 1 else { return end }
+        if !changed(now + Duration(millis: hi * step)) {
+            return min(end, now + Duration(millis: (hi + 1) * step))
+        }
+        var lo: Int64 = 0                            // changed(lo) is false (lo = 0 is `now`)
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2
+            if changed(now + Duration(millis: mid * step)) { hi = mid } else { lo = mid }
+        }
+        return now + Duration(millis: hi * step)
+    }
+}
+
+extension RuleEngine {
+    /// When a (threshold, stale or trend) rule at a site is next due, after its evaluation at `now`.
+    func nextEvaluation(_ plan: RulePlan, site: Int, model: FlowModel, now: EventTime) -> EventTime {
+        let key = AlertKey(rule: plan.index, site: site)
+        let lifecycle = alerts.isEmpty ? nil : alerts[key]?.lifecycle
+        var due = FlowModel.never
+        if let l = lifecycle, let d = l.nextDeadline(raiseDelay: plan.raise, clearDelay: plan.clear) {
+            due = d
+        }
+        switch plan.kind {
+        case .trend:
+            return min(due, trendLookahead(plan, site: site, model: model, now: now))
+        case .stale:
+            guard let from = model.lastSeen(plan.feed, site: site) ?? model.start else { return due }
+            for limit in [plan.expected, plan.criticalAfter] {
+                if let limit, from + limit + Duration(millis: 1) > now { due = min(due, from + limit + Duration(millis: 1)) }
+            }
+            return due
+        case .threshold:
+            due = min(due, model.stableUntil(plan.metric, site: site, from: now))
+            if FlowModel.growsWithTime(plan.metric), let v = model.value(plan.metric, site: site, at: now) {
+                let levels = plan.levels[site], direction = plan.direction
+                let current = lifecycle?.severity
+                let base = Self.thresholdTarget(value: v, direction: direction, levels: levels, current: current)
+                due = schedule.firstTick(after: now, before: due) { t in
+                    guard let v = model.value(plan.metric, site: site, at: t) else { return true }
+                    return Self.thresholdTarget(value: v, direction: direction, levels: levels, current: current) != base
+                }
+            }
+            return min(due, now + RuleSchedule.horizon)
+        case .score:
+            return now + Duration(millis: 1)
+        }
+    }
+
+    /// When a score rule at a site is next due: the first instant any of its points can change,
+    /// or its alert's delay ends. The system's score is due when a site's changes.
+    func nextScoreEvaluation(_ r: ScoreRule, plan: RulePlan, site: Int, model: FlowModel, now: EventTime) -> EventTime {
+        var due = FlowModel.never
+        if let l = alerts.isEmpty ? nil : alerts[AlertKey(rule: plan.index, site: site)]?.lifecycle,
+           let d = l.nextDeadline(raiseDelay: r.raiseDelay, clearDelay: r.clearDelay) {
+            due = d
+        }
+        guard site < config.units.count else { return due }
+        for p in r.parameters {
+            var end = model.stableUntil(p.metric, site: site, from: now)
+            if FlowModel.growsWithTime(p.metric), let v = model.value(p.metric, site: site, at: now) {
+                let base = p.points(for: v)
+                end = schedule.firstTick(after: now, before: end) { t in
+                    guard let v = model.value(p.metric, site: site, at: t) else { return true }
+                    return p.points(for: v) != base
+                }
+            }
+            due = min(due, end)
+        }
+        return min(due, now + RuleSchedule.horizon)
+    }
+}
+
+extension RuleEngine {
+    /// The first tick after `now` at which a trend rule's target (early warning or none) can
+    /// change. Until the next history sample, the next point leaving the window, the value's next
+    /// change or the fit becoming possible, the fit is over fixed points plus the current value
+    /// at a moving time: the slope is computed from running sums at each tick ahead, and where
+    /// that is too close to the horizon to call, exactly as `evaluateTrend` computes it.
+    func trendLookahead(_ r: RulePlan, site: Int, model: FlowModel, now: EventTime) -> EventTime {
+        let step = model.history.step
+        guard !FlowModel.growsWithTime(r.metric), let sample = model.lastHistorySample, r.horizon.millis < 360_000_000_000 else {
+            return now + Duration(millis: 1)
+        }
+        var end = min(model.stableUntil(r.metric, site: site, from: now), sample + step)
+        guard let v = model.value(r.metric, site: site, at: now) else { return end }
+        let cache = r.trendCache[site]
+        guard cache.sample == sample else { return now + Duration(millis: 1) }
+        var n = 0.0
+        var t0: EventTime?
+        for (t, _) in cache.points where !(now - t > r.window || t > now) {
+            if t0 == nil { t0 = t }
+            n += 1
+        }
+        guard let t0 else { return end }                       // no points: not enough history until a sample
+        end = min(end, t0 + r.window + Duration(millis: 1))     // the oldest point leaves the window
+        let minPoints = max(4, Int(r.window.millis / step.millis / 2))
+        guard Int(n) + 1 >= minPoints else { return end }
+        let half = Duration(millis: r.window.millis / 2)
+        guard now - t0 >= half else { return min(end, t0 + half) }
+        if r.direction.beyond(v, r.threshold) { return end }    // passed: stays passed
+        var sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
+        for (t, y) in cache.points where !(now - t > r.window || t > now) {
+            let x = (t - t0).hoursValue
+            sx += x; sy += y; sxx += x * x; sxy += x * y
+        }
+        let need = abs(r.threshold - v) * 3_600_000 / Double(r.horizon.millis)
+        let count = n + 1
+        func within(_ at: EventTime) -> Bool {
+            let x = (at - t0).hoursValue
+            let mx = (sx + x) / count, my = (sy + v) / count
+            let cxx = sxx + x * x - count * mx * mx
+            let cxy = sxy + x * v - count * mx * my
+            if cxx > 1e-9 {
+                let slope = cxy / cxx
+                let toward = r.direction == .above ? slope : -slope
+                let margin = 1e-7 * (abs(need) + abs(toward)) + 1e-12
+                if toward <= 0 && toward < -margin { return false }
+                if toward > 0 && abs(toward - need) > margin && toward > margin { return toward > need }
+            }
+            var exact = self
+            exact.describing = false
+            return exact.evaluate(r, site: site, model: model, now: at).target != nil
+        }
+        let base = within(now)
+        var at = now + schedule.tick
+        while at < end {
+            if within(at) != base { return at }
+            at = at + schedule.tick
+        }
+        return end
+    }
+}
