@@ -230,6 +230,9 @@ public struct FlowModel: Sendable {
     public mutating func advance(to t: EventTime) {
         if now == nil || t > now! { now = t }
         if let h = housekeepingAt, t <= h { return }
+        // Nothing to do before the next due housekeeping (purges, 08:00, midnight, history): a
+        // quiet tick costs nothing. Windows are pruned at least at every history sample.
+        if t < housekeepingDue { return }
         let previous = housekeepingAt
         housekeepingAt = t
         if start == nil { start = t }
@@ -338,7 +341,7 @@ public struct FlowModel: Sendable {
     public func value(_ metric: MetricKey, site: Int, at t: EventTime? = nil) -> Double? {
         guard let t = t ?? now else { return nil }
         if site == config.units.count { return systemValue(metric, at: t) }
-        let s = sites[site]
+        unowned(unsafe) let s = sites[site]   // owned by `sites` for the whole call: no retain
         switch metric {
         case .opelScore: return scores[site]
         case .opelLevel: return scoreLevels[site].map(Double.init)

@@ -38,7 +38,7 @@ extension FlowModel {
                 return stableUntil(metric, site: i, from: t)
             }
         }
-        let s = sites[site]
+        unowned(unsafe) let s = sites[site]   // owned by `sites` for the whole call: no retain
         var h = Self.never
         @inline(__always) func freshness(_ feed: FeedKind) {
             if let seen = s.lastSeen[feed.index], t - seen <= maxAge[site][feed.index] {

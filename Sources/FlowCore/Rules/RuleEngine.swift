@@ -73,7 +73,8 @@ public struct RuleEngine: Sendable {
         schedule.lastTick = now
         var out: [AlertTransition] = []
         guard now >= schedule.nextDue || schedule.everyTick else { return out }
-        for plan in plans {
+        for i in plans.indices {
+            unowned(unsafe) let plan = plans[i]   // the engine owns its plans: no retain per rule
             if plan.kind == .score {
                 guard case .score(let rule) = plan.rule, (plan.firstPair..<(plan.firstPair + plan.sites.count)).contains(where: { schedule.isDue($0, now) })
                 else { continue }

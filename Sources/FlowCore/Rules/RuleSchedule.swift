@@ -102,6 +102,7 @@ struct RuleSchedule: Sendable {
 
     /// The first tick after `now` (ticks are `now + k * tick`) before `end` at which `changed`
     /// holds, `changed` being false up to some tick and true from there on; `end` if none.
+    @inline(__always)   // inlined with its predicate: no closure context (which copied the model)
     func firstTick(after now: EventTime, before end: EventTime, where changed: (EventTime) -> Bool) -> EventTime {
         let step = tick.millis
         let reach = min(end.millis, now.millis + Self.horizon.millis) - now.millis
