@@ -94,6 +94,14 @@ public struct RuleEngine: Sendable {
     private mutating func evaluatePair(_ plan: RulePlan, site: Int, pair: Int, model: FlowModel, now: EventTime,
                                        into out: inout [AlertTransition]) {
         let key = AlertKey(rule: plan.index, site: site)
+        var basis: RuleSchedule.Basis? = nil
+        if plan.kind == .threshold || plan.kind == .trend, !FlowModel.growsWithTime(plan.metric) {
+            basis = .init(value: model.value(plan.metric, site: site, at: now), stable: model.stableUntil(plan.metric, site: site, from: now))
+            if !schedule.everyTick, schedule.timeDue[pair] > now, schedule.basis[pair] == basis {
+                schedule.due[pair] = schedule.timeDue[pair]   // made due by data that left it as it was
+                return
+            }
+        }
         describing = false
         var outcome = evaluate(plan, site: site, model: model, now: now)
         let record = alerts.isEmpty ? nil : alerts[key]
@@ -110,6 +118,8 @@ public struct RuleEngine: Sendable {
             step(key, outcome, raise: plan.raise, clear: clear, now: now, into: &out)
         }
         schedule.due[pair] = nextEvaluation(plan, site: site, model: model, now: now)
+        schedule.timeDue[pair] = schedule.due[pair]
+        schedule.basis[pair] = basis
     }
 
     private mutating func step(_ key: AlertKey, _ outcome: RuleOutcome, raise: Duration, clear: Duration, now: EventTime,

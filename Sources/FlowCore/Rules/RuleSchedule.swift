@@ -16,11 +16,20 @@
 /// its points it is due at the first tick its early warning would start or stop
 /// (`trendLookahead`).
 ///
+/// A rule made due by a message whose metric's value and next change are as they were keeps its
+/// estimate (the outcome, and so every tick up to the estimate, is as it was).
+///
 /// Evaluating a rule at a tick where nothing changed is harmless (the lifecycle is idempotent),
 /// so every estimate here may be early, never late.
 struct RuleSchedule: Sendable {
-    /// Per (rule, site) pair; a score rule has one slot for all its sites and the system.
+    /// Per (rule, site) pair (a score rule: per site and the system): when it is next due.
     var due: [EventTime]
+    /// When it is next due by time alone (its last evaluation's estimate), and what that
+    /// estimate assumed: its metric's value and `stableUntil` then. A message that leaves both
+    /// as they were leaves the estimate good (metrics that grow with time excepted).
+    var timeDue: [EventTime]
+    var basis: [Basis?]
+    struct Basis: Equatable { var value: Double?; var stable: EventTime }
     var nextDue = EventTime(millis: .min)
     /// Every rule at every tick: the reference the schedule is tested against.
     var everyTick = false
@@ -75,6 +84,8 @@ struct RuleSchedule: Sendable {
         dependents = deps
         scoreDependents = scoreDeps
         due = Array(repeating: EventTime(millis: .min), count: pairs)
+        timeDue = due
+        basis = Array(repeating: nil, count: pairs)
         seenStamps = Array(repeating: 0, count: n * feeds)
         tick = config.tick
     }
@@ -181,60 +192,63 @@ extension RuleEngine {
 }
 
 extension RuleEngine {
-    /// The first tick after `now` at which a trend rule's target (early warning or none) can
-    /// change. Until the next history sample, the next point leaving the window, the value's next
-    /// change or the fit becoming possible, the fit is over fixed points plus the current value
-    /// at a moving time: the slope is computed from running sums at each tick ahead, and where
-    /// that is too close to the horizon to call, exactly as `evaluateTrend` computes it.
+    /// The first tick after `now` at which a trend rule's outcome (unknown, no early warning,
+    /// early warning) can change. Until the next history sample or the value's next change, the
+    /// fit is over fixed points, less those leaving the window, plus the current value at a
+    /// moving time: the slope is computed from running sums at each tick ahead and, where that is
+    /// too close to the horizon to call, exactly as `evaluateTrend` computes it.
     func trendLookahead(_ r: RulePlan, site: Int, model: FlowModel, now: EventTime) -> EventTime {
         let step = model.history.step
         guard !FlowModel.growsWithTime(r.metric), let sample = model.lastHistorySample, r.horizon.millis < 360_000_000_000 else {
             return now + Duration(millis: 1)
         }
-        var end = min(model.stableUntil(r.metric, site: site, from: now), sample + step)
+        let end = min(model.stableUntil(r.metric, site: site, from: now), sample + step)
         guard let v = model.value(r.metric, site: site, at: now) else { return end }
+        if r.direction.beyond(v, r.threshold) { return end }    // passed: stays passed
         let cache = r.trendCache[site]
         guard cache.sample == sample else { return now + Duration(millis: 1) }
-        var n = 0.0
-        var t0: EventTime?
-        for (t, _) in cache.points where !(now - t > r.window || t > now) {
-            if t0 == nil { t0 = t }
-            n += 1
+        let points = cache.points
+        guard let origin = points.first?.0 else { return end }  // no points: not enough history until a sample
+        var first = 0
+        var n = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
+        for (t, y) in points where t <= now {
+            let x = (t - origin).hoursValue
+            n += 1; sx += x; sy += y; sxx += x * x; sxy += x * y
         }
-        guard let t0 else { return end }                       // no points: not enough history until a sample
-        end = min(end, t0 + r.window + Duration(millis: 1))     // the oldest point leaves the window
         let minPoints = max(4, Int(r.window.millis / step.millis / 2))
-        guard Int(n) + 1 >= minPoints else { return end }
         let half = Duration(millis: r.window.millis / 2)
-        guard now - t0 >= half else { return min(end, t0 + half) }
-        if r.direction.beyond(v, r.threshold) { return end }    // passed: stays passed
-        var sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
-        for (t, y) in cache.points where !(now - t > r.window || t > now) {
-            let x = (t - t0).hoursValue
-            sx += x; sy += y; sxx += x * x; sxy += x * y
-        }
         let need = abs(r.threshold - v) * 3_600_000 / Double(r.horizon.millis)
-        let count = n + 1
-        func within(_ at: EventTime) -> Bool {
-            let x = (at - t0).hoursValue
+        enum Call: Equatable { case unknown, quiet, warning }
+        func call(_ at: EventTime) -> Call {
+            while first < points.count, at - points[first].0 > r.window {
+                let x = (points[first].0 - origin).hoursValue, y = points[first].1
+                n -= 1; sx -= x; sy -= y; sxx -= x * x; sxy -= x * y
+                first += 1
+            }
+            guard first < points.count, Int(n) + 1 >= minPoints, at - points[first].0 >= half else { return .unknown }
+            let x = (at - origin).hoursValue
+            let count = n + 1
             let mx = (sx + x) / count, my = (sy + v) / count
             let cxx = sxx + x * x - count * mx * mx
             let cxy = sxy + x * v - count * mx * my
             if cxx > 1e-9 {
                 let slope = cxy / cxx
                 let toward = r.direction == .above ? slope : -slope
-                let margin = 1e-7 * (abs(need) + abs(toward)) + 1e-12
-                if toward <= 0 && toward < -margin { return false }
-                if toward > 0 && abs(toward - need) > margin && toward > margin { return toward > need }
+                let margin = 1e-7 * (abs(need) + abs(toward)) + 1e-9
+                if toward < -margin { return .quiet }
+                if toward > margin && abs(toward - need) > margin { return toward > need ? .warning : .quiet }
             }
             var exact = self
             exact.describing = false
-            return exact.evaluate(r, site: site, model: model, now: at).target != nil
+            switch exact.evaluate(r, site: site, model: model, now: at) {
+            case .unknown: return .unknown
+            case .known(let target, _, _): return target == nil ? .quiet : .warning
+            }
         }
-        let base = within(now)
+        let base = call(now)
         var at = now + schedule.tick
         while at < end {
-            if within(at) != base { return at }
+            if call(at) != base { return at }
             at = at + schedule.tick
         }
         return end
