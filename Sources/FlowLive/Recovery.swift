@@ -26,6 +26,10 @@ public enum Recovery {
     public static func run(engine: FlowEngine, journalDirectory: String) throws -> RecoveryReport {
         var r = RecoveryReport()
         let start = WallClock.monotonicNanos()
+        // Only the last day of history can be drawn after the restart: older samples keep the
+        // trend rules' metrics only (a long journal rebuilds several times faster).
+        let h = engine.model.history
+        engine.historyForRulesOnly(until: WallClock.now() - h.span - h.step)
         do { try FileManager.default.createDirectory(atPath: journalDirectory, withIntermediateDirectories: true) } catch {
             throw LiveError("cannot create the journal directory \(journalDirectory): \(error)")
         }

@@ -26,8 +26,10 @@ public struct FlowModel: Sendable {
     public private(set) var completedDays: [(site: Int, ledger: DayLedger)] = []
     public var keepCompletedDays = false
     /// Metrics (by index) kept in history per site: those that apply to the unit's kind (all of
-    /// them), or only those a trend rule fits (`historyForRulesOnly`: headless replay).
+    /// them), or before `allHistoryFrom` only those a trend rule fits (`historyForRulesOnly`).
     private(set) var historyMetrics: [[Int]]
+    private var ruleHistoryMetrics: [[Int]] = []
+    private var allHistoryFrom = EventTime(millis: .min)
     /// Change stamps per site and feed (`site * 4 + feed.index`): bumped whenever a message or
     /// housekeeping changes what that feed's metrics at that site may read. The rule engine
     /// compares them to know which rules to evaluate again (RuleSchedule.swift).
@@ -73,12 +75,14 @@ public struct FlowModel: Sendable {
         self.scoreLevels = Array(repeating: nil, count: config.units.count + 1)
     }
 
-    /// Keeps history only for the metrics trend rules fit (headless replay: nothing else reads
-    /// history, and sampling every metric of every site was most of a quiet tick's cost).
-    public mutating func historyForRulesOnly() {
+    /// Keeps history only for the metrics trend rules fit, for samples before `until` (headless
+    /// replay: nothing else reads history; recovery: only the last day is ever drawn). Sampling
+    /// every metric of every site was most of a quiet tick's cost.
+    public mutating func historyForRulesOnly(until: EventTime = EventTime(millis: .max)) {
         var wanted = Set<Int>()
         for rule in config.rules { if case .trend(let r) = rule { wanted.insert(r.metric.index) } }
-        historyMetrics = historyMetrics.map { $0.filter(wanted.contains) }
+        ruleHistoryMetrics = historyMetrics.map { $0.filter(wanted.contains) }
+        allHistoryFrom = until
     }
 
     @inline(__always) mutating func stamp(_ site: Int, _ feed: FeedKind) {
@@ -281,8 +285,9 @@ public struct FlowModel: Sendable {
         }
         // History: one sample per step boundary crossed.
         while let due = historyStore.nextSample(after: previous, upTo: t) {
+            let metrics = due >= allHistoryFrom ? historyMetrics : ruleHistoryMetrics
             for site in 0...config.units.count {
-                for k in historyMetrics[site] {
+                for k in metrics[site] {
                     historyRow[site * MetricKey.allCases.count + k] = value(MetricKey.allCases[k], site: site, at: due).map(Float.init) ?? .nan
                 }
             }

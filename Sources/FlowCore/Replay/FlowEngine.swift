@@ -84,6 +84,10 @@ public final class FlowEngine {
         self.dedup = FeedKind.allCases.map { _ in Deduplicator(window: config.ingest.dedupWindow, capacity: config.ingest.dedupCapacity) }
     }
 
+    /// Samples history of every metric only from `t` on (before it, only what trend rules fit):
+    /// recovery from a long journal, where only the last day of history is ever drawn.
+    public func historyForRulesOnly(until t: EventTime) { model.historyForRulesOnly(until: t) }
+
     /// The event clock now.
     public var now: EventTime? { model.now }
 
