@@ -446,7 +446,9 @@ import Testing
     /// The decoder skips the identifiable-name check only for contract field names, which
     /// must never be identifiable, and finds every one of them by its bytes.
     @Test func contractFieldNamesAreFoundAndNeverIdentifiable() {
-        let tables = DecoderTables(units: testConfig().units)
+        let owner = DecoderTables(units: testConfig().units)
+        defer { withExtendedLifetime(owner) {} }
+        let tables = owner.view
         for id in FieldID.allCases {
             var name = id.name
             #expect(name.withUTF8 { JSONLineScanner.identifiableKey($0, 0, $0.count) } == nil, "\(id.name)")
@@ -458,6 +460,38 @@ import Testing
             }
         }
         #expect(FieldID.count == FieldID.allCases.count && FieldID.count <= 64)
+    }
+
+    /// A copy of a decoder is independent of the original (each has its own per-line slots).
+    @Test func copiedDecodersDecodeIndependently() {
+        var a = FeedDecoder(units: testConfig().units)
+        var b = a
+        var ref = RefFeedDecoder(units: testConfig().units)
+        for (k, line) in Self.handLines.enumerated() {
+            let other = Self.handLines[(k + 3) % Self.handLines.count]
+            let ra = a.decode(line)
+            let rb = b.decode(other)
+            #expect(ra == ref.decode(line))
+            #expect(rb == ref.decode(other))
+            #expect(a.decode(line) == ra)
+        }
+    }
+
+    /// Unit codes of any length (a word, several words, more than the 32 bytes compared as
+    /// words), prefixes of one another and empty, are found exactly as before.
+    @Test func unitCodesOfAnyLengthAreMatchedAsBefore() {
+        let codes = ["A", "AB", "ABCDEFGH", "ABCDEFGHI", "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456",
+                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123457", String(repeating: "Q", count: 70), "", "caf\u{e9}", "RWH"]
+        let units = codes.map { UnitConfig(code: $0, name: $0, kind: .acute) }
+        var fast = FeedDecoder(units: units)
+        var ref = RefFeedDecoder(units: units)
+        var issues = 0
+        for code in codes + ["ABCDEFGHIJKLMNOPQRSTUVWXYZ012346", String(repeating: "Q", count: 69), "ABCDEFGHJ", "RW", "RWHX"] {
+            let line = #"{"feed":"bed","id":"x","at":"2026-01-05T08:00:00Z","site":""# + code + #"","ga_core_open":1,"ga_core_occupied":1}"#
+            Self.agree(&fast, &ref, Array(line.utf8), &issues)
+            if codes.contains(code), case .success(let m) = fast.decode(line) { #expect(units[m.site].code == code) }
+        }
+        #expect(issues == 0)
     }
 
     /// The exact short path for decimals gives what `Double(String)` gives.

@@ -10,6 +10,9 @@
 /// fingerprinted from bytes. Every rejection is built exactly as before, on the cold path.
 public struct FeedDecoder {
     private let tables: DecoderTables
+    /// The current line's fields, indexed by `FieldID` (valid where the line's `present` has
+    /// the bit). Not shared: a copy of a decoder gets its own on its first line.
+    private var scratch = SlotStorage()
 
     public init(units: [UnitConfig]) {
         tables = DecoderTables(units: units)
@@ -23,18 +26,18 @@ public struct FeedDecoder {
     public mutating func decode(_ p: UnsafeBufferPointer<UInt8>) -> Result<FeedMessage, Rejection> {
         guard let b = p.baseAddress, p.count > 0 else { return .failure(Self.scanRejection(.malformed(offset: 0, what: "empty line"))) }
         let n = p.count
-        let tables = self.tables
-        return withUnsafeTemporaryAllocation(of: Slot.self, capacity: FieldID.count) { slots in
-            var sink = SlotSink(tables: tables, slots: slots.baseAddress!)
-            if let failure = JSONLineScanner.scanRecord(b, n, &sink) {
-                return .failure(Self.scanRejection(failure))
-            }
-            var line = Line(b: b, n: n, slots: UnsafePointer(slots.baseAddress!), present: sink.present, tables: tables)
-            do throws(Rejection) {
-                return .success(try line.decode())
-            } catch {
-                return .failure(error)
-            }
+        if !isKnownUniquelyReferenced(&scratch) { scratch = SlotStorage() }
+        let view = tables.view
+        let slots = scratch.pointer
+        var sink = SlotSink(tables: view, slots: slots)
+        if let failure = JSONLineScanner.scanRecord(b, n, &sink) {
+            return .failure(Self.scanRejection(failure))
+        }
+        var line = Line(b: b, n: n, slots: UnsafePointer(slots), present: sink.present, tables: view)
+        do throws(Rejection) {
+            return .success(try line.decodeMessage())
+        } catch {
+            return .failure(error)
         }
     }
 
@@ -47,6 +50,12 @@ public struct FeedDecoder {
             return Rejection(.identifiable, field: field, why + "; feeds must carry aggregates or pseudonymous keys")
         }
     }
+}
+
+/// Room for one `Slot` per `FieldID`: per-line scratch of a decoder, allocated once.
+final class SlotStorage {
+    let pointer: UnsafeMutablePointer<Slot> = .allocate(capacity: FieldID.count)
+    deinit { pointer.deallocate() }
 }
 
 /// What the decoder keeps of a top-level field (the name is the slot's `FieldID`).
@@ -65,7 +74,7 @@ struct Slot {
 /// Files the contract's fields by name as the scanner meets them; other names are dropped
 /// (after the scanner's identifiable-name check). A later duplicate replaces an earlier one.
 struct SlotSink: ScanSink {
-    unowned(unsafe) let tables: DecoderTables
+    let tables: DecoderTables.View
     let slots: UnsafeMutablePointer<Slot>
     var present: UInt64 = 0
 
@@ -140,6 +149,60 @@ final class DecoderTables {
 
     /// The first `min(len, 8)` bytes at `b[s...]`, little-endian, zero-padded. Reads whole
     /// words only inside `b[0..<n]`.
+    /// The tables as raw pointers, for the per-line path (no reference counting). Valid while
+    /// the tables are alive: the decoder holding them outlives every line it decodes.
+    struct View {
+        let index: UnsafeMutablePointer<UInt8>
+        let names: UnsafeMutablePointer<Name>
+        let sites: UnsafeMutablePointer<Name>
+        let siteKinds: UnsafeMutablePointer<UnitKind>
+        let siteCount: Int
+        let owner: Unmanaged<DecoderTables>
+
+        @inline(__always)
+        func fieldSlot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int {
+            let len = e - s
+            guard len >= 1, len <= 32 else { return -1 }
+            let key = DecoderTables.name(b, n, s, e)
+            var h = DecoderTables.hash(key)
+            while true {
+                let k = index[h]
+                if k == 0xFF { return -1 }
+                if names[Int(k)] == key { return Int(k) }
+                h = (h + 1) & (DecoderTables.indexSize - 1)
+            }
+        }
+
+        /// The index of the unit whose code is `b[s..<e]`, or nil (the first match, as listed).
+        @inline(__always)
+        func site(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int? {
+            let len = e - s
+            let key = len <= 32 ? DecoderTables.name(b, n, s, e) : DecoderTables.name(b, n, s, s + 32)
+            for k in 0..<siteCount {
+                let c = sites[k]
+                guard c.len == len, c.w0 == key.w0, c.w1 == key.w1, c.w2 == key.w2, c.w3 == key.w3 else { continue }
+                if len <= 32 || owner._withUnsafeGuaranteedRef({ $0.longCodeEqual(k, b, s, e) }) { return k }
+            }
+            return nil
+        }
+
+        /// The code of unit `k` ("" for none), for rejections (cold).
+        func siteCode(_ k: Int) -> String {
+            k < 0 ? "" : owner._withUnsafeGuaranteedRef { $0.siteCodes[k] }
+        }
+    }
+
+    var view: View {
+        View(index: index, names: names, sites: sites, siteKinds: siteKinds, siteCount: siteCount, owner: Unmanaged.passUnretained(self))
+    }
+
+    func longCodeEqual(_ k: Int, _ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        let bytes = siteBytes[k]
+        guard bytes.count == e - s else { return false }
+        for j in 0..<bytes.count where b[s + j] != bytes[j] { return false }
+        return true
+    }
+
     @inline(__always)
     static func word(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ len: Int) -> UInt64 {
         if s &+ 8 <= n {
@@ -169,39 +232,6 @@ final class DecoderTables {
             &+ (m.w2 &* 0x1656_67B1_9E37_79F9) &+ (m.w3 &* 0x27D4_EB2F_1656_67C5) &+ UInt64(m.len) &* 0xFF51_AFD7_ED55_8CCD
         return Int(truncatingIfNeeded: h >> 56)
     }
-
-    /// The `FieldID` raw value of the field name `b[s..<e]` (raw bytes, escapes not
-    /// resolved), or -1.
-    @inline(__always)
-    func fieldSlot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int {
-        let len = e - s
-        guard len >= 1, len <= 32 else { return -1 }
-        let key = Self.name(b, n, s, e)
-        var h = Self.hash(key)
-        while true {
-            let k = index[h]
-            if k == 0xFF { return -1 }
-            if names[Int(k)] == key { return Int(k) }
-            h = (h + 1) & (Self.indexSize - 1)
-        }
-    }
-
-    /// The index of the unit whose code is `b[s..<e]`, or nil (the first match, as listed).
-    @inline(__always)
-    func site(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int? {
-        let len = e - s
-        let key = len <= 32 ? Self.name(b, n, s, e) : Self.name(b, n, s, s + 32)
-        for k in 0..<siteCount {
-            let c = sites[k]
-            guard c.len == len, c.w0 == key.w0, c.w1 == key.w1, c.w2 == key.w2, c.w3 == key.w3 else { continue }
-            if len <= 32 { return k }
-            let bytes = siteBytes[k]
-            var same = true
-            for j in 32..<len where b[s + j] != bytes[j] { same = false; break }
-            if same { return k }
-        }
-        return nil
-    }
 }
 
 /// One scanned line being decoded: reads typed values out of the slots, producing
@@ -211,12 +241,12 @@ private struct Line {
     let n: Int
     let slots: UnsafePointer<Slot>
     let present: UInt64
-    unowned(unsafe) let tables: DecoderTables
+    let tables: DecoderTables.View
     var feed: FeedKind? = nil
     /// -1 until the site is known.
     var site = -1
 
-    init(b: UnsafePointer<UInt8>, n: Int, slots: UnsafePointer<Slot>, present: UInt64, tables: DecoderTables) {
+    init(b: UnsafePointer<UInt8>, n: Int, slots: UnsafePointer<Slot>, present: UInt64, tables: DecoderTables.View) {
         self.b = b
         self.n = n
         self.slots = slots
@@ -253,7 +283,7 @@ private struct Line {
         return true
     }
 
-    var siteCode: String { site < 0 ? "" : tables.siteCodes[site] }
+    var siteCode: String { tables.siteCode(site) }
 
     @inline(never)
     func rejection(_ reason: RejectionReason, _ field: String?, _ detail: String) -> Rejection {
@@ -263,7 +293,8 @@ private struct Line {
 
     // MARK: envelope
 
-    mutating func decode() throws(Rejection) -> FeedMessage {
+    @inline(__always)
+    mutating func decodeMessage() throws(Rejection) -> FeedMessage {
         // feed
         guard let feedField = value(.feed) else {
             throw Rejection(.missingField, field: "feed", "every message names its feed (bed, dtoc, 111, ambulance)")
