@@ -5,7 +5,7 @@
 /// that need state (duplicates, time against the clock, unknown incidents) are the engine's.
 ///
 /// The hot path allocates nothing and makes no `String` on success: the scanner files the
-/// contract's fields into per-line slots (on the stack) by a hashed lookup of the raw name;
+/// contract's fields into per-line slots (a buffer the decoder owns) by a hashed lookup of the raw name;
 /// the envelope, enumerations and site code are matched as bytes; ids and keys are
 /// fingerprinted from bytes. Every rejection is built exactly as before, on the cold path.
 public struct FeedDecoder {
