@@ -83,6 +83,7 @@ let package = Package(
         .testTarget(name: "FlowTerminalTests", dependencies: ["FlowTerminal", "FlowCore"]),
         .testTarget(name: "EndToEndTests"),  // the real binary in tmux (needs `swift build` first)
         .executableTarget(name: "urgentflow-bench-ui", dependencies: ["FlowCore", "FlowTerminal", "CNcursesw"]),  // Benchmarks/dashboard-bench.sh
+        .executableTarget(name: "urgentflow-bench-decode", dependencies: ["FlowCore"]),  // decode+validate lines/s of a JSON Lines file
         .testTarget(
             name: "ScenarioTests",
             dependencies: ["FlowCore", "FlowScenarios"],

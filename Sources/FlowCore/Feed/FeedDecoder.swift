@@ -3,16 +3,19 @@
 /// Checks everything that can be checked from the line alone plus the list of units: grammar,
 /// identifiable data, envelope, types, ranges, and whether the site may send that feed. Checks
 /// that need state (duplicates, time against the clock, unknown incidents) are the engine's.
+///
+/// The hot path allocates nothing and makes no `String` on success: the scanner files the
+/// contract's fields into per-line slots (a buffer the decoder owns) by a hashed lookup of the raw name;
+/// the envelope, enumerations and site code are matched as bytes; ids and keys are
+/// fingerprinted from bytes. Every rejection is built exactly as before, on the cold path.
 public struct FeedDecoder {
-    private var scanner = JSONLineScanner()
-    private let siteCodes: [[UInt8]]
-    private let siteKinds: [UnitKind]
-    /// Field slots of the current line, indexed by `FieldID.rawValue`; -1 when absent.
-    private var slots: [Int32] = Array(repeating: -1, count: FieldID.allCases.count)
+    private let tables: DecoderTables
+    /// The current line's fields, indexed by `FieldID` (valid where the line's `present` has
+    /// the bit). Not shared: a copy of a decoder gets its own on its first line.
+    private var scratch = SlotStorage()
 
     public init(units: [UnitConfig]) {
-        siteCodes = units.map { Array($0.code.utf8) }
-        siteKinds = units.map(\.kind)
+        tables = DecoderTables(units: units)
     }
 
     public mutating func decode(_ line: String) -> Result<FeedMessage, Rejection> {
@@ -21,328 +24,525 @@ public struct FeedDecoder {
     }
 
     public mutating func decode(_ p: UnsafeBufferPointer<UInt8>) -> Result<FeedMessage, Rejection> {
-        if let failure = scanner.scan(p) {
-            switch failure {
-            case .malformed(let offset, let what):
-                return .failure(Rejection(.malformed, "\(what) at column \(offset + 1)"))
-            case .identifiable(let field, let why):
-                return .failure(Rejection(.identifiable, field: field, why + "; feeds must carry aggregates or pseudonymous keys"))
-            }
+        guard let b = p.baseAddress, p.count > 0 else { return .failure(Self.scanRejection(.malformed(offset: 0, what: "empty line"))) }
+        let n = p.count
+        if !isKnownUniquelyReferenced(&scratch) { scratch = SlotStorage() }
+        let view = tables.view
+        let slots = scratch.pointer
+        var sink = SlotSink(tables: view, slots: slots)
+        if let failure = JSONLineScanner.scanRecord(b, n, &sink) {
+            return .failure(Self.scanRejection(failure))
         }
-        for k in slots.indices { slots[k] = -1 }
-        let fields = scanner.fields
-        for (index, f) in fields.enumerated() {
-            if let id = FieldID.lookup(p, f) { slots[id.rawValue] = Int32(index) }
-        }
-        return slots.withUnsafeBufferPointer { slotPtr in
-            fields.withUnsafeBufferPointer { fieldPtr in
-                var r = Reader(p: p, fields: fieldPtr, slots: slotPtr)
-                return decodeEnvelope(&r)
-            }
-        }
-    }
-
-    private func decodeEnvelope(_ r: inout Reader) -> Result<FeedMessage, Rejection> {
-        // feed
-        guard let feedField = r.field(.feed), feedField.kind != .null else {
-            return .failure(Rejection(.missingField, field: "feed", "every message names its feed (bed, dtoc, 111, ambulance)"))
-        }
-        guard feedField.kind == .string else {
-            return .failure(Rejection(.badType, field: "feed", "must be a string"))
-        }
-        let feed: FeedKind
-        if JSONLineScanner.valueEquals(r.p, feedField, "bed") { feed = .bed }
-        else if JSONLineScanner.valueEquals(r.p, feedField, "dtoc") { feed = .dtoc }
-        else if JSONLineScanner.valueEquals(r.p, feedField, "111") { feed = .nhs111 }
-        else if JSONLineScanner.valueEquals(r.p, feedField, "ambulance") { feed = .ambulance }
-        else {
-            let name = JSONLineScanner.stringValue(r.p, feedField) ?? ""
-            return .failure(Rejection(.unknownFeed, field: "feed", "'\(Sanitise.short(name))' is not a feed of contract v1 (bed, dtoc, 111, ambulance)"))
-        }
-        r.feed = feed
-        if let v = r.field(.v), v.kind != .null {
-            guard let ver = JSONLineScanner.intValue(r.p, v) else {
-                return .failure(Rejection(.badType, field: "v", "must be an integer", feed: feed))
-            }
-            guard ver == 1 else {
-                return .failure(Rejection(.unsupportedVersion, field: "v", "version \(ver) is not supported (this build reads version 1)", feed: feed))
-            }
-        }
-        // site
-        guard let siteField = r.field(.site), siteField.kind != .null else {
-            return .failure(Rejection(.missingField, field: "site", "every message names its site", feed: feed))
-        }
-        guard siteField.kind == .string, !siteField.hasEscapes else {
-            return .failure(Rejection(.badType, field: "site", "must be a unit code string", feed: feed))
-        }
-        guard let site = lookupSite(r.p, siteField) else {
-            let code = JSONLineScanner.stringValue(r.p, siteField) ?? ""
-            return .failure(Rejection(.unknownSite, field: "site", "'\(Sanitise.short(code))' is not a unit of this system", feed: feed))
-        }
-        r.siteCode = String(decoding: siteCodes[site], as: UTF8.self)
-        // id
-        guard let idField = r.field(.id), idField.kind != .null else {
-            return r.reject(.missingField, "id", "every message carries its source message id")
-        }
-        guard idField.kind == .string else { return r.reject(.badType, "id", "must be a string") }
-        let idLen = Int(idField.valueEnd - idField.valueStart)
-        guard idLen >= 1, idLen <= 128 else { return r.reject(.outOfRange, "id", "must be 1 to 128 characters") }
-        let idHash = Fingerprint.of(feed: feed, r.p, Int(idField.valueStart), Int(idField.valueEnd))
-        // at
-        let at: EventTime
-        switch r.time(.at, required: true) {
-        case .success(let t): at = t!
-        case .failure(let f): return .failure(f)
-        }
-        var msg = FeedMessage(feed: feed, idHash: idHash, at: at, site: site, payload: .bed(BedState(coreOpen: 0, coreOccupied: 0)))
-        let kind = siteKinds[site]
-        switch feed {
-        case .bed:
-            guard kind != .nhs111, kind != .ambulance else {
-                return r.reject(.unknownSite, "site", "\(r.siteCode) is a \(kind.rawValue) unit and sends no bed state")
-            }
-            switch decodeBed(&r) {
-            case .success(let b): msg.payload = .bed(b)
-            case .failure(let f): return .failure(f)
-            }
-        case .dtoc:
-            guard kind == .acute || kind == .community || kind == .mentalHealth else {
-                return r.reject(.unknownSite, "site", "\(r.siteCode) is a \(kind.rawValue) unit and has no bed-based DToC")
-            }
-            switch decodeDToC(&r, at: at) {
-            case .success(let d): msg.payload = .dtoc(d)
-            case .failure(let f): return .failure(f)
-            }
-        case .nhs111:
-            guard kind == .nhs111 else {
-                return r.reject(.unknownSite, "site", "\(r.siteCode) is not an NHS 111 service")
-            }
-            switch decode111(&r) {
-            case .success(let d): msg.payload = .nhs111(d)
-            case .failure(let f): return .failure(f)
-            }
-        case .ambulance:
-            switch decodeAmbulance(&r, siteKind: kind) {
-            case .success(let d): msg.payload = .ambulance(d)
-            case .failure(let f): return .failure(f)
-            }
-        }
-        return .success(msg)
-    }
-
-    private func lookupSite(_ p: UnsafeBufferPointer<UInt8>, _ f: JSONLineScanner.Field) -> Int? {
-        let s = Int(f.valueStart), len = Int(f.valueEnd - f.valueStart)
-        for (index, code) in siteCodes.enumerated() where code.count == len {
-            var same = true
-            for k in 0..<len where p[s + k] != code[k] { same = false; break }
-            if same { return index }
-        }
-        return nil
-    }
-
-    private func decodeBed(_ r: inout Reader) -> Result<BedState, Rejection> {
-        do {
-            let open = try r.count(.gaCoreOpen, required: true)!
-            let occupied = try r.count(.gaCoreOccupied, required: true)!
-            if occupied > open {
-                throw r.rejection(.outOfRange, "ga_core_occupied", "\(occupied) is above ga_core_open \(open)")
-            }
-            var b = BedState(coreOpen: open, coreOccupied: occupied)
-            b.escalationOpen = try r.count(.escOpen)
-            b.escalationOccupied = try r.count(.escOccupied)
-            if let eo = b.escalationOccupied {
-                guard let e = b.escalationOpen else {
-                    throw r.rejection(.missingField, "esc_open", "esc_occupied is given without esc_open")
-                }
-                if eo > e { throw r.rejection(.outOfRange, "esc_occupied", "\(eo) is above esc_open \(e)") }
-            }
-            b.closed = try r.count(.closed)
-            b.edInDepartment = try r.count(.edInDepartment)
-            b.edDecisionsToAdmitWaiting = try r.count(.edDtaWaiting)
-            b.ed4hPct = try r.number(.ed4hPct, range: 0...100)
-            b.edBreachesSinceMidnight = try r.count(.edBreachesSinceMidnight)
-            b.edOver12h = try r.count(.edOver12h)
-            if let d = try r.count(.declaredOpel) {
-                guard (1...4).contains(d) else { throw r.rejection(.outOfRange, "declared_opel", "\(d) is not an OPEL level 1-4") }
-                b.declaredOpel = d
-            }
-            return .success(b)
-        } catch let e as Rejection {
-            return .failure(e)
+        var line = Line(b: b, n: n, slots: UnsafePointer(slots), present: sink.present, tables: view)
+        do throws(Rejection) {
+            return .success(try line.decodeMessage())
         } catch {
-            return .failure(r.rejection(.malformed, nil, "\(error)"))
+            return .failure(error)
         }
     }
 
-    private func decodeDToC(_ r: inout Reader, at: EventTime) -> Result<DToCEvent, Rejection> {
-        do {
-            guard let kindField = r.field(.kind), kindField.kind != .null else {
-                throw r.rejection(.missingField, "kind", "dtoc messages are start, end or snapshot")
-            }
-            if JSONLineScanner.valueEquals(r.p, kindField, "start") {
-                let patient = try r.key(.patient, max: 64)
-                let reasonText = try r.string(.reason, required: true)!
-                guard let reason = DToCReason(rawValue: reasonText) else {
-                    throw r.rejection(.outOfRange, "reason", "'\(Sanitise.short(reasonText))' is not a DToC reason code (A, B, C, DI, DII, E, F, G, H, I, O)")
-                }
-                let orgText = try r.string(.org, required: true)!
-                guard let org = ResponsibleOrganisation(rawValue: orgText) else {
-                    throw r.rejection(.outOfRange, "org", "'\(Sanitise.short(orgText))' is not nhs, social or both")
-                }
-                let pathText = try r.string(.pathway, required: true)!
-                guard let pathway = DischargePathway(rawValue: pathText) else {
-                    throw r.rejection(.outOfRange, "pathway", "'\(Sanitise.short(pathText))' is not P0, P1, P2 or P3")
-                }
-                var ready = at
-                switch r.time(.readySince, required: false) {
-                case .success(let t): if let t { ready = t }
-                case .failure(let f): throw f
-                }
-                if ready > at { throw r.rejection(.outOfRange, "ready_since", "is after the message time") }
-                return .success(.start(patient: patient, reason: reason, org: org, pathway: pathway, readySince: ready))
-            }
-            if JSONLineScanner.valueEquals(r.p, kindField, "end") {
-                return .success(.end(patient: try r.key(.patient, max: 64)))
-            }
-            if JSONLineScanner.valueEquals(r.p, kindField, "snapshot") {
-                let patients = try r.count(.patients, required: true)!
-                let byOrg = [try r.count(.nhs), try r.count(.social), try r.count(.both)]
-                let byPathway = [try r.count(.p0), try r.count(.p1), try r.count(.p2), try r.count(.p3)]
-                return .success(.snapshot(DToCCounts(patients: patients, byOrg: byOrg, byPathway: byPathway)))
-            }
-            throw r.rejection(.outOfRange, "kind", "dtoc messages are start, end or snapshot")
-        } catch let e as Rejection {
-            return .failure(e)
-        } catch {
-            return .failure(r.rejection(.malformed, nil, "\(error)"))
-        }
-    }
-
-    private func decode111(_ r: inout Reader) -> Result<NHS111Interval, Rejection> {
-        do {
-            let minutes = try r.count(.minutes) ?? 15
-            guard (1...60).contains(minutes) else { throw r.rejection(.outOfRange, "minutes", "\(minutes) is not an interval of 1-60 minutes") }
-            let offered = try r.count(.offered, required: true)!
-            let answered = try r.count(.answered, required: true)!
-            let within = try r.count(.answered60s, required: true)!
-            let abandoned = try r.count(.abandoned, required: true)!
-            if answered > offered { throw r.rejection(.outOfRange, "answered", "\(answered) is above offered \(offered)") }
-            if within > answered { throw r.rejection(.outOfRange, "answered_60s", "\(within) is above answered \(answered)") }
-            if abandoned > offered { throw r.rejection(.outOfRange, "abandoned", "\(abandoned) is above offered \(offered)") }
-            var v = NHS111Interval(minutes: minutes, offered: offered, answered: answered, answeredWithin60s: within, abandoned: abandoned)
-            v.dispAmbulance = try r.count(.dispAmbulance)
-            v.dispED = try r.count(.dispED)
-            v.dispPrimaryCare = try r.count(.dispPrimaryCare)
-            v.dispSelfCare = try r.count(.dispSelfCare)
-            v.dispOther = try r.count(.dispOther)
-            return .success(v)
-        } catch let e as Rejection {
-            return .failure(e)
-        } catch {
-            return .failure(r.rejection(.malformed, nil, "\(error)"))
-        }
-    }
-
-    private func decodeAmbulance(_ r: inout Reader, siteKind: UnitKind) -> Result<AmbulanceEvent, Rejection> {
-        do {
-            guard let kindField = r.field(.kind), kindField.kind != .null else {
-                throw r.rejection(.missingField, "kind", "ambulance messages are arrived, handover, clear or status")
-            }
-            if JSONLineScanner.valueEquals(r.p, kindField, "status") {
-                guard siteKind == .ambulance else {
-                    throw r.rejection(.unknownSite, "site", "status messages come from the ambulance service unit, not \(r.siteCode)")
-                }
-                var s = AmbulanceServiceStatus()
-                s.stackWaiting = try r.count(.stackWaiting)
-                s.cat1MeanSeconds = try r.count(.cat1MeanS)
-                s.cat1P90Seconds = try r.count(.cat1P90S)
-                s.cat2MeanSeconds = try r.count(.cat2MeanS)
-                s.cat2P90Seconds = try r.count(.cat2P90S)
-                s.cat3P90Seconds = try r.count(.cat3P90S)
-                s.cat4P90Seconds = try r.count(.cat4P90S)
-                if s == AmbulanceServiceStatus() {
-                    throw r.rejection(.missingField, "stack_waiting", "a status message needs at least one figure")
-                }
-                return .success(.status(s))
-            }
-            guard siteKind == .acute || siteKind == .urgentTreatment else {
-                throw r.rejection(.unknownSite, "site", "conveyances name the receiving hospital; \(r.siteCode) is a \(siteKind.rawValue) unit")
-            }
-            if JSONLineScanner.valueEquals(r.p, kindField, "arrived") {
-                let incident = try r.key(.incident, max: 64)
-                var category: Int? = nil
-                if let c = try r.count(.category) {
-                    guard (1...4).contains(c) else { throw r.rejection(.outOfRange, "category", "\(c) is not a category 1-4") }
-                    category = c
-                }
-                return .success(.arrived(incident: incident, category: category))
-            }
-            if JSONLineScanner.valueEquals(r.p, kindField, "handover") {
-                let incident = try r.key(.incident, max: 64)
-                var arrivedAt: EventTime? = nil
-                switch r.time(.arrivedAt, required: false) {
-                case .success(let t): arrivedAt = t
-                case .failure(let f): throw f
-                }
-                return .success(.handover(incident: incident, arrivedAt: arrivedAt))
-            }
-            if JSONLineScanner.valueEquals(r.p, kindField, "clear") {
-                return .success(.clear(incident: try r.key(.incident, max: 64)))
-            }
-            throw r.rejection(.outOfRange, "kind", "ambulance messages are arrived, handover, clear or status")
-        } catch let e as Rejection {
-            return .failure(e)
-        } catch {
-            return .failure(r.rejection(.malformed, nil, "\(error)"))
+    @inline(never)
+    static func scanRejection(_ failure: JSONLineScanner.Failure) -> Rejection {
+        switch failure {
+        case .malformed(let offset, let what):
+            return Rejection(.malformed, "\(what) at column \(offset + 1)")
+        case .identifiable(let field, let why):
+            return Rejection(.identifiable, field: field, why + "; feeds must carry aggregates or pseudonymous keys")
         }
     }
 }
 
-/// Reads typed values out of the scanned fields, producing rejections that name the field.
-private struct Reader {
-    let p: UnsafeBufferPointer<UInt8>
-    let fields: UnsafeBufferPointer<JSONLineScanner.Field>
-    let slots: UnsafeBufferPointer<Int32>
-    var feed: FeedKind? = nil
-    /// Empty until the site is known.
-    var siteCode = ""
+/// Room for one `Slot` per `FieldID`: per-line scratch of a decoder, allocated once.
+final class SlotStorage {
+    let pointer: UnsafeMutablePointer<Slot> = .allocate(capacity: FieldID.count)
+    deinit { pointer.deallocate() }
+}
 
-    init(p: UnsafeBufferPointer<UInt8>, fields: UnsafeBufferPointer<JSONLineScanner.Field>, slots: UnsafeBufferPointer<Int32>) {
-        self.p = p
-        self.fields = fields
-        self.slots = slots
+/// What the decoder keeps of a top-level field (the name is the slot's `FieldID`).
+struct Slot {
+    var start: Int32   // strings: first byte after the opening quote
+    var end: Int32     // strings: the closing quote
+    var kind: JSONLineScanner.ValueKind
+    var hasEscapes: Bool
+
+    /// The scanner's view of the field, for the shared value readers (cold paths).
+    var field: JSONLineScanner.Field {
+        JSONLineScanner.Field(keyStart: 0, keyEnd: 0, valueStart: start, valueEnd: end, kind: kind, hasEscapes: hasEscapes, boolValue: false)
+    }
+}
+
+/// Files the contract's fields by name as the scanner meets them; other names are dropped
+/// (after the scanner's identifiable-name check). A later duplicate replaces an earlier one.
+struct SlotSink: ScanSink {
+    let tables: DecoderTables.View
+    let slots: UnsafeMutablePointer<Slot>
+    var present: UInt64 = 0
+
+    @inline(__always)
+    func slot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int {
+        tables.fieldSlot(b, n, s, e)
     }
 
     @inline(__always)
-    func field(_ id: FieldID) -> JSONLineScanner.Field? {
-        let s = slots[id.rawValue]
-        return s < 0 ? nil : fields[Int(s)]
+    mutating func add(_ f: JSONLineScanner.Field, slot: Int) {
+        guard slot >= 0 else { return }
+        slots[slot] = Slot(start: f.valueStart, end: f.valueEnd, kind: f.kind, hasEscapes: f.hasEscapes)
+        present |= 1 << UInt64(slot)
+    }
+}
+
+/// The decoder's lookup tables, built once per configuration and never changed (so copies of
+/// a decoder share them): contract field names hashed by their raw bytes, and the unit codes.
+final class DecoderTables {
+    /// A name of at most 32 bytes as four little-endian words, zero-padded.
+    struct Name: Equatable {
+        var len: Int
+        var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
     }
 
+    static let indexSize = 256
+    /// Open addressing: hash -> index into `names` (0xFF: empty).
+    private let index: UnsafeMutablePointer<UInt8>
+    private let names: UnsafeMutablePointer<Name>
+    private let sites: UnsafeMutablePointer<Name>
+    let siteCount: Int
+    /// Unit codes longer than 32 bytes are compared byte by byte.
+    private let siteBytes: [[UInt8]]
+    let siteCodes: [String]
+    let siteKinds: UnsafeMutablePointer<UnitKind>
+
+    init(units: [UnitConfig]) {
+        index = .allocate(capacity: Self.indexSize)
+        index.initialize(repeating: 0xFF, count: Self.indexSize)
+        names = .allocate(capacity: FieldID.count)
+        for id in FieldID.allCases {
+            let bytes = Array(id.name.utf8)
+            precondition(bytes.count <= 32 && id.rawValue < 64)
+            // The scanner skips the identifiable-name check for contract names.
+            precondition(bytes.withUnsafeBufferPointer { JSONLineScanner.identifiableKey($0, 0, $0.count) } == nil)
+            let name = bytes.withUnsafeBufferPointer { Self.name($0.baseAddress!, $0.count, 0, $0.count) }
+            (names + id.rawValue).initialize(to: name)
+            var h = Self.hash(name)
+            while index[h] != 0xFF { h = (h + 1) & (Self.indexSize - 1) }
+            index[h] = UInt8(id.rawValue)
+        }
+        siteCount = units.count
+        sites = .allocate(capacity: max(1, units.count))
+        siteKinds = .allocate(capacity: max(1, units.count))
+        siteBytes = units.map { Array($0.code.utf8) }
+        siteCodes = siteBytes.map { String(decoding: $0, as: UTF8.self) }
+        for (k, unit) in units.enumerated() {
+            let code = siteBytes[k]
+            let name = code.isEmpty ? Name(len: 0, w0: 0, w1: 0, w2: 0, w3: 0)
+                : code.withUnsafeBufferPointer { Self.name($0.baseAddress!, $0.count, 0, min($0.count, 32)) }
+            (sites + k).initialize(to: Name(len: code.count, w0: name.w0, w1: name.w1, w2: name.w2, w3: name.w3))
+            (siteKinds + k).initialize(to: unit.kind)
+        }
+    }
+
+    deinit {
+        index.deallocate()
+        names.deallocate()
+        sites.deallocate()
+        siteKinds.deallocate()
+    }
+
+    /// The first `min(len, 8)` bytes at `b[s...]`, little-endian, zero-padded. Reads whole
+    /// words only inside `b[0..<n]`.
+    /// The tables as raw pointers, for the per-line path (no reference counting). Valid while
+    /// the tables are alive: the decoder holding them outlives every line it decodes.
+    struct View {
+        let index: UnsafeMutablePointer<UInt8>
+        let names: UnsafeMutablePointer<Name>
+        let sites: UnsafeMutablePointer<Name>
+        let siteKinds: UnsafeMutablePointer<UnitKind>
+        let siteCount: Int
+        let owner: Unmanaged<DecoderTables>
+
+        @inline(__always)
+        func fieldSlot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int {
+            let len = e - s
+            guard len >= 1, len <= 32 else { return -1 }
+            let key = DecoderTables.name(b, n, s, e)
+            var h = DecoderTables.hash(key)
+            while true {
+                let k = index[h]
+                if k == 0xFF { return -1 }
+                if names[Int(k)] == key { return Int(k) }
+                h = (h + 1) & (DecoderTables.indexSize - 1)
+            }
+        }
+
+        /// The index of the unit whose code is `b[s..<e]`, or nil (the first match, as listed).
+        @inline(__always)
+        func site(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int? {
+            let len = e - s
+            let key = len <= 32 ? DecoderTables.name(b, n, s, e) : DecoderTables.name(b, n, s, s + 32)
+            for k in 0..<siteCount {
+                let c = sites[k]
+                guard c.len == len, c.w0 == key.w0, c.w1 == key.w1, c.w2 == key.w2, c.w3 == key.w3 else { continue }
+                if len <= 32 || owner._withUnsafeGuaranteedRef({ $0.longCodeEqual(k, b, s, e) }) { return k }
+            }
+            return nil
+        }
+
+        /// The code of unit `k` ("" for none), for rejections (cold).
+        func siteCode(_ k: Int) -> String {
+            k < 0 ? "" : owner._withUnsafeGuaranteedRef { $0.siteCodes[k] }
+        }
+    }
+
+    var view: View {
+        View(index: index, names: names, sites: sites, siteKinds: siteKinds, siteCount: siteCount, owner: Unmanaged.passUnretained(self))
+    }
+
+    func longCodeEqual(_ k: Int, _ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        let bytes = siteBytes[k]
+        guard bytes.count == e - s else { return false }
+        for j in 0..<bytes.count where b[s + j] != bytes[j] { return false }
+        return true
+    }
+
+    @inline(__always)
+    static func word(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ len: Int) -> UInt64 {
+        if s &+ 8 <= n {
+            let w = UInt64(littleEndian: UnsafeRawPointer(b + s).loadUnaligned(as: UInt64.self))
+            return len >= 8 ? w : w & ((1 << UInt64(len << 3)) &- 1)
+        }
+        var w: UInt64 = 0
+        var k = 0
+        while k < len && k < 8 { w |= UInt64(b[s + k]) << UInt64(k << 3); k += 1 }
+        return w
+    }
+
+    /// `b[s..<e]` (`e - s <= 32`) as a `Name`.
+    @inline(__always)
+    static func name(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Name {
+        let len = e - s
+        var name = Name(len: len, w0: word(b, n, s, len), w1: 0, w2: 0, w3: 0)
+        if len > 8 { name.w1 = word(b, n, s + 8, len - 8) }
+        if len > 16 { name.w2 = word(b, n, s + 16, len - 16) }
+        if len > 24 { name.w3 = word(b, n, s + 24, len - 24) }
+        return name
+    }
+
+    @inline(__always)
+    static func hash(_ m: Name) -> Int {
+        let h = (m.w0 &* 0x9E37_79B9_7F4A_7C15) &+ (m.w1 &* 0xC2B2_AE3D_27D4_EB4F)
+            &+ (m.w2 &* 0x1656_67B1_9E37_79F9) &+ (m.w3 &* 0x27D4_EB2F_1656_67C5) &+ UInt64(m.len) &* 0xFF51_AFD7_ED55_8CCD
+        return Int(truncatingIfNeeded: h >> 56)
+    }
+}
+
+/// One scanned line being decoded: reads typed values out of the slots, producing
+/// rejections that name the field.
+private struct Line {
+    let b: UnsafePointer<UInt8>
+    let n: Int
+    let slots: UnsafePointer<Slot>
+    let present: UInt64
+    let tables: DecoderTables.View
+    var feed: FeedKind? = nil
+    /// -1 until the site is known.
+    var site = -1
+
+    init(b: UnsafePointer<UInt8>, n: Int, slots: UnsafePointer<Slot>, present: UInt64, tables: DecoderTables.View) {
+        self.b = b
+        self.n = n
+        self.slots = slots
+        self.present = present
+        self.tables = tables
+    }
+
+    var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: b, count: n) }
+
+    /// The field, if present and not `null` (null is the same as absent).
+    @inline(__always)
+    func value(_ id: FieldID) -> Slot? {
+        guard present & (1 << UInt64(id.rawValue)) != 0 else { return nil }
+        let f = slots[id.rawValue]
+        return f.kind == .null ? nil : f
+    }
+
+    @inline(__always)
+    func isPresent(_ id: FieldID) -> Bool { present & (1 << UInt64(id.rawValue)) != 0 }
+
+    /// A string field without escapes equals `s`, byte for byte.
+    @inline(__always)
+    func equals(_ f: Slot, _ s: StaticString) -> Bool {
+        guard f.kind == .string, !f.hasEscapes else { return false }
+        let len = Int(f.end - f.start)
+        guard len == s.utf8CodeUnitCount else { return false }
+        let p = s.utf8Start
+        let start = Int(f.start)
+        var k = 0
+        while k < len {
+            if b[start + k] != p[k] { return false }
+            k += 1
+        }
+        return true
+    }
+
+    var siteCode: String { tables.siteCode(site) }
+
+    @inline(never)
     func rejection(_ reason: RejectionReason, _ field: String?, _ detail: String) -> Rejection {
-        Rejection(reason, field: field, detail, feed: feed, site: siteCode.isEmpty ? nil : siteCode)
+        let code = siteCode
+        return Rejection(reason, field: field, detail, feed: feed, site: code.isEmpty ? nil : code)
     }
 
-    func reject<T>(_ reason: RejectionReason, _ field: String?, _ detail: String) -> Result<T, Rejection> {
-        .failure(rejection(reason, field, detail))
+    // MARK: envelope
+
+    @inline(__always)
+    mutating func decodeMessage() throws(Rejection) -> FeedMessage {
+        // feed
+        guard let feedField = value(.feed) else {
+            throw Rejection(.missingField, field: "feed", "every message names its feed (bed, dtoc, 111, ambulance)")
+        }
+        guard feedField.kind == .string else {
+            throw Rejection(.badType, field: "feed", "must be a string")
+        }
+        let feed: FeedKind
+        if equals(feedField, "ambulance") { feed = .ambulance }
+        else if equals(feedField, "bed") { feed = .bed }
+        else if equals(feedField, "dtoc") { feed = .dtoc }
+        else if equals(feedField, "111") { feed = .nhs111 }
+        else { throw unknownFeed(feedField) }
+        self.feed = feed
+        if let v = value(.v) {
+            // The one accepted spelling is the single digit 1.
+            if !(v.kind == .number && v.end - v.start == 1 && b[Int(v.start)] == UInt8(ascii: "1")) {
+                try checkVersion(v, feed)
+            }
+        }
+        // site
+        guard let siteField = value(.site) else {
+            throw Rejection(.missingField, field: "site", "every message names its site", feed: feed)
+        }
+        guard siteField.kind == .string, !siteField.hasEscapes else {
+            throw Rejection(.badType, field: "site", "must be a unit code string", feed: feed)
+        }
+        guard let site = tables.site(b, n, Int(siteField.start), Int(siteField.end)) else {
+            throw unknownSite(siteField, feed)
+        }
+        self.site = site
+        // id
+        guard let idField = value(.id) else {
+            throw rejection(.missingField, "id", "every message carries its source message id")
+        }
+        guard idField.kind == .string else { throw rejection(.badType, "id", "must be a string") }
+        let idLen = Int(idField.end - idField.start)
+        guard idLen >= 1, idLen <= 128 else { throw rejection(.outOfRange, "id", "must be 1 to 128 characters") }
+        let idHash = Fingerprint.of(feed: feed, b, Int(idField.start), Int(idField.end))
+        // at
+        let at = try time(.at, required: true)!
+        let kind = tables.siteKinds[site]
+        let payload: FeedMessage.Payload
+        switch feed {
+        case .bed:
+            guard kind != .nhs111, kind != .ambulance else {
+                throw rejection(.unknownSite, "site", "\(siteCode) is a \(kind.rawValue) unit and sends no bed state")
+            }
+            payload = .bed(try decodeBed())
+        case .dtoc:
+            guard kind == .acute || kind == .community || kind == .mentalHealth else {
+                throw rejection(.unknownSite, "site", "\(siteCode) is a \(kind.rawValue) unit and has no bed-based DToC")
+            }
+            payload = .dtoc(try decodeDToC(at: at))
+        case .nhs111:
+            guard kind == .nhs111 else {
+                throw rejection(.unknownSite, "site", "\(siteCode) is not an NHS 111 service")
+            }
+            payload = .nhs111(try decode111())
+        case .ambulance:
+            payload = .ambulance(try decodeAmbulance(siteKind: kind))
+        }
+        return FeedMessage(feed: feed, idHash: idHash, at: at, site: site, payload: payload)
     }
 
-    /// A non-negative whole number.
-    func count(_ id: FieldID, required: Bool = false) throws -> Int? {
-        guard let f = field(id), f.kind != .null else {
+    @inline(never)
+    func unknownFeed(_ f: Slot) -> Rejection {
+        let name = JSONLineScanner.stringValue(buffer, f.field) ?? ""
+        return Rejection(.unknownFeed, field: "feed", "'\(Sanitise.short(name))' is not a feed of contract v1 (bed, dtoc, 111, ambulance)")
+    }
+
+    @inline(never)
+    func checkVersion(_ v: Slot, _ feed: FeedKind) throws(Rejection) {
+        guard let ver = JSONLineScanner.intValue(buffer, v.field) else {
+            throw Rejection(.badType, field: "v", "must be an integer", feed: feed)
+        }
+        guard ver == 1 else {
+            throw Rejection(.unsupportedVersion, field: "v", "version \(ver) is not supported (this build reads version 1)", feed: feed)
+        }
+    }
+
+    @inline(never)
+    func unknownSite(_ f: Slot, _ feed: FeedKind) -> Rejection {
+        let code = JSONLineScanner.stringValue(buffer, f.field) ?? ""
+        return Rejection(.unknownSite, field: "site", "'\(Sanitise.short(code))' is not a unit of this system", feed: feed)
+    }
+
+    // MARK: feeds
+
+    func decodeBed() throws(Rejection) -> BedState {
+        let open = try count(.gaCoreOpen, required: true)!
+        let occupied = try count(.gaCoreOccupied, required: true)!
+        if occupied > open {
+            throw rejection(.outOfRange, "ga_core_occupied", "\(occupied) is above ga_core_open \(open)")
+        }
+        var b = BedState(coreOpen: open, coreOccupied: occupied)
+        b.escalationOpen = try count(.escOpen)
+        b.escalationOccupied = try count(.escOccupied)
+        if let eo = b.escalationOccupied {
+            guard let e = b.escalationOpen else {
+                throw rejection(.missingField, "esc_open", "esc_occupied is given without esc_open")
+            }
+            if eo > e { throw rejection(.outOfRange, "esc_occupied", "\(eo) is above esc_open \(e)") }
+        }
+        b.closed = try count(.closed)
+        b.edInDepartment = try count(.edInDepartment)
+        b.edDecisionsToAdmitWaiting = try count(.edDtaWaiting)
+        b.ed4hPct = try number(.ed4hPct, range: 0...100)
+        b.edBreachesSinceMidnight = try count(.edBreachesSinceMidnight)
+        b.edOver12h = try count(.edOver12h)
+        if let d = try count(.declaredOpel) {
+            guard (1...4).contains(d) else { throw rejection(.outOfRange, "declared_opel", "\(d) is not an OPEL level 1-4") }
+            b.declaredOpel = d
+        }
+        return b
+    }
+
+    func decodeDToC(at: EventTime) throws(Rejection) -> DToCEvent {
+        guard let kindField = value(.kind) else {
+            throw rejection(.missingField, "kind", "dtoc messages are start, end or snapshot")
+        }
+        if equals(kindField, "start") {
+            let patient = try key(.patient, max: 64)
+            let reason = try enumeration(.reason, Self.reasonCode, DToCReason.init(rawValue:)) {
+                "'\(Sanitise.short($0))' is not a DToC reason code (A, B, C, DI, DII, E, F, G, H, I, O)"
+            }
+            let org = try enumeration(.org, Self.organisation, ResponsibleOrganisation.init(rawValue:)) {
+                "'\(Sanitise.short($0))' is not nhs, social or both"
+            }
+            let pathway = try enumeration(.pathway, Self.pathway, DischargePathway.init(rawValue:)) {
+                "'\(Sanitise.short($0))' is not P0, P1, P2 or P3"
+            }
+            let ready = try time(.readySince, required: false) ?? at
+            if ready > at { throw rejection(.outOfRange, "ready_since", "is after the message time") }
+            return .start(patient: patient, reason: reason, org: org, pathway: pathway, readySince: ready)
+        }
+        if equals(kindField, "end") {
+            return .end(patient: try key(.patient, max: 64))
+        }
+        if equals(kindField, "snapshot") {
+            let patients = try count(.patients, required: true)!
+            let byOrg = [try count(.nhs), try count(.social), try count(.both)]
+            let byPathway = [try count(.p0), try count(.p1), try count(.p2), try count(.p3)]
+            return .snapshot(DToCCounts(patients: patients, byOrg: byOrg, byPathway: byPathway))
+        }
+        throw rejection(.outOfRange, "kind", "dtoc messages are start, end or snapshot")
+    }
+
+    func decode111() throws(Rejection) -> NHS111Interval {
+        let minutes = try count(.minutes) ?? 15
+        guard (1...60).contains(minutes) else { throw rejection(.outOfRange, "minutes", "\(minutes) is not an interval of 1-60 minutes") }
+        let offered = try count(.offered, required: true)!
+        let answered = try count(.answered, required: true)!
+        let within = try count(.answered60s, required: true)!
+        let abandoned = try count(.abandoned, required: true)!
+        if answered > offered { throw rejection(.outOfRange, "answered", "\(answered) is above offered \(offered)") }
+        if within > answered { throw rejection(.outOfRange, "answered_60s", "\(within) is above answered \(answered)") }
+        if abandoned > offered { throw rejection(.outOfRange, "abandoned", "\(abandoned) is above offered \(offered)") }
+        var v = NHS111Interval(minutes: minutes, offered: offered, answered: answered, answeredWithin60s: within, abandoned: abandoned)
+        v.dispAmbulance = try count(.dispAmbulance)
+        v.dispED = try count(.dispED)
+        v.dispPrimaryCare = try count(.dispPrimaryCare)
+        v.dispSelfCare = try count(.dispSelfCare)
+        v.dispOther = try count(.dispOther)
+        return v
+    }
+
+    func decodeAmbulance(siteKind: UnitKind) throws(Rejection) -> AmbulanceEvent {
+        guard let kindField = value(.kind) else {
+            throw rejection(.missingField, "kind", "ambulance messages are arrived, handover, clear or status")
+        }
+        if equals(kindField, "status") {
+            guard siteKind == .ambulance else {
+                throw rejection(.unknownSite, "site", "status messages come from the ambulance service unit, not \(siteCode)")
+            }
+            var s = AmbulanceServiceStatus()
+            s.stackWaiting = try count(.stackWaiting)
+            s.cat1MeanSeconds = try count(.cat1MeanS)
+            s.cat1P90Seconds = try count(.cat1P90S)
+            s.cat2MeanSeconds = try count(.cat2MeanS)
+            s.cat2P90Seconds = try count(.cat2P90S)
+            s.cat3P90Seconds = try count(.cat3P90S)
+            s.cat4P90Seconds = try count(.cat4P90S)
+            if s == AmbulanceServiceStatus() {
+                throw rejection(.missingField, "stack_waiting", "a status message needs at least one figure")
+            }
+            return .status(s)
+        }
+        guard siteKind == .acute || siteKind == .urgentTreatment else {
+            throw rejection(.unknownSite, "site", "conveyances name the receiving hospital; \(siteCode) is a \(siteKind.rawValue) unit")
+        }
+        if equals(kindField, "arrived") {
+            let incident = try key(.incident, max: 64)
+            var category: Int? = nil
+            if let c = try count(.category) {
+                guard (1...4).contains(c) else { throw rejection(.outOfRange, "category", "\(c) is not a category 1-4") }
+                category = c
+            }
+            return .arrived(incident: incident, category: category)
+        }
+        if equals(kindField, "handover") {
+            let incident = try key(.incident, max: 64)
+            let arrivedAt = try time(.arrivedAt, required: false)
+            return .handover(incident: incident, arrivedAt: arrivedAt)
+        }
+        if equals(kindField, "clear") {
+            return .clear(incident: try key(.incident, max: 64))
+        }
+        throw rejection(.outOfRange, "kind", "ambulance messages are arrived, handover, clear or status")
+    }
+
+    // MARK: values
+
+    /// A non-negative whole number (at most 10,000,000).
+    @inline(__always)
+    func count(_ id: FieldID, required: Bool = false) throws(Rejection) -> Int? {
+        guard let f = value(id) else {
             if required { throw rejection(.missingField, id.name, "is required") }
             return nil
         }
+        // Up to seven plain digits is always a valid count (the grammar has no leading zeros).
+        let s = Int(f.start), len = Int(f.end - f.start)
+        if f.kind == .number, len <= 7 {
+            var v = 0
+            var k = 0
+            while k < len {
+                let d = b[s + k] &- 48
+                if d >= 10 { break }
+                v = v &* 10 &+ Int(d)
+                k += 1
+            }
+            if k == len { return v }
+        }
+        return try countSlow(id, f)
+    }
+
+    @inline(never)
+    func countSlow(_ id: FieldID, _ f: Slot) throws(Rejection) -> Int {
         guard f.kind == .number else { throw rejection(.badType, id.name, "must be a whole number") }
-        guard let v = JSONLineScanner.intValue(p, f) else { throw rejection(.badType, id.name, "must be a whole number") }
+        guard let v = JSONLineScanner.intValue(buffer, f.field) else { throw rejection(.badType, id.name, "must be a whole number") }
         guard v >= 0 else { throw rejection(.outOfRange, id.name, "\(v) is negative") }
         guard v <= 10_000_000 else { throw rejection(.outOfRange, id.name, "\(v) is implausibly large") }
         return Int(v)
     }
 
-    func number(_ id: FieldID, range: ClosedRange<Double>) throws -> Double? {
-        guard let f = field(id), f.kind != .null else { return nil }
-        guard f.kind == .number, let v = JSONLineScanner.doubleValue(p, f) else {
+    func number(_ id: FieldID, range: ClosedRange<Double>) throws(Rejection) -> Double? {
+        guard let f = value(id) else { return nil }
+        guard f.kind == .number, let v = FastDouble.parse(b, Int(f.start), Int(f.end)) ?? JSONLineScanner.doubleValue(buffer, f.field) else {
             throw rejection(.badType, id.name, "must be a number")
         }
         guard range.contains(v) else {
@@ -351,37 +551,127 @@ private struct Reader {
         return v
     }
 
-    func string(_ id: FieldID, required: Bool) throws -> String? {
-        guard let f = field(id), f.kind != .null else {
-            if required { throw rejection(.missingField, id.name, "is required") }
+    /// A pseudonymous key, fingerprinted (the model never keeps the key text).
+    @inline(__always)
+    func key(_ id: FieldID, max: Int) throws(Rejection) -> UInt64 {
+        guard let f = value(id) else { throw rejection(.missingField, id.name, "is required") }
+        guard f.kind == .string else { throw rejection(.badType, id.name, "must be a string") }
+        let len = Int(f.end - f.start)
+        guard len >= 1, len <= max else { throw rejection(.outOfRange, id.name, "must be 1 to \(max) characters") }
+        return Fingerprint.bytes(b, Int(f.start), Int(f.end))
+    }
+
+    @inline(__always)
+    func time(_ id: FieldID, required: Bool) throws(Rejection) -> EventTime? {
+        guard let f = value(id) else {
+            if required { throw rejection(.missingField, id.name, "is required (RFC 3339 with an offset)") }
             return nil
         }
-        guard f.kind == .string, let s = JSONLineScanner.stringValue(p, f) else {
-            throw rejection(.badType, id.name, "must be a string")
-        }
-        return s
+        guard f.kind == .string, !f.hasEscapes else { throw rejection(.badType, id.name, "must be an RFC 3339 string") }
+        guard let t = RFC3339.parse(b, Int(f.start), Int(f.end)) else { throw badTime(id, f) }
+        return t
     }
 
-    /// A pseudonymous key, fingerprinted (the model never keeps the key text).
-    func key(_ id: FieldID, max: Int) throws -> UInt64 {
-        guard let f = field(id), f.kind != .null else { throw rejection(.missingField, id.name, "is required") }
+    @inline(never)
+    func badTime(_ id: FieldID, _ f: Slot) -> Rejection {
+        let s = JSONLineScanner.stringValue(buffer, f.field) ?? ""
+        return rejection(.badType, id.name, "'\(Sanitise.short(s))' is not an RFC 3339 time with an offset")
+    }
+
+    /// A required string naming a case of `T`. Values without escapes are matched as bytes by
+    /// `match` (for these ASCII codes byte equality is `String` equality); values with escapes
+    /// are resolved and looked up by `rawValue`, as any other string.
+    @inline(__always)
+    func enumeration<T>(_ id: FieldID, _ match: (UnsafePointer<UInt8>, Int, Int) -> T?, _ byName: (String) -> T?,
+                        _ detail: (String) -> String) throws(Rejection) -> T {
+        guard let f = value(id) else { throw rejection(.missingField, id.name, "is required") }
         guard f.kind == .string else { throw rejection(.badType, id.name, "must be a string") }
-        let len = Int(f.valueEnd - f.valueStart)
-        guard len >= 1, len <= max else { throw rejection(.outOfRange, id.name, "must be 1 to \(max) characters") }
-        return Fingerprint.bytes(p, Int(f.valueStart), Int(f.valueEnd))
+        if !f.hasEscapes, let v = match(b, Int(f.start), Int(f.end)) { return v }
+        let text = JSONLineScanner.stringValue(buffer, f.field) ?? ""
+        guard let v = byName(text) else { throw rejection(.outOfRange, id.name, detail(text)) }
+        return v
     }
 
-    func time(_ id: FieldID, required: Bool) -> Result<EventTime?, Rejection> {
-        guard let f = field(id), f.kind != .null else {
-            if required { return .failure(rejection(.missingField, id.name, "is required (RFC 3339 with an offset)")) }
-            return .success(nil)
+    @inline(__always)
+    static func reasonCode(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> DToCReason? {
+        switch e - s {
+        case 1:
+            switch b[s] {
+            case UInt8(ascii: "A"): return .a
+            case UInt8(ascii: "B"): return .b
+            case UInt8(ascii: "C"): return .c
+            case UInt8(ascii: "E"): return .e
+            case UInt8(ascii: "F"): return .f
+            case UInt8(ascii: "G"): return .g
+            case UInt8(ascii: "H"): return .h
+            case UInt8(ascii: "I"): return .i
+            case UInt8(ascii: "O"): return .o
+            default: return nil
+            }
+        case 2: return b[s] == UInt8(ascii: "D") && b[s + 1] == UInt8(ascii: "I") ? .di : nil
+        case 3: return b[s] == UInt8(ascii: "D") && b[s + 1] == UInt8(ascii: "I") && b[s + 2] == UInt8(ascii: "I") ? .dii : nil
+        default: return nil
         }
-        guard f.kind == .string, !f.hasEscapes else { return .failure(rejection(.badType, id.name, "must be an RFC 3339 string")) }
-        guard let t = RFC3339.parse(p, Int(f.valueStart), Int(f.valueEnd)) else {
-            let s = JSONLineScanner.stringValue(p, f) ?? ""
-            return .failure(rejection(.badType, id.name, "'\(Sanitise.short(s))' is not an RFC 3339 time with an offset"))
+    }
+
+    @inline(__always)
+    static func organisation(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> ResponsibleOrganisation? {
+        switch e - s {
+        case 3: return b[s] == UInt8(ascii: "n") && b[s + 1] == UInt8(ascii: "h") && b[s + 2] == UInt8(ascii: "s") ? .nhs : nil
+        case 4:
+            return b[s] == UInt8(ascii: "b") && b[s + 1] == UInt8(ascii: "o") && b[s + 2] == UInt8(ascii: "t")
+                && b[s + 3] == UInt8(ascii: "h") ? .both : nil
+        case 6:
+            return b[s] == UInt8(ascii: "s") && b[s + 1] == UInt8(ascii: "o") && b[s + 2] == UInt8(ascii: "c")
+                && b[s + 3] == UInt8(ascii: "i") && b[s + 4] == UInt8(ascii: "a") && b[s + 5] == UInt8(ascii: "l") ? .social : nil
+        default: return nil
         }
-        return .success(t)
+    }
+
+    @inline(__always)
+    static func pathway(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> DischargePathway? {
+        guard e - s == 2, b[s] == UInt8(ascii: "P") else { return nil }
+        switch b[s + 1] {
+        case UInt8(ascii: "0"): return .p0
+        case UInt8(ascii: "1"): return .p1
+        case UInt8(ascii: "2"): return .p2
+        case UInt8(ascii: "3"): return .p3
+        default: return nil
+        }
+    }
+}
+
+enum FastDouble {
+    /// The value of a JSON number `digits[.digits]` of at most 15 significant digits, or nil
+    /// for any other form. Exact: the digits are an integer below 2^53 and the divisor a power
+    /// of ten below 10^16, both exactly representable, so the one division is correctly
+    /// rounded, which is what `Double(String)` gives for the same text.
+    @inline(__always)
+    static func parse(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Double? {
+        guard e - s <= 16 else { return nil }
+        var m: Int64 = 0
+        var digits = 0
+        var fraction = -1
+        var k = s
+        while k < e {
+            let c = b[k]
+            if c == UInt8(ascii: ".") {
+                guard fraction < 0 else { return nil }
+                fraction = 0
+            } else {
+                let d = c &- 48
+                guard d < 10 else { return nil }
+                m = m * 10 + Int64(d)
+                digits += 1
+                if fraction >= 0 { fraction += 1 }
+            }
+            k += 1
+        }
+        guard digits <= 15 else { return nil }
+        var scale = 1.0
+        var f = max(fraction, 0)
+        while f > 0 { scale *= 10; f -= 1 }
+        return Double(m) / scale
     }
 }
 
@@ -393,6 +683,9 @@ enum FieldID: Int, CaseIterable {
     case patient, reason, org, pathway, readySince, patients, nhs, social, both, p0, p1, p2, p3
     case minutes, offered, answered, answered60s, abandoned, dispAmbulance, dispED, dispPrimaryCare, dispSelfCare, dispOther
     case incident, category, arrivedAt, stackWaiting, cat1MeanS, cat1P90S, cat2MeanS, cat2P90S, cat3P90S, cat4P90S
+
+    /// The number of cases (at most 64: the decoder keeps the present ones as bits of a word).
+    static var count: Int { FieldID.cat4P90S.rawValue + 1 }
 
     var name: String {
         switch self {
@@ -448,33 +741,6 @@ enum FieldID: Int, CaseIterable {
         case .cat4P90S: return "cat4_p90_s"
         }
     }
-
-    /// Names grouped by length, so a lookup compares a handful of candidates.
-    private static let byLength: [[(bytes: [UInt8], id: FieldID)]] = {
-        var table = Array(repeating: [(bytes: [UInt8], id: FieldID)](), count: 32)
-        for id in FieldID.allCases {
-            let b = Array(id.name.utf8)
-            table[b.count].append((b, id))
-        }
-        return table
-    }()
-
-    @inline(__always)
-    static func lookup(_ p: UnsafeBufferPointer<UInt8>, _ f: JSONLineScanner.Field) -> FieldID? {
-        let s = Int(f.keyStart), len = Int(f.keyEnd - f.keyStart)
-        guard len < 32 else { return nil }
-        let candidates = byLength[len]
-        for c in candidates {
-            var same = true
-            var k = 0
-            while k < len {
-                if p[s + k] != c.bytes[k] { same = false; break }
-                k += 1
-            }
-            if same { return c.id }
-        }
-        return nil
-    }
 }
 
 /// 64-bit FNV-1a fingerprints: deterministic across runs and machines.
@@ -491,8 +757,21 @@ public enum Fingerprint {
         return h
     }
 
+    /// FNV-1a of `b[s..<e]` (the same function as `bytes(_:_:_:seed:)`, without bounds checks).
     @inline(__always)
-    static func of(feed: FeedKind, _ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> UInt64 {
+    static func bytes(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+        var h = seed
+        var i = s
+        while i < e {
+            h ^= UInt64(b[i])
+            h &*= 0x0000_0100_0000_01B3
+            i += 1
+        }
+        return h
+    }
+
+    @inline(__always)
+    static func of(feed: FeedKind, _ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> UInt64 {
         let seed: UInt64
         switch feed {
         case .bed: seed = 0xcbf2_9ce4_8422_2325
@@ -500,7 +779,7 @@ public enum Fingerprint {
         case .nhs111: seed = 0xbf58_476d_1ce4_e5b9
         case .ambulance: seed = 0x94d0_49bb_1331_11eb
         }
-        return bytes(p, s, e, seed: seed)
+        return bytes(b, s, e, seed: seed)
     }
 
     public static func of(_ text: String) -> UInt64 {

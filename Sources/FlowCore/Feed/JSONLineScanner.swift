@@ -9,6 +9,12 @@
 ///
 /// While scanning it also looks for patient-identifiable data anywhere in the record (at any
 /// depth): keys named like identifiers and values shaped like NHS numbers.
+///
+/// The grammar is one generic routine (`scanRecord`) over raw pointers: `scan(_:)` collects
+/// every top-level field into `fields`; the feed decoder passes its own sink that files the
+/// contract's fields by name as they are scanned (and, because a contract field name is never
+/// an identifiable one, skips the identifiable-name check for exactly those keys). Both see
+/// the same failures at the same offsets.
 public struct JSONLineScanner {
     public enum ValueKind: UInt8, Sendable { case string, number, bool, null, object, array }
 
@@ -37,91 +43,12 @@ public struct JSONLineScanner {
     /// Scans `p[0..<count]`. On success `fields` describes the object.
     public mutating func scan(_ p: UnsafeBufferPointer<UInt8>) -> Failure? {
         fields.removeAll(keepingCapacity: true)
-        let n = p.count
-        var i = skipWS(p, 0)
-        guard i < n, p[i] == UInt8(ascii: "{") else {
-            return .malformed(offset: i, what: i >= n ? "empty line" : "not a JSON object")
-        }
-        i = skipWS(p, i + 1)
-        if i < n, p[i] == UInt8(ascii: "}") {
-            i = skipWS(p, i + 1)
-            return i == n ? nil : .malformed(offset: i, what: "text after the object")
-        }
-        while true {
-            guard i < n, p[i] == UInt8(ascii: "\"") else {
-                return .malformed(offset: i, what: i >= n ? "truncated line" : "expected a field name")
-            }
-            var keyEscapes = false
-            let keyStart = i + 1
-            let keyEnd: Int
-            switch scanString(p, i, &keyEscapes) {
-            case .success(let e): keyEnd = e
-            case .failure(let f): return f
-            }
-            if let pii = Self.identifiableKey(p, keyStart, keyEnd) {
-                return .identifiable(field: pii, why: "field name '\(pii)' is patient-identifiable")
-            }
-            i = skipWS(p, keyEnd + 1)
-            guard i < n, p[i] == UInt8(ascii: ":") else {
-                return .malformed(offset: i, what: i >= n ? "truncated line" : "expected ':' after a field name")
-            }
-            i = skipWS(p, i + 1)
-            guard i < n else { return .malformed(offset: i, what: "truncated line") }
-            var field = Field(keyStart: Int32(keyStart), keyEnd: Int32(keyEnd), valueStart: Int32(i),
-                              valueEnd: Int32(i), kind: .null, hasEscapes: false, boolValue: false)
-            let c = p[i]
-            switch c {
-            case UInt8(ascii: "\""):
-                var esc = false
-                switch scanString(p, i, &esc) {
-                case .success(let e):
-                    field.kind = .string; field.valueStart = Int32(i + 1); field.valueEnd = Int32(e)
-                    field.hasEscapes = esc
-                    if NHSNumber.looksLikeNHSNumber(p, i + 1, e) {
-                        return .identifiable(field: Self.text(p, keyStart, keyEnd), why: "value is shaped like an NHS number")
-                    }
-                    i = e + 1
-                case .failure(let f): return f
-                }
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                switch skipNested(p, i) {
-                case .success(let e):
-                    field.kind = c == UInt8(ascii: "{") ? .object : .array
-                    field.valueEnd = Int32(e)
-                    i = e
-                case .failure(let f): return f
-                }
-            case UInt8(ascii: "t"):
-                guard matchLiteral(p, i, "true") else { return .malformed(offset: i, what: "invalid literal") }
-                field.kind = .bool; field.boolValue = true; i += 4; field.valueEnd = Int32(i)
-            case UInt8(ascii: "f"):
-                guard matchLiteral(p, i, "false") else { return .malformed(offset: i, what: "invalid literal") }
-                field.kind = .bool; i += 5; field.valueEnd = Int32(i)
-            case UInt8(ascii: "n"):
-                guard matchLiteral(p, i, "null") else { return .malformed(offset: i, what: "invalid literal") }
-                field.kind = .null; i += 4; field.valueEnd = Int32(i)
-            default:
-                guard let e = scanNumber(p, i) else { return .malformed(offset: i, what: "invalid value") }
-                field.kind = .number; field.valueEnd = Int32(e)
-                if e - i == 10, NHSNumber.looksLikeNHSNumber(p, i, e) {
-                    return .identifiable(field: Self.text(p, keyStart, keyEnd), why: "value is shaped like an NHS number")
-                }
-                i = e
-            }
-            if fields.count >= Self.maxFields { return .malformed(offset: i, what: "too many fields") }
-            fields.append(field)
-            i = skipWS(p, i)
-            guard i < n else { return .malformed(offset: i, what: "truncated line") }
-            if p[i] == UInt8(ascii: ",") {
-                i = skipWS(p, i + 1)
-                continue
-            }
-            if p[i] == UInt8(ascii: "}") {
-                i = skipWS(p, i + 1)
-                return i == n ? nil : .malformed(offset: i, what: "text after the object")
-            }
-            return .malformed(offset: i, what: "expected ',' or '}'")
-        }
+        guard let base = p.baseAddress, p.count > 0 else { return .malformed(offset: 0, what: "empty line") }
+        var sink = ArraySink(fields: fields)
+        fields = []  // the sink holds the only reference: appends do not copy
+        let failure = Self.scanRecord(base, p.count, &sink)
+        fields = sink.fields
+        return failure
     }
 
     // MARK: - Reading values
@@ -198,6 +125,10 @@ public struct JSONLineScanner {
         String(decoding: UnsafeBufferPointer(rebasing: p[s..<e]), as: UTF8.self)
     }
 
+    static func text(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> String {
+        String(decoding: UnsafeBufferPointer(start: b + s, count: e - s), as: UTF8.self)
+    }
+
     static func unescapeIfNeeded(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> String? {
         var k = s
         while k < e { if p[k] == UInt8(ascii: "\\") { return unescape(p, s, e) }; k += 1 }
@@ -254,25 +185,6 @@ public struct JSONLineScanner {
         return String(decoding: out, as: UTF8.self)
     }
 
-    // MARK: - Grammar
-
-    @inline(__always)
-    func skipWS(_ p: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int {
-        var i = start
-        while i < p.count {
-            let c = p[i]
-            if c == 32 || c == 9 || c == 10 || c == 13 { i += 1 } else { break }
-        }
-        return i
-    }
-
-    func matchLiteral(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, _ lit: StaticString) -> Bool {
-        let len = lit.utf8CodeUnitCount
-        guard i + len <= p.count else { return false }
-        for k in 0..<len where p[i + k] != lit.utf8Start[k] { return false }
-        return true
-    }
-
     static func hexValue(_ c: UInt8) -> UInt8? {
         switch c {
         case 48...57: return c - 48
@@ -282,25 +194,196 @@ public struct JSONLineScanner {
         }
     }
 
-    /// `i` is at the opening quote. Returns the index of the closing quote.
+    // MARK: - Grammar
+
+    /// Scans the record `b[0..<n]` (`n > 0`), handing each top-level field to `sink`.
     @inline(__always)
-    func scanString(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ escapes: inout Bool) -> Result<Int, Failure> {
-        var i = start + 1
-        let n = p.count
+    static func scanRecord<S: ScanSink>(_ b: UnsafePointer<UInt8>, _ n: Int, _ sink: inout S) -> Failure? {
+        var i = skipWS(b, n, 0)
+        guard i < n, b[i] == UInt8(ascii: "{") else {
+            return .malformed(offset: i, what: i >= n ? "empty line" : "not a JSON object")
+        }
+        i = skipWS(b, n, i + 1)
+        if i < n, b[i] == UInt8(ascii: "}") {
+            i = skipWS(b, n, i + 1)
+            return i == n ? nil : .malformed(offset: i, what: "text after the object")
+        }
+        var count = 0
+        while true {
+            guard i < n, b[i] == UInt8(ascii: "\"") else {
+                return .malformed(offset: i, what: i >= n ? "truncated line" : "expected a field name")
+            }
+            var keyEscapes = false
+            let keyStart = i + 1
+            let keyEnd = scanString(b, n, i, &keyEscapes)
+            if keyEnd < 0 { return stringFailure(b, n, i) }
+            // A contract field name is never an identifiable one: only other names are checked.
+            let slot = sink.slot(b, n, keyStart, keyEnd)
+            if slot < 0, isIdentifiableKey(b, keyStart, keyEnd) {
+                let pii = text(b, keyStart, keyEnd)
+                return .identifiable(field: pii, why: "field name '\(pii)' is patient-identifiable")
+            }
+            i = skipWS(b, n, keyEnd + 1)
+            guard i < n, b[i] == UInt8(ascii: ":") else {
+                return .malformed(offset: i, what: i >= n ? "truncated line" : "expected ':' after a field name")
+            }
+            i = skipWS(b, n, i + 1)
+            guard i < n else { return .malformed(offset: i, what: "truncated line") }
+            var field = Field(keyStart: Int32(keyStart), keyEnd: Int32(keyEnd),
+                              valueStart: Int32(i), valueEnd: Int32(i),
+                              kind: .null, hasEscapes: false, boolValue: false)
+            let c = b[i]
+            switch c {
+            case UInt8(ascii: "\""):
+                var esc = false
+                let e = scanString(b, n, i, &esc)
+                if e < 0 { return stringFailure(b, n, i) }
+                field.kind = .string; field.valueStart = Int32(i + 1); field.valueEnd = Int32(e)
+                field.hasEscapes = esc
+                if NHSNumber.looksLikeNHSNumber(b, i + 1, e) {
+                    return .identifiable(field: text(b, keyStart, keyEnd), why: "value is shaped like an NHS number")
+                }
+                i = e + 1
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                switch skipNested(b, n, i) {
+                case .success(let e):
+                    field.kind = c == UInt8(ascii: "{") ? .object : .array
+                    field.valueEnd = Int32(e)
+                    i = e
+                case .failure(let f): return f
+                }
+            case UInt8(ascii: "t"):
+                guard matchLiteral(b, n, i, "true") else { return .malformed(offset: i, what: "invalid literal") }
+                field.kind = .bool; field.boolValue = true; i += 4; field.valueEnd = Int32(i)
+            case UInt8(ascii: "f"):
+                guard matchLiteral(b, n, i, "false") else { return .malformed(offset: i, what: "invalid literal") }
+                field.kind = .bool; i += 5; field.valueEnd = Int32(i)
+            case UInt8(ascii: "n"):
+                guard matchLiteral(b, n, i, "null") else { return .malformed(offset: i, what: "invalid literal") }
+                field.kind = .null; i += 4; field.valueEnd = Int32(i)
+            default:
+                let e = scanNumber(b, n, i)
+                guard e >= 0 else { return .malformed(offset: i, what: "invalid value") }
+                field.kind = .number; field.valueEnd = Int32(e)
+                if e - i == 10, NHSNumber.looksLikeNHSNumber(b, i, e) {
+                    return .identifiable(field: text(b, keyStart, keyEnd), why: "value is shaped like an NHS number")
+                }
+                i = e
+            }
+            if count >= maxFields { return .malformed(offset: i, what: "too many fields") }
+            count += 1
+            sink.add(field, slot: slot)
+            i = skipWS(b, n, i)
+            guard i < n else { return .malformed(offset: i, what: "truncated line") }
+            if b[i] == UInt8(ascii: ",") {
+                i = skipWS(b, n, i + 1)
+                continue
+            }
+            if b[i] == UInt8(ascii: "}") {
+                i = skipWS(b, n, i + 1)
+                return i == n ? nil : .malformed(offset: i, what: "text after the object")
+            }
+            return .malformed(offset: i, what: "expected ',' or '}'")
+        }
+    }
+
+    @inline(__always)
+    static func skipWS(_ b: UnsafePointer<UInt8>, _ n: Int, _ start: Int) -> Int {
+        var i = start
         while i < n {
-            let c = p[i]
+            let c = b[i]
+            if c > 32 { break }
+            if c == 32 || c == 9 || c == 10 || c == 13 { i += 1 } else { break }
+        }
+        return i
+    }
+
+    @inline(__always)
+    static func matchLiteral(_ b: UnsafePointer<UInt8>, _ n: Int, _ i: Int, _ lit: StaticString) -> Bool {
+        let len = lit.utf8CodeUnitCount
+        guard i + len <= n else { return false }
+        let l = lit.utf8Start
+        var k = 0
+        while k < len {
+            if b[i + k] != l[k] { return false }
+            k += 1
+        }
+        return true
+    }
+
+    /// `start` is at the opening quote. Returns the index of the closing quote, or -1 when the
+    /// string is invalid (`stringFailure` then says why). Runs of plain printable ASCII are
+    /// skipped eight bytes at a time; at the first byte that is not one (a quote, a backslash,
+    /// a control character or a non-ASCII byte) the byte-wise validator takes over.
+    @inline(__always)
+    static func scanString(_ b: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ escapes: inout Bool) -> Int {
+        var i = start + 1
+        while i &+ 8 <= n {
+            let w = UInt64(littleEndian: UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self))
+            let m = specialBytes(w)
+            if m != 0 {
+                i += m.trailingZeroBitCount >> 3
+                if b[i] == UInt8(ascii: "\"") { return i }
+                return scanStringBytes(b, n, i, &escapes)
+            }
+            i += 8
+        }
+        return scanStringBytes(b, n, i, &escapes)
+    }
+
+    /// The high bit of the lowest flagged byte of `w` is set exactly when that byte is `"`,
+    /// `\`, below 0x20 or above 0x7F (bytes above the lowest flagged one may be false alarms;
+    /// only the lowest is used).
+    @inline(__always)
+    static func specialBytes(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let q = w ^ (ones &* 0x22)
+        let s = w ^ (ones &* 0x5C)
+        let quote = (q &- ones) & ~q
+        let backslash = (s &- ones) & ~s
+        let control = (w &- ones &* 0x20) & ~w
+        return (quote | backslash | control | w) & high
+    }
+
+    /// The byte-wise string validator, resuming at `start` inside a string. Returns the index
+    /// of the closing quote or -1.
+    static func scanStringBytes(_ b: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ escapes: inout Bool) -> Int {
+        switch validateString(b, n, start, &escapes) {
+        case .success(let e): return e
+        case .failure: return -1
+        }
+    }
+
+    /// Why the string whose opening quote is at `start` is invalid (cold path).
+    @inline(never)
+    static func stringFailure(_ b: UnsafePointer<UInt8>, _ n: Int, _ start: Int) -> Failure {
+        var esc = false
+        switch validateString(b, n, start + 1, &esc) {
+        case .success: return .malformed(offset: start, what: "invalid string")  // not reached
+        case .failure(let f): return f
+        }
+    }
+
+    /// Validates string bytes from `start` (inside the string) to the closing quote: escapes
+    /// (RFC 8259) and UTF-8 (RFC 3629).
+    @inline(__always)
+    static func validateString(_ b: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ escapes: inout Bool) -> Result<Int, Failure> {
+        var i = start
+        while i < n {
+            let c = b[i]
             if c == UInt8(ascii: "\"") { return .success(i) }
             if c < 0x20 { return .failure(.malformed(offset: i, what: "control character in a string")) }
             if c == UInt8(ascii: "\\") {
                 escapes = true
                 guard i + 1 < n else { break }
-                switch p[i + 1] {
+                switch b[i + 1] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
                      UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     i += 2
                 case UInt8(ascii: "u"):
-                    guard i + 5 < n, Self.hexValue(p[i + 2]) != nil, Self.hexValue(p[i + 3]) != nil,
-                          Self.hexValue(p[i + 4]) != nil, Self.hexValue(p[i + 5]) != nil else {
+                    guard i + 5 < n, hexValue(b[i + 2]) != nil, hexValue(b[i + 3]) != nil,
+                          hexValue(b[i + 4]) != nil, hexValue(b[i + 5]) != nil else {
                         return .failure(.malformed(offset: i, what: "invalid \\u escape"))
                     }
                     i += 6
@@ -324,11 +407,11 @@ public struct JSONLineScanner {
             default: return .failure(.malformed(offset: i, what: "invalid UTF-8"))
             }
             guard i + len <= n else { return .failure(.malformed(offset: i, what: "invalid UTF-8")) }
-            let s1 = p[i + 1]
+            let s1 = b[i + 1]
             guard s1 >= minSecond, s1 <= maxSecond else { return .failure(.malformed(offset: i, what: "invalid UTF-8")) }
             var k = 2
             while k < len {
-                guard p[i + k] & 0xC0 == 0x80 else { return .failure(.malformed(offset: i, what: "invalid UTF-8")) }
+                guard b[i + k] & 0xC0 == 0x80 else { return .failure(.malformed(offset: i, what: "invalid UTF-8")) }
                 k += 1
             }
             i += len
@@ -336,114 +419,115 @@ public struct JSONLineScanner {
         return .failure(.malformed(offset: n, what: "truncated line (unterminated string)"))
     }
 
-    /// JSON number grammar. Returns the end index or nil.
+    /// JSON number grammar. Returns the end index, or -1.
     @inline(__always)
-    func scanNumber(_ p: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int? {
+    static func scanNumber(_ b: UnsafePointer<UInt8>, _ n: Int, _ start: Int) -> Int {
         var i = start
-        let n = p.count
-        @inline(__always) func isDigit(_ k: Int) -> Bool { k < n && p[k] >= 48 && p[k] <= 57 }
-        if i < n, p[i] == UInt8(ascii: "-") { i += 1 }
-        guard isDigit(i) else { return nil }
-        if p[i] == 48 { i += 1 } else { while isDigit(i) { i += 1 } }
-        if i < n, p[i] == UInt8(ascii: ".") {
+        @inline(__always) func isDigit(_ k: Int) -> Bool { k < n && b[k] &- 48 < 10 }
+        if i < n, b[i] == UInt8(ascii: "-") { i += 1 }
+        guard isDigit(i) else { return -1 }
+        if b[i] == 48 { i += 1 } else { while isDigit(i) { i += 1 } }
+        if i < n, b[i] == UInt8(ascii: ".") {
             i += 1
-            guard isDigit(i) else { return nil }
+            guard isDigit(i) else { return -1 }
             while isDigit(i) { i += 1 }
         }
-        if i < n, p[i] == UInt8(ascii: "e") || p[i] == UInt8(ascii: "E") {
+        if i < n, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
             i += 1
-            if i < n, p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-") { i += 1 }
-            guard isDigit(i) else { return nil }
+            if i < n, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+            guard isDigit(i) else { return -1 }
             while isDigit(i) { i += 1 }
         }
         return i
     }
 
-    /// Validates and skips a nested object or array starting at `start`, without recursion.
+    /// Validates and skips a nested object or array starting at `start`, without recursion or
+    /// allocation (the open containers are bits of a word: `maxDepth` is at most 64).
     /// Returns the index just after it. Keys and string values inside are checked for
     /// identifiable data too.
-    func skipNested(_ p: UnsafeBufferPointer<UInt8>, _ start: Int) -> Result<Int, Failure> {
-        // Stack of container kinds: true = object, false = array.
-        var stack: [Bool] = []
+    static func skipNested(_ b: UnsafePointer<UInt8>, _ n: Int, _ start: Int) -> Result<Int, Failure> {
+        // Stack of container kinds: bit set = object, clear = array; `depth` entries.
+        var stack: UInt64 = 0
+        var depth = 0
+        @inline(__always) func push(_ object: Bool) { stack = stack << 1 | (object ? 1 : 0); depth += 1 }
+        @inline(__always) func pop() { stack >>= 1; depth -= 1 }
+        @inline(__always) func inObject() -> Bool { stack & 1 == 1 }
         var i = start
-        let n = p.count
         // State: expecting a value (or key in an object).
         enum Expect { case valueOrClose, value, keyOrClose, key, colon, commaOrClose }
         var expect = Expect.valueOrClose
-        if p[i] == UInt8(ascii: "{") { stack.append(true); expect = .keyOrClose } else { stack.append(false) }
+        if b[i] == UInt8(ascii: "{") { push(true); expect = .keyOrClose } else { push(false) }
         i += 1
         var lastKey: (Int, Int) = (0, 0)
         while true {
-            i = skipWS(p, i)
+            i = skipWS(b, n, i)
             guard i < n else { return .failure(.malformed(offset: i, what: "truncated line")) }
-            let c = p[i]
+            let c = b[i]
             switch expect {
             case .keyOrClose, .key:
                 if expect == .keyOrClose, c == UInt8(ascii: "}") {
-                    stack.removeLast(); i += 1
-                    if stack.isEmpty { return .success(i) }
+                    pop(); i += 1
+                    if depth == 0 { return .success(i) }
                     expect = .commaOrClose; continue
                 }
                 guard c == UInt8(ascii: "\"") else { return .failure(.malformed(offset: i, what: "expected a field name")) }
                 var esc = false
-                switch scanString(p, i, &esc) {
-                case .success(let e):
-                    if let pii = Self.identifiableKey(p, i + 1, e) {
-                        return .failure(.identifiable(field: pii, why: "field name '\(pii)' is patient-identifiable"))
-                    }
-                    lastKey = (i + 1, e)
-                    i = e + 1; expect = .colon
-                case .failure(let f): return .failure(f)
+                let e = scanString(b, n, i, &esc)
+                if e < 0 { return .failure(stringFailure(b, n, i)) }
+                if isIdentifiableKey(b, i + 1, e) {
+                    let pii = text(b, i + 1, e)
+                    return .failure(.identifiable(field: pii, why: "field name '\(pii)' is patient-identifiable"))
                 }
+                lastKey = (i + 1, e)
+                i = e + 1; expect = .colon
             case .colon:
                 guard c == UInt8(ascii: ":") else { return .failure(.malformed(offset: i, what: "expected ':'")) }
                 i += 1; expect = .value
             case .valueOrClose, .value:
                 if expect == .valueOrClose, c == UInt8(ascii: "]") {
-                    stack.removeLast(); i += 1
-                    if stack.isEmpty { return .success(i) }
+                    pop(); i += 1
+                    if depth == 0 { return .success(i) }
                     expect = .commaOrClose; continue
                 }
                 switch c {
                 case UInt8(ascii: "{"):
-                    guard stack.count < Self.maxDepth else { return .failure(.malformed(offset: i, what: "nested too deeply")) }
-                    stack.append(true); i += 1; expect = .keyOrClose
+                    guard depth < maxDepth else { return .failure(.malformed(offset: i, what: "nested too deeply")) }
+                    push(true); i += 1; expect = .keyOrClose
                 case UInt8(ascii: "["):
-                    guard stack.count < Self.maxDepth else { return .failure(.malformed(offset: i, what: "nested too deeply")) }
-                    stack.append(false); i += 1; expect = .valueOrClose
+                    guard depth < maxDepth else { return .failure(.malformed(offset: i, what: "nested too deeply")) }
+                    push(false); i += 1; expect = .valueOrClose
                 case UInt8(ascii: "\""):
                     var esc = false
-                    switch scanString(p, i, &esc) {
-                    case .success(let e):
-                        if NHSNumber.looksLikeNHSNumber(p, i + 1, e) {
-                            let name = stack.last == true ? Self.text(p, lastKey.0, lastKey.1) : "array element"
-                            return .failure(.identifiable(field: name, why: "value is shaped like an NHS number"))
-                        }
-                        i = e + 1; expect = .commaOrClose
-                    case .failure(let f): return .failure(f)
+                    let e = scanString(b, n, i, &esc)
+                    if e < 0 { return .failure(stringFailure(b, n, i)) }
+                    if NHSNumber.looksLikeNHSNumber(b, i + 1, e) {
+                        let name = inObject() ? text(b, lastKey.0, lastKey.1) : "array element"
+                        return .failure(.identifiable(field: name, why: "value is shaped like an NHS number"))
                     }
+                    i = e + 1; expect = .commaOrClose
                 case UInt8(ascii: "t"):
-                    guard matchLiteral(p, i, "true") else { return .failure(.malformed(offset: i, what: "invalid literal")) }
+                    guard matchLiteral(b, n, i, "true") else { return .failure(.malformed(offset: i, what: "invalid literal")) }
                     i += 4; expect = .commaOrClose
                 case UInt8(ascii: "f"):
-                    guard matchLiteral(p, i, "false") else { return .failure(.malformed(offset: i, what: "invalid literal")) }
+                    guard matchLiteral(b, n, i, "false") else { return .failure(.malformed(offset: i, what: "invalid literal")) }
                     i += 5; expect = .commaOrClose
                 case UInt8(ascii: "n"):
-                    guard matchLiteral(p, i, "null") else { return .failure(.malformed(offset: i, what: "invalid literal")) }
+                    guard matchLiteral(b, n, i, "null") else { return .failure(.malformed(offset: i, what: "invalid literal")) }
                     i += 4; expect = .commaOrClose
                 default:
-                    guard let e = scanNumber(p, i) else { return .failure(.malformed(offset: i, what: "invalid value")) }
-                    if e - i == 10, NHSNumber.looksLikeNHSNumber(p, i, e) {
-                        return .failure(.identifiable(field: Self.text(p, lastKey.0, lastKey.1), why: "value is shaped like an NHS number"))
+                    let e = scanNumber(b, n, i)
+                    guard e >= 0 else { return .failure(.malformed(offset: i, what: "invalid value")) }
+                    if e - i == 10, NHSNumber.looksLikeNHSNumber(b, i, e) {
+                        return .failure(.identifiable(field: text(b, lastKey.0, lastKey.1), why: "value is shaped like an NHS number"))
                     }
                     i = e; expect = .commaOrClose
                 }
             case .commaOrClose:
-                let inObject = stack.last!
-                if c == UInt8(ascii: ",") { i += 1; expect = inObject ? .key : .value; continue }
-                if (inObject && c == UInt8(ascii: "}")) || (!inObject && c == UInt8(ascii: "]")) {
-                    stack.removeLast(); i += 1
-                    if stack.isEmpty { return .success(i) }
+                let object = inObject()
+                if c == UInt8(ascii: ",") { i += 1; expect = object ? .key : .value; continue }
+                if (object && c == UInt8(ascii: "}")) || (!object && c == UInt8(ascii: "]")) {
+                    pop(); i += 1
+                    if depth == 0 { return .success(i) }
                     expect = .commaOrClose; continue
                 }
                 return .failure(.malformed(offset: i, what: "expected ',' or a closing bracket"))
@@ -462,27 +546,88 @@ public struct JSONLineScanner {
 
     /// If the key is an identifiable field name, returns it as written.
     static func identifiableKey(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> String? {
-        let len = e - s
-        guard len >= 3, len <= 24 else { return nil }
-        // Normalise into a small stack buffer: lower case, drop '_' and '-'.
-        var buf: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var count = 0
-        let matched: Bool = withUnsafeMutableBytes(of: &buf) { raw in
-            for k in s..<e {
-                var c = p[k]
-                if c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: " ") { continue }
-                if c >= 65 && c <= 90 { c += 32 }
-                raw[count] = c
-                count += 1
-            }
-            let key = UnsafeRawBufferPointer(rebasing: raw[0..<count])
-            for name in identifiableFieldNames where name.utf8.count == count {
-                if name.utf8.elementsEqual(key) { return true }
-            }
-            return false
-        }
-        return matched ? text(p, s, e) : nil
+        guard let b = p.baseAddress, isIdentifiableKey(b, s, e) else { return nil }
+        return text(b, s, e)
     }
+
+    /// The key `b[s..<e]`, lower-cased and without `_`, `-` and spaces, is one of
+    /// `identifiableFieldNames`. The normalised key is packed into two words (the longest name
+    /// is 14 bytes) and compared with the names of its length; a key that normalises to more
+    /// than 14 bytes cannot match. `identifiableNameWords` is checked against the list by a test.
+    @inline(__always)
+    static func isIdentifiableKey(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        let len = e - s
+        guard len >= 3, len <= 24 else { return false }
+        var lo: UInt64 = 0, hi: UInt64 = 0
+        var count = 0
+        var k = s
+        while k < e {
+            var c = b[k]
+            k += 1
+            if c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: " ") { continue }
+            if c &- 65 < 26 { c += 32 }
+            if count < 8 { lo |= UInt64(c) << (8 * count) } else if count < 16 { hi |= UInt64(c) << (8 * (count - 8)) }
+            count += 1
+            if count > 14 { return false }
+        }
+        return identifiableName(count, lo, hi)
+    }
+
+    /// Whether the normalised key of `count` bytes packed little-endian in `lo`, `hi` is an
+    /// identifiable name. Generated from `identifiableFieldNames` (a test checks they agree).
+    @inline(__always)
+    static func identifiableName(_ count: Int, _ lo: UInt64, _ hi: UInt64) -> Bool {
+        switch count {
+        case 3:  // dob mrn
+            return lo == 0x62_6f64
+                || lo == 0x6e_726d
+        case 4:  // name
+            return lo == 0x656d_616e
+        case 5:  // nhsno phone email
+            return lo == 0x6f_6e73_686e
+                || lo == 0x65_6e6f_6870
+                || lo == 0x6c_6961_6d65
+        case 6:  // nhsnum mobile
+            return lo == 0x6d75_6e73_686e
+                || lo == 0x656c_6962_6f6d
+        case 7:  // surname address
+            return lo == 0x65_6d61_6e72_7573
+                || lo == 0x73_7365_7264_6461
+        case 8:  // forename lastname fullname postcode
+            return lo == 0x656d_616e_6572_6f66
+                || lo == 0x656d_616e_7473_616c
+                || lo == 0x656d_616e_6c6c_7566
+                || lo == 0x6564_6f63_7473_6f70
+        case 9:  // nhsnumber firstname birthdate telephone chinumber
+            return (lo == 0x6562_6d75_6e73_686e && hi == 0x72)
+                || (lo == 0x6d61_6e74_7372_6966 && hi == 0x65)
+                || (lo == 0x7461_6468_7472_6962 && hi == 0x65)
+                || (lo == 0x6e6f_6870_656c_6574 && hi == 0x65)
+                || (lo == 0x6562_6d75_6e69_6863 && hi == 0x72)
+        case 11:  // patientname dateofbirth
+            return (lo == 0x6e74_6e65_6974_6170 && hi == 0x65_6d61)
+                || (lo == 0x6962_666f_6574_6164 && hi == 0x68_7472)
+        case 14:  // hospitalnumber
+            return (lo == 0x6c61_7469_7073_6f68 && hi == 0x7265_626d_756e)
+        default: return false
+        }
+    }
+}
+
+/// Receives the top-level fields of a record as `JSONLineScanner.scanRecord` scans them.
+protocol ScanSink {
+    /// A slot (>= 0) for a field name the sink knows, -1 for any other name. A name given a
+    /// slot is not checked for identifiable data: only names that can never be identifiable
+    /// may get one.
+    mutating func slot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int
+    mutating func add(_ field: JSONLineScanner.Field, slot: Int)
+}
+
+/// Collects every field, in order (`JSONLineScanner.scan`).
+struct ArraySink: ScanSink {
+    var fields: [JSONLineScanner.Field]
+    @inline(__always) func slot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int { -1 }
+    @inline(__always) mutating func add(_ field: JSONLineScanner.Field, slot: Int) { fields.append(field) }
 }
 
 /// NHS numbers: 10 digits, the last a modulus-11 check digit over the first nine.
@@ -492,30 +637,50 @@ public enum NHSNumber {
     @inline(__always)
     public static func looksLikeNHSNumber(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
         let len = e - s
-        guard len == 10 || len == 12 else { return false }
-        var digits: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        return withUnsafeMutableBytes(of: &digits) { raw in
-            let d = raw.bindMemory(to: Int.self)
-            var count = 0
-            if len == 12 {
-                let sep = p[s + 3]
-                guard sep == 32 || sep == 45, p[s + 7] == sep else { return false }
-            }
-            for k in s..<e {
-                if len == 12 && (k == s + 3 || k == s + 7) { continue }
-                let c = p[k]
-                guard c >= 48, c <= 57 else { return false }
-                d[count] = Int(c - 48)
-                count += 1
-            }
-            guard count == 10 else { return false }
-            var sum = 0
-            for k in 0..<9 { sum += d[k] * (10 - k) }
-            var check = 11 - (sum % 11)
-            if check == 11 { check = 0 }
-            if check == 10 { return false }
-            return check == d[9]
+        guard len == 10 || len == 12, let b = p.baseAddress, s >= 0, e <= p.count else { return false }
+        return looksLikeNHSNumber(b, s, e)
+    }
+
+    /// `b[s..<e]` (in bounds) is shaped like an NHS number. Only a 10- or 12-byte value gets
+    /// as far as the digits and the modulus-11 sum.
+    @inline(__always)
+    static func looksLikeNHSNumber(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        let len = e - s
+        if len == 10 { return checkDigits(b, s, s + 3, s + 6) }
+        if len == 12 {
+            let sep = b[s + 3]
+            guard sep == 32 || sep == 45, b[s + 7] == sep else { return false }
+            return checkDigits(b, s, s + 4, s + 8)
         }
+        return false
+    }
+
+    /// The digits at `a..<a+3`, `m..<m+3`, `t..<t+4` are ten digits with a valid check digit.
+    @inline(__always)
+    static func checkDigits(_ b: UnsafePointer<UInt8>, _ a: Int, _ m: Int, _ t: Int) -> Bool {
+        var sum = 0
+        var weight = 10
+        for k in 0..<3 {
+            let d = b[a + k] &- 48
+            guard d < 10 else { return false }
+            sum += Int(d) * weight; weight -= 1
+        }
+        for k in 0..<3 {
+            let d = b[m + k] &- 48
+            guard d < 10 else { return false }
+            sum += Int(d) * weight; weight -= 1
+        }
+        for k in 0..<3 {
+            let d = b[t + k] &- 48
+            guard d < 10 else { return false }
+            sum += Int(d) * weight; weight -= 1
+        }
+        let last = b[t + 3] &- 48
+        guard last < 10 else { return false }
+        var check = 11 - (sum % 11)
+        if check == 11 { check = 0 }
+        if check == 10 { return false }
+        return check == Int(last)
     }
 
     public static func isValid(_ text: String) -> Bool {

@@ -7,36 +7,40 @@ public enum RFC3339 {
     /// Parses the bytes `p[start..<end]`.
     @inlinable
     public static func parse(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> EventTime? {
+        guard end - start >= 20, start >= 0, end <= p.count, let b = p.baseAddress else { return nil }
+        return parse(b, start, end)
+    }
+
+    /// Parses the bytes `b[start..<end]` (in bounds), without bounds checks: the feed
+    /// decoder's path. Each digit is checked as `byte - '0' < 10` (unsigned).
+    @inlinable
+    static func parse(_ b: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> EventTime? {
         let n = end - start
         if n < 20 { return nil }
-        @inline(__always) func d(_ i: Int) -> Int64? {
-            let c = p[start + i]
-            return (c >= 48 && c <= 57) ? Int64(c - 48) : nil
+        let p = b + start
+        @inline(__always) func d(_ i: Int) -> UInt8 { p[i] &- 48 }
+        @inline(__always) func two(_ i: Int) -> Int64? {
+            let h = d(i), l = d(i + 1)
+            return h < 10 && l < 10 ? Int64(h) * 10 + Int64(l) : nil
         }
-        guard let y0 = d(0), let y1 = d(1), let y2 = d(2), let y3 = d(3),
-              p[start + 4] == 45,
-              let mo0 = d(5), let mo1 = d(6), p[start + 7] == 45,
-              let d0 = d(8), let d1 = d(9) else { return nil }
-        let sep = p[start + 10]
+        guard let yh = two(0), let yl = two(2), p[4] == 45, let month = two(5), p[7] == 45,
+              let day = two(8) else { return nil }
+        let sep = p[10]
         guard sep == 84 || sep == 116 || sep == 32 else { return nil }
-        guard let h0 = d(11), let h1 = d(12), p[start + 13] == 58,
-              let mi0 = d(14), let mi1 = d(15), p[start + 16] == 58,
-              let s0 = d(17), let s1 = d(18) else { return nil }
-        let year = y0 * 1000 + y1 * 100 + y2 * 10 + y3
-        let month = mo0 * 10 + mo1
-        let day = d0 * 10 + d1
-        let hour = h0 * 10 + h1
-        let minute = mi0 * 10 + mi1
-        let second = s0 * 10 + s1
+        guard let hour = two(11), p[13] == 58, let minute = two(14), p[16] == 58,
+              let second = two(17) else { return nil }
+        let year = yh * 100 + yl
         guard month >= 1, month <= 12, day >= 1, day <= daysInMonth(year, month),
               hour <= 23, minute <= 59, second <= 60 else { return nil }
         var i = 19
         var millis: Int64 = 0
-        if p[start + i] == 46 { // fraction
+        if p[i] == 46 { // fraction
             i += 1
             var digits = 0
-            while i < n, let v = d(i) {
-                if digits < 3 { millis = millis * 10 + v }
+            while i < n {
+                let v = d(i)
+                if v >= 10 { break }
+                if digits < 3 { millis = millis * 10 + Int64(v) }
                 digits += 1
                 i += 1
             }
@@ -45,13 +49,11 @@ public enum RFC3339 {
         }
         guard i < n else { return nil }
         var offsetSeconds: Int64 = 0
-        let z = p[start + i]
+        let z = p[i]
         if z == 90 || z == 122 {
             i += 1
         } else if z == 43 || z == 45 {
-            guard n - i >= 6, let oh0 = d(i + 1), let oh1 = d(i + 2), p[start + i + 3] == 58,
-                  let om0 = d(i + 4), let om1 = d(i + 5) else { return nil }
-            let oh = oh0 * 10 + oh1, om = om0 * 10 + om1
+            guard n - i >= 6, let oh = two(i + 1), p[i + 3] == 58, let om = two(i + 4) else { return nil }
             guard oh <= 23, om <= 59 else { return nil }
             offsetSeconds = (oh * 3600 + om * 60) * (z == 43 ? 1 : -1)
             i += 6
