@@ -67,8 +67,15 @@ struct MetricHistoryStore: Sendable {
 
     /// (time, value) pairs within `window` of the latest sample, oldest first, known values only.
     func points(site: Int, metric: Int, window: Duration) -> [(EventTime, Double)] {
-        guard let last = lastSample else { return [] }
         var out: [(EventTime, Double)] = []
+        points(site: site, metric: metric, window: window, into: &out)
+        return out
+    }
+
+    /// The same, into `out` (emptied first; its storage is reused).
+    func points(site: Int, metric: Int, window: Duration, into out: inout [(EventTime, Double)]) {
+        out.removeAll(keepingCapacity: true)
+        guard let last = lastSample else { return }
         let n = spec.points
         // Walk back from the newest sample only as far as the window reaches.
         let reach = min(n, Int(window.millis / spec.step.millis) + 1)
@@ -79,7 +86,6 @@ struct MetricHistoryStore: Sendable {
             let v = ring[slot * width + site * MetricKey.allCases.count + metric]
             if !v.isNaN { out.append((t, Double(v))) }
         }
-        return out
     }
 }
 
@@ -102,5 +108,10 @@ extension FlowModel {
     /// Known history points within a window (for trend fitting).
     public func points(_ metric: MetricKey, site: Int, window: Duration) -> [(EventTime, Double)] {
         historyStore.points(site: site, metric: metric.index, window: window)
+    }
+
+    /// The same, into `out` (its storage reused).
+    func points(_ metric: MetricKey, site: Int, window: Duration, into out: inout [(EventTime, Double)]) {
+        historyStore.points(site: site, metric: metric.index, window: window, into: &out)
     }
 }

@@ -229,7 +229,7 @@ public struct RuleEngine: Sendable {
         // History points change only when the history gains a sample: cached per site.
         let cache = r.trendCache[site]
         if cache.sample != model.lastHistorySample || cache.sample == nil {
-            cache.points = model.points(r.metric, site: site, window: r.window)
+            model.points(r.metric, site: site, window: r.window, into: &cache.points)
             cache.sample = model.lastHistorySample
         }
         // The points still inside the window at `now`, then the current value.
