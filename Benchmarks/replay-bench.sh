@@ -5,6 +5,9 @@
 #
 #   Benchmarks/replay-bench.sh [LINES]      default 1,000,000 lines
 #
+# Peak memory is measured on 10 x LINES (default 10,000,000 lines, 1.6 GB of input, generated
+# once into $OUT) against LINES: it must stay flat however long the replay.
+#
 # Needs: swift, python3, /usr/bin/time (Debian package `time`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,8 +18,9 @@ swift build -c release --product urgentflow >/dev/null
 BIN=.build/release/urgentflow
 DATA="$OUT/bench-$LINES.jsonl"
 [ -f "$DATA" ] || "$BIN" generate bench --lines "$LINES" -o "$DATA"
-SMALL="$OUT/bench-small.jsonl"
-head -n $((LINES / 10)) "$DATA" > "$SMALL"
+BIG="$OUT/bench-$((LINES * 10)).jsonl"
+[ -f "$BIG" ] || "$BIN" generate bench --lines $((LINES * 10)) -o "$BIG"
+swift build -c release --product urgentflow-bench-decode >/dev/null
 RULELESS="$OUT/norules.yaml"
 sed '/^rules:/,$d' Scenarios/herts-west-essex.yaml > "$RULELESS"
 
@@ -35,9 +39,10 @@ for line in open(sys.argv[1], 'rb'): json.loads(line)
 " "$DATA")
 full=$(seconds "$BIN" replay "$DATA" --headless)
 ingest=$(seconds "$BIN" replay "$DATA" --headless --config "$RULELESS")
+mem_big=$(peak_kb "$BIN" replay "$BIG" --headless)
 mem_full=$(peak_kb "$BIN" replay "$DATA" --headless)
-mem_small=$(peak_kb "$BIN" replay "$SMALL" --headless)
-bytes=$(stat -c %s "$DATA")
+decode=$(.build/release/urgentflow-bench-decode "$DATA" 2>&1 | sed -n 's/.*[^0-9,]\([0-9][0-9,]*\) lines\/s.*/\1/p' | tail -1 | tr -d ,)
+bytes=$(stat -L -c %s "$DATA")
 days=$(python3 -c "
 import json
 f=open('$DATA'); a=json.loads(f.readline())['at']
@@ -48,17 +53,18 @@ from datetime import datetime
 p=lambda s: datetime.fromisoformat(s.replace('Z','+00:00'))
 print(f'{(p(b)-p(a)).total_seconds()/86400:.0f}')")
 
-python3 - "$LINES" "$bytes" "$days" "$py" "$full" "$ingest" "$mem_full" "$mem_small" <<'PY'
+python3 - "$LINES" "$bytes" "$days" "$py" "$full" "$ingest" "$mem_big" "$mem_full" "${decode:-0}" <<'PY'
 import sys
 lines, nbytes, days = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 py, full, ingest = map(float, sys.argv[4:7])
-mem_full, mem_small = int(sys.argv[7]), int(sys.argv[8])
+mem_big, mem_full, decode = int(sys.argv[7]), int(sys.argv[8]), float(sys.argv[9])
 rate = lambda s: lines / s
 print(f"input: {lines:,} lines, {nbytes / lines:.0f} bytes a line, {days} days of event time")
 print(f"{'figure':58} {'target':>14} {'measured':>14} {'ratio':>8}")
 print(f"{'python json.loads loop (baseline), msg/s':58} {'':>14} {rate(py):>14,.0f} {'1.00':>8}")
 print(f"{'headless replay, all rules (Herts system), msg/s':58} {'2,000,000':>14} {rate(full):>14,.0f} {py / full:>8.2f}")
 print(f"{'decode + validate + model, no rules, msg/s':58} {'':>14} {rate(ingest):>14,.0f} {py / ingest:>8.2f}")
-print(f"{'peak memory, full replay (MB)':58} {'64':>14} {mem_full / 1024:>14.1f}")
-print(f"{'peak memory, 1/10 of the input (MB)':58} {'':>14} {mem_small / 1024:>14.1f} {mem_full / max(1, mem_small):>8.2f}")
+print(f"{'decode + validate only (urgentflow-bench-decode), msg/s':58} {'':>14} {decode:>14,.0f} {decode / rate(py):>8.2f}")
+print(f"{'peak memory, replay of 10x the input (MB)':58} {'64':>14} {mem_big / 1024:>14.1f}")
+print(f"{'peak memory, replay of the input (MB); ratio 10x / 1x':58} {'':>14} {mem_full / 1024:>14.1f} {mem_big / max(1, mem_full):>8.2f}")
 PY
