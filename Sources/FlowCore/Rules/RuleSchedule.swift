@@ -152,18 +152,26 @@ extension RuleEngine {
             return due
         case .threshold:
             due = min(due, model.stableUntil(plan.metric, site: site, from: now))
-            if FlowModel.growsWithTime(plan.metric), let v = model.value(plan.metric, site: site, at: now) {
-                let levels = plan.levels[site], direction = plan.direction
-                let current = lifecycle?.severity
-                let base = Self.thresholdTarget(value: v, direction: direction, levels: levels, current: current)
-                due = schedule.firstTick(after: now, before: due) { t in
-                    guard let v = model.value(plan.metric, site: site, at: t) else { return true }
-                    return Self.thresholdTarget(value: v, direction: direction, levels: levels, current: current) != base
-                }
+            let levels = plan.levels[site], direction = plan.direction, current = lifecycle?.severity
+            due = growthChange(plan.metric, site: site, model: model, now: now, before: due) {
+                Self.thresholdTarget(value: $0, direction: direction, levels: levels, current: current)
             }
             return min(due, now + RuleSchedule.horizon)
         case .score:
             return now + Duration(millis: 1)
+        }
+    }
+
+    /// For a metric that grows with time: the first tick before `end` at which `classify` of its
+    /// value changes (monotonic in a growing value, so bisection finds it); `end` otherwise.
+    @inline(__always)   // inlined with `classify`: no closure context copying the model
+    func growthChange<C: Equatable>(_ metric: MetricKey, site: Int, model: FlowModel, now: EventTime, before end: EventTime,
+                                    _ classify: (Double) -> C) -> EventTime {
+        guard FlowModel.growsWithTime(metric), let v = model.value(metric, site: site, at: now) else { return end }
+        let base = classify(v)
+        return schedule.firstTick(after: now, before: end) { t in
+            guard let v = model.value(metric, site: site, at: t) else { return true }
+            return classify(v) != base
         }
     }
 
@@ -177,15 +185,8 @@ extension RuleEngine {
         }
         guard site < config.units.count else { return due }
         for p in r.parameters {
-            var end = model.stableUntil(p.metric, site: site, from: now)
-            if FlowModel.growsWithTime(p.metric), let v = model.value(p.metric, site: site, at: now) {
-                let base = p.points(for: v)
-                end = schedule.firstTick(after: now, before: end) { t in
-                    guard let v = model.value(p.metric, site: site, at: t) else { return true }
-                    return p.points(for: v) != base
-                }
-            }
-            due = min(due, end)
+            let end = model.stableUntil(p.metric, site: site, from: now)
+            due = min(due, growthChange(p.metric, site: site, model: model, now: now, before: end) { p.points(for: $0) })
         }
         return min(due, now + RuleSchedule.horizon)
     }
