@@ -38,6 +38,8 @@ public struct FlowModel: Sendable {
     private(set) var version: UInt64 = 0
     /// The history row being sampled (reused: metrics not kept stay missing).
     private var historyRow: [Float]
+    /// Indices of the acute units (the system's bed and ambulance figures sum over them).
+    let acuteSites: [Int]
     /// The earliest instant at which `advance(to:)` has housekeeping to do (a history sample,
     /// 08:00, midnight, a queue or clear-wait purge). The engine visits that tick even when no
     /// rule is due, so skipping quiet ticks changes nothing.
@@ -69,6 +71,7 @@ public struct FlowModel: Sendable {
         }
         hm.append(Array(MetricKey.allCases.indices))   // the system row
         self.historyMetrics = hm
+        self.acuteSites = config.units.indices.filter { config.units[$0].kind == .acute }
         self.historyRow = Array(repeating: .nan, count: (config.units.count + 1) * MetricKey.allCases.count)
         self.changeStamps = Array(repeating: 0, count: config.units.count * FeedKind.allCases.count)
         self.scores = Array(repeating: nil, count: config.units.count + 1)
@@ -460,7 +463,7 @@ public struct FlowModel: Sendable {
         case .opelLevel: return scoreLevels[config.units.count].map(Double.init)
         case .gaOccupancyPct, .gaOccupancyInclEscPct, .escalationSharePct:
             var num = 0, den = 0, any = false
-            for i in config.units.indices where config.units[i].kind == .acute && isFresh(.bed, site: i, at: t) {
+            for i in acuteSites where isFresh(.bed, site: i, at: t) {
                 guard let b = sites[i].bed else { continue }
                 any = true
                 switch metric {
@@ -474,18 +477,32 @@ public struct FlowModel: Sendable {
         case .ambulanceQueue, .dtocPatients, .handoverHoursLost, .ambulanceArrivals, .handovers30to60, .handoversOver60,
              .escalationBedsOpen, .bedsClosed, .edInDepartment, .edDtaWaiting, .edOver12h:
             var total = 0.0, any = false
-            for i in config.units.indices where config.units[i].kind == .acute {
+            for i in acuteSites {
                 if let v = value(metric, site: i, at: t) { total += v; any = true }
             }
             return any ? total : nil
         case .ambulanceLongestWaitMin:
-            return config.units.indices.filter { config.units[$0].kind == .acute }
-                .compactMap { value(metric, site: $0, at: t) }.max()
+            return acuteSites.compactMap { value(metric, site: $0, at: t) }.max()
         default:
             // 111 and ambulance-service figures: the first unit of that kind.
-            let kind: UnitKind = metric.feed == .nhs111 ? .nhs111 : .ambulance
-            guard let i = config.units.firstIndex(where: { $0.kind == kind }) else { return nil }
+            guard let i = systemSources(metric).first else { return nil }
             return value(metric, site: i, at: t)
+        }
+    }
+
+    /// The units a system figure is computed from: every acute site for bed and ambulance
+    /// figures, else the first 111 or ambulance-service unit; none for the escalation score
+    /// (the rule engine's). `systemValue` and `stableUntil` both follow it.
+    func systemSources(_ metric: MetricKey) -> [Int] {
+        switch metric {
+        case .opelScore, .opelLevel: return []
+        case .gaOccupancyPct, .gaOccupancyInclEscPct, .escalationSharePct, .ambulanceQueue, .dtocPatients,
+             .handoverHoursLost, .ambulanceArrivals, .handovers30to60, .handoversOver60, .escalationBedsOpen,
+             .bedsClosed, .edInDepartment, .edDtaWaiting, .edOver12h, .ambulanceLongestWaitMin:
+            return acuteSites
+        default:
+            let kind: UnitKind = metric.feed == .nhs111 ? .nhs111 : .ambulance
+            return config.units.firstIndex(where: { $0.kind == kind }).map { [$0] } ?? []
         }
     }
 

@@ -24,19 +24,9 @@ extension FlowModel {
     /// `FlowModel.never` when only a state change can change it.
     public func stableUntil(_ metric: MetricKey, site: Int, from t: EventTime) -> EventTime {
         if site == config.units.count {
-            switch metric {
-            case .opelScore, .opelLevel: return Self.never
-            case .gaOccupancyPct, .gaOccupancyInclEscPct, .escalationSharePct, .ambulanceQueue, .dtocPatients,
-                 .handoverHoursLost, .ambulanceArrivals, .handovers30to60, .handoversOver60, .escalationBedsOpen,
-                 .bedsClosed, .edInDepartment, .edDtaWaiting, .edOver12h, .ambulanceLongestWaitMin:
-                var h = Self.never
-                for i in config.units.indices where config.units[i].kind == .acute { h = min(h, stableUntil(metric, site: i, from: t)) }
-                return h
-            default:
-                let kind: UnitKind = metric.feed == .nhs111 ? .nhs111 : .ambulance
-                guard let i = config.units.firstIndex(where: { $0.kind == kind }) else { return Self.never }
-                return stableUntil(metric, site: i, from: t)
-            }
+            var h = Self.never
+            for i in systemSources(metric) { h = min(h, stableUntil(metric, site: i, from: t)) }
+            return h
         }
         unowned(unsafe) let s = sites[site]   // owned by `sites` for the whole call: no retain
         var h = Self.never
