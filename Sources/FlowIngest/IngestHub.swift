@@ -5,7 +5,8 @@ import Foundation
 ///
 /// ```
 /// sources (threads / NIO) --batches--> bounded queue --> consumer thread:
-///     consume each line -> journal.append (accepted) -> journal.commit (write + fsync)
+///     consume each line -> journal.append (accepted) -> consumer.batchWillCommit()
+///     -> journal.commit (write + fsync)
 ///     -> acknowledgements to TCP producers -> consumer.batchDidEnd()
 /// ```
 /// The consumer is called from the consumer thread only. A full queue blocks file/stdin readers
@@ -225,6 +226,7 @@ public final class IngestHub: @unchecked Sendable {
                         if c !== submitted { finished += 1 }
                     }
                 }
+                consumer.batchWillCommit()
                 var journalFailed = false
                 if let journal {
                     do { try journal.commit() } catch {

@@ -44,6 +44,11 @@ public protocol LineConsumer: AnyObject {
     /// so the core can count it. Default: nothing.
     func rejectedBeforeConsume(origin: LineOrigin, reason: String)
 
+    /// Called after each group of lines has been consumed and appended to the journal, just
+    /// before the group's journal commit: what the consumer appends to the journal now is made
+    /// durable in the same commit (the live engine's `evaluate` mark). Default: nothing.
+    func batchWillCommit()
+
     /// Called after each group of lines has been consumed, journalled (durably, per policy) and
     /// acknowledged. A good moment to publish a dashboard snapshot. Default: nothing.
     func batchDidEnd()
@@ -55,6 +60,7 @@ public protocol LineConsumer: AnyObject {
 
 extension LineConsumer {
     public func rejectedBeforeConsume(origin: LineOrigin, reason: String) {}
+    public func batchWillCommit() {}
     public func batchDidEnd() {}
     public func tick() {}
 }

@@ -48,6 +48,11 @@ public final class AckResults: @unchecked Sendable {
 ///   mark is appended to the journal and committed BEFORE the resulting transitions are written
 ///   to the alert log. So the journal says exactly where, among the lines, every tick ran, and
 ///   recovery replays the same transitions (docs/ingest.md).
+/// - Alerts at once (`run` only): after each group of lines with accepted data, before the
+///   hub's journal commit, `engine.evaluate(at: now)` evaluates the rules those lines may have
+///   changed and an `evaluate` mark is appended, so the same commit makes both durable; the
+///   transitions go to the alert log and the notifier right after that commit. A line's alert
+///   does not wait for the next tick.
 public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     /// The source name of operator lines the dashboard submits (their results are handed back).
     public static let operatorSource = "operator"
@@ -62,6 +67,9 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     public var notifier: NotificationService?
     public let acks = AckResults()
     private var lastMarkFloor: Int64?
+    /// Accepted data not yet evaluated by the rules, and the latest evaluation instant.
+    private var unevaluated = false
+    private var lastEvaluation: EventTime?
     private var dirty = true
     private var lastPublish: UInt64 = 0
     private var resolvedThisRound: [(String, String)] = []
@@ -81,6 +89,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         switch outcome {
         case .accepted:
             dirty = true
+            unevaluated = runsClock
             return .accepted
         case .rejected(let r):
             return .rejected(reason: r.description)
@@ -89,7 +98,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
             let verdict: LineVerdict
             switch (action.kind, applied) {
             case (_, true): verdict = .accepted
-            case (.clock, false): verdict = .rejected(reason: "refused: the live clock is the wall clock; clock marks are written by urgentflow")
+            case (.clock, false), (.evaluate, false): verdict = .rejected(reason: "refused: the live clock is the wall clock; clock marks are written by urgentflow")
             case let (.acknowledge(rule, site, _, _), false):
                 verdict = .rejected(reason: "no_active_alert: no active alert \(rule) at \(site)")
             case let (.silence(site, rule, _, _, _), false):
@@ -101,7 +110,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                     _ = notifier?.acknowledge(rule: rule, site: site, by: by, note: note, at: action.at)
                 case let .silence(site, rule, until, by, reason):
                     notifier?.silence(Silence(id: action.id, site: site, rule: rule, from: action.at, until: until, by: by, reason: reason))
-                case .clock:
+                case .clock, .evaluate:
                     break
                 }
             }
@@ -112,7 +121,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                 case let .silence(site, rule, until, _, _):
                     resolvedThisRound.append((action.id, applied ? "silenced \(rule ?? "every alert") at \(site) until \(RFC3339.format(until))"
                                                                  : "cannot silence \(rule ?? "alerts") at \(site)"))
-                case .clock:
+                case .clock, .evaluate:
                     break
                 }
             }
@@ -120,7 +129,20 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         }
     }
 
+    /// Evaluates the rules the group's accepted lines may have changed, at the wall clock, and
+    /// appends the `evaluate` mark that the hub's commit, next, makes durable with the lines.
+    public func batchWillCommit() {
+        guard unevaluated else { return }
+        unevaluated = false
+        var now = WallClock.now()
+        if let last = lastEvaluation, now < last { now = last }   // the wall clock stepped back
+        lastEvaluation = now
+        engine.evaluate(at: now)
+        clockJournal?.append(Array(OperatorAction(id: "evaluate-\(now.millis)", at: now, kind: .evaluate).jsonLine.utf8))
+    }
+
     public func batchDidEnd() {
+        deliverTransitions()   // of `batchWillCommit`'s evaluation, committed with the lines
         advanceIfDue()
         if !resolvedThisRound.isEmpty {
             // The hub committed the journal before calling us: these acknowledgements are durable.
@@ -148,13 +170,19 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
             j.append(Array(OperatorAction(id: "clock-\(now.millis)", at: now, kind: .clock).jsonLine.utf8))
             do { try j.commit() } catch { Log.warn("journal commit of a clock mark failed: \(error)") }
         }
-        if engine.hasPendingTransitions {
-            let t = engine.drainTransitions()
-            alertLog?.append(t)
-            notifier?.handle(t)
-        }
+        deliverTransitions()
         // Repeats, escalations and silence ends run on the same clock.
         notifier?.tick(now: now)
+        dirty = true
+    }
+
+    /// Writes the engine's new transitions to the alert log and hands them to the notifier.
+    /// Called only once the journal records what made them (a commit since they were made).
+    private func deliverTransitions() {
+        guard engine.hasPendingTransitions else { return }
+        let t = engine.drainTransitions()
+        alertLog?.append(t)
+        notifier?.handle(t)
         dirty = true
     }
 

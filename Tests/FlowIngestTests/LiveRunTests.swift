@@ -77,11 +77,15 @@ enum LiveHarness {
         return s.split(separator: "\n").map(String.init)
     }
 
-    /// Journal lines that are not clock marks.
+    /// Journal lines that are not clock or evaluation marks.
     static func journalData(_ dir: String) -> [String] {
+        journalLines(dir).filter { !$0.contains("\"kind\":\"clock\"") && !$0.contains("\"kind\":\"evaluate\"") }
+    }
+
+    static func journalLines(_ dir: String) -> [String] {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
             .filter { $0.hasPrefix("journal-") && $0.hasSuffix(".jsonl") }.sorted()
-        return files.flatMap { lines(ofFile: dir + "/" + $0) }.filter { !$0.contains("\"kind\":\"clock\"") }
+        return files.flatMap { lines(ofFile: dir + "/" + $0) }
     }
 
     /// Polls `cond` every 20 ms until it holds or `seconds` pass.
@@ -328,6 +332,9 @@ struct LiveRunTests {
         let data = LiveHarness.journalData(dir + "/journal")
         #expect(data.count == 2)
         #expect(data.allSatisfy { $0.contains("\"s1\"") || $0.contains("\"s3\"") })
+        // run evaluated the rules after the accepted lines, and journalled where it did.
+        let marks = LiveHarness.journalLines(dir + "/journal").filter { $0.contains("\"kind\":\"evaluate\"") }
+        #expect(!marks.isEmpty)
 
         // record: same validation, no clock marks; a duplicate of a journalled line is refused.
         let input2 = LiveHarness.bedLine(id: "s1", occupied: 50) + "\n" + LiveHarness.bedLine(id: "s4", occupied: 70) + "\n"
@@ -423,7 +430,7 @@ struct LiveRunTests {
 
 @Suite("Operator actions (core)")
 struct OperatorActionTests {
-    @Test("ack and clock lines round-trip; feed data is not an operator line")
+    @Test("ack, clock and evaluate lines round-trip; feed data is not an operator line")
     func parse() throws {
         let t = EventTime(millis: 1_767_600_000_123)
         let ack = OperatorAction(id: "ack-1", at: t, kind: .acknowledge(rule: "ga_occupancy", site: "RWH", by: "Priya Shah", note: "on \"it\""))
@@ -432,6 +439,10 @@ struct OperatorActionTests {
         let clock = OperatorAction(id: "clock-1", at: t, kind: .clock)
         guard case .success(let back2)? = OperatorAction.parse(clock.jsonLine) else { Issue.record("no parse"); return }
         #expect(back2 == clock)
+        let evaluate = OperatorAction(id: "evaluate-1", at: t, kind: .evaluate)
+        guard case .success(let back3)? = OperatorAction.parse(evaluate.jsonLine) else { Issue.record("no parse"); return }
+        #expect(back3 == evaluate)
+        #expect(evaluate.jsonLine.contains("\"kind\":\"evaluate\""))
         #expect(OperatorAction.parse("{\"feed\":\"bed\",\"id\":\"x\"}") == nil)
         guard case .failure(let r)? = OperatorAction.parse("{\"feed\":\"operator\",\"id\":\"x\",\"at\":\"2026-01-05T08:00:00Z\",\"kind\":\"ack\",\"site\":\"RWH\"}") else {
             Issue.record("accepted an ack without a rule"); return

@@ -204,6 +204,19 @@ public final class FlowEngine {
         model.advance(to: t)
     }
 
+    /// Live mode, after a group of lines: runs the ticks due up to the wall-clock instant `t`,
+    /// then evaluates at `t` itself, off the tick grid, the rules reading data that changed since
+    /// their last evaluation (RuleSchedule.offGrid; the others, whose outcome moves only with
+    /// time, stay on the grid). An alert then follows the line that causes it at once instead of
+    /// at the next tick. The live consumer journals an `evaluate` mark (OperatorActions.swift) so
+    /// that recovery evaluates at the same instant among the same lines. An instant before the
+    /// latest evaluation changes nothing.
+    public func evaluate(at t: EventTime) {
+        if let last = rules.schedule.lastTick, t < last { return }
+        advance(to: t)
+        pending += rules.evaluate(model: &model, now: t, offGrid: true)
+    }
+
     /// Ends a replay: runs the final tick after the last event, and closes the days for the sitrep.
     public func finish() {
         if let hw = highWater { advance(to: hw.floored(to: config.tick) + config.tick) }

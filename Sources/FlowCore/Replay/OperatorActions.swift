@@ -14,6 +14,11 @@
 ///   due up to it. A live run writes one whenever a tick became due, in order with the data
 ///   lines, so that recovery runs every tick at the same place among the lines as it ran live.
 ///   `{"feed":"operator","id":"clock-...","at":"...","kind":"clock"}`
+/// - `evaluate`: the live engine evaluated its rules at `at` (the wall clock), after the lines
+///   before it, so that an alert follows its line at once rather than at the next tick. A live
+///   run writes one after each group of accepted lines, before the group's journal commit;
+///   recovery evaluates at the same instant, at the same place among the lines.
+///   `{"feed":"operator","id":"evaluate-...","at":"...","kind":"evaluate"}`
 ///
 /// `FlowEngine.ingest` applies them (an `unknown_feed` line is looked at again here, so feed
 /// data pays nothing) and returns `.operatorAction`.
@@ -23,6 +28,8 @@ public struct OperatorAction: Sendable, Equatable {
         /// `rule` nil: every alert of the site.
         case silence(site: String, rule: String?, until: EventTime, by: String, reason: String)
         case clock
+        /// Rules evaluated at `at` (off the tick grid): see the type's documentation.
+        case evaluate
     }
 
     public var id: String
@@ -67,6 +74,8 @@ public struct OperatorAction: Sendable, Equatable {
             switch kind {
             case "clock":
                 return .success(OperatorAction(id: id, at: at, kind: .clock))
+            case "evaluate":
+                return .success(OperatorAction(id: id, at: at, kind: .evaluate))
             case "ack":
                 let site = try string("site", required: true, max: 16).get()!
                 let rule = try string("rule", required: true, max: 128).get()!
@@ -84,7 +93,7 @@ public struct OperatorAction: Sendable, Equatable {
                 }
                 return .success(OperatorAction(id: id, at: at, kind: .silence(site: site, rule: rule, until: until, by: by, reason: reason)))
             default:
-                throw Rejection(.outOfRange, field: "kind", "'\(Sanitise.short(kind))' is not an operator action (ack, silence, clock)")
+                throw Rejection(.outOfRange, field: "kind", "'\(Sanitise.short(kind))' is not an operator action (ack, silence, clock, evaluate)")
             }
         } catch let r as Rejection {
             return .failure(r)
@@ -104,6 +113,8 @@ public struct OperatorAction: Sendable, Equatable {
         switch kind {
         case .clock:
             s += ",\"kind\":\"clock\"}"
+        case .evaluate:
+            s += ",\"kind\":\"evaluate\"}"
         case let .acknowledge(rule, site, by, note):
             s += ",\"site\":\(JSONText.quote(site)),\"kind\":\"ack\",\"rule\":\(JSONText.quote(rule)),\"by\":\(JSONText.quote(by))"
             if let note { s += ",\"note\":\(JSONText.quote(note))" }
@@ -123,13 +134,13 @@ extension FlowEngine {
     func applyOperator(_ action: OperatorAction) -> Outcome {
         operatorActions += 1
         switch action.kind {
-        case .clock:
+        case .clock, .evaluate:
             // Replay of a journal as a scenario: the messages drive the clock; marks are ignored.
             // Live, the clock is the wall clock: only recovery applies the marks of the journal
             // (a live run writes its own marks; a source cannot move the clock).
             guard mode == .live else { return .operatorAction(action, applied: true) }
             guard recovering else { operatorActions -= 1; return .operatorAction(action, applied: false) }
-            advance(to: action.at)
+            if action.kind == .clock { advance(to: action.at) } else { evaluate(at: action.at) }
             clockMarked = true
             return .operatorAction(action, applied: true)
         case let .acknowledge(rule, site, by, note):

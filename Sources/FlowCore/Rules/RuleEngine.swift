@@ -68,11 +68,16 @@ public struct RuleEngine: Sendable {
     /// differ from its last evaluation); returns the transitions in a fixed order (configuration
     /// order of rules, then unit order). The same transitions as evaluating every rule at every
     /// tick, which is what the schedule is tested against.
-    public mutating func evaluate(model: inout FlowModel, now: EventTime) -> [AlertTransition] {
+    ///
+    /// `offGrid`: an evaluation between ticks (live, right after a group of lines): only the
+    /// rules whose data changed since their last evaluation are evaluated (RuleSchedule.offGrid).
+    public mutating func evaluate(model: inout FlowModel, now: EventTime, offGrid: Bool = false) -> [AlertTransition] {
         schedule.sync(model)
         schedule.lastTick = now
+        schedule.offGrid = offGrid
+        defer { schedule.offGrid = false }
         var out: [AlertTransition] = []
-        guard now >= schedule.nextDue || schedule.everyTick else { return out }
+        guard offGrid || now >= schedule.nextDue || schedule.everyTick else { return out }
         for i in plans.indices {
             unowned(unsafe) let plan = plans[i]   // the engine owns its plans: no retain per rule
             if plan.kind == .score {
@@ -95,9 +100,12 @@ public struct RuleEngine: Sendable {
                                        into out: inout [AlertTransition]) {
         let key = AlertKey(rule: plan.index, site: site)
         var basis: RuleSchedule.Basis? = nil
+        schedule.changed[pair] = false
         if plan.kind == .threshold || plan.kind == .trend, !FlowModel.growsWithTime(plan.metric) {
             basis = .init(value: model.value(plan.metric, site: site, at: now), stable: model.stableUntil(plan.metric, site: site, from: now))
-            if !schedule.everyTick, schedule.timeDue[pair] > now, schedule.basis[pair] == basis {
+            // (Off the grid, a rule whose data changed is evaluated in full: its outcome at this
+            // instant can differ from the grid's, e.g. a trend's slope or a delay's end.)
+            if !schedule.everyTick, !schedule.offGrid, schedule.timeDue[pair] > now, schedule.basis[pair] == basis {
                 schedule.due[pair] = schedule.timeDue[pair]   // made due by data that left it as it was
                 return
             }
@@ -322,6 +330,7 @@ public struct RuleEngine: Sendable {
         let sys = config.units.count
         var rescored = false
         for (k, site) in plan.sites.enumerated() where site < sys && schedule.isDue(plan.firstPair + k, now) {
+            schedule.changed[plan.firstPair + k] = false
             describing = false
             var (outcome, score, level) = scoreOutcome(r, site: site, model: model, now: now)
             if scores[site] != score { rescored = true }
@@ -332,6 +341,7 @@ public struct RuleEngine: Sendable {
             schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: site, model: model, now: now)
         }
         if let k = plan.sites.firstIndex(of: sys), rescored || schedule.isDue(plan.firstPair + k, now) {
+            schedule.changed[plan.firstPair + k] = false
             let siteScores = plan.sites.compactMap { s in s < sys ? scores[s].map { (site: s, score: $0) } : nil }
             describing = false
             var (outcome, score, level) = systemScoreOutcome(r, sites: plan.sites, siteScores: siteScores)
@@ -360,7 +370,7 @@ public struct RuleEngine: Sendable {
     /// Records a site's (or the system's) score; rules reading the score at that site are due.
     private mutating func setScore(site: Int, score: Double?, level: Int?, model: inout FlowModel) {
         if scores[site] != score || levels[site] != level {
-            for pair in schedule.scoreDependents[site] { schedule.due[pair] = EventTime(millis: .min) }
+            for pair in schedule.scoreDependents[site] { schedule.due[pair] = EventTime(millis: .min); schedule.changed[pair] = true }
         }
         scores[site] = score; levels[site] = level
         model.setScore(site: site, score: score, level: level)

@@ -31,6 +31,12 @@ struct RuleSchedule: Sendable {
     var basis: [Basis?]
     struct Basis: Equatable { var value: Double?; var stable: EventTime }
     var nextDue = EventTime(millis: .min)
+    /// Per pair: the data it reads changed since its last evaluation.
+    var changed: [Bool]
+    /// Evaluating off the tick grid (live, right after a group of lines): only the pairs whose
+    /// data changed are evaluated, in full; the others wait for the grid's next tick. That is
+    /// the definition, in this mode and in the every-tick reference alike.
+    var offGrid = false
     /// Every rule at every tick: the reference the schedule is tested against.
     var everyTick = false
     /// The tick of the latest evaluation (active alerts are described as of then).
@@ -86,6 +92,7 @@ struct RuleSchedule: Sendable {
         due = Array(repeating: EventTime(millis: .min), count: pairs)
         timeDue = due
         basis = Array(repeating: nil, count: pairs)
+        changed = Array(repeating: true, count: pairs)
         seenStamps = Array(repeating: 0, count: n * feeds)
         tick = config.tick
     }
@@ -97,13 +104,15 @@ struct RuleSchedule: Sendable {
         let stamps = model.changeStamps
         for i in stamps.indices where stamps[i] != seenStamps[i] {
             seenStamps[i] = stamps[i]
-            for pair in dependents[i] { due[pair] = EventTime(millis: .min) }
+            for pair in dependents[i] { due[pair] = EventTime(millis: .min); changed[pair] = true }
         }
         nextDue = EventTime(millis: .min)
     }
 
     /// Whether a pair is due at `now`.
-    @inline(__always) func isDue(_ pair: Int, _ now: EventTime) -> Bool { everyTick || due[pair] <= now }
+    @inline(__always) func isDue(_ pair: Int, _ now: EventTime) -> Bool {
+        offGrid ? changed[pair] : everyTick || due[pair] <= now
+    }
 
     /// The earliest instant at which a rule is due (the engine may skip the ticks before it).
     mutating func nextDue(model: FlowModel) -> EventTime {
@@ -111,24 +120,26 @@ struct RuleSchedule: Sendable {
         return everyTick ? EventTime(millis: .min) : nextDue
     }
 
-    /// The first tick after `now` (ticks are `now + k * tick`) before `end` at which `changed`
+    /// The first tick after `now` (ticks are the multiples of `tick`; `now` itself may be off
+    /// that grid: a live evaluation after a group of lines) before `end` at which `changed`
     /// holds, `changed` being false up to some tick and true from there on; `end` if none.
     @inline(__always)   // inlined with its predicate: no closure context (which copied the model)
     func firstTick(after now: EventTime, before end: EventTime, where changed: (EventTime) -> Bool) -> EventTime {
         let step = tick.millis
-        let reach = min(end.millis, now.millis + Self.horizon.millis) - now.millis
+        let origin = now.floored(to: tick)           // the grid's tick at or before `now`
+        let reach = min(end.millis, now.millis + Self.horizon.millis) - origin.millis
         guard reach > 0 else { return end }
         var hi: Int64 = (reach - 1) / step            // the last tick strictly before `end`
         guard hi >= 1 else { return end }
-        if !changed(now + Duration(millis: hi * step)) {
-            return min(end, now + Duration(millis: (hi + 1) * step))
+        if !changed(origin + Duration(millis: hi * step)) {
+            return min(end, origin + Duration(millis: (hi + 1) * step))
         }
-        var lo: Int64 = 0                            // changed(lo) is false (lo = 0 is `now`)
+        var lo: Int64 = 0                            // changed(lo) is false (lo = 0 stands for `now`)
         while hi - lo > 1 {
             let mid = (lo + hi) / 2
-            if changed(now + Duration(millis: mid * step)) { hi = mid } else { lo = mid }
+            if changed(origin + Duration(millis: mid * step)) { hi = mid } else { lo = mid }
         }
-        return now + Duration(millis: hi * step)
+        return origin + Duration(millis: hi * step)
     }
 }
 
@@ -247,7 +258,7 @@ extension RuleEngine {
             }
         }
         let base = call(now)
-        var at = now + schedule.tick
+        var at = now.floored(to: schedule.tick) + schedule.tick   // the next tick of the grid
         while at < end {
             if call(at) != base { return at }
             at = at + schedule.tick
