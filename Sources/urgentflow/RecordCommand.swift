@@ -22,6 +22,8 @@ struct Record: ParsableCommand {
         let signals = ServiceSignals.block()
         let config = try configOption.load()
         let engine = FlowEngine(config: config, mode: .live)
+        let lock = try ingest.lockJournal()   // one writer per journal, from before recovery
+        defer { withExtendedLifetime(lock) {} }
         let report = try Recovery.run(engine: engine, journalDirectory: ingest.journal)
         Log.info(report.summary)
         let journal = try ingest.openJournal(calendar: engine.model.calendar)

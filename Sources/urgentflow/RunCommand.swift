@@ -62,6 +62,15 @@ struct IngestOptions: ParsableArguments {
     /// True when every input ends (no listener, no followed file).
     var allFinite: Bool { listeners.isEmpty && (!follow || otherInputs.allSatisfy { $0 == "-" }) }
 
+    /// Takes the journal directory's lock (FlowIngest's JournalLock), or says who holds it.
+    func lockJournal() throws -> JournalLock {
+        do { return try JournalLock(directory: journal) } catch let e as JournalLockError {
+            throw CLIError(e.description)
+        } catch {
+            throw CLIError("cannot lock the journal in \(journal): \(error)")
+        }
+    }
+
     func openJournal(calendar: LocalCalendar) throws -> Journal {
         let cal = calendar
         do {
@@ -141,6 +150,8 @@ struct Run: ParsableCommand {
         let calendar = engine.model.calendar
 
         // 1. Recovery: the model and the alert state, from the journal.
+        let lock = try ingest.lockJournal()   // one writer per journal, from before recovery
+        defer { withExtendedLifetime(lock) {} }
         let report = try Recovery.run(engine: engine, journalDirectory: ingest.journal)
         Log.info(report.summary)
         let log = try TransitionLog(path: alertLog ?? (ingest.journal as NSString).appendingPathComponent("alerts.jsonl"))

@@ -12,6 +12,19 @@ import Testing
         return (lines, report, warnings)
     }
 
+    @Test("one writer per journal: a second lock is refused naming the holder, and freed when the holder goes")
+    func journalLock() throws {
+        let tmp = TempDir()
+        var first: JournalLock? = try JournalLock(directory: tmp.path)
+        #expect(throws: JournalLockError.inUse(directory: tmp.path, pid: getpid())) { _ = try JournalLock(directory: tmp.path) }
+        #expect(first != nil)
+        first = nil
+        let again = try JournalLock(directory: tmp.path)
+        #expect(FileManager.default.fileExists(atPath: again.path))
+        // The lock file is not a journal file.
+        #expect(try Journal.files(in: tmp.path).isEmpty)
+    }
+
     @Test func appendsCommitsAndRollsOverByDay() throws {
         let tmp = TempDir()
         let clock = DayClock("2026-01-05")

@@ -286,6 +286,26 @@ struct LiveRunTests {
         #expect(recovered == log)
     }
 
+    @Test("A second service on the same journal is refused with who holds it; the first carries on")
+    func secondServiceOnOneJournal() throws {
+        guard LiveHarness.binary != nil else {
+            Issue.record("urgentflow binary not found: run `swift build` before `swift test`")
+            return
+        }
+        let dir = try LiveHarness.tempDir("lock")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try LiveServer(dir: dir)
+        let (status, _, err) = try LiveHarness.runToEnd(["record", "--config", dir + "/live.yaml", "--journal", dir + "/journal", "-"],
+                                                        stdin: LiveHarness.bedLine(id: "x1", occupied: 50) + "\n")
+        #expect(status != 0)
+        #expect(err.contains("in use by another urgentflow process (pid \(server.process.processIdentifier))"), "\(err)")
+        let c = try TestClient(port: server.port)
+        c.send(LiveHarness.bedLine(id: "x2", occupied: 50) + "\n")
+        #expect(c.readLine() == "ok 1")
+        #expect(server.stop())
+        #expect(LiveHarness.journalData(dir + "/journal").count == 1, "only the first service's line")
+    }
+
     @Test("A wrong token is refused and the connection closed; the right one is accepted")
     func wrongToken() throws {
         guard LiveHarness.binary != nil else {
