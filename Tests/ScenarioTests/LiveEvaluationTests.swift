@@ -118,6 +118,44 @@ import Testing
         try Self.check(try ScenarioTimelineTests.lines(name), name, seed: 7)
     }
 
+    @Test("a trend rule with each line evaluated off the grid, at many offsets: the schedule gives what every rule at every tick gives")
+    func trendAfterAnOffGridEvaluation() throws {
+        let config = try ScenarioTimelineTests.config()
+        let t0 = RFC3339.parse("2026-01-20T06:00:00Z")!
+        // G&A occupancy at Lister rising slowly, then a jump of varying size just after a history
+        // sample; each line evaluated at one of several offsets after it. The early warning
+        // starts once the fit has enough history, a time-driven change after an off-grid
+        // evaluation. (A lookahead stepping from the off-grid instant instead of the grid's
+        // ticks was not caught by this data: the growing-wait test above catches that shape.)
+        var compared = 0
+        for jump in stride(from: 606, through: 660, by: 6) {
+            let occupied = [560, 563, 566, 569, 572, 575, 578, 581, 584, 587, 590, jump]
+            for offset in stride(from: Int64(1_500), to: 60_000, by: 7_300) {
+                var results: [[String]] = []
+                for everyTick in [false, true] {
+                    let engine = FlowEngine(config: config, mode: .live, evaluateEveryTick: everyTick)
+                    engine.advance(to: t0)
+                    var out: [String] = []
+                    for (i, occ) in occupied.enumerated() {
+                        let at = t0 + .minutes(Int64(i) * 10) + .seconds(7)
+                        let line = #"{"feed":"bed","id":"b\#(i)","at":"\#(RFC3339.format(at))","site":"RWH","ga_core_open":700,"ga_core_occupied":\#(occ)}"#
+                        let wall = at + Duration(millis: offset)
+                        guard case .accepted = engine.ingest(line, receivedAt: wall) else { Issue.record("refused \(line)"); return }
+                        engine.evaluate(at: wall)
+                        engine.advance(to: wall + Duration(millis: 300))
+                        out += engine.drainTransitions().filter { $0.rule == "ga_occupancy_trend" }.map(\.jsonLine)
+                    }
+                    engine.advance(to: t0 + .hours(3))
+                    out += engine.drainTransitions().filter { $0.rule == "ga_occupancy_trend" }.map(\.jsonLine)
+                    results.append(out)
+                }
+                #expect(results[0] == results[1], "jump to \(jump), evaluated \(offset) ms after each line")
+                if !results[0].isEmpty { compared += 1 }
+            }
+        }
+        #expect(compared > 0, "no early warning at all: nothing compared")
+    }
+
     @Test("weeks of generated mixed feeds live: off-grid evaluations match every rule, and recovery replays them")
     func generated() throws {
         var lines: [String] = []
