@@ -25,6 +25,10 @@ struct BatchWriter {
     let stop: StopSignal
     var framer: LineFramer
     var batch: LineBatch
+    /// A followed file being read (its positions key, device and inode) and the bytes of it fed
+    /// to the framer so far: each batch then says where reading would resume after it.
+    var file: (key: String, device: UInt64, inode: UInt64)?
+    var fedBytes = 0
     /// Hand a batch over once it holds this many bytes.
     let batchBytes = 128 * 1024
 
@@ -38,6 +42,7 @@ struct BatchWriter {
     }
 
     mutating func feed(_ chunk: UnsafeRawBufferPointer) {
+        fedBytes += chunk.count
         let b = batch
         framer.feed(chunk) { b.add($0) }
         if batch.bytes.count >= batchBytes || batch.entries.count >= 4096 { flush() }
@@ -53,6 +58,10 @@ struct BatchWriter {
     mutating func flush() {
         guard !batch.isEmpty else { return }
         let b = batch
+        if let file {
+            b.resume = (file.key, FilePosition(device: file.device, inode: file.inode,
+                                               offset: fedBytes - framer.pendingByteCount, line: framer.lineNumber))
+        }
         batch = LineBatch(source: source, stats: counters, reserve: batchBytes + 4096)
         let s = stop
         if let waited = queue.put(.batch(b), cost: b.byteCost, shouldStop: { s.isStopped }), waited {
@@ -141,6 +150,10 @@ final class FileSource: IngestSource, @unchecked Sendable {
         var follow: Bool
         var startAtEnd: Bool
         var pollInterval: Double
+        /// Followed files: where an earlier run got to (used when the file is still the same
+        /// one, device and inode, and at least that long) and the key its batches report under.
+        var resume: FilePosition? = nil
+        var positionsKey: String? = nil
     }
 
     let counters: SourceCounters
@@ -198,8 +211,19 @@ final class FileSource: IngestSource, @unchecked Sendable {
         var dev = opened!.st.st_dev
         var offset = 0
         defer { sysClose(fd) }
+        func track() {
+            guard options.follow, let key = options.positionsKey else { return }
+            writer.file = (key, UInt64(dev), UInt64(ino))
+            writer.fedBytes = offset
+        }
 
-        if options.startAtEnd && options.follow {
+        if options.follow, let r = options.resume, r.device == UInt64(dev), r.inode == UInt64(ino),
+           let st = Posix.fileStatus(fd), Int(st.st_size) >= r.offset, lseek(fd, off_t(r.offset), SEEK_SET) == off_t(r.offset) {
+            // The same file as before the restart: carry on after the last line taken.
+            offset = r.offset
+            writer.framer.resume(afterLine: r.line)
+            counters.update { $0.bytesSkipped = r.offset; $0.resumedAtLine = r.line }
+        } else if options.startAtEnd && options.follow {
             // Skip existing content but count its lines so numbers stay true.
             var skipper = LineFramer(maxLineLength: maxLineLength)
             while let n = try? chunk.withUnsafeMutableBytes({ try Posix.read(fd, into: $0, path: path) }), n > 0 {
@@ -210,6 +234,7 @@ final class FileSource: IngestSource, @unchecked Sendable {
             let skipped = offset
             counters.update { $0.bytesSkipped = skipped }
         }
+        track()
 
         /// Reads to the current end of file; returns bytes read or nil on error.
         func drain() -> Int? {
@@ -248,6 +273,7 @@ final class FileSource: IngestSource, @unchecked Sendable {
                 sysClose(fd)
                 (fd, ino, dev, offset) = (next.fd, next.st.st_ino, next.st.st_dev, 0)
                 writer.framer.reset()
+                track()
                 counters.update { $0.rotations += 1 }
                 continue
             }
@@ -257,6 +283,7 @@ final class FileSource: IngestSource, @unchecked Sendable {
                 writer.framer.reset()
                 lseek(fd, 0, SEEK_SET)
                 offset = 0
+                track()
                 counters.update { $0.truncations += 1; $0.droppedPartialBytes += dropped }
                 continue
             }

@@ -47,6 +47,8 @@ public final class IngestHub: @unchecked Sendable {
     private var lastJournalError: String?
     private var onError: (@Sendable (String) -> Void)?
     private let submitted: SourceCounters
+    /// Followed files' positions, next to the journal (nil without a journal).
+    private let positions: FilePositions?
 
     /// - Parameters:
     ///   - consumer: called on the hub's consumer thread only; must not be used elsewhere while
@@ -62,6 +64,8 @@ public final class IngestHub: @unchecked Sendable {
         self.queue = IngestQueue(capacityBytes: configuration.queueCapacityBytes)
         self.onError = onError
         self.submitted = SourceCounters(source: "submitted", kind: .submitted)
+        self.positions = journal.map { FilePositions(directory: $0.configuration.directory) }
+        if let problem = positions?.loadProblem { onError?(problem) }
         consumerThread = Worker(name: "ingest consumer") { [self] in consumerLoop() }
     }
 
@@ -83,9 +87,13 @@ public final class IngestHub: @unchecked Sendable {
     /// A file read once (`follow: false`), or followed like `tail -F`. With `startAtEnd`, a
     /// followed file's existing content is skipped (line numbers still count it).
     public func addFile(_ path: String, follow: Bool, startAtEnd: Bool = false) {
-        add(FileSource(path: path, options: .init(follow: follow, startAtEnd: startAtEnd,
-                                                  pollInterval: configuration.filePollInterval),
-                       queue: queue, maxLineLength: configuration.maxLineLength))
+        var options = FileSource.Options(follow: follow, startAtEnd: startAtEnd, pollInterval: configuration.filePollInterval)
+        if follow, let positions {
+            // With a journal, a followed file carries on where the last run got to.
+            options.positionsKey = FilePositions.key(path)
+            options.resume = positions.position(of: path)
+        }
+        add(FileSource(path: path, options: options, queue: queue, maxLineLength: configuration.maxLineLength))
     }
 
     /// A TCP listener; returns once bound (use the returned port when you asked for port 0).
@@ -203,6 +211,7 @@ public final class IngestHub: @unchecked Sendable {
         var nextTick = configuration.tickInterval.map { Posix.monotonicNanos() + UInt64($0 * 1e9) }
         var acks: [(AckSink, [Ack], Int)] = []
         var tallies: [ObjectIdentifier: (SourceCounters, Tally)] = [:]
+        var resumeAt: [String: FilePosition] = [:]
         while true {
             var timeout = 0.25
             if let t = nextTick {
@@ -219,6 +228,7 @@ public final class IngestHub: @unchecked Sendable {
                     case let .batch(b):
                         cost += b.byteCost
                         process(b, acks: &acks, tallies: &tallies)
+                        if let r = b.resume { resumeAt[r.key] = r.position }
                     case let .work(body):
                         cost += 64
                         body()
@@ -233,6 +243,12 @@ public final class IngestHub: @unchecked Sendable {
                         journalFailed = true
                         report("journal commit failed: \(error)")
                     }
+                }
+                if let positions, !resumeAt.isEmpty {
+                    // Only what the journal now holds: after a failed commit, the lines are read again.
+                    if !journalFailed { positions.record(resumeAt) }
+                    resumeAt.removeAll(keepingCapacity: true)
+                    do { try positions.save() } catch { report("file positions: \(error)") }
                 }
                 for (sink, list, c) in acks {
                     let list = journalFailed ? list.map { a in
@@ -265,6 +281,7 @@ public final class IngestHub: @unchecked Sendable {
         if let journal {
             do { try journal.commit() } catch { report("journal commit failed: \(error)") }
         }
+        do { try positions?.save(force: true) } catch { report("file positions: \(error)") }
     }
 
     private func process(_ b: LineBatch, acks: inout [(AckSink, [Ack], Int)],

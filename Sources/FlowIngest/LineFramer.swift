@@ -126,6 +126,12 @@ public struct LineFramer: Sendable {
         lineNumber = 0
     }
 
+    /// Carries on numbering after line `n` (reading resumes just after it).
+    public mutating func resume(afterLine n: Int) {
+        dropPending()
+        lineNumber = n
+    }
+
     @inline(__always)
     private func emitLine(_ raw: UnsafeRawBufferPointer, _ emit: (Event) throws -> Void) rethrows {
         var n = raw.count

@@ -26,6 +26,8 @@ final class LineBatch: @unchecked Sendable {
     let sink: AckSink?
     var bytes: [UInt8] = []
     var entries: [Entry] = []
+    /// A followed file: where reading would resume after this batch's last line (FilePositions).
+    var resume: (key: String, position: FilePosition)?
 
     init(source: String, stats: SourceCounters, sink: AckSink? = nil, reserve: Int = 0) {
         self.source = source
@@ -81,8 +83,11 @@ public struct SourceStatistics: Sendable, Equatable {
     public var droppedPartialBytes = 0
     /// Times the source had to wait because the queue to the consumer was full (a flood).
     public var throttled = 0
-    /// Follow mode with `startAtEnd`: bytes of existing content skipped at start.
+    /// Follow mode with `startAtEnd`, or resumed after a restart: bytes of existing content
+    /// skipped at start.
     public var bytesSkipped = 0
+    /// Follow mode resumed after a restart (FilePositions): the last line taken before it.
+    public var resumedAtLine: Int?
     /// Follow mode: rotations and truncations seen.
     public var rotations = 0
     public var truncations = 0
