@@ -65,6 +65,8 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     public let slot: SnapshotSlot?
     /// Delivers notifications to the named leads (nil when the system file has none).
     public var notifier: NotificationService?
+    /// Keeps the rejected-line counts across restarts (nil: not kept).
+    public var rejectionFile: RejectionFile?
     public let acks = AckResults()
     private var lastMarkFloor: Int64?
     /// Accepted data not yet evaluated by the rules, and the latest evaluation instant.
@@ -156,6 +158,14 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     public func tick() {
         advanceIfDue()
         publish(force: false)
+        saveRejections(force: false)
+    }
+
+    /// Writes the rejected-line counts if they changed (at most once a second unless `force`).
+    /// On the consumer thread, or once the hub has stopped.
+    public func saveRejections(force: Bool) {
+        guard let rejectionFile else { return }
+        do { try rejectionFile.save(engine, force: force) } catch { Log.warn("rejected-line counts: \(error)") }
     }
 
     /// Runs the rule ticks due by the wall clock (see the type's documentation).

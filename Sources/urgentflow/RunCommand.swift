@@ -176,6 +176,9 @@ struct Run: ParsableCommand {
         let consumer = EngineConsumer(engine: engine, runsClock: true, journal: journal, alertLog: log,
                                       slot: noUI ? nil : slot)
         consumer.notifier = notifier
+        let rejections = RejectionFile(directory: ingest.journal, now: WallClock.now())
+        if let problem = rejections.restore(into: engine) { Log.warn(problem) }
+        consumer.rejectionFile = rejections
         consumer.advanceIfDue()          // the first clock mark, before any new line
         consumer.publish(force: true)
         let hub = IngestHub(consumer: consumer, journal: journal,
@@ -197,6 +200,7 @@ struct Run: ParsableCommand {
             }
             let sig = ServiceSignals.wait(signals)
             hub.shutdown()
+            consumer.saveRejections(force: true)
             try? journal.close()
             let s = hub.statistics()
             Log.info("stopped (\(sig == SIGUSR2 ? "inputs done" : "signal \(sig)")): \(s.journalLines) lines journalled this run, \(log.written) alert transitions logged")
@@ -208,9 +212,11 @@ struct Run: ParsableCommand {
             exit = try runDashboard(driver: driver, options: display.dashboardOptions())
         } catch {
             hub.shutdown()
+            consumer.saveRejections(force: true)
             throw error
         }
         hub.shutdown()
+        consumer.saveRejections(force: true)
         try? journal.close()
         if case .signal(let s) = exit { Foundation.exit(128 + s) }
     }

@@ -105,6 +105,23 @@ import Testing
 }
 
 @Suite struct EngineTests {
+    @Test("rejected-line counts carry over to a new engine: totals, per feed, per reason")
+    func rejectionCountsRoundTrip() {
+        let a = FlowEngine(config: testConfig())
+        let line = bedLine("AAA", t0, occupied: 50)
+        _ = a.ingest(line)
+        _ = a.ingest("not json")
+        _ = a.ingest(line)                                          // duplicate id
+        _ = a.ingest(bedLine("NOPE", t0 + .minutes(1), occupied: 5))
+        #expect(a.rejectedTotal == 3)
+        let b = FlowEngine(config: testConfig())
+        b.restoreRejections(a.rejectionCounts)
+        #expect(b.rejectedTotal == 3)
+        #expect(b.rejectedCount(feed: .bed) == a.rejectedCount(feed: .bed))
+        #expect(b.rejectionCounts == a.rejectionCounts)
+        #expect(b.acceptedTotal == 0, "counts only: nothing was accepted")
+    }
+
     @Test func duplicatesFutureAndLateLinesAreRejectedAndCounted() {
         let engine = FlowEngine(config: testConfig())
         let first = bedLine("AAA", t0, occupied: 50)

@@ -356,6 +356,19 @@ struct LiveRunTests {
         let marks = LiveHarness.journalLines(dir + "/journal").filter { $0.contains("\"kind\":\"evaluate\"") }
         #expect(!marks.isEmpty)
 
+        // The rejected lines are counted across restarts (they are not in the journal).
+        func rejectedSaved() -> Int {
+            guard let data = FileManager.default.contents(atPath: dir + "/journal/rejections.json"),
+                  let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let counts = o["counts"] as? [[String: Any]] else { return -1 }
+            return counts.compactMap { $0["count"] as? Int }.reduce(0, +)
+        }
+        #expect(rejectedSaved() == 2)
+        let (statusAgain, _, errAgain) = try LiveHarness.runToEnd(["run", "--no-ui", "--once", "--config", dir + "/live.yaml",
+                                                                   "--journal", dir + "/journal", "-"], stdin: "still not json\n")
+        #expect(statusAgain == 0, "\(errAgain)")
+        #expect(rejectedSaved() == 3, "the earlier run's 2 and this run's 1")
+
         // record: same validation, no clock marks; a duplicate of a journalled line is refused.
         let input2 = LiveHarness.bedLine(id: "s1", occupied: 50) + "\n" + LiveHarness.bedLine(id: "s4", occupied: 70) + "\n"
         let (status2, _, err2) = try LiveHarness.runToEnd(["record", "--config", dir + "/live.yaml",

@@ -254,12 +254,52 @@ public final class FlowEngine {
         rules.acknowledge(rule: rule, site: site, by: by, note: note, at: at)
     }
 
+    /// Rejected-line counts by feed, site and reason: what a live service carries across a
+    /// restart (rejected lines are not journalled, so recovery cannot count them again).
+    public var rejectionCounts: [RejectionCount] {
+        var out: [RejectionCount] = []
+        for (key, c) in rejections {
+            for (reason, n) in c.byReason where n > 0 {
+                out.append(RejectionCount(feed: key.feed?.rawValue, site: key.site, reason: reason.rawValue, count: n))
+            }
+        }
+        return out.sorted { ($0.feed ?? "", $0.site ?? "", $0.reason) < ($1.feed ?? "", $1.site ?? "", $1.reason) }
+    }
+
+    /// Adds counts saved by an earlier run (`rejectionCounts`). An unknown reason is kept as
+    /// `malformed` so the total stays true.
+    public func restoreRejections(_ counts: [RejectionCount]) {
+        for c in counts where c.count > 0 {
+            let key = CounterKey(feed: c.feed.flatMap(FeedKind.init(rawValue:)), site: c.site)
+            var counter = rejections[key, default: Counter()]
+            counter.rejected += c.count
+            counter.byReason[RejectionReason(rawValue: c.reason) ?? .malformed, default: 0] += c.count
+            rejections[key] = counter
+            rejectedTotal += c.count
+        }
+    }
+
     public func rejectedCount(feed: FeedKind) -> Int {
         rejections.filter { $0.key.feed == feed }.map(\.value.rejected).reduce(0, +)
     }
 
     public func acceptedCount(feed: FeedKind) -> Int {
         acceptedBySite[(feed.index * config.units.count)..<((feed.index + 1) * config.units.count)].reduce(0, +)
+    }
+}
+
+/// One rejected-line count (see `FlowEngine.rejectionCounts`).
+public struct RejectionCount: Codable, Equatable, Sendable {
+    public var feed: String?
+    public var site: String?
+    public var reason: String
+    public var count: Int
+
+    public init(feed: String?, site: String?, reason: String, count: Int) {
+        self.feed = feed
+        self.site = site
+        self.reason = reason
+        self.count = count
     }
 }
 
