@@ -68,7 +68,16 @@ final class FilePositions: @unchecked Sendable {
         guard let snapshot else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let data = try encoder.encode(snapshot)
+        try StateFile.replace(path, with: encoder.encode(snapshot))
+    }
+}
+
+/// Small state files kept next to the journal (file positions, rejected-line counts).
+public enum StateFile {
+    /// Replaces the file at `path` whole: written beside it, then renamed over it, so a reader
+    /// (or a restart after a crash) sees the old contents or the new, never half of one. Not
+    /// fsynced: these files hold what can be lost at a crash without losing data.
+    public static func replace(_ path: String, with data: Data) throws {
         let tmp = path + ".tmp"
         guard FileManager.default.createFile(atPath: tmp, contents: data) else {
             throw IngestIOError("write", path: tmp)

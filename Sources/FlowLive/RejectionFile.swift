@@ -1,4 +1,5 @@
 import FlowCore
+import FlowIngest
 import Foundation
 
 /// The live service's rejected-line counts, kept next to the journal (`rejections.json`).
@@ -48,10 +49,7 @@ public final class RejectionFile: @unchecked Sendable {
         lastSave = now
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let data = try encoder.encode(Contents(since: RFC3339.format(since), counts: engine.rejectionCounts))
-        let tmp = path + ".tmp"
-        guard FileManager.default.createFile(atPath: tmp, contents: data) else { throw LiveError("cannot write \(tmp)") }
-        guard rename(tmp, path) == 0 else { throw LiveError("cannot rename \(tmp) to \(path)") }
+        try StateFile.replace(path, with: encoder.encode(Contents(since: RFC3339.format(since), counts: engine.rejectionCounts)))
         savedTotal = engine.rejectedTotal
     }
 }
