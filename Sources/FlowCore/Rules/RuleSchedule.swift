@@ -91,10 +91,12 @@ struct RuleSchedule: Sendable {
     }
 
     /// Makes due the pairs whose data changed since the last look.
-    mutating func sync(_ model: FlowModel) {
-        guard model.version != seenVersion else { return }
-        seenVersion = model.version
-        let stamps = model.changeStamps
+    mutating func sync(_ model: FlowModel) { sync(version: model.version, stamps: model.changeStamps) }
+
+    /// The same, from the model's change stamps and their sum (`FlowModel.version`).
+    mutating func sync(version: UInt64, stamps: [UInt64]) {
+        guard version != seenVersion else { return }
+        seenVersion = version
         for i in stamps.indices where stamps[i] != seenStamps[i] {
             seenStamps[i] = stamps[i]
             for pair in dependents[i] { due[pair] = EventTime(millis: .min) }
@@ -106,8 +108,11 @@ struct RuleSchedule: Sendable {
     @inline(__always) func isDue(_ pair: Int, _ now: EventTime) -> Bool { everyTick || due[pair] <= now }
 
     /// The earliest instant at which a rule is due (the engine may skip the ticks before it).
-    mutating func nextDue(model: FlowModel) -> EventTime {
-        sync(model)
+    /// Takes the model's change stamps rather than the model: the engine asks before every
+    /// message, and handing it the model it holds copied the model (a retain and release of
+    /// every collection in it; measured 5% of a replay with rules).
+    mutating func nextDue(version: UInt64, stamps: [UInt64]) -> EventTime {
+        sync(version: version, stamps: stamps)
         return everyTick ? EventTime(millis: .min) : nextDue
     }
 
