@@ -64,8 +64,6 @@ final class SiteFlow: @unchecked Sendable {
     static let maxAwaitingClear = 2_000
     static let ledgerDays = 3
 
-    var lastSeen: [EventTime?] = [nil, nil, nil, nil]   // by FeedKind order
-
     // Beds
     var bed: BedState?
     var bedAt: EventTime?
