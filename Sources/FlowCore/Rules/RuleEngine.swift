@@ -226,33 +226,37 @@ public struct RuleEngine: Sendable {
         guard let v = model.value(r.metric, site: site, at: now) else {
             return .unknown(summary: say("\(name) \(r.metric.label): no current data"))
         }
-        // History points change only when the history gains a sample: cached per site.
+        // History points change only when the history gains a sample: cached per site, and
+        // brought up to date with the samples since.
         let cache = r.trendCache[site]
         if cache.sample != model.lastHistorySample || cache.sample == nil {
-            model.points(r.metric, site: site, window: r.window, into: &cache.points)
+            model.updatePoints(r.metric, site: site, window: r.window, since: cache.sample, into: &cache.points)
             cache.sample = model.lastHistorySample
         }
-        // The points still inside the window at `now`, then the current value.
-        var count = 1
-        var first: EventTime? = nil
-        for (t, _) in cache.points where !(now - t > r.window || t > now) {
-            if first == nil { first = t }
-            count += 1
-        }
-        if first == nil { first = now }
+        // The points still inside the window at `now` (in time order, so one run of them:
+        // `inWindow`), then the current value.
+        let points = cache.points
+        var lo = 0
+        while lo < points.count, now - points[lo].0 > r.window { lo += 1 }
+        var hi = lo
+        while hi < points.count, !(points[hi].0 > now) { hi += 1 }
+        let inWindow = points[lo..<hi]
+        let count = inWindow.count + 1
+        let first = inWindow.first?.0 ?? now
         let minPoints = max(4, Int(r.window.millis / model.history.step.millis / 2))
-        guard count >= minPoints, let t0 = first, now - t0 >= Duration(millis: r.window.millis / 2) else {
+        guard count >= minPoints, now - first >= Duration(millis: r.window.millis / 2) else {
             return .unknown(summary: say("\(name) \(r.metric.label): not enough history for a trend"))
         }
+        let t0 = first
         // Least-squares slope per hour (two passes, in time order).
         let n = Double(count)
         var sumX = 0.0, sumY = 0.0
-        for (t, y) in cache.points where !(now - t > r.window || t > now) { sumX += (t - t0).hoursValue; sumY += y }
+        for (t, y) in inWindow { sumX += (t - t0).hoursValue; sumY += y }
         sumX += (now - t0).hoursValue
         sumY += v
         let mx = sumX / n, my = sumY / n
         var sxy = 0.0, sxx = 0.0
-        for (t, y) in cache.points where !(now - t > r.window || t > now) {
+        for (t, y) in inWindow {
             let x = (t - t0).hoursValue
             sxy += (x - mx) * (y - my); sxx += (x - mx) * (x - mx)
         }
