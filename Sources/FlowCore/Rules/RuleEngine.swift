@@ -73,17 +73,22 @@ public struct RuleEngine: Sendable {
         schedule.lastTick = now
         var out: [AlertTransition] = []
         guard now >= schedule.nextDue || schedule.everyTick else { return out }
-        for i in plans.indices {
-            unowned(unsafe) let plan = plans[i]   // the engine owns its plans: no retain per rule
+        // The pairs in order (rules in configuration order, then units), a rule touched only
+        // where a pair of it is due: most evaluated ticks have a few pairs due, and reaching every
+        // rule's list of sites cost a retain and release per rule per tick. A pair is checked
+        // when reached, so one made due by an earlier rule's score is evaluated at this tick.
+        var pair = 0
+        while pair < schedule.pairRule.count {
+            guard schedule.isDue(pair, now) else { pair += 1; continue }
+            unowned(unsafe) let plan = plans[schedule.pairRule[pair]]   // the engine owns its plans
             if plan.kind == .score {
-                guard case .score(let rule) = plan.rule, (plan.firstPair..<(plan.firstPair + plan.sites.count)).contains(where: { schedule.isDue($0, now) })
-                else { continue }
-                evaluateScore(rule, plan: plan, model: &model, now: now, into: &out)
+                // A score rule's pairs are evaluated together: its sites, then the system.
+                if case .score(let rule) = plan.rule { evaluateScore(rule, plan: plan, model: &model, now: now, into: &out) }
+                pair = plan.firstPair + plan.sites.count
                 continue
             }
-            for (k, site) in plan.sites.enumerated() where schedule.isDue(plan.firstPair + k, now) {
-                evaluatePair(plan, site: site, pair: plan.firstPair + k, model: model, now: now, into: &out)
-            }
+            evaluatePair(plan, site: plan.sites[pair - plan.firstPair], pair: pair, model: model, now: now, into: &out)
+            pair += 1
         }
         schedule.nextDue = schedule.due.min() ?? FlowModel.never
         return out

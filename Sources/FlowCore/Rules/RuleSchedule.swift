@@ -35,6 +35,8 @@ struct RuleSchedule: Sendable {
     var everyTick = false
     /// The tick of the latest evaluation (active alerts are described as of then).
     var lastTick: EventTime?
+    /// The rule (index in the engine's plans) of each pair, in pair order.
+    let pairRule: [Int]
     /// The pairs reading each (site, feed), indexed `site * 4 + feed.index`.
     let dependents: [[Int]]
     /// The pairs reading the score at each site (and the system at `units.count`).
@@ -82,6 +84,8 @@ struct RuleSchedule: Sendable {
             }
         }
         dependents = deps
+        pairRule = plans.flatMap { plan in Array(repeating: plan.index, count: plan.sites.count) }
+        precondition(pairRule.count == pairs)
         scoreDependents = scoreDeps
         due = Array(repeating: EventTime(millis: .min), count: pairs)
         timeDue = due
