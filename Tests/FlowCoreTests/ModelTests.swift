@@ -202,6 +202,22 @@ import Testing
         #expect(snap.localClock == "Tue 13 Jan 2026 00:05 GMT")
     }
 
+    /// The ambulance queue keeps its earliest arrival as incidents come, repeat, go and are
+    /// purged: always the minimum of what is queued.
+    @Test func arrivalQueueKeepsItsEarliestArrival() {
+        var q = ArrivalQueue()
+        var rng = SystemRandomNumberGenerator()
+        for step in 0..<5_000 {
+            let incident = UInt64.random(in: 0..<40, using: &rng)
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0..<5: q.insert(incident, at: at(Int64.random(in: 0..<600, using: &rng)))
+            case 5..<9: _ = q.remove(incident)
+            default: q.removeArrivals(before: at(Int64.random(in: 0..<300, using: &rng)))
+            }
+            #expect(q.oldest == q.arrivals.values.min(), "step \(step)")
+        }
+    }
+
     /// Trend rules bring their history points up to date sample by sample
     /// (`MetricHistoryStore.updatePoints`): always the points a full read gives, through gaps in
     /// the samples, missing values and a ring that wraps.

@@ -161,7 +161,7 @@ public struct FlowModel: Sendable {
                 if s.queue[incident] == nil && s.queue.count >= SiteFlow.maxQueue {
                     return reject(.capacity, "incident", "more than \(SiteFlow.maxQueue) ambulances queued at this site")
                 }
-                s.queue[incident] = t
+                s.queue.insert(incident, at: t)
                 if t + Self.queueLimit < housekeepingDue { housekeepingDue = t + Self.queueLimit + Duration(millis: 1) }
                 if let li = s.ledger(for: localDay(t).date) {
                     s.ledgers[li].ambulanceArrivals += 1
@@ -170,7 +170,7 @@ public struct FlowModel: Sendable {
                 s.ambulanceConveyanceSeen = true
             case .handover(let incident, let arrivedAt):
                 let arrival: EventTime
-                if let a = s.queue.removeValue(forKey: incident) {
+                if let a = s.queue.remove(incident) {
                     arrival = a
                 } else if let a = arrivedAt {
                     arrival = a
@@ -266,9 +266,8 @@ public struct FlowModel: Sendable {
             while let first = s.recentClears.first, first.at <= hourAgo { s.recentClears.removeFirst() }
             // Arrivals never handed over within 24 h are dropped (bounded memory; their arrival
             // stays counted on its day).
-            if s.queue.count > 0, let oldest = s.queue.values.min(), t - oldest > Self.queueLimit {
-                let cutoff = t - Self.queueLimit
-                s.queue = s.queue.filter { $0.value >= cutoff }
+            if let oldest = s.queue.oldest, t - oldest > Self.queueLimit {
+                s.queue.removeArrivals(before: t - Self.queueLimit)
                 stamp(i, .ambulance)
             }
             if s.awaitingClear.count > 0 {
@@ -319,7 +318,7 @@ public struct FlowModel: Sendable {
         if eightOClock.at > t { due = min(due, eightOClock.at) }
         due = min(due, dayCache.end)
         for s in sites {
-            if let oldest = s.queue.values.min() { due = min(due, oldest + Self.queueLimit + Duration(millis: 1)) }
+            if let oldest = s.queue.oldest { due = min(due, oldest + Self.queueLimit + Duration(millis: 1)) }
             for w in s.awaitingClear.values { due = min(due, w.handover + Self.clearWaitLimit + Duration(millis: 1)) }
         }
         return max(due, t + Duration(millis: 1))
@@ -411,7 +410,7 @@ public struct FlowModel: Sendable {
             return Double(s.queue.count)
         case .ambulanceLongestWaitMin:
             guard s.ambulanceConveyanceSeen else { return nil }
-            guard let oldest = s.queue.values.min() else { return 0 }
+            guard let oldest = s.queue.oldest else { return 0 }
             return max(0, (t - oldest).minutesValue)
         case .ambulanceArrivals, .handovers30to60, .handoversOver60, .handoverHoursLost:
             guard s.ambulanceConveyanceSeen else { return nil }
