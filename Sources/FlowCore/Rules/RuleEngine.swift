@@ -102,7 +102,7 @@ public struct RuleEngine: Sendable {
         var basis: RuleSchedule.Basis? = nil
         if plan.kind == .threshold || plan.kind == .trend, !FlowModel.growsWithTime(plan.metric) {
             basis = .init(value: model.value(plan.metric, site: site, at: now), stable: model.stableUntil(plan.metric, site: site, from: now))
-            if !schedule.everyTick, schedule.timeDue[pair] > now, schedule.basis[pair] == basis {
+            if !schedule.everyTick, schedule.timeDue[pair] > now, basis!.keeps(schedule.basis[pair]) {
                 schedule.due[pair] = schedule.timeDue[pair]   // made due by data that left it as it was
                 return
             }

@@ -16,8 +16,9 @@
 /// its points it is due at the first tick its early warning would start or stop
 /// (`trendLookahead`).
 ///
-/// A rule made due by a message whose metric's value and next change are as they were keeps its
-/// estimate (the outcome, and so every tick up to the estimate, is as it was).
+/// A rule made due by a message that leaves its metric's value as it was, and its next change by
+/// itself no earlier (fresh data on a feed pushes its staleness later), keeps its estimate: the
+/// outcome at every tick up to the estimate is as it was.
 ///
 /// Evaluating a rule at a tick where nothing changed is harmless (the lifecycle is idempotent),
 /// so every estimate here may be early, never late.
@@ -25,11 +26,21 @@ struct RuleSchedule: Sendable {
     /// Per (rule, site) pair (a score rule: per site and the system): when it is next due.
     var due: [EventTime]
     /// When it is next due by time alone (its last evaluation's estimate), and what that
-    /// estimate assumed: its metric's value and `stableUntil` then. A message that leaves both
-    /// as they were leaves the estimate good (metrics that grow with time excepted).
+    /// estimate assumed: its metric's value and `stableUntil` then. A message that leaves the
+    /// value as it was and `stableUntil` no earlier leaves the estimate good (metrics that grow
+    /// with time excepted).
     var timeDue: [EventTime]
     var basis: [Basis?]
-    struct Basis: Equatable { var value: Double?; var stable: EventTime }
+    struct Basis: Equatable {
+        var value: Double?
+        var stable: EventTime
+        /// Whether an estimate made on `earlier` still holds with this basis: the same value, and
+        /// it stays as it is at least as long (fresh data on the feed pushes `stable` later).
+        func keeps(_ earlier: Basis?) -> Bool {
+            guard let earlier else { return false }
+            return value == earlier.value && stable >= earlier.stable
+        }
+    }
     var nextDue = EventTime(millis: .min)
     /// Every rule at every tick: the reference the schedule is tested against.
     var everyTick = false
