@@ -290,10 +290,14 @@ public struct RuleEngine: Sendable {
 
     /// A site's escalation score at `now`: the outcome, and the score and level (nil: too few
     /// parameters known).
-    func scoreOutcome(_ r: ScoreRule, site: Int, model: FlowModel, now: EventTime) -> (RuleOutcome, Double?, Int?) {
+    func scoreOutcome(_ r: ScoreRule, plan: RulePlan, site: Int, model: FlowModel, now: EventTime) -> (RuleOutcome, Double?, Int?) {
         var score = 0.0, known = 0
-        for p in r.parameters {
-            if let v = model.value(p.metric, site: site, at: now) { score += p.points(for: v); known += 1 }
+        let bands = plan.scoreBands
+        for p in plan.scoreParameters {
+            if let v = model.value(p.metric, site: site, at: now) {
+                score += ScoreRule.Parameter.points(for: v, direction: p.direction, bands: bands[p.bands])
+                known += 1
+            }
         }
         let share = r.parameters.isEmpty ? 0 : Double(known) / Double(r.parameters.count)
         if share < r.minKnownShare {
@@ -332,11 +336,11 @@ public struct RuleEngine: Sendable {
         var rescored = false
         for (k, site) in plan.sites.enumerated() where site < sys && schedule.isDue(plan.firstPair + k, now) {
             describing = false
-            var (outcome, score, level) = scoreOutcome(r, site: site, model: model, now: now)
+            var (outcome, score, level) = scoreOutcome(r, plan: plan, site: site, model: model, now: now)
             if scores[site] != score { rescored = true }
             setScore(site: site, score: score, level: level, model: &model)
             stepDescribing(AlertKey(rule: plan.index, site: site), &outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out) {
-                $0.scoreOutcome(r, site: site, model: model, now: now).0
+                $0.scoreOutcome(r, plan: plan, site: site, model: model, now: now).0
             }
             schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: site, model: model, now: now)
         }
@@ -429,7 +433,7 @@ public struct RuleEngine: Sendable {
         engine.describing = true
         let plan = plans[key.rule]
         guard plan.kind == .score, case .score(let r) = plan.rule else { return engine.evaluate(plan, site: key.site, model: model, now: at) }
-        if key.site < config.units.count { return engine.scoreOutcome(r, site: key.site, model: model, now: at).0 }
+        if key.site < config.units.count { return engine.scoreOutcome(r, plan: plan, site: key.site, model: model, now: at).0 }
         let known = plan.sites.compactMap { s in s < config.units.count ? scores[s].map { (site: s, score: $0) } : nil }
         return engine.systemScoreOutcome(r, sites: plan.sites, siteScores: known).0
     }
@@ -526,6 +530,16 @@ final class RulePlan: @unchecked Sendable {
     let severity: Severity
     /// Trend rules: history points per site, refreshed when the history gains a sample.
     let trendCache: [TrendCache]
+    /// Score rules: each parameter's metric, direction and place in `scoreBands`, which holds the
+    /// bands of all parameters in one array of plain values. A score reads every parameter at
+    /// every evaluation, and copying a parameter out of the rule retained its array of bands.
+    let scoreParameters: [ScoreParameterPlan]
+    let scoreBands: [(bound: Double, points: Double)]
+    struct ScoreParameterPlan {
+        let metric: MetricKey
+        let direction: Direction
+        let bands: Range<Int>
+    }
 
     final class TrendCache: @unchecked Sendable {
         var sample: EventTime?
@@ -546,6 +560,7 @@ final class RulePlan: @unchecked Sendable {
         var feed = FeedKind.bed, expected = Duration.zero, criticalAfter: Duration? = nil
         var threshold = 0.0, window = Duration.zero, horizon = Duration.zero, severity = Severity.warning
         var raise = Duration.zero, clear = Duration.zero
+        var scoreParameters: [ScoreParameterPlan] = [], scoreBands: [(bound: Double, points: Double)] = []
         switch rule {
         case .threshold(let r):
             kind = .threshold
@@ -563,6 +578,10 @@ final class RulePlan: @unchecked Sendable {
         case .score(let r):
             kind = .score
             raise = r.raiseDelay; clear = r.clearDelay
+            for p in r.parameters {
+                scoreParameters.append(.init(metric: p.metric, direction: p.direction, bands: scoreBands.count..<(scoreBands.count + p.bands.count)))
+                scoreBands += p.bands
+            }
         }
         if levels.isEmpty { levels = Array(repeating: none, count: config.units.count + 1) }
         self.metric = metric
@@ -577,5 +596,7 @@ final class RulePlan: @unchecked Sendable {
         self.severity = severity
         self.raise = raise
         self.clear = clear
+        self.scoreParameters = scoreParameters
+        self.scoreBands = scoreBands
     }
 }

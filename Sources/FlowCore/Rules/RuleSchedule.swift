@@ -204,9 +204,12 @@ extension RuleEngine {
             due = d
         }
         guard site < config.units.count else { return due }
-        for p in r.parameters {
+        let bands = plan.scoreBands
+        for p in plan.scoreParameters {
             let end = model.stableUntil(p.metric, site: site, from: now)
-            due = min(due, growthChange(p.metric, site: site, model: model, now: now, before: end) { p.points(for: $0) })
+            due = min(due, growthChange(p.metric, site: site, model: model, now: now, before: end) {
+                ScoreRule.Parameter.points(for: $0, direction: p.direction, bands: bands[p.bands])
+            })
         }
         return min(due, now + RuleSchedule.horizon)
     }
