@@ -135,6 +135,9 @@ extension FlowModel {
         historyStore.series(site: site, metric: metric.index, count: count)
     }
 
+    /// Whether the history samples a metric at a site (those a trend rule fits always are).
+    func keepsHistory(_ metric: MetricKey, site: Int) -> Bool { historyMetrics[site].contains(metric.index) }
+
     /// Time of the latest history sample (nil before the first).
     public var lastHistorySample: EventTime? { historyStore.lastSample }
 

@@ -238,9 +238,17 @@ public struct RuleEngine: Sendable {
             model.updatePoints(r.metric, site: site, window: r.window, since: cache.sample, into: &cache.points)
             cache.sample = model.lastHistorySample
         }
+        return trendOutcome(r, site: site, points: cache.points, value: v, now: now, step: model.history.step)
+    }
+
+    /// A trend rule's outcome at `now` from the history `points` (in time order, none after `now`)
+    /// and the current value `v` (what `evaluateTrend` reads from the model; the schedule's
+    /// lookahead gives it the points the history will have).
+    func trendOutcome(_ r: RulePlan, site: Int, points: [(EventTime, Double)], value v: Double, now: EventTime,
+                      step: Duration) -> RuleOutcome {
+        let name = describing ? siteName(site) : ""
         // The points still inside the window at `now` (in time order, so one run of them:
         // `inWindow`), then the current value.
-        let points = cache.points
         var lo = 0
         while lo < points.count, now - points[lo].0 > r.window { lo += 1 }
         var hi = lo
@@ -248,7 +256,7 @@ public struct RuleEngine: Sendable {
         let inWindow = points[lo..<hi]
         let count = inWindow.count + 1
         let first = inWindow.first?.0 ?? now
-        let minPoints = max(4, Int(r.window.millis / model.history.step.millis / 2))
+        let minPoints = max(4, Int(r.window.millis / step.millis / 2))
         guard count >= minPoints, now - first >= Duration(millis: r.window.millis / 2) else {
             return .unknown(summary: say("\(name) \(r.metric.label): not enough history for a trend"))
         }
@@ -544,6 +552,8 @@ final class RulePlan: @unchecked Sendable {
     final class TrendCache: @unchecked Sendable {
         var sample: EventTime?
         var points: [(EventTime, Double)] = []
+        /// Storage reused by the schedule's lookahead for the points plus those to come.
+        var lookahead: [(EventTime, Double)] = []
     }
 
     /// Index of this rule's first (rule, site) pair in the schedule; a score rule has one slot.

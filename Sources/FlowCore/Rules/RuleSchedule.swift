@@ -57,6 +57,8 @@ struct RuleSchedule: Sendable {
     let tick: Duration
     /// How far ahead a lookahead reaches before it evaluates again anyway.
     static let horizon = Duration.hours(48)
+    /// How far ahead a trend rule's lookahead reaches past the next history sample.
+    static let trendReach = Duration.minutes(30)
 
     init(config: SystemConfig, plans: [RulePlan], pairs: Int) {
         let feeds = FeedKind.allCases.count
@@ -217,22 +219,38 @@ extension RuleEngine {
 
 extension RuleEngine {
     /// The first tick after `now` at which a trend rule's outcome (unknown, no early warning,
-    /// early warning) can change. Until the next history sample or the value's next change, the
-    /// fit is over fixed points, less those leaving the window, plus the current value at a
+    /// early warning) can change. Until the value's next change, the fit is over the points, less
+    /// those leaving the window, plus one at each history sample ahead (the value, as the history
+    /// stores it: each sample takes the value, which stays as it is), plus the current value at a
     /// moving time: the slope is computed from running sums at each tick ahead and, where that is
-    /// too close to the horizon to call, exactly as `evaluateTrend` computes it.
+    /// too close to the horizon to call, exactly as `evaluateTrend` computes it (`trendOutcome`).
+    /// Looking past the next sample spares the evaluation at every sample of a rule whose value
+    /// changes less often (bed figures: hourly) and was most of the trend rules' cost.
     func trendLookahead(_ r: RulePlan, site: Int, model: FlowModel, now: EventTime) -> EventTime {
         let step = model.history.step
         guard !FlowModel.growsWithTime(r.metric), let sample = model.lastHistorySample, r.horizon.millis < 360_000_000_000 else {
             return now + Duration(millis: 1)
         }
-        let end = min(model.stableUntil(r.metric, site: site, from: now), sample + step)
+        let stable = model.stableUntil(r.metric, site: site, from: now)
+        let end = min(stable, sample + step)
         guard let v = model.value(r.metric, site: site, at: now) else { return end }
         if r.direction.beyond(v, r.threshold) { return end }    // passed: stays passed
         let cache = r.trendCache[site]
         guard cache.sample == sample else { return now + Duration(millis: 1) }
-        let points = cache.points
-        guard let origin = points.first?.0 else { return end }  // no points: not enough history until a sample
+        // Past the next sample only where the history samples the metric at the site, while its
+        // ring holds a whole window (a sample ahead overwrites no point of it), and for
+        // `trendReach` (further, the scan tick by tick costs more than the evaluations it spares:
+        // measured 4 to 12 samples ahead alike).
+        let samplesAhead = model.keepsHistory(r.metric, site: site) && Int(r.window.millis / step.millis) + 1 < model.history.points
+        let lookEnd = samplesAhead ? min(stable, now + RuleSchedule.trendReach) : end
+        var points: [(EventTime, Double)] = []
+        swap(&points, &cache.lookahead)
+        defer { swap(&points, &cache.lookahead) }
+        points.removeAll(keepingCapacity: true)
+        points.append(contentsOf: cache.points)
+        let origin = points.first?.0 ?? sample
+        let sampled = Double(Float(v))   // what each sample ahead records (history keeps Float)
+        var nextSample = sample + step
         var first = 0
         var n = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
         for (t, y) in points where t <= now {
@@ -244,6 +262,12 @@ extension RuleEngine {
         let need = abs(r.threshold - v) * 3_600_000 / Double(r.horizon.millis)
         enum Call: Equatable { case unknown, quiet, warning }
         func call(_ at: EventTime) -> Call {
+            while nextSample <= at {   // the samples taken by tick `at`
+                points.append((nextSample, sampled))
+                let x = (nextSample - origin).hoursValue
+                n += 1; sx += x; sy += sampled; sxx += x * x; sxy += x * sampled
+                nextSample = nextSample + step
+            }
             while first < points.count, at - points[first].0 > r.window {
                 let x = (points[first].0 - origin).hoursValue, y = points[first].1
                 n -= 1; sx -= x; sy -= y; sxx -= x * x; sxy -= x * y
@@ -260,21 +284,23 @@ extension RuleEngine {
                 let toward = r.direction == .above ? slope : -slope
                 let margin = 1e-7 * (abs(need) + abs(toward)) + 1e-9
                 if toward < -margin { return .quiet }
-                if toward > margin && abs(toward - need) > margin { return toward > need ? .warning : .quiet }
+                // Clearly past `need` either way (a warning needs toward > need >= 0; a flat fit,
+                // as the samples ahead make it, stays short of it).
+                if abs(toward - need) > margin { return toward > need ? .warning : .quiet }
             }
             var exact = self
             exact.describing = false
-            switch exact.evaluate(r, site: site, model: model, now: at) {
+            switch exact.trendOutcome(r, site: site, points: points, value: v, now: at, step: step) {
             case .unknown: return .unknown
             case .known(let target, _, _): return target == nil ? .quiet : .warning
             }
         }
         let base = call(now)
         var at = now + schedule.tick
-        while at < end {
+        while at < lookEnd {
             if call(at) != base { return at }
             at = at + schedule.tick
         }
-        return end
+        return lookEnd
     }
 }
