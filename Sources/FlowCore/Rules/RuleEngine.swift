@@ -307,6 +307,11 @@ public struct RuleEngine: Sendable {
                 known += 1
             }
         }
+        return scoreOutcome(r, score: score, known: known, site: site)
+    }
+
+    /// The same from the sum of the points of the parameters known, and their number.
+    func scoreOutcome(_ r: ScoreRule, score: Double, known: Int, site: Int) -> (RuleOutcome, Double?, Int?) {
         let share = r.parameters.isEmpty ? 0 : Double(known) / Double(r.parameters.count)
         if share < r.minKnownShare {
             return (.unknown(summary: say("\(siteName(site)) escalation score: only \(known) of \(r.parameters.count) parameters known")), nil, nil)
@@ -344,13 +349,14 @@ public struct RuleEngine: Sendable {
         var rescored = false
         for (k, site) in plan.sites.enumerated() where site < sys && schedule.isDue(plan.firstPair + k, now) {
             describing = false
-            var (outcome, score, level) = scoreOutcome(r, plan: plan, site: site, model: model, now: now)
+            let (sum, known) = readScore(plan, k: k, site: site, model: model, now: now)
+            var (outcome, score, level) = scoreOutcome(r, score: sum, known: known, site: site)
             if scores[site] != score { rescored = true }
             setScore(site: site, score: score, level: level, model: &model)
             stepDescribing(AlertKey(rule: plan.index, site: site), &outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out) {
                 $0.scoreOutcome(r, plan: plan, site: site, model: model, now: now).0
             }
-            schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: site, model: model, now: now)
+            schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: site, k: k, now: now)
         }
         if let k = plan.sites.firstIndex(of: sys), rescored || schedule.isDue(plan.firstPair + k, now) {
             let siteScores = plan.sites.compactMap { s in s < sys ? scores[s].map { (site: s, score: $0) } : nil }
@@ -360,7 +366,7 @@ public struct RuleEngine: Sendable {
             stepDescribing(AlertKey(rule: plan.index, site: sys), &outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out) {
                 $0.systemScoreOutcome(r, sites: plan.sites, siteScores: siteScores).0
             }
-            schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: sys, model: model, now: now)
+            schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: sys, k: k, now: now)
         }
     }
 
@@ -548,6 +554,18 @@ final class RulePlan: @unchecked Sendable {
         let direction: Direction
         let bands: Range<Int>
     }
+    /// Score rules: each parameter at each site as last read (`RuleEngine.readScore`), indexed
+    /// `k * scoreParameters.count + p` for the `k`-th site.
+    var scoreReadings: [ScoreReading]
+    struct ScoreReading {
+        /// The change stamps of the data the parameter reads at the site when it was read; nil:
+        /// never read, or not from a feed (read at every evaluation).
+        var stamps: (UInt64, UInt64)?
+        /// Its points then; nil: its value unknown.
+        var points: Double?
+        /// The first tick at which its points may change with time alone.
+        var until = EventTime(millis: .min)
+    }
 
     final class TrendCache: @unchecked Sendable {
         var sample: EventTime?
@@ -608,5 +626,6 @@ final class RulePlan: @unchecked Sendable {
         self.clear = clear
         self.scoreParameters = scoreParameters
         self.scoreBands = scoreBands
+        self.scoreReadings = Array(repeating: ScoreReading(), count: sites.count * scoreParameters.count)
     }
 }

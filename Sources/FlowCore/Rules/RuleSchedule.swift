@@ -197,22 +197,47 @@ extension RuleEngine {
         }
     }
 
-    /// When a score rule at a site is next due: the first instant any of its points can change,
-    /// or its alert's delay ends. The system's score is due when a site's changes.
-    func nextScoreEvaluation(_ r: ScoreRule, plan: RulePlan, site: Int, model: FlowModel, now: EventTime) -> EventTime {
+    /// A score rule's sum of points at its `k`-th site at `now`, and the number of parameters
+    /// known (summed in parameter order, as `scoreOutcome` sums them). A parameter is read again
+    /// only when the data it reads changed (its feeds' change stamps at the site) or its points
+    /// may have changed with time (its `until`: the first instant its value changes by itself or
+    /// its growth crosses a band); the others keep their points. Most messages move one parameter
+    /// of seven (an ambulance message: the longest wait), and a score read all of them.
+    func readScore(_ plan: RulePlan, k: Int, site: Int, model: FlowModel, now: EventTime) -> (score: Double, known: Int) {
+        let bands = plan.scoreBands
+        let count = plan.scoreParameters.count
+        var score = 0.0, known = 0
+        for (i, p) in plan.scoreParameters.enumerated() {
+            let stamps: (UInt64, UInt64)? = p.metric.feed.map { feed in
+                (model.changeStamps[FlowModel.feedSlot(site, feed)],
+                 p.metric == .dtocSharePct ? model.changeStamps[FlowModel.feedSlot(site, .bed)] : 0)
+            }
+            var reading = plan.scoreReadings[k * count + i]
+            if stamps == nil || reading.stamps == nil || reading.stamps! != stamps! || now >= reading.until {
+                let points = { (v: Double) in ScoreRule.Parameter.points(for: v, direction: p.direction, bands: bands[p.bands]) }
+                reading.points = model.value(p.metric, site: site, at: now).map(points)
+                reading.until = growthChange(p.metric, site: site, model: model, now: now,
+                                             before: model.stableUntil(p.metric, site: site, from: now), points)
+                reading.stamps = stamps
+                plan.scoreReadings[k * count + i] = reading
+            }
+            if let points = reading.points { score += points; known += 1 }
+        }
+        return (score, known)
+    }
+
+    /// When a score rule at a site (its `k`-th) is next due, after `readScore` at `now`: the first
+    /// instant any of its points can change, or its alert's delay ends. The system's score is due
+    /// when a site's changes.
+    func nextScoreEvaluation(_ r: ScoreRule, plan: RulePlan, site: Int, k: Int, now: EventTime) -> EventTime {
         var due = FlowModel.never
         if let l = alerts.isEmpty ? nil : alerts[AlertKey(rule: plan.index, site: site)]?.lifecycle,
            let d = l.nextDeadline(raiseDelay: r.raiseDelay, clearDelay: r.clearDelay) {
             due = d
         }
         guard site < config.units.count else { return due }
-        let bands = plan.scoreBands
-        for p in plan.scoreParameters {
-            let end = model.stableUntil(p.metric, site: site, from: now)
-            due = min(due, growthChange(p.metric, site: site, model: model, now: now, before: end) {
-                ScoreRule.Parameter.points(for: $0, direction: p.direction, bands: bands[p.bands])
-            })
-        }
+        let count = plan.scoreParameters.count
+        for i in 0..<count { due = min(due, plan.scoreReadings[k * count + i].until) }
         return min(due, now + RuleSchedule.horizon)
     }
 }
