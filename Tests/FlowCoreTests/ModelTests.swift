@@ -218,6 +218,49 @@ import Testing
         #expect(snap.sites[1].status == .unknown, "a site with no data is unknown, not ok")
         #expect(snap.localClock == "Tue 13 Jan 2026 00:05 GMT")
     }
+
+    /// The ambulance queue keeps its earliest arrival as incidents come, repeat, go and are
+    /// purged: always the minimum of what is queued.
+    @Test func arrivalQueueKeepsItsEarliestArrival() {
+        var q = ArrivalQueue()
+        var rng = SystemRandomNumberGenerator()
+        for step in 0..<5_000 {
+            let incident = UInt64.random(in: 0..<40, using: &rng)
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0..<5: q.insert(incident, at: at(Int64.random(in: 0..<600, using: &rng)))
+            case 5..<9: _ = q.remove(incident)
+            default: q.removeArrivals(before: at(Int64.random(in: 0..<300, using: &rng)))
+            }
+            #expect(q.oldest == q.arrivals.values.min(), "step \(step)")
+        }
+    }
+
+    /// Trend rules bring their history points up to date sample by sample
+    /// (`MetricHistoryStore.updatePoints`): always the points a full read gives, through gaps in
+    /// the samples, missing values and a ring that wraps.
+    @Test func historyPointsBroughtUpToDateEqualAFullRead() {
+        let metrics = MetricKey.allCases.count
+        var store = MetricHistoryStore(sites: 2, spec: MetricHistory(step: .minutes(5), points: 48))
+        var rng = SystemRandomNumberGenerator()
+        var row = [Float](repeating: .nan, count: 2 * metrics)
+        var t = t0
+        for window in [Duration.minutes(20), .minutes(90), .hours(3), .hours(4), .hours(6)] {
+            var kept: [(EventTime, Double)] = []
+            var since: EventTime? = nil
+            for _ in 0..<400 {
+                // Mostly one step; now and then a gap of several, or one longer than the ring.
+                let gap = Int64.random(in: 0..<20, using: &rng) == 0 ? Int64.random(in: 2...60, using: &rng) : 1
+                t = t + .minutes(5 * gap)
+                row[metrics + 3] = Int.random(in: 0..<5, using: &rng) == 0 ? .nan : Float.random(in: 0...100, using: &rng)
+                store.record(at: t, row: row)
+                if Int.random(in: 0..<3, using: &rng) == 0 { continue }   // not read at every sample
+                store.updatePoints(site: 1, metric: 3, window: window, since: since, into: &kept)
+                since = store.lastSample
+                let full = store.points(site: 1, metric: 3, window: window)
+                #expect(kept.map(\.0) == full.map(\.0) && kept.map(\.1) == full.map(\.1), "window \(window) at \(t)")
+            }
+        }
+    }
 }
 
 @Suite struct ConfigTests {

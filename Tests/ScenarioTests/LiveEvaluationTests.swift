@@ -118,6 +118,38 @@ import Testing
         try Self.check(try ScenarioTimelineTests.lines(name), name, seed: 7)
     }
 
+    @Test("an escalation score evaluated off the grid reads a wait that crossed a band since the last tick")
+    func scoreAfterAnOffGridEvaluation() throws {
+        let config = try ScenarioTimelineTests.config()
+        let site = try #require(config.unitIndex("RWH"))
+        let t0 = RFC3339.parse("2026-01-20T08:00:00Z")!
+        /// Lister's score after a bed message evaluated off the grid at 08:45 plus `seconds`.
+        func score(bedEvaluatedAt seconds: Int64, everyTick: Bool) -> Double? {
+            let engine = FlowEngine(config: config, mode: .live, evaluateEveryTick: everyTick)
+            engine.advance(to: t0)
+            func feed(_ line: String, evaluateAt: EventTime) {
+                guard case .accepted = engine.ingest(line, receivedAt: evaluateAt) else { Issue.record("refused \(line)"); return }
+                engine.evaluate(at: evaluateAt)
+            }
+            func bed(_ id: String, _ at: EventTime) -> String {
+                #"{"feed":"bed","id":"\#(id)","at":"\#(RFC3339.format(at))","site":"RWH","ga_core_open":700,"ga_core_occupied":600,"esc_open":0,"esc_occupied":0,"closed":0,"ed_in_department":54,"ed_dta_waiting":5,"ed_4h_pct":80,"ed_over_12h":0}"#
+            }
+            feed(#"{"feed":"ambulance","id":"EEAST-1-a","at":"2026-01-20T08:00:50Z","site":"RWH","kind":"arrived","incident":"inc-1","category":2}"#,
+                 evaluateAt: t0 + .seconds(51))
+            feed(bed("b1", t0 + .seconds(55)), evaluateAt: t0 + .seconds(56))
+            engine.advance(to: t0 + .minutes(45))
+            let at = t0 + .minutes(45) + .seconds(seconds)
+            feed(bed("b2", at - .seconds(2)), evaluateAt: at)
+            return engine.rules.scores[site]
+        }
+        // The wait passes 45 minutes, one OPEL point, at 08:45:50. A bed message evaluated at
+        // 08:45:55, before the 08:46 tick, scores that point; one at 08:45:40 does not.
+        for everyTick in [false, true] {
+            let before = score(bedEvaluatedAt: 40, everyTick: everyTick), after = score(bedEvaluatedAt: 55, everyTick: everyTick)
+            #expect(before != nil && after == before.map { $0 + 1 }, "everyTick \(everyTick): \(String(describing: before)) then \(String(describing: after))")
+        }
+    }
+
     @Test("a trend rule with each line evaluated off the grid, at many offsets: the schedule gives what every rule at every tick gives")
     func trendAfterAnOffGridEvaluation() throws {
         let config = try ScenarioTimelineTests.config()

@@ -238,7 +238,11 @@ public struct ScoreRule: Sendable {
             self.bands = bands
         }
 
-        public func points(for value: Double) -> Double {
+        public func points(for value: Double) -> Double { Self.points(for: value, direction: direction, bands: bands) }
+
+        /// The points of a value for bands in a direction (the rule engine reads them from its
+        /// own flat copy of the bands: `RulePlan.scoreBands`).
+        static func points(for value: Double, direction: Direction, bands: some Sequence<(bound: Double, points: Double)>) -> Double {
             var p = 0.0
             for b in bands where direction.beyond(value, b.bound) { p = max(p, b.points) }
             return p

@@ -123,9 +123,16 @@ public struct NHS111Interval: Sendable, Equatable {
     }
 
     /// Sum of the dispositions reported, nil when none were.
+    /// (Summed in place, in field order: the last-hour 111 figures read it for every interval
+    /// at every evaluation, and an array per call was most of their cost.)
     public var dispositionsTotal: Int? {
-        let all = [dispAmbulance, dispED, dispPrimaryCare, dispSelfCare, dispOther].compactMap { $0 }
-        return all.isEmpty ? nil : all.reduce(0, +)
+        var total = 0, any = false
+        if let d = dispAmbulance { total += d; any = true }
+        if let d = dispED { total += d; any = true }
+        if let d = dispPrimaryCare { total += d; any = true }
+        if let d = dispSelfCare { total += d; any = true }
+        if let d = dispOther { total += d; any = true }
+        return any ? total : nil
     }
 }
 

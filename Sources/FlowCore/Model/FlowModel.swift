@@ -20,8 +20,13 @@ public struct FlowModel: Sendable {
     public private(set) var start: EventTime?
     public var history: MetricHistory { historyStore.spec }
     var historyStore: MetricHistoryStore
-    /// How long data from a feed stays current per site (from the stale rules; default 6 h).
-    let maxAge: [[Duration]]
+    /// Per site and feed (`feedSlot(site, feed)`, the layout of `changeStamps`): the latest event
+    /// time seen, and how long data stays current (from the stale rules; default 6 h). Flat
+    /// arrays of plain values in the model rather than arrays per site: every metric read checks
+    /// freshness, and reaching an array inside a site object (or inside another array) cost a
+    /// retain and release per read.
+    private(set) var feedLastSeen: [EventTime?]
+    let feedMaxAge: [Duration]
     /// Completed days, ready for the sitrep, in order. Drained by the caller.
     public private(set) var completedDays: [(site: Int, ledger: DayLedger)] = []
     public var keepCompletedDays = false
@@ -55,17 +60,19 @@ public struct FlowModel: Sendable {
         self.calendar = LocalCalendar(identifier: config.timeZone) ?? LocalCalendar(identifier: "UTC")!
         self.sites = (0..<config.units.count).map { _ in SiteFlow() }
         self.historyStore = MetricHistoryStore(sites: config.units.count + 1, spec: MetricHistory(step: .minutes(5), points: 288))
-        var ages = Array(repeating: Array(repeating: Self.defaultMaxAge, count: FeedKind.allCases.count), count: config.units.count)
-        var explicit = Array(repeating: Array(repeating: false, count: FeedKind.allCases.count), count: config.units.count)
+        let slots = config.units.count * FeedKind.allCases.count
+        var ages = Array(repeating: Self.defaultMaxAge, count: slots)
+        var explicit = Array(repeating: false, count: slots)
         for rule in config.rules {
             guard case .stale(let s) = rule else { continue }
-            let f = s.feed.index
             for site in config.units(matching: s.units) {
-                if !explicit[site][f] || s.expected < ages[site][f] { ages[site][f] = s.expected }
-                explicit[site][f] = true
+                let k = Self.feedSlot(site, s.feed)
+                if !explicit[k] || s.expected < ages[k] { ages[k] = s.expected }
+                explicit[k] = true
             }
         }
-        self.maxAge = ages
+        self.feedMaxAge = ages
+        self.feedLastSeen = Array(repeating: nil, count: slots)
         var hm: [[Int]] = config.units.map { u in
             MetricKey.allCases.indices.filter { MetricKey.allCases[$0].applies(to: u.kind) }
         }
@@ -73,7 +80,7 @@ public struct FlowModel: Sendable {
         self.historyMetrics = hm
         self.acuteSites = config.units.indices.filter { config.units[$0].kind == .acute }
         self.historyRow = Array(repeating: .nan, count: (config.units.count + 1) * MetricKey.allCases.count)
-        self.changeStamps = Array(repeating: 0, count: config.units.count * FeedKind.allCases.count)
+        self.changeStamps = Array(repeating: 0, count: slots)
         self.scores = Array(repeating: nil, count: config.units.count + 1)
         self.scoreLevels = Array(repeating: nil, count: config.units.count + 1)
     }
@@ -88,8 +95,11 @@ public struct FlowModel: Sendable {
         allHistoryFrom = until
     }
 
+    /// The index of a (site, feed) pair in the per-site-and-feed arrays.
+    @inline(__always) static func feedSlot(_ site: Int, _ feed: FeedKind) -> Int { site * FeedKind.allCases.count + feed.index }
+
     @inline(__always) mutating func stamp(_ site: Int, _ feed: FeedKind) {
-        changeStamps[site * FeedKind.allCases.count + feed.index] &+= 1
+        changeStamps[Self.feedSlot(site, feed)] &+= 1
         version &+= 1
     }
 
@@ -151,7 +161,7 @@ public struct FlowModel: Sendable {
                 if s.queue[incident] == nil && s.queue.count >= SiteFlow.maxQueue {
                     return reject(.capacity, "incident", "more than \(SiteFlow.maxQueue) ambulances queued at this site")
                 }
-                s.queue[incident] = t
+                s.queue.insert(incident, at: t)
                 if t + Self.queueLimit < housekeepingDue { housekeepingDue = t + Self.queueLimit + Duration(millis: 1) }
                 if let li = s.ledger(for: localDay(t).date) {
                     s.ledgers[li].ambulanceArrivals += 1
@@ -160,7 +170,7 @@ public struct FlowModel: Sendable {
                 s.ambulanceConveyanceSeen = true
             case .handover(let incident, let arrivedAt):
                 let arrival: EventTime
-                if let a = s.queue.removeValue(forKey: incident) {
+                if let a = s.queue.remove(incident) {
                     arrival = a
                 } else if let a = arrivedAt {
                     arrival = a
@@ -204,8 +214,8 @@ public struct FlowModel: Sendable {
                 }
             }
         }
-        let f = m.feed.index
-        if s.lastSeen[f] == nil || t > s.lastSeen[f]! { s.lastSeen[f] = t }
+        let slot = Self.feedSlot(m.site, m.feed)
+        if feedLastSeen[slot] == nil || t > feedLastSeen[slot]! { feedLastSeen[slot] = t }
         stamp(m.site, m.feed)
         if start == nil { start = t }
         if now == nil || t > now! { now = t }
@@ -256,9 +266,8 @@ public struct FlowModel: Sendable {
             while let first = s.recentClears.first, first.at <= hourAgo { s.recentClears.removeFirst() }
             // Arrivals never handed over within 24 h are dropped (bounded memory; their arrival
             // stays counted on its day).
-            if s.queue.count > 0, let oldest = s.queue.values.min(), t - oldest > Self.queueLimit {
-                let cutoff = t - Self.queueLimit
-                s.queue = s.queue.filter { $0.value >= cutoff }
+            if let oldest = s.queue.oldest, t - oldest > Self.queueLimit {
+                s.queue.removeArrivals(before: t - Self.queueLimit)
                 stamp(i, .ambulance)
             }
             if s.awaitingClear.count > 0 {
@@ -309,7 +318,7 @@ public struct FlowModel: Sendable {
         if eightOClock.at > t { due = min(due, eightOClock.at) }
         due = min(due, dayCache.end)
         for s in sites {
-            if let oldest = s.queue.values.min() { due = min(due, oldest + Self.queueLimit + Duration(millis: 1)) }
+            if let oldest = s.queue.oldest { due = min(due, oldest + Self.queueLimit + Duration(millis: 1)) }
             for w in s.awaitingClear.values { due = min(due, w.handover + Self.clearWaitLimit + Duration(millis: 1)) }
         }
         return max(due, t + Duration(millis: 1))
@@ -338,11 +347,12 @@ public struct FlowModel: Sendable {
 
     /// Whether a feed's data for a site is current at `t` (not stale, and seen at all).
     public func isFresh(_ feed: FeedKind, site: Int, at t: EventTime) -> Bool {
-        guard let seen = sites[site].lastSeen[feed.index] else { return false }
-        return t - seen <= maxAge[site][feed.index]
+        let slot = Self.feedSlot(site, feed)
+        guard let seen = feedLastSeen[slot] else { return false }
+        return t - seen <= feedMaxAge[slot]
     }
 
-    public func lastSeen(_ feed: FeedKind, site: Int) -> EventTime? { sites[site].lastSeen[feed.index] }
+    public func lastSeen(_ feed: FeedKind, site: Int) -> EventTime? { feedLastSeen[Self.feedSlot(site, feed)] }
 
     /// The current value of a metric at a site; nil when missing or stale (never zero for
     /// missing). `site == config.units.count` is the whole system.
@@ -400,7 +410,7 @@ public struct FlowModel: Sendable {
             return Double(s.queue.count)
         case .ambulanceLongestWaitMin:
             guard s.ambulanceConveyanceSeen else { return nil }
-            guard let oldest = s.queue.values.min() else { return 0 }
+            guard let oldest = s.queue.oldest else { return 0 }
             return max(0, (t - oldest).minutesValue)
         case .ambulanceArrivals, .handovers30to60, .handoversOver60, .handoverHoursLost:
             guard s.ambulanceConveyanceSeen else { return nil }

@@ -87,6 +87,39 @@ struct MetricHistoryStore: Sendable {
             if !v.isNaN { out.append((t, Double(v))) }
         }
     }
+
+    /// Brings `out`, the points of `points(site:metric:window:into:)` as of the sample at `since`,
+    /// up to the latest sample: the samples after `since` are appended and those now out of the
+    /// window dropped. The same points as a refill, for one ring read per new sample instead of
+    /// one per sample of the window (a trend rule refreshes its points at every sample).
+    func updatePoints(site: Int, metric: Int, window: Duration, since: EventTime?, into out: inout [(EventTime, Double)]) {
+        let n = spec.points
+        let reach = Int(window.millis / spec.step.millis) + 1
+        guard let since, let last = lastSample, reach < n else {
+            // Nothing to start from, or a window as long as the ring: read it all.
+            points(site: site, metric: metric, window: window, into: &out)
+            return
+        }
+        // The samples after `since`, newest first (sample times only increase). A window of them
+        // or more (none of the old points is left), or `since` not the sample before them: read
+        // the window.
+        var fresh = 0
+        while fresh < reach, let t = times[((head - fresh - 1) % n + n) % n], t > since { fresh += 1 }
+        if fresh == reach || times[((head - fresh - 1) % n + n) % n] != since {
+            points(site: site, metric: metric, window: window, into: &out)
+            return
+        }
+        // The old points within the window of the latest sample stay, in order.
+        var keep = 0
+        while keep < out.count, last - out[keep].0 > window { keep += 1 }
+        if keep > 0 { out.removeFirst(keep) }
+        for j in stride(from: fresh, through: 1, by: -1) {
+            let slot = ((head - j) % n + n) % n
+            guard let t = times[slot], last - t <= window else { continue }
+            let v = ring[slot * width + site * MetricKey.allCases.count + metric]
+            if !v.isNaN { out.append((t, Double(v))) }
+        }
+    }
 }
 
 extension MetricKey {
@@ -102,6 +135,9 @@ extension FlowModel {
         historyStore.series(site: site, metric: metric.index, count: count)
     }
 
+    /// Whether the history samples a metric at a site (those a trend rule fits always are).
+    func keepsHistory(_ metric: MetricKey, site: Int) -> Bool { historyMetrics[site].contains(metric.index) }
+
     /// Time of the latest history sample (nil before the first).
     public var lastHistorySample: EventTime? { historyStore.lastSample }
 
@@ -113,5 +149,11 @@ extension FlowModel {
     /// The same, into `out` (its storage reused).
     func points(_ metric: MetricKey, site: Int, window: Duration, into out: inout [(EventTime, Double)]) {
         historyStore.points(site: site, metric: metric.index, window: window, into: &out)
+    }
+
+    /// `out`, the points of `points(_:site:window:into:)` at the sample `since`, brought up to the
+    /// latest sample (MetricHistoryStore.updatePoints).
+    func updatePoints(_ metric: MetricKey, site: Int, window: Duration, since: EventTime?, into out: inout [(EventTime, Double)]) {
+        historyStore.updatePoints(site: site, metric: metric.index, window: window, since: since, into: &out)
     }
 }

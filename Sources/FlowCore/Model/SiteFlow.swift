@@ -46,6 +46,42 @@ struct HandedOver: Sendable {
     var handoverAt: EventTime
 }
 
+/// Ambulances arrived at a hospital and not yet handed over (incident -> arrival), with the
+/// earliest arrival kept up to date as they come and go. The longest wait is read at every
+/// evaluation of the handover rules and the escalation score, and many times over by the rule
+/// schedule's bisection: a scan of the table per read was a large share of a replay with rules.
+struct ArrivalQueue: Sendable {
+    private(set) var arrivals: [UInt64: EventTime] = [:]
+    /// The earliest arrival queued; nil when none is.
+    private(set) var oldest: EventTime?
+
+    var count: Int { arrivals.count }
+
+    subscript(incident: UInt64) -> EventTime? { arrivals[incident] }
+
+    /// Queues an arrival (a repeated incident takes its new time).
+    mutating func insert(_ incident: UInt64, at t: EventTime) {
+        if let replaced = arrivals.updateValue(t, forKey: incident), replaced == oldest {
+            oldest = arrivals.values.min()
+        } else if oldest == nil || t < oldest! {
+            oldest = t
+        }
+    }
+
+    /// Removes an incident; its arrival, or nil if it was not queued.
+    mutating func remove(_ incident: UInt64) -> EventTime? {
+        guard let arrival = arrivals.removeValue(forKey: incident) else { return nil }
+        if arrival == oldest { oldest = arrivals.values.min() }
+        return arrival
+    }
+
+    /// Drops the arrivals before `cutoff`.
+    mutating func removeArrivals(before cutoff: EventTime) {
+        arrivals = arrivals.filter { $0.value >= cutoff }
+        oldest = arrivals.values.min()
+    }
+}
+
 /// A timestamped value in a rolling window.
 struct Stamped<T: Sendable>: Sendable {
     var at: EventTime
@@ -64,8 +100,6 @@ final class SiteFlow: @unchecked Sendable {
     static let maxAwaitingClear = 2_000
     static let ledgerDays = 3
 
-    var lastSeen: [EventTime?] = [nil, nil, nil, nil]   // by FeedKind order
-
     // Beds
     var bed: BedState?
     var bedAt: EventTime?
@@ -82,7 +116,7 @@ final class SiteFlow: @unchecked Sendable {
     var intervals: Deque<Stamped<NHS111Interval>> = []
 
     // Ambulance conveyances
-    var queue: [UInt64: EventTime] = [:]            // incident -> arrival, not yet handed over
+    var queue = ArrivalQueue()                      // incident -> arrival, not yet handed over
     var awaitingClear: [UInt64: (arrival: EventTime, handover: EventTime)] = [:]
     var recentClears: Deque<Stamped<Double>> = []   // handover-to-clear minutes, last hour
     var ambulanceConveyanceSeen = false

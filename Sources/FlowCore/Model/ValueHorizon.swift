@@ -31,8 +31,9 @@ extension FlowModel {
         unowned(unsafe) let s = sites[site]   // owned by `sites` for the whole call: no retain
         var h = Self.never
         @inline(__always) func freshness(_ feed: FeedKind) {
-            if let seen = s.lastSeen[feed.index], t - seen <= maxAge[site][feed.index] {
-                h = min(h, seen + maxAge[site][feed.index] + Duration(millis: 1))
+            let slot = Self.feedSlot(site, feed)
+            if let seen = feedLastSeen[slot], t - seen <= feedMaxAge[slot] {
+                h = min(h, seen + feedMaxAge[slot] + Duration(millis: 1))
             }
         }
         guard let feed = metric.feed else { return Self.never }

@@ -176,7 +176,7 @@ public final class FlowEngine {
         guard var tick = nextTick else { return }
         let step = config.tick.millis
         while tick < t {
-            let due = min(rules.schedule.nextDue(model: model), model.housekeepingDue)
+            let due = min(rules.schedule.nextDue(version: model.version, stamps: model.changeStamps), model.housekeepingDue)
             if due > tick && !rules.schedule.everyTick {
                 // The first tick at or after `due`, unless `t` comes first.
                 guard due < t else { tick = Self.ceil(t, step); break }

@@ -78,17 +78,22 @@ public struct RuleEngine: Sendable {
         defer { schedule.offGrid = false }
         var out: [AlertTransition] = []
         guard offGrid || now >= schedule.nextDue || schedule.everyTick else { return out }
-        for i in plans.indices {
-            unowned(unsafe) let plan = plans[i]   // the engine owns its plans: no retain per rule
+        // The pairs in order (rules in configuration order, then units), a rule touched only
+        // where a pair of it is due: most evaluated ticks have a few pairs due, and reaching every
+        // rule's list of sites cost a retain and release per rule per tick. A pair is checked
+        // when reached, so one made due by an earlier rule's score is evaluated at this tick.
+        var pair = 0
+        while pair < schedule.pairRule.count {
+            guard schedule.isDue(pair, now) else { pair += 1; continue }
+            unowned(unsafe) let plan = plans[schedule.pairRule[pair]]   // the engine owns its plans
             if plan.kind == .score {
-                guard case .score(let rule) = plan.rule, (plan.firstPair..<(plan.firstPair + plan.sites.count)).contains(where: { schedule.isDue($0, now) })
-                else { continue }
-                evaluateScore(rule, plan: plan, model: &model, now: now, into: &out)
+                // A score rule's pairs are evaluated together: its sites, then the system.
+                if case .score(let rule) = plan.rule { evaluateScore(rule, plan: plan, model: &model, now: now, into: &out) }
+                pair = plan.firstPair + plan.sites.count
                 continue
             }
-            for (k, site) in plan.sites.enumerated() where schedule.isDue(plan.firstPair + k, now) {
-                evaluatePair(plan, site: site, pair: plan.firstPair + k, model: model, now: now, into: &out)
-            }
+            evaluatePair(plan, site: plan.sites[pair - plan.firstPair], pair: pair, model: model, now: now, into: &out)
+            pair += 1
         }
         schedule.nextDue = schedule.due.min() ?? FlowModel.never
         return out
@@ -105,7 +110,7 @@ public struct RuleEngine: Sendable {
             basis = .init(value: model.value(plan.metric, site: site, at: now), stable: model.stableUntil(plan.metric, site: site, from: now))
             // (Off the grid, a rule whose data changed is evaluated in full: its outcome at this
             // instant can differ from the grid's, e.g. a trend's slope or a delay's end.)
-            if !schedule.everyTick, !schedule.offGrid, schedule.timeDue[pair] > now, schedule.basis[pair] == basis {
+            if !schedule.everyTick, !schedule.offGrid, schedule.timeDue[pair] > now, basis!.keeps(schedule.basis[pair]) {
                 schedule.due[pair] = schedule.timeDue[pair]   // made due by data that left it as it was
                 return
             }
@@ -234,33 +239,45 @@ public struct RuleEngine: Sendable {
         guard let v = model.value(r.metric, site: site, at: now) else {
             return .unknown(summary: say("\(name) \(r.metric.label): no current data"))
         }
-        // History points change only when the history gains a sample: cached per site.
+        // History points change only when the history gains a sample: cached per site, and
+        // brought up to date with the samples since.
         let cache = r.trendCache[site]
         if cache.sample != model.lastHistorySample || cache.sample == nil {
-            model.points(r.metric, site: site, window: r.window, into: &cache.points)
+            model.updatePoints(r.metric, site: site, window: r.window, since: cache.sample, into: &cache.points)
             cache.sample = model.lastHistorySample
         }
-        // The points still inside the window at `now`, then the current value.
-        var count = 1
-        var first: EventTime? = nil
-        for (t, _) in cache.points where !(now - t > r.window || t > now) {
-            if first == nil { first = t }
-            count += 1
-        }
-        if first == nil { first = now }
-        let minPoints = max(4, Int(r.window.millis / model.history.step.millis / 2))
-        guard count >= minPoints, let t0 = first, now - t0 >= Duration(millis: r.window.millis / 2) else {
+        return trendOutcome(r, site: site, points: cache.points, value: v, now: now, step: model.history.step)
+    }
+
+    /// A trend rule's outcome at `now` from the history `points` (in time order, none after `now`)
+    /// and the current value `v` (what `evaluateTrend` reads from the model; the schedule's
+    /// lookahead gives it the points the history will have).
+    func trendOutcome(_ r: RulePlan, site: Int, points: [(EventTime, Double)], value v: Double, now: EventTime,
+                      step: Duration) -> RuleOutcome {
+        let name = describing ? siteName(site) : ""
+        // The points still inside the window at `now` (in time order, so one run of them:
+        // `inWindow`), then the current value.
+        var lo = 0
+        while lo < points.count, now - points[lo].0 > r.window { lo += 1 }
+        var hi = lo
+        while hi < points.count, !(points[hi].0 > now) { hi += 1 }
+        let inWindow = points[lo..<hi]
+        let count = inWindow.count + 1
+        let first = inWindow.first?.0 ?? now
+        let minPoints = max(4, Int(r.window.millis / step.millis / 2))
+        guard count >= minPoints, now - first >= Duration(millis: r.window.millis / 2) else {
             return .unknown(summary: say("\(name) \(r.metric.label): not enough history for a trend"))
         }
+        let t0 = first
         // Least-squares slope per hour (two passes, in time order).
         let n = Double(count)
         var sumX = 0.0, sumY = 0.0
-        for (t, y) in cache.points where !(now - t > r.window || t > now) { sumX += (t - t0).hoursValue; sumY += y }
+        for (t, y) in inWindow { sumX += (t - t0).hoursValue; sumY += y }
         sumX += (now - t0).hoursValue
         sumY += v
         let mx = sumX / n, my = sumY / n
         var sxy = 0.0, sxx = 0.0
-        for (t, y) in cache.points where !(now - t > r.window || t > now) {
+        for (t, y) in inWindow {
             let x = (t - t0).hoursValue
             sxy += (x - mx) * (y - my); sxx += (x - mx) * (x - mx)
         }
@@ -289,11 +306,20 @@ public struct RuleEngine: Sendable {
 
     /// A site's escalation score at `now`: the outcome, and the score and level (nil: too few
     /// parameters known).
-    func scoreOutcome(_ r: ScoreRule, site: Int, model: FlowModel, now: EventTime) -> (RuleOutcome, Double?, Int?) {
+    func scoreOutcome(_ r: ScoreRule, plan: RulePlan, site: Int, model: FlowModel, now: EventTime) -> (RuleOutcome, Double?, Int?) {
         var score = 0.0, known = 0
-        for p in r.parameters {
-            if let v = model.value(p.metric, site: site, at: now) { score += p.points(for: v); known += 1 }
+        let bands = plan.scoreBands
+        for p in plan.scoreParameters {
+            if let v = model.value(p.metric, site: site, at: now) {
+                score += ScoreRule.Parameter.points(for: v, direction: p.direction, bands: bands[p.bands])
+                known += 1
+            }
         }
+        return scoreOutcome(r, score: score, known: known, site: site)
+    }
+
+    /// The same from the sum of the points of the parameters known, and their number.
+    func scoreOutcome(_ r: ScoreRule, score: Double, known: Int, site: Int) -> (RuleOutcome, Double?, Int?) {
         let share = r.parameters.isEmpty ? 0 : Double(known) / Double(r.parameters.count)
         if share < r.minKnownShare {
             return (.unknown(summary: say("\(siteName(site)) escalation score: only \(known) of \(r.parameters.count) parameters known")), nil, nil)
@@ -332,13 +358,14 @@ public struct RuleEngine: Sendable {
         for (k, site) in plan.sites.enumerated() where site < sys && schedule.isDue(plan.firstPair + k, now) {
             schedule.changed[plan.firstPair + k] = false
             describing = false
-            var (outcome, score, level) = scoreOutcome(r, site: site, model: model, now: now)
+            let (sum, known) = readScore(plan, k: k, site: site, model: model, now: now)
+            var (outcome, score, level) = scoreOutcome(r, score: sum, known: known, site: site)
             if scores[site] != score { rescored = true }
             setScore(site: site, score: score, level: level, model: &model)
             stepDescribing(AlertKey(rule: plan.index, site: site), &outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out) {
-                $0.scoreOutcome(r, site: site, model: model, now: now).0
+                $0.scoreOutcome(r, plan: plan, site: site, model: model, now: now).0
             }
-            schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: site, model: model, now: now)
+            schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: site, k: k, now: now)
         }
         if let k = plan.sites.firstIndex(of: sys), rescored || schedule.isDue(plan.firstPair + k, now) {
             schedule.changed[plan.firstPair + k] = false
@@ -349,7 +376,7 @@ public struct RuleEngine: Sendable {
             stepDescribing(AlertKey(rule: plan.index, site: sys), &outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out) {
                 $0.systemScoreOutcome(r, sites: plan.sites, siteScores: siteScores).0
             }
-            schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: sys, model: model, now: now)
+            schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: sys, k: k, now: now)
         }
     }
 
@@ -430,7 +457,7 @@ public struct RuleEngine: Sendable {
         engine.describing = true
         let plan = plans[key.rule]
         guard plan.kind == .score, case .score(let r) = plan.rule else { return engine.evaluate(plan, site: key.site, model: model, now: at) }
-        if key.site < config.units.count { return engine.scoreOutcome(r, site: key.site, model: model, now: at).0 }
+        if key.site < config.units.count { return engine.scoreOutcome(r, plan: plan, site: key.site, model: model, now: at).0 }
         let known = plan.sites.compactMap { s in s < config.units.count ? scores[s].map { (site: s, score: $0) } : nil }
         return engine.systemScoreOutcome(r, sites: plan.sites, siteScores: known).0
     }
@@ -527,10 +554,34 @@ final class RulePlan: @unchecked Sendable {
     let severity: Severity
     /// Trend rules: history points per site, refreshed when the history gains a sample.
     let trendCache: [TrendCache]
+    /// Score rules: each parameter's metric, direction and place in `scoreBands`, which holds the
+    /// bands of all parameters in one array of plain values. A score reads every parameter at
+    /// every evaluation, and copying a parameter out of the rule retained its array of bands.
+    let scoreParameters: [ScoreParameterPlan]
+    let scoreBands: [(bound: Double, points: Double)]
+    struct ScoreParameterPlan {
+        let metric: MetricKey
+        let direction: Direction
+        let bands: Range<Int>
+    }
+    /// Score rules: each parameter at each site as last read (`RuleEngine.readScore`), indexed
+    /// `k * scoreParameters.count + p` for the `k`-th site.
+    var scoreReadings: [ScoreReading]
+    struct ScoreReading {
+        /// The change stamps of the data the parameter reads at the site when it was read; nil:
+        /// never read, or not from a feed (read at every evaluation).
+        var stamps: (UInt64, UInt64)?
+        /// Its points then; nil: its value unknown.
+        var points: Double?
+        /// The first tick at which its points may change with time alone.
+        var until = EventTime(millis: .min)
+    }
 
     final class TrendCache: @unchecked Sendable {
         var sample: EventTime?
         var points: [(EventTime, Double)] = []
+        /// Storage reused by the schedule's lookahead for the points plus those to come.
+        var lookahead: [(EventTime, Double)] = []
     }
 
     /// Index of this rule's first (rule, site) pair in the schedule; a score rule has one slot.
@@ -547,6 +598,7 @@ final class RulePlan: @unchecked Sendable {
         var feed = FeedKind.bed, expected = Duration.zero, criticalAfter: Duration? = nil
         var threshold = 0.0, window = Duration.zero, horizon = Duration.zero, severity = Severity.warning
         var raise = Duration.zero, clear = Duration.zero
+        var scoreParameters: [ScoreParameterPlan] = [], scoreBands: [(bound: Double, points: Double)] = []
         switch rule {
         case .threshold(let r):
             kind = .threshold
@@ -564,6 +616,10 @@ final class RulePlan: @unchecked Sendable {
         case .score(let r):
             kind = .score
             raise = r.raiseDelay; clear = r.clearDelay
+            for p in r.parameters {
+                scoreParameters.append(.init(metric: p.metric, direction: p.direction, bands: scoreBands.count..<(scoreBands.count + p.bands.count)))
+                scoreBands += p.bands
+            }
         }
         if levels.isEmpty { levels = Array(repeating: none, count: config.units.count + 1) }
         self.metric = metric
@@ -578,5 +634,8 @@ final class RulePlan: @unchecked Sendable {
         self.severity = severity
         self.raise = raise
         self.clear = clear
+        self.scoreParameters = scoreParameters
+        self.scoreBands = scoreBands
+        self.scoreReadings = Array(repeating: ScoreReading(), count: sites.count * scoreParameters.count)
     }
 }

@@ -16,8 +16,9 @@
 /// its points it is due at the first tick its early warning would start or stop
 /// (`trendLookahead`).
 ///
-/// A rule made due by a message whose metric's value and next change are as they were keeps its
-/// estimate (the outcome, and so every tick up to the estimate, is as it was).
+/// A rule made due by a message that leaves its metric's value as it was, and its next change by
+/// itself no earlier (fresh data on a feed pushes its staleness later), keeps its estimate: the
+/// outcome at every tick up to the estimate is as it was.
 ///
 /// Evaluating a rule at a tick where nothing changed is harmless (the lifecycle is idempotent),
 /// so every estimate here may be early, never late.
@@ -25,11 +26,21 @@ struct RuleSchedule: Sendable {
     /// Per (rule, site) pair (a score rule: per site and the system): when it is next due.
     var due: [EventTime]
     /// When it is next due by time alone (its last evaluation's estimate), and what that
-    /// estimate assumed: its metric's value and `stableUntil` then. A message that leaves both
-    /// as they were leaves the estimate good (metrics that grow with time excepted).
+    /// estimate assumed: its metric's value and `stableUntil` then. A message that leaves the
+    /// value as it was and `stableUntil` no earlier leaves the estimate good (metrics that grow
+    /// with time excepted).
     var timeDue: [EventTime]
     var basis: [Basis?]
-    struct Basis: Equatable { var value: Double?; var stable: EventTime }
+    struct Basis: Equatable {
+        var value: Double?
+        var stable: EventTime
+        /// Whether an estimate made on `earlier` still holds with this basis: the same value, and
+        /// it stays as it is at least as long (fresh data on the feed pushes `stable` later).
+        func keeps(_ earlier: Basis?) -> Bool {
+            guard let earlier else { return false }
+            return value == earlier.value && stable >= earlier.stable
+        }
+    }
     var nextDue = EventTime(millis: .min)
     /// Per pair: the data it reads changed since its last evaluation.
     var changed: [Bool]
@@ -41,6 +52,8 @@ struct RuleSchedule: Sendable {
     var everyTick = false
     /// The tick of the latest evaluation (active alerts are described as of then).
     var lastTick: EventTime?
+    /// The rule (index in the engine's plans) of each pair, in pair order.
+    let pairRule: [Int]
     /// The pairs reading each (site, feed), indexed `site * 4 + feed.index`.
     let dependents: [[Int]]
     /// The pairs reading the score at each site (and the system at `units.count`).
@@ -50,6 +63,8 @@ struct RuleSchedule: Sendable {
     let tick: Duration
     /// How far ahead a lookahead reaches before it evaluates again anyway.
     static let horizon = Duration.hours(48)
+    /// How far ahead a trend rule's lookahead reaches past the next history sample.
+    static let trendReach = Duration.minutes(30)
 
     init(config: SystemConfig, plans: [RulePlan], pairs: Int) {
         let feeds = FeedKind.allCases.count
@@ -88,6 +103,8 @@ struct RuleSchedule: Sendable {
             }
         }
         dependents = deps
+        pairRule = plans.flatMap { plan in Array(repeating: plan.index, count: plan.sites.count) }
+        precondition(pairRule.count == pairs)
         scoreDependents = scoreDeps
         due = Array(repeating: EventTime(millis: .min), count: pairs)
         timeDue = due
@@ -98,10 +115,12 @@ struct RuleSchedule: Sendable {
     }
 
     /// Makes due the pairs whose data changed since the last look.
-    mutating func sync(_ model: FlowModel) {
-        guard model.version != seenVersion else { return }
-        seenVersion = model.version
-        let stamps = model.changeStamps
+    mutating func sync(_ model: FlowModel) { sync(version: model.version, stamps: model.changeStamps) }
+
+    /// The same, from the model's change stamps and their sum (`FlowModel.version`).
+    mutating func sync(version: UInt64, stamps: [UInt64]) {
+        guard version != seenVersion else { return }
+        seenVersion = version
         for i in stamps.indices where stamps[i] != seenStamps[i] {
             seenStamps[i] = stamps[i]
             for pair in dependents[i] { due[pair] = EventTime(millis: .min); changed[pair] = true }
@@ -115,8 +134,11 @@ struct RuleSchedule: Sendable {
     }
 
     /// The earliest instant at which a rule is due (the engine may skip the ticks before it).
-    mutating func nextDue(model: FlowModel) -> EventTime {
-        sync(model)
+    /// Takes the model's change stamps rather than the model: the engine asks before every
+    /// message, and handing it the model it holds copied the model (a retain and release of
+    /// every collection in it; measured 5% of a replay with rules).
+    mutating func nextDue(version: UInt64, stamps: [UInt64]) -> EventTime {
+        sync(version: version, stamps: stamps)
         return everyTick ? EventTime(millis: .min) : nextDue
     }
 
@@ -186,41 +208,87 @@ extension RuleEngine {
         }
     }
 
-    /// When a score rule at a site is next due: the first instant any of its points can change,
-    /// or its alert's delay ends. The system's score is due when a site's changes.
-    func nextScoreEvaluation(_ r: ScoreRule, plan: RulePlan, site: Int, model: FlowModel, now: EventTime) -> EventTime {
+    /// A score rule's sum of points at its `k`-th site at `now`, and the number of parameters
+    /// known (summed in parameter order, as `scoreOutcome` sums them). A parameter is read again
+    /// only when the data it reads changed (its feeds' change stamps at the site) or its points
+    /// may have changed with time (its `until`: the first instant its value changes by itself or
+    /// its growth crosses a band); the others keep their points. Most messages move one parameter
+    /// of seven (an ambulance message: the longest wait), and a score read all of them.
+    func readScore(_ plan: RulePlan, k: Int, site: Int, model: FlowModel, now: EventTime) -> (score: Double, known: Int) {
+        let bands = plan.scoreBands
+        let count = plan.scoreParameters.count
+        var score = 0.0, known = 0
+        for (i, p) in plan.scoreParameters.enumerated() {
+            let stamps: (UInt64, UInt64)? = p.metric.feed.map { feed in
+                (model.changeStamps[FlowModel.feedSlot(site, feed)],
+                 p.metric == .dtocSharePct ? model.changeStamps[FlowModel.feedSlot(site, .bed)] : 0)
+            }
+            var reading = plan.scoreReadings[k * count + i]
+            // Off the grid every parameter is read again: `until` is a tick of the grid, and a
+            // growing value can cross a band between ticks.
+            if stamps == nil || reading.stamps == nil || reading.stamps! != stamps! || now >= reading.until || schedule.offGrid {
+                let points = { (v: Double) in ScoreRule.Parameter.points(for: v, direction: p.direction, bands: bands[p.bands]) }
+                reading.points = model.value(p.metric, site: site, at: now).map(points)
+                reading.until = growthChange(p.metric, site: site, model: model, now: now,
+                                             before: model.stableUntil(p.metric, site: site, from: now), points)
+                reading.stamps = stamps
+                plan.scoreReadings[k * count + i] = reading
+            }
+            if let points = reading.points { score += points; known += 1 }
+        }
+        return (score, known)
+    }
+
+    /// When a score rule at a site (its `k`-th) is next due, after `readScore` at `now`: the first
+    /// instant any of its points can change, or its alert's delay ends. The system's score is due
+    /// when a site's changes.
+    func nextScoreEvaluation(_ r: ScoreRule, plan: RulePlan, site: Int, k: Int, now: EventTime) -> EventTime {
         var due = FlowModel.never
         if let l = alerts.isEmpty ? nil : alerts[AlertKey(rule: plan.index, site: site)]?.lifecycle,
            let d = l.nextDeadline(raiseDelay: r.raiseDelay, clearDelay: r.clearDelay) {
             due = d
         }
         guard site < config.units.count else { return due }
-        for p in r.parameters {
-            let end = model.stableUntil(p.metric, site: site, from: now)
-            due = min(due, growthChange(p.metric, site: site, model: model, now: now, before: end) { p.points(for: $0) })
-        }
+        let count = plan.scoreParameters.count
+        for i in 0..<count { due = min(due, plan.scoreReadings[k * count + i].until) }
         return min(due, now + RuleSchedule.horizon)
     }
 }
 
 extension RuleEngine {
     /// The first tick after `now` at which a trend rule's outcome (unknown, no early warning,
-    /// early warning) can change. Until the next history sample or the value's next change, the
-    /// fit is over fixed points, less those leaving the window, plus the current value at a
+    /// early warning) can change. Until the value's next change, the fit is over the points, less
+    /// those leaving the window, plus one at each history sample ahead (the value, as the history
+    /// stores it: each sample takes the value, which stays as it is), plus the current value at a
     /// moving time: the slope is computed from running sums at each tick ahead and, where that is
-    /// too close to the horizon to call, exactly as `evaluateTrend` computes it.
+    /// too close to the horizon to call, exactly as `evaluateTrend` computes it (`trendOutcome`).
+    /// Looking past the next sample spares the evaluation at every sample of a rule whose value
+    /// changes less often (bed figures: hourly) and was most of the trend rules' cost.
     func trendLookahead(_ r: RulePlan, site: Int, model: FlowModel, now: EventTime) -> EventTime {
         let step = model.history.step
         guard !FlowModel.growsWithTime(r.metric), let sample = model.lastHistorySample, r.horizon.millis < 360_000_000_000 else {
             return now + Duration(millis: 1)
         }
-        let end = min(model.stableUntil(r.metric, site: site, from: now), sample + step)
+        let stable = model.stableUntil(r.metric, site: site, from: now)
+        let end = min(stable, sample + step)
         guard let v = model.value(r.metric, site: site, at: now) else { return end }
         if r.direction.beyond(v, r.threshold) { return end }    // passed: stays passed
         let cache = r.trendCache[site]
         guard cache.sample == sample else { return now + Duration(millis: 1) }
-        let points = cache.points
-        guard let origin = points.first?.0 else { return end }  // no points: not enough history until a sample
+        // Past the next sample only where the history samples the metric at the site, while its
+        // ring holds a whole window (a sample ahead overwrites no point of it), and for
+        // `trendReach` (further, the scan tick by tick costs more than the evaluations it spares:
+        // measured 4 to 12 samples ahead alike).
+        let samplesAhead = model.keepsHistory(r.metric, site: site) && Int(r.window.millis / step.millis) + 1 < model.history.points
+        let lookEnd = samplesAhead ? min(stable, now + RuleSchedule.trendReach) : end
+        var points: [(EventTime, Double)] = []
+        swap(&points, &cache.lookahead)
+        defer { swap(&points, &cache.lookahead) }
+        points.removeAll(keepingCapacity: true)
+        points.append(contentsOf: cache.points)
+        let origin = points.first?.0 ?? sample
+        let sampled = Double(Float(v))   // what each sample ahead records (history keeps Float)
+        var nextSample = sample + step
         var first = 0
         var n = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
         for (t, y) in points where t <= now {
@@ -232,6 +300,12 @@ extension RuleEngine {
         let need = abs(r.threshold - v) * 3_600_000 / Double(r.horizon.millis)
         enum Call: Equatable { case unknown, quiet, warning }
         func call(_ at: EventTime) -> Call {
+            while nextSample <= at {   // the samples taken by tick `at`
+                points.append((nextSample, sampled))
+                let x = (nextSample - origin).hoursValue
+                n += 1; sx += x; sy += sampled; sxx += x * x; sxy += x * sampled
+                nextSample = nextSample + step
+            }
             while first < points.count, at - points[first].0 > r.window {
                 let x = (points[first].0 - origin).hoursValue, y = points[first].1
                 n -= 1; sx -= x; sy -= y; sxx -= x * x; sxy -= x * y
@@ -248,21 +322,23 @@ extension RuleEngine {
                 let toward = r.direction == .above ? slope : -slope
                 let margin = 1e-7 * (abs(need) + abs(toward)) + 1e-9
                 if toward < -margin { return .quiet }
-                if toward > margin && abs(toward - need) > margin { return toward > need ? .warning : .quiet }
+                // Clearly past `need` either way (a warning needs toward > need >= 0; a flat fit,
+                // as the samples ahead make it, stays short of it).
+                if abs(toward - need) > margin { return toward > need ? .warning : .quiet }
             }
             var exact = self
             exact.describing = false
-            switch exact.evaluate(r, site: site, model: model, now: at) {
+            switch exact.trendOutcome(r, site: site, points: points, value: v, now: at, step: step) {
             case .unknown: return .unknown
             case .known(let target, _, _): return target == nil ? .quiet : .warning
             }
         }
         let base = call(now)
         var at = now.floored(to: schedule.tick) + schedule.tick   // the next tick of the grid
-        while at < end {
+        while at < lookEnd {
             if call(at) != base { return at }
             at = at + schedule.tick
         }
-        return end
+        return lookEnd
     }
 }
