@@ -108,9 +108,11 @@ public struct RuleEngine: Sendable {
         schedule.changed[pair] = false
         if plan.kind == .threshold || plan.kind == .trend, !FlowModel.growsWithTime(plan.metric) {
             basis = .init(value: model.value(plan.metric, site: site, at: now), stable: model.stableUntil(plan.metric, site: site, from: now))
-            // (Off the grid, a rule whose data changed is evaluated in full: its outcome at this
-            // instant can differ from the grid's, e.g. a trend's slope or a delay's end.)
-            if !schedule.everyTick, !schedule.offGrid, schedule.timeDue[pair] > now, basis!.keeps(schedule.basis[pair]) {
+            // Off the grid only a threshold rule keeps its estimate: every part of it is an exact
+            // instant (a delay's end, the value's next change), while a trend's lookahead steps
+            // over the grid's ticks and its slope moves between them.
+            if !schedule.everyTick, !schedule.offGrid || plan.kind == .threshold,
+               schedule.timeDue[pair] > now, basis!.keeps(schedule.basis[pair]) {
                 schedule.due[pair] = schedule.timeDue[pair]   // made due by data that left it as it was
                 return
             }

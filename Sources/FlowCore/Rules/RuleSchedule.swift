@@ -224,9 +224,10 @@ extension RuleEngine {
                  p.metric == .dtocSharePct ? model.changeStamps[FlowModel.feedSlot(site, .bed)] : 0)
             }
             var reading = plan.scoreReadings[k * count + i]
-            // Off the grid every parameter is read again: `until` is a tick of the grid, and a
-            // growing value can cross a band between ticks.
-            if stamps == nil || reading.stamps == nil || reading.stamps! != stamps! || now >= reading.until || schedule.offGrid {
+            // Off the grid a growing parameter is read again: its `until` is a tick of the grid,
+            // and the value can cross a band between ticks (the others' `until` is exact).
+            if stamps == nil || reading.stamps == nil || reading.stamps! != stamps! || now >= reading.until
+                || (schedule.offGrid && FlowModel.growsWithTime(p.metric)) {
                 let points = { (v: Double) in ScoreRule.Parameter.points(for: v, direction: p.direction, bands: bands[p.bands]) }
                 reading.points = model.value(p.metric, site: site, at: now).map(points)
                 reading.until = growthChange(p.metric, site: site, model: model, now: now,
