@@ -104,6 +104,7 @@ public final class FlowEngine {
         var end = bytes.count
         if end > 0, bytes[end - 1] == 13 { end -= 1 }   // tolerate CRLF
         let line = UnsafeBufferPointer(rebasing: bytes[0..<end])
+        if let mark = OperatorAction.parseMark(line) { return applyOperator(mark) }   // clock, evaluate
         switch decoder.decode(line) {
         case .failure(let r):
             if r.reason == .unknownFeed, let op = OperatorAction.parse(line) {

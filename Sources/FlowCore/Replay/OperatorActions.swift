@@ -102,6 +102,46 @@ public struct OperatorAction: Sendable, Equatable {
         }
     }
 
+    /// The clock and evaluate marks exactly as `jsonLine` writes them (a live journal holds up
+    /// to one per line), read without the general parser: nil for anything else, which then
+    /// goes through `parse` as before. The same result as `parse` for every line it accepts.
+    public static func parseMark(_ p: UnsafeBufferPointer<UInt8>) -> OperatorAction? {
+        let head = markHead, n = p.count
+        func matches(_ bytes: [UInt8], at i: Int) -> Bool {
+            guard i + bytes.count <= n else { return false }
+            for k in bytes.indices where p[i + k] != bytes[k] { return false }
+            return true
+        }
+        guard n > head.count + 40, matches(head, at: 0) else { return nil }
+        // The id: 1-128 plain characters (no quote, backslash or control byte).
+        var i = head.count
+        let idStart = i
+        while i < n, p[i] != 0x22 {
+            guard p[i] >= 0x20, p[i] < 0x7F, p[i] != 0x5C else { return nil }
+            i += 1
+        }
+        let idEnd = i
+        guard idEnd > idStart, idEnd - idStart <= 128 else { return nil }
+        func expect(_ bytes: [UInt8]) -> Bool {
+            guard matches(bytes, at: i) else { return false }
+            i += bytes.count
+            return true
+        }
+        guard expect(markAt) else { return nil }
+        let atStart = i
+        while i < n, p[i] != 0x22 { i += 1 }
+        guard i - atStart <= 64, let at = RFC3339.parse(p, atStart, i) else { return nil }
+        let kind: Kind
+        if expect(markClock), i == n { kind = .clock } else if expect(markEvaluate), i == n { kind = .evaluate } else { return nil }
+        let id = String(decoding: UnsafeBufferPointer(rebasing: p[idStart..<idEnd]), as: UTF8.self)
+        return OperatorAction(id: id, at: at, kind: kind)
+    }
+
+    private static let markHead = Array(#"{"feed":"operator","id":""#.utf8)
+    private static let markAt = Array(#"","at":""#.utf8)
+    private static let markClock = Array(#"","kind":"clock"}"#.utf8)
+    private static let markEvaluate = Array(#"","kind":"evaluate"}"#.utf8)
+
     public static func parse(_ line: String) -> Result<OperatorAction, Rejection>? {
         var s = line
         return s.withUTF8 { parse($0) }
