@@ -68,27 +68,30 @@ import Glibc
         #expect(c.entries.first?.1.line == 3)
     }
 
+    /// One run of a service following `feed` with its journal in `tmp`: waits until the lines
+    /// it took satisfy `done`, then stops. Returns what it took, and its file statistics.
+    private func followRun(_ tmp: TempDir, _ feed: String, until done: ([String]) -> Bool) throws
+        -> (RecordingConsumer, SourceStatistics?) {
+        let c = RecordingConsumer()
+        let hub = try makeHub(c, journalDir: tmp.file("journal"))
+        defer { hub.shutdown() }
+        hub.addFile(feed, follow: true)
+        #expect(eventually { done(c.lines) }, "\(c.lines)")
+        return (c, hub.statistics().sources.first { $0.kind == .file })
+    }
+
     @Test("a followed file carries on after a restart where the last run got to, even mid-line")
     func followedFileResumesAfterARestart() throws {
         let tmp = TempDir()
         let feed = tmp.file("feed.jsonl")
         writeFile(feed, "a\nbad b\nc-part")
-        let c1 = RecordingConsumer()
-        let hub1 = try makeHub(c1, journalDir: tmp.file("journal"))
-        hub1.addFile(feed, follow: true)
-        #expect(eventually { c1.lines == ["a", "bad b"] })
-        hub1.shutdown()
+        _ = try followRun(tmp, feed) { $0 == ["a", "bad b"] }
         #expect(FileManager.default.fileExists(atPath: tmp.file("journal/file-positions.json")))
 
         appendFile(feed, "ial\nd\n")
-        let c2 = RecordingConsumer()
-        let hub2 = try makeHub(c2, journalDir: tmp.file("journal"))
-        defer { hub2.shutdown() }
-        hub2.addFile(feed, follow: true)
-        #expect(eventually { c2.lines == ["c-partial", "d"] }, "\(c2.lines)")
+        let (c2, s) = try followRun(tmp, feed) { $0 == ["c-partial", "d"] }
         #expect(c2.entries.map(\.1.line) == [3, 4], "line numbers carry on")
-        let s = try #require(hub2.statistics().sources.first { $0.kind == .file })
-        #expect(s.resumedAtLine == 2 && s.bytesSkipped == 8)
+        #expect(s?.resumedAtLine == 2 && s?.bytesSkipped == 8)
     }
 
     @Test("a followed file replaced or cut short while the service was down is read from its start")
@@ -96,30 +99,18 @@ import Glibc
         let tmp = TempDir()
         let feed = tmp.file("feed.jsonl")
         writeFile(feed, "a1\na2\na3\n")
-        let c1 = RecordingConsumer()
-        let hub1 = try makeHub(c1, journalDir: tmp.file("journal"))
-        hub1.addFile(feed, follow: true)
-        #expect(eventually { c1.lines.count == 3 })
-        hub1.shutdown()
+        _ = try followRun(tmp, feed) { $0.count == 3 }
 
         // Replaced (a new inode).
         try FileManager.default.removeItem(atPath: feed)
         writeFile(feed, "b1\n")
-        let c2 = RecordingConsumer()
-        let hub2 = try makeHub(c2, journalDir: tmp.file("journal"))
-        hub2.addFile(feed, follow: true)
-        #expect(eventually { c2.lines == ["b1"] }, "\(c2.lines)")
-        hub2.shutdown()
+        _ = try followRun(tmp, feed) { $0 == ["b1"] }
 
         // Cut short in place (same inode, shorter than the position).
         let fd = open(feed, O_WRONLY | O_TRUNC)
         _ = "c\n".withCString { write(fd, $0, 2) }
         close(fd)
-        let c3 = RecordingConsumer()
-        let hub3 = try makeHub(c3, journalDir: tmp.file("journal"))
-        defer { hub3.shutdown() }
-        hub3.addFile(feed, follow: true)
-        #expect(eventually { c3.lines == ["c"] }, "\(c3.lines)")
+        let (c3, _) = try followRun(tmp, feed) { $0 == ["c"] }
         #expect(c3.entries.first?.1.line == 1)
     }
 
