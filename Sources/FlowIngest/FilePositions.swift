@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where a followed file has been read up to: the file (device and inode, so a file rotated or
+/// Where a file has been read up to: the file (device and inode, so a file rotated or
 /// replaced while the service was down is recognised) and the byte offset and line number just
 /// after the last line the consumer has taken and the journal has committed.
 public struct FilePosition: Codable, Equatable, Sendable {
@@ -10,10 +10,10 @@ public struct FilePosition: Codable, Equatable, Sendable {
     public var line: Int
 }
 
-/// The positions of the followed files, kept next to the journal (`file-positions.json`), so
-/// that a restart carries on each followed file after its last line instead of reading it again
-/// from the start (which refused every old line again as a duplicate and filled the rejected
-/// count after every restart).
+/// The positions of the files read (followed or read once), kept next to the journal
+/// (`file-positions.json`), so that a restart carries on each file after its last line instead
+/// of reading it again from the start (which refused every old line again as a duplicate and
+/// filled the rejected count after every restart).
 ///
 /// Written after the journal commit that holds the lines (so never ahead of the journal), at
 /// most once a second and at shutdown, by write-then-rename. Not fsynced: a position that is
@@ -35,7 +35,7 @@ final class FilePositions: @unchecked Sendable {
         do {
             positions = try JSONDecoder().decode([String: FilePosition].self, from: data)
         } catch {
-            loadProblem = "\(path) unreadable (\(error)); followed files are read from their start"
+            loadProblem = "\(path) unreadable (\(error)); files are read from their start"
         }
     }
 

@@ -25,7 +25,7 @@ struct BatchWriter {
     let stop: StopSignal
     var framer: LineFramer
     var batch: LineBatch
-    /// A followed file being read (its positions key, device and inode) and the bytes of it fed
+    /// A file being read with a journal (its positions key, device and inode) and the bytes of it fed
     /// to the framer so far: each batch then says where reading would resume after it.
     var file: (key: String, device: UInt64, inode: UInt64)?
     var fedBytes = 0
@@ -150,8 +150,8 @@ final class FileSource: IngestSource, @unchecked Sendable {
         var follow: Bool
         var startAtEnd: Bool
         var pollInterval: Double
-        /// Followed files: where an earlier run got to (used when the file is still the same
-        /// one, device and inode, and at least that long) and the key its batches report under.
+        /// With a journal: where an earlier run got to in this file (used when it is still the
+        /// same file, device and inode, and at least that long) and the key its batches report under.
         var resume: FilePosition? = nil
         var positionsKey: String? = nil
     }
@@ -212,14 +212,14 @@ final class FileSource: IngestSource, @unchecked Sendable {
         var offset = 0
         defer { sysClose(fd) }
         func track() {
-            guard options.follow, let key = options.positionsKey else { return }
+            guard let key = options.positionsKey else { return }
             writer.file = (key, UInt64(dev), UInt64(ino))
             writer.fedBytes = offset
         }
 
-        if options.follow, let r = options.resume, r.device == UInt64(dev), r.inode == UInt64(ino),
+        if let r = options.resume, r.device == UInt64(dev), r.inode == UInt64(ino),
            let st = Posix.fileStatus(fd), Int(st.st_size) >= r.offset, lseek(fd, off_t(r.offset), SEEK_SET) == off_t(r.offset) {
-            // The same file as before the restart: carry on after the last line taken.
+            // The same file as an earlier run read: carry on after the last line it took.
             offset = r.offset
             writer.framer.resume(afterLine: r.line)
             counters.update { $0.bytesSkipped = r.offset; $0.resumedAtLine = r.line }

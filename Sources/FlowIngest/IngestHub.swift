@@ -88,8 +88,9 @@ public final class IngestHub: @unchecked Sendable {
     /// followed file's existing content is skipped (line numbers still count it).
     public func addFile(_ path: String, follow: Bool, startAtEnd: Bool = false) {
         var options = FileSource.Options(follow: follow, startAtEnd: startAtEnd, pollInterval: configuration.filePollInterval)
-        if follow, let positions {
-            // With a journal, a followed file carries on where the last run got to.
+        if let positions {
+            // With a journal, a file (followed or read once) carries on where the last run got
+            // to: the lines it took are in the journal already.
             options.positionsKey = FilePositions.key(path)
             options.resume = positions.position(of: path)
         }

@@ -94,6 +94,22 @@ import Glibc
         #expect(s?.resumedAtLine == 2 && s?.bytesSkipped == 8)
     }
 
+    @Test("a file read once with a journal is not read again by the next run, only what was appended")
+    func readOnceFileResumes() throws {
+        let tmp = TempDir()
+        let feed = tmp.file("feed.jsonl")
+        writeFile(feed, "a\nb\n")
+        for (expected, appended) in [(["a", "b"], "c\n"), (["c"], "")] {
+            let c = RecordingConsumer()
+            let hub = try makeHub(c, journalDir: tmp.file("journal"))
+            hub.addFile(feed, follow: false)
+            #expect(hub.waitForFiniteSources(timeout: 10))
+            hub.shutdown()
+            #expect(c.lines == expected)
+            appendFile(feed, appended)
+        }
+    }
+
     @Test("a followed file replaced or cut short while the service was down is read from its start")
     func replacedOrShortenedFileIsReadAgain() throws {
         let tmp = TempDir()
