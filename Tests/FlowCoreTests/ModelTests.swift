@@ -105,6 +105,21 @@ import Testing
 }
 
 @Suite struct EngineTests {
+    @Test("a line refused as patient-identifiable is counted against the feed and site that sent it")
+    func identifiableLinesAreAttributed() {
+        let e = FlowEngine(config: testConfig())
+        let nhsNumber = #"{"feed":"dtoc","id":"d1","at":"\#(iso(t0))","site":"AAA","kind":"start","patient":"943 476 5919","reason":"x"}"#
+        let byName = #"{"feed":"bed","site":"BBB","nhs_number":"x","id":"b1","at":"\#(iso(t0))"}"#
+        let unknownSite = #"{"feed":"bed","site":"ZZZ","nhs_number":"x","id":"b2","at":"\#(iso(t0))"}"#
+        for line in [nhsNumber, byName, unknownSite] {
+            guard case .rejected(let r) = e.ingest(line) else { Issue.record("accepted \(line)"); continue }
+            #expect(r.reason == .identifiable)
+        }
+        #expect(e.counters[FlowEngine.CounterKey(feed: .dtoc, site: "AAA")]?.rejected == 1)
+        #expect(e.counters[FlowEngine.CounterKey(feed: .bed, site: "BBB")]?.rejected == 1)
+        #expect(e.counters[FlowEngine.CounterKey(feed: .bed, site: nil)]?.rejected == 1, "an unknown site is not named")
+    }
+
     @Test("rejected-line counts carry over to a new engine: totals, per feed, per reason")
     func rejectionCountsRoundTrip() {
         let a = FlowEngine(config: testConfig())

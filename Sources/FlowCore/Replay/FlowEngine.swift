@@ -112,6 +112,7 @@ public final class FlowEngine {
                 if case .acknowledge = action.kind, mode == .replay || (recovering && !clockMarked) { runTicks(before: action.at) }
                 return applyOperator(action)
             }
+            if r.reason == .identifiable, r.feed == nil { return reject(Self.attributed(r, line, config)) }
             return reject(r)
         case .success(let m):
             // Time against the clock.
@@ -154,6 +155,33 @@ public final class FlowEngine {
         recovering = true
         defer { recovering = false }
         return ingest(bytes, receivedAt: nil)
+    }
+
+    /// A line refused as patient-identifiable is refused as soon as the scanner meets the field,
+    /// before the envelope is read; the operators still need to know which provider sent it
+    /// (they must raise it with them), so its feed and site are looked for here: the first
+    /// `"feed":"..."` naming a feed and `"site":"..."` naming a configured unit. Best effort.
+    static func attributed(_ r: Rejection, _ line: UnsafeBufferPointer<UInt8>, _ config: SystemConfig) -> Rejection {
+        func value(of key: String) -> String? {
+            let pattern = Array("\"\(key)\":\"".utf8)
+            guard line.count > pattern.count else { return nil }
+            var i = 0
+            while i + pattern.count < line.count {
+                if line[i] == pattern[0], (0..<pattern.count).allSatisfy({ line[i + $0] == pattern[$0] }) {
+                    var j = i + pattern.count
+                    let start = j
+                    while j < line.count, j - start <= 32, line[j] != 0x22 { j += 1 }
+                    guard j < line.count, line[j] == 0x22 else { return nil }
+                    return String(decoding: UnsafeBufferPointer(rebasing: line[start..<j]), as: UTF8.self)
+                }
+                i += 1
+            }
+            return nil
+        }
+        var out = r
+        out.feed = value(of: "feed").flatMap(FeedKind.init(rawValue:))
+        out.site = value(of: "site").flatMap { config.unitIndex($0) != nil ? $0 : nil }
+        return out
     }
 
     /// Counts a line that never reached the decoder (e.g. longer than the reader's limit).
