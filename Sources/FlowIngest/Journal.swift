@@ -66,6 +66,8 @@ public final class Journal: @unchecked Sendable {
     public let configuration: Configuration
     private let lock = Lock()
     private var fd: Int32 = -1
+    /// Bytes in today's file after the last complete write (a failed write is cut back to it).
+    private var fileSize: off_t = 0
     public private(set) var currentDay: String
     private var buffer: [UInt8] = []
     private var bufferedLines = 0
@@ -167,7 +169,15 @@ public final class Journal: @unchecked Sendable {
     private func writeBufferLocked() throws {
         guard !buffer.isEmpty else { return }
         guard fd >= 0 else { throw IngestIOError("write", path: currentFilePath, code: EBADF) }
-        try buffer.withUnsafeBytes { try Posix.writeAll(fd, $0, path: currentFilePath) }
+        do {
+            try buffer.withUnsafeBytes { try Posix.writeAll(fd, $0, path: currentFilePath) }
+        } catch {
+            // A write cut part-way (a full disk) would leave a fragment that the retry, which
+            // writes the whole buffer again, glues to its first line: cut the file back first.
+            _ = ftruncate(fd, fileSize)
+            throw error
+        }
+        fileSize += off_t(buffer.count)
         buffer.removeAll(keepingCapacity: buffer.capacity <= 8 << 20)
         bufferedLines = 0
     }
@@ -180,6 +190,7 @@ public final class Journal: @unchecked Sendable {
             _ = try Journal.setAsideTail(of: p, warn: { _ in })
         }
         fd = try Posix.open(p, O_WRONLY | O_APPEND | O_CREAT)
+        fileSize = Posix.fileStatus(fd)?.st_size ?? 0
         if !existed { Posix.syncDirectory(configuration.directory) }
     }
 
