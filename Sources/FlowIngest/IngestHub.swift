@@ -23,13 +23,20 @@ public final class IngestHub: @unchecked Sendable {
         public var tickInterval: Double?
         /// Follow-mode polling interval for files, in seconds.
         public var filePollInterval: Double
+        /// While journal commits fail (a full disk) the journal keeps the lines for the next
+        /// commit; past this many bytes kept, lines are refused `journal_failed` before they reach
+        /// the consumer, so memory stays bounded and what the core holds stays what the journal
+        /// will hold. Normal groups stay far below it (the queue holds 8 MB at most).
+        public var maxJournalBacklogBytes: Int
 
         public init(maxLineLength: Int = 64 * 1024, queueCapacityBytes: Int = 8 << 20,
-                    tickInterval: Double? = nil, filePollInterval: Double = 0.2) {
+                    tickInterval: Double? = nil, filePollInterval: Double = 0.2,
+                    maxJournalBacklogBytes: Int = 32 << 20) {
             self.maxLineLength = maxLineLength
             self.queueCapacityBytes = queueCapacityBytes
             self.tickInterval = tickInterval
             self.filePollInterval = filePollInterval
+            self.maxJournalBacklogBytes = maxJournalBacklogBytes
         }
     }
 
@@ -253,7 +260,7 @@ public final class IngestHub: @unchecked Sendable {
                 }
                 for (sink, list, c) in acks {
                     let list = journalFailed ? list.map { a in
-                        a.verdict.isAccepted ? Ack(line: a.line, verdict: .rejected(reason: "journal_failed")) : a
+                        a.verdict.isAccepted ? Ack(line: a.line, verdict: .rejected(reason: IngestReason.journalFailed)) : a
                     } : list
                     sink.acknowledge(list, byteCost: c)
                 }
@@ -290,6 +297,7 @@ public final class IngestHub: @unchecked Sendable {
         var t = tallies[ObjectIdentifier(b.stats)]?.1 ?? Tally()
         var list: [Ack] = []
         let wantAcks = b.sink != nil
+        let backlogged = (journal?.pendingByteCount ?? 0) > configuration.maxJournalBacklogBytes
         if wantAcks { list.reserveCapacity(b.entries.count) }
         for e in b.entries {
             t.lines += 1
@@ -304,6 +312,10 @@ public final class IngestHub: @unchecked Sendable {
                 verdict = .rejected(reason: IngestReason.lineTooLong)
                 consumer.rejectedBeforeConsume(origin: LineOrigin(source: b.source, line: e.line),
                                                reason: IngestReason.lineTooLong)
+            case .line where backlogged:
+                // The journal cannot write and holds too much already: not applied, resend later.
+                t.rejected += 1
+                verdict = .rejected(reason: IngestReason.journalFailed)
             case .line:
                 let slice = b.bytes[e.start..<e.start + e.length]
                 verdict = consumer.consume(slice, origin: LineOrigin(source: b.source, line: e.line))

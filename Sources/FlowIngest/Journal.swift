@@ -116,6 +116,8 @@ public final class Journal: @unchecked Sendable {
     }
 
     public var pendingLineCount: Int { lock.withLock { bufferedLines } }
+    /// Bytes appended and not yet written (more than a group's worth only while commits fail).
+    public var pendingByteCount: Int { lock.withLock { buffer.count } }
 
     /// Group commit: roll over if the day changed, write everything buffered, then fsync per
     /// policy. Returns the number of lines committed.

@@ -73,6 +73,9 @@ public enum IngestReason {
     public static let emptyLine = "empty_line"
     /// TCP: the connection's input ended in the middle of a line; that partial line is dropped.
     public static let incompleteLine = "incomplete_line"
+    /// The journal commit holding the line failed (a full disk), or the journal already holds
+    /// too much it cannot write and the line was not taken: treat as not recorded, resend.
+    public static let journalFailed = "journal_failed"
 }
 
 /// A consumer that accepts every line: `urgentflow record`-style ingest that only writes the

@@ -94,6 +94,27 @@ import Glibc
         #expect(s?.resumedAtLine == 2 && s?.bytesSkipped == 8)
     }
 
+    @Test("while the journal cannot write, lines are kept for the next commit up to a bound, then refused before the consumer")
+    func journalBacklogIsBounded() throws {
+        let tmp = TempDir()
+        try FileManager.default.createDirectory(atPath: tmp.file("journal"), withIntermediateDirectories: true)
+        // Every write to today's journal file fails: No space left on device.
+        try FileManager.default.createSymbolicLink(atPath: tmp.file("journal/journal-2026-01-05.jsonl"), withDestinationPath: "/dev/full")
+        let feed = tmp.file("feed.jsonl")
+        writeFile(feed, "one\ntwo\n")
+        let c = RecordingConsumer()
+        let hub = try makeHub(c, journalDir: tmp.file("journal"),
+                              config: .init(maxLineLength: 64, filePollInterval: 0.02, maxJournalBacklogBytes: 4))
+        defer { hub.shutdown() }
+        hub.addFile(feed, follow: true)
+        #expect(eventually { c.lines == ["one", "two"] })
+        #expect(eventually { (hub.statistics().journalErrors) > 0 })
+        appendFile(feed, "three\n")
+        #expect(eventually { hub.statistics().sources.first { $0.kind == .file }?.rejected == 1 })
+        #expect(c.lines == ["one", "two"], "refused before the consumer: the core never held it")
+        #expect(hub.journal?.pendingByteCount == 8, "the first two lines are still kept for a later commit")
+    }
+
     @Test("a file read once with a journal is not read again by the next run, only what was appended")
     func readOnceFileResumes() throws {
         let tmp = TempDir()
