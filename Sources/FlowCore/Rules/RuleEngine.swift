@@ -83,25 +83,44 @@ public struct RuleEngine: Sendable {
         // rule's list of sites cost a retain and release per rule per tick. A pair is checked
         // when reached, so one made due by an earlier rule's score is evaluated at this tick.
         var pair = 0
-        while pair < schedule.pairRule.count {
-            guard schedule.isDue(pair, now) else { pair += 1; continue }
-            unowned(unsafe) let plan = plans[schedule.pairRule[pair]]   // the engine owns its plans
-            if plan.kind == .score {
-                // A score rule's pairs are evaluated together: its sites, then the system.
-                if case .score(let rule) = plan.rule { evaluateScore(rule, plan: plan, model: &model, now: now, into: &out) }
-                pair = plan.firstPair + plan.sites.count
-                continue
-            }
-            evaluatePair(plan, site: plan.sites[pair - plan.firstPair], pair: pair, model: model, now: now, into: &out)
-            pair += 1
+        while true {
+            pair = evaluatePairs(from: pair, model: model, now: now, into: &out)
+            guard pair < schedule.pairRule.count else { break }
+            // A score rule's pairs are evaluated together: its sites, then the system.
+            let plan = plans[schedule.pairRule[pair]]
+            if case .score(let rule) = plan.rule { evaluateScore(rule, plan: plan, model: &model, now: now, into: &out) }
+            pair = plan.firstPair + plan.sites.count
         }
         schedule.nextDue = schedule.due.min() ?? FlowModel.never
         return out
     }
 
+    /// The due pairs from `start` on, up to the first due pair of a score rule (returned; the
+    /// pair count when none). A score changes the model (`setScore`), the other rules only read
+    /// it: the model is borrowed for the run of them, and passing it from `evaluate`'s `inout`
+    /// copied its 408 bytes into a temporary at every pair. A plan passes to `evaluatePair`
+    /// as an unretained reference, guaranteed by the local reference to the plans' array
+    /// (`self` is mutated in the call, so the engine's own array could not vouch for it, and
+    /// the plan was retained and released around every call).
+    private mutating func evaluatePairs(from start: Int, model: borrowing FlowModel, now: EventTime,
+                                        into out: inout [AlertTransition]) -> Int {
+        let plans = self.plans
+        var pair = start
+        while pair < schedule.pairRule.count {
+            guard schedule.isDue(pair, now) else { pair += 1; continue }
+            let plan = Unmanaged.passUnretained(plans[schedule.pairRule[pair]])
+            if plan._withUnsafeGuaranteedRef({ $0.kind }) == .score { return pair }
+            plan._withUnsafeGuaranteedRef {
+                evaluatePair($0, site: schedule.pairSite[pair], pair: pair, model: model, now: now, into: &out)
+            }
+            pair += 1
+        }
+        return pair
+    }
+
     /// One rule at one site. The sentence is built only when the step makes a transition (the
     /// dashboard describes active alerts when it draws them: `activeAlerts(model:)`).
-    private mutating func evaluatePair(_ plan: RulePlan, site: Int, pair: Int, model: FlowModel, now: EventTime,
+    private mutating func evaluatePair(_ plan: RulePlan, site: Int, pair: Int, model: borrowing FlowModel, now: EventTime,
                                        into out: inout [AlertTransition]) {
         let key = AlertKey(rule: plan.index, site: site)
         var basis: RuleSchedule.Basis? = nil

@@ -54,6 +54,9 @@ struct RuleSchedule: Sendable {
     var lastTick: EventTime?
     /// The rule (index in the engine's plans) of each pair, in pair order.
     let pairRule: [Int]
+    /// The site of each pair, in pair order: reading it from the rule's list of sites retained
+    /// and released that list at every evaluation.
+    let pairSite: [Int]
     /// The pairs reading each (site, feed), indexed `site * 4 + feed.index`.
     let dependents: [[Int]]
     /// The pairs reading the score at each site (and the system at `units.count`).
@@ -104,7 +107,8 @@ struct RuleSchedule: Sendable {
         }
         dependents = deps
         pairRule = plans.flatMap { plan in Array(repeating: plan.index, count: plan.sites.count) }
-        precondition(pairRule.count == pairs)
+        pairSite = plans.flatMap { $0.sites }
+        precondition(pairRule.count == pairs && pairSite.count == pairs)
         scoreDependents = scoreDeps
         due = Array(repeating: EventTime(millis: .min), count: pairs)
         timeDue = due
