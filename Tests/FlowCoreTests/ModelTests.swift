@@ -355,3 +355,10 @@ import Testing
         }
     }
 }
+
+@Suite struct MetricKeyIndexTests {
+    /// `MetricKey.index` is the position in `allCases` (the history row layout).
+    @Test func indexIsThePositionInAllCases() {
+        for (i, m) in MetricKey.allCases.enumerated() { #expect(m.index == i, "\(m)") }
+    }
+}

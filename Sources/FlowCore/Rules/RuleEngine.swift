@@ -91,7 +91,7 @@ public struct RuleEngine: Sendable {
             if case .score(let rule) = plan.rule { evaluateScore(rule, plan: plan, model: &model, now: now, into: &out) }
             pair = plan.firstPair + plan.sites.count
         }
-        schedule.nextDue = schedule.due.min() ?? FlowModel.never
+        schedule.nextDue = schedule.earliestDue()
         return out
     }
 
