@@ -194,7 +194,12 @@ public struct RuleEngine: Sendable {
 
     // MARK: - Rule kinds
 
-    func evaluate(_ plan: RulePlan, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+    /// `mutating` here and on the other functions of a pair's evaluation (the rule kinds,
+    /// `trendOutcome`, `nextEvaluation`, `trendLookahead`, `readScore`, `nextScoreEvaluation`),
+    /// though they change nothing: called from a mutating function, a non-mutating one was handed
+    /// a copy of the engine (264 bytes, three per evaluation), where a mutating one takes it in
+    /// place.
+    mutating func evaluate(_ plan: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> RuleOutcome {
         switch plan.kind {
         case .threshold: return evaluateThreshold(plan, site: site, model: model, now: now)
         case .stale: return evaluateStale(plan, site: site, model: model, now: now)
@@ -205,7 +210,7 @@ public struct RuleEngine: Sendable {
 
     @inline(__always) func say(_ text: @autoclosure () -> String) -> String { describing ? text() : "" }
 
-    private func evaluateThreshold(_ p: RulePlan, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+    private mutating func evaluateThreshold(_ p: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> RuleOutcome {
         let metric = p.metric
         guard let v = model.value(metric, site: site, at: now) else {
             return .unknown(summary: say("\(siteName(site)) \(metric.label): no current data"))
@@ -241,7 +246,7 @@ public struct RuleEngine: Sendable {
         return nil
     }
 
-    private func evaluateStale(_ p: RulePlan, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+    private mutating func evaluateStale(_ p: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> RuleOutcome {
         let feed = p.feed
         let seen = model.lastSeen(feed, site: site)
         guard let from = seen ?? model.start else { return .unknown(summary: "") }
@@ -255,7 +260,7 @@ public struct RuleEngine: Sendable {
         return .known(target: target, value: value, summary: what + " (expected every \(p.expected))")
     }
 
-    private func evaluateTrend(_ r: RulePlan, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+    private mutating func evaluateTrend(_ r: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> RuleOutcome {
         let name = describing ? siteName(site) : ""
         guard let v = model.value(r.metric, site: site, at: now) else {
             return .unknown(summary: say("\(name) \(r.metric.label): no current data"))
@@ -273,7 +278,7 @@ public struct RuleEngine: Sendable {
     /// A trend rule's outcome at `now` from the history `points` (in time order, none after `now`)
     /// and the current value `v` (what `evaluateTrend` reads from the model; the schedule's
     /// lookahead gives it the points the history will have).
-    func trendOutcome(_ r: RulePlan, site: Int, points: [(EventTime, Double)], value v: Double, now: EventTime,
+    mutating func trendOutcome(_ r: RulePlan, site: Int, points: [(EventTime, Double)], value v: Double, now: EventTime,
                       step: Duration) -> RuleOutcome {
         let name = describing ? siteName(site) : ""
         // The points still inside the window at `now` (in time order, so one run of them:

@@ -181,7 +181,8 @@ struct RuleSchedule: Sendable {
 
 extension RuleEngine {
     /// When a (threshold, stale or trend) rule at a site is next due, after its evaluation at `now`.
-    func nextEvaluation(_ plan: RulePlan, site: Int, model: FlowModel, now: EventTime) -> EventTime {
+    /// (`mutating` though it changes nothing: see `RuleEngine.evaluate(_:site:model:now:)`.)
+    mutating func nextEvaluation(_ plan: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> EventTime {
         let key = AlertKey(rule: plan.index, site: site)
         let lifecycle = alerts.isEmpty ? nil : alerts[key]?.lifecycle
         var due = FlowModel.never
@@ -228,7 +229,7 @@ extension RuleEngine {
     /// may have changed with time (its `until`: the first instant its value changes by itself or
     /// its growth crosses a band); the others keep their points. Most messages move one parameter
     /// of seven (an ambulance message: the longest wait), and a score read all of them.
-    func readScore(_ plan: RulePlan, k: Int, site: Int, model: FlowModel, now: EventTime) -> (score: Double, known: Int) {
+    mutating func readScore(_ plan: RulePlan, k: Int, site: Int, model: borrowing FlowModel, now: EventTime) -> (score: Double, known: Int) {
         let bands = plan.scoreBands
         let count = plan.scoreParameters.count
         var score = 0.0, known = 0
@@ -257,7 +258,7 @@ extension RuleEngine {
     /// When a score rule at a site (its `k`-th) is next due, after `readScore` at `now`: the first
     /// instant any of its points can change, or its alert's delay ends. The system's score is due
     /// when a site's changes.
-    func nextScoreEvaluation(_ r: ScoreRule, plan: RulePlan, site: Int, k: Int, now: EventTime) -> EventTime {
+    mutating func nextScoreEvaluation(_ r: ScoreRule, plan: RulePlan, site: Int, k: Int, now: EventTime) -> EventTime {
         var due = FlowModel.never
         if let l = alerts.isEmpty ? nil : alerts[AlertKey(rule: plan.index, site: site)]?.lifecycle,
            let d = l.nextDeadline(raiseDelay: r.raiseDelay, clearDelay: r.clearDelay) {
@@ -279,7 +280,7 @@ extension RuleEngine {
     /// too close to the horizon to call, exactly as `evaluateTrend` computes it (`trendOutcome`).
     /// Looking past the next sample spares the evaluation at every sample of a rule whose value
     /// changes less often (bed figures: hourly) and was most of the trend rules' cost.
-    func trendLookahead(_ r: RulePlan, site: Int, model: FlowModel, now: EventTime) -> EventTime {
+    mutating func trendLookahead(_ r: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> EventTime {
         let step = model.history.step
         guard !FlowModel.growsWithTime(r.metric), let sample = model.lastHistorySample, r.horizon.millis < 360_000_000_000 else {
             return now + Duration(millis: 1)
