@@ -88,7 +88,7 @@ public struct RuleEngine: Sendable {
             guard pair < schedule.pairRule.count else { break }
             // A score rule's pairs are evaluated together: its sites, then the system.
             let plan = plans[schedule.pairRule[pair]]
-            if case .score(let rule) = plan.rule { evaluateScore(rule, plan: plan, model: &model, now: now, into: &out) }
+            evaluateScore(plan, model: &model, now: now, into: &out)
             pair = plan.firstPair + plan.sites.count
         }
         schedule.nextDue = schedule.earliestDue()
@@ -332,7 +332,7 @@ public struct RuleEngine: Sendable {
 
     /// A site's escalation score at `now`: the outcome, and the score and level (nil: too few
     /// parameters known).
-    func scoreOutcome(_ r: ScoreRule, plan: RulePlan, site: Int, model: FlowModel, now: EventTime) -> (RuleOutcome, Double?, Int?) {
+    func scoreOutcome(_ plan: RulePlan, site: Int, model: FlowModel, now: EventTime) -> (RuleOutcome, Double?, Int?) {
         var score = 0.0, known = 0
         let bands = plan.scoreBands
         for p in plan.scoreParameters {
@@ -341,23 +341,25 @@ public struct RuleEngine: Sendable {
                 known += 1
             }
         }
-        return scoreOutcome(r, score: score, known: known, site: site)
+        return scoreOutcome(plan, score: score, known: known, site: site)
     }
 
     /// The same from the sum of the points of the parameters known, and their number.
-    func scoreOutcome(_ r: ScoreRule, score: Double, known: Int, site: Int) -> (RuleOutcome, Double?, Int?) {
-        let share = r.parameters.isEmpty ? 0 : Double(known) / Double(r.parameters.count)
-        if share < r.minKnownShare {
-            return (.unknown(summary: say("\(siteName(site)) escalation score: only \(known) of \(r.parameters.count) parameters known")), nil, nil)
+    func scoreOutcome(_ plan: RulePlan, score: Double, known: Int, site: Int) -> (RuleOutcome, Double?, Int?) {
+        let parameters = plan.scoreParameters.count
+        let share = parameters == 0 ? 0 : Double(known) / Double(parameters)
+        if share < plan.minKnownShare {
+            return (.unknown(summary: say("\(siteName(site)) escalation score: only \(known) of \(parameters) parameters known")), nil, nil)
         }
-        let level = r.level(for: score)
-        let partial = known < r.parameters.count ? ", \(known) of \(r.parameters.count) parameters" : ""
-        return (.known(target: Self.levelSeverity(level, r), value: Double(level),
+        let level = ScoreRule.level(for: score, levels: plan.scoreLevels)
+        let partial = known < parameters ? ", \(known) of \(parameters) parameters" : ""
+        return (.known(target: Self.levelSeverity(level, plan), value: Double(level),
                        summary: say("\(siteName(site)) OPEL \(level) (score \(Format.number(score))\(partial))")), score, level)
     }
 
     /// The system roll-up by weight over the sites with a known score.
-    func systemScoreOutcome(_ r: ScoreRule, sites: [Int], siteScores: [(site: Int, score: Double)]) -> (RuleOutcome, Double?, Int?) {
+    func systemScoreOutcome(_ plan: RulePlan, siteScores: [(site: Int, score: Double)]) -> (RuleOutcome, Double?, Int?) {
+        let sites = plan.sites
         let sys = config.units.count
         var wsum = 0.0, total = 0.0, allWeight = 0.0
         for site in sites where site < sys { allWeight += config.units[site].weight ?? 0 }
@@ -370,14 +372,17 @@ public struct RuleEngine: Sendable {
             return (.unknown(summary: say("System escalation score: too few sites scored")), nil, nil)
         }
         let score = total / wsum
-        let level = r.level(for: score)
-        return (.known(target: Self.levelSeverity(level, r), value: Double(level),
+        let level = ScoreRule.level(for: score, levels: plan.scoreLevels)
+        return (.known(target: Self.levelSeverity(level, plan), value: Double(level),
                        summary: say("\(config.name) system OPEL \(level) (weighted score \(Format.number(score)))")), score, level)
     }
 
     /// The sites of a score rule that are due, then the system roll-up if it is due or a site's
     /// score changed.
-    private mutating func evaluateScore(_ r: ScoreRule, plan: RulePlan, model: inout FlowModel, now: EventTime,
+    ///
+    /// The rule's figures are read from the plan: binding the rule out of `plan.rule` (`if case
+    /// .score(let r)`) copied it, a retain and release of each of its arrays and strings.
+    private mutating func evaluateScore(_ plan: RulePlan, model: inout FlowModel, now: EventTime,
                                         into out: inout [AlertTransition]) {
         let sys = config.units.count
         var rescored = false
@@ -385,24 +390,24 @@ public struct RuleEngine: Sendable {
             schedule.changed[plan.firstPair + k] = false
             describing = false
             let (sum, known) = readScore(plan, k: k, site: site, model: model, now: now)
-            var (outcome, score, level) = scoreOutcome(r, score: sum, known: known, site: site)
+            var (outcome, score, level) = scoreOutcome(plan, score: sum, known: known, site: site)
             if scores[site] != score { rescored = true }
             setScore(site: site, score: score, level: level, model: &model)
-            stepDescribing(AlertKey(rule: plan.index, site: site), &outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out) {
-                $0.scoreOutcome(r, plan: plan, site: site, model: model, now: now).0
+            stepDescribing(AlertKey(rule: plan.index, site: site), &outcome, raise: plan.raise, clear: plan.clear, now: now, into: &out) {
+                $0.scoreOutcome(plan, site: site, model: model, now: now).0
             }
-            schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: site, k: k, now: now)
+            schedule.due[plan.firstPair + k] = nextScoreEvaluation(plan, site: site, k: k, now: now)
         }
         if let k = plan.sites.firstIndex(of: sys), rescored || schedule.isDue(plan.firstPair + k, now) {
             schedule.changed[plan.firstPair + k] = false
             let siteScores = plan.sites.compactMap { s in s < sys ? scores[s].map { (site: s, score: $0) } : nil }
             describing = false
-            var (outcome, score, level) = systemScoreOutcome(r, sites: plan.sites, siteScores: siteScores)
+            var (outcome, score, level) = systemScoreOutcome(plan, siteScores: siteScores)
             setScore(site: sys, score: score, level: level, model: &model)
-            stepDescribing(AlertKey(rule: plan.index, site: sys), &outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out) {
-                $0.systemScoreOutcome(r, sites: plan.sites, siteScores: siteScores).0
+            stepDescribing(AlertKey(rule: plan.index, site: sys), &outcome, raise: plan.raise, clear: plan.clear, now: now, into: &out) {
+                $0.systemScoreOutcome(plan, siteScores: siteScores).0
             }
-            schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: sys, k: k, now: now)
+            schedule.due[plan.firstPair + k] = nextScoreEvaluation(plan, site: sys, k: k, now: now)
         }
     }
 
@@ -429,9 +434,9 @@ public struct RuleEngine: Sendable {
         model.setScore(site: site, score: score, level: level)
     }
 
-    static func levelSeverity(_ level: Int, _ r: ScoreRule) -> Severity? {
-        if level >= r.criticalLevel { return .critical }
-        if level >= r.warningLevel { return .warning }
+    static func levelSeverity(_ level: Int, _ plan: RulePlan) -> Severity? {
+        if level >= plan.criticalLevel { return .critical }
+        if level >= plan.warningLevel { return .warning }
         return nil
     }
 
@@ -482,10 +487,10 @@ public struct RuleEngine: Sendable {
         var engine = self
         engine.describing = true
         let plan = plans[key.rule]
-        guard plan.kind == .score, case .score(let r) = plan.rule else { return engine.evaluate(plan, site: key.site, model: model, now: at) }
-        if key.site < config.units.count { return engine.scoreOutcome(r, plan: plan, site: key.site, model: model, now: at).0 }
+        guard plan.kind == .score else { return engine.evaluate(plan, site: key.site, model: model, now: at) }
+        if key.site < config.units.count { return engine.scoreOutcome(plan, site: key.site, model: model, now: at).0 }
         let known = plan.sites.compactMap { s in s < config.units.count ? scores[s].map { (site: s, score: $0) } : nil }
-        return engine.systemScoreOutcome(r, sites: plan.sites, siteScores: known).0
+        return engine.systemScoreOutcome(plan, siteScores: known).0
     }
 
     /// Worst firing severity per site index (for site status), and whether a stale rule fires.
@@ -585,6 +590,12 @@ final class RulePlan: @unchecked Sendable {
     /// every evaluation, and copying a parameter out of the rule retained its array of bands.
     let scoreParameters: [ScoreParameterPlan]
     let scoreBands: [(bound: Double, points: Double)]
+    /// Score rules: the rule's levels and the share of parameters it needs known (the rule
+    /// itself is not bound out of `rule` per evaluation: see `RuleEngine.evaluateScore`).
+    let scoreLevels: [Double]
+    let warningLevel: Int
+    let criticalLevel: Int
+    let minKnownShare: Double
     struct ScoreParameterPlan {
         let metric: MetricKey
         let direction: Direction
@@ -625,6 +636,7 @@ final class RulePlan: @unchecked Sendable {
         var threshold = 0.0, window = Duration.zero, horizon = Duration.zero, severity = Severity.warning
         var raise = Duration.zero, clear = Duration.zero
         var scoreParameters: [ScoreParameterPlan] = [], scoreBands: [(bound: Double, points: Double)] = []
+        var scoreLevels: [Double] = [], warningLevel = 0, criticalLevel = 0, minKnownShare = 0.0
         switch rule {
         case .threshold(let r):
             kind = .threshold
@@ -642,6 +654,7 @@ final class RulePlan: @unchecked Sendable {
         case .score(let r):
             kind = .score
             raise = r.raiseDelay; clear = r.clearDelay
+            scoreLevels = r.levels; warningLevel = r.warningLevel; criticalLevel = r.criticalLevel; minKnownShare = r.minKnownShare
             for p in r.parameters {
                 scoreParameters.append(.init(metric: p.metric, direction: p.direction, bands: scoreBands.count..<(scoreBands.count + p.bands.count)))
                 scoreBands += p.bands
@@ -662,6 +675,10 @@ final class RulePlan: @unchecked Sendable {
         self.clear = clear
         self.scoreParameters = scoreParameters
         self.scoreBands = scoreBands
+        self.scoreLevels = scoreLevels
+        self.warningLevel = warningLevel
+        self.criticalLevel = criticalLevel
+        self.minKnownShare = minKnownShare
         self.scoreReadings = Array(repeating: ScoreReading(), count: sites.count * scoreParameters.count)
     }
 }

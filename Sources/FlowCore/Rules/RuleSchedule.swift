@@ -258,10 +258,10 @@ extension RuleEngine {
     /// When a score rule at a site (its `k`-th) is next due, after `readScore` at `now`: the first
     /// instant any of its points can change, or its alert's delay ends. The system's score is due
     /// when a site's changes.
-    mutating func nextScoreEvaluation(_ r: ScoreRule, plan: RulePlan, site: Int, k: Int, now: EventTime) -> EventTime {
+    mutating func nextScoreEvaluation(_ plan: RulePlan, site: Int, k: Int, now: EventTime) -> EventTime {
         var due = FlowModel.never
         if let l = alerts.isEmpty ? nil : alerts[AlertKey(rule: plan.index, site: site)]?.lifecycle,
-           let d = l.nextDeadline(raiseDelay: r.raiseDelay, clearDelay: r.clearDelay) {
+           let d = l.nextDeadline(raiseDelay: plan.raise, clearDelay: plan.clear) {
             due = d
         }
         guard site < config.units.count else { return due }
