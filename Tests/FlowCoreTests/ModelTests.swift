@@ -76,6 +76,25 @@ import Testing
         #expect(r.sitrepRows.contains { $0.hasPrefix("2026-01-13,AAA,,,,,88,8,") }, "\(r.sitrepRows)")
     }
 
+    /// A delay closed after days splits across the kept days only: yesterday's whole day and
+    /// today's part (the days before, long retired, add nothing).
+    @Test func dtocClosedDelaySplitsAcrossTheKeptDays() {
+        let config = testConfig()
+        var lines: [String] = []
+        for h in stride(from: 0, to: 48 + 1, by: 6) { lines.append(bedLine("AAA", at(Int64(h) * 60), occupied: 80)) }
+        let day2 = at(48 * 60)
+        lines.append("{\"feed\":\"dtoc\",\"id\":\"\(nextID())\",\"at\":\"\(iso(at(60, from: day2)))\",\"site\":\"AAA\",\"kind\":\"start\",\"patient\":\"p1\",\"reason\":\"E\",\"org\":\"social\",\"pathway\":\"P1\",\"ready_since\":\"\(iso(at(-5 * 1440 + 30)))\"}")
+        lines.append("{\"feed\":\"dtoc\",\"id\":\"\(nextID())\",\"at\":\"\(iso(at(180, from: day2)))\",\"site\":\"AAA\",\"kind\":\"end\",\"patient\":\"p1\"}")
+        let (r, _) = replay(config, lines, finish: false)
+        let m = r.engine.model
+        // 15 Jan 03:00 (GMT): 3 h today; 14 Jan whole; 13 Jan retired.
+        #expect(abs(m.value(.dtocBedDays, site: 0)! - 3.0 / 24) < 1e-9)
+        let calendar = LocalCalendar(identifier: "Europe/London")!
+        let yesterday = calendar.localDate(of: at(24 * 60))
+        #expect(m.sites[0].ledgerIfPresent(yesterday)?.dtocClosedDelayMillis == 86_400_000)
+        #expect(m.sites[0].ledgerIfPresent(calendar.localDate(of: t0)) == nil)
+    }
+
     @Test func dtocEpisodesCountsSharesAndDelays() {
         let config = testConfig()
         func start(_ p: String, _ t: EventTime, ready: EventTime, org: String = "social", path: String = "P1") -> String {
@@ -349,5 +368,12 @@ import Testing
             #expect(error.problems.first?.line != nil)
             #expect(error.description.hasPrefix("x.yaml:"))
         }
+    }
+}
+
+@Suite struct MetricKeyIndexTests {
+    /// `MetricKey.index` is the position in `allCases` (the history row layout).
+    @Test func indexIsThePositionInAllCases() {
+        for (i, m) in MetricKey.allCases.enumerated() { #expect(m.index == i, "\(m)") }
     }
 }

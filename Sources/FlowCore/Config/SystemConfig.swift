@@ -276,7 +276,10 @@ public struct ScoreRule: Sendable {
         self.source = source
     }
 
-    public func level(for score: Double) -> Int {
+    public func level(for score: Double) -> Int { Self.level(for: score, levels: levels) }
+
+    /// The level of a score with these `levels` (the rule engine keeps them apart from the rule).
+    static func level(for score: Double, levels: [Double]) -> Int {
         var l = 1
         for (k, bound) in levels.enumerated() where score >= bound { l = k + 1 }
         return l

@@ -226,9 +226,20 @@ public struct FlowModel: Sendable {
         // Split the delay across the local days it spans (today and the kept days only).
         var cursor = from
         var guardCount = 0
+        // The days before the first kept ledger add nothing: the walk starts at that day, each
+        // day passed over counted as walked (so it stops where it did). Walking them read the
+        // time zone twice a day, for episodes ready for days (about 2% of a replay).
+        if let first = s.ledgers.first?.date, from < to {
+            let day = localDate(from)
+            if day < first {
+                guardCount = Int(min(400, first.dayNumber - day.dayNumber))
+                cursor = max(from, calendar.startOfDay(first))
+            }
+        }
         while cursor < to && guardCount < 400 {
-            let day = calendar.localDate(of: cursor)
-            let dayEnd = calendar.startOfDay(day.next)
+            let day = localDate(cursor)
+            // Today's end is cached (most delays close today).
+            let dayEnd = day == dayCache.date ? dayCache.end : calendar.startOfDay(day.next)
             let end = min(dayEnd, to)
             if let first = s.ledgers.first?.date, day < first {
                 // Older than kept ledgers: skip.
@@ -517,6 +528,11 @@ public struct FlowModel: Sendable {
     }
 
     @inline(__always) private func pct(_ a: Int, _ b: Int) -> Double { Double(a) / Double(b) * 100 }
+
+    /// The local date of `t`, from the cache of the current day when it applies.
+    @inline(__always) func localDate(_ t: EventTime) -> LocalDate {
+        t >= dayCache.start && t < dayCache.end ? dayCache.date : calendar.localDate(of: t)
+    }
 
     /// The local day of `t` and its start, from the cache of the current day when it applies.
     @inline(__always) func localDay(_ t: EventTime) -> (date: LocalDate, start: EventTime) {

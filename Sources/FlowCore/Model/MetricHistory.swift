@@ -123,9 +123,46 @@ struct MetricHistoryStore: Sendable {
 }
 
 extension MetricKey {
-    /// Position in `allCases` (the history row layout).
-    static let indexTable: [MetricKey: Int] = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
-    var index: Int { Self.indexTable[self]! }
+    /// Position in `allCases` (the history row layout): a switch, which compiles to a table;
+    /// a dictionary from case to position hashed the key (SipHash) at every history read and
+    /// every check of which metrics the history keeps. In declaration order, as `allCases`
+    /// (a test checks).
+    var index: Int {
+        switch self {
+        case .gaOccupancyPct: return 0
+        case .gaOccupancyInclEscPct: return 1
+        case .escalationBedsOpen: return 2
+        case .escalationSharePct: return 3
+        case .bedsClosed: return 4
+        case .edInDepartment: return 5
+        case .edDtaWaiting: return 6
+        case .ed4hPct: return 7
+        case .edOver12h: return 8
+        case .edOver12hSharePct: return 9
+        case .dtocPatients: return 10
+        case .dtocSharePct: return 11
+        case .dtocBedDays: return 12
+        case .dtocLongestDays: return 13
+        case .ambulanceQueue: return 14
+        case .ambulanceLongestWaitMin: return 15
+        case .ambulanceArrivals: return 16
+        case .handovers30to60: return 17
+        case .handoversOver60: return 18
+        case .handoverHoursLost: return 19
+        case .handoverToClearMin: return 20
+        case .stackWaiting: return 21
+        case .cat2MeanMin: return 22
+        case .nhs111Offered: return 23
+        case .nhs111AnsweredWithin60sPct: return 24
+        case .nhs111AbandonedPct: return 25
+        case .nhs111UrgentDispositionPct: return 26
+        case .nhs111AmbulanceDispositionPct: return 27
+        case .nhs111EDDispositionPct: return 28
+        case .nhs111OfferedToday: return 29
+        case .opelScore: return 30
+        case .opelLevel: return 31
+        }
+    }
 }
 
 extension FlowModel {

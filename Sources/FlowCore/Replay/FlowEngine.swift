@@ -336,7 +336,7 @@ public struct RejectionCount: Codable, Equatable, Sendable {
 struct Deduplicator: Sendable {
     let window: Duration
     let capacity: Int
-    private var ids = Set<UInt64>()
+    private var ids = FingerprintSet()
     private var order = Deque<(UInt64, EventTime)>()
 
     init(window: Duration, capacity: Int) {

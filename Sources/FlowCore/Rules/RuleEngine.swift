@@ -83,25 +83,44 @@ public struct RuleEngine: Sendable {
         // rule's list of sites cost a retain and release per rule per tick. A pair is checked
         // when reached, so one made due by an earlier rule's score is evaluated at this tick.
         var pair = 0
+        while true {
+            pair = evaluatePairs(from: pair, model: model, now: now, into: &out)
+            guard pair < schedule.pairRule.count else { break }
+            // A score rule's pairs are evaluated together: its sites, then the system.
+            let plan = plans[schedule.pairRule[pair]]
+            evaluateScore(plan, model: &model, now: now, into: &out)
+            pair = plan.firstPair + plan.sites.count
+        }
+        schedule.nextDue = schedule.earliestDue()
+        return out
+    }
+
+    /// The due pairs from `start` on, up to the first due pair of a score rule (returned; the
+    /// pair count when none). A score changes the model (`setScore`), the other rules only read
+    /// it: the model is borrowed for the run of them, and passing it from `evaluate`'s `inout`
+    /// copied its 408 bytes into a temporary at every pair. A plan passes to `evaluatePair`
+    /// as an unretained reference, guaranteed by the local reference to the plans' array
+    /// (`self` is mutated in the call, so the engine's own array could not vouch for it, and
+    /// the plan was retained and released around every call).
+    private mutating func evaluatePairs(from start: Int, model: borrowing FlowModel, now: EventTime,
+                                        into out: inout [AlertTransition]) -> Int {
+        let plans = self.plans
+        var pair = start
         while pair < schedule.pairRule.count {
             guard schedule.isDue(pair, now) else { pair += 1; continue }
-            unowned(unsafe) let plan = plans[schedule.pairRule[pair]]   // the engine owns its plans
-            if plan.kind == .score {
-                // A score rule's pairs are evaluated together: its sites, then the system.
-                if case .score(let rule) = plan.rule { evaluateScore(rule, plan: plan, model: &model, now: now, into: &out) }
-                pair = plan.firstPair + plan.sites.count
-                continue
+            let plan = Unmanaged.passUnretained(plans[schedule.pairRule[pair]])
+            if plan._withUnsafeGuaranteedRef({ $0.kind }) == .score { return pair }
+            plan._withUnsafeGuaranteedRef {
+                evaluatePair($0, site: schedule.pairSite[pair], pair: pair, model: model, now: now, into: &out)
             }
-            evaluatePair(plan, site: plan.sites[pair - plan.firstPair], pair: pair, model: model, now: now, into: &out)
             pair += 1
         }
-        schedule.nextDue = schedule.due.min() ?? FlowModel.never
-        return out
+        return pair
     }
 
     /// One rule at one site. The sentence is built only when the step makes a transition (the
     /// dashboard describes active alerts when it draws them: `activeAlerts(model:)`).
-    private mutating func evaluatePair(_ plan: RulePlan, site: Int, pair: Int, model: FlowModel, now: EventTime,
+    private mutating func evaluatePair(_ plan: RulePlan, site: Int, pair: Int, model: borrowing FlowModel, now: EventTime,
                                        into out: inout [AlertTransition]) {
         let key = AlertKey(rule: plan.index, site: site)
         var basis: RuleSchedule.Basis? = nil
@@ -175,7 +194,12 @@ public struct RuleEngine: Sendable {
 
     // MARK: - Rule kinds
 
-    func evaluate(_ plan: RulePlan, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+    /// `mutating` here and on the other functions of a pair's evaluation (the rule kinds,
+    /// `trendOutcome`, `nextEvaluation`, `trendLookahead`, `readScore`, `nextScoreEvaluation`),
+    /// though they change nothing: called from a mutating function, a non-mutating one was handed
+    /// a copy of the engine (264 bytes, three per evaluation), where a mutating one takes it in
+    /// place.
+    mutating func evaluate(_ plan: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> RuleOutcome {
         switch plan.kind {
         case .threshold: return evaluateThreshold(plan, site: site, model: model, now: now)
         case .stale: return evaluateStale(plan, site: site, model: model, now: now)
@@ -186,7 +210,7 @@ public struct RuleEngine: Sendable {
 
     @inline(__always) func say(_ text: @autoclosure () -> String) -> String { describing ? text() : "" }
 
-    private func evaluateThreshold(_ p: RulePlan, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+    private mutating func evaluateThreshold(_ p: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> RuleOutcome {
         let metric = p.metric
         guard let v = model.value(metric, site: site, at: now) else {
             return .unknown(summary: say("\(siteName(site)) \(metric.label): no current data"))
@@ -222,7 +246,7 @@ public struct RuleEngine: Sendable {
         return nil
     }
 
-    private func evaluateStale(_ p: RulePlan, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+    private mutating func evaluateStale(_ p: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> RuleOutcome {
         let feed = p.feed
         let seen = model.lastSeen(feed, site: site)
         guard let from = seen ?? model.start else { return .unknown(summary: "") }
@@ -236,7 +260,7 @@ public struct RuleEngine: Sendable {
         return .known(target: target, value: value, summary: what + " (expected every \(p.expected))")
     }
 
-    private func evaluateTrend(_ r: RulePlan, site: Int, model: FlowModel, now: EventTime) -> RuleOutcome {
+    private mutating func evaluateTrend(_ r: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> RuleOutcome {
         let name = describing ? siteName(site) : ""
         guard let v = model.value(r.metric, site: site, at: now) else {
             return .unknown(summary: say("\(name) \(r.metric.label): no current data"))
@@ -254,7 +278,7 @@ public struct RuleEngine: Sendable {
     /// A trend rule's outcome at `now` from the history `points` (in time order, none after `now`)
     /// and the current value `v` (what `evaluateTrend` reads from the model; the schedule's
     /// lookahead gives it the points the history will have).
-    func trendOutcome(_ r: RulePlan, site: Int, points: [(EventTime, Double)], value v: Double, now: EventTime,
+    mutating func trendOutcome(_ r: RulePlan, site: Int, points: [(EventTime, Double)], value v: Double, now: EventTime,
                       step: Duration) -> RuleOutcome {
         let name = describing ? siteName(site) : ""
         // The points still inside the window at `now` (in time order, so one run of them:
@@ -308,7 +332,7 @@ public struct RuleEngine: Sendable {
 
     /// A site's escalation score at `now`: the outcome, and the score and level (nil: too few
     /// parameters known).
-    func scoreOutcome(_ r: ScoreRule, plan: RulePlan, site: Int, model: FlowModel, now: EventTime) -> (RuleOutcome, Double?, Int?) {
+    func scoreOutcome(_ plan: RulePlan, site: Int, model: FlowModel, now: EventTime) -> (RuleOutcome, Double?, Int?) {
         var score = 0.0, known = 0
         let bands = plan.scoreBands
         for p in plan.scoreParameters {
@@ -317,23 +341,25 @@ public struct RuleEngine: Sendable {
                 known += 1
             }
         }
-        return scoreOutcome(r, score: score, known: known, site: site)
+        return scoreOutcome(plan, score: score, known: known, site: site)
     }
 
     /// The same from the sum of the points of the parameters known, and their number.
-    func scoreOutcome(_ r: ScoreRule, score: Double, known: Int, site: Int) -> (RuleOutcome, Double?, Int?) {
-        let share = r.parameters.isEmpty ? 0 : Double(known) / Double(r.parameters.count)
-        if share < r.minKnownShare {
-            return (.unknown(summary: say("\(siteName(site)) escalation score: only \(known) of \(r.parameters.count) parameters known")), nil, nil)
+    func scoreOutcome(_ plan: RulePlan, score: Double, known: Int, site: Int) -> (RuleOutcome, Double?, Int?) {
+        let parameters = plan.scoreParameters.count
+        let share = parameters == 0 ? 0 : Double(known) / Double(parameters)
+        if share < plan.minKnownShare {
+            return (.unknown(summary: say("\(siteName(site)) escalation score: only \(known) of \(parameters) parameters known")), nil, nil)
         }
-        let level = r.level(for: score)
-        let partial = known < r.parameters.count ? ", \(known) of \(r.parameters.count) parameters" : ""
-        return (.known(target: Self.levelSeverity(level, r), value: Double(level),
+        let level = ScoreRule.level(for: score, levels: plan.scoreLevels)
+        let partial = known < parameters ? ", \(known) of \(parameters) parameters" : ""
+        return (.known(target: Self.levelSeverity(level, plan), value: Double(level),
                        summary: say("\(siteName(site)) OPEL \(level) (score \(Format.number(score))\(partial))")), score, level)
     }
 
     /// The system roll-up by weight over the sites with a known score.
-    func systemScoreOutcome(_ r: ScoreRule, sites: [Int], siteScores: [(site: Int, score: Double)]) -> (RuleOutcome, Double?, Int?) {
+    func systemScoreOutcome(_ plan: RulePlan, siteScores: [(site: Int, score: Double)]) -> (RuleOutcome, Double?, Int?) {
+        let sites = plan.sites
         let sys = config.units.count
         var wsum = 0.0, total = 0.0, allWeight = 0.0
         for site in sites where site < sys { allWeight += config.units[site].weight ?? 0 }
@@ -346,14 +372,17 @@ public struct RuleEngine: Sendable {
             return (.unknown(summary: say("System escalation score: too few sites scored")), nil, nil)
         }
         let score = total / wsum
-        let level = r.level(for: score)
-        return (.known(target: Self.levelSeverity(level, r), value: Double(level),
+        let level = ScoreRule.level(for: score, levels: plan.scoreLevels)
+        return (.known(target: Self.levelSeverity(level, plan), value: Double(level),
                        summary: say("\(config.name) system OPEL \(level) (weighted score \(Format.number(score)))")), score, level)
     }
 
     /// The sites of a score rule that are due, then the system roll-up if it is due or a site's
     /// score changed.
-    private mutating func evaluateScore(_ r: ScoreRule, plan: RulePlan, model: inout FlowModel, now: EventTime,
+    ///
+    /// The rule's figures are read from the plan: binding the rule out of `plan.rule` (`if case
+    /// .score(let r)`) copied it, a retain and release of each of its arrays and strings.
+    private mutating func evaluateScore(_ plan: RulePlan, model: inout FlowModel, now: EventTime,
                                         into out: inout [AlertTransition]) {
         let sys = config.units.count
         var rescored = false
@@ -361,24 +390,24 @@ public struct RuleEngine: Sendable {
             schedule.changed[plan.firstPair + k] = false
             describing = false
             let (sum, known) = readScore(plan, k: k, site: site, model: model, now: now)
-            var (outcome, score, level) = scoreOutcome(r, score: sum, known: known, site: site)
+            var (outcome, score, level) = scoreOutcome(plan, score: sum, known: known, site: site)
             if scores[site] != score { rescored = true }
             setScore(site: site, score: score, level: level, model: &model)
-            stepDescribing(AlertKey(rule: plan.index, site: site), &outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out) {
-                $0.scoreOutcome(r, plan: plan, site: site, model: model, now: now).0
+            stepDescribing(AlertKey(rule: plan.index, site: site), &outcome, raise: plan.raise, clear: plan.clear, now: now, into: &out) {
+                $0.scoreOutcome(plan, site: site, model: model, now: now).0
             }
-            schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: site, k: k, now: now)
+            schedule.due[plan.firstPair + k] = nextScoreEvaluation(plan, site: site, k: k, now: now)
         }
         if let k = plan.sites.firstIndex(of: sys), rescored || schedule.isDue(plan.firstPair + k, now) {
             schedule.changed[plan.firstPair + k] = false
             let siteScores = plan.sites.compactMap { s in s < sys ? scores[s].map { (site: s, score: $0) } : nil }
             describing = false
-            var (outcome, score, level) = systemScoreOutcome(r, sites: plan.sites, siteScores: siteScores)
+            var (outcome, score, level) = systemScoreOutcome(plan, siteScores: siteScores)
             setScore(site: sys, score: score, level: level, model: &model)
-            stepDescribing(AlertKey(rule: plan.index, site: sys), &outcome, raise: r.raiseDelay, clear: r.clearDelay, now: now, into: &out) {
-                $0.systemScoreOutcome(r, sites: plan.sites, siteScores: siteScores).0
+            stepDescribing(AlertKey(rule: plan.index, site: sys), &outcome, raise: plan.raise, clear: plan.clear, now: now, into: &out) {
+                $0.systemScoreOutcome(plan, siteScores: siteScores).0
             }
-            schedule.due[plan.firstPair + k] = nextScoreEvaluation(r, plan: plan, site: sys, k: k, now: now)
+            schedule.due[plan.firstPair + k] = nextScoreEvaluation(plan, site: sys, k: k, now: now)
         }
     }
 
@@ -405,9 +434,9 @@ public struct RuleEngine: Sendable {
         model.setScore(site: site, score: score, level: level)
     }
 
-    static func levelSeverity(_ level: Int, _ r: ScoreRule) -> Severity? {
-        if level >= r.criticalLevel { return .critical }
-        if level >= r.warningLevel { return .warning }
+    static func levelSeverity(_ level: Int, _ plan: RulePlan) -> Severity? {
+        if level >= plan.criticalLevel { return .critical }
+        if level >= plan.warningLevel { return .warning }
         return nil
     }
 
@@ -458,10 +487,10 @@ public struct RuleEngine: Sendable {
         var engine = self
         engine.describing = true
         let plan = plans[key.rule]
-        guard plan.kind == .score, case .score(let r) = plan.rule else { return engine.evaluate(plan, site: key.site, model: model, now: at) }
-        if key.site < config.units.count { return engine.scoreOutcome(r, plan: plan, site: key.site, model: model, now: at).0 }
+        guard plan.kind == .score else { return engine.evaluate(plan, site: key.site, model: model, now: at) }
+        if key.site < config.units.count { return engine.scoreOutcome(plan, site: key.site, model: model, now: at).0 }
         let known = plan.sites.compactMap { s in s < config.units.count ? scores[s].map { (site: s, score: $0) } : nil }
-        return engine.systemScoreOutcome(r, sites: plan.sites, siteScores: known).0
+        return engine.systemScoreOutcome(plan, siteScores: known).0
     }
 
     /// Worst firing severity per site index (for site status), and whether a stale rule fires.
@@ -561,6 +590,12 @@ final class RulePlan: @unchecked Sendable {
     /// every evaluation, and copying a parameter out of the rule retained its array of bands.
     let scoreParameters: [ScoreParameterPlan]
     let scoreBands: [(bound: Double, points: Double)]
+    /// Score rules: the rule's levels and the share of parameters it needs known (the rule
+    /// itself is not bound out of `rule` per evaluation: see `RuleEngine.evaluateScore`).
+    let scoreLevels: [Double]
+    let warningLevel: Int
+    let criticalLevel: Int
+    let minKnownShare: Double
     struct ScoreParameterPlan {
         let metric: MetricKey
         let direction: Direction
@@ -601,6 +636,7 @@ final class RulePlan: @unchecked Sendable {
         var threshold = 0.0, window = Duration.zero, horizon = Duration.zero, severity = Severity.warning
         var raise = Duration.zero, clear = Duration.zero
         var scoreParameters: [ScoreParameterPlan] = [], scoreBands: [(bound: Double, points: Double)] = []
+        var scoreLevels: [Double] = [], warningLevel = 0, criticalLevel = 0, minKnownShare = 0.0
         switch rule {
         case .threshold(let r):
             kind = .threshold
@@ -618,6 +654,7 @@ final class RulePlan: @unchecked Sendable {
         case .score(let r):
             kind = .score
             raise = r.raiseDelay; clear = r.clearDelay
+            scoreLevels = r.levels; warningLevel = r.warningLevel; criticalLevel = r.criticalLevel; minKnownShare = r.minKnownShare
             for p in r.parameters {
                 scoreParameters.append(.init(metric: p.metric, direction: p.direction, bands: scoreBands.count..<(scoreBands.count + p.bands.count)))
                 scoreBands += p.bands
@@ -638,6 +675,10 @@ final class RulePlan: @unchecked Sendable {
         self.clear = clear
         self.scoreParameters = scoreParameters
         self.scoreBands = scoreBands
+        self.scoreLevels = scoreLevels
+        self.warningLevel = warningLevel
+        self.criticalLevel = criticalLevel
+        self.minKnownShare = minKnownShare
         self.scoreReadings = Array(repeating: ScoreReading(), count: sites.count * scoreParameters.count)
     }
 }
