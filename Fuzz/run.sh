@@ -14,7 +14,10 @@ trap 'rm -rf "$WORK"' EXIT
 export ASAN_OPTIONS=detect_leaks=0   # the engine keeps state across inputs by design
 
 for target in FuzzFeedDecoder FuzzConfigLoader; do
-  swift build --scratch-path "$SCRATCH" --product "$target" -Xswiftc -sanitize=fuzzer,address >/dev/null
+  if ! swift build --scratch-path "$SCRATCH" --product "$target" -Xswiftc -sanitize=fuzzer,address >"$WORK/build-$target.log" 2>&1; then
+    echo "building $target FAILED:"; grep -E "error|Error" "$WORK/build-$target.log" | head -20; tail -5 "$WORK/build-$target.log"
+    exit 1
+  fi
 done
 
 mkdir -p "$WORK/feed" "$WORK/config" "$WORK/artifacts"
