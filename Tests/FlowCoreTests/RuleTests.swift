@@ -20,6 +20,17 @@ import Testing
         #expect(firing!.leadID == "a-warn", "the warning goes to the lead covering AAA warnings")
     }
 
+    @Test("a firing warning whose value has passed the critical level says it is escalating while the delay runs")
+    func escalationWaitingOutItsDelayIsSaid() {
+        let config = testConfig(rules: [occupancyRule(for: .minutes(30))])
+        // 93% for 40 minutes (warning fires at 30), then 97%: critical only after 30 more minutes.
+        let (r, out) = replay(config, occupancyLines([93, 93, 93, 93, 93, 97]), finish: false)
+        #expect(out.contains { $0.state == .firing && $0.severity == .warning })
+        let alert = r.engine.rules.activeAlerts(model: r.engine.model).first { $0.site == "AAA" }
+        #expect(alert?.severity == .warning)
+        #expect(alert?.summary.hasSuffix("(critical above 95%) · escalating to critical") == true, "\(alert?.summary ?? "none")")
+    }
+
     @Test func aBriefSpikeIsCancelledNotFired() {
         let config = testConfig(rules: [occupancyRule(for: .minutes(30))])
         let (_, out) = replay(config, occupancyLines([85, 93, 93, 85, 85, 85, 85]))

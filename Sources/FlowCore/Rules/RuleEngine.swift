@@ -471,7 +471,14 @@ public struct RuleEngine: Sendable {
             var value = rec.lifecycle.lastValue, summary = rec.lifecycle.lastSummary
             if let at = schedule.lastTick {
                 switch describe(key, model: model, at: at) {
-                case .known(_, let v, let text): value = v; summary = text
+                case .known(let target, let v, let text):
+                    value = v; summary = text
+                    // Firing at one severity while the value calls for another: the change waits
+                    // out the raise (or clear) delay. Said, so "warning" next to a critical level
+                    // does not read as a mistake.
+                    if rec.lifecycle.phase == .firing, !rec.lifecycle.isUnknown, let t = target, let s = rec.lifecycle.severity, t != s {
+                        summary += t > s ? " · escalating to \(t.rawValue)" : " · stepping down to \(t.rawValue)"
+                    }
                 case .unknown(let text): value = nil; summary = text
                 }
             }
