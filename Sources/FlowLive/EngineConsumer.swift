@@ -140,7 +140,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         if let last = lastEvaluation, now < last { now = last }   // the wall clock stepped back
         lastEvaluation = now
         engine.evaluate(at: now)
-        clockJournal?.append(Array(OperatorAction(id: "evaluate-\(now.millis)", at: now, kind: .evaluate).jsonLine.utf8))
+        clockJournal?.append(Array(OperatorAction.mark(.evaluate, at: now).jsonLine.utf8))
     }
 
     public func batchDidEnd() {
@@ -172,12 +172,12 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     public func advanceIfDue() {
         guard runsClock else { return }
         let now = WallClock.now()
-        let floor = now.millis - ((now.millis % tickMillis) + tickMillis) % tickMillis
+        let floor = now.floored(to: Duration(millis: tickMillis)).millis
         if let last = lastMarkFloor, floor <= last { return }
         lastMarkFloor = floor
         engine.advance(to: now)
         if let j = clockJournal {
-            j.append(Array(OperatorAction(id: "clock-\(now.millis)", at: now, kind: .clock).jsonLine.utf8))
+            j.append(Array(OperatorAction.mark(.clock, at: now).jsonLine.utf8))
             do { try j.commit() } catch { Log.warn("journal commit of a clock mark failed: \(error)") }
         }
         deliverTransitions()

@@ -31,7 +31,7 @@ import Testing
         // The first clock mark, before any line (as `urgentflow run` writes on start).
         func clock(_ t: EventTime) {
             engine.advance(to: t)
-            journal.append(OperatorAction(id: "clock-\(t.millis)", at: t, kind: .clock).jsonLine)
+            journal.append(OperatorAction.mark(.clock, at: t).jsonLine)
             out += engine.drainTransitions().map(\.jsonLine)
         }
         clock(wall)
@@ -51,7 +51,7 @@ import Testing
             }
             if accepted {
                 engine.evaluate(at: wall)
-                journal.append(OperatorAction(id: "evaluate-\(wall.millis)", at: wall, kind: .evaluate).jsonLine)
+                journal.append(OperatorAction.mark(.evaluate, at: wall).jsonLine)
                 out += engine.drainTransitions().map(\.jsonLine)
             }
             wall = wall + Duration(millis: next(500))

@@ -747,14 +747,9 @@ enum FieldID: Int, CaseIterable {
 public enum Fingerprint {
     @inline(__always)
     public static func bytes(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
-        var h = seed
-        var i = s
-        while i < e {
-            h ^= UInt64(p[i])
-            h &*= 0x0000_0100_0000_01B3
-            i += 1
-        }
-        return h
+        precondition(s >= 0 && e <= p.count, "fingerprint range outside the buffer")
+        guard s < e, let base = p.baseAddress else { return seed }
+        return bytes(base, s, e, seed: seed)
     }
 
     /// FNV-1a of `b[s..<e]` (the same function as `bytes(_:_:_:seed:)`, without bounds checks).

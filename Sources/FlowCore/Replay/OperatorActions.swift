@@ -20,8 +20,9 @@
 ///   recovery evaluates at the same instant, at the same place among the lines.
 ///   `{"feed":"operator","id":"evaluate-...","at":"...","kind":"evaluate"}`
 ///
-/// `FlowEngine.ingest` applies them (an `unknown_feed` line is looked at again here, so feed
-/// data pays nothing) and returns `.operatorAction`.
+/// `FlowEngine.ingest` applies them and returns `.operatorAction`: clock and evaluate marks as
+/// `mark(_:at:)` writes them are read first by `parseMark` (a feed line pays a prefix compare);
+/// any other operator line is an `unknown_feed` to the feed decoder, then read by `parse`.
 public struct OperatorAction: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case acknowledge(rule: String, site: String, by: String, note: String?)
@@ -43,6 +44,13 @@ public struct OperatorAction: Sendable, Equatable {
     }
 
     public static let feedName = "operator"
+
+    /// The clock or evaluate mark the live consumer journals at `at` (its id is the kind and
+    /// the instant in milliseconds), in the exact shape `parseMark` reads.
+    public static func mark(_ kind: Kind, at: EventTime) -> OperatorAction {
+        precondition(kind == .clock || kind == .evaluate, "only clock and evaluate are marks")
+        return OperatorAction(id: (kind == .clock ? "clock-" : "evaluate-") + "\(at.millis)", at: at, kind: kind)
+    }
 
     /// nil when the line is not an operator line (`feed` is not `"operator"`); otherwise the
     /// action or why it is invalid.
