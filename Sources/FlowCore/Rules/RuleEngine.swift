@@ -124,7 +124,6 @@ public struct RuleEngine: Sendable {
                                        into out: inout [AlertTransition]) {
         let key = AlertKey(rule: plan.index, site: site)
         var basis: RuleSchedule.Basis? = nil
-        schedule.changed[pair] = false
         if plan.kind == .threshold || plan.kind == .trend, !FlowModel.growsWithTime(plan.metric) {
             basis = .init(value: model.value(plan.metric, site: site, at: now), stable: model.stableUntil(plan.metric, site: site, from: now))
             // Off the grid only a threshold rule keeps its estimate: every part of it is an exact
@@ -387,7 +386,6 @@ public struct RuleEngine: Sendable {
         let sys = config.units.count
         var rescored = false
         for (k, site) in plan.sites.enumerated() where site < sys && schedule.isDue(plan.firstPair + k, now) {
-            schedule.changed[plan.firstPair + k] = false
             describing = false
             let (sum, known) = readScore(plan, k: k, site: site, model: model, now: now)
             var (outcome, score, level) = scoreOutcome(plan, score: sum, known: known, site: site)
@@ -399,7 +397,6 @@ public struct RuleEngine: Sendable {
             schedule.due[plan.firstPair + k] = nextScoreEvaluation(plan, site: site, k: k, now: now)
         }
         if let k = plan.sites.firstIndex(of: sys), rescored || schedule.isDue(plan.firstPair + k, now) {
-            schedule.changed[plan.firstPair + k] = false
             let siteScores = plan.sites.compactMap { s in s < sys ? scores[s].map { (site: s, score: $0) } : nil }
             describing = false
             var (outcome, score, level) = systemScoreOutcome(plan, siteScores: siteScores)
@@ -428,7 +425,7 @@ public struct RuleEngine: Sendable {
     /// Records a site's (or the system's) score; rules reading the score at that site are due.
     private mutating func setScore(site: Int, score: Double?, level: Int?, model: inout FlowModel) {
         if scores[site] != score || levels[site] != level {
-            for pair in schedule.scoreDependents[site] { schedule.due[pair] = EventTime(millis: .min); schedule.changed[pair] = true }
+            for pair in schedule.scoreDependents[site] { schedule.due[pair] = RuleSchedule.dataChanged }
         }
         scores[site] = score; levels[site] = level
         model.setScore(site: site, score: score, level: level)

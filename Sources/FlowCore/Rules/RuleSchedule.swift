@@ -42,8 +42,9 @@ struct RuleSchedule: Sendable {
         }
     }
     var nextDue = EventTime(millis: .min)
-    /// Per pair: the data it reads changed since its last evaluation.
-    var changed: [Bool]
+    /// `due` of a pair whose data changed since its last evaluation (evaluations set a real
+    /// instant): due at once, and the pairs an evaluation off the grid takes.
+    static let dataChanged = EventTime(millis: .min)
     /// Evaluating off the tick grid (live, right after a group of lines): only the pairs whose
     /// data changed are evaluated, in full; the others wait for the grid's next tick. That is
     /// the definition, in this mode and in the every-tick reference alike.
@@ -110,10 +111,9 @@ struct RuleSchedule: Sendable {
         pairSite = plans.flatMap { $0.sites }
         precondition(pairRule.count == pairs && pairSite.count == pairs)
         scoreDependents = scoreDeps
-        due = Array(repeating: EventTime(millis: .min), count: pairs)
+        due = Array(repeating: Self.dataChanged, count: pairs)
         timeDue = due
         basis = Array(repeating: nil, count: pairs)
-        changed = Array(repeating: true, count: pairs)
         seenStamps = Array(repeating: 0, count: n * feeds)
         tick = config.tick
     }
@@ -127,7 +127,7 @@ struct RuleSchedule: Sendable {
         seenVersion = version
         for i in stamps.indices where stamps[i] != seenStamps[i] {
             seenStamps[i] = stamps[i]
-            for pair in dependents[i] { due[pair] = EventTime(millis: .min); changed[pair] = true }
+            for pair in dependents[i] { due[pair] = Self.dataChanged }
         }
         nextDue = EventTime(millis: .min)
     }
@@ -144,7 +144,7 @@ struct RuleSchedule: Sendable {
 
     /// Whether a pair is due at `now`.
     @inline(__always) func isDue(_ pair: Int, _ now: EventTime) -> Bool {
-        offGrid ? changed[pair] : everyTick || due[pair] <= now
+        offGrid ? due[pair] == Self.dataChanged : everyTick || due[pair] <= now
     }
 
     /// The earliest instant at which a rule is due (the engine may skip the ticks before it).
