@@ -220,28 +220,53 @@ public final class IngestHub: @unchecked Sendable {
         var acks: [(AckSink, [Ack], Int)] = []
         var tallies: [ObjectIdentifier: (SourceCounters, Tally)] = [:]
         var resumeAt: [String: FilePosition] = [:]
+        // Batches of files read with a journal that came while the journal's backlog was over
+        // its bound (a full disk). A file cannot resend what is refused, and its position would
+        // move past the refused lines with the next commit: its lines wait here instead, in
+        // order, still charged against the queue (so its reader stops at the queue's capacity),
+        // until a commit brings the backlog back under the bound. `waitingEnds`: sources read to
+        // their end whose last batches wait (counted finished once those are taken).
+        var waiting: [LineBatch] = []
+        var waitingEnds: [SourceCounters] = []
         while true {
-            var timeout = 0.25
+            var timeout = waiting.isEmpty ? 0.25 : configuration.filePollInterval   // retry the commit
             if let t = nextTick {
                 let now = Posix.monotonicNanos()
-                timeout = now >= t ? 0 : Double(t - now) / 1e9
+                timeout = min(timeout, now >= t ? 0 : Double(t - now) / 1e9)
             }
             let (items, closed) = queue.takeAll(timeout: timeout)
             if closed { break }
-            if !items.isEmpty {
+            if !items.isEmpty || !waiting.isEmpty {
                 var cost = 0
                 var finished = 0
+                func take(_ b: LineBatch) {
+                    cost += b.byteCost
+                    process(b, acks: &acks, tallies: &tallies)
+                    if let r = b.resume { resumeAt[r.key] = r.position }
+                }
+                while let b = waiting.first, !journalBacklogged {
+                    waiting.removeFirst()
+                    take(b)
+                }
+                waitingEnds.removeAll { c in
+                    guard !waiting.contains(where: { $0.stats === c }) else { return false }
+                    finished += 1
+                    return true
+                }
                 for item in items {
                     switch item {
                     case let .batch(b):
-                        cost += b.byteCost
-                        process(b, acks: &acks, tallies: &tallies)
-                        if let r = b.resume { resumeAt[r.key] = r.position }
+                        if b.resume != nil, journalBacklogged || waiting.contains(where: { $0.stats === b.stats }) {
+                            waiting.append(b)
+                        } else {
+                            take(b)
+                        }
                     case let .work(body):
                         cost += 64
                         body()
                     case let .finished(c):
-                        if c !== submitted { finished += 1 }
+                        if c === submitted { break }
+                        if waiting.contains(where: { $0.stats === c }) { waitingEnds.append(c) } else { finished += 1 }
                     }
                 }
                 consumer.batchWillCommit()
@@ -292,12 +317,17 @@ public final class IngestHub: @unchecked Sendable {
         do { try positions?.save(force: true) } catch { report("file positions: \(error)") }
     }
 
+    /// Whether the journal holds more uncommitted bytes than it may (its commits are failing).
+    private var journalBacklogged: Bool {
+        (journal?.pendingByteCount ?? 0) > configuration.maxJournalBacklogBytes
+    }
+
     private func process(_ b: LineBatch, acks: inout [(AckSink, [Ack], Int)],
                          tallies: inout [ObjectIdentifier: (SourceCounters, Tally)]) {
         var t = tallies[ObjectIdentifier(b.stats)]?.1 ?? Tally()
         var list: [Ack] = []
         let wantAcks = b.sink != nil
-        let backlogged = (journal?.pendingByteCount ?? 0) > configuration.maxJournalBacklogBytes
+        let backlogged = journalBacklogged
         if wantAcks { list.reserveCapacity(b.entries.count) }
         for e in b.entries {
             t.lines += 1

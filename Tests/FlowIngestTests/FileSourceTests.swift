@@ -94,25 +94,61 @@ import Glibc
         #expect(s?.resumedAtLine == 2 && s?.bytesSkipped == 8)
     }
 
-    @Test("while the journal cannot write, lines are kept for the next commit up to a bound, then refused before the consumer")
-    func journalBacklogIsBounded() throws {
+    /// The descriptor this process holds on `/dev/full` (the journal's, in the test below: the
+    /// only test that opens it).
+    private func devFullDescriptor() -> Int32? {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return fds.compactMap(Int32.init).first { fd in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")) == "/dev/full"
+        }
+    }
+
+    @Test("while the journal cannot write, lines are kept for the next commit up to a bound; past it a sender's lines are refused and a file's wait, then are taken when the disk has room")
+    func journalBacklogIsBoundedAndFilesWait() throws {
         let tmp = TempDir()
-        try FileManager.default.createDirectory(atPath: tmp.file("journal"), withIntermediateDirectories: true)
+        let dir = tmp.file("journal")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         // Every write to today's journal file fails: No space left on device.
-        try FileManager.default.createSymbolicLink(atPath: tmp.file("journal/journal-2026-01-05.jsonl"), withDestinationPath: "/dev/full")
+        let today = dir + "/journal-2026-01-05.jsonl"
+        try FileManager.default.createSymbolicLink(atPath: today, withDestinationPath: "/dev/full")
         let feed = tmp.file("feed.jsonl")
         writeFile(feed, "one\ntwo\n")
         let c = RecordingConsumer()
-        let hub = try makeHub(c, journalDir: tmp.file("journal"),
-                              config: .init(maxLineLength: 64, filePollInterval: 0.02, maxJournalBacklogBytes: 4))
-        defer { hub.shutdown() }
+        let config = IngestHub.Configuration(maxLineLength: 64, filePollInterval: 0.02, maxJournalBacklogBytes: 4)
+        var hub = try makeHub(c, journalDir: dir, config: config)
         hub.addFile(feed, follow: true)
         #expect(eventually { c.lines == ["one", "two"] })
         #expect(eventually { (hub.statistics().journalErrors) > 0 })
+        #expect(hub.journal?.pendingByteCount == 8, "the first two lines are kept for a later commit")
+
+        // Past the bound: a sender's line is refused before the consumer (it can resend) ...
+        hub.submit(Array("sent".utf8))
+        #expect(eventually { hub.statistics().sources.first { $0.kind == .submitted }?.rejected == 1 })
+        // ... and a followed file's next line waits: refused, it would be lost, as the file's
+        // position moves past it with the next commit that succeeds.
         appendFile(feed, "three\n")
-        #expect(eventually { hub.statistics().sources.first { $0.kind == .file }?.rejected == 1 })
-        #expect(c.lines == ["one", "two"], "refused before the consumer: the core never held it")
-        #expect(hub.journal?.pendingByteCount == 8, "the first two lines are still kept for a later commit")
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(c.lines == ["one", "two"], "the core does not hold it yet")
+        #expect(hub.statistics().sources.first { $0.kind == .file }?.rejected == 0)
+
+        // The disk has room again: the journal's descriptor now writes to a real file.
+        let fd = try #require(devFullDescriptor())
+        try FileManager.default.removeItem(atPath: today)
+        writeFile(today, "")
+        let good = open(today, O_WRONLY | O_APPEND)
+        #expect(dup2(good, fd) == fd)
+        close(good)
+        #expect(eventually { c.lines == ["one", "two", "three"] })
+        #expect(eventually { readFile(today) == "one\ntwo\nthree\n" })
+        hub.shutdown()
+
+        // A restart carries on after "three", the last line the journal holds.
+        let c2 = RecordingConsumer()
+        hub = try makeHub(c2, journalDir: dir, config: config)
+        defer { hub.shutdown() }
+        hub.addFile(feed, follow: true)
+        appendFile(feed, "four\n")
+        #expect(eventually { c2.lines == ["four"] }, "\(c2.lines)")
     }
 
     @Test("a file read once with a journal is not read again by the next run, only what was appended")
