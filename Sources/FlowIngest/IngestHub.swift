@@ -305,6 +305,11 @@ public final class IngestHub: @unchecked Sendable {
                     idle.broadcast()
                     idle.unlock()
                 }
+            } else {
+                // Quiet: the positions of the last lines taken, held back by the one-second
+                // throttle, are written now rather than at the next line or the stop (a crash
+                // meanwhile would read them again).
+                do { try positions?.save() } catch { report("file positions: \(error)") }
             }
             if let t = nextTick, Posix.monotonicNanos() >= t, let iv = configuration.tickInterval {
                 consumer.tick()

@@ -151,6 +151,21 @@ import Glibc
         #expect(eventually { c2.lines == ["four"] }, "\(c2.lines)")
     }
 
+    @Test("a followed file's position is written within a second or so of its last line, without waiting for another line or the stop")
+    func positionIsSavedWhenQuiet() throws {
+        let tmp = TempDir()
+        let feed = tmp.file("feed.jsonl")
+        writeFile(feed, "a\n")
+        let c = RecordingConsumer()
+        let hub = try makeHub(c, journalDir: tmp.file("journal"))
+        defer { hub.shutdown() }
+        hub.addFile(feed, follow: true)
+        let positions = tmp.file("journal/file-positions.json")
+        #expect(eventually { readFile(positions)?.contains("\"line\" : 1") == true })
+        appendFile(feed, "b\n")   // within the second after the first write: held back by the throttle
+        #expect(eventually(within: 5) { readFile(positions)?.contains("\"line\" : 2") == true }, "\(readFile(positions) ?? "none")")
+    }
+
     @Test("a file read once with a journal is not read again by the next run, only what was appended")
     func readOnceFileResumes() throws {
         let tmp = TempDir()
