@@ -228,15 +228,18 @@ public final class IngestHub: @unchecked Sendable {
         // their end whose last batches wait (counted finished once those are taken).
         var waiting: [LineBatch] = []
         var waitingEnds: [SourceCounters] = []
+        // The last commit failed: it is tried again at every poll until it succeeds, so what the
+        // journal keeps becomes durable once the disk has room, not only with the next line.
+        var retryCommit = false
         while true {
-            var timeout = waiting.isEmpty ? 0.25 : configuration.filePollInterval   // retry the commit
+            var timeout = waiting.isEmpty && !retryCommit ? 0.25 : configuration.filePollInterval
             if let t = nextTick {
                 let now = Posix.monotonicNanos()
                 timeout = min(timeout, now >= t ? 0 : Double(t - now) / 1e9)
             }
             let (items, closed) = queue.takeAll(timeout: timeout)
             if closed { break }
-            if !items.isEmpty || !waiting.isEmpty {
+            if !items.isEmpty || !waiting.isEmpty || retryCommit {
                 var cost = 0
                 var finished = 0
                 func take(_ b: LineBatch) {
@@ -274,9 +277,11 @@ public final class IngestHub: @unchecked Sendable {
                 if let journal {
                     do { try journal.commit() } catch {
                         journalFailed = true
-                        report("journal commit failed: \(error)")
+                        // Said once per round of lines, not at every retry between them.
+                        if !items.isEmpty { report("journal commit failed: \(error)") }
                     }
                 }
+                retryCommit = journalFailed
                 if let positions, !resumeAt.isEmpty {
                     // Only what the journal now holds: after a failed commit, the lines are read again.
                     if !journalFailed { positions.record(resumeAt) }

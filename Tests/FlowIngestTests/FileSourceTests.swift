@@ -103,7 +103,7 @@ import Glibc
         }
     }
 
-    @Test("while the journal cannot write, lines are kept for the next commit up to a bound; past it a sender's lines are refused and a file's wait, then are taken when the disk has room")
+    @Test("while the journal cannot write, lines are kept for the next commit up to a bound; past it a sender's lines are refused and a file's wait; all are committed once the disk has room")
     func journalBacklogIsBoundedAndFilesWait() throws {
         let tmp = TempDir()
         let dir = tmp.file("journal")
@@ -120,35 +120,44 @@ import Glibc
         #expect(eventually { c.lines == ["one", "two"] })
         #expect(eventually { (hub.statistics().journalErrors) > 0 })
         #expect(hub.journal?.pendingByteCount == 8, "the first two lines are kept for a later commit")
-
-        // Past the bound: a sender's line is refused before the consumer (it can resend) ...
+        // Past the bound: a sender's line is refused before the consumer (it can resend).
         hub.submit(Array("sent".utf8))
         #expect(eventually { hub.statistics().sources.first { $0.kind == .submitted }?.rejected == 1 })
-        // ... and a followed file's next line waits: refused, it would be lost, as the file's
-        // position moves past it with the next commit that succeeds.
-        appendFile(feed, "three\n")
-        Thread.sleep(forTimeInterval: 0.3)
-        #expect(c.lines == ["one", "two"], "the core does not hold it yet")
-        #expect(hub.statistics().sources.first { $0.kind == .file }?.rejected == 0)
 
-        // The disk has room again: the journal's descriptor now writes to a real file.
+        // The disk has room again (the journal's descriptor now writes to a real file): the
+        // lines kept are committed with no further line arriving.
         let fd = try #require(devFullDescriptor())
+        func redirectJournal(to path: String) {
+            let other = open(path, O_WRONLY | O_APPEND)
+            #expect(dup2(other, fd) == fd)
+            close(other)
+        }
         try FileManager.default.removeItem(atPath: today)
         writeFile(today, "")
-        let good = open(today, O_WRONLY | O_APPEND)
-        #expect(dup2(good, fd) == fd)
-        close(good)
-        #expect(eventually { c.lines == ["one", "two", "three"] })
-        #expect(eventually { readFile(today) == "one\ntwo\nthree\n" })
+        redirectJournal(to: today)
+        #expect(eventually { readFile(today) == "one\ntwo\n" })
+
+        // Full again: a followed file's line past the bound waits instead (refused, it would be
+        // lost: the file's position moves past it with the next commit that succeeds).
+        redirectJournal(to: "/dev/full")
+        appendFile(feed, "three\n")
+        #expect(eventually { c.lines == ["one", "two", "three"] && hub.journal?.pendingByteCount == 6 })
+        appendFile(feed, "four\n")
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(c.lines == ["one", "two", "three"], "the core does not hold it yet")
+        #expect(hub.statistics().sources.first { $0.kind == .file }?.rejected == 0)
+        redirectJournal(to: today)
+        #expect(eventually { c.lines == ["one", "two", "three", "four"] })
+        #expect(eventually { readFile(today) == "one\ntwo\nthree\nfour\n" })
         hub.shutdown()
 
-        // A restart carries on after "three", the last line the journal holds.
+        // A restart carries on after "four", the last line the journal holds.
         let c2 = RecordingConsumer()
         hub = try makeHub(c2, journalDir: dir, config: config)
         defer { hub.shutdown() }
         hub.addFile(feed, follow: true)
-        appendFile(feed, "four\n")
-        #expect(eventually { c2.lines == ["four"] }, "\(c2.lines)")
+        appendFile(feed, "five\n")
+        #expect(eventually { c2.lines == ["five"] }, "\(c2.lines)")
     }
 
     @Test("a followed file's position is written within a second or so of its last line, without waiting for another line or the stop")
