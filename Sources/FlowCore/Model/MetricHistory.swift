@@ -42,9 +42,14 @@ struct MetricHistoryStore: Sendable {
         return candidate <= t ? candidate : nil
     }
 
+    /// One block copy of the row: copied value by value, each index checked, it was 3% of a
+    /// replay without rules (a row per 5 minutes of event time, 256 values).
     mutating func record(at t: EventTime, row: [Float]) {
+        precondition(row.count == width)
         let base = head * width
-        for k in 0..<width { ring[base + k] = row[k] }
+        ring.withUnsafeMutableBufferPointer { ring in
+            row.withUnsafeBufferPointer { row in (ring.baseAddress! + base).update(from: row.baseAddress!, count: width) }
+        }
         times[head] = t
         head = (head + 1) % spec.points
         lastSample = t
