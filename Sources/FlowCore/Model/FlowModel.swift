@@ -43,6 +43,9 @@ public struct FlowModel: Sendable {
     private(set) var version: UInt64 = 0
     /// The history row being sampled (reused: metrics not kept stay missing).
     private var historyRow: [Float]
+    /// A sample of every metric has been taken into `historyRow`: a later sample of the trend
+    /// rules' metrics only must be recorded whole (the row's other values are no longer missing).
+    private var historyRowHasAll = false
     /// Indices of the acute units (the system's bed and ambulance figures sum over them).
     let acuteSites: [Int]
     /// The earliest instant at which `advance(to:)` has housekeeping to do (a history sample,
@@ -308,13 +311,19 @@ public struct FlowModel: Sendable {
         }
         // History: one sample per step boundary crossed.
         while let due = historyStore.nextSample(after: previous, upTo: t) {
-            let metrics = due >= allHistoryFrom ? historyMetrics : ruleHistoryMetrics
+            let all = due >= allHistoryFrom
+            let metrics = all ? historyMetrics : ruleHistoryMetrics
             for site in 0...config.units.count {
                 for k in metrics[site] {
                     historyRow[site * MetricKey.allCases.count + k] = value(MetricKey.allCases[k], site: site, at: due).map(Float.init) ?? .nan
                 }
             }
-            historyStore.record(at: due, row: historyRow)
+            if all || !historyRowHasAll {
+                historyStore.record(at: due, row: historyRow, only: metrics)
+            } else {
+                historyStore.record(at: due, row: historyRow)
+            }
+            if all { historyRowHasAll = true }
         }
         housekeepingDue = nextHousekeeping(after: t)
     }
