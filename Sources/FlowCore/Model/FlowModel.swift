@@ -14,6 +14,11 @@ public struct FlowModel: Sendable {
     private var housekeepingAt: EventTime?
     /// The current local day and its bounds (cached: the zone lookup is not free).
     private(set) var dayCache = (date: LocalDate(dayNumber: .min), start: EventTime(millis: .max), end: EventTime(millis: .min))
+    /// The starts of the two local days before the current one (cached with it: with it, the days
+    /// ledgers are kept for). A closing DToC delay is split over them, and their zone lookups
+    /// were 3% of a replay without rules.
+    private var yesterdayStart = EventTime(millis: .max)
+    private var dayBeforeStart = EventTime(millis: .max)
     /// 08:00 local of the current day (cached: the zone lookup is not free).
     private var eightOClock = (day: LocalDate(dayNumber: .min), at: EventTime(millis: 0))
     /// When the model first saw data (stale rules count silence from here for sites never heard).
@@ -236,13 +241,12 @@ public struct FlowModel: Sendable {
             let day = localDate(from)
             if day < first {
                 guardCount = Int(min(400, first.dayNumber - day.dayNumber))
-                cursor = max(from, calendar.startOfDay(first))
+                cursor = max(from, startOfDay(first))
             }
         }
         while cursor < to && guardCount < 400 {
             let day = localDate(cursor)
-            // Today's end is cached (most delays close today).
-            let dayEnd = day == dayCache.date ? dayCache.end : calendar.startOfDay(day.next)
+            let dayEnd = startOfDay(day.next)
             let end = min(dayEnd, to)
             if let first = s.ledgers.first?.date, day < first {
                 // Older than kept ledgers: skip.
@@ -271,6 +275,8 @@ public struct FlowModel: Sendable {
         if eightOClock.day != today {
             eightOClock = (today, calendar.instant(of: today, hour: 8))
             dayCache = (today, calendar.startOfDay(today), calendar.startOfDay(today.next))
+            yesterdayStart = calendar.startOfDay(LocalDate(dayNumber: today.dayNumber - 1))
+            dayBeforeStart = calendar.startOfDay(LocalDate(dayNumber: today.dayNumber - 2))
         }
         let eight = eightOClock.at
         for i in sites.indices {
@@ -538,16 +544,35 @@ public struct FlowModel: Sendable {
 
     @inline(__always) private func pct(_ a: Int, _ b: Int) -> Double { Double(a) / Double(b) * 100 }
 
-    /// The local date of `t`, from the cache of the current day when it applies.
+    /// The local date of `t`, from the cache of the current day and the two before when it applies.
     @inline(__always) func localDate(_ t: EventTime) -> LocalDate {
-        t >= dayCache.start && t < dayCache.end ? dayCache.date : calendar.localDate(of: t)
+        if t >= dayCache.start && t < dayCache.end { return dayCache.date }
+        if t >= dayBeforeStart && t < dayCache.start { return LocalDate(dayNumber: dayCache.date.dayNumber - (t >= yesterdayStart ? 1 : 2)) }
+        return calendar.localDate(of: t)
     }
 
-    /// The local day of `t` and its start, from the cache of the current day when it applies.
+    /// The local day of `t` and its start, from the cache of the current day and the two before
+    /// when it applies.
     @inline(__always) func localDay(_ t: EventTime) -> (date: LocalDate, start: EventTime) {
         if t >= dayCache.start && t < dayCache.end { return (dayCache.date, dayCache.start) }
+        if t >= dayBeforeStart && t < dayCache.start {
+            return t >= yesterdayStart ? (LocalDate(dayNumber: dayCache.date.dayNumber - 1), yesterdayStart)
+                : (LocalDate(dayNumber: dayCache.date.dayNumber - 2), dayBeforeStart)
+        }
         let d = calendar.localDate(of: t)
         return (d, calendar.startOfDay(d))
+    }
+
+    /// The start of local day `d`, from the cache of the current day, the next and the two before
+    /// when it applies.
+    @inline(__always) func startOfDay(_ d: LocalDate) -> EventTime {
+        if d == dayCache.date { return dayCache.start }
+        if d == dayCache.date.next { return dayCache.end }
+        if dayBeforeStart != EventTime(millis: .max) {
+            if d.dayNumber == dayCache.date.dayNumber - 1 { return yesterdayStart }
+            if d.dayNumber == dayCache.date.dayNumber - 2 { return dayBeforeStart }
+        }
+        return calendar.startOfDay(d)
     }
 
     // MARK: - Reading days
