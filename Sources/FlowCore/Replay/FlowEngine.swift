@@ -13,7 +13,10 @@ public final class FlowEngine {
         case live
     }
 
-    public enum Outcome: Sendable, Equatable {
+    /// Indirect: the rejection and operator-action payloads are boxed (both rare), so an accepted
+    /// outcome is a word, not a 105-byte value copied and destroyed through its type metadata at
+    /// every line.
+    public indirect enum Outcome: Sendable, Equatable {
         /// Accepted and applied. (No caller read the message back, and carrying it copied
         /// 185 bytes twice more per line.)
         case accepted
