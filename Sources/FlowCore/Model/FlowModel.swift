@@ -434,7 +434,7 @@ public struct FlowModel: Sendable {
         case .dtocBedDays:
             guard s.dtocSeen, !s.dtocUsesSnapshot else { return nil }
             let (day, dayStart) = localDay(t)
-            var ms = s.ledgerIfPresent(day)?.dtocClosedDelayMillis ?? 0
+            var ms = s.ledgerIndex(day).map { s.ledgers[$0].dtocClosedDelayMillis } ?? 0
             for e in s.episodes.values { ms += max(0, (t - max(e.readySince, dayStart)).millis) }
             return Double(ms) / 86_400_000
         case .dtocLongestDays:
@@ -452,13 +452,12 @@ public struct FlowModel: Sendable {
             return max(0, (t - oldest).minutesValue)
         case .ambulanceArrivals, .handovers30to60, .handoversOver60, .handoverHoursLost:
             guard s.ambulanceConveyanceSeen else { return nil }
-            let day = localDay(t).date
-            let l = s.ledgerIfPresent(day) ?? DayLedger(date: day)
+            guard let li = s.ledgerIndex(localDay(t).date) else { return 0 }   // no ledger: none yet today
             switch metric {
-            case .ambulanceArrivals: return Double(l.ambulanceArrivals)
-            case .handovers30to60: return Double(l.handovers30to60)
-            case .handoversOver60: return Double(l.handoversOver60)
-            default: return l.handoverHoursLost
+            case .ambulanceArrivals: return Double(s.ledgers[li].ambulanceArrivals)
+            case .handovers30to60: return Double(s.ledgers[li].handovers30to60)
+            case .handoversOver60: return Double(s.ledgers[li].handoversOver60)
+            default: return s.ledgers[li].handoverHoursLost
             }
         case .handoverToClearMin:
             let recent = s.recentClears.filter { t - $0.at < .hours(1) && $0.at <= t }
@@ -471,7 +470,7 @@ public struct FlowModel: Sendable {
             return nhs111LastHour(s, metric, at: t)
         case .nhs111OfferedToday:
             guard !s.intervals.isEmpty else { return nil }
-            return Double(s.ledgerIfPresent(localDay(t - Duration(millis: 1)).date)?.nhs111Offered ?? 0)
+            return Double(s.ledgerIndex(localDay(t - Duration(millis: 1)).date).map { s.ledgers[$0].nhs111Offered } ?? 0)
         case .opelScore, .opelLevel:
             return nil
         }
