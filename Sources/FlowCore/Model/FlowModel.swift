@@ -328,16 +328,19 @@ public struct FlowModel: Sendable {
         }
         // 08:00 stock snapshot of today.
         // Taken at the first tick at or after 08:00; unknown if the model started later.
-        if t >= eight, let li = s.ledger(for: today), !s.ledgers[li].stockCaptured {
-            s.ledgers[li].stockCaptured = true
-            if let p = previous, p < eight {
-                let occ = value(.gaOccupancyPct, site: i, at: t)
-                let esc = value(.escalationBedsOpen, site: i, at: t)
-                let dtoc = value(.dtocPatients, site: i, at: t)
-                s.ledgers[li].gaOccupancyAt0800 = occ
-                s.ledgers[li].escalationOpenAt0800 = esc.map { Int($0) }
-                s.ledgers[li].dtocPatientsAt0800 = dtoc.map { Int($0) }
+        if t >= eight, s.stockTakenOn != today, let li = s.ledger(for: today) {
+            if !s.ledgers[li].stockCaptured {
+                s.ledgers[li].stockCaptured = true
+                if let p = previous, p < eight {
+                    let occ = value(.gaOccupancyPct, site: i, at: t)
+                    let esc = value(.escalationBedsOpen, site: i, at: t)
+                    let dtoc = value(.dtocPatients, site: i, at: t)
+                    s.ledgers[li].gaOccupancyAt0800 = occ
+                    s.ledgers[li].escalationOpenAt0800 = esc.map { Int($0) }
+                    s.ledgers[li].dtocPatientsAt0800 = dtoc.map { Int($0) }
+                }
             }
+            s.stockTakenOn = today
         }
         // Retire days that can no longer change (two days back).
         while let first = s.ledgers.first, first.date.dayNumber < today.dayNumber - 1 {

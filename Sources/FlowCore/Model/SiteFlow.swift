@@ -127,6 +127,9 @@ final class SiteFlow: @unchecked Sendable {
 
     // Per-day counts (oldest first).
     var ledgers: [DayLedger] = []
+    /// The day whose ledger has its 08:00 stock taken: until the next day, housekeeping does not
+    /// look that ledger up again (a lookup per site at every housekeeping after 08:00).
+    var stockTakenOn = LocalDate(dayNumber: .min)
 
     func ledger(for date: LocalDate) -> Int? {
         if let i = ledgers.lastIndex(where: { $0.date == date }) { return i }
