@@ -31,7 +31,9 @@ enum LineReader {
             case .tooLong(_, let length): try tooLong(length)
             }
         }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        // 64 KB: what is read is framed and decoded while still in the cache. With 1 MB reads a
+        // replay without rules took 1.5% longer (mapping the file, 2 MB at a time, did no better).
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {

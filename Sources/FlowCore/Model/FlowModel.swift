@@ -14,6 +14,11 @@ public struct FlowModel: Sendable {
     private var housekeepingAt: EventTime?
     /// The current local day and its bounds (cached: the zone lookup is not free).
     private(set) var dayCache = (date: LocalDate(dayNumber: .min), start: EventTime(millis: .max), end: EventTime(millis: .min))
+    /// The starts of the two local days before the current one (cached with it: with it, the days
+    /// ledgers are kept for). A closing DToC delay is split over them, and their zone lookups
+    /// were 3% of a replay without rules.
+    private var yesterdayStart = EventTime(millis: .max)
+    private var dayBeforeStart = EventTime(millis: .max)
     /// 08:00 local of the current day (cached: the zone lookup is not free).
     private var eightOClock = (day: LocalDate(dayNumber: .min), at: EventTime(millis: 0))
     /// When the model first saw data (stale rules count silence from here for sites never heard).
@@ -43,6 +48,9 @@ public struct FlowModel: Sendable {
     private(set) var version: UInt64 = 0
     /// The history row being sampled (reused: metrics not kept stay missing).
     private var historyRow: [Float]
+    /// A sample of every metric has been taken into `historyRow`: a later sample of the trend
+    /// rules' metrics only must be recorded whole (the row's other values are no longer missing).
+    private var historyRowHasAll = false
     /// Indices of the acute units (the system's bed and ambulance figures sum over them).
     let acuteSites: [Int]
     /// The earliest instant at which `advance(to:)` has housekeeping to do (a history sample,
@@ -108,8 +116,13 @@ public struct FlowModel: Sendable {
     /// Applies a validated message. Returns a rejection for checks that need state
     /// (unknown incident or patient, capacity).
     public mutating func apply(_ m: FeedMessage) -> Rejection? {
+        Unmanaged.passUnretained(sites[m.site])._withUnsafeGuaranteedRef { apply(m, to: $0) }
+    }
+
+    /// `s` is the message's site, borrowed from `sites` (which holds it throughout and is never
+    /// changed): a retain and release of it per message were 2% of a replay without rules.
+    private mutating func apply(_ m: FeedMessage, to s: SiteFlow) -> Rejection? {
         let t = m.at
-        let s = sites[m.site]
         func reject(_ r: RejectionReason, _ field: String, _ detail: String) -> Rejection {
             Rejection(r, field: field, detail, feed: m.feed, site: config.units[m.site].code)
         }
@@ -233,13 +246,12 @@ public struct FlowModel: Sendable {
             let day = localDate(from)
             if day < first {
                 guardCount = Int(min(400, first.dayNumber - day.dayNumber))
-                cursor = max(from, calendar.startOfDay(first))
+                cursor = max(from, startOfDay(first))
             }
         }
         while cursor < to && guardCount < 400 {
             let day = localDate(cursor)
-            // Today's end is cached (most delays close today).
-            let dayEnd = day == dayCache.date ? dayCache.end : calendar.startOfDay(day.next)
+            let dayEnd = startOfDay(day.next)
             let end = min(dayEnd, to)
             if let first = s.ledgers.first?.date, day < first {
                 // Older than kept ledgers: skip.
@@ -268,28 +280,56 @@ public struct FlowModel: Sendable {
         if eightOClock.day != today {
             eightOClock = (today, calendar.instant(of: today, hour: 8))
             dayCache = (today, calendar.startOfDay(today), calendar.startOfDay(today.next))
+            yesterdayStart = calendar.startOfDay(LocalDate(dayNumber: today.dayNumber - 1))
+            dayBeforeStart = calendar.startOfDay(LocalDate(dayNumber: today.dayNumber - 2))
         }
-        let eight = eightOClock.at
         for i in sites.indices {
-            let s = sites[i]
-            // Windows: keep the last hour.
-            let hourAgo = t - .hours(1)
-            while let first = s.recentClears.first, first.at <= hourAgo { s.recentClears.removeFirst() }
-            // Arrivals never handed over within 24 h are dropped (bounded memory; their arrival
-            // stays counted on its day).
-            if let oldest = s.queue.oldest, t - oldest > Self.queueLimit {
-                s.queue.removeArrivals(before: t - Self.queueLimit)
-                stamp(i, .ambulance)
+            Unmanaged.passUnretained(sites[i])._withUnsafeGuaranteedRef {
+                housekeep(site: i, $0, at: t, previous: previous, today: today, eight: eightOClock.at)
             }
-            if s.awaitingClear.count > 0 {
-                let cutoff = t - Self.clearWaitLimit
-                if s.awaitingClear.values.contains(where: { $0.handover < cutoff }) {
-                    s.awaitingClear = s.awaitingClear.filter { $0.value.handover >= cutoff }
+        }
+        // History: one sample per step boundary crossed.
+        while let due = historyStore.nextSample(after: previous, upTo: t) {
+            let all = due >= allHistoryFrom
+            let metrics = all ? historyMetrics : ruleHistoryMetrics
+            for site in 0...config.units.count {
+                for k in metrics[site] {
+                    historyRow[site * MetricKey.allCases.count + k] = value(MetricKey.allCases[k], site: site, at: due).map(Float.init) ?? .nan
                 }
             }
-            // 08:00 stock snapshot of today.
-            // Taken at the first tick at or after 08:00; unknown if the model started later.
-            if t >= eight, let li = s.ledger(for: today), !s.ledgers[li].stockCaptured {
+            if all || !historyRowHasAll {
+                historyStore.record(at: due, row: historyRow, only: metrics)
+            } else {
+                historyStore.record(at: due, row: historyRow)
+            }
+            if all { historyRowHasAll = true }
+        }
+        housekeepingDue = nextHousekeeping(after: t)
+    }
+
+    /// `advance(to:)` for site `i`, `s`, borrowed from `sites` (which holds it throughout and is
+    /// never changed): a retain and release of each site at every housekeeping were 4% of a
+    /// replay without rules.
+    private mutating func housekeep(site i: Int, _ s: SiteFlow, at t: EventTime, previous: EventTime?, today: LocalDate, eight: EventTime) {
+        // Windows: keep the last hour.
+        let hourAgo = t - .hours(1)
+        while let first = s.recentClears.first, first.at <= hourAgo { s.recentClears.removeFirst() }
+        // Arrivals never handed over within 24 h are dropped (bounded memory; their arrival
+        // stays counted on its day).
+        if let oldest = s.queue.oldest, t - oldest > Self.queueLimit {
+            s.queue.removeArrivals(before: t - Self.queueLimit)
+            stamp(i, .ambulance)
+        }
+        if s.awaitingClear.count > 0 {
+            let cutoff = t - Self.clearWaitLimit
+            if s.awaitingClear.values.contains(where: { $0.handover < cutoff }) {
+                s.awaitingClear = s.awaitingClear.filter { $0.value.handover >= cutoff }
+            }
+        }
+        // 08:00 stock snapshot of today.
+        // Taken at the first tick at or after 08:00; unknown if the model started later.
+        if t >= eight, s.stockTakenOn != today, let li = s.ledger(for: today) {
+            if !s.ledgers[li].stockCaptured {
                 s.ledgers[li].stockCaptured = true
                 if let p = previous, p < eight {
                     let occ = value(.gaOccupancyPct, site: i, at: t)
@@ -300,23 +340,13 @@ public struct FlowModel: Sendable {
                     s.ledgers[li].dtocPatientsAt0800 = dtoc.map { Int($0) }
                 }
             }
-            // Retire days that can no longer change (two days back).
-            while let first = s.ledgers.first, first.date.dayNumber < today.dayNumber - 1 {
-                let done = s.ledgers.removeFirst()
-                if keepCompletedDays { completedDays.append((i, done)) }
-            }
+            s.stockTakenOn = today
         }
-        // History: one sample per step boundary crossed.
-        while let due = historyStore.nextSample(after: previous, upTo: t) {
-            let metrics = due >= allHistoryFrom ? historyMetrics : ruleHistoryMetrics
-            for site in 0...config.units.count {
-                for k in metrics[site] {
-                    historyRow[site * MetricKey.allCases.count + k] = value(MetricKey.allCases[k], site: site, at: due).map(Float.init) ?? .nan
-                }
-            }
-            historyStore.record(at: due, row: historyRow)
+        // Retire days that can no longer change (two days back).
+        while let first = s.ledgers.first, first.date.dayNumber < today.dayNumber - 1 {
+            let done = s.ledgers.removeFirst()
+            if keepCompletedDays { completedDays.append((i, done)) }
         }
-        housekeepingDue = nextHousekeeping(after: t)
     }
 
     static let queueLimit = Duration.hours(24)
@@ -407,7 +437,7 @@ public struct FlowModel: Sendable {
         case .dtocBedDays:
             guard s.dtocSeen, !s.dtocUsesSnapshot else { return nil }
             let (day, dayStart) = localDay(t)
-            var ms = s.ledgerIfPresent(day)?.dtocClosedDelayMillis ?? 0
+            var ms = s.ledgerIndex(day).map { s.ledgers[$0].dtocClosedDelayMillis } ?? 0
             for e in s.episodes.values { ms += max(0, (t - max(e.readySince, dayStart)).millis) }
             return Double(ms) / 86_400_000
         case .dtocLongestDays:
@@ -425,13 +455,12 @@ public struct FlowModel: Sendable {
             return max(0, (t - oldest).minutesValue)
         case .ambulanceArrivals, .handovers30to60, .handoversOver60, .handoverHoursLost:
             guard s.ambulanceConveyanceSeen else { return nil }
-            let day = localDay(t).date
-            let l = s.ledgerIfPresent(day) ?? DayLedger(date: day)
+            guard let li = s.ledgerIndex(localDay(t).date) else { return 0 }   // no ledger: none yet today
             switch metric {
-            case .ambulanceArrivals: return Double(l.ambulanceArrivals)
-            case .handovers30to60: return Double(l.handovers30to60)
-            case .handoversOver60: return Double(l.handoversOver60)
-            default: return l.handoverHoursLost
+            case .ambulanceArrivals: return Double(s.ledgers[li].ambulanceArrivals)
+            case .handovers30to60: return Double(s.ledgers[li].handovers30to60)
+            case .handoversOver60: return Double(s.ledgers[li].handoversOver60)
+            default: return s.ledgers[li].handoverHoursLost
             }
         case .handoverToClearMin:
             let recent = s.recentClears.filter { t - $0.at < .hours(1) && $0.at <= t }
@@ -444,7 +473,7 @@ public struct FlowModel: Sendable {
             return nhs111LastHour(s, metric, at: t)
         case .nhs111OfferedToday:
             guard !s.intervals.isEmpty else { return nil }
-            return Double(s.ledgerIfPresent(localDay(t - Duration(millis: 1)).date)?.nhs111Offered ?? 0)
+            return Double(s.ledgerIndex(localDay(t - Duration(millis: 1)).date).map { s.ledgers[$0].nhs111Offered } ?? 0)
         case .opelScore, .opelLevel:
             return nil
         }
@@ -529,16 +558,35 @@ public struct FlowModel: Sendable {
 
     @inline(__always) private func pct(_ a: Int, _ b: Int) -> Double { Double(a) / Double(b) * 100 }
 
-    /// The local date of `t`, from the cache of the current day when it applies.
+    /// The local date of `t`, from the cache of the current day and the two before when it applies.
     @inline(__always) func localDate(_ t: EventTime) -> LocalDate {
-        t >= dayCache.start && t < dayCache.end ? dayCache.date : calendar.localDate(of: t)
+        if t >= dayCache.start && t < dayCache.end { return dayCache.date }
+        if t >= dayBeforeStart && t < dayCache.start { return LocalDate(dayNumber: dayCache.date.dayNumber - (t >= yesterdayStart ? 1 : 2)) }
+        return calendar.localDate(of: t)
     }
 
-    /// The local day of `t` and its start, from the cache of the current day when it applies.
+    /// The local day of `t` and its start, from the cache of the current day and the two before
+    /// when it applies.
     @inline(__always) func localDay(_ t: EventTime) -> (date: LocalDate, start: EventTime) {
         if t >= dayCache.start && t < dayCache.end { return (dayCache.date, dayCache.start) }
+        if t >= dayBeforeStart && t < dayCache.start {
+            return t >= yesterdayStart ? (LocalDate(dayNumber: dayCache.date.dayNumber - 1), yesterdayStart)
+                : (LocalDate(dayNumber: dayCache.date.dayNumber - 2), dayBeforeStart)
+        }
         let d = calendar.localDate(of: t)
         return (d, calendar.startOfDay(d))
+    }
+
+    /// The start of local day `d`, from the cache of the current day, the next and the two before
+    /// when it applies.
+    @inline(__always) func startOfDay(_ d: LocalDate) -> EventTime {
+        if d == dayCache.date { return dayCache.start }
+        if d == dayCache.date.next { return dayCache.end }
+        if dayBeforeStart != EventTime(millis: .max) {
+            if d.dayNumber == dayCache.date.dayNumber - 1 { return yesterdayStart }
+            if d.dayNumber == dayCache.date.dayNumber - 2 { return dayBeforeStart }
+        }
+        return calendar.startOfDay(d)
     }
 
     // MARK: - Reading days

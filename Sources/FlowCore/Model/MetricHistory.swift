@@ -42,9 +42,34 @@ struct MetricHistoryStore: Sendable {
         return candidate <= t ? candidate : nil
     }
 
+    /// One block copy of the row: copied value by value, each index checked, it was 3% of a
+    /// replay without rules (a row per 5 minutes of event time, 256 values).
     mutating func record(at t: EventTime, row: [Float]) {
+        precondition(row.count == width)
         let base = head * width
-        for k in 0..<width { ring[base + k] = row[k] }
+        ring.withUnsafeMutableBufferPointer { ring in
+            row.withUnsafeBufferPointer { row in (ring.baseAddress! + base).update(from: row.baseAddress!, count: width) }
+        }
+        endSample(at: t)
+    }
+
+    /// Records only the values of `row` for the metrics `only[site]` (indices of `allCases`) of
+    /// each site; the caller knows the slot's other values to be those of `row` already (missing,
+    /// never written). Headless replay keeps only the trend rules' metrics, and a whole row of
+    /// 1 KB per sample, into a ring of 295 KB, missed the cache at every sample.
+    mutating func record(at t: EventTime, row: [Float], only: [[Int]]) {
+        precondition(row.count == width)
+        let base = head * width
+        let perSite = MetricKey.allCases.count
+        ring.withUnsafeMutableBufferPointer { ring in
+            for (site, metrics) in only.enumerated() {
+                for k in metrics { ring[base + site * perSite + k] = row[site * perSite + k] }
+            }
+        }
+        endSample(at: t)
+    }
+
+    private mutating func endSample(at t: EventTime) {
         times[head] = t
         head = (head + 1) % spec.points
         lastSample = t

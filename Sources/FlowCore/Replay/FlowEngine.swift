@@ -13,8 +13,13 @@ public final class FlowEngine {
         case live
     }
 
-    public enum Outcome: Sendable, Equatable {
-        case accepted(FeedMessage)
+    /// Indirect: the rejection and operator-action payloads are boxed (both rare), so an accepted
+    /// outcome is a word, not a 105-byte value copied and destroyed through its type metadata at
+    /// every line.
+    public indirect enum Outcome: Sendable, Equatable {
+        /// Accepted and applied. (No caller read the message back, and carrying it copied
+        /// 185 bytes twice more per line.)
+        case accepted
         case rejected(Rejection)
         /// A `"feed":"operator"` line (OperatorActions.swift): applied and counted, not feed data.
         case operatorAction(OperatorAction, applied: Bool)
@@ -105,47 +110,53 @@ public final class FlowEngine {
         if end > 0, bytes[end - 1] == 13 { end -= 1 }   // tolerate CRLF
         let line = UnsafeBufferPointer(rebasing: bytes[0..<end])
         if let mark = OperatorAction.parseMark(line) { return applyOperator(mark) }   // clock, evaluate
-        switch decoder.decode(line) {
-        case .failure(let r):
-            if r.reason == .unknownFeed, let op = OperatorAction.parse(line) {
-                guard case .success(let action) = op else { if case .failure(let e) = op { return reject(e) }; return reject(r) }
-                if case .acknowledge = action.kind, mode == .replay || (recovering && !clockMarked) { runTicks(before: action.at) }
-                return applyOperator(action)
-            }
-            if r.reason == .identifiable, r.feed == nil { return reject(Self.attributed(r, line, config)) }
-            return reject(r)
-        case .success(let m):
-            // Time against the clock.
-            if mode == .live, !recovering, let wall = receivedAt ?? model.now, m.at > wall + config.ingest.maxFutureSkewLive {
-                return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewLive) ahead of the clock (\(RFC3339.format(wall)))",
-                                        feed: m.feed, site: config.units[m.site].code))
-            }
-            if mode == .replay, let hw = highWater, m.at > hw + config.ingest.maxFutureSkewReplay {
-                return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewReplay) ahead of the latest event (\(RFC3339.format(hw)))",
-                                        feed: m.feed, site: config.units[m.site].code))
-            }
-            if let hw = highWater, m.at < hw - config.ingest.maxLateness {
-                return reject(Rejection(.tooLate, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxLateness) behind the latest event (\(RFC3339.format(hw)))",
-                                        feed: m.feed, site: config.units[m.site].code))
-            }
-            let f = m.feed.index
-            if dedup[f].contains(m.idHash) {
-                return reject(Rejection(.duplicateID, field: "id", "this id was already accepted on the \(m.feed.rawValue) feed",
-                                        feed: m.feed, site: config.units[m.site].code))
-            }
-            // Run the ticks the clock passes before this message (replay: the message moves the clock).
-            if mode == .replay || (recovering && !clockMarked) { runTicks(before: m.at) }
-            if let r = model.apply(m) { return reject(r) }
-            dedup[f].insert(m.idHash, at: m.at)
-            if highWater == nil || m.at > highWater! {
-                highWater = m.at
-                dedup[f].expire(before: m.at - config.ingest.dedupWindow)
-            }
-            if nextTick == nil { nextTick = m.at.floored(to: config.tick) + config.tick }
-            acceptedTotal += 1
-            acceptedBySite[m.feed.index * config.units.count + m.site] += 1
-            return .accepted(m)
+        let m: FeedMessage
+        do throws(Rejection) {
+            m = try decoder.decodeMessage(line)
+        } catch {
+            return undecoded(line, error)
         }
+        // Time against the clock.
+        if mode == .live, !recovering, let wall = receivedAt ?? model.now, m.at > wall + config.ingest.maxFutureSkewLive {
+            return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewLive) ahead of the clock (\(RFC3339.format(wall)))",
+                                    feed: m.feed, site: config.units[m.site].code))
+        }
+        if mode == .replay, let hw = highWater, m.at > hw + config.ingest.maxFutureSkewReplay {
+            return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewReplay) ahead of the latest event (\(RFC3339.format(hw)))",
+                                    feed: m.feed, site: config.units[m.site].code))
+        }
+        if let hw = highWater, m.at < hw - config.ingest.maxLateness {
+            return reject(Rejection(.tooLate, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxLateness) behind the latest event (\(RFC3339.format(hw)))",
+                                    feed: m.feed, site: config.units[m.site].code))
+        }
+        let f = m.feed.index
+        if dedup[f].contains(m.idHash) {
+            return reject(Rejection(.duplicateID, field: "id", "this id was already accepted on the \(m.feed.rawValue) feed",
+                                    feed: m.feed, site: config.units[m.site].code))
+        }
+        // Run the ticks the clock passes before this message (replay: the message moves the clock).
+        if mode == .replay || (recovering && !clockMarked) { runTicks(before: m.at) }
+        if let r = model.apply(m) { return reject(r) }
+        dedup[f].insert(m.idHash, at: m.at)
+        if highWater == nil || m.at > highWater! {
+            highWater = m.at
+            dedup[f].expire(before: m.at - config.ingest.dedupWindow)
+        }
+        if nextTick == nil { nextTick = m.at.floored(to: config.tick) + config.tick }
+        acceptedTotal += 1
+        acceptedBySite[m.feed.index * config.units.count + m.site] += 1
+        return .accepted
+    }
+
+    /// A line the decoder refused: an operator action (not feed data), or a rejection.
+    private func undecoded(_ line: UnsafeBufferPointer<UInt8>, _ r: Rejection) -> Outcome {
+        if r.reason == .unknownFeed, let op = OperatorAction.parse(line) {
+            guard case .success(let action) = op else { if case .failure(let e) = op { return reject(e) }; return reject(r) }
+            if case .acknowledge = action.kind, mode == .replay || (recovering && !clockMarked) { runTicks(before: action.at) }
+            return applyOperator(action)
+        }
+        if r.reason == .identifiable, r.feed == nil { return reject(Self.attributed(r, line, config)) }
+        return reject(r)
     }
 
     /// Recovery on start (live mode): ingests a journalled line as replay mode does (the rule
