@@ -7,9 +7,6 @@
 /// `Set<UInt64>` hashed each one again through `Hasher` (SipHash) at every insert, look-up and
 /// removal, about 5% of a replay with rules. The salt is random per set, so that ids chosen to
 /// collide in one run's table do not in another's.
-///
-/// The table is kept at most a quarter full (4 to 8 slots of 8 bytes per id). Half full, the
-/// runs a removal shifts back were long enough to cost 5% more of a replay without rules.
 struct FingerprintSet: Sendable {
     /// The table; 0 marks an empty slot (a fingerprint of 0 is kept in `hasZero`).
     private var slots: [UInt64]
@@ -45,7 +42,7 @@ struct FingerprintSet: Sendable {
             if !hasZero { hasZero = true; count += 1 }
             return
         }
-        if (count + 1) * 4 > slots.count { grow() }   // at most a quarter full: short runs
+        if (count + 1) * 2 > slots.count { grow() }   // at most half full: short probe runs
         let mask = slots.count - 1
         var i = home(h)
         while true {
