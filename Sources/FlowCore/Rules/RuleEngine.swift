@@ -621,8 +621,6 @@ final class RulePlan: @unchecked Sendable {
     final class TrendCache: @unchecked Sendable {
         var sample: EventTime?
         var points: [(EventTime, Double)] = []
-        /// Storage reused by the schedule's lookahead for the points plus those to come.
-        var lookahead: [(EventTime, Double)] = []
     }
 
     /// Index of this rule's first (rule, site) pair in the schedule; a score rule has one slot.

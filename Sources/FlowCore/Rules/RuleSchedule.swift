@@ -297,51 +297,64 @@ extension RuleEngine {
         // measured 4 to 12 samples ahead alike).
         let samplesAhead = model.keepsHistory(r.metric, site: site) && Int(r.window.millis / step.millis) + 1 < model.history.points
         let lookEnd = samplesAhead ? min(stable, now + RuleSchedule.trendReach) : end
-        var points: [(EventTime, Double)] = []
-        swap(&points, &cache.lookahead)
-        defer { swap(&points, &cache.lookahead) }
-        points.removeAll(keepingCapacity: true)
-        points.append(contentsOf: cache.points)
-        let origin = points.first?.0 ?? sample
+        // The history points are read in place and the samples ahead computed (sample `k` ahead
+        // is at `sample + k * step` with value `sampled`): copying the points into a scratch
+        // array with the samples appended cost a copy of the window per lookahead. Only the
+        // exact fit below, where the slope is too close to call, builds that array.
+        let history = cache.points
+        let origin = history.first?.0 ?? sample
         let sampled = Double(Float(v))   // what each sample ahead records (history keeps Float)
+        var ahead = 0                    // samples ahead taken so far
         var nextSample = sample + step
+        @inline(__always) func time(_ i: Int) -> EventTime {
+            i < history.count ? history[i].0 : sample + Duration(millis: Int64(i - history.count + 1) * step.millis)
+        }
         var first = 0
         var n = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
-        for (t, y) in points where t <= now {
+        for (t, y) in history where t <= now {
             let x = (t - origin).hoursValue
             n += 1; sx += x; sy += y; sxx += x * x; sxy += x * y
         }
         let minPoints = max(4, Int(r.window.millis / step.millis / 2))
         let half = Duration(millis: r.window.millis / 2)
         let need = abs(r.threshold - v) * 3_600_000 / Double(r.horizon.millis)
+        let toward = r.direction == .above ? 1.0 : -1.0
+        // 1 / (n + 1), the fit's point count with the current value: changes only with `n`, and a
+        // division per tick ahead was most of the scan's cost.
+        var perCount = 1 / (n + 1)
         enum Call: Equatable { case unknown, quiet, warning }
         func call(_ at: EventTime) -> Call {
             while nextSample <= at {   // the samples taken by tick `at`
-                points.append((nextSample, sampled))
                 let x = (nextSample - origin).hoursValue
                 n += 1; sx += x; sy += sampled; sxx += x * x; sxy += x * sampled
+                perCount = 1 / (n + 1)
+                ahead += 1
                 nextSample = nextSample + step
             }
-            while first < points.count, at - points[first].0 > r.window {
-                let x = (points[first].0 - origin).hoursValue, y = points[first].1
+            let count = history.count + ahead
+            while first < count, at - time(first) > r.window {
+                let x = (time(first) - origin).hoursValue, y = first < history.count ? history[first].1 : sampled
                 n -= 1; sx -= x; sy -= y; sxx -= x * x; sxy -= x * y
+                perCount = 1 / (n + 1)
                 first += 1
             }
-            guard first < points.count, Int(n) + 1 >= minPoints, at - points[first].0 >= half else { return .unknown }
+            guard first < count, Int(n) + 1 >= minPoints, at - time(first) >= half else { return .unknown }
             let x = (at - origin).hoursValue
-            let count = n + 1
-            let mx = (sx + x) / count, my = (sy + v) / count
-            let cxx = sxx + x * x - count * mx * mx
-            let cxy = sxy + x * v - count * mx * my
+            let mx = (sx + x) * perCount, my = (sy + v) * perCount
+            let cxx = sxx + x * x - (n + 1) * mx * mx
+            let cxy = sxy + x * v - (n + 1) * mx * my
             if cxx > 1e-9 {
-                let slope = cxy / cxx
-                let toward = r.direction == .above ? slope : -slope
-                let margin = 1e-7 * (abs(need) + abs(toward)) + 1e-9
-                if toward < -margin { return .quiet }
+                // The slope toward the threshold is `along / cxx`; compared as `along` against
+                // `cxx` times each bound (cxx > 0), which spares a division per tick.
+                let along = toward * cxy
+                let margin = 1e-7 * (abs(need) * cxx + abs(along)) + 1e-9 * cxx
+                if along < -margin { return .quiet }
                 // Clearly past `need` either way (a warning needs toward > need >= 0; a flat fit,
                 // as the samples ahead make it, stays short of it).
-                if abs(toward - need) > margin { return toward > need ? .warning : .quiet }
+                let past = along - need * cxx
+                if abs(past) > margin { return past > 0 ? .warning : .quiet }
             }
+            let points = Array(history) + (0..<ahead).map { (time(history.count + $0), sampled) }
             var exact = self
             exact.describing = false
             switch exact.trendOutcome(r, site: site, points: points, value: v, now: at, step: step) {
