@@ -136,7 +136,7 @@ public struct RuleEngine: Sendable {
             }
         }
         describing = false
-        var outcome = evaluate(plan, site: site, model: model, now: now)
+        var outcome = evaluate(plan, site: site, model: model, now: now, read: basis)
         let record = alerts.isEmpty ? nil : alerts[key]
         if record != nil || outcome.target != nil {
             // An early warning whose metric has reached its level is over at once: the
@@ -146,11 +146,11 @@ public struct RuleEngine: Sendable {
             var trial = record?.lifecycle ?? AlertLifecycle()
             if !trial.step(outcome, now: now, raiseDelay: plan.raise, clearDelay: clear).isEmpty {
                 describing = true
-                outcome = evaluate(plan, site: site, model: model, now: now)
+                outcome = evaluate(plan, site: site, model: model, now: now, read: basis)
             }
             step(key, outcome, raise: plan.raise, clear: clear, now: now, into: &out)
         }
-        schedule.due[pair] = nextEvaluation(plan, site: site, model: model, now: now)
+        schedule.due[pair] = nextEvaluation(plan, site: site, model: model, now: now, read: basis)
         schedule.timeDue[pair] = schedule.due[pair]
         schedule.basis[pair] = basis
     }
@@ -198,20 +198,26 @@ public struct RuleEngine: Sendable {
     /// though they change nothing: called from a mutating function, a non-mutating one was handed
     /// a copy of the engine (264 bytes, three per evaluation), where a mutating one takes it in
     /// place.
-    mutating func evaluate(_ plan: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> RuleOutcome {
+    ///
+    /// `read`: the rule's metric's value and `stableUntil` at `now`, when the caller has read them
+    /// (`evaluatePair`, for the schedule's basis): a threshold or trend evaluation read each of
+    /// them again, and the trend's lookahead the value a third time.
+    mutating func evaluate(_ plan: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime,
+                           read: RuleSchedule.Basis? = nil) -> RuleOutcome {
         switch plan.kind {
-        case .threshold: return evaluateThreshold(plan, site: site, model: model, now: now)
+        case .threshold: return evaluateThreshold(plan, site: site, model: model, now: now, read: read)
         case .stale: return evaluateStale(plan, site: site, model: model, now: now)
-        case .trend: return evaluateTrend(plan, site: site, model: model, now: now)
+        case .trend: return evaluateTrend(plan, site: site, model: model, now: now, read: read)
         case .score: return .unknown(summary: "")
         }
     }
 
     @inline(__always) func say(_ text: @autoclosure () -> String) -> String { describing ? text() : "" }
 
-    private mutating func evaluateThreshold(_ p: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> RuleOutcome {
+    private mutating func evaluateThreshold(_ p: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime,
+                                            read: RuleSchedule.Basis?) -> RuleOutcome {
         let metric = p.metric
-        guard let v = model.value(metric, site: site, at: now) else {
+        guard let v = read != nil ? read!.value : model.value(metric, site: site, at: now) else {
             return .unknown(summary: say("\(siteName(site)) \(metric.label): no current data"))
         }
         let l = p.levels[site]
@@ -259,9 +265,10 @@ public struct RuleEngine: Sendable {
         return .known(target: target, value: value, summary: what + " (expected every \(p.expected))")
     }
 
-    private mutating func evaluateTrend(_ r: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> RuleOutcome {
+    private mutating func evaluateTrend(_ r: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime,
+                                        read: RuleSchedule.Basis?) -> RuleOutcome {
         let name = describing ? siteName(site) : ""
-        guard let v = model.value(r.metric, site: site, at: now) else {
+        guard let v = read != nil ? read!.value : model.value(r.metric, site: site, at: now) else {
             return .unknown(summary: say("\(name) \(r.metric.label): no current data"))
         }
         // History points change only when the history gains a sample: cached per site, and

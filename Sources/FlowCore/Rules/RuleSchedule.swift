@@ -180,9 +180,11 @@ struct RuleSchedule: Sendable {
 }
 
 extension RuleEngine {
-    /// When a (threshold, stale or trend) rule at a site is next due, after its evaluation at `now`.
-    /// (`mutating` though it changes nothing: see `RuleEngine.evaluate(_:site:model:now:)`.)
-    mutating func nextEvaluation(_ plan: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> EventTime {
+    /// When a (threshold, stale or trend) rule at a site is next due, after its evaluation at `now`
+    /// (`read`: its metric's value and `stableUntil` then, if read; see
+    /// `RuleEngine.evaluate(_:site:model:now:read:)`, also for why `mutating`).
+    mutating func nextEvaluation(_ plan: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime,
+                                 read: RuleSchedule.Basis?) -> EventTime {
         let key = AlertKey(rule: plan.index, site: site)
         let lifecycle = alerts.isEmpty ? nil : alerts[key]?.lifecycle
         var due = FlowModel.never
@@ -191,7 +193,7 @@ extension RuleEngine {
         }
         switch plan.kind {
         case .trend:
-            return min(due, trendLookahead(plan, site: site, model: model, now: now))
+            return min(due, trendLookahead(plan, site: site, model: model, now: now, read: read))
         case .stale:
             guard let from = model.lastSeen(plan.feed, site: site) ?? model.start else { return due }
             for limit in [plan.expected, plan.criticalAfter] {
@@ -199,7 +201,7 @@ extension RuleEngine {
             }
             return due
         case .threshold:
-            due = min(due, model.stableUntil(plan.metric, site: site, from: now))
+            due = min(due, read?.stable ?? model.stableUntil(plan.metric, site: site, from: now))
             let levels = plan.levels[site], direction = plan.direction, current = lifecycle?.severity
             due = growthChange(plan.metric, site: site, model: model, now: now, before: due) {
                 Self.thresholdTarget(value: $0, direction: direction, levels: levels, current: current)
@@ -280,14 +282,14 @@ extension RuleEngine {
     /// too close to the horizon to call, exactly as `evaluateTrend` computes it (`trendOutcome`).
     /// Looking past the next sample spares the evaluation at every sample of a rule whose value
     /// changes less often (bed figures: hourly) and was most of the trend rules' cost.
-    mutating func trendLookahead(_ r: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> EventTime {
+    mutating func trendLookahead(_ r: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime, read: RuleSchedule.Basis?) -> EventTime {
         let step = model.history.step
         guard !FlowModel.growsWithTime(r.metric), let sample = model.lastHistorySample, r.horizon.millis < 360_000_000_000 else {
             return now + Duration(millis: 1)
         }
-        let stable = model.stableUntil(r.metric, site: site, from: now)
+        let stable = read?.stable ?? model.stableUntil(r.metric, site: site, from: now)
         let end = min(stable, sample + step)
-        guard let v = model.value(r.metric, site: site, at: now) else { return end }
+        guard let v = read != nil ? read!.value : model.value(r.metric, site: site, at: now) else { return end }
         if r.direction.beyond(v, r.threshold) { return end }    // passed: stays passed
         let cache = r.trendCache[site]
         guard cache.sample == sample else { return now + Duration(millis: 1) }
