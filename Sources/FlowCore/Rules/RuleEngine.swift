@@ -82,14 +82,18 @@ public struct RuleEngine: Sendable {
         // where a pair of it is due: most evaluated ticks have a few pairs due, and reaching every
         // rule's list of sites cost a retain and release per rule per tick. A pair is checked
         // when reached, so one made due by an earlier rule's score is evaluated at this tick.
+        let plans = self.plans
         var pair = 0
         while true {
-            pair = evaluatePairs(from: pair, model: model, now: now, into: &out)
+            pair = evaluatePairs(from: pair, plans: plans, model: model, now: now, into: &out)
             guard pair < schedule.pairRule.count else { break }
-            // A score rule's pairs are evaluated together: its sites, then the system.
-            let plan = plans[schedule.pairRule[pair]]
-            evaluateScore(plan, model: &model, now: now, into: &out)
-            pair = plan.firstPair + plan.sites.count
+            // A score rule's pairs are evaluated together: its sites, then the system. The plan
+            // unretained, as in `evaluatePairs` (it and its sites were retained and released at
+            // every evaluated tick).
+            pair = Unmanaged.passUnretained(plans[schedule.pairRule[pair]])._withUnsafeGuaranteedRef { plan in
+                evaluateScore(plan, model: &model, now: now, into: &out)
+                return plan.firstPair + plan.sites.count
+            }
         }
         schedule.nextDue = schedule.earliestDue()
         return out
@@ -99,15 +103,15 @@ public struct RuleEngine: Sendable {
     /// pair count when none). A score changes the model (`setScore`), the other rules only read
     /// it: the model is borrowed for the run of them, and passing it from `evaluate`'s `inout`
     /// copied its 408 bytes into a temporary at every pair. A plan passes to `evaluatePair`
-    /// as an unretained reference, guaranteed by the local reference to the plans' array
-    /// (`self` is mutated in the call, so the engine's own array could not vouch for it, and
-    /// the plan was retained and released around every call).
-    private mutating func evaluatePairs(from start: Int, model: borrowing FlowModel, now: EventTime,
+    /// as an unretained reference, guaranteed by the caller's local reference to the plans'
+    /// array (`self` is mutated in the call, so the engine's own array could not vouch for it,
+    /// and the plan was retained and released around every call).
+    private mutating func evaluatePairs(from start: Int, plans: [RulePlan], model: borrowing FlowModel, now: EventTime,
                                         into out: inout [AlertTransition]) -> Int {
-        let plans = self.plans
         var pair = start
-        while pair < schedule.pairRule.count {
-            guard schedule.isDue(pair, now) else { pair += 1; continue }
+        while true {
+            pair = schedule.firstDue(from: pair, now)
+            guard pair < schedule.pairRule.count else { break }
             let plan = Unmanaged.passUnretained(plans[schedule.pairRule[pair]])
             if plan._withUnsafeGuaranteedRef({ $0.kind }) == .score { return pair }
             plan._withUnsafeGuaranteedRef {

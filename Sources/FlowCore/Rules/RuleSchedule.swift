@@ -147,6 +147,24 @@ struct RuleSchedule: Sendable {
         offGrid ? due[pair] == Self.dataChanged : everyTick || due[pair] <= now
     }
 
+    /// The first pair from `pair` on that is due at `now` (`isDue`); the pair count if none. Most
+    /// evaluated ticks have one or two pairs due of some forty: a scan of `due` alone, where
+    /// checking each pair in the evaluation's loop reloaded the mode flags and the array around
+    /// each check.
+    func firstDue(from pair: Int, _ now: EventTime) -> Int {
+        if everyTick && !offGrid { return pair }
+        let sentinel = Self.dataChanged
+        return due.withUnsafeBufferPointer { due in
+            var p = pair
+            if offGrid {
+                while p < due.count, due[p] != sentinel { p += 1 }
+            } else {
+                while p < due.count, due[p] > now { p += 1 }
+            }
+            return p
+        }
+    }
+
     /// The earliest instant at which a rule is due (the engine may skip the ticks before it).
     /// Takes the model's change stamps rather than the model: the engine asks before every
     /// message, and handing it the model it holds copied the model (a retain and release of
