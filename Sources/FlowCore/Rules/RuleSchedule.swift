@@ -127,7 +127,8 @@ struct RuleSchedule: Sendable {
         seenVersion = version
         for i in stamps.indices where stamps[i] != seenStamps[i] {
             seenStamps[i] = stamps[i]
-            for pair in dependents[i] { due[pair] = Self.dataChanged }
+            // By index: a `for in` over the list retained and released it at every message.
+            for j in dependents[i].indices { due[dependents[i][j]] = Self.dataChanged }
         }
         nextDue = EventTime(millis: .min)
     }
@@ -249,11 +250,15 @@ extension RuleEngine {
     /// may have changed with time (its `until`: the first instant its value changes by itself or
     /// its growth crosses a band); the others keep their points. Most messages move one parameter
     /// of seven (an ambulance message: the longest wait), and a score read all of them.
+    ///
+    /// The plan's parameters and bands are read through buffers: iterating the parameters, and
+    /// a slice of the bands per parameter read, retained and released the arrays every time.
     mutating func readScore(_ plan: RulePlan, k: Int, site: Int, model: borrowing FlowModel, now: EventTime) -> (score: Double, known: Int) {
-        let bands = plan.scoreBands
         let count = plan.scoreParameters.count
         var score = 0.0, known = 0
-        for (i, p) in plan.scoreParameters.enumerated() {
+        plan.scoreParameters.withUnsafeBufferPointer { parameters in plan.scoreBands.withUnsafeBufferPointer { bands in
+        for i in 0..<count {
+            let p = parameters[i]
             let stamps: (UInt64, UInt64)? = p.metric.feed.map { feed in
                 (model.changeStamps[FlowModel.feedSlot(site, feed)],
                  p.metric == .dtocSharePct ? model.changeStamps[FlowModel.feedSlot(site, .bed)] : 0)
@@ -263,15 +268,19 @@ extension RuleEngine {
             // and the value can cross a band between ticks (the others' `until` is exact).
             if stamps == nil || reading.stamps == nil || reading.stamps! != stamps! || now >= reading.until
                 || (schedule.offGrid && FlowModel.growsWithTime(p.metric)) {
-                let points = { (v: Double) in ScoreRule.Parameter.points(for: v, direction: p.direction, bands: bands[p.bands]) }
-                reading.points = model.value(p.metric, site: site, at: now).map(points)
+                reading.points = model.value(p.metric, site: site, at: now).map {
+                    ScoreRule.Parameter.points(for: $0, direction: p.direction, bands: bands[p.bands])
+                }
                 reading.until = growthChange(p.metric, site: site, model: model, now: now,
-                                             before: model.stableUntil(p.metric, site: site, from: now), points)
+                                             before: model.stableUntil(p.metric, site: site, from: now)) {
+                    ScoreRule.Parameter.points(for: $0, direction: p.direction, bands: bands[p.bands])
+                }
                 reading.stamps = stamps
                 plan.scoreReadings[k * count + i] = reading
             }
             if let points = reading.points { score += points; known += 1 }
         }
+        } }
         return (score, known)
     }
 
