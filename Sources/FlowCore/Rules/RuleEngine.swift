@@ -138,6 +138,17 @@ public struct RuleEngine: Sendable {
                 schedule.due[pair] = schedule.timeDue[pair]   // made due by data that left it as it was
                 return
             }
+        } else if plan.kind == .stale, let from = model.lastSeen(plan.feed, site: site) ?? model.start {
+            // A stale rule measures silence from `from`, which a message on its feed only moves
+            // later. Without an alert (one fires at once) its outcome was quiet up to its estimate
+            // and stays so: it keeps the estimate, exact on the grid or off it. Nearly every
+            // message made a stale rule due and evaluated (measured 4% of a 1M-line replay).
+            basis = .init(value: nil, stable: from)
+            if !schedule.everyTick, schedule.timeDue[pair] > now, basis!.keeps(schedule.basis[pair]),
+               alerts.isEmpty || alerts[key] == nil {
+                schedule.due[pair] = schedule.timeDue[pair]
+                return
+            }
         }
         describing = false
         var outcome = evaluate(plan, site: site, model: model, now: now, read: basis)
