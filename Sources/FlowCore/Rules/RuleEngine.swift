@@ -138,6 +138,27 @@ public struct RuleEngine: Sendable {
                 schedule.due[pair] = schedule.timeDue[pair]   // made due by data that left it as it was
                 return
             }
+        } else if plan.kind == .threshold {
+            // A metric that grows with time (a wait): the severity it calls for is monotonic in
+            // time up to its value's next change by itself, so a message that leaves that
+            // severity as it was at `now` and at the estimate's last tick, and `stableUntil` no
+            // earlier, leaves it so at every tick between: the estimate stands. On the grid only
+            // (the estimate is a tick of it). Every ambulance message made the longest-wait rule
+            // due, and most leave the longest wait as it was (4 in 5 kept: 2% of a 1M-line replay).
+            let v = model.value(plan.metric, site: site, at: now)
+            basis = .init(value: v, stable: model.stableUntil(plan.metric, site: site, from: now))
+            if !schedule.everyTick, !schedule.offGrid, let v, let earlier = schedule.basis[pair], let was = earlier.value,
+               schedule.timeDue[pair] > now, basis!.stable >= earlier.stable {
+                let current = alerts.isEmpty ? nil : alerts[key]?.lifecycle.severity
+                let levels = plan.levels[site], direction = plan.direction
+                let target = { Self.thresholdTarget(value: $0, direction: direction, levels: levels, current: current) }
+                let lastTick = (schedule.timeDue[pair] - Duration(millis: 1)).floored(to: schedule.tick)
+                if target(v) == target(was),
+                   lastTick <= now || model.value(plan.metric, site: site, at: lastTick).map(target) == target(was) {
+                    schedule.due[pair] = schedule.timeDue[pair]
+                    return
+                }
+            }
         } else if plan.kind == .stale, let from = model.lastSeen(plan.feed, site: site) ?? model.start {
             // A stale rule measures silence from `from`, which a message on its feed only moves
             // later. Without an alert (one fires at once) its outcome was quiet up to its estimate

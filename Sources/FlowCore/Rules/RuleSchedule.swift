@@ -19,7 +19,9 @@
 /// A rule made due by a message that leaves its metric's value as it was, and its next change by
 /// itself no earlier (fresh data on a feed pushes its staleness later), keeps its estimate: the
 /// outcome at every tick up to the estimate is as it was. So does a stale-feed rule without an
-/// alert: a message only moves the start of its silence later, and it stays quiet.
+/// alert: a message only moves the start of its silence later, and it stays quiet. And, on the
+/// grid, a threshold on a metric that grows with time whose severity is as it was both now and
+/// at the estimate's last tick (monotonic in between).
 ///
 /// Evaluating a rule at a tick where nothing changed is harmless (the lifecycle is idempotent),
 /// so every estimate here may be early, never late.
@@ -29,7 +31,8 @@ struct RuleSchedule: Sendable {
     /// When it is next due by time alone (its last evaluation's estimate), and what that
     /// estimate assumed: its metric's value and `stableUntil` then (a stale-feed rule: no value,
     /// and the start of its feed's silence). A message that leaves the value as it was and
-    /// `stableUntil` no earlier leaves the estimate good (metrics that grow with time excepted).
+    /// `stableUntil` no earlier leaves the estimate good (for a metric that grows with time, the
+    /// severity it calls for: `RuleEngine.evaluatePair`).
     var timeDue: [EventTime]
     var basis: [Basis?]
     struct Basis: Equatable {
