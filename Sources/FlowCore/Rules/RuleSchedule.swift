@@ -272,12 +272,28 @@ extension RuleEngine {
             // and the value can cross a band between ticks (the others' `until` is exact).
             if stamps == nil || reading.stamps == nil || reading.stamps! != stamps! || now >= reading.until
                 || (schedule.offGrid && FlowModel.growsWithTime(p.metric)) {
-                reading.points = model.value(p.metric, site: site, at: now).map {
+                let points = model.value(p.metric, site: site, at: now).map {
                     ScoreRule.Parameter.points(for: $0, direction: p.direction, bands: bands[p.bands])
                 }
-                reading.until = growthChange(p.metric, site: site, model: model, now: now,
-                                             before: model.stableUntil(p.metric, site: site, from: now)) {
-                    ScoreRule.Parameter.points(for: $0, direction: p.direction, bands: bands[p.bands])
+                let stable = model.stableUntil(p.metric, site: site, from: now)
+                // A growing parameter whose data changed keeps its `until` on the grid when its
+                // points are as they were now and at the last tick before it, and its value grows
+                // at least that long (its points are monotonic in between), as a threshold on it
+                // does (`RuleEngine.evaluatePair`): spares the search for its next band.
+                var keeps = FlowModel.growsWithTime(p.metric) && !schedule.everyTick && !schedule.offGrid
+                    && reading.stamps != nil && now < reading.until && points != nil && points == reading.points
+                    && stable >= reading.until
+                if keeps {
+                    let lastTick = (reading.until - Duration(millis: 1)).floored(to: schedule.tick)
+                    keeps = lastTick <= now || model.value(p.metric, site: site, at: lastTick).map {
+                        ScoreRule.Parameter.points(for: $0, direction: p.direction, bands: bands[p.bands])
+                    } == points
+                }
+                if !keeps {
+                    reading.points = points
+                    reading.until = growthChange(p.metric, site: site, model: model, now: now, before: stable) {
+                        ScoreRule.Parameter.points(for: $0, direction: p.direction, bands: bands[p.bands])
+                    }
                 }
                 reading.stamps = stamps
                 plan.scoreReadings[k * count + i] = reading
