@@ -224,7 +224,10 @@ public final class FlowEngine {
                 continue
             }
             model.advance(to: tick)
-            pending += rules.evaluate(model: &model, now: tick)
+            // Appended only when there are some: nearly every evaluated tick has none, and
+            // appending an empty array still checked `pending`'s storage for uniqueness.
+            let transitions = rules.evaluate(model: &model, now: tick)
+            if !transitions.isEmpty { pending += transitions }
             tick = tick + config.tick
         }
         nextTick = tick

@@ -18,7 +18,10 @@
 ///
 /// A rule made due by a message that leaves its metric's value as it was, and its next change by
 /// itself no earlier (fresh data on a feed pushes its staleness later), keeps its estimate: the
-/// outcome at every tick up to the estimate is as it was.
+/// outcome at every tick up to the estimate is as it was. So does a stale-feed rule without an
+/// alert: a message only moves the start of its silence later, and it stays quiet. And, on the
+/// grid, a threshold on a metric that grows with time whose severity is as it was both now and
+/// at the estimate's last tick (monotonic in between).
 ///
 /// Evaluating a rule at a tick where nothing changed is harmless (the lifecycle is idempotent),
 /// so every estimate here may be early, never late.
@@ -26,9 +29,10 @@ struct RuleSchedule: Sendable {
     /// Per (rule, site) pair (a score rule: per site and the system): when it is next due.
     var due: [EventTime]
     /// When it is next due by time alone (its last evaluation's estimate), and what that
-    /// estimate assumed: its metric's value and `stableUntil` then. A message that leaves the
-    /// value as it was and `stableUntil` no earlier leaves the estimate good (metrics that grow
-    /// with time excepted).
+    /// estimate assumed: its metric's value and `stableUntil` then (a stale-feed rule: no value,
+    /// and the start of its feed's silence). A message that leaves the value as it was and
+    /// `stableUntil` no earlier leaves the estimate good (for a metric that grows with time, the
+    /// severity it calls for: `RuleEngine.evaluatePair`).
     var timeDue: [EventTime]
     var basis: [Basis?]
     struct Basis: Equatable {
@@ -127,7 +131,8 @@ struct RuleSchedule: Sendable {
         seenVersion = version
         for i in stamps.indices where stamps[i] != seenStamps[i] {
             seenStamps[i] = stamps[i]
-            for pair in dependents[i] { due[pair] = Self.dataChanged }
+            // By index: a `for in` over the list retained and released it at every message.
+            for j in dependents[i].indices { due[dependents[i][j]] = Self.dataChanged }
         }
         nextDue = EventTime(millis: .min)
     }
@@ -145,6 +150,24 @@ struct RuleSchedule: Sendable {
     /// Whether a pair is due at `now`.
     @inline(__always) func isDue(_ pair: Int, _ now: EventTime) -> Bool {
         offGrid ? due[pair] == Self.dataChanged : everyTick || due[pair] <= now
+    }
+
+    /// The first pair from `pair` on that is due at `now` (`isDue`); the pair count if none. Most
+    /// evaluated ticks have one or two pairs due of some forty: a scan of `due` alone, where
+    /// checking each pair in the evaluation's loop reloaded the mode flags and the array around
+    /// each check.
+    func firstDue(from pair: Int, _ now: EventTime) -> Int {
+        if everyTick && !offGrid { return pair }
+        let sentinel = Self.dataChanged
+        return due.withUnsafeBufferPointer { due in
+            var p = pair
+            if offGrid {
+                while p < due.count, due[p] != sentinel { p += 1 }
+            } else {
+                while p < due.count, due[p] > now { p += 1 }
+            }
+            return p
+        }
     }
 
     /// The earliest instant at which a rule is due (the engine may skip the ticks before it).
@@ -180,9 +203,11 @@ struct RuleSchedule: Sendable {
 }
 
 extension RuleEngine {
-    /// When a (threshold, stale or trend) rule at a site is next due, after its evaluation at `now`.
-    /// (`mutating` though it changes nothing: see `RuleEngine.evaluate(_:site:model:now:)`.)
-    mutating func nextEvaluation(_ plan: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> EventTime {
+    /// When a (threshold, stale or trend) rule at a site is next due, after its evaluation at `now`
+    /// (`read`: its metric's value and `stableUntil` then, if read; see
+    /// `RuleEngine.evaluate(_:site:model:now:read:)`, also for why `mutating`).
+    mutating func nextEvaluation(_ plan: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime,
+                                 read: RuleSchedule.Basis?) -> EventTime {
         let key = AlertKey(rule: plan.index, site: site)
         let lifecycle = alerts.isEmpty ? nil : alerts[key]?.lifecycle
         var due = FlowModel.never
@@ -191,7 +216,7 @@ extension RuleEngine {
         }
         switch plan.kind {
         case .trend:
-            return min(due, trendLookahead(plan, site: site, model: model, now: now))
+            return min(due, trendLookahead(plan, site: site, model: model, now: now, read: read))
         case .stale:
             guard let from = model.lastSeen(plan.feed, site: site) ?? model.start else { return due }
             for limit in [plan.expected, plan.criticalAfter] {
@@ -199,7 +224,7 @@ extension RuleEngine {
             }
             return due
         case .threshold:
-            due = min(due, model.stableUntil(plan.metric, site: site, from: now))
+            due = min(due, read?.stable ?? model.stableUntil(plan.metric, site: site, from: now))
             let levels = plan.levels[site], direction = plan.direction, current = lifecycle?.severity
             due = growthChange(plan.metric, site: site, model: model, now: now, before: due) {
                 Self.thresholdTarget(value: $0, direction: direction, levels: levels, current: current)
@@ -229,11 +254,15 @@ extension RuleEngine {
     /// may have changed with time (its `until`: the first instant its value changes by itself or
     /// its growth crosses a band); the others keep their points. Most messages move one parameter
     /// of seven (an ambulance message: the longest wait), and a score read all of them.
+    ///
+    /// The plan's parameters and bands are read through buffers: iterating the parameters, and
+    /// a slice of the bands per parameter read, retained and released the arrays every time.
     mutating func readScore(_ plan: RulePlan, k: Int, site: Int, model: borrowing FlowModel, now: EventTime) -> (score: Double, known: Int) {
-        let bands = plan.scoreBands
         let count = plan.scoreParameters.count
         var score = 0.0, known = 0
-        for (i, p) in plan.scoreParameters.enumerated() {
+        plan.scoreParameters.withUnsafeBufferPointer { parameters in plan.scoreBands.withUnsafeBufferPointer { bands in
+        for i in 0..<count {
+            let p = parameters[i]
             let stamps: (UInt64, UInt64)? = p.metric.feed.map { feed in
                 (model.changeStamps[FlowModel.feedSlot(site, feed)],
                  p.metric == .dtocSharePct ? model.changeStamps[FlowModel.feedSlot(site, .bed)] : 0)
@@ -243,15 +272,35 @@ extension RuleEngine {
             // and the value can cross a band between ticks (the others' `until` is exact).
             if stamps == nil || reading.stamps == nil || reading.stamps! != stamps! || now >= reading.until
                 || (schedule.offGrid && FlowModel.growsWithTime(p.metric)) {
-                let points = { (v: Double) in ScoreRule.Parameter.points(for: v, direction: p.direction, bands: bands[p.bands]) }
-                reading.points = model.value(p.metric, site: site, at: now).map(points)
-                reading.until = growthChange(p.metric, site: site, model: model, now: now,
-                                             before: model.stableUntil(p.metric, site: site, from: now), points)
+                let points = model.value(p.metric, site: site, at: now).map {
+                    ScoreRule.Parameter.points(for: $0, direction: p.direction, bands: bands[p.bands])
+                }
+                let stable = model.stableUntil(p.metric, site: site, from: now)
+                // A growing parameter whose data changed keeps its `until` on the grid when its
+                // points are as they were now and at the last tick before it, and its value grows
+                // at least that long (its points are monotonic in between), as a threshold on it
+                // does (`RuleEngine.evaluatePair`): spares the search for its next band.
+                var keeps = FlowModel.growsWithTime(p.metric) && !schedule.everyTick && !schedule.offGrid
+                    && reading.stamps != nil && now < reading.until && points != nil && points == reading.points
+                    && stable >= reading.until
+                if keeps {
+                    let lastTick = (reading.until - Duration(millis: 1)).floored(to: schedule.tick)
+                    keeps = lastTick <= now || model.value(p.metric, site: site, at: lastTick).map {
+                        ScoreRule.Parameter.points(for: $0, direction: p.direction, bands: bands[p.bands])
+                    } == points
+                }
+                if !keeps {
+                    reading.points = points
+                    reading.until = growthChange(p.metric, site: site, model: model, now: now, before: stable) {
+                        ScoreRule.Parameter.points(for: $0, direction: p.direction, bands: bands[p.bands])
+                    }
+                }
                 reading.stamps = stamps
                 plan.scoreReadings[k * count + i] = reading
             }
             if let points = reading.points { score += points; known += 1 }
         }
+        } }
         return (score, known)
     }
 
@@ -280,14 +329,14 @@ extension RuleEngine {
     /// too close to the horizon to call, exactly as `evaluateTrend` computes it (`trendOutcome`).
     /// Looking past the next sample spares the evaluation at every sample of a rule whose value
     /// changes less often (bed figures: hourly) and was most of the trend rules' cost.
-    mutating func trendLookahead(_ r: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> EventTime {
+    mutating func trendLookahead(_ r: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime, read: RuleSchedule.Basis?) -> EventTime {
         let step = model.history.step
         guard !FlowModel.growsWithTime(r.metric), let sample = model.lastHistorySample, r.horizon.millis < 360_000_000_000 else {
             return now + Duration(millis: 1)
         }
-        let stable = model.stableUntil(r.metric, site: site, from: now)
+        let stable = read?.stable ?? model.stableUntil(r.metric, site: site, from: now)
         let end = min(stable, sample + step)
-        guard let v = model.value(r.metric, site: site, at: now) else { return end }
+        guard let v = read != nil ? read!.value : model.value(r.metric, site: site, at: now) else { return end }
         if r.direction.beyond(v, r.threshold) { return end }    // passed: stays passed
         let cache = r.trendCache[site]
         guard cache.sample == sample else { return now + Duration(millis: 1) }
@@ -297,51 +346,64 @@ extension RuleEngine {
         // measured 4 to 12 samples ahead alike).
         let samplesAhead = model.keepsHistory(r.metric, site: site) && Int(r.window.millis / step.millis) + 1 < model.history.points
         let lookEnd = samplesAhead ? min(stable, now + RuleSchedule.trendReach) : end
-        var points: [(EventTime, Double)] = []
-        swap(&points, &cache.lookahead)
-        defer { swap(&points, &cache.lookahead) }
-        points.removeAll(keepingCapacity: true)
-        points.append(contentsOf: cache.points)
-        let origin = points.first?.0 ?? sample
+        // The history points are read in place and the samples ahead computed (sample `k` ahead
+        // is at `sample + k * step` with value `sampled`): copying the points into a scratch
+        // array with the samples appended cost a copy of the window per lookahead. Only the
+        // exact fit below, where the slope is too close to call, builds that array.
+        let history = cache.points
+        let origin = history.first?.0 ?? sample
         let sampled = Double(Float(v))   // what each sample ahead records (history keeps Float)
+        var ahead = 0                    // samples ahead taken so far
         var nextSample = sample + step
+        @inline(__always) func time(_ i: Int) -> EventTime {
+            i < history.count ? history[i].0 : sample + Duration(millis: Int64(i - history.count + 1) * step.millis)
+        }
         var first = 0
         var n = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
-        for (t, y) in points where t <= now {
+        for (t, y) in history where t <= now {
             let x = (t - origin).hoursValue
             n += 1; sx += x; sy += y; sxx += x * x; sxy += x * y
         }
         let minPoints = max(4, Int(r.window.millis / step.millis / 2))
         let half = Duration(millis: r.window.millis / 2)
         let need = abs(r.threshold - v) * 3_600_000 / Double(r.horizon.millis)
+        let toward = r.direction == .above ? 1.0 : -1.0
+        // 1 / (n + 1), the fit's point count with the current value: changes only with `n`, and a
+        // division per tick ahead was most of the scan's cost.
+        var perCount = 1 / (n + 1)
         enum Call: Equatable { case unknown, quiet, warning }
         func call(_ at: EventTime) -> Call {
             while nextSample <= at {   // the samples taken by tick `at`
-                points.append((nextSample, sampled))
                 let x = (nextSample - origin).hoursValue
                 n += 1; sx += x; sy += sampled; sxx += x * x; sxy += x * sampled
+                perCount = 1 / (n + 1)
+                ahead += 1
                 nextSample = nextSample + step
             }
-            while first < points.count, at - points[first].0 > r.window {
-                let x = (points[first].0 - origin).hoursValue, y = points[first].1
+            let count = history.count + ahead
+            while first < count, at - time(first) > r.window {
+                let x = (time(first) - origin).hoursValue, y = first < history.count ? history[first].1 : sampled
                 n -= 1; sx -= x; sy -= y; sxx -= x * x; sxy -= x * y
+                perCount = 1 / (n + 1)
                 first += 1
             }
-            guard first < points.count, Int(n) + 1 >= minPoints, at - points[first].0 >= half else { return .unknown }
+            guard first < count, Int(n) + 1 >= minPoints, at - time(first) >= half else { return .unknown }
             let x = (at - origin).hoursValue
-            let count = n + 1
-            let mx = (sx + x) / count, my = (sy + v) / count
-            let cxx = sxx + x * x - count * mx * mx
-            let cxy = sxy + x * v - count * mx * my
+            let mx = (sx + x) * perCount, my = (sy + v) * perCount
+            let cxx = sxx + x * x - (n + 1) * mx * mx
+            let cxy = sxy + x * v - (n + 1) * mx * my
             if cxx > 1e-9 {
-                let slope = cxy / cxx
-                let toward = r.direction == .above ? slope : -slope
-                let margin = 1e-7 * (abs(need) + abs(toward)) + 1e-9
-                if toward < -margin { return .quiet }
+                // The slope toward the threshold is `along / cxx`; compared as `along` against
+                // `cxx` times each bound (cxx > 0), which spares a division per tick.
+                let along = toward * cxy
+                let margin = 1e-7 * (abs(need) * cxx + abs(along)) + 1e-9 * cxx
+                if along < -margin { return .quiet }
                 // Clearly past `need` either way (a warning needs toward > need >= 0; a flat fit,
                 // as the samples ahead make it, stays short of it).
-                if abs(toward - need) > margin { return toward > need ? .warning : .quiet }
+                let past = along - need * cxx
+                if abs(past) > margin { return past > 0 ? .warning : .quiet }
             }
+            let points = Array(history) + (0..<ahead).map { (time(history.count + $0), sampled) }
             var exact = self
             exact.describing = false
             switch exact.trendOutcome(r, site: site, points: points, value: v, now: at, step: step) {
