@@ -76,6 +76,12 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     private var lastPublish: UInt64 = 0
     private var resolvedThisRound: [(String, String)] = []
     public var publishInterval: UInt64 = 250_000_000
+    /// Log each rejected line (stderr) with its source, line number and reason: the services
+    /// with no screen (`run --no-ui`, `record`). A file or stdin has no one to answer, and its
+    /// lines were only counted. The dashboard shows the latest on its status line instead.
+    public var logRejections = false
+    /// The latest rejected line, where and why, in brief (`feed.jsonl:4 out_of_range ga_core_open`).
+    public private(set) var lastRejection: String?
 
     public init(engine: FlowEngine, runsClock: Bool, journal: Journal?, alertLog: TransitionLog?, slot: SnapshotSlot?) {
         self.engine = engine
@@ -94,6 +100,8 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
             unevaluated = runsClock
             return .accepted
         case .rejected(let r):
+            rejected(origin, HeadlessReplay.describe(line: origin.line, r),
+                     brief: r.reason.rawValue + (r.field.map { " " + $0 } ?? ""))
             return .rejected(reason: r.description)
         case let .operatorAction(action, applied):
             dirty = true
@@ -127,8 +135,26 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                     break
                 }
             }
+            if case .rejected(let reason) = verdict, origin.source != EngineConsumer.operatorSource {
+                rejected(origin, "line \(origin.line): \(reason)", brief: reason.prefix { $0 != ":" })
+            }
             return verdict
         }
+    }
+
+    public func rejectedBeforeConsume(origin: LineOrigin, reason: String) {
+        rejected(origin, "line \(origin.line): \(reason)", brief: reason)
+    }
+
+    /// `located`: the line number and the reason (`line 4: feed bed: site RWH: out_of_range: ...`),
+    /// logged; `brief`: the reason and field alone (`out_of_range ga_core_occupied`), for the
+    /// status line with the file's name rather than its path.
+    private func rejected(_ origin: LineOrigin, _ located: String, brief: some StringProtocol) {
+        var source = origin.source
+        if source.hasPrefix("file:") { source = (String(source.dropFirst(5)) as NSString).lastPathComponent }
+        lastRejection = "\(source):\(origin.line) \(brief)"
+        dirty = true
+        if logRejections { Log.warn("rejected \(origin.source) \(located)") }
     }
 
     /// Evaluates the rules the group's accepted lines may have changed, at the wall clock, and
@@ -203,6 +229,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         lastPublish = now
         dirty = false
         var snap = engine.snapshot(historyPoints: 72)
+        snap.lastRejection = lastRejection
         if let notifier { Notifications.overlay(&snap, notifier) }
         slot.publish(snap)
     }

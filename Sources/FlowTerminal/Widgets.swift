@@ -94,7 +94,11 @@ enum HeaderWidget {
             fx += g.put(t, x: fx, y: y, role: role, maxWidth: r.maxX - fx)
         }
         let rej = "  rejected \(snap.rejectedTotal)"
-        g.put(rej, x: fx, y: y, role: snap.rejectedTotal > 0 ? .warning : .dim, maxWidth: r.maxX - fx)
+        fx += g.put(rej, x: fx, y: y, role: snap.rejectedTotal > 0 ? .warning : .dim, maxWidth: r.maxX - fx)
+        // Live, the latest rejected line: where and why (a file has no one to answer).
+        if let last = snap.lastRejection, r.maxX - fx > 12 {
+            g.put(", last: " + last, x: fx, y: y, role: .warning, maxWidth: r.maxX - fx)
+        }
     }
 }
 

@@ -349,6 +349,9 @@ struct LiveRunTests {
         let (status, _, err) = try LiveHarness.runToEnd(["run", "--no-ui", "--once", "--config", dir + "/live.yaml",
                                                          "--journal", dir + "/journal", "-"], stdin: input)
         #expect(status == 0, "\(err)")
+        // stdin has no one to answer: each rejected line is logged with where and why.
+        #expect(err.contains("rejected stdin line 2: feed bed: unknown_site: field site"), "\(err)")
+        #expect(err.contains("rejected stdin line 3: malformed: "), "\(err)")
         let data = LiveHarness.journalData(dir + "/journal")
         #expect(data.count == 2)
         #expect(data.allSatisfy { $0.contains("\"s1\"") || $0.contains("\"s3\"") })
@@ -374,6 +377,7 @@ struct LiveRunTests {
         let (status2, _, err2) = try LiveHarness.runToEnd(["record", "--config", dir + "/live.yaml",
                                                            "--journal", dir + "/journal", "-"], stdin: input2)
         #expect(status2 == 0, "\(err2)")
+        #expect(err2.contains("rejected stdin line 1: feed bed: site RWH: duplicate_id: field id"), "\(err2)")
         let data2 = LiveHarness.journalData(dir + "/journal")
         #expect(data2.count == 3)
         #expect(data2.last?.contains("\"s4\"") == true)

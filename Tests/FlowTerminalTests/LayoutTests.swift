@@ -97,6 +97,15 @@ import FlowCore
         #expect(g.row(0).contains("×60"))
     }
 
+    @Test("live, the latest rejected line says where and why on the status line, where there is room")
+    func headerShowsTheLatestRejection() {
+        var snap = Fixtures.snapshot()
+        snap.lastRejection = "huc-intervals.jsonl:412 out_of_range answered"
+        let c = DashboardController(driver: FakeDriver(snap))
+        #expect(render(c, 200, 50).row(1).contains("rejected 3, last: huc-intervals.jsonl:412 out_of_range answered"))
+        #expect(!render(c, 100, 30).row(1).contains("last:"), "no room: the count alone")
+    }
+
     @Test func belowMinimumSizeSaysWhatItNeeds() {
         let c = DashboardController(driver: FakeDriver())
         let g = render(c, 40, 10)

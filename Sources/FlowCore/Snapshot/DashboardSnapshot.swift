@@ -19,6 +19,8 @@ public struct DashboardSnapshot: Sendable, Equatable {
     public var alerts: [AlertSnapshot]
     /// Lines rejected so far, all feeds.
     public var rejectedTotal: Int
+    /// The latest rejected line, where and why (live: its source and line number), when known.
+    public var lastRejection: String? = nil
     /// Set when the snapshot comes from a replay.
     public var replay: ReplayStatus?
 
