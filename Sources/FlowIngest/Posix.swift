@@ -17,8 +17,10 @@ public struct IngestIOError: Error, CustomStringConvertible, Sendable {
         self.path = path
         self.code = code
     }
+    /// The cause first (`No space left on device: write /srv/j/journal-2026-01-05.jsonl`): the
+    /// dashboard's status line may have room for little more.
     public var description: String {
-        "\(operation) \(path): \(String(cString: strerror(code)))"
+        "\(String(cString: strerror(code))): \(operation) \(path)"
     }
 }
 

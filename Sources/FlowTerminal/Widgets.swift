@@ -95,8 +95,11 @@ enum HeaderWidget {
         }
         let rej = "  rejected \(snap.rejectedTotal)"
         fx += g.put(rej, x: fx, y: y, role: snap.rejectedTotal > 0 ? .warning : .dim, maxWidth: r.maxX - fx)
-        // Live, the latest rejected line: where and why (a file has no one to answer).
-        if let last = snap.lastRejection, r.maxX - fx > 12 {
+        // Live: the service's latest warning (it matters more), else the latest rejected line,
+        // where and why (a file has no one to answer).
+        if let w = snap.serviceWarning {
+            g.put("  " + gl.critical + w, x: fx, y: y, role: .critical, maxWidth: r.maxX - fx)
+        } else if let last = snap.lastRejection, r.maxX - fx > 12 {
             g.put(", last: " + last, x: fx, y: y, role: .warning, maxWidth: r.maxX - fx)
         }
     }

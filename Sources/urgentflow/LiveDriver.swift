@@ -11,6 +11,10 @@ final class LiveDriver: DashboardDriver {
     /// The source name of lines the dashboard submits (acknowledgements).
     static let operatorSource = EngineConsumer.operatorSource
 
+    /// How long the service's latest warning stays on the status line after it was last said
+    /// (the whole text is in the log file the dashboard diverts stderr to).
+    static let warningShownFor = 300.0
+
     private let hub: IngestHub
     private let slot: SnapshotSlot
     private let acks: AckResults
@@ -47,6 +51,9 @@ final class LiveDriver: DashboardDriver {
             for i in s.feeds.indices { s.feeds[i].age = s.feeds[i].lastMessage.map { now - $0 } }
         }
         s.replay = nil
+        if let w = Log.latestWarning(within: LiveDriver.warningShownFor) {
+            s.serviceWarning = w.text + (w.count > 1 ? " (\(w.count) times)" : "")
+        }
         return s
     }
 

@@ -208,17 +208,32 @@ struct Run: ParsableCommand {
             return
         }
         let driver = LiveDriver(hub: hub, slot: slot, acks: consumer.acks, calendar: calendar)
+        // The screen owns the terminal: warnings go to a log file next to the journal meanwhile,
+        // and the latest is shown on the status line.
+        let logFile = (ingest.journal as NSString).appendingPathComponent("urgentflow.log")
+        let warningsBefore = Log.warningCount
+        let diverted = !display.plain && Log.divert(toFile: logFile)
+        func giveBackStderr() {
+            guard diverted else { return }
+            Log.restore()
+            let n = Log.warningCount - warningsBefore
+            guard n > 0 else { return }
+            Log.info("\(n) warning\(n == 1 ? "" : "s") while the dashboard ran (written to \(logFile) as they came); the latest:")
+            for w in Log.recentWarnings.suffix(n) { Log.info("  " + w.text + (w.count > 1 ? " (\(w.count) times)" : "")) }
+        }
         let exit: DashboardExit
         do {
             exit = try runDashboard(driver: driver, options: display.dashboardOptions())
         } catch {
             hub.shutdown()
             consumer.saveRejections(force: true)
+            giveBackStderr()
             throw error
         }
         hub.shutdown()
         consumer.saveRejections(force: true)
         try? journal.close()
+        giveBackStderr()
         if case .signal(let s) = exit { Foundation.exit(128 + s) }
     }
 }

@@ -106,6 +106,18 @@ import FlowCore
         #expect(!render(c, 100, 30).row(1).contains("last:"), "no room: the count alone")
     }
 
+    @Test("live, the service's latest warning (a full disk) takes the status line's last place, before the latest rejection")
+    func headerShowsTheServiceWarning() {
+        var snap = Fixtures.snapshot()
+        snap.lastRejection = "huc-intervals.jsonl:412 out_of_range answered"
+        snap.serviceWarning = "journal commit failed: No space left on device: write /srv/j/journal-2026-01-05.jsonl (3 times)"
+        let c = DashboardController(driver: FakeDriver(snap))
+        let g = render(c, 200, 50)
+        #expect(g.row(1).contains("rejected 3  ✖journal commit failed: No space left on device"))
+        #expect(!g.row(1).contains("last:"))
+        #expect(g.roles(of: "journal commit failed") == [.critical])
+    }
+
     @Test func belowMinimumSizeSaysWhatItNeeds() {
         let c = DashboardController(driver: FakeDriver())
         let g = render(c, 40, 10)

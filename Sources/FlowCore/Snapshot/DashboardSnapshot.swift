@@ -21,6 +21,9 @@ public struct DashboardSnapshot: Sendable, Equatable {
     public var rejectedTotal: Int
     /// The latest rejected line, where and why (live: its source and line number), when known.
     public var lastRejection: String? = nil
+    /// Live: the service's latest warning (a journal commit refused by a full disk, a state file
+    /// not written, ...) while it is recent; warnings cannot go to the terminal the screen owns.
+    public var serviceWarning: String? = nil
     /// Set when the snapshot comes from a replay.
     public var replay: ReplayStatus?
 
