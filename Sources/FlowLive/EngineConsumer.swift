@@ -77,7 +77,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     private var resolvedThisRound: [(String, String)] = []
     public var publishInterval: UInt64 = 250_000_000
     /// Log each rejected line (stderr) with its source, line number and reason: the services
-    /// with no screen (`run --no-ui`, `record`). A file or stdin has no one to answer, and its
+    /// with no screen (`run --no-ui`, `record`) and the line mode (`--plain`). A file or stdin has no one to answer, and its
     /// lines were only counted. The dashboard shows the latest on its status line instead.
     public var logRejections = false
     /// The latest rejected line, where and why, in brief (`feed.jsonl:4 out_of_range ga_core_open`).

@@ -176,7 +176,7 @@ struct Run: ParsableCommand {
         let consumer = EngineConsumer(engine: engine, runsClock: true, journal: journal, alertLog: log,
                                       slot: noUI ? nil : slot)
         consumer.notifier = notifier
-        consumer.logRejections = noUI
+        consumer.logRejections = noUI || display.plain   // a screen shows the latest instead
         let rejections = RejectionFile(directory: ingest.journal, now: WallClock.now())
         if let problem = rejections.restore(into: engine) { Log.warn(problem) }
         consumer.rejectionFile = rejections
