@@ -282,9 +282,12 @@ public final class IngestHub: @unchecked Sendable {
                     }
                 }
                 retryCommit = journalFailed
-                if let positions, !resumeAt.isEmpty {
-                    // Only what the journal now holds: after a failed commit, the lines are read again.
-                    if !journalFailed { positions.record(resumeAt) }
+                if let positions, !resumeAt.isEmpty, !journalFailed {
+                    // Only what the journal now holds. After a failed commit the lines are kept
+                    // for the next one (the retry), so their positions are kept with them and
+                    // recorded once it succeeds: dropped, a restart read the lines again and
+                    // refused each as a duplicate.
+                    positions.record(resumeAt)
                     resumeAt.removeAll(keepingCapacity: true)
                     do { try positions.save() } catch { report("file positions: \(error)") }
                 }

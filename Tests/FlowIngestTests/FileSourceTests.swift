@@ -136,6 +136,8 @@ import Glibc
         writeFile(today, "")
         redirectJournal(to: today)
         #expect(eventually { readFile(today) == "one\ntwo\n" })
+        // The file's position follows the lines into the journal (a restart does not read them again).
+        #expect(eventually { readFile(dir + "/file-positions.json")?.contains("\"line\" : 2") == true })
 
         // Full again: a followed file's line past the bound waits instead (refused, it would be
         // lost: the file's position moves past it with the next commit that succeeds).
