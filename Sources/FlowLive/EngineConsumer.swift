@@ -76,9 +76,9 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     private var lastPublish: UInt64 = 0
     private var resolvedThisRound: [(String, String)] = []
     public var publishInterval: UInt64 = 250_000_000
-    /// Log each rejected line (stderr) with its source, line number and reason: the services
-    /// with no screen (`run --no-ui`, `record`) and the line mode (`--plain`). A file or stdin has no one to answer, and its
-    /// lines were only counted. The dashboard shows the latest on its status line instead.
+    /// Log each rejected line (stderr, or the dashboard's log file) with its source, line number
+    /// and reason: a file or stdin has no one to answer, and its lines were only counted. Said
+    /// as information, not as a warning (the service's warnings are its own troubles).
     public var logRejections = false
     /// The latest rejected line, where and why, in brief (`feed.jsonl:4 out_of_range ga_core_open`).
     public private(set) var lastRejection: String?
@@ -154,7 +154,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         if source.hasPrefix("file:") { source = (String(source.dropFirst(5)) as NSString).lastPathComponent }
         lastRejection = "\(source):\(origin.line) \(brief)"
         dirty = true
-        if logRejections { Log.warn("rejected \(origin.source) \(located)") }
+        if logRejections { Log.info("rejected \(origin.source) \(located)") }
     }
 
     /// Evaluates the rules the group's accepted lines may have changed, at the wall clock, and

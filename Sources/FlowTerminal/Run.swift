@@ -61,13 +61,18 @@ public enum DashboardExit: Equatable, Sendable {
 /// Runs the dashboard until the user quits or a signal arrives; restores the terminal on every
 /// exit path (quit, SIGINT/SIGTERM/SIGHUP, thrown error). Falls back to the plain line mode when
 /// `options.plain` is set or ncurses cannot drive the terminal.
+///
+/// `onScreen(true)` is called once the screen owns the terminal and `onScreen(false)` before it
+/// gives it back (not in line mode): the live service diverts its warnings meanwhile.
 @discardableResult
-public func runDashboard(driver: DashboardDriver, options: DashboardOptions) throws -> DashboardExit {
+public func runDashboard(driver: DashboardDriver, options: DashboardOptions,
+                         onScreen: (Bool) -> Void = { _ in }) throws -> DashboardExit {
     if !options.plain,
        let backend = CursesBackend.start(
         .init(themeName: options.theme, noColor: options.effectiveNoColor, asciiOnly: options.asciiOnly),
         environment: options.environment) {
-        defer { backend.stop() }
+        onScreen(true)
+        defer { onScreen(false); backend.stop() }
         return try runScreen(driver: driver, backend: backend, options: options)
     }
     return try runPlain(driver: driver, options: options)

@@ -176,7 +176,7 @@ struct Run: ParsableCommand {
         let consumer = EngineConsumer(engine: engine, runsClock: true, journal: journal, alertLog: log,
                                       slot: noUI ? nil : slot)
         consumer.notifier = notifier
-        consumer.logRejections = noUI || display.plain   // a screen shows the latest instead
+        consumer.logRejections = true   // on screen, to the log file (and the latest on the status line)
         let rejections = RejectionFile(directory: ingest.journal, now: WallClock.now())
         if let problem = rejections.restore(into: engine) { Log.warn(problem) }
         consumer.rejectionFile = rejections
@@ -208,13 +208,16 @@ struct Run: ParsableCommand {
             return
         }
         let driver = LiveDriver(hub: hub, slot: slot, acks: consumer.acks, calendar: calendar)
-        // The screen owns the terminal: warnings go to a log file next to the journal meanwhile,
-        // and the latest is shown on the status line.
+        // While the screen owns the terminal, stderr (warnings, rejected lines) goes to a log
+        // file next to the journal, and the latest warning is shown on the status line.
         let logFile = (ingest.journal as NSString).appendingPathComponent("urgentflow.log")
-        let warningsBefore = Log.warningCount
-        let diverted = !display.plain && Log.divert(toFile: logFile)
-        func giveBackStderr() {
-            guard diverted else { return }
+        var warningsBefore = 0
+        func screen(_ on: Bool) {
+            if on {
+                warningsBefore = Log.warningCount
+                _ = Log.divert(toFile: logFile)
+                return
+            }
             Log.restore()
             let n = Log.warningCount - warningsBefore
             guard n > 0 else { return }
@@ -223,17 +226,15 @@ struct Run: ParsableCommand {
         }
         let exit: DashboardExit
         do {
-            exit = try runDashboard(driver: driver, options: display.dashboardOptions())
+            exit = try runDashboard(driver: driver, options: display.dashboardOptions(), onScreen: screen)
         } catch {
             hub.shutdown()
             consumer.saveRejections(force: true)
-            giveBackStderr()
             throw error
         }
         hub.shutdown()
         consumer.saveRejections(force: true)
         try? journal.close()
-        giveBackStderr()
         if case .signal(let s) = exit { Foundation.exit(128 + s) }
     }
 }
