@@ -59,7 +59,13 @@ enum LiveHarness {
             source: "test"
         """
 
-    static func tempDir(_ name: String) throws -> String {
+    /// A fresh directory with the live configuration for a test of the real binary, or nil (the
+    /// test recorded as failed) when the binary has not been built.
+    static func workDir(_ name: String) throws -> String? {
+        guard binary != nil else {
+            Issue.record("urgentflow binary not found: run `swift build` before `swift test`")
+            return nil
+        }
         let dir = NSTemporaryDirectory() + "urgentflow-live-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try config.write(toFile: dir + "/live.yaml", atomically: true, encoding: .utf8)
@@ -201,11 +207,7 @@ struct LiveTestError: Error, CustomStringConvertible {
 struct LiveRunTests {
     @Test("SIGKILL during TCP ingest: every acknowledged line recovered, alert log neither loses nor repeats a transition")
     func killDuringIngest() throws {
-        guard LiveHarness.binary != nil else {
-            Issue.record("urgentflow binary not found: run `swift build` before `swift test`")
-            return
-        }
-        let dir = try LiveHarness.tempDir("kill")
+        guard let dir = try LiveHarness.workDir("kill") else { return }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let alertLog = dir + "/journal/alerts.jsonl"
 
@@ -288,11 +290,7 @@ struct LiveRunTests {
 
     @Test("A second service on the same journal is refused with who holds it; the first carries on")
     func secondServiceOnOneJournal() throws {
-        guard LiveHarness.binary != nil else {
-            Issue.record("urgentflow binary not found: run `swift build` before `swift test`")
-            return
-        }
-        let dir = try LiveHarness.tempDir("lock")
+        guard let dir = try LiveHarness.workDir("lock") else { return }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let server = try LiveServer(dir: dir)
         let (status, _, err) = try LiveHarness.runToEnd(["record", "--config", dir + "/live.yaml", "--journal", dir + "/journal", "-"],
@@ -308,11 +306,7 @@ struct LiveRunTests {
 
     @Test("A wrong token is refused and the connection closed; the right one is accepted")
     func wrongToken() throws {
-        guard LiveHarness.binary != nil else {
-            Issue.record("urgentflow binary not found: run `swift build` before `swift test`")
-            return
-        }
-        let dir = try LiveHarness.tempDir("token")
+        guard let dir = try LiveHarness.workDir("token") else { return }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let server = try LiveServer(dir: dir, extra: ["--token", "s3cret", "--token", "other"])
         do {
@@ -336,11 +330,7 @@ struct LiveRunTests {
 
     @Test("stdin: accepted lines are journalled, rejected ones are not (run and record)")
     func stdinSource() throws {
-        guard LiveHarness.binary != nil else {
-            Issue.record("urgentflow binary not found: run `swift build` before `swift test`")
-            return
-        }
-        let dir = try LiveHarness.tempDir("stdin")
+        guard let dir = try LiveHarness.workDir("stdin") else { return }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let input = [LiveHarness.bedLine(id: "s1", occupied: 50),
                      "{\"feed\":\"bed\",\"id\":\"s2\",\"at\":\"\(LiveHarness.nowText())\",\"site\":\"NOPE\",\"ga_core_open\":1,\"ga_core_occupied\":1}",
@@ -385,11 +375,7 @@ struct LiveRunTests {
 
     @Test("On-call staff away from the dashboard: urgentflow ack and silence reach the running service and survive kill -9")
     func operatorCommandsFromTheCommandLine() throws {
-        guard LiveHarness.binary != nil else {
-            Issue.record("urgentflow binary not found: run `swift build` before `swift test`")
-            return
-        }
-        let dir = try LiveHarness.tempDir("cli")
+        guard let dir = try LiveHarness.workDir("cli") else { return }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let alertLog = dir + "/journal/alerts.jsonl"
         let config = dir + "/live.yaml", journal = dir + "/journal"
@@ -423,11 +409,7 @@ struct LiveRunTests {
 
     @Test("An acknowledgement survives kill -9 and a restart")
     func ackSurvivesRestart() throws {
-        guard LiveHarness.binary != nil else {
-            Issue.record("urgentflow binary not found: run `swift build` before `swift test`")
-            return
-        }
-        let dir = try LiveHarness.tempDir("ack")
+        guard let dir = try LiveHarness.workDir("ack") else { return }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let alertLog = dir + "/journal/alerts.jsonl"
         let config = dir + "/live.yaml", journal = dir + "/journal"
