@@ -76,10 +76,6 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     private var lastPublish: UInt64 = 0
     private var resolvedThisRound: [(String, String)] = []
     public var publishInterval: UInt64 = 250_000_000
-    /// Log each rejected line (stderr, or the dashboard's log file) with its source, line number
-    /// and reason: a file or stdin has no one to answer, and its lines were only counted. Said
-    /// as information, not as a warning (the service's warnings are its own troubles).
-    public var logRejections = false
     /// The latest rejected line, where and why, in brief (`feed.jsonl:4 out_of_range ga_core_open`).
     public private(set) var lastRejection: String?
 
@@ -146,6 +142,9 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         rejected(origin, "line \(origin.line): \(reason)", brief: reason)
     }
 
+    /// Every rejected line is logged (stderr, or the dashboard's log file) with its source, line
+    /// number and reason: a file or stdin has no one to answer, and its lines were only counted.
+    /// Said as information, not as a warning (the service's warnings are its own troubles).
     /// `located`: the line number and the reason (`line 4: feed bed: site RWH: out_of_range: ...`),
     /// logged; `brief`: the reason and field alone (`out_of_range ga_core_occupied`), for the
     /// status line with the file's name rather than its path.
@@ -154,7 +153,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         if source.hasPrefix("file:") { source = (String(source.dropFirst(5)) as NSString).lastPathComponent }
         lastRejection = "\(source):\(origin.line) \(brief)"
         dirty = true
-        if logRejections { Log.info("rejected \(origin.source) \(located)") }
+        Log.info("rejected \(origin.source) \(located)")
     }
 
     /// Evaluates the rules the group's accepted lines may have changed, at the wall clock, and

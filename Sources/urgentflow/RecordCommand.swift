@@ -28,7 +28,6 @@ struct Record: ParsableCommand {
         Log.info(report.summary)
         let journal = try ingest.openJournal(calendar: engine.model.calendar)
         let validator = EngineConsumer(engine: engine, runsClock: false, journal: nil, alertLog: nil, slot: nil)
-        validator.logRejections = true
         let hub = IngestHub(consumer: validator, journal: journal,
                             configuration: .init(maxLineLength: ingest.maxLine), onError: { Log.warn($0) })
         do { try ingest.addSources(to: hub) } catch {

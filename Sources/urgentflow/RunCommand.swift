@@ -176,7 +176,6 @@ struct Run: ParsableCommand {
         let consumer = EngineConsumer(engine: engine, runsClock: true, journal: journal, alertLog: log,
                                       slot: noUI ? nil : slot)
         consumer.notifier = notifier
-        consumer.logRejections = true   // on screen, to the log file (and the latest on the status line)
         let rejections = RejectionFile(directory: ingest.journal, now: WallClock.now())
         if let problem = rejections.restore(into: engine) { Log.warn(problem) }
         consumer.rejectionFile = rejections
