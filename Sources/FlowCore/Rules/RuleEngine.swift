@@ -152,9 +152,9 @@ public struct RuleEngine: Sendable {
                 let current = alerts.isEmpty ? nil : alerts[key]?.lifecycle.severity
                 let levels = plan.levels[site], direction = plan.direction
                 let target = { Self.thresholdTarget(value: $0, direction: direction, levels: levels, current: current) }
-                let lastTick = (schedule.timeDue[pair] - Duration(millis: 1)).floored(to: schedule.tick)
                 if target(v) == target(was),
-                   lastTick <= now || model.value(plan.metric, site: site, at: lastTick).map(target) == target(was) {
+                   Self.classedAlike(plan.metric, site: site, model: model, now: now, until: schedule.timeDue[pair],
+                                     tick: schedule.tick, as: target(was), target) {
                     schedule.due[pair] = schedule.timeDue[pair]
                     return
                 }

@@ -235,6 +235,19 @@ extension RuleEngine {
         }
     }
 
+    /// For a metric that grows with time, classed `was` at `now`: whether it is classed so still
+    /// at the grid's last tick before `until`, and so at every tick between (`classify` is
+    /// monotonic in a growing value). What lets a pair made due by a message keep an estimate
+    /// `until` made on the grid: a threshold on a wait (`evaluatePair`), a score's wait
+    /// parameter (`readScore`).
+    /// (Static, on the grid's `tick`: as a method it took a copy of the engine at each call.)
+    @inline(__always)   // inlined with `classify`: no closure context copying the model
+    static func classedAlike<C: Equatable>(_ metric: MetricKey, site: Int, model: borrowing FlowModel, now: EventTime, until: EventTime,
+                                           tick: Duration, as was: C, _ classify: (Double) -> C) -> Bool {
+        let lastTick = (until - Duration(millis: 1)).floored(to: tick)
+        return lastTick <= now || model.value(metric, site: site, at: lastTick).map(classify) == was
+    }
+
     /// For a metric that grows with time: the first tick before `end` at which `classify` of its
     /// value changes (monotonic in a growing value, so bisection finds it); `end` otherwise.
     @inline(__always)   // inlined with `classify`: no closure context copying the model
@@ -284,10 +297,10 @@ extension RuleEngine {
                     && reading.stamps != nil && now < reading.until && points != nil && points == reading.points
                     && stable >= reading.until
                 if keeps {
-                    let lastTick = (reading.until - Duration(millis: 1)).floored(to: schedule.tick)
-                    keeps = lastTick <= now || model.value(p.metric, site: site, at: lastTick).map {
+                    keeps = Self.classedAlike(p.metric, site: site, model: model, now: now, until: reading.until,
+                                              tick: schedule.tick, as: points!) {
                         ScoreRule.Parameter.points(for: $0, direction: p.direction, bands: bands[p.bands])
-                    } == points
+                    }
                 }
                 if !keeps {
                     reading.points = points
