@@ -341,6 +341,7 @@ public final class IngestHub: @unchecked Sendable {
         var list: [Ack] = []
         let wantAcks = b.sink != nil
         let backlogged = journalBacklogged
+        var refused: (first: Int, last: Int, count: Int)? = nil   // at the backlog bound
         if wantAcks { list.reserveCapacity(b.entries.count) }
         for e in b.entries {
             t.lines += 1
@@ -359,6 +360,7 @@ public final class IngestHub: @unchecked Sendable {
                 // The journal cannot write and holds too much already: not applied, resend later.
                 t.rejected += 1
                 verdict = .rejected(reason: IngestReason.journalFailed)
+                refused = (refused?.first ?? e.line, e.line, (refused?.count ?? 0) + 1)
             case .line:
                 let slice = b.bytes[e.start..<e.start + e.length]
                 verdict = consumer.consume(slice, origin: LineOrigin(source: b.source, line: e.line))
@@ -370,6 +372,15 @@ public final class IngestHub: @unchecked Sendable {
                 }
             }
             if wantAcks { list.append(Ack(line: e.line, verdict: verdict)) }
+        }
+        if let refused {
+            // Once per group, not per line: a sender at full speed against a full disk would
+            // otherwise write a log line per refused line.
+            let which = refused.count == 1 ? "" : " (\(refused.count) lines, \(refused.first) to \(refused.last))"
+            consumer.rejectedBeforeConsume(
+                origin: LineOrigin(source: b.source, line: refused.first),
+                reason: IngestReason.journalFailed + ": not recorded, resend\(which): the journal cannot write and already holds "
+                    + "\((journal?.pendingByteCount ?? 0) >> 20) MB it could not commit")
         }
         tallies[ObjectIdentifier(b.stats)] = (b.stats, t)
         if let sink = b.sink { acks.append((sink, list, b.byteCost)) }

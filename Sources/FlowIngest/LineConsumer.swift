@@ -40,8 +40,10 @@ public protocol LineConsumer: AnyObject {
     /// possibly invalid UTF-8). Only `.accepted` lines are written to the journal.
     func consume(_ line: ArraySlice<UInt8>, origin: LineOrigin) -> LineVerdict
 
-    /// A line the ingest layer rejected before the consumer saw it (today only `line_too_long`),
-    /// so the core can count it. Default: nothing.
+    /// A line the ingest layer rejected before the consumer saw it, so the consumer can count
+    /// it and say where and why: `line_too_long`; and `journal_failed` for the lines refused
+    /// while the journal cannot write and holds too much (said once per group of lines, for its
+    /// first refused line, the reason giving how many and up to which line). Default: nothing.
     func rejectedBeforeConsume(origin: LineOrigin, reason: String)
 
     /// Called after each group of lines has been consumed and appended to the journal, just

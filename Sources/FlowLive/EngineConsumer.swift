@@ -139,7 +139,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     }
 
     public func rejectedBeforeConsume(origin: LineOrigin, reason: String) {
-        rejected(origin, "line \(origin.line): \(reason)", brief: reason)
+        rejected(origin, "line \(origin.line): \(reason)", brief: reason.prefix { $0 != ":" })
     }
 
     /// Every rejected line is logged (stderr, or the dashboard's log file) with its source, line

@@ -43,7 +43,7 @@ struct Record: ParsableCommand {
         }
         _ = ServiceSignals.wait(signals)
         hub.shutdown()
-        try? journal.close()
+        ingest.closeJournal(journal)
         let s = hub.statistics()
         let accepted = s.sources.map(\.accepted).reduce(0, +)
         let rejected = s.sources.map(\.rejected).reduce(0, +)

@@ -83,6 +83,19 @@ struct IngestOptions: ParsableArguments {
         }
     }
 
+    /// Closes the journal at the stop (the hub stopped first). What a full disk kept out of it
+    /// is said plainly: the lines accepted and never written are not in the journal, and a
+    /// restart does not have them.
+    func closeJournal(_ journal: Journal) {
+        do { try journal.close() } catch {
+            let n = journal.pendingLineCount
+            guard n > 0 else { return Log.warn("journal: closing: \(error)") }
+            Log.warn("journal: \(n) accepted line\(n == 1 ? "" : "s") could not be written before the stop and \(n == 1 ? "is" : "are") "
+                     + "not in it (\(error)). A followed or read file's lines are read again at the next start (its position "
+                     + "stays before them); lines from stdin must be sent again; TCP senders were answered journal_failed")
+        }
+    }
+
     /// Adds every source to the hub; prints where the listeners are.
     func addSources(to hub: IngestHub) throws {
         for l in listeners {
@@ -201,7 +214,7 @@ struct Run: ParsableCommand {
             let sig = ServiceSignals.wait(signals)
             hub.shutdown()
             consumer.saveRejections(force: true)
-            try? journal.close()
+            ingest.closeJournal(journal)
             let s = hub.statistics()
             Log.info("stopped (\(sig == SIGUSR2 ? "inputs done" : "signal \(sig)")): \(s.journalLines) lines journalled this run, \(log.written) alert transitions logged")
             return
@@ -233,7 +246,7 @@ struct Run: ParsableCommand {
         }
         hub.shutdown()
         consumer.saveRejections(force: true)
-        try? journal.close()
+        ingest.closeJournal(journal)
         if case .signal(let s) = exit { Foundation.exit(128 + s) }
     }
 }

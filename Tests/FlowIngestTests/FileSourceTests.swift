@@ -123,6 +123,9 @@ import Glibc
         // Past the bound: a sender's line is refused before the consumer (it can resend).
         hub.submit(Array("sent".utf8))
         #expect(eventually { hub.statistics().sources.first { $0.kind == .submitted }?.rejected == 1 })
+        // ... and the consumer told where and why (logged: stdin has no one to answer it).
+        let told = try #require(c.rejectedBefore.last)
+        #expect(told.0.source == "submitted" && told.1.hasPrefix("journal_failed: not recorded, resend: the journal cannot write"), "\(told)")
 
         // The disk has room again (the journal's descriptor now writes to a real file): the
         // lines kept are committed with no further line arriving.
