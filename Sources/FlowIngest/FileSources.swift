@@ -168,7 +168,7 @@ final class FileSource: IngestSource, @unchecked Sendable {
 
     init(path: String, options: Options, queue: IngestQueue, maxLineLength: Int) {
         self.path = path
-        self.name = "file:" + path
+        self.name = LineOrigin.fileSource(path)
         self.options = options
         self.queue = queue
         self.maxLineLength = maxLineLength

@@ -18,6 +18,17 @@ public struct LineOrigin: Sendable, Hashable, CustomStringConvertible {
         self.line = line
     }
     public var description: String { "\(source):\(line)" }
+
+    /// The source name of a file's lines (`FileSource`).
+    public static func fileSource(_ path: String) -> String { filePrefix + path }
+    private static let filePrefix = "file:"
+
+    /// The source in a few characters, where the width is short (the status line): a file's
+    /// name without its directory (`beds.jsonl`), any other source as it is.
+    public var shortSource: String {
+        guard source.hasPrefix(Self.filePrefix) else { return source }
+        return String(source.dropFirst(Self.filePrefix.count).split(separator: "/", omittingEmptySubsequences: true).last ?? "")
+    }
 }
 
 /// What the consumer made of one line.

@@ -149,9 +149,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     /// logged; `brief`: the reason and field alone (`out_of_range ga_core_occupied`), for the
     /// status line with the file's name rather than its path.
     private func rejected(_ origin: LineOrigin, _ located: String, brief: some StringProtocol) {
-        var source = origin.source
-        if source.hasPrefix("file:") { source = (String(source.dropFirst(5)) as NSString).lastPathComponent }
-        lastRejection = "\(source):\(origin.line) \(brief)"
+        lastRejection = "\(origin.shortSource):\(origin.line) \(brief)"
         dirty = true
         Log.info("rejected \(origin.source) \(located)")
     }

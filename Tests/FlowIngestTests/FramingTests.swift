@@ -71,4 +71,12 @@ import Testing
         #expect(DayString.string(dayNumber: DayString.dayNumber("2024-02-29")! + 1) == "2024-03-01")
         #expect(DayString.dayNumber("2026-1-05") == nil)
     }
+
+    @Test("a line's source in short: a file's name without its directory, other sources as they are")
+    func shortSourceNames() {
+        #expect(LineOrigin(source: LineOrigin.fileSource("/var/feeds/huc-intervals.jsonl"), line: 4).shortSource == "huc-intervals.jsonl")
+        #expect(LineOrigin(source: LineOrigin.fileSource("beds.jsonl"), line: 1).shortSource == "beds.jsonl")
+        #expect(LineOrigin(source: "stdin", line: 2).shortSource == "stdin")
+        #expect(LineOrigin(source: "tcp:127.0.0.1:5514#3", line: 2).shortSource == "tcp:127.0.0.1:5514#3")
+    }
 }
