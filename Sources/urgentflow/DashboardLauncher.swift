@@ -102,7 +102,9 @@ enum DashboardLauncher {
             try? FileManager.default.removeItem(atPath: scratch)
         }
         let driver = ReplayDriver(player: player, notifier: notifier)
-        let exit = try runDashboard(driver: driver, options: options)
+        try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let stderrWhileOnScreen = ScreenStderr(logFile: scratch + "/urgentflow.log", kept: false)
+        let exit = try runDashboard(driver: driver, options: options, onScreen: stderrWhileOnScreen.screen)
         if case .signal(let s) = exit { Foundation.exit(128 + s) }
     }
 }

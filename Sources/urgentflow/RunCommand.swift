@@ -222,23 +222,10 @@ struct Run: ParsableCommand {
         let driver = LiveDriver(hub: hub, slot: slot, acks: consumer.acks, calendar: calendar)
         // While the screen owns the terminal, stderr (warnings, rejected lines) goes to a log
         // file next to the journal, and the latest warning is shown on the status line.
-        let logFile = (ingest.journal as NSString).appendingPathComponent("urgentflow.log")
-        var warningsBefore = 0
-        func screen(_ on: Bool) {
-            if on {
-                warningsBefore = Log.warningCount
-                _ = Log.divert(toFile: logFile)
-                return
-            }
-            Log.restore()
-            let n = Log.warningCount - warningsBefore
-            guard n > 0 else { return }
-            Log.info("\(n) warning\(n == 1 ? "" : "s") while the dashboard ran (written to \(logFile) as they came); the latest:")
-            for w in Log.recentWarnings.suffix(n) { Log.info("  " + w.text + (w.count > 1 ? " (\(w.count) times)" : "")) }
-        }
+        let stderrWhileOnScreen = ScreenStderr(logFile: (ingest.journal as NSString).appendingPathComponent("urgentflow.log"))
         let exit: DashboardExit
         do {
-            exit = try runDashboard(driver: driver, options: display.dashboardOptions(), onScreen: screen)
+            exit = try runDashboard(driver: driver, options: display.dashboardOptions(), onScreen: stderrWhileOnScreen.screen)
         } catch {
             hub.shutdown()
             consumer.saveRejections(force: true)
