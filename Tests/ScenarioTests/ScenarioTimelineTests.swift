@@ -204,6 +204,29 @@ import Testing
         try Self.compare(try ScenarioTimelineTests.lines(name.rawValue), name.rawValue)
     }
 
+    /// An ambulance `clear` changes no metric a rule reads, so it does not make the ambulance
+    /// rules due while its feed is current (FlowModel.apply). A late one, current by its own
+    /// time but arriving after the feed went stale by the clock, brings the feed back: its
+    /// rules must be due, or the stale-feed alert and the queue (missing while stale) wait.
+    @Test("a late ambulance clear after the feed went stale: the schedule gives what evaluating every tick gives")
+    func lateClearAfterStaleness() throws {
+        func at(_ h: Int, _ m: Int) -> String { "2026-01-13T\(h < 10 ? "0" : "")\(h):\(m < 10 ? "0" : "")\(m):00Z" }
+        func bed(_ h: Int, _ m: Int) -> String {
+            #"{"feed":"bed","id":"RWH-bed-\#(h)\#(m)","at":"\#(at(h, m))","site":"RWH","ga_core_open":694,"ga_core_occupied":633,"esc_open":0,"esc_occupied":0,"closed":0,"ed_in_department":42,"ed_dta_waiting":12,"ed_over_12h":0}"#
+        }
+        func amb(_ kind: String, _ h: Int, _ m: Int) -> String {
+            #"{"feed":"ambulance","id":"EEAST-1-\#(kind)","at":"\#(at(h, m))","site":"RWH","kind":"\#(kind)","incident":"inc-1"\#(kind == "arrived" ? #","category":2"# : "")}"#
+        }
+        var lines = [bed(8, 0), amb("arrived", 9, 0), amb("handover", 9, 10)]
+        for h in 9...11 { lines += [bed(h, 30)] }
+        lines.append(bed(12, 0))
+        // The ambulance feed is stale from 10:40 (90 minutes); at 12:00 a clear stamped 10:35
+        // arrives: current by its own time, and it brings the feed back until 12:05.
+        lines.append(amb("clear", 10, 35))
+        for h in 12...13 { lines += [bed(h, 30)] }
+        try Self.compare(lines, "late clear")
+    }
+
     @Test("months of generated mixed feeds: the schedule gives what evaluating every tick gives", arguments: [UInt64(3), 11])
     func generated(_ seed: UInt64) throws {
         var lines: [String] = []
