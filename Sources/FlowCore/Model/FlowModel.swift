@@ -38,7 +38,11 @@ public struct FlowModel: Sendable {
     /// Metrics (by index) kept in history per site: those that apply to the unit's kind (all of
     /// them), or before `allHistoryFrom` only those a trend rule fits (`historyForRulesOnly`).
     private(set) var historyMetrics: [[Int]]
-    private var ruleHistoryMetrics: [[Int]] = []
+    /// The same as one flat list each, of every metric kept and of the trend rules' only, as the
+    /// history samples them: sampling reached each site's list of metrics in turn, a retain and
+    /// release of each per sample.
+    private var historyCells: [MetricHistoryStore.Cell]
+    private var ruleHistoryCells: [MetricHistoryStore.Cell] = []
     private var allHistoryFrom = EventTime(millis: .min)
     /// Change stamps per site and feed (`site * 4 + feed.index`): bumped whenever a message or
     /// housekeeping changes what that feed's metrics at that site may read. The rule engine
@@ -89,6 +93,7 @@ public struct FlowModel: Sendable {
         }
         hm.append(Array(MetricKey.allCases.indices))   // the system row
         self.historyMetrics = hm
+        self.historyCells = MetricHistoryStore.Cell.of(hm)
         self.acuteSites = config.units.indices.filter { config.units[$0].kind == .acute }
         self.historyRow = Array(repeating: .nan, count: (config.units.count + 1) * MetricKey.allCases.count)
         self.changeStamps = Array(repeating: 0, count: slots)
@@ -110,7 +115,7 @@ public struct FlowModel: Sendable {
     public mutating func historyForRulesOnly(until: EventTime = EventTime(millis: .max)) {
         var wanted = Set<Int>()
         for rule in config.rules { if case .trend(let r) = rule { wanted.insert(r.metric.index) } }
-        ruleHistoryMetrics = historyMetrics.map { $0.filter(wanted.contains) }
+        ruleHistoryCells = MetricHistoryStore.Cell.of(historyMetrics.map { $0.filter(wanted.contains) })
         allHistoryFrom = until
     }
 
@@ -316,14 +321,13 @@ public struct FlowModel: Sendable {
         // History: one sample per step boundary crossed.
         while let due = historyStore.nextSample(after: previous, upTo: t) {
             let all = due >= allHistoryFrom
-            let metrics = all ? historyMetrics : ruleHistoryMetrics
-            for site in 0...config.units.count {
-                for k in metrics[site] {
-                    historyRow[site * MetricKey.allCases.count + k] = value(MetricKey.allCases[k], site: site, at: due).map(Float.init) ?? .nan
-                }
+            let cells = all ? historyCells : ruleHistoryCells
+            for j in cells.indices {
+                let c = cells[j]
+                historyRow[c.index] = value(c.metric, site: c.site, at: due).map(Float.init) ?? .nan
             }
             if all || !historyRowHasAll {
-                historyStore.record(at: due, row: historyRow, only: metrics)
+                historyStore.record(at: due, row: historyRow, only: cells)
             } else {
                 historyStore.record(at: due, row: historyRow)
             }

@@ -57,16 +57,29 @@ struct MetricHistoryStore: Sendable {
     /// each site; the caller knows the slot's other values to be those of `row` already (missing,
     /// never written). Headless replay keeps only the trend rules' metrics, and a whole row of
     /// 1 KB per sample, into a ring of 295 KB, missed the cache at every sample.
-    mutating func record(at t: EventTime, row: [Float], only: [[Int]]) {
+    mutating func record(at t: EventTime, row: [Float], only cells: [Cell]) {
         precondition(row.count == width)
         let base = head * width
-        let perSite = MetricKey.allCases.count
         ring.withUnsafeMutableBufferPointer { ring in
-            for (site, metrics) in only.enumerated() {
-                for k in metrics { ring[base + site * perSite + k] = row[site * perSite + k] }
-            }
+            for c in cells { ring[base + c.index] = row[c.index] }
         }
         endSample(at: t)
+    }
+
+    /// A value of a row: a metric at a site, at `index` (`site * metrics + metric index`).
+    struct Cell: Sendable {
+        let site: Int
+        let metric: MetricKey
+        let index: Int
+        init(site: Int, metric: Int) {
+            self.site = site
+            self.metric = MetricKey.allCases[metric]
+            self.index = site * MetricKey.allCases.count + metric
+        }
+        /// The cells of `metrics` (indices of `allCases`) per site, in site order.
+        static func of(_ metrics: [[Int]]) -> [Cell] {
+            metrics.enumerated().flatMap { site, ks in ks.map { Cell(site: site, metric: $0) } }
+        }
     }
 
     private mutating func endSample(at t: EventTime) {
