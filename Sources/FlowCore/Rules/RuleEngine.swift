@@ -662,8 +662,11 @@ final class RulePlan: @unchecked Sendable {
     }
 
     final class TrendCache: @unchecked Sendable {
-        var sample: EventTime?
+        var sample: EventTime? { didSet { sums = nil } }
         var points: [(EventTime, Double)] = []
+        /// The points' count and running sums for the lookahead's fit, in hours from the first
+        /// point (`RuleEngine.trendLookahead`); nil until computed for these points.
+        var sums: (n: Double, sx: Double, sy: Double, sxx: Double, sxy: Double)?
     }
 
     /// Index of this rule's first (rule, site) pair in the schedule; a score rule has one slot.
