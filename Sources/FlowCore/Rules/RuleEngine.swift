@@ -430,14 +430,24 @@ public struct RuleEngine: Sendable {
         var rescored = false
         for (k, site) in plan.sites.enumerated() where site < sys && schedule.isDue(plan.firstPair + k, now) {
             describing = false
-            let (sum, known) = readScore(plan, k: k, site: site, model: model, now: now)
+            let pair = plan.firstPair + k
+            let (sum, known, changed) = readScore(plan, k: k, site: site, model: model, now: now)
+            // Made due by data that left every parameter's points, and the instant each can
+            // next change, as they were: the score, its outcome, and when it is next due are as
+            // at its last evaluation, which stands (on the grid: its estimate is a tick of it).
+            // Most ambulance messages leave the wait's points as they were (7 in 10 scores).
+            if !changed, !schedule.everyTick, !schedule.offGrid, schedule.timeDue[pair] > now {
+                schedule.due[pair] = schedule.timeDue[pair]
+                continue
+            }
             var (outcome, score, level) = scoreOutcome(plan, score: sum, known: known, site: site)
             if scores[site] != score { rescored = true }
             setScore(site: site, score: score, level: level, model: &model)
             stepDescribing(AlertKey(rule: plan.index, site: site), &outcome, raise: plan.raise, clear: plan.clear, now: now, into: &out) {
                 $0.scoreOutcome(plan, site: site, model: model, now: now).0
             }
-            schedule.due[plan.firstPair + k] = nextScoreEvaluation(plan, site: site, k: k, now: now)
+            schedule.due[pair] = nextScoreEvaluation(plan, site: site, k: k, now: now)
+            schedule.timeDue[pair] = schedule.due[pair]
         }
         if let k = plan.sites.firstIndex(of: sys), rescored || schedule.isDue(plan.firstPair + k, now) {
             let siteScores = plan.sites.compactMap { s in s < sys ? scores[s].map { (site: s, score: $0) } : nil }

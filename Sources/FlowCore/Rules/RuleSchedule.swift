@@ -270,9 +270,14 @@ extension RuleEngine {
     ///
     /// The plan's parameters and bands are read through buffers: iterating the parameters, and
     /// a slice of the bands per parameter read, retained and released the arrays every time.
-    mutating func readScore(_ plan: RulePlan, k: Int, site: Int, model: borrowing FlowModel, now: EventTime) -> (score: Double, known: Int) {
+    ///
+    /// `changed`: whether any parameter's points or `until` are not what they were (a parameter
+    /// read for the first time counts as changed): if none, the score and the instant it is next
+    /// due are as at the last evaluation.
+    mutating func readScore(_ plan: RulePlan, k: Int, site: Int, model: borrowing FlowModel, now: EventTime)
+        -> (score: Double, known: Int, changed: Bool) {
         let count = plan.scoreParameters.count
-        var score = 0.0, known = 0
+        var score = 0.0, known = 0, changed = false
         plan.scoreParameters.withUnsafeBufferPointer { parameters in plan.scoreBands.withUnsafeBufferPointer { bands in
         for i in 0..<count {
             let p = parameters[i]
@@ -303,10 +308,12 @@ extension RuleEngine {
                     }
                 }
                 if !keeps {
-                    reading.points = points
-                    reading.until = growthChange(p.metric, site: site, model: model, now: now, before: stable) {
+                    let until = growthChange(p.metric, site: site, model: model, now: now, before: stable) {
                         ScoreRule.Parameter.points(for: $0, direction: p.direction, bands: bands[p.bands])
                     }
+                    if reading.stamps == nil || points != reading.points || until != reading.until { changed = true }
+                    reading.points = points
+                    reading.until = until
                 }
                 reading.stamps = stamps
                 plan.scoreReadings[k * count + i] = reading
@@ -314,7 +321,7 @@ extension RuleEngine {
             if let points = reading.points { score += points; known += 1 }
         }
         } }
-        return (score, known)
+        return (score, known, changed)
     }
 
     /// When a score rule at a site (its `k`-th) is next due, after `readScore` at `now`: the first
