@@ -205,3 +205,56 @@ import Testing
         #expect(a.step(.known(target: .critical, value: 2, summary: ""), now: at(11), raiseDelay: .minutes(10), clearDelay: .zero) == [.severityChanged])
     }
 }
+
+/// The bound a trend rule's certificate puts on a new current value (TrendCertificate, in
+/// RuleSchedule.swift): each tick's `past + margin` moves by at most `gc |dv| + gs |ds| +
+/// max(0, -dneed) cxx` (plus the margin's growth), and the estimate stands only while the worst
+/// tick stays below zero. The threshold 9 above, over a 2 h horizon: `need` is the distance over 2.
+@Suite struct TrendCertificateTests {
+    func certificate(value: Double = 2, worst: Double, gc: Double, gs: Double, cxx: Double) -> TrendCertificate {
+        var c = TrendCertificate(value: value, sampled: value, need: abs(9 - value) / 2, sample: EventTime(millis: 0))
+        c.add(worst: worst, gc: gc, gs: gs, cxx: cxx, scale: 20)
+        return c
+    }
+    func holds(_ c: TrendCertificate, _ v: Double, sampledWithin: Double = 0) -> Bool {
+        c.holds(for: v, samplesWithin: sampledWithin, direction: .above, threshold: 9, horizon: .hours(2))
+    }
+
+    @Test("the value it was made with, nothing sampled since: it stands")
+    func sameValue() {
+        #expect(holds(certificate(worst: -1, gc: 0.5, gs: 1, cxx: 3.5), 2))
+    }
+
+    @Test("a value nearer the threshold needs less slope for a warning: the gap that closes is counted")
+    func nearerThreshold() {
+        // 2 -> 2.5: the slope moves by at most 0.5 * 0.5 + 1 * 0.5, and `need` falls by 0.25 per
+        // hour, over cxx 3.5: 0.875 more. Together past the worst tick's gap of 1.
+        let c = certificate(worst: -1, gc: 0.5, gs: 1, cxx: 3.5)
+        #expect(!holds(c, 2.5))
+        #expect(holds(c, 2.1))
+    }
+
+    @Test("the current point's pull on the slope is counted")
+    func currentPoint() {
+        // Little spread (cxx 0.1): `need` matters little; the current point's coefficient does.
+        let c = certificate(worst: -0.5, gc: 0.8, gs: 0, cxx: 0.1)
+        #expect(!holds(c, 3))       // 0.8 + 0.05 over the gap of 0.5
+        #expect(holds(c, 2.5))      // 0.4 + 0.025
+    }
+
+    @Test("values the history sampled since, away from the one assumed, are counted")
+    func sampledSince() {
+        let c = certificate(worst: -1, gc: 0, gs: 1, cxx: 3.5)
+        #expect(!holds(c, 2, sampledWithin: 1))
+        #expect(holds(c, 2, sampledWithin: 0.5))
+    }
+
+    @Test("past the threshold, or with every tick short of points, any value stands; a lookahead the exact fit decided, none")
+    func edges() {
+        #expect(holds(certificate(worst: -0.1, gc: 5, gs: 5, cxx: 5), 9.5))
+        var unknown = TrendCertificate(value: 2, sampled: 2, need: 3.5, sample: EventTime(millis: 0))
+        #expect(holds(unknown, 8.9, sampledWithin: 7))
+        unknown.holds = false
+        #expect(!holds(unknown, 2))
+    }
+}

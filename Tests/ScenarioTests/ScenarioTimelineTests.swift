@@ -227,6 +227,48 @@ import Testing
         try Self.compare(lines, "late clear")
     }
 
+    /// A trend rule without an alert keeps its estimate when its value moves, if the lookahead's
+    /// certificate shows no early warning up to it with the new value and the values sampled
+    /// since (TrendCertificate). Ambulance queues wandering about the trend's threshold (9) in
+    /// bursts and lulls. Tried against broken certificates: ignoring the values sampled since
+    /// makes 8 of the 16 seeds differ, dropping the samples' term 10, letting a later return to
+    /// the estimate's value through the plain `keeps` 8. (The current point's and the
+    /// threshold's terms are dominated here by the others; TrendCertificateTests pins them.)
+    @Test("ambulance queues wandering near the trend's threshold: the schedule gives what evaluating every tick gives",
+          arguments: Array(UInt64(1)...16))
+    func queueNearTrendThreshold(_ seed: UInt64) throws {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15
+        func random(_ n: Int) -> Int {   // SplitMix64
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(n))
+        }
+        let start = 1_768_262_400   // 2026-01-13T00:00:00Z
+        func at(_ s: Int) -> String { RFC3339.format(EventTime(millis: Int64(start + s) * 1000)) }
+        var lines: [String] = [], queue: [Int] = [], next = 1, t = 0
+        let target = 4 + random(6)   // the level the queue drifts about
+        while t < 20 * 3600 {
+            // Bursts (a few arrivals within minutes), lulls (up to 40 minutes), steady flow.
+            switch random(10) {
+            case 0: t += 60 * (10 + random(30))
+            case 1, 2: t += 20 + random(100)
+            default: t += 60 * (1 + random(8))
+            }
+            let arrive = queue.isEmpty || (queue.count < target + random(4) && random(3) != 0) || random(7) == 0
+            if arrive {
+                lines.append(#"{"feed":"ambulance","id":"A-\#(next)","at":"\#(at(t))","site":"RWH","kind":"arrived","incident":"inc-\#(next)","category":2}"#)
+                queue.append(next)
+                next += 1
+            } else {
+                let i = queue.remove(at: random(queue.count))
+                lines.append(#"{"feed":"ambulance","id":"H-\#(i)","at":"\#(at(t))","site":"RWH","kind":"handover","incident":"inc-\#(i)"}"#)
+            }
+        }
+        try Self.compare(lines, "queue near the trend threshold, seed \(seed)")
+    }
+
     @Test("months of generated mixed feeds: the schedule gives what evaluating every tick gives", arguments: [UInt64(3), 11])
     func generated(_ seed: UInt64) throws {
         var lines: [String] = []

@@ -103,6 +103,24 @@ struct MetricHistoryStore: Sendable {
         return out
     }
 
+    /// The farthest from `value` of the values of one metric at one site sampled after `since`,
+    /// which must be `step` apart from `since` on; nil if one is missing, they are not so spaced,
+    /// or the ring no longer holds the sample after `since`.
+    func deviation(site: Int, metric: Int, after since: EventTime, from value: Double) -> Double? {
+        var farthest = 0.0
+        var slot = head, expected = lastSample
+        for _ in 0..<spec.points {
+            slot = slot == 0 ? spec.points - 1 : slot - 1
+            guard let t = times[slot], let e = expected, t == e else { return nil }
+            if t <= since { return t == since ? farthest : nil }
+            let v = ring[slot * width + site * MetricKey.allCases.count + metric]
+            guard !v.isNaN else { return nil }
+            farthest = max(farthest, abs(Double(v) - value))
+            expected = t - spec.step
+        }
+        return nil
+    }
+
     /// (time, value) pairs within `window` of the latest sample, oldest first, known values only.
     func points(site: Int, metric: Int, window: Duration) -> [(EventTime, Double)] {
         var out: [(EventTime, Double)] = []
@@ -208,6 +226,12 @@ extension FlowModel {
     /// `history.step`. `site == config.units.count` is the system.
     public func series(_ metric: MetricKey, site: Int, count: Int) -> [Double?] {
         historyStore.series(site: site, metric: metric.index, count: count)
+    }
+
+    /// The farthest from `value` of a metric's samples at a site taken after `since` (see
+    /// `MetricHistoryStore.deviation`; 0 if none).
+    func historyDeviation(_ metric: MetricKey, site: Int, after since: EventTime, from value: Double) -> Double? {
+        historyStore.lastSample == since ? 0 : historyStore.deviation(site: site, metric: metric.index, after: since, from: value)
     }
 
     /// Whether the history samples a metric at a site (those a trend rule fits always are).

@@ -138,6 +138,23 @@ public struct RuleEngine: Sendable {
                 schedule.due[pair] = schedule.timeDue[pair]   // made due by data that left it as it was
                 return
             }
+            // A trend rule without an alert, its value moved: its estimate stands if the
+            // lookahead's certificate shows no early warning at any tick up to it with the new
+            // value and the values the history sampled since, read back (TrendCertificate). On
+            // the grid (the lookahead called its ticks). The ambulance queue moves at most
+            // ambulance messages, each a fit and a lookahead (8% of a 1M-line replay).
+            if plan.kind == .trend, !schedule.everyTick, !schedule.offGrid, schedule.timeDue[pair] > now,
+               let earlier = schedule.basis[pair], basis!.stable >= earlier.stable, let v = basis!.value,
+               alerts.isEmpty || alerts[key] == nil, let c = plan.trendCache[site].certificate,
+               let sampledSince = model.historyDeviation(plan.metric, site: site, after: c.sample, from: c.sampled),
+               c.holds(for: v, samplesWithin: sampledSince, direction: plan.direction, threshold: plan.threshold, horizon: plan.horizon) {
+                schedule.due[pair] = schedule.timeDue[pair]
+                // The estimate's own value no longer stands for what the history sampled since:
+                // a later return to it must come through the certificate too, not through
+                // `keeps` above (which assumes the samples took that value).
+                schedule.basis[pair]!.value = .nan
+                return
+            }
             // A threshold's estimate does not depend on its value (the value's next change, its
             // alert's delay, the horizon): with no alert, a value that calls for no severity
             // changes nothing now, and the estimate stands while the value stays as it is at
@@ -683,7 +700,9 @@ final class RulePlan: @unchecked Sendable {
     }
 
     final class TrendCache: @unchecked Sendable {
-        var sample: EventTime? { didSet { sums = nil } }
+        var sample: EventTime? { didSet { sums = nil; certificate = nil } }
+        /// The latest lookahead's certificate (`TrendCertificate`), for its points.
+        var certificate: TrendCertificate?
         var points: [(EventTime, Double)] = []
         /// The points' count and running sums for the lookahead's fit, in hours from the first
         /// point (`RuleEngine.trendLookahead`); nil until computed for these points.

@@ -349,7 +349,12 @@ extension RuleEngine {
     /// too close to the horizon to call, exactly as `evaluateTrend` computes it (`trendOutcome`).
     /// Looking past the next sample spares the evaluation at every sample of a rule whose value
     /// changes less often (bed figures: hourly) and was most of the trend rules' cost.
+    ///
+    /// It also leaves, in the rule's cache at the site, a certificate of the ticks it covered
+    /// (`TrendCertificate`): how far each stayed from an early warning, and how fast a change of
+    /// the current value could close that gap.
     mutating func trendLookahead(_ r: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime, read: RuleSchedule.Basis?) -> EventTime {
+        r.trendCache[site].certificate = nil   // whatever this returns, an older one no longer covers it
         let step = model.history.step
         guard !FlowModel.growsWithTime(r.metric), let sample = model.lastHistorySample, r.horizon.millis < 360_000_000_000 else {
             return now + Duration(millis: 1)
@@ -374,6 +379,8 @@ extension RuleEngine {
         let origin = history.first?.0 ?? sample
         let sampled = Double(Float(v))   // what each sample ahead records (history keeps Float)
         var ahead = 0                    // samples ahead taken so far
+        // The samples ahead still in the fit: how many, and the x of the first and the latest.
+        var aheadInFit = 0.0, firstAheadX = 0.0, lastAheadX = 0.0
         var nextSample = sample + step
         @inline(__always) func time(_ i: Int) -> EventTime {
             i < history.count ? history[i].0 : sample + Duration(millis: Int64(i - history.count + 1) * step.millis)
@@ -407,12 +414,21 @@ extension RuleEngine {
         // division per tick ahead was most of the scan's cost.
         var perCount = 1 / (n + 1)
         enum Call: Equatable { case unknown, quiet, warning }
+        // The certificate of the ticks called so far, and what the latest call adds to it (taken
+        // in only once that call is known to be one the estimate covers: `base`).
+        var certified = TrendCertificate(value: v, sampled: sampled, need: need, sample: sample)
+        var last: (worst: Double, gc: Double, gs: Double, cxx: Double, scale: Double)? = nil
+        var lastCertifiable = true
         func call(_ at: EventTime) -> Call {
+            last = nil
+            lastCertifiable = true
             while nextSample <= at {   // the samples taken by tick `at`
                 let x = (nextSample - origin).hoursValue
                 n += 1; sx += x; sy += sampled; sxx += x * x; sxy += x * sampled
                 perCount = 1 / (n + 1)
                 ahead += 1
+                if aheadInFit == 0 { firstAheadX = x }
+                aheadInFit += 1; lastAheadX = x
                 nextSample = nextSample + step
             }
             let count = history.count + ahead
@@ -420,6 +436,10 @@ extension RuleEngine {
                 let x = (time(first) - origin).hoursValue, y = first < history.count ? history[first].1 : sampled
                 n -= 1; sx -= x; sy -= y; sxx -= x * x; sxy -= x * y
                 perCount = 1 / (n + 1)
+                if first >= history.count {
+                    aheadInFit -= 1
+                    firstAheadX = (time(first + 1) - origin).hoursValue
+                }
                 first += 1
             }
             guard first < count, Int(n) + 1 >= minPoints, at - time(first) >= half else { return .unknown }
@@ -432,12 +452,21 @@ extension RuleEngine {
                 // `cxx` times each bound (cxx > 0), which spares a division per tick.
                 let along = toward * cxy
                 let margin = 1e-7 * (abs(need) * cxx + abs(along)) + 1e-9 * cxx
-                if along < -margin { return .quiet }
                 // Clearly past `need` either way (a warning needs toward > need >= 0; a flat fit,
-                // as the samples ahead make it, stays short of it).
+                // as the samples ahead make it, stays short of it); `along < -margin` implies
+                // `past < -margin`.
                 let past = along - need * cxx
-                if abs(past) > margin { return past > 0 ? .warning : .quiet }
+                if along < -margin || past < -margin {
+                    // How `cxy` moves with the current value (x - mx) and with the values the
+                    // samples ahead record (the sum of their |x_j - mx|, bounded by their count
+                    // times the farthest of the first and the latest from mx).
+                    let ga = aheadInFit * max(abs(firstAheadX - mx), abs(lastAheadX - mx))
+                    last = (past + margin, abs(x - mx), ga, cxx, abs(along) + need * cxx)
+                    return .quiet
+                }
+                if past > margin { lastCertifiable = false; return .warning }
             }
+            lastCertifiable = false   // too close to call here: the exact fit decides
             let points = Array(history) + (0..<ahead).map { (time(history.count + $0), sampled) }
             var exact = self
             exact.describing = false
@@ -446,12 +475,76 @@ extension RuleEngine {
             case .known(let target, _, _): return target == nil ? .quiet : .warning
             }
         }
+        func take() {
+            if !lastCertifiable { certified.holds = false }
+            if let l = last { certified.add(worst: l.worst, gc: l.gc, gs: l.gs, cxx: l.cxx, scale: l.scale) }
+        }
         let base = call(now)
+        take()
+        if base == .warning { certified.holds = false }   // it certifies the absence of one
         var at = now.floored(to: schedule.tick) + schedule.tick   // the next tick of the grid
         while at < lookEnd {
-            if call(at) != base { return at }
+            if call(at) != base { break }
+            take()
             at = at + schedule.tick
         }
-        return lookEnd
+        if certified.holds { cache.certificate = certified }
+        return min(at, lookEnd)
+    }
+}
+
+/// What a trend rule's lookahead found at the ticks it covered (from its evaluation at `now` to
+/// the estimate it returned, the current value `value` throughout, and so each sample ahead
+/// recording `sampled`): at each, how far the fit stayed from an early warning (`past + margin`
+/// of `trendLookahead`'s call, negative), and how fast other values move it there. `cxy` is
+/// linear in the current value, with coefficient `x - mx`, and in each value a sample ahead
+/// records, with coefficient `x_j - mx`; `cxx` does not depend on the values, nor does whether
+/// the fit has enough points; `need` moves with the distance to the threshold. So if the
+/// current value is `v` and every sample ahead recorded within `ds` of `sampled`, each tick's
+/// `past + margin` is at most `worst + gc |v - value| + gs ds + max(0, -dneed) cxx`, plus the
+/// margin's own growth.
+///
+/// `holds(for:samplesWithin:)` is what lets a trend rule without an alert, made due by a new
+/// value on the grid, keep its estimate: no early warning at any tick up to it. The samples
+/// taken since `sample` are read back from the history (`FlowModel.historyDeviation`).
+struct TrendCertificate {
+    let value: Double
+    let sampled: Double
+    let need: Double
+    /// The latest history sample when it was made (the samples after it are those ahead).
+    let sample: EventTime
+    /// Whether every covered tick was called on the margin (not by the exact fit) and quiet or
+    /// unknown (unknown does not depend on the value).
+    var holds = true
+    /// The greatest `past + margin`, and the greatest `|x - mx|`, `|sum of x_j - mx|`, `cxx` and
+    /// scale of the terms (`|along| + need cxx`) over the covered ticks called on the margin.
+    var worst = -Double.infinity
+    var gc = 0.0, gs = 0.0, cxx = 0.0, scale = 0.0
+
+    init(value: Double, sampled: Double, need: Double, sample: EventTime) {
+        self.value = value
+        self.sampled = sampled
+        self.need = need
+        self.sample = sample
+    }
+
+    mutating func add(worst w: Double, gc g: Double, gs h: Double, cxx c: Double, scale sc: Double) {
+        worst = max(worst, w); gc = max(gc, g); gs = max(gs, h); cxx = max(cxx, c); scale = max(scale, sc)
+    }
+
+    /// Whether, with the current value `v` instead, and the samples ahead recording values within
+    /// `recorded` of `sampled` (and `v` from now on), no covered tick calls for an early warning.
+    /// (The rule's direction, threshold and horizon: those the lookahead was for.)
+    func holds(for v: Double, samplesWithin recorded: Double, direction: Direction, threshold: Double, horizon: Duration) -> Bool {
+        guard holds else { return false }
+        if direction.beyond(v, threshold) { return true }   // passed: no early warning
+        guard worst > -Double.infinity else { return true }      // every tick unknown, whatever v
+        let dv = abs(v - value), ds = max(recorded, abs(Double(Float(v)) - sampled))
+        let dNeed = abs(threshold - v) * 3_600_000 / Double(horizon.millis) - need
+        let shift = gc * dv + gs * ds + max(0, -dNeed) * cxx
+        let marginGrowth = 1e-7 * (abs(dNeed) * cxx + gc * dv + gs * ds)
+        // The rounding of this form against the call's running sums: far below this.
+        let slack = 1e-6 + 1e-8 * (scale + cxx + shift)
+        return worst + shift + marginGrowth + slack < 0
     }
 }
