@@ -19,9 +19,14 @@
 /// A rule made due by a message that leaves its metric's value as it was, and its next change by
 /// itself no earlier (fresh data on a feed pushes its staleness later), keeps its estimate: the
 /// outcome at every tick up to the estimate is as it was. So does a stale-feed rule without an
-/// alert: a message only moves the start of its silence later, and it stays quiet. And, on the
-/// grid, a threshold on a metric that grows with time whose severity is as it was both now and
-/// at the estimate's last tick (monotonic in between).
+/// alert: a message only moves the start of its silence later, and it stays quiet. So does a
+/// threshold without an alert whose new value calls for no severity (its estimate does not
+/// depend on the value). And, on the grid: a threshold on a metric that grows with time whose
+/// severity is as it was both now and at the estimate's last tick (monotonic in between); a
+/// trend rule without an alert whose lookahead's certificate covers the new value
+/// (`TrendCertificate`); a site's score whose parameters' points and next changes are as they
+/// were. An ambulance `clear` makes no rule due at all while its feed is current
+/// (`FlowModel.apply`).
 ///
 /// Evaluating a rule at a tick where nothing changed is harmless (the lifecycle is idempotent),
 /// so every estimate here may be early, never late.
