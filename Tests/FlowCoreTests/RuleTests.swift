@@ -254,7 +254,7 @@ import Testing
         #expect(holds(certificate(worst: -0.1, gc: 5, gs: 5, cxx: 5), 9.5))
         var unknown = TrendCertificate(value: 2, sampled: 2, need: 3.5, sample: EventTime(millis: 0))
         #expect(holds(unknown, 8.9, sampledWithin: 7))
-        unknown.holds = false
+        unknown.valid = false
         #expect(!holds(unknown, 2))
     }
 }

@@ -481,19 +481,19 @@ extension RuleEngine {
             }
         }
         func take() {
-            if !lastCertifiable { certified.holds = false }
+            if !lastCertifiable { certified.valid = false }
             if let l = last { certified.add(worst: l.worst, gc: l.gc, gs: l.gs, cxx: l.cxx, scale: l.scale) }
         }
         let base = call(now)
         take()
-        if base == .warning { certified.holds = false }   // it certifies the absence of one
+        if base == .warning { certified.valid = false }   // it certifies the absence of one
         var at = now.floored(to: schedule.tick) + schedule.tick   // the next tick of the grid
         while at < lookEnd {
             if call(at) != base { break }
             take()
             at = at + schedule.tick
         }
-        if certified.holds { cache.certificate = certified }
+        if certified.valid { cache.certificate = certified }
         return min(at, lookEnd)
     }
 }
@@ -519,8 +519,8 @@ struct TrendCertificate {
     /// The latest history sample when it was made (the samples after it are those ahead).
     let sample: EventTime
     /// Whether every covered tick was called on the margin (not by the exact fit) and quiet or
-    /// unknown (unknown does not depend on the value).
-    var holds = true
+    /// unknown (unknown does not depend on the value): else it certifies nothing.
+    var valid = true
     /// The greatest `past + margin`, and the greatest `|x - mx|`, `|sum of x_j - mx|`, `cxx` and
     /// scale of the terms (`|along| + need cxx`) over the covered ticks called on the margin.
     var worst = -Double.infinity
@@ -541,7 +541,7 @@ struct TrendCertificate {
     /// `recorded` of `sampled` (and `v` from now on), no covered tick calls for an early warning.
     /// (The rule's direction, threshold and horizon: those the lookahead was for.)
     func holds(for v: Double, samplesWithin recorded: Double, direction: Direction, threshold: Double, horizon: Duration) -> Bool {
-        guard holds else { return false }
+        guard valid else { return false }
         if direction.beyond(v, threshold) { return true }   // passed: no early warning
         guard worst > -Double.infinity else { return true }      // every tick unknown, whatever v
         let dv = abs(v - value), ds = max(recorded, abs(Double(Float(v)) - sampled))
