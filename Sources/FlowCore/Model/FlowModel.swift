@@ -250,7 +250,7 @@ public struct FlowModel: Sendable {
         // so far was at or before), every value a rule reads stays as it was up to the instant
         // the feed would have gone stale, at which each rule reading the feed is due by time
         // anyway (`stableUntil`, and a stale-feed rule's next level of silence): no rule is
-        // made due. A third of ambulance messages; each made its six rules due (4% of a replay).
+        // made due. A third of ambulance messages; each made its six rules due (7% of a replay).
         // A late clear arriving after the feed went stale by the clock brings the feed back,
         // and is stamped (RuleScheduleEquivalenceTests).
         if !clearsRead, case .ambulance(.clear(_)) = m.payload, let seen = feedLastSeen[slot],
