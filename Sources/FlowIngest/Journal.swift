@@ -71,6 +71,10 @@ public final class Journal: @unchecked Sendable {
     public private(set) var currentDay: String
     private var buffer: [UInt8] = []
     private var bufferedLines = 0
+    /// Lines written since the last commit (by pieces of a commit that failed later, too).
+    private var writtenLines = 0
+    /// The most bytes one `write` takes (whole lines; see `writeBufferLocked`).
+    let pieceBytes: Int
     /// Lines made durable (per policy) since this journal was opened.
     public private(set) var committedLines = 0
     public private(set) var commits = 0
@@ -79,8 +83,9 @@ public final class Journal: @unchecked Sendable {
 
     /// Opens (creating the directory if needed), repairs half-written tails, applies retention
     /// and opens today's file for appending.
-    public init(configuration: Configuration, warn: (String) -> Void = { _ in }) throws {
+    public init(configuration: Configuration, warn: (String) -> Void = { _ in }, pieceBytes: Int = 1 << 20) throws {
         self.configuration = configuration
+        self.pieceBytes = max(1, pieceBytes)
         try Posix.mkdirs(configuration.directory)
         self.recovered = try Journal.setAsidePartialTails(in: configuration.directory, warn: warn)
         self.currentDay = configuration.day()
@@ -157,31 +162,66 @@ public final class Journal: @unchecked Sendable {
             try openCurrent()
             applyRetention()
         }
-        let n = bufferedLines
-        guard n > 0 || forceSync else { return 0 }
+        guard bufferedLines > 0 || writtenLines > 0 || forceSync else { return 0 }
         try writeBufferLocked()
         if forceSync || configuration.syncPolicy == .everyCommit {
             try Posix.dataSync(fd, path: currentFilePath)
         }
+        let n = writtenLines
+        writtenLines = 0
         committedLines += n
         commits += 1
         return n
     }
 
+    /// Writes the buffer in pieces of whole lines (`pieceBytes` at most, or one longer line).
+    /// A piece written stays written and leaves the buffer: after a full disk, a backlog of up to
+    /// `IngestHub.Configuration.maxJournalBacklogBytes` goes out as room appears, not only once
+    /// there is room for all of it. A piece cut part-way is cut back off the file (the retry
+    /// would glue its fragment to the piece's first line).
     private func writeBufferLocked() throws {
         guard !buffer.isEmpty else { return }
         guard fd >= 0 else { throw IngestIOError("write", path: currentFilePath, code: EBADF) }
-        do {
-            try buffer.withUnsafeBytes { try Posix.writeAll(fd, $0, path: currentFilePath) }
-        } catch {
-            // A write cut part-way (a full disk) would leave a fragment that the retry, which
-            // writes the whole buffer again, glues to its first line: cut the file back first.
-            _ = ftruncate(fd, fileSize)
-            throw error
+        var done = 0, lines = 0
+        defer {
+            if done == buffer.count {
+                buffer.removeAll(keepingCapacity: buffer.capacity <= 8 << 20)
+            } else if done > 0 {
+                buffer.removeFirst(done)
+            }
+            bufferedLines -= lines
+            writtenLines += lines
         }
-        fileSize += off_t(buffer.count)
-        buffer.removeAll(keepingCapacity: buffer.capacity <= 8 << 20)
-        bufferedLines = 0
+        try buffer.withUnsafeBytes { all in
+            while done < all.count {
+                // The piece ends after the last `\n` within `pieceBytes`, or after the first
+                // one past it (a line longer than a piece); the buffer ends with one.
+                var end = min(all.count, done + pieceBytes)
+                if end < all.count {
+                    var e = end
+                    while e > done, all[e - 1] != 0x0A { e -= 1 }
+                    if e == done {
+                        e = end
+                        while e < all.count, all[e - 1] != 0x0A { e += 1 }
+                    }
+                    end = e
+                }
+                let piece = UnsafeRawBufferPointer(rebasing: all[done..<end])
+                do {
+                    try Posix.writeAll(fd, piece, path: currentFilePath)
+                } catch {
+                    _ = ftruncate(fd, fileSize)
+                    throw error
+                }
+                fileSize += off_t(piece.count)
+                if end == all.count {
+                    lines = bufferedLines   // the last piece: the rest of the lines (no count)
+                } else {
+                    for b in piece where b == 0x0A { lines += 1 }
+                }
+                done = end
+            }
+        }
     }
 
     private func openCurrent() throws {
