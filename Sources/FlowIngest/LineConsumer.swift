@@ -6,7 +6,7 @@
 
 /// Where a line came from: the source name and the line number within that source.
 ///
-/// `source` examples: `"stdin"`, `"file:/var/feeds/beds.jsonl"`, `"tcp:127.0.0.1:5514#3"`
+/// `source` examples: `"stdin"`, `"file:/var/feeds/beds.jsonl"`, `"tcp:127.0.0.1:5514#3 from 10.2.0.7:50122"`
 /// (listener address, then the connection's sequence number), `"journal:/x/journal-2026-01-05.jsonl"`.
 /// `line` is 1-based; for TCP it is the producer's line number on that connection (the `AUTH` line
 /// is not counted); for a followed file it restarts at 1 after a rotation or a truncation.
@@ -23,11 +23,29 @@ public struct LineOrigin: Sendable, Hashable, CustomStringConvertible {
     public static func fileSource(_ path: String) -> String { filePrefix + path }
     private static let filePrefix = "file:"
 
+    /// The source name of a TCP connection's lines: the listener's source, the connection's
+    /// number, and the producer's address when known (`tcp:0.0.0.0:5514#3 from 10.2.0.7:50122`):
+    /// the log then says which producer sent a line.
+    public static func connectionSource(listener: String, connection: Int, peer: String?) -> String {
+        "\(listener)#\(connection)" + (peer.map { Self.peerMark + $0 } ?? "")
+    }
+    private static let peerMark = " from "
+
     /// The source in a few characters, where the width is short (the status line): a file's
-    /// name without its directory (`beds.jsonl`), any other source as it is.
+    /// name without its directory (`beds.jsonl`), a TCP connection by its producer's address
+    /// and its number (`10.2.0.7#3`), any other source as it is.
     public var shortSource: String {
-        guard source.hasPrefix(Self.filePrefix) else { return source }
-        return String(source.dropFirst(Self.filePrefix.count).split(separator: "/", omittingEmptySubsequences: true).last ?? "")
+        if source.hasPrefix(Self.filePrefix) {
+            return String(source.dropFirst(Self.filePrefix.count).split(separator: "/", omittingEmptySubsequences: true).last ?? "")
+        }
+        if let mark = source.range(of: Self.peerMark), let hash = source[..<mark.lowerBound].lastIndex(of: "#") {
+            var peer = source[mark.upperBound...]
+            if let colon = peer.lastIndex(of: ":"), !peer.hasPrefix("[") || peer[..<colon].hasSuffix("]") {
+                peer = peer[..<colon]   // without the producer's (ephemeral) port
+            }
+            return String(peer + source[hash..<mark.lowerBound])
+        }
+        return source
     }
 }
 

@@ -189,7 +189,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private let listener: TCPListener
     private let id: Int?
-    private let source: String
+    private var source: String
     private var framer: LineFramer
     private var context: ChannelHandlerContext?
     private var sink: ConnectionSink?
@@ -208,12 +208,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
     init(listener: TCPListener, id: Int?) {
         self.listener = listener
         self.id = id
-        self.source = "\(listener.info.source)#\(id ?? 0)"
+        self.source = LineOrigin.connectionSource(listener: listener.info.source, connection: id ?? 0, peer: nil)
         self.framer = LineFramer(maxLineLength: listener.lineLimit)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if let peer = context.remoteAddress {
+            let port = peer.port.map { ":\($0)" } ?? ""
+            let host = peer.ipAddress.map { peer.protocol == .inet6 ? "[\($0)]" : $0 } ?? "\(peer)"
+            source = LineOrigin.connectionSource(listener: listener.info.source, connection: id ?? 0, peer: host + port)
+        }
         self.sink = ConnectionSink(handler: self, eventLoop: context.eventLoop)
     }
 

@@ -78,5 +78,10 @@ import Testing
         #expect(LineOrigin(source: LineOrigin.fileSource("beds.jsonl"), line: 1).shortSource == "beds.jsonl")
         #expect(LineOrigin(source: "stdin", line: 2).shortSource == "stdin")
         #expect(LineOrigin(source: "tcp:127.0.0.1:5514#3", line: 2).shortSource == "tcp:127.0.0.1:5514#3")
+        let tcp = LineOrigin.connectionSource(listener: "tcp:0.0.0.0:5514", connection: 3, peer: "10.2.0.7:50122")
+        #expect(tcp == "tcp:0.0.0.0:5514#3 from 10.2.0.7:50122")
+        #expect(LineOrigin(source: tcp, line: 2).shortSource == "10.2.0.7#3")
+        let v6 = LineOrigin.connectionSource(listener: "tcp:[::]:5514", connection: 12, peer: "[fd00::7]:50122")
+        #expect(LineOrigin(source: v6, line: 2).shortSource == "[fd00::7]#12")
     }
 }

@@ -30,7 +30,10 @@ import Testing
         client.send("{\"id\":\"d\"}\n")
         #expect(client.readLines(1) == ["ok 5"])
         #expect(journalLines(tmp.path).last == "{\"id\":\"d\"}")
-        #expect(c.entries.first?.1 == LineOrigin(source: info.source + "#1", line: 1))
+        // The connection's lines name the producer's address (the log says who sent a line).
+        let origin = try #require(c.entries.first?.1)
+        #expect(origin.line == 1 && origin.source.hasPrefix(info.source + "#1 from 127.0.0.1:"), "\(origin)")
+        #expect(origin.shortSource == "127.0.0.1#1")
     }
 
     @Test func twoProducersAtOnce() throws {
