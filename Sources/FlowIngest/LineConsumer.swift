@@ -7,7 +7,7 @@
 /// Where a line came from: the source name and the line number within that source.
 ///
 /// `source` examples: `"stdin"`, `"file:/var/feeds/beds.jsonl"`, `"tcp:127.0.0.1:5514#3 from 10.2.0.7:50122"`
-/// (listener address, then the connection's sequence number), `"journal:/x/journal-2026-01-05.jsonl"`.
+/// (listener address, the connection's sequence number, the producer's address), `"journal:/x/journal-2026-01-05.jsonl"`.
 /// `line` is 1-based; for TCP it is the producer's line number on that connection (the `AUTH` line
 /// is not counted); for a followed file it restarts at 1 after a rotation or a truncation.
 public struct LineOrigin: Sendable, Hashable, CustomStringConvertible {
