@@ -99,13 +99,23 @@ enum HeaderWidget {
         // where and why (a file has no one to answer).
         if let w = snap.serviceWarning {
             g.put("  " + gl.critical + w, x: fx, y: y, role: .critical, maxWidth: r.maxX - fx)
-        } else if let last = snap.lastRejection, r.maxX - fx > 12 {
-            g.put(", last: " + last, x: fx, y: y, role: .warning, maxWidth: r.maxX - fx)
+        } else if let last = snap.lastRejection, let text = Self.wholeWords(", last: " + last, within: r.maxX - fx, keep: 3) {
+            g.put(text, x: fx, y: y, role: .warning, maxWidth: r.maxX - fx)
         }
     }
 }
 
 extension HeaderWidget {
+    /// `text` cut at a space to fit `width` columns, with at least its first `keep` words (the
+    /// rejected line's place: `, last: beds.jsonl:4`), else nil: a reason cut mid-word
+    /// (`out_of_r`) reads as a different reason.
+    static func wholeWords(_ text: String, within width: Int, keep: Int) -> String? {
+        var words = text.split(separator: " ", omittingEmptySubsequences: false)
+        while words.count > keep, words.joined(separator: " ").count > width { words.removeLast() }
+        let fitted = words.joined(separator: " ")
+        return fitted.count <= width ? fitted : nil
+    }
+
     /// "System OPEL 3 ▲": levels 3 and 4 take the warning and critical roles (and their glyph,
     /// so the level is never told by colour alone); 1 and 2 the header's; unknown the missing role.
     static func systemLevel(_ snap: DashboardSnapshot, glyphs gl: GlyphSet, long: Bool) -> (String, StyleRole) {

@@ -104,6 +104,12 @@ import FlowCore
         let c = DashboardController(driver: FakeDriver(snap))
         #expect(render(c, 200, 50).row(1).contains("rejected 3, last: huc-intervals.jsonl:412 out_of_range answered"))
         #expect(!render(c, 100, 30).row(1).contains("last:"), "no room: the count alone")
+        // Where the room ends inside the reason, whole words only: the place, then what fits.
+        #expect(HeaderWidget.wholeWords(", last: feed.jsonl:2 out_of_range ga_core_occupied", within: 36, keep: 3)
+                == ", last: feed.jsonl:2 out_of_range")
+        #expect(HeaderWidget.wholeWords(", last: feed.jsonl:2 out_of_range ga_core_occupied", within: 30, keep: 3)
+                == ", last: feed.jsonl:2")
+        #expect(HeaderWidget.wholeWords(", last: feed.jsonl:2 out_of_range", within: 12, keep: 3) == nil)
     }
 
     @Test("live, the service's latest warning (a full disk) takes the status line's last place, before the latest rejection")
