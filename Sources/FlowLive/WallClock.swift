@@ -1,8 +1,5 @@
 import FlowCore
-import FlowIngest
-import FlowNotify
 import Foundation
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
