@@ -131,8 +131,9 @@ final class SiteFlow: @unchecked Sendable {
     /// look that ledger up again (a lookup per site at every housekeeping after 08:00).
     var stockTakenOn = LocalDate(dayNumber: .min)
 
+    /// The index of the ledger of `date`, created if it is within the kept days.
     func ledger(for date: LocalDate) -> Int? {
-        if let i = ledgers.lastIndex(where: { $0.date == date }) { return i }
+        if let i = ledgerIndex(date) { return i }
         if let last = ledgers.last, date < last.date {
             // Older than what we keep: only if within the kept days.
             if let first = ledgers.first, date < first.date, ledgers.count >= Self.ledgerDays { return nil }
@@ -142,7 +143,7 @@ final class SiteFlow: @unchecked Sendable {
         return ledgers.firstIndex { $0.date == date }
     }
 
-    func ledgerIfPresent(_ date: LocalDate) -> DayLedger? { ledgers.last { $0.date == date } }
+    func ledgerIfPresent(_ date: LocalDate) -> DayLedger? { ledgerIndex(date).map { ledgers[$0] } }
 
     /// The index of the ledger of `date`, if kept. Metric reads take their one field through it:
     /// a copy of the whole ledger (162 bytes, by memcpy) per read was 2% of a replay with rules.
