@@ -391,26 +391,22 @@ extension RuleEngine {
             i < history.count ? history[i].0 : sample + Duration(millis: Int64(i - history.count + 1) * step.millis)
         }
         var first = 0
-        var n = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
-        if let last = history.last, last.0 <= now {
-            // Every point (as always on and off the grid: the history samples no later than the
-            // clock): the sums of the points as they are until the next sample, computed once
-            // per sample rather than at each lookahead (a division per point: 4% of a replay).
-            if cache.sums == nil {
-                var a = (n: 0.0, sx: 0.0, sy: 0.0, sxx: 0.0, sxy: 0.0)
-                for (t, y) in history {
-                    let x = (t - origin).hoursValue
-                    a.n += 1; a.sx += x; a.sy += y; a.sxx += x * x; a.sxy += x * y
-                }
-                cache.sums = a
-            }
-            (n, sx, sy, sxx, sxy) = cache.sums!
-        } else {
+        // The sums of the points up to `now`. When that is every point (as always, on and off
+        // the grid: the history samples no later than the clock) they hold until the next
+        // sample, and are kept with the points rather than summed at each lookahead (a
+        // division per point: 4% of a replay).
+        let everyPoint = history.last.map { $0.0 <= now } ?? true
+        var sums = everyPoint ? cache.sums : nil
+        if sums == nil {
+            var a = (n: 0.0, sx: 0.0, sy: 0.0, sxx: 0.0, sxy: 0.0)
             for (t, y) in history where t <= now {
                 let x = (t - origin).hoursValue
-                n += 1; sx += x; sy += y; sxx += x * x; sxy += x * y
+                a.n += 1; a.sx += x; a.sy += y; a.sxx += x * x; a.sxy += x * y
             }
+            sums = a
+            if everyPoint { cache.sums = a }
         }
+        var (n, sx, sy, sxx, sxy) = sums!
         let minPoints = max(4, Int(r.window.millis / step.millis / 2))
         let half = Duration(millis: r.window.millis / 2)
         let need = abs(r.threshold - v) * 3_600_000 / Double(r.horizon.millis)
