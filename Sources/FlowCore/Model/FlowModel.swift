@@ -594,16 +594,10 @@ public struct FlowModel: Sendable {
         return calendar.localDate(of: t)
     }
 
-    /// The local day of `t` and its start, from the cache of the current day and the two before
-    /// when it applies.
+    /// The local day of `t` and its start (both from the caches when they apply).
     @inline(__always) func localDay(_ t: EventTime) -> (date: LocalDate, start: EventTime) {
-        if t >= dayCache.start && t < dayCache.end { return (dayCache.date, dayCache.start) }
-        if t >= dayBeforeStart && t < dayCache.start {
-            return t >= yesterdayStart ? (LocalDate(dayNumber: dayCache.date.dayNumber - 1), yesterdayStart)
-                : (LocalDate(dayNumber: dayCache.date.dayNumber - 2), dayBeforeStart)
-        }
-        let d = calendar.localDate(of: t)
-        return (d, calendar.startOfDay(d))
+        let d = localDate(t)
+        return (d, startOfDay(d))
     }
 
     /// The start of local day `d`, from the cache of the current day, the next and the two before
