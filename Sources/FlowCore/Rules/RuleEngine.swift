@@ -127,77 +127,10 @@ public struct RuleEngine: Sendable {
     private mutating func evaluatePair(_ plan: RulePlan, site: Int, pair: Int, model: borrowing FlowModel, now: EventTime,
                                        into out: inout [AlertTransition]) {
         let key = AlertKey(rule: plan.index, site: site)
-        var basis: RuleSchedule.Basis? = nil
-        if plan.kind == .threshold || plan.kind == .trend, !FlowModel.growsWithTime(plan.metric) {
-            basis = .init(value: model.value(plan.metric, site: site, at: now), stable: model.stableUntil(plan.metric, site: site, from: now))
-            // Off the grid only a threshold rule keeps its estimate: every part of it is an exact
-            // instant (a delay's end, the value's next change), while a trend's lookahead steps
-            // over the grid's ticks and its slope moves between them.
-            if !schedule.everyTick, !schedule.offGrid || plan.kind == .threshold,
-               schedule.timeDue[pair] > now, basis!.keeps(schedule.basis[pair]) {
-                schedule.due[pair] = schedule.timeDue[pair]   // made due by data that left it as it was
-                return
-            }
-            // A trend rule without an alert, its value moved: its estimate stands if the
-            // lookahead's certificate shows no early warning at any tick up to it with the new
-            // value and the values the history sampled since, read back (TrendCertificate). On
-            // the grid (the lookahead called its ticks). The ambulance queue moves at most
-            // ambulance messages, each a fit and a lookahead (8% of a 1M-line replay).
-            if plan.kind == .trend, !schedule.everyTick, !schedule.offGrid, schedule.timeDue[pair] > now,
-               let earlier = schedule.basis[pair], basis!.stable >= earlier.stable, let v = basis!.value,
-               alerts.isEmpty || alerts[key] == nil, let c = plan.trendCache[site].certificate,
-               let sampledSince = model.historyDeviation(plan.metric, site: site, after: c.sample, from: c.sampled),
-               c.holds(for: v, samplesWithin: sampledSince, direction: plan.direction, threshold: plan.threshold, horizon: plan.horizon) {
-                schedule.due[pair] = schedule.timeDue[pair]
-                // The estimate's own value no longer stands for what the history sampled since:
-                // a later return to it must come through the certificate too, not through
-                // `keeps` above (which assumes the samples took that value).
-                schedule.basis[pair]!.value = .nan
-                return
-            }
-            // A threshold's estimate does not depend on its value (the value's next change, its
-            // alert's delay, the horizon): with no alert, a value that calls for no severity
-            // changes nothing now, and the estimate stands while the value stays as it is at
-            // least as long. Exact off the grid too. Most messages move a figure well inside
-            // its levels (the ambulance queue: 390,000 evaluations in a 1M-line replay; 2%).
-            if plan.kind == .threshold, !schedule.everyTick, schedule.timeDue[pair] > now,
-               let earlier = schedule.basis[pair], basis!.stable >= earlier.stable, alerts.isEmpty || alerts[key] == nil,
-               basis!.value.flatMap({ Self.thresholdTarget(value: $0, direction: plan.direction, levels: plan.levels[site], current: nil) }) == nil {
-                schedule.due[pair] = schedule.timeDue[pair]
-                return
-            }
-        } else if plan.kind == .threshold {
-            // A metric that grows with time (a wait): the severity it calls for is monotonic in
-            // time up to its value's next change by itself, so a message that leaves that
-            // severity as it was at `now` and at the estimate's last tick, and `stableUntil` no
-            // earlier, leaves it so at every tick between: the estimate stands. On the grid only
-            // (the estimate is a tick of it). Every ambulance message made the longest-wait rule
-            // due, and most leave the longest wait as it was (4 in 5 kept: 2% of a 1M-line replay).
-            let v = model.value(plan.metric, site: site, at: now)
-            basis = .init(value: v, stable: model.stableUntil(plan.metric, site: site, from: now))
-            if !schedule.everyTick, !schedule.offGrid, let v, let earlier = schedule.basis[pair], let was = earlier.value,
-               schedule.timeDue[pair] > now, basis!.stable >= earlier.stable {
-                let current = alerts.isEmpty ? nil : alerts[key]?.lifecycle.severity
-                let levels = plan.levels[site], direction = plan.direction
-                let target = { Self.thresholdTarget(value: $0, direction: direction, levels: levels, current: current) }
-                if target(v) == target(was),
-                   Self.classedAlike(plan.metric, site: site, model: model, now: now, until: schedule.timeDue[pair],
-                                     tick: schedule.tick, as: target(was), target) {
-                    schedule.due[pair] = schedule.timeDue[pair]
-                    return
-                }
-            }
-        } else if plan.kind == .stale, let from = model.lastSeen(plan.feed, site: site) ?? model.start {
-            // A stale rule measures silence from `from`, which a message on its feed only moves
-            // later. Without an alert (one fires at once) its outcome was quiet up to its estimate
-            // and stays so: it keeps the estimate, exact on the grid or off it. Nearly every
-            // message made a stale rule due and evaluated (measured 4% of a 1M-line replay).
-            basis = .init(value: nil, stable: from)
-            if !schedule.everyTick, schedule.timeDue[pair] > now, basis!.keeps(schedule.basis[pair]),
-               alerts.isEmpty || alerts[key] == nil {
-                schedule.due[pair] = schedule.timeDue[pair]
-                return
-            }
+        let basis = readBasis(plan, site: site, model: model, now: now)
+        if let basis, keepsEstimate(plan, site: site, pair: pair, key: key, basis: basis, model: model, now: now) {
+            schedule.due[pair] = schedule.timeDue[pair]   // made due by data that left its outcome as it was
+            return
         }
         describing = false
         var outcome = evaluate(plan, site: site, model: model, now: now, read: basis)
