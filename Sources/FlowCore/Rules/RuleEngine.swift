@@ -197,7 +197,7 @@ public struct RuleEngine: Sendable {
     /// place.
     ///
     /// `read`: the rule's metric's value and `stableUntil` at `now`, when the caller has read them
-    /// (`evaluatePair`, for the schedule's basis): a threshold or trend evaluation read each of
+    /// (`readBasis`, for the schedule's basis): a threshold or trend evaluation read each of
     /// them again, and the trend's lookahead the value a third time.
     mutating func evaluate(_ plan: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime,
                            read: RuleSchedule.Basis? = nil) -> RuleOutcome {

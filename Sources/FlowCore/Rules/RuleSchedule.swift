@@ -37,7 +37,7 @@ struct RuleSchedule: Sendable {
     /// estimate assumed: its metric's value and `stableUntil` then (a stale-feed rule: no value,
     /// and the start of its feed's silence). A message that leaves the value as it was and
     /// `stableUntil` no earlier leaves the estimate good (for a metric that grows with time, the
-    /// severity it calls for: `RuleEngine.evaluatePair`).
+    /// severity it calls for: `RuleEngine.keepsEstimate`).
     var timeDue: [EventTime]
     var basis: [Basis?]
     struct Basis: Equatable {
@@ -322,7 +322,7 @@ extension RuleEngine {
     /// For a metric that grows with time, classed `was` at `now`: whether it is classed so still
     /// at the grid's last tick before `until`, and so at every tick between (`classify` is
     /// monotonic in a growing value). What lets a pair made due by a message keep an estimate
-    /// `until` made on the grid: a threshold on a wait (`evaluatePair`), a score's wait
+    /// `until` made on the grid: a threshold on a wait (`keepsEstimate`), a score's wait
     /// parameter (`readScore`).
     /// (Static, on the grid's `tick`: as a method it took a copy of the engine at each call.)
     @inline(__always)   // inlined with `classify`: no closure context copying the model
@@ -381,7 +381,7 @@ extension RuleEngine {
                 // A growing parameter whose data changed keeps its `until` on the grid when its
                 // points are as they were now and at the last tick before it, and its value grows
                 // at least that long (its points are monotonic in between), as a threshold on it
-                // does (`RuleEngine.evaluatePair`): spares the search for its next band.
+                // does (`RuleEngine.keepsEstimate`): spares the search for its next band.
                 var keeps = FlowModel.growsWithTime(p.metric) && !schedule.everyTick && !schedule.offGrid
                     && reading.stamps != nil && now < reading.until && points != nil && points == reading.points
                     && stable >= reading.until
