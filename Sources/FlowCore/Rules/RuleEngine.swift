@@ -133,8 +133,22 @@ public struct RuleEngine: Sendable {
             return
         }
         describing = false
-        var outcome = evaluate(plan, site: site, model: model, now: now, read: basis)
         let record = alerts.isEmpty ? nil : alerts[key]
+        if plan.kind == .trend, record == nil, basis != nil {
+            // A trend without an alert: only whether `now` calls for an early warning matters
+            // (else the step does nothing), and the lookahead, run for the estimate anyway, calls
+            // `now` first, as `trendOutcome` would (exactly so where the margin cannot call it).
+            // The separate fit was a second pass over the window's points at every evaluation.
+            refreshTrendPoints(plan, site: site, model: model)
+            let (due, warns) = trendLookahead(plan, site: site, model: model, now: now, read: basis)
+            if warns == false {
+                schedule.due[pair] = due
+                schedule.timeDue[pair] = due
+                schedule.basis[pair] = basis
+                return
+            }
+        }
+        var outcome = evaluate(plan, site: site, model: model, now: now, read: basis)
         if record != nil || outcome.target != nil {
             // An early warning whose metric has reached its level is over at once: the
             // threshold rule has it from there (a trend outcome of 0 minutes to breach).
@@ -268,14 +282,19 @@ public struct RuleEngine: Sendable {
         guard let v = read != nil ? read!.value : model.value(r.metric, site: site, at: now) else {
             return .unknown(summary: say("\(name) \(r.metric.label): no current data"))
         }
-        // History points change only when the history gains a sample: cached per site, and
-        // brought up to date with the samples since.
+        refreshTrendPoints(r, site: site, model: model)
+        return trendOutcome(r, site: site, points: r.trendCache[site].points, value: v, now: now, step: model.history.step)
+    }
+
+    /// History points change only when the history gains a sample: cached per rule and site, and
+    /// brought up to date with the samples since.
+    @inline(__always)
+    func refreshTrendPoints(_ r: RulePlan, site: Int, model: borrowing FlowModel) {
         let cache = r.trendCache[site]
         if cache.sample != model.lastHistorySample || cache.sample == nil {
             model.updatePoints(r.metric, site: site, window: r.window, since: cache.sample, into: &cache.points)
             cache.sample = model.lastHistorySample
         }
-        return trendOutcome(r, site: site, points: cache.points, value: v, now: now, step: model.history.step)
     }
 
     /// A trend rule's outcome at `now` from the history `points` (in time order, none after `now`)

@@ -300,7 +300,7 @@ extension RuleEngine {
         }
         switch plan.kind {
         case .trend:
-            return min(due, trendLookahead(plan, site: site, model: model, now: now, read: read))
+            return min(due, trendLookahead(plan, site: site, model: model, now: now, read: read).due)
         case .stale:
             guard let from = model.lastSeen(plan.feed, site: site) ?? model.start else { return due }
             for limit in [plan.expected, plan.criticalAfter] {
@@ -434,21 +434,26 @@ extension RuleEngine {
     /// Looking past the next sample spares the evaluation at every sample of a rule whose value
     /// changes less often (bed figures: hourly) and was most of the trend rules' cost.
     ///
+    /// `warns`: whether its call at `now` is an early warning (false where the value is missing or
+    /// past the threshold; nil where it made no call): what `trendOutcome` would give there, so a
+    /// trend without an alert needs no separate fit (`RuleEngine.evaluatePair`).
+    ///
     /// It also leaves, in the rule's cache at the site, a certificate of the ticks it covered
     /// (`TrendCertificate`): how far each stayed from an early warning, and how fast a change of
     /// the current value could close that gap.
-    mutating func trendLookahead(_ r: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime, read: RuleSchedule.Basis?) -> EventTime {
+    mutating func trendLookahead(_ r: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime,
+                                 read: RuleSchedule.Basis?) -> (due: EventTime, warns: Bool?) {
         r.trendCache[site].certificate = nil   // whatever this returns, an older one no longer covers it
         let step = model.history.step
         guard !FlowModel.growsWithTime(r.metric), let sample = model.lastHistorySample, r.horizon.millis < 360_000_000_000 else {
-            return now + Duration(millis: 1)
+            return (now + Duration(millis: 1), nil)
         }
         let stable = read?.stable ?? model.stableUntil(r.metric, site: site, from: now)
         let end = min(stable, sample + step)
-        guard let v = read != nil ? read!.value : model.value(r.metric, site: site, at: now) else { return end }
-        if r.direction.beyond(v, r.threshold) { return end }    // passed: stays passed
+        guard let v = read != nil ? read!.value : model.value(r.metric, site: site, at: now) else { return (end, false) }
+        if r.direction.beyond(v, r.threshold) { return (end, false) }    // passed: stays passed
         let cache = r.trendCache[site]
-        guard cache.sample == sample else { return now + Duration(millis: 1) }
+        guard cache.sample == sample else { return (now + Duration(millis: 1), nil) }
         // Past the next sample only where the history samples the metric at the site, while its
         // ring holds a whole window (a sample ahead overwrites no point of it), and for
         // `trendReach` (further, the scan tick by tick costs more than the evaluations it spares:
@@ -569,7 +574,7 @@ extension RuleEngine {
             at = at + schedule.tick
         }
         if certified.valid { cache.certificate = certified }
-        return min(at, lookEnd)
+        return (min(at, lookEnd), base == .warning)
     }
 }
 
