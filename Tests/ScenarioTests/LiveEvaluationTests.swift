@@ -158,7 +158,7 @@ import Testing
         // sample; each line evaluated at one of several offsets after it. The early warning
         // starts once the fit has enough history, a time-driven change after an off-grid
         // evaluation. (A lookahead stepping from the off-grid instant instead of the grid's
-        // ticks was not caught by this data: the growing-wait test above catches that shape.)
+        // ticks is not caught by this data: the next test catches it.)
         var compared = 0
         for jump in stride(from: 606, through: 660, by: 6) {
             let occupied = [560, 563, 566, 569, 572, 575, 578, 581, 584, 587, 590, jump]
@@ -186,6 +186,53 @@ import Testing
             }
         }
         #expect(compared > 0, "no early warning at all: nothing compared")
+    }
+
+    @Test("a trend's early warning that starts by time alone after an off-grid evaluation comes at the grid's tick, as every-tick evaluation gives")
+    func trendWarningByTimeAfterAnOffGridEvaluation() throws {
+        let config = try ScenarioTimelineTests.config()
+        let t0 = RFC3339.parse("2026-01-20T06:00:00Z")!
+        // G&A occupancy at Lister flat for two hours, then one line jumping below the trend's
+        // threshold (95%), evaluated off the grid; no line after it. The fit's slope grows as
+        // the history samples the new value (every 5 minutes), so the early warning starts at
+        // a later sample by time alone: the tick the lookahead from the off-grid evaluation
+        // finds. Stepping from the off-grid instant instead of the grid's ticks finds it a
+        // tick late (the trend test above did not catch that: there each changed line was taken
+        // at the grid's tick before it, the clock not having passed that tick).
+        var timeDriven = 0
+        for jump in [640, 645, 650, 655] {
+            let occupied = Array(repeating: 600, count: 13) + [jump]
+            for offset in stride(from: Int64(1_500), to: 60_000, by: 9_100) {
+                var results: [[String]] = []
+                var lastLine = t0
+                for everyTick in [false, true] {
+                    let engine = FlowEngine(config: config, mode: .live, evaluateEveryTick: everyTick)
+                    engine.advance(to: t0)
+                    var out: [String] = []
+                    for (i, occ) in occupied.enumerated() {
+                        let at = t0 + .minutes(Int64(i) * 10) + .seconds(7)
+                        let line = #"{"feed":"bed","id":"b\#(i)","at":"\#(RFC3339.format(at))","site":"RWH","ga_core_open":700,"ga_core_occupied":\#(occ)}"#
+                        let wall = at + Duration(millis: offset)
+                        // The live clock passed the tick before the line came (as `run`'s clock
+                        // marks do): the line is evaluated at `wall`, off the grid.
+                        engine.advance(to: wall - Duration(millis: 200))
+                        out += engine.drainTransitions().filter { $0.rule == "ga_occupancy_trend" }.map(\.jsonLine)
+                        guard case .accepted = engine.ingest(line, receivedAt: wall) else { Issue.record("refused \(line)"); return }
+                        engine.evaluate(at: wall)
+                        lastLine = wall
+                        out += engine.drainTransitions().filter { $0.rule == "ga_occupancy_trend" }.map(\.jsonLine)
+                    }
+                    engine.advance(to: lastLine + .hours(1))
+                    let after = engine.drainTransitions().filter { $0.rule == "ga_occupancy_trend" }
+                    // The warning's onset (its `since`) after the last line: by time alone.
+                    if !everyTick, after.contains(where: { ($0.state == .pending || $0.state == .firing) && $0.since > lastLine }) { timeDriven += 1 }
+                    out += after.map(\.jsonLine)
+                    results.append(out)
+                }
+                #expect(results[0] == results[1], "jump to \(jump), evaluated \(offset) ms after each line")
+            }
+        }
+        #expect(timeDriven > 0, "no early warning started by time after the last line: the shape is not tested")
     }
 
     @Test("weeks of generated mixed feeds live: off-grid evaluations match every rule, and recovery replays them")
