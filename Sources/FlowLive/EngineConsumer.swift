@@ -132,13 +132,19 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                 }
             }
             if case .rejected(let reason) = verdict, origin.source != EngineConsumer.operatorSource {
-                rejected(origin, "line \(origin.line): \(reason)", brief: reason.prefix { $0 != ":" })
+                rejected(origin, reason: reason)
             }
             return verdict
         }
     }
 
     public func rejectedBeforeConsume(origin: LineOrigin, reason: String) {
+        rejected(origin, reason: reason)
+    }
+
+    /// A line refused with `reason` (`out_of_range: field ...`): located by its line number, and
+    /// briefly by the reason's code.
+    private func rejected(_ origin: LineOrigin, reason: String) {
         rejected(origin, "line \(origin.line): \(reason)", brief: reason.prefix { $0 != ":" })
     }
 
