@@ -186,6 +186,7 @@ public final class IngestHub: @unchecked Sendable {
 
     public struct Statistics: Sendable {
         public var sources: [SourceStatistics]
+        /// Lines written to the journal since it was opened (`Journal.linesWritten`).
         public var journalLines: Int
         public var journalCommits: Int
         public var journalErrors: Int
@@ -196,7 +197,7 @@ public final class IngestHub: @unchecked Sendable {
     public func statistics() -> Statistics {
         let srcs = lock.withLock { sources.map { $0.counters.snapshot } } + [submitted.snapshot]
         let (errs, last) = lock.withLock { (journalErrors, lastJournalError) }
-        return Statistics(sources: srcs, journalLines: journal?.committedLines ?? 0,
+        return Statistics(sources: srcs, journalLines: journal?.linesWritten ?? 0,
                           journalCommits: journal?.commits ?? 0, journalErrors: errs,
                           lastJournalError: last, queuedBytes: queue.usedBytes)
     }

@@ -75,17 +75,29 @@ public final class Journal: @unchecked Sendable {
     private var writtenLines = 0
     /// The most bytes one `write` takes (whole lines; see `writeBufferLocked`).
     let pieceBytes: Int
+    /// Writes all of a piece or throws (`Posix.writeAll`; a test stands in a disk nearly full).
+    let writeAll: (Int32, UnsafeRawBufferPointer, String) throws -> Void
     /// Lines made durable (per policy) since this journal was opened.
     public private(set) var committedLines = 0
     public private(set) var commits = 0
+    /// Lines written to the journal's files since it was opened: those committed, and those
+    /// written by pieces of a commit that failed later (a full disk), which are in the file but
+    /// not yet synced. What a stop reports as recorded: those pieces were not counted.
+    public var linesWritten: Int { lock.withLock { committedLines + writtenLines } }
     /// Tails set aside when the journal was opened.
     public let recovered: [SetAside]
 
     /// Opens (creating the directory if needed), repairs half-written tails, applies retention
     /// and opens today's file for appending.
-    public init(configuration: Configuration, warn: (String) -> Void = { _ in }, pieceBytes: Int = 1 << 20) throws {
+    public convenience init(configuration: Configuration, warn: (String) -> Void = { _ in }, pieceBytes: Int = 1 << 20) throws {
+        try self.init(configuration: configuration, warn: warn, pieceBytes: pieceBytes, writeAll: Posix.writeAll)
+    }
+
+    init(configuration: Configuration, warn: (String) -> Void = { _ in }, pieceBytes: Int = 1 << 20,
+         writeAll: @escaping (Int32, UnsafeRawBufferPointer, String) throws -> Void) throws {
         self.configuration = configuration
         self.pieceBytes = max(1, pieceBytes)
+        self.writeAll = writeAll
         try Posix.mkdirs(configuration.directory)
         self.recovered = try Journal.setAsidePartialTails(in: configuration.directory, warn: warn)
         self.currentDay = configuration.day()
@@ -178,7 +190,9 @@ public final class Journal: @unchecked Sendable {
     /// A piece written stays written and leaves the buffer: after a full disk, a backlog of up to
     /// `IngestHub.Configuration.maxJournalBacklogBytes` goes out as room appears, not only once
     /// there is room for all of it. A piece cut part-way is cut back off the file (the retry
-    /// would glue its fragment to the piece's first line).
+    /// would glue its fragment to the piece's first line). A piece refused for want of room is
+    /// tried again in halves, down to one line: a disk with less room than a piece still takes
+    /// the lines that fit.
     private func writeBufferLocked() throws {
         guard !buffer.isEmpty else { return }
         guard fd >= 0 else { throw IngestIOError("write", path: currentFilePath, code: EBADF) }
@@ -192,11 +206,12 @@ public final class Journal: @unchecked Sendable {
             bufferedLines -= lines
             writtenLines += lines
         }
+        var limit = pieceBytes
         try buffer.withUnsafeBytes { all in
             while done < all.count {
-                // The piece ends after the last `\n` within `pieceBytes`, or after the first
-                // one past it (a line longer than a piece); the buffer ends with one.
-                var end = min(all.count, done + pieceBytes)
+                // The piece ends after the last `\n` within `limit`, or after the first one past
+                // it (a line longer than a piece); the buffer ends with one.
+                var end = min(all.count, done + limit)
                 if end < all.count {
                     var e = end
                     while e > done, all[e - 1] != 0x0A { e -= 1 }
@@ -208,9 +223,15 @@ public final class Journal: @unchecked Sendable {
                 }
                 let piece = UnsafeRawBufferPointer(rebasing: all[done..<end])
                 do {
-                    try Posix.writeAll(fd, piece, path: currentFilePath)
+                    try writeAll(fd, piece, currentFilePath)
                 } catch {
                     _ = ftruncate(fd, fileSize)
+                    let noRoom = (error as? IngestIOError).map { [ENOSPC, EDQUOT, EFBIG].contains($0.code) } ?? false
+                    let oneLine = piece.firstIndex(of: 0x0A) == piece.count - 1
+                    if noRoom && !oneLine {
+                        limit = piece.count / 2
+                        continue
+                    }
                     throw error
                 }
                 fileSize += off_t(piece.count)

@@ -72,6 +72,42 @@ import Testing
         #expect(j.committedLines == sent.count)
     }
 
+    @Test("a disk with less room than a piece still takes the whole lines that fit; the rest goes out as room appears")
+    func lessRoomThanAPiece() throws {
+        let tmp = TempDir()
+        // A disk holding `capacity` bytes of journal: a write takes what fits, then fails for
+        // want of room (a cut back frees the room again).
+        final class Disk: @unchecked Sendable { var capacity = 0; var refusals = 0 }
+        let disk = Disk()
+        let j = try Journal(configuration: .init(directory: tmp.path, syncPolicy: .none, day: { "2026-01-05" })) { fd, bytes, path in
+            var st = stat()
+            #expect(fstat(fd, &st) == 0)
+            let n = max(0, min(bytes.count, disk.capacity - Int(st.st_size)))
+            if n > 0, let base = bytes.baseAddress { #expect(write(fd, base, n) == n) }
+            if n < bytes.count { disk.refusals += 1; throw IngestIOError("write", path: path, code: ENOSPC) }
+        }
+        let sent = (0..<2000).map { i in "{\"id\":\"\(i)\",\"pad\":\"\(String(repeating: "x", count: 80))\"}" }
+        for line in sent { j.append(Array(line.utf8)) }
+        let file = tmp.file("journal-2026-01-05.jsonl")
+        // 50 KB free, the backlog about 190 KB (one piece of the default 1 MB).
+        disk.capacity = 50_000
+        #expect(throws: IngestIOError.self) { try j.commit() }
+        let first = try #require(readFile(file))
+        #expect(first.utf8.count > 50_000 - 200 && first.utf8.count <= 50_000, "the lines that fit went out: \(first.utf8.count) bytes")
+        #expect(first == sent.prefix(first.split(separator: "\n").count).joined(separator: "\n") + "\n", "whole lines, in order")
+        #expect(j.linesWritten == first.split(separator: "\n").count && j.committedLines == 0, "the lines in the file are counted as written")
+        // Room for the rest, a little at a time.
+        var tries = 0
+        while j.pendingByteCount > 0 && tries < 20 {
+            disk.capacity += 30_000
+            tries += 1
+            _ = try? j.commit()
+        }
+        #expect(j.pendingByteCount == 0)
+        #expect(readFile(file) == sent.joined(separator: "\n") + "\n", "every line once, whole, in order")
+        #expect(disk.refusals > 2)
+    }
+
     @Test func appendsCommitsAndRollsOverByDay() throws {
         let tmp = TempDir()
         let clock = DayClock("2026-01-05")
