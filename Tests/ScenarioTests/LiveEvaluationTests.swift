@@ -150,6 +150,30 @@ import Testing
         }
     }
 
+    /// Live G&A occupancy lines at Lister, one every 10 minutes from `t0` (7 s past), each taken
+    /// `offset` ms after its time and evaluated there, off the grid. `clockFirst`: the live clock
+    /// passed the tick before the line came (it ran to 200 ms before it, as `run`'s clock marks
+    /// do), else it runs to 300 ms after the evaluation. Then the clock runs to `end(last line)`.
+    /// The trend rule's transitions, and when the last line came.
+    static func occupancyTrend(_ occupied: [Int], config: SystemConfig, t0: EventTime, offset: Int64, everyTick: Bool,
+                               clockFirst: Bool, end: (EventTime) -> EventTime) -> (transitions: [AlertTransition], lastLine: EventTime) {
+        let engine = FlowEngine(config: config, mode: .live, evaluateEveryTick: everyTick)
+        engine.advance(to: t0)
+        var lastLine = t0
+        for (i, occ) in occupied.enumerated() {
+            let at = t0 + .minutes(Int64(i) * 10) + .seconds(7)
+            let line = #"{"feed":"bed","id":"b\#(i)","at":"\#(RFC3339.format(at))","site":"RWH","ga_core_open":700,"ga_core_occupied":\#(occ)}"#
+            let wall = at + Duration(millis: offset)
+            if clockFirst { engine.advance(to: wall - Duration(millis: 200)) }
+            guard case .accepted = engine.ingest(line, receivedAt: wall) else { Issue.record("refused \(line)"); break }
+            engine.evaluate(at: wall)
+            if !clockFirst { engine.advance(to: wall + Duration(millis: 300)) }
+            lastLine = wall
+        }
+        engine.advance(to: end(lastLine))
+        return (engine.drainTransitions().filter { $0.rule == "ga_occupancy_trend" }, lastLine)
+    }
+
     @Test("a trend rule with each line evaluated off the grid, at many offsets: the schedule gives what every rule at every tick gives")
     func trendAfterAnOffGridEvaluation() throws {
         let config = try ScenarioTimelineTests.config()
@@ -163,23 +187,9 @@ import Testing
         for jump in stride(from: 606, through: 660, by: 6) {
             let occupied = [560, 563, 566, 569, 572, 575, 578, 581, 584, 587, 590, jump]
             for offset in stride(from: Int64(1_500), to: 60_000, by: 7_300) {
-                var results: [[String]] = []
-                for everyTick in [false, true] {
-                    let engine = FlowEngine(config: config, mode: .live, evaluateEveryTick: everyTick)
-                    engine.advance(to: t0)
-                    var out: [String] = []
-                    for (i, occ) in occupied.enumerated() {
-                        let at = t0 + .minutes(Int64(i) * 10) + .seconds(7)
-                        let line = #"{"feed":"bed","id":"b\#(i)","at":"\#(RFC3339.format(at))","site":"RWH","ga_core_open":700,"ga_core_occupied":\#(occ)}"#
-                        let wall = at + Duration(millis: offset)
-                        guard case .accepted = engine.ingest(line, receivedAt: wall) else { Issue.record("refused \(line)"); return }
-                        engine.evaluate(at: wall)
-                        engine.advance(to: wall + Duration(millis: 300))
-                        out += engine.drainTransitions().filter { $0.rule == "ga_occupancy_trend" }.map(\.jsonLine)
-                    }
-                    engine.advance(to: t0 + .hours(3))
-                    out += engine.drainTransitions().filter { $0.rule == "ga_occupancy_trend" }.map(\.jsonLine)
-                    results.append(out)
+                let results = [false, true].map { everyTick in
+                    Self.occupancyTrend(occupied, config: config, t0: t0, offset: offset, everyTick: everyTick,
+                                        clockFirst: false) { _ in t0 + .hours(3) }.transitions.map(\.jsonLine)
                 }
                 #expect(results[0] == results[1], "jump to \(jump), evaluated \(offset) ms after each line")
                 if !results[0].isEmpty { compared += 1 }
@@ -203,33 +213,16 @@ import Testing
         for jump in [640, 645, 650, 655] {
             let occupied = Array(repeating: 600, count: 13) + [jump]
             for offset in stride(from: Int64(1_500), to: 60_000, by: 9_100) {
-                var results: [[String]] = []
-                var lastLine = t0
-                for everyTick in [false, true] {
-                    let engine = FlowEngine(config: config, mode: .live, evaluateEveryTick: everyTick)
-                    engine.advance(to: t0)
-                    var out: [String] = []
-                    for (i, occ) in occupied.enumerated() {
-                        let at = t0 + .minutes(Int64(i) * 10) + .seconds(7)
-                        let line = #"{"feed":"bed","id":"b\#(i)","at":"\#(RFC3339.format(at))","site":"RWH","ga_core_open":700,"ga_core_occupied":\#(occ)}"#
-                        let wall = at + Duration(millis: offset)
-                        // The live clock passed the tick before the line came (as `run`'s clock
-                        // marks do): the line is evaluated at `wall`, off the grid.
-                        engine.advance(to: wall - Duration(millis: 200))
-                        out += engine.drainTransitions().filter { $0.rule == "ga_occupancy_trend" }.map(\.jsonLine)
-                        guard case .accepted = engine.ingest(line, receivedAt: wall) else { Issue.record("refused \(line)"); return }
-                        engine.evaluate(at: wall)
-                        lastLine = wall
-                        out += engine.drainTransitions().filter { $0.rule == "ga_occupancy_trend" }.map(\.jsonLine)
-                    }
-                    engine.advance(to: lastLine + .hours(1))
-                    let after = engine.drainTransitions().filter { $0.rule == "ga_occupancy_trend" }
-                    // The warning's onset (its `since`) after the last line: by time alone.
-                    if !everyTick, after.contains(where: { ($0.state == .pending || $0.state == .firing) && $0.since > lastLine }) { timeDriven += 1 }
-                    out += after.map(\.jsonLine)
-                    results.append(out)
+                let runs = [false, true].map { everyTick in
+                    Self.occupancyTrend(occupied, config: config, t0: t0, offset: offset, everyTick: everyTick,
+                                        clockFirst: true) { $0 + .hours(1) }
                 }
-                #expect(results[0] == results[1], "jump to \(jump), evaluated \(offset) ms after each line")
+                #expect(runs[0].transitions.map(\.jsonLine) == runs[1].transitions.map(\.jsonLine),
+                        "jump to \(jump), evaluated \(offset) ms after each line")
+                // The warning's onset (its `since`) after the last line: by time alone.
+                if runs[0].transitions.contains(where: { ($0.state == .pending || $0.state == .firing) && $0.since > runs[0].lastLine }) {
+                    timeDriven += 1
+                }
             }
         }
         #expect(timeDriven > 0, "no early warning started by time after the last line: the shape is not tested")
