@@ -43,12 +43,6 @@ struct RuleSchedule: Sendable {
     struct Basis: Equatable {
         var value: Double?
         var stable: EventTime
-        /// Whether an estimate made on `earlier` still holds with this basis: the same value, and
-        /// it stays as it is at least as long (fresh data on the feed pushes `stable` later).
-        func keeps(_ earlier: Basis?) -> Bool {
-            guard let earlier else { return false }
-            return value == earlier.value && stable >= earlier.stable
-        }
     }
     var nextDue = EventTime(millis: .min)
     /// `due` of a pair whose data changed since its last evaluation (evaluations set a real
