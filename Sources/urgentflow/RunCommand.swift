@@ -202,6 +202,13 @@ struct Run: ParsableCommand {
             throw CLIError("cannot start the inputs: \(error)")
         }
         Log.info("live: journal \(ingest.journal), alert log \(log.path)")
+        // The stop, on every path: no more lines, the rejection counts saved, the journal closed
+        // (what a full disk kept out of it said plainly).
+        func stop() {
+            hub.shutdown()
+            consumer.saveRejections(force: true)
+            ingest.closeJournal(journal)
+        }
 
         if let signals {
             if once {
@@ -212,9 +219,7 @@ struct Run: ParsableCommand {
                 }
             }
             let sig = ServiceSignals.wait(signals)
-            hub.shutdown()
-            consumer.saveRejections(force: true)
-            ingest.closeJournal(journal)
+            stop()
             let s = hub.statistics()
             Log.info("stopped (\(sig == SIGUSR2 ? "inputs done" : "signal \(sig)")): \(s.journalLines) lines journalled this run, \(log.written) alert transitions logged")
             return
@@ -227,13 +232,10 @@ struct Run: ParsableCommand {
         do {
             exit = try runDashboard(driver: driver, options: display.dashboardOptions(), onScreen: stderrWhileOnScreen.screen)
         } catch {
-            hub.shutdown()
-            consumer.saveRejections(force: true)
+            stop()
             throw error
         }
-        hub.shutdown()
-        consumer.saveRejections(force: true)
-        ingest.closeJournal(journal)
+        stop()
         if case .signal(let s) = exit { Foundation.exit(128 + s) }
     }
 }
