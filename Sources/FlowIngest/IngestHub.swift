@@ -221,26 +221,19 @@ public final class IngestHub: @unchecked Sendable {
         var acks: [(AckSink, [Ack], Int)] = []
         var tallies: [ObjectIdentifier: (SourceCounters, Tally)] = [:]
         var resumeAt: [String: FilePosition] = [:]
-        // Batches of files read with a journal that came while the journal's backlog was over
-        // its bound (a full disk). A file cannot resend what is refused, and its position would
-        // move past the refused lines with the next commit: its lines wait here instead, in
-        // order, still charged against the queue (so its reader stops at the queue's capacity),
-        // until a commit brings the backlog back under the bound. `waitingEnds`: sources read to
-        // their end whose last batches wait (counted finished once those are taken).
-        var waiting: [LineBatch] = []
-        var waitingEnds: [SourceCounters] = []
+        var held = HeldFileBatches()
         // The last commit failed: it is tried again at every poll until it succeeds, so what the
         // journal keeps becomes durable once the disk has room, not only with the next line.
         var retryCommit = false
         while true {
-            var timeout = waiting.isEmpty && !retryCommit ? 0.25 : configuration.filePollInterval
+            var timeout = held.isEmpty && !retryCommit ? 0.25 : configuration.filePollInterval
             if let t = nextTick {
                 let now = Posix.monotonicNanos()
                 timeout = min(timeout, now >= t ? 0 : Double(t - now) / 1e9)
             }
             let (items, closed) = queue.takeAll(timeout: timeout)
             if closed { break }
-            if !items.isEmpty || !waiting.isEmpty || retryCommit {
+            if !items.isEmpty || !held.isEmpty || retryCommit {
                 var cost = 0
                 var finished = 0
                 func take(_ b: LineBatch) {
@@ -248,29 +241,18 @@ public final class IngestHub: @unchecked Sendable {
                     process(b, acks: &acks, tallies: &tallies)
                     if let r = b.resume { resumeAt[r.key] = r.position }
                 }
-                while let b = waiting.first, !journalBacklogged {
-                    waiting.removeFirst()
-                    take(b)
-                }
-                waitingEnds.removeAll { c in
-                    guard !waiting.contains(where: { $0.stats === c }) else { return false }
-                    finished += 1
-                    return true
-                }
+                while !journalBacklogged, let b = held.popFirst() { take(b) }
+                finished += held.takeReleasedEnds()
                 for item in items {
                     switch item {
                     case let .batch(b):
-                        if b.resume != nil, journalBacklogged || waiting.contains(where: { $0.stats === b.stats }) {
-                            waiting.append(b)
-                        } else {
-                            take(b)
-                        }
+                        if !held.holds(b, journalBacklogged: journalBacklogged) { take(b) }
                     case let .work(body):
                         cost += 64
                         body()
                     case let .finished(c):
                         if c === submitted { break }
-                        if waiting.contains(where: { $0.stats === c }) { waitingEnds.append(c) } else { finished += 1 }
+                        if !held.holdsEnd(of: c) { finished += 1 }
                     }
                 }
                 consumer.batchWillCommit()
@@ -406,5 +388,56 @@ extension IngestHub {
             throw error
         }
         return hub
+    }
+}
+
+/// Batches of files read with a journal, held back while the journal's backlog is over its bound
+/// (a full disk). A file cannot resend what is refused, and its saved position would move past
+/// refused lines with the next commit: its batches wait here instead, in order, still charged
+/// against the queue (so its reader stops at the queue's capacity), until a commit brings the
+/// backlog back under the bound. Other sources are not held: a TCP sender is told
+/// `journal_failed` and resends, stdin is refused past the bound (logged).
+///
+/// The end of a file read once whose last batches are held is held with them: the file counts
+/// as finished (`IngestHub.waitForFiniteSources`) only once they are taken.
+struct HeldFileBatches {
+    private var batches: [LineBatch] = []
+    private var ends: [SourceCounters] = []
+
+    var isEmpty: Bool { batches.isEmpty }
+
+    /// Holds `b` if it is a file's batch (it has a position to save) and the journal is
+    /// backlogged, or an earlier batch of its source is held (lines stay in order). Returns
+    /// whether it was held; if not, the caller takes it now.
+    mutating func holds(_ b: LineBatch, journalBacklogged: Bool) -> Bool {
+        guard b.resume != nil, journalBacklogged || holdsBatch(of: b.stats) else { return false }
+        batches.append(b)
+        return true
+    }
+
+    /// The oldest held batch, no longer held (the caller takes it, once the backlog allows).
+    mutating func popFirst() -> LineBatch? {
+        batches.isEmpty ? nil : batches.removeFirst()
+    }
+
+    /// Holds the end of `source` if batches of it are held; returns whether it did (if not, the
+    /// source counts as finished now).
+    mutating func holdsEnd(of source: SourceCounters) -> Bool {
+        guard holdsBatch(of: source) else { return false }
+        ends.append(source)
+        return true
+    }
+
+    /// The held ends whose source has no batch held any more, no longer held: how many (each
+    /// counts as finished now).
+    mutating func takeReleasedEnds() -> Int {
+        let before = ends.count
+        let batches = self.batches
+        ends.removeAll { end in !batches.contains { $0.stats === end } }
+        return before - ends.count
+    }
+
+    private func holdsBatch(of source: SourceCounters) -> Bool {
+        batches.contains { $0.stats === source }
     }
 }

@@ -5,7 +5,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite struct FileSourceTests {
+@Suite(.serialized) struct FileSourceTests {
     private func makeHub(_ c: RecordingConsumer, journalDir: String? = nil,
                          config: IngestHub.Configuration = .init(maxLineLength: 64, filePollInterval: 0.02)) throws -> IngestHub {
         let j = try journalDir.map { try Journal(configuration: .init(directory: $0, day: { "2026-01-05" })) }
@@ -94,8 +94,9 @@ import Glibc
         #expect(s?.resumedAtLine == 2 && s?.bytesSkipped == 8)
     }
 
-    /// The descriptor this process holds on `/dev/full` (the journal's, in the test below: the
-    /// only test that opens it).
+    /// The descriptor this process holds on `/dev/full` (the journal's, in the full-disk tests:
+    /// the only tests that open it, and the suite runs its tests one at a time so that two of
+    /// them never hold one each).
     private func devFullDescriptor() -> Int32? {
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
         return fds.compactMap(Int32.init).first { fd in
@@ -163,6 +164,37 @@ import Glibc
         hub.addFile(feed, follow: true)
         appendFile(feed, "five\n")
         #expect(eventually { c2.lines == ["five"] }, "\(c2.lines)")
+    }
+
+    @Test("a file read once on a full disk is not finished while its lines wait for the journal: `record` would stop and drop them")
+    func fileReadOnceIsNotFinishedWhileItsLinesWait() throws {
+        let tmp = TempDir()
+        let dir = tmp.file("journal")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let today = dir + "/journal-2026-01-05.jsonl"
+        try FileManager.default.createSymbolicLink(atPath: today, withDestinationPath: "/dev/full")
+        let feed = tmp.file("feed.jsonl")
+        writeFile(feed, "one\ntwo\n")
+        let c = RecordingConsumer()
+        let config = IngestHub.Configuration(maxLineLength: 64, filePollInterval: 0.02, maxJournalBacklogBytes: 4)
+        let hub = try makeHub(c, journalDir: dir, config: config)
+        defer { hub.shutdown() }
+        // The journal over its bound before the file is read: its lines wait, its end with them.
+        hub.submit(Array("sent-first".utf8))
+        #expect(eventually { hub.journal?.pendingByteCount == 11 })
+        hub.addFile(feed, follow: false)
+        #expect(!hub.waitForFiniteSources(timeout: 0.5), "finished with its lines still waiting")
+        #expect(c.lines == ["sent-first"])
+        // Room again: the lines are taken and committed, and only then is the file finished.
+        let fd = try #require(devFullDescriptor())
+        try FileManager.default.removeItem(atPath: today)
+        writeFile(today, "")
+        let other = open(today, O_WRONLY | O_APPEND)
+        #expect(dup2(other, fd) == fd)
+        close(other)
+        #expect(hub.waitForFiniteSources(timeout: 10))
+        #expect(c.lines == ["sent-first", "one", "two"])
+        #expect(eventually { readFile(today) == "sent-first\none\ntwo\n" })
     }
 
     @Test("a followed file's position is written within a second or so of its last line, without waiting for another line or the stop")
