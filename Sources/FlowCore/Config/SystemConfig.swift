@@ -110,6 +110,16 @@ public enum RuleConfig: Sendable {
         case .score(let r): return r.id
         }
     }
+
+    /// The metrics the rule reads (a stale-feed rule reads none: only when its feed last spoke).
+    public var metricsRead: [MetricKey] {
+        switch self {
+        case .threshold(let r): return [r.metric]
+        case .trend(let r): return [r.metric]
+        case .score(let r): return r.parameters.map(\.metric)
+        case .stale: return []
+        }
+    }
 }
 
 /// Warning and critical levels with a separate clear level (hysteresis) and delays.

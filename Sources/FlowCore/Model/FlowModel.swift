@@ -97,14 +97,7 @@ public struct FlowModel: Sendable {
         self.acuteSites = config.units.indices.filter { config.units[$0].kind == .acute }
         self.historyRow = Array(repeating: .nan, count: (config.units.count + 1) * MetricKey.allCases.count)
         self.changeStamps = Array(repeating: 0, count: slots)
-        self.clearsRead = config.rules.contains { rule in
-            switch rule {
-            case .threshold(let r): return r.metric == .handoverToClearMin
-            case .trend(let r): return r.metric == .handoverToClearMin
-            case .score(let r): return r.parameters.contains { $0.metric == .handoverToClearMin }
-            case .stale: return false
-            }
-        }
+        self.clearsRead = config.rules.contains { $0.metricsRead.contains(.handoverToClearMin) }
         self.scores = Array(repeating: nil, count: config.units.count + 1)
         self.scoreLevels = Array(repeating: nil, count: config.units.count + 1)
     }

@@ -65,6 +65,15 @@ public enum MetricKey: String, CaseIterable, Sendable, Hashable, Codable {
         }
     }
 
+    /// A second feed the metric is computed from: the bed feed for the DToC share of beds (its
+    /// denominator is the bed base). A message on it can change the value, and its staleness
+    /// makes the value unknown.
+    public var alsoReads: FeedKind? { self == .dtocSharePct ? .bed : nil }
+
+    /// Every feed the metric is computed from (`feed`, then `alsoReads`): what makes a rule
+    /// reading it due (RuleSchedule) and what its value's freshness depends on.
+    public var feedsRead: [FeedKind] { [feed, alsoReads].compactMap { $0 } }
+
     /// Short label for screens.
     public var label: String {
         switch self {

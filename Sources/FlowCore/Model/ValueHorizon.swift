@@ -38,9 +38,8 @@ extension FlowModel {
         }
         guard let feed = metric.feed else { return Self.never }
         freshness(feed)
+        if let also = metric.alsoReads { freshness(also) }
         switch metric {
-        case .dtocSharePct:
-            freshness(.bed)
         case .ambulanceArrivals, .handovers30to60, .handoversOver60, .handoverHoursLost, .dtocBedDays:
             h = min(h, nextMidnight(after: t))
         case .nhs111OfferedToday:

@@ -87,25 +87,17 @@ struct RuleSchedule: Sendable {
             case .score:
                 // Each site's score reads its parameters' feeds at that site; the system's reads
                 // the sites' scores (made due when one changes).
-                guard case .score(let r) = plan.rule else { break }
+                let feeds = Set(plan.rule.metricsRead.flatMap(\.feedsRead))
                 for (k, site) in plan.sites.enumerated() where site < n {
-                    var feeds = Set<FeedKind>()
-                    for p in r.parameters {
-                        if let f = p.metric.feed { feeds.insert(f) }
-                        if p.metric == .dtocSharePct { feeds.insert(.bed) }
-                    }
                     for f in FeedKind.allCases where feeds.contains(f) { reads(plan.firstPair + k, site: site, feed: f) }
                 }
             case .stale:
                 for (k, site) in plan.sites.enumerated() { reads(plan.firstPair + k, site: site, feed: plan.feed) }
             case .threshold, .trend:
+                let feeds = plan.metric.feedsRead
                 for (k, site) in plan.sites.enumerated() {
-                    if let feed = plan.metric.feed {
-                        reads(plan.firstPair + k, site: site, feed: feed)
-                        if plan.metric == .dtocSharePct { reads(plan.firstPair + k, site: site, feed: .bed) }
-                    } else {
-                        scoreDeps[site].append(plan.firstPair + k)
-                    }
+                    for f in feeds { reads(plan.firstPair + k, site: site, feed: f) }
+                    if feeds.isEmpty { scoreDeps[site].append(plan.firstPair + k) }
                 }
             }
         }
@@ -361,7 +353,7 @@ extension RuleEngine {
             let p = parameters[i]
             let stamps: (UInt64, UInt64)? = p.metric.feed.map { feed in
                 (model.changeStamps[FlowModel.feedSlot(site, feed)],
-                 p.metric == .dtocSharePct ? model.changeStamps[FlowModel.feedSlot(site, .bed)] : 0)
+                 p.metric.alsoReads.map { model.changeStamps[FlowModel.feedSlot(site, $0)] } ?? 0)
             }
             var reading = plan.scoreReadings[k * count + i]
             // Off the grid a growing parameter is read again: its `until` is a tick of the grid,
