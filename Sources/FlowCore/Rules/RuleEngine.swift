@@ -128,9 +128,8 @@ public struct RuleEngine: Sendable {
                                        into out: inout [AlertTransition]) {
         let key = AlertKey(rule: plan.index, site: site)
         let basis = readBasis(plan, site: site, model: model, now: now)
-        if let basis, keepsEstimate(plan, site: site, pair: pair, key: key, basis: basis, model: model, now: now) {
-            schedule.due[pair] = schedule.timeDue[pair]   // made due by data that left its outcome as it was
-            return
+        if let basis, keepEstimate(plan, site: site, pair: pair, key: key, basis: basis, model: model, now: now) {
+            return   // made due by data that left its outcome as it was
         }
         describing = false
         let record = alerts.isEmpty ? nil : alerts[key]
@@ -416,8 +415,8 @@ public struct RuleEngine: Sendable {
             // next change, as they were: the score, its outcome, and when it is next due are as
             // at its last evaluation, which stands (on the grid: its estimate is a tick of it).
             // Most ambulance messages leave the wait's points as they were (7 in 10 scores).
-            if !changed, !schedule.everyTick, !schedule.offGrid, schedule.timeDue[pair] > now {
-                schedule.due[pair] = schedule.timeDue[pair]
+            if !changed, !schedule.offGrid, schedule.estimateAhead(pair, now) {
+                schedule.keepEstimate(pair)
                 continue
             }
             var (outcome, score, level) = scoreOutcome(plan, score: sum, known: known, site: site)

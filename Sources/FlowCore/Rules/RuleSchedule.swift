@@ -37,7 +37,7 @@ struct RuleSchedule: Sendable {
     /// estimate assumed: its metric's value and `stableUntil` then (a stale-feed rule: no value,
     /// and the start of its feed's silence). A message that leaves the value as it was and
     /// `stableUntil` no earlier leaves the estimate good (for a metric that grows with time, the
-    /// severity it calls for: `RuleEngine.keepsEstimate`).
+    /// severity it calls for: `RuleEngine.keepEstimate`).
     var timeDue: [EventTime]
     var basis: [Basis?]
     struct Basis: Equatable {
@@ -138,6 +138,16 @@ struct RuleSchedule: Sendable {
         return EventTime(millis: earliest)
     }
 
+    /// Whether a pair made due by data may keep its estimate at all (a rule kind's own test
+    /// decides whether it does: `RuleEngine.keepEstimate`, a score's in `evaluateScore`): the
+    /// estimate still ahead of `now`, and not the every-tick reference.
+    @inline(__always) func estimateAhead(_ pair: Int, _ now: EventTime) -> Bool {
+        !everyTick && timeDue[pair] > now
+    }
+
+    /// A pair made due by data keeps its estimate: it is due when its last evaluation said.
+    @inline(__always) mutating func keepEstimate(_ pair: Int) { due[pair] = timeDue[pair] }
+
     /// Whether a pair is due at `now`.
     @inline(__always) func isDue(_ pair: Int, _ now: EventTime) -> Bool {
         offGrid ? due[pair] == Self.dataChanged : everyTick || due[pair] <= now
@@ -210,15 +220,37 @@ extension RuleEngine {
         }
     }
 
-    /// Whether a pair made due by data keeps its estimate (`timeDue`) unevaluated: its outcome
-    /// at every tick up to the estimate is as it was (the type's summary lists the cases). Each
-    /// needs the estimate still ahead, and `basis` (read now) to hold at least as long as the
-    /// estimate's did (`stable` no earlier).
+    /// Keeps the estimate (`timeDue`) of a pair made due by data, unevaluated, where its outcome
+    /// at every tick up to the estimate is as it was (`estimateStands`); returns whether it did.
     @inline(__always)
-    mutating func keepsEstimate(_ plan: RulePlan, site: Int, pair: Int, key: AlertKey, basis: RuleSchedule.Basis,
-                                model: borrowing FlowModel, now: EventTime) -> Bool {
-        guard !schedule.everyTick, schedule.timeDue[pair] > now, let earlier = schedule.basis[pair],
-              basis.stable >= earlier.stable else { return false }
+    mutating func keepEstimate(_ plan: RulePlan, site: Int, pair: Int, key: AlertKey, basis: RuleSchedule.Basis,
+                               model: borrowing FlowModel, now: EventTime) -> Bool {
+        guard let why = estimateStands(plan, site: site, pair: pair, key: key, basis: basis, model: model, now: now) else {
+            return false
+        }
+        if why == .trendCertificate {
+            // The estimate's own value no longer stands for what the history sampled since: a
+            // later return to it must come through the certificate too, not through the equal
+            // value (which assumes the samples took that value).
+            schedule.basis[pair]!.value = .nan
+        }
+        schedule.keepEstimate(pair)
+        return true
+    }
+
+    /// Why a pair's estimate stands: its value as it was, or a case of its rule kind that shows
+    /// its outcome unchanged with the new value (the type's summary lists them); or, for a trend,
+    /// its lookahead's certificate covering the new value and the samples taken since.
+    enum EstimateStands { case unchanged, trendCertificate }
+
+    /// Whether a pair made due by data has an estimate whose outcome at every tick up to it is as
+    /// it was, and why (nil: it must be evaluated). Each case needs the estimate still ahead, and
+    /// `basis` (read now) to hold at least as long as the estimate's did (`stable` no earlier).
+    @inline(__always)
+    func estimateStands(_ plan: RulePlan, site: Int, pair: Int, key: AlertKey, basis: RuleSchedule.Basis,
+                        model: borrowing FlowModel, now: EventTime) -> EstimateStands? {
+        guard schedule.estimateAhead(pair, now), let earlier = schedule.basis[pair],
+              basis.stable >= earlier.stable else { return nil }
         let onGrid = !schedule.offGrid
         switch plan.kind {
         case .stale:
@@ -226,35 +258,36 @@ extension RuleEngine {
             // later. Without an alert (one fires at once) its outcome was quiet up to its estimate
             // and stays so, exact on the grid or off it. Nearly every message made a stale rule
             // due and evaluated (measured 4% of a 1M-line replay).
-            return alerts.isEmpty || alerts[key] == nil
+            return alerts.isEmpty || alerts[key] == nil ? .unchanged : nil
         case .threshold where FlowModel.growsWithTime(plan.metric):
             // A wait: the severity it calls for is monotonic in time up to its value's next change
             // by itself, so a message that leaves that severity as it was at `now` and at the
             // estimate's last tick leaves it so at every tick between. On the grid only (the
             // estimate is a tick of it). Every ambulance message made the longest-wait rule due,
             // and most leave the longest wait as it was (4 in 5 kept: 2% of a 1M-line replay).
-            guard onGrid, let v = basis.value, let was = earlier.value else { return false }
+            guard onGrid, let v = basis.value, let was = earlier.value else { return nil }
             let current = alerts.isEmpty ? nil : alerts[key]?.lifecycle.severity
             let levels = plan.levels[site], direction = plan.direction
             let target = { Self.thresholdTarget(value: $0, direction: direction, levels: levels, current: current) }
             return target(v) == target(was)
                 && Self.classedAlike(plan.metric, site: site, model: model, now: now, until: schedule.timeDue[pair],
-                                     tick: schedule.tick, as: target(was), target)
+                                     tick: schedule.tick, as: target(was), target) ? .unchanged : nil
         case .threshold:
             // The value as it was: exact off the grid too (every part of the estimate is an exact
             // instant: a delay's end, the value's next change).
-            if basis.value == earlier.value { return true }
+            if basis.value == earlier.value { return .unchanged }
             // Moved: the estimate does not depend on the value (its next change, the alert's
             // delay, the horizon), so with no alert, a value that calls for no severity changes
             // nothing. Most messages move a figure well inside its levels (the ambulance queue:
             // 390,000 evaluations in a 1M-line replay; 2%).
             return (alerts.isEmpty || alerts[key] == nil)
                 && basis.value.flatMap({ Self.thresholdTarget(value: $0, direction: plan.direction, levels: plan.levels[site], current: nil) }) == nil
+                ? .unchanged : nil
         case .trend:
             // On the grid only: the lookahead steps over the grid's ticks, and a trend's slope
             // moves between them.
-            guard onGrid else { return false }
-            if basis.value == earlier.value { return true }
+            guard onGrid else { return nil }
+            if basis.value == earlier.value { return .unchanged }
             // Moved, without an alert: the estimate stands if the lookahead's certificate shows
             // no early warning at any tick up to it with the new value and the values the history
             // sampled since, read back (TrendCertificate). The ambulance queue moves at most
@@ -262,14 +295,10 @@ extension RuleEngine {
             guard let v = basis.value, alerts.isEmpty || alerts[key] == nil, let c = plan.trendCache[site].certificate,
                   let sampledSince = model.historyDeviation(plan.metric, site: site, after: c.sample, from: c.sampled),
                   c.holds(for: v, samplesWithin: sampledSince, direction: plan.direction, threshold: plan.threshold, horizon: plan.horizon)
-            else { return false }
-            // The estimate's own value no longer stands for what the history sampled since: a
-            // later return to it must come through the certificate too, not through the equal
-            // value above (which assumes the samples took that value).
-            schedule.basis[pair]!.value = .nan
-            return true
+            else { return nil }
+            return .trendCertificate
         case .score:
-            return false
+            return nil
         }
     }
 
@@ -308,7 +337,7 @@ extension RuleEngine {
     /// For a metric that grows with time, classed `was` at `now`: whether it is classed so still
     /// at the grid's last tick before `until`, and so at every tick between (`classify` is
     /// monotonic in a growing value). What lets a pair made due by a message keep an estimate
-    /// `until` made on the grid: a threshold on a wait (`keepsEstimate`), a score's wait
+    /// `until` made on the grid: a threshold on a wait (`keepEstimate`), a score's wait
     /// parameter (`readScore`).
     /// (Static, on the grid's `tick`: as a method it took a copy of the engine at each call.)
     @inline(__always)   // inlined with `classify`: no closure context copying the model
@@ -367,7 +396,7 @@ extension RuleEngine {
                 // A growing parameter whose data changed keeps its `until` on the grid when its
                 // points are as they were now and at the last tick before it, and its value grows
                 // at least that long (its points are monotonic in between), as a threshold on it
-                // does (`RuleEngine.keepsEstimate`): spares the search for its next band.
+                // does (`RuleEngine.keepEstimate`): spares the search for its next band.
                 var keeps = FlowModel.growsWithTime(p.metric) && !schedule.everyTick && !schedule.offGrid
                     && reading.stamps != nil && now < reading.until && points != nil && points == reading.points
                     && stable >= reading.until
