@@ -9,7 +9,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 SCRATCH="${SCRATCH:-.build}"
-swift build -c release --scratch-path "$SCRATCH" --product urgentflow >&2
-swift build -c release --scratch-path "$SCRATCH" --product urgentflow-bench-ui >&2
+Scripts/build-release --scratch-path "$SCRATCH" --product urgentflow >&2
+Scripts/build-release --scratch-path "$SCRATCH" --product urgentflow-bench-ui >&2
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
 exec "$SCRATCH/release/urgentflow-bench-ui" --root "$PWD" --binary "$SCRATCH/release/urgentflow" "$@"

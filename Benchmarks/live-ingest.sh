@@ -15,7 +15,7 @@ LINES=${LINES:-500000}
 RATE=${RATE:-1000}
 SECONDS_LAT=${SECONDS_LAT:-30}
 
-swift build -c release --scratch-path "$SCRATCH" --product urgentflow >&2
+Scripts/build-release --scratch-path "$SCRATCH" --product urgentflow >&2
 BIN="$SCRATCH/release/urgentflow"
 WORK=$(mktemp -d)
 SERVER=""

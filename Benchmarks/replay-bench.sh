@@ -14,13 +14,13 @@ cd "$(dirname "$0")/.."
 LINES=${1:-1000000}
 OUT=${BENCH_OUT:-bench-out}
 mkdir -p "$OUT"
-swift build -c release --product urgentflow >/dev/null
+Scripts/build-release --product urgentflow >/dev/null
 BIN=.build/release/urgentflow
 DATA="$OUT/bench-$LINES.jsonl"
 [ -f "$DATA" ] || "$BIN" generate bench --lines "$LINES" -o "$DATA"
 BIG="$OUT/bench-$((LINES * 10)).jsonl"
 [ -f "$BIG" ] || "$BIN" generate bench --lines $((LINES * 10)) -o "$BIG"
-swift build -c release --product urgentflow-bench-decode >/dev/null
+Scripts/build-release --product urgentflow-bench-decode >/dev/null
 RULELESS="$OUT/norules.yaml"
 sed '/^rules:/,$d' Scenarios/herts-west-essex.yaml > "$RULELESS"
 

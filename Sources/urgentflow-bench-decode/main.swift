@@ -1,7 +1,7 @@
 // Decode benchmark: FeedDecoder.decode (scan, identifiable-data checks, envelope, types,
 // ranges) of every line of a JSON Lines file, single core, results consumed. Not a test.
 //
-//   swift build -c release --product urgentflow-bench-decode
+//   Scripts/build-release --product urgentflow-bench-decode
 //   .build/release/urgentflow-bench-decode FILE [--config YAML] [--repeat N]
 //
 // The file is mmapped and split on '\n' (a trailing '\r' is dropped, as the ingest framer

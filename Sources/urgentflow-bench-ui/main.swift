@@ -1,6 +1,6 @@
 // Dashboard benchmark (issue 6 targets for the screen). Not a test: prints a table.
 //
-//   swift build -c release --product urgentflow-bench-ui
+//   Scripts/build-release --product urgentflow-bench-ui
 //   .build/release/urgentflow-bench-ui [--root DIR] [--binary PATH] [--idle-seconds N] [--frames N]
 //
 // 1. Frame render at 200x50: the widgets drawing a realistic boxing-day-surge snapshot into the
