@@ -104,18 +104,31 @@ import Glibc
         }
     }
 
-    @Test("while the journal cannot write, lines are kept for the next commit up to a bound; past it a sender's lines are refused and a file's wait; all are committed once the disk has room")
-    func journalBacklogIsBoundedAndFilesWait() throws {
-        let tmp = TempDir()
+    /// A journal directory whose file for today is `/dev/full` (every write fails: no space left
+    /// on device), a feed file holding "one" and "two", and a hub configuration whose journal
+    /// backlog bound is 4 bytes.
+    private func fullDisk(_ tmp: TempDir) throws -> (dir: String, today: String, feed: String, config: IngestHub.Configuration) {
         let dir = tmp.file("journal")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        // Every write to today's journal file fails: No space left on device.
         let today = dir + "/journal-2026-01-05.jsonl"
         try FileManager.default.createSymbolicLink(atPath: today, withDestinationPath: "/dev/full")
         let feed = tmp.file("feed.jsonl")
         writeFile(feed, "one\ntwo\n")
+        return (dir, today, feed, IngestHub.Configuration(maxLineLength: 64, filePollInterval: 0.02, maxJournalBacklogBytes: 4))
+    }
+
+    /// Points the journal's descriptor `fd` (on `/dev/full`, or redirected before) at `path`.
+    private func redirectJournal(_ fd: Int32, to path: String) {
+        let other = open(path, O_WRONLY | O_APPEND)
+        #expect(dup2(other, fd) == fd)
+        close(other)
+    }
+
+    @Test("while the journal cannot write, lines are kept for the next commit up to a bound; past it a sender's lines are refused and a file's wait; all are committed once the disk has room")
+    func journalBacklogIsBoundedAndFilesWait() throws {
+        let tmp = TempDir()
+        let (dir, today, feed, config) = try fullDisk(tmp)
         let c = RecordingConsumer()
-        let config = IngestHub.Configuration(maxLineLength: 64, filePollInterval: 0.02, maxJournalBacklogBytes: 4)
         var hub = try makeHub(c, journalDir: dir, config: config)
         hub.addFile(feed, follow: true)
         #expect(eventually { c.lines == ["one", "two"] })
@@ -131,28 +144,23 @@ import Glibc
         // The disk has room again (the journal's descriptor now writes to a real file): the
         // lines kept are committed with no further line arriving.
         let fd = try #require(devFullDescriptor())
-        func redirectJournal(to path: String) {
-            let other = open(path, O_WRONLY | O_APPEND)
-            #expect(dup2(other, fd) == fd)
-            close(other)
-        }
         try FileManager.default.removeItem(atPath: today)
         writeFile(today, "")
-        redirectJournal(to: today)
+        redirectJournal(fd, to: today)
         #expect(eventually { readFile(today) == "one\ntwo\n" })
         // The file's position follows the lines into the journal (a restart does not read them again).
         #expect(eventually { readFile(dir + "/file-positions.json")?.contains("\"line\" : 2") == true })
 
         // Full again: a followed file's line past the bound waits instead (refused, it would be
         // lost: the file's position moves past it with the next commit that succeeds).
-        redirectJournal(to: "/dev/full")
+        redirectJournal(fd, to: "/dev/full")
         appendFile(feed, "three\n")
         #expect(eventually { c.lines == ["one", "two", "three"] && hub.journal?.pendingByteCount == 6 })
         appendFile(feed, "four\n")
         Thread.sleep(forTimeInterval: 0.3)
         #expect(c.lines == ["one", "two", "three"], "the core does not hold it yet")
         #expect(hub.statistics().sources.first { $0.kind == .file }?.rejected == 0)
-        redirectJournal(to: today)
+        redirectJournal(fd, to: today)
         #expect(eventually { c.lines == ["one", "two", "three", "four"] })
         #expect(eventually { readFile(today) == "one\ntwo\nthree\nfour\n" })
         hub.shutdown()
@@ -169,14 +177,8 @@ import Glibc
     @Test("a file read once on a full disk is not finished while its lines wait for the journal: `record` would stop and drop them")
     func fileReadOnceIsNotFinishedWhileItsLinesWait() throws {
         let tmp = TempDir()
-        let dir = tmp.file("journal")
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let today = dir + "/journal-2026-01-05.jsonl"
-        try FileManager.default.createSymbolicLink(atPath: today, withDestinationPath: "/dev/full")
-        let feed = tmp.file("feed.jsonl")
-        writeFile(feed, "one\ntwo\n")
+        let (dir, today, feed, config) = try fullDisk(tmp)
         let c = RecordingConsumer()
-        let config = IngestHub.Configuration(maxLineLength: 64, filePollInterval: 0.02, maxJournalBacklogBytes: 4)
         let hub = try makeHub(c, journalDir: dir, config: config)
         defer { hub.shutdown() }
         // The journal over its bound before the file is read: its lines wait, its end with them.
@@ -189,9 +191,7 @@ import Glibc
         let fd = try #require(devFullDescriptor())
         try FileManager.default.removeItem(atPath: today)
         writeFile(today, "")
-        let other = open(today, O_WRONLY | O_APPEND)
-        #expect(dup2(other, fd) == fd)
-        close(other)
+        redirectJournal(fd, to: today)
         #expect(hub.waitForFiniteSources(timeout: 10))
         #expect(c.lines == ["sent-first", "one", "two"])
         #expect(eventually { readFile(today) == "sent-first\none\ntwo\n" })
