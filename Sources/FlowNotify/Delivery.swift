@@ -75,6 +75,24 @@ public struct NotifierStatus: Sendable, Equatable {
     }
 }
 
+/// What the alert log says of a notifier's deliveries up to the last stop: what a restart needs
+/// to carry on where the last run was (`AlertLog.readDeliveryHistory`). A notifier failing
+/// when the service stopped is failing from the start of the next run, with its own alert, not
+/// only after `failingAfter` more failures; a delivery's attempts count toward `maxAttempts`
+/// across restarts.
+public struct DeliveryHistory: Sendable, Equatable {
+    /// Failures in a row since the last delivery sent (a delivery given up counts as one).
+    public var consecutiveFailures = 0
+    public var lastError: String?
+    public var lastFailure: Date?
+    public var lastSuccess: Date?
+    /// When the current run of failures reached `failingAfter` (nil: not failing).
+    public var failingSince: Date?
+    /// Failed attempts of each delivery neither sent nor given up, by outbox key.
+    public var attempts: [String: Int] = [:]
+    public init() {}
+}
+
 /// Delivers outbox entries in the background, one thread per notifier (a slow pager does not
 /// hold up the webhook), in order, retrying with exponential backoff. Never called from the
 /// ingest or screen path: `wake()` only signals.
@@ -94,8 +112,12 @@ public final class DeliveryWorker: @unchecked Sendable {
     /// Called (on a worker thread) when a notifier starts or stops failing.
     public var onStatusChange: (@Sendable (NotifierStatus) -> Void)?
 
+    /// - Parameter history: each notifier's deliveries in the last run (`AlertLog.readDeliveryHistory`):
+    ///   its failures in a row, last error and the attempts of pending deliveries carry on. The
+    ///   first attempt is made at once, not after the last run's backoff: a restart is often how
+    ///   a notifier's configuration is mended.
     public init(outbox: Outbox, notifiers: [Notifier], retry: RetryPolicy = RetryPolicy(), log: AlertLog? = nil,
-                wallClock: @escaping @Sendable () -> Date = { Date() }) {
+                history: [String: DeliveryHistory] = [:], wallClock: @escaping @Sendable () -> Date = { Date() }) {
         self.outbox = outbox
         self.retry = retry
         self.log = log
@@ -104,8 +126,11 @@ public final class DeliveryWorker: @unchecked Sendable {
         for n in notifiers { m[n.name] = n }
         self.notifiers = m
         for n in notifiers {
-            statuses[n.name] = NotifierStatus(name: n.name, pending: 0, consecutiveFailures: 0, lastError: nil, lastSuccess: nil,
-                                              lastFailure: nil, sent: 0, gaveUp: 0, failing: false)
+            let h = history[n.name] ?? DeliveryHistory()
+            statuses[n.name] = NotifierStatus(name: n.name, pending: 0, consecutiveFailures: h.consecutiveFailures, lastError: h.lastError,
+                                              lastSuccess: h.lastSuccess, lastFailure: h.lastFailure, sent: 0, gaveUp: 0,
+                                              failing: h.consecutiveFailures >= retry.failingAfter)
+            for e in outbox.pendingEntries(notifier: n.name) { if let a = h.attempts[e.key] { attempts[e.key] = a } }
         }
     }
 

@@ -64,7 +64,15 @@ public final class NotificationService: @unchecked Sendable {
             list = try Self.makeNotifiers(config, wallClock: wallClock)
         }
         recordings = rec
-        worker = DeliveryWorker(outbox: outbox, notifiers: list, retry: retry, log: log, wallClock: wallClock)
+        // A restart: each notifier carries on from its deliveries in the last run (failing still,
+        // with its own alert from the start, since the failure that made it so).
+        let history = AlertLog.readDeliveryHistory(logPath, failingAfter: retry.failingAfter)
+        worker = DeliveryWorker(outbox: outbox, notifiers: list, retry: retry, log: log, history: history, wallClock: wallClock)
+        for (name, h) in history where list.contains(where: { $0.name == name }) {
+            if let since = h.failingSince, h.consecutiveFailures >= retry.failingAfter {
+                failingSince[name] = EventTime(millis: Int64((since.timeIntervalSince1970 * 1000).rounded()))
+            }
+        }
         router = NotifierRouter(system: system, routes: config.routes)
         policy = NotificationPolicy(system: system, config: config)
         // A restart: the engine re-feeds its history; the operator actions of the previous run

@@ -243,6 +243,36 @@ public final class AlertLog: @unchecked Sendable {
 
     public func close() { lock.withLock { file.close() } }
 
+    /// Each notifier's deliveries recorded in a log (for a restart; `DeliveryHistory`), read in
+    /// order. `failingAfter`: the failures in a row that make a notifier failing.
+    public static func readDeliveryHistory(_ path: String, failingAfter: Int) -> [String: DeliveryHistory] {
+        struct DeliveryLine: Decodable { var key: String; var notifier: String; var outcome: String; var attempt: Int; var error: String?; var wall: String }
+        var out: [String: DeliveryHistory] = [:]
+        let d = JSONDecoder()
+        for line in AppendFile.readLines(path) where line.hasPrefix("{\"type\":\"delivery\"") {
+            guard let r = try? d.decode(DeliveryLine.self, from: Data(line.utf8)) else { continue }
+            let wall = RFC3339.parse(r.wall).map { Date(timeIntervalSince1970: Double($0.millis) / 1000) }
+            var h = out[r.notifier] ?? DeliveryHistory()
+            switch r.outcome {
+            case "sent":
+                h.consecutiveFailures = 0
+                h.failingSince = nil
+                h.lastSuccess = wall
+                h.attempts[r.key] = nil
+            case "failed", "gave_up":
+                h.consecutiveFailures += 1
+                if h.consecutiveFailures == failingAfter { h.failingSince = wall }
+                h.lastError = r.error
+                h.lastFailure = wall
+                h.attempts[r.key] = r.outcome == "failed" ? r.attempt : nil
+            default:
+                continue
+            }
+            out[r.notifier] = h
+        }
+        return out
+    }
+
     /// Operator actions recorded in a log (for a restart): acknowledgements in order, and the
     /// last version of each silence.
     public static func readActions(_ path: String) -> (acks: [(rule: String, site: String, ack: Acknowledgement)], silences: [Silence]) {

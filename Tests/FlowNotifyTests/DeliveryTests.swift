@@ -280,4 +280,57 @@ final class StatusBox: @unchecked Sendable {
         #expect(notes.filter { $0.contains("\"kind\":\"escalated\"") }.allSatisfy { $0.contains("\"site\":\"RWH\"") })
         #expect(lines.filter { $0.hasPrefix("{\"type\":\"ack\"") }.count == 1)
     }
+
+    @Test("a notifier failing when the service stops is failing from the start of the next run, its alert since the failure that made it so; its pending delivery keeps its attempts")
+    func aFailingNotifierIsStillFailingAfterARestart() throws {
+        let dir = TempDir()
+        let (system, n) = try bundled()
+        let retry = RetryPolicy(initialBackoff: 0.01, maxBackoff: 0.02, failingAfter: 3, maxAttempts: 1_000_000)
+        let down = FlakyNotifier(name: "pager", failures: 1_000_000)
+        let first = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .live, notifiers: [down], retry: retry)
+        run(first, ack: false)
+        #expect(eventually { down.calls >= 5 })
+        first.close(timeout: 5)
+        let calls = down.calls
+        let key = try #require(first.outbox.pendingEntries().first?.key)
+
+        let history = try #require(AlertLog.readDeliveryHistory(dir.file("alerts.jsonl"), failingAfter: 3)["pager"])
+        #expect(history.consecutiveFailures == calls && history.lastError == "connection refused")
+        #expect(history.attempts[key] == calls, "every attempt was at the first pending delivery (in order)")
+        let failingSince = try #require(history.failingSince)
+
+        // Second run: the pager is still down, and each attempt now waits long enough to look.
+        let still = FlakyNotifier(name: "pager", failures: 1_000_000)
+        let slow = RetryPolicy(initialBackoff: 60, maxBackoff: 60, failingAfter: 3, maxAttempts: 1_000_000)
+        let second = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .live, notifiers: [still], retry: slow)
+        defer { second.close(timeout: 5) }
+        let status = try #require(second.notifierStatus().first)
+        #expect(status.failing && status.consecutiveFailures >= calls && status.lastError == "connection refused",
+                "failing at once, not after three more failures")
+        let alert = try #require(second.notifierAlerts(now: utc("2026-01-20T11:00:00Z")).first)
+        #expect(alert.rule == "notifier_failing")
+        #expect(alert.since == EventTime(millis: Int64((failingSince.timeIntervalSince1970 * 1000).rounded())))
+        // The first attempt of the new run is made at once (a restart may be the mend), and it
+        // counts on from the last run's attempts.
+        #expect(eventually { still.calls == 1 })
+        #expect(eventually { second.notifierStatus().first?.consecutiveFailures == calls + 1 })
+    }
+
+    @Test("after a restart, a notifier whose last delivery was sent is not failing, whatever failed before it")
+    func aRecoveredNotifierIsNotFailingAfterARestart() throws {
+        let dir = TempDir()
+        let log = try AlertLog(path: dir.file("alerts.jsonl"))
+        let wall = Date(timeIntervalSince1970: 1_768_900_000)
+        for attempt in 1...4 {
+            log.recordDelivery(key: "a@pager", notifier: "pager", outcome: "failed", attempt: attempt, error: "timeout", wall: wall)
+        }
+        log.recordDelivery(key: "a@pager", notifier: "pager", outcome: "sent", attempt: 5, error: nil, wall: wall)
+        log.recordDelivery(key: "b@pager", notifier: "pager", outcome: "failed", attempt: 1, error: "timeout", wall: wall)
+        log.recordDelivery(key: "c@teams", notifier: "teams", outcome: "gave_up", attempt: 50, error: "404", wall: wall)
+        log.close()
+        let h = AlertLog.readDeliveryHistory(dir.file("alerts.jsonl"), failingAfter: 3)
+        #expect(h["pager"]?.consecutiveFailures == 1 && h["pager"]?.failingSince == nil)
+        #expect(h["pager"]?.attempts == ["b@pager": 1] && h["pager"]?.lastSuccess == wall)
+        #expect(h["teams"]?.consecutiveFailures == 1 && h["teams"]?.attempts.isEmpty == true, "given up: no longer pending")
+    }
 }
