@@ -327,10 +327,14 @@ final class StatusBox: @unchecked Sendable {
         log.recordDelivery(key: "a@pager", notifier: "pager", outcome: "sent", attempt: 5, error: nil, wall: wall)
         log.recordDelivery(key: "b@pager", notifier: "pager", outcome: "failed", attempt: 1, error: "timeout", wall: wall)
         log.recordDelivery(key: "c@teams", notifier: "teams", outcome: "gave_up", attempt: 50, error: "404", wall: wall)
+        // A key with an escape is read by the full decoder: the same counts.
+        log.recordDelivery(key: "say \"hi\"@pager", notifier: "pager", outcome: "failed", attempt: 7,
+                           error: "refused: {\"key\":\"b@pager\"}", wall: wall.addingTimeInterval(60))
         log.close()
         let h = AlertLog.readDeliveryHistory(dir.file("alerts.jsonl"), failingAfter: 3)
-        #expect(h["pager"]?.consecutiveFailures == 1 && h["pager"]?.failingSince == nil)
-        #expect(h["pager"]?.attempts == ["b@pager": 1] && h["pager"]?.lastSuccess == wall)
+        #expect(h["pager"]?.consecutiveFailures == 2 && h["pager"]?.failingSince == nil)
+        #expect(h["pager"]?.attempts == ["b@pager": 1, "say \"hi\"@pager": 7] && h["pager"]?.lastSuccess == wall)
+        #expect(h["pager"]?.lastError == "refused: {\"key\":\"b@pager\"}" && h["pager"]?.lastFailure == wall.addingTimeInterval(60))
         #expect(h["teams"]?.consecutiveFailures == 1 && h["teams"]?.attempts.isEmpty == true, "given up: no longer pending")
     }
 }
