@@ -46,7 +46,10 @@ public final class NotificationService: @unchecked Sendable {
         for n in config.notifiers {
             if case .log(let p) = n.kind { logPath = p.hasPrefix("/") ? p : stateDirectory + "/" + p }
         }
-        log = try AlertLog(path: logPath)
+        // The last run's log, read once: what was written (not written again), the operator
+        // actions and each notifier's deliveries (restored below).
+        let previous = AppendFile.readLines(logPath)
+        log = try AlertLog(path: logPath, existing: previous)
         outbox = try Outbox(directory: stateDirectory)
         var list: [Notifier]
         var rec: [String: RecordingSink] = [:]
@@ -66,18 +69,16 @@ public final class NotificationService: @unchecked Sendable {
         recordings = rec
         // A restart: each notifier carries on from its deliveries in the last run (failing still,
         // with its own alert from the start, since the failure that made it so).
-        let history = AlertLog.readDeliveryHistory(logPath, failingAfter: retry.failingAfter)
+        let history = AlertLog.readDeliveryHistory(previous, failingAfter: retry.failingAfter)
         worker = DeliveryWorker(outbox: outbox, notifiers: list, retry: retry, log: log, history: history, wallClock: wallClock)
-        for (name, h) in history where list.contains(where: { $0.name == name }) {
-            if let since = h.failingSince, h.consecutiveFailures >= retry.failingAfter {
-                failingSince[name] = EventTime(millis: Int64((since.timeIntervalSince1970 * 1000).rounded()))
-            }
+        for (name, h) in history {
+            if let since = h.failingSince { failingSince[name] = EventTime(millis: Int64((since.timeIntervalSince1970 * 1000).rounded())) }
         }
         router = NotifierRouter(system: system, routes: config.routes)
         policy = NotificationPolicy(system: system, config: config)
         // A restart: the engine re-feeds its history; the operator actions of the previous run
         // come from the log, so the same notifications (same ids, already in the outbox) are decided.
-        let actions = AlertLog.readActions(logPath)
+        let actions = AlertLog.readActions(previous)
         restoredAcks = actions.acks.sorted { $0.ack.at < $1.ack.at }
         for s in actions.silences { policy.silence(s) }
         worker.start()

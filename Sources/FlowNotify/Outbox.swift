@@ -46,7 +46,7 @@ final class AppendFile: @unchecked Sendable {
 
     /// Complete lines of a file, empty ones left out (a torn last line, without its newline, is
     /// left out too). Split on the newline byte: splitting the text by `Character` (grapheme
-    /// clusters) took 0.4 s of a restart for a 20 MB alert log, and a restart reads it three times.
+    /// clusters) took 0.4 s of a restart for a 20 MB alert log.
     static func readLines(_ path: String) -> [Substring] {
         guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else { return [] }
         let text = String(decoding: data, as: UTF8.self)
@@ -211,11 +211,18 @@ public final class AlertLog: @unchecked Sendable {
     private let file: AppendFile
     private var seen: Set<String> = []
 
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, existing: AppendFile.readLines(path))
+    }
+
+    /// `existing`: the log's complete lines as they are (`AppendFile.readLines(path)`), read
+    /// once by a caller that also restores the last run from them (`readActions`,
+    /// `readDeliveryHistory`).
+    init(path: String, existing: [Substring]) throws {
         self.path = path
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        for line in AppendFile.readLines(path) where !line.hasPrefix("{\"type\":\"delivery\"") { seen.insert(StableHash.fnv1a64(String(line))) }
+        for line in existing where !line.hasPrefix("{\"type\":\"delivery\"") { seen.insert(StableHash.fnv1a64(String(line))) }
         AppendFile.repairTail(path)
         file = try AppendFile(path: path)
     }
@@ -263,11 +270,15 @@ public final class AlertLog: @unchecked Sendable {
     /// or error is kept (each notifier's last success, last failure, and the failure that made
     /// it failing) are decoded in full. A line with an escape in those fields is decoded in full.
     public static func readDeliveryHistory(_ path: String, failingAfter: Int) -> [String: DeliveryHistory] {
+        readDeliveryHistory(AppendFile.readLines(path), failingAfter: failingAfter)
+    }
+
+    /// The same from the log's lines (`AppendFile.readLines`).
+    static func readDeliveryHistory(_ lines: [Substring], failingAfter: Int) -> [String: DeliveryHistory] {
         struct DeliveryLine: Decodable { var key: String; var notifier: String; var outcome: String; var attempt: Int; var error: String?; var wall: String }
         struct Tally { var history = DeliveryHistory(); var success: Int?; var failure: Int?; var failingFrom: Int? }
         var tallies: [String: Tally] = [:]
         let d = JSONDecoder()
-        let lines = AppendFile.readLines(path)
         let keyField = Array("\"key\":\"".utf8), notifierField = Array("\"notifier\":\"".utf8)
         let outcomeField = Array("\"outcome\":\"".utf8), attemptField = Array("\"attempt\":".utf8)
         for (index, line) in lines.enumerated() where line.hasPrefix("{\"type\":\"delivery\"") {
@@ -359,16 +370,16 @@ public final class AlertLog: @unchecked Sendable {
         return nil
     }
 
-    /// Operator actions recorded in a log (for a restart): acknowledgements in order, and the
-    /// last version of each silence.
-    public static func readActions(_ path: String) -> (acks: [(rule: String, site: String, ack: Acknowledgement)], silences: [Silence]) {
+    /// Operator actions recorded in a log's lines (`AppendFile.readLines`; for a restart):
+    /// acknowledgements in order, and the last version of each silence.
+    static func readActions(_ lines: [Substring]) -> (acks: [(rule: String, site: String, ack: Acknowledgement)], silences: [Silence]) {
         struct AckLine: Decodable { var rule: String; var site: String; var ack: Acknowledgement }
         struct SilenceLine: Decodable { var silence: Silence }
         var acks: [(String, String, Acknowledgement)] = []
         var silences: [String: Silence] = [:]
         var order: [String] = []
         let d = JSONDecoder()
-        for line in AppendFile.readLines(path) {
+        for line in lines {
             if line.hasPrefix("{\"type\":\"ack\""), let a = try? d.decode(AckLine.self, from: Data(line.utf8)) {
                 acks.append((a.rule, a.site, a.ack))
             } else if line.hasPrefix("{\"type\":\"silence\""), let s = try? d.decode(SilenceLine.self, from: Data(line.utf8)) {
