@@ -285,7 +285,7 @@ public final class AlertLog: @unchecked Sendable {
             var fields: (key: String, notifier: String, outcome: String, attempt: Int)
             let raw = line.utf8.withContiguousStorageIfAvailable { b -> (String, String, String, Int)? in
                 guard let key = rawString(b, keyField), let notifier = rawString(b, notifierField),
-                      let outcome = rawString(b, outcomeField), let attempt = rawInt(b, attemptField) else { return nil }
+                      let outcome = rawString(b, outcomeField), let attempt = JSONText.rawIntField(b, attemptField) else { return nil }
                 return (key, notifier, outcome, attempt)
             }
             if let raw = raw ?? nil {
@@ -331,43 +331,10 @@ public final class AlertLog: @unchecked Sendable {
         }
     }
 
-    /// The text of the string field that `field` (`"name":"`) opens in `line` (a JSON object
-    /// written by this file's writers), nil if absent or escaped.
+    /// The text of the string field that `field` (`"name":"`) opens in `line`, nil if absent or
+    /// escaped (`JSONText.rawStringField`).
     private static func rawString(_ line: UnsafeBufferPointer<UInt8>, _ field: [UInt8]) -> String? {
-        guard let start = valueStart(line, field) else { return nil }
-        var end = start
-        while end < line.count, line[end] != 0x22 {
-            if line[end] == 0x5C { return nil }
-            end += 1
-        }
-        guard end < line.count else { return nil }
-        return String(decoding: UnsafeBufferPointer(rebasing: line[start..<end]), as: UTF8.self)
-    }
-
-    /// The whole number in the field that `field` (`"name":`) opens in `line`, nil if absent.
-    private static func rawInt(_ line: UnsafeBufferPointer<UInt8>, _ field: [UInt8]) -> Int? {
-        guard let start = valueStart(line, field) else { return nil }
-        var end = start, v = 0
-        while end < line.count, line[end] >= 0x30, line[end] <= 0x39, end - start < 18 {
-            v = v * 10 + Int(line[end] - 0x30)
-            end += 1
-        }
-        return end > start ? v : nil
-    }
-
-    /// The index just after the first `field` in `line`.
-    private static func valueStart(_ line: UnsafeBufferPointer<UInt8>, _ field: [UInt8]) -> Int? {
-        guard line.count >= field.count else { return nil }
-        var i = 0
-        while i + field.count <= line.count {
-            if line[i] == field[0] {
-                var k = 1
-                while k < field.count, line[i + k] == field[k] { k += 1 }
-                if k == field.count { return i + k }
-            }
-            i += 1
-        }
-        return nil
+        JSONText.rawStringField(line, field).map { String(decoding: UnsafeBufferPointer(rebasing: line[$0]), as: UTF8.self) }
     }
 
     /// Operator actions recorded in a log's lines (`AppendFile.readLines`; for a restart):

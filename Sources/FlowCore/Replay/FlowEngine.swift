@@ -174,20 +174,8 @@ public final class FlowEngine {
     /// `"feed":"..."` naming a feed and `"site":"..."` naming a configured unit. Best effort.
     static func attributed(_ r: Rejection, _ line: UnsafeBufferPointer<UInt8>, _ config: SystemConfig) -> Rejection {
         func value(of key: String) -> String? {
-            let pattern = Array("\"\(key)\":\"".utf8)
-            guard line.count > pattern.count else { return nil }
-            var i = 0
-            while i + pattern.count < line.count {
-                if line[i] == pattern[0], (0..<pattern.count).allSatisfy({ line[i + $0] == pattern[$0] }) {
-                    var j = i + pattern.count
-                    let start = j
-                    while j < line.count, j - start <= 32, line[j] != 0x22 { j += 1 }
-                    guard j < line.count, line[j] == 0x22 else { return nil }
-                    return String(decoding: UnsafeBufferPointer(rebasing: line[start..<j]), as: UTF8.self)
-                }
-                i += 1
-            }
-            return nil
+            guard let r = JSONText.rawStringField(line, Array("\"\(key)\":\"".utf8)), r.count <= 32 else { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: line[r]), as: UTF8.self)
         }
         var out = r
         out.feed = value(of: "feed").flatMap(FeedKind.init(rawValue:))

@@ -202,8 +202,50 @@ public struct AlertLifecycle: Sendable, Equatable {
     }
 }
 
-/// Helpers for writing JSON text by hand, deterministically.
+/// Helpers for writing JSON text by hand, deterministically, and for reading a field back from
+/// such a line without a full parse.
 public enum JSONText {
+    /// Where the value of the first string field opened by `field` (the bytes `"name":"`) lies
+    /// in `line`, up to its closing quote; nil if absent, unterminated, or holding an escape (the
+    /// caller parses the line in full then). The first match is the field only where no value
+    /// before it can hold those bytes unescaped: in lines this program writes, or a field looked
+    /// for at its best.
+    public static func rawStringField(_ line: UnsafeBufferPointer<UInt8>, _ field: [UInt8]) -> Range<Int>? {
+        guard let start = valueStart(line, field) else { return nil }
+        var end = start
+        while end < line.count, line[end] != 0x22 {
+            if line[end] == 0x5C { return nil }
+            end += 1
+        }
+        return end < line.count ? start..<end : nil
+    }
+
+    /// The whole number (digits only) of the first field opened by `field` (the bytes `"name":`).
+    public static func rawIntField(_ line: UnsafeBufferPointer<UInt8>, _ field: [UInt8]) -> Int? {
+        guard let start = valueStart(line, field) else { return nil }
+        var end = start, v = 0
+        while end < line.count, line[end] >= 0x30, line[end] <= 0x39, end - start < 18 {
+            v = v * 10 + Int(line[end] - 0x30)
+            end += 1
+        }
+        return end > start ? v : nil
+    }
+
+    /// The index just after the first `field` in `line`.
+    static func valueStart(_ line: UnsafeBufferPointer<UInt8>, _ field: [UInt8]) -> Int? {
+        guard !field.isEmpty, line.count >= field.count else { return nil }
+        var i = 0
+        while i + field.count <= line.count {
+            if line[i] == field[0] {
+                var k = 1
+                while k < field.count, line[i + k] == field[k] { k += 1 }
+                if k == field.count { return i + k }
+            }
+            i += 1
+        }
+        return nil
+    }
+
     public static func quote(_ s: String) -> String {
         var out = "\""
         out.reserveCapacity(s.utf8.count + 2)
