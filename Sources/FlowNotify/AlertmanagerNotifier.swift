@@ -39,12 +39,12 @@ public final class AlertmanagerNotifier: Notifier, @unchecked Sendable {
     }
 
     static func iso(_ d: Date) -> String {
-        RFC3339.format(EventTime(millis: Int64((d.timeIntervalSince1970 * 1000).rounded(.down))))
+        RFC3339.format(EventTime(d))
     }
 
     func alerts(for n: AlertNotification, now: Date) -> [AMAlert] {
         if n.kind == .digest { return (n.items ?? []).flatMap { alerts(for: $0, now: now) } }
-        let nowMs = Int64(now.timeIntervalSince1970 * 1000)
+        let nowMs = EventTime(now).millis
         let starts = min(n.since.millis, nowMs)
         func date(_ ms: Int64) -> String { RFC3339.format(EventTime(millis: ms)) }
         func labels(severity: Severity, lead: String?) -> [String: String] {

@@ -72,7 +72,7 @@ public final class NotificationService: @unchecked Sendable {
         let history = AlertLog.readDeliveryHistory(previous, failingAfter: retry.failingAfter)
         worker = DeliveryWorker(outbox: outbox, notifiers: list, retry: retry, log: log, history: history, wallClock: wallClock)
         for (name, h) in history {
-            if let since = h.failingSince { failingSince[name] = EventTime(millis: Int64((since.timeIntervalSince1970 * 1000).rounded())) }
+            if let since = h.failingSince { failingSince[name] = EventTime(since) }
         }
         router = NotifierRouter(system: system, routes: config.routes)
         policy = NotificationPolicy(system: system, config: config)

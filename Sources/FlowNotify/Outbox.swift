@@ -253,7 +253,7 @@ public final class AlertLog: @unchecked Sendable {
     public func record(_ s: Silence) { write("{\"type\":\"silence\",\"silence\":\(Self.json(s))}") }
 
     public func recordDelivery(key: String, notifier: String, outcome: String, attempt: Int, error: String?, wall: Date) {
-        let w = RFC3339.format(EventTime(millis: Int64(wall.timeIntervalSince1970 * 1000)))
+        let w = RFC3339.format(EventTime(wall))
         write("{\"type\":\"delivery\",\"key\":\(JSONText.quote(key)),\"notifier\":\(JSONText.quote(notifier)),\"outcome\":\(JSONText.quote(outcome)),"
               + "\"attempt\":\(attempt),\"error\":\(error.map(JSONText.quote) ?? "null"),\"wall\":\"\(w)\"}", dedup: false)
     }
@@ -318,7 +318,7 @@ public final class AlertLog: @unchecked Sendable {
             index.flatMap { try? d.decode(DeliveryLine.self, from: Data(lines[$0].utf8)) }
         }
         func wall(_ r: DeliveryLine?) -> Date? {
-            r.flatMap { RFC3339.parse($0.wall) }.map { Date(timeIntervalSince1970: Double($0.millis) / 1000) }
+            r.flatMap { RFC3339.parse($0.wall) }.map(Date.init)
         }
         return tallies.mapValues { t in
             var h = t.history

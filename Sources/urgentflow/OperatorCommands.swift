@@ -34,7 +34,7 @@ struct Ack: ParsableCommand {
     }
 
     func run() throws {
-        let now = EventTime(millis: Int64(Date().timeIntervalSince1970 * 1000))
+        let now = EventTime(Date())
         let action = OperatorAction(id: "ack-cli-\(now.millis)-\(getpid())", at: now,
                                     kind: .acknowledge(rule: rule, site: site, by: by, note: note))
         try service.send(action)
@@ -77,7 +77,7 @@ struct SilenceCommand: ParsableCommand {
     }
 
     func run() throws {
-        let now = EventTime(millis: Int64(Date().timeIntervalSince1970 * 1000))
+        let now = EventTime(Date())
         let until = now + Duration.parse(duration)!
         let action = OperatorAction(id: "silence-cli-\(now.millis)-\(getpid())", at: now,
                                     kind: .silence(site: site, rule: rule, until: until, by: by, reason: why))

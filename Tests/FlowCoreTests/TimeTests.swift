@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import FlowCore
 
@@ -21,6 +22,20 @@ import Testing
         #expect(RFC3339.format(t) == "2024-02-29T23:59:59.500Z")
         #expect(RFC3339.parse(RFC3339.format(t)) == t)
         #expect(RFC3339.format(t0, offsetSeconds: 3600) == "2026-01-13T01:00:00+01:00")
+    }
+
+    @Test func convertsToAndFromFoundationDates() {
+        // Every millisecond of a stretch comes back as itself (the notifiers' delivery history
+        // goes event time -> RFC 3339 -> Date -> event time).
+        let base = RFC3339.parse("2026-01-20T09:06:40Z")!.millis
+        for ms in stride(from: base - 5_000, through: base + 5_000, by: 1) {
+            #expect(EventTime(Date(EventTime(millis: ms))).millis == ms)
+        }
+        // A date between two milliseconds is in the earlier one, as the wall clock reads.
+        #expect(EventTime(Date(timeIntervalSince1970: 1_768_900_000.1239)).millis == 1_768_900_000_123)
+        #expect(EventTime(Date(timeIntervalSince1970: 1_768_900_000.9999)).millis == 1_768_900_000_999)
+        #expect(EventTime(Date(timeIntervalSince1970: -0.0005)).millis == -1)
+        #expect(Date(EventTime(millis: 1_768_900_000_250)).timeIntervalSince1970 == 1_768_900_000.25)
     }
 
     @Test func parsesDurations() {

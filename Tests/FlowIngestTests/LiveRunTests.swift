@@ -72,7 +72,7 @@ enum LiveHarness {
         return dir
     }
 
-    static func nowText() -> String { RFC3339.format(EventTime(millis: Int64(Date().timeIntervalSince1970 * 1000))) }
+    static func nowText() -> String { RFC3339.format(EventTime(Date())) }
 
     static func bedLine(id: String, occupied: Int) -> String {
         "{\"feed\":\"bed\",\"id\":\"\(id)\",\"at\":\"\(nowText())\",\"site\":\"RWH\",\"ga_core_open\":100,\"ga_core_occupied\":\(occupied)}"

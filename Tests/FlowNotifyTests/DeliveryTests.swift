@@ -309,7 +309,7 @@ final class StatusBox: @unchecked Sendable {
                 "failing at once, not after three more failures")
         let alert = try #require(second.notifierAlerts(now: utc("2026-01-20T11:00:00Z")).first)
         #expect(alert.rule == "notifier_failing")
-        #expect(alert.since == EventTime(millis: Int64((failingSince.timeIntervalSince1970 * 1000).rounded())))
+        #expect(alert.since == EventTime(failingSince))
         // The first attempt of the new run is made at once (a restart may be the mend), and it
         // counts on from the last run's attempts.
         #expect(eventually { still.calls == 1 })
