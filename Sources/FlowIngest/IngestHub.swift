@@ -221,7 +221,7 @@ public final class IngestHub: @unchecked Sendable {
         var acks: [(AckSink, [Ack], Int)] = []
         var tallies: [ObjectIdentifier: (SourceCounters, Tally)] = [:]
         var resumeAt: [String: FilePosition] = [:]
-        var held = HeldFileBatches()
+        var held = HeldBatches()
         // The last commit failed: it is tried again at every poll until it succeeds, so what the
         // journal keeps becomes durable once the disk has room, not only with the next line.
         var retryCommit = false
@@ -391,26 +391,26 @@ extension IngestHub {
     }
 }
 
-/// Batches of files read with a journal, held back while the journal's backlog is over its bound
-/// (a full disk). A file cannot resend what is refused, and its saved position would move past
-/// refused lines with the next commit: its batches wait here instead, in order, still charged
-/// against the queue (so its reader stops at the queue's capacity), until a commit brings the
-/// backlog back under the bound. Other sources are not held: a TCP sender is told
-/// `journal_failed` and resends, stdin is refused past the bound (logged).
+/// Batches of files, stdin and pipes, held back while the journal's backlog is over its bound (a
+/// full disk). None of them can resend what is refused (and a file's saved position would move
+/// past refused lines with the next commit): their batches wait here instead, in order, still
+/// charged against the queue, so their readers stop at the queue's capacity and a writer into
+/// stdin waits on the pipe, until a commit brings the backlog back under the bound. A TCP
+/// sender is not held: it is told `journal_failed` and resends (`LineBatch.waitsForTheJournal`).
 ///
-/// The end of a file read once whose last batches are held is held with them: the file counts
-/// as finished (`IngestHub.waitForFiniteSources`) only once they are taken.
-struct HeldFileBatches {
+/// The end of a source read once (a file, stdin) whose last batches are held is held with them:
+/// it counts as finished (`IngestHub.waitForFiniteSources`) only once they are taken.
+struct HeldBatches {
     private var batches: [LineBatch] = []
     private var ends: [SourceCounters] = []
 
     var isEmpty: Bool { batches.isEmpty }
 
-    /// Holds `b` if it is a file's batch (it has a position to save) and the journal is
-    /// backlogged, or an earlier batch of its source is held (lines stay in order). Returns
-    /// whether it was held; if not, the caller takes it now.
+    /// Holds `b` if its source waits for the journal (`LineBatch.waitsForTheJournal`) and the
+    /// journal is backlogged, or an earlier batch of its source is held (lines stay in order).
+    /// Returns whether it was held; if not, the caller takes it now.
     mutating func holds(_ b: LineBatch, journalBacklogged: Bool) -> Bool {
-        guard b.resume != nil, journalBacklogged || holdsBatch(of: b.stats) else { return false }
+        guard b.waitsForTheJournal, journalBacklogged || holdsBatch(of: b.stats) else { return false }
         batches.append(b)
         return true
     }

@@ -37,6 +37,17 @@ final class LineBatch: @unchecked Sendable {
     }
 
     var isEmpty: Bool { entries.isEmpty }
+    /// Its source cannot be told to send a line again, and its reader waits for room in the
+    /// queue: a file, stdin or a pipe. With the journal over its backlog bound (a full disk) the
+    /// batch waits (`HeldBatches`) rather than being refused, which would lose its lines. A TCP
+    /// sender is told `journal_failed` and resends; a line submitted in-process is refused and
+    /// logged.
+    var waitsForTheJournal: Bool {
+        switch stats.kind {
+        case .file, .stdin, .pipe: return true
+        case .tcp, .submitted: return false
+        }
+    }
     /// What the batch costs against the queue's capacity.
     var byteCost: Int { bytes.count + entries.count * 32 + 64 }
 
@@ -59,7 +70,11 @@ final class LineBatch: @unchecked Sendable {
 final class SourceCounters: @unchecked Sendable {
     private let lock = Lock()
     private var s: SourceStatistics
-    init(source: String, kind: SourceStatistics.Kind) { s = SourceStatistics(source: source, kind: kind) }
+    let kind: SourceStatistics.Kind
+    init(source: String, kind: SourceStatistics.Kind) {
+        s = SourceStatistics(source: source, kind: kind)
+        self.kind = kind
+    }
     func update(_ body: (inout SourceStatistics) -> Void) { lock.withLock { body(&s) } }
     var snapshot: SourceStatistics { lock.withLock { s } }
 }

@@ -137,7 +137,7 @@ import Glibc
         // Past the bound: a sender's line is refused before the consumer (it can resend).
         hub.submit(Array("sent".utf8))
         #expect(eventually { hub.statistics().sources.first { $0.kind == .submitted }?.rejected == 1 })
-        // ... and the consumer told where and why (logged: stdin has no one to answer it).
+        // ... and the consumer told where and why (logged: a line submitted in-process has no one to answer it).
         let told = try #require(c.rejectedBefore.last)
         #expect(told.0.source == "submitted" && told.1.hasPrefix("journal_failed: not recorded, resend: the journal cannot write"), "\(told)")
 
@@ -195,6 +195,52 @@ import Glibc
         #expect(hub.waitForFiniteSources(timeout: 10))
         #expect(c.lines == ["sent-first", "one", "two"])
         #expect(eventually { readFile(today) == "sent-first\none\ntwo\n" })
+    }
+
+    @Test("stdin on a full disk waits for the journal, its writer held on the pipe once the queue is full; no line is lost, and it is finished only once its lines are taken")
+    func stdinWaitsForTheJournalAndLosesNothing() throws {
+        let tmp = TempDir()
+        let (dir, today, _, _) = try fullDisk(tmp)
+        let config = IngestHub.Configuration(maxLineLength: 64, queueCapacityBytes: 4096, filePollInterval: 0.02,
+                                             maxJournalBacklogBytes: 4)
+        let c = RecordingConsumer()
+        let hub = try makeHub(c, journalDir: dir, config: config)
+        defer { hub.shutdown() }
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        hub.addDescriptor(fds[0], name: "stdin")
+        let w = FileHandle(fileDescriptor: fds[1], closeOnDealloc: true)
+        // The first line is taken, and kept for a later commit: the journal is over its bound.
+        w.write(Data("first\n".utf8))
+        #expect(eventually { c.lines == ["first"] && hub.statistics().journalErrors > 0 })
+        // 460 KB more: one batch of 4,096 lines is held, the reader waits for the next with the
+        // queue full, and the pipe's 64 KB fill: the writer waits on the pipe.
+        let lines = (1...20_000).map { String(format: "stdin-line-%012d", $0) }
+        let writing = DispatchGroup()
+        writing.enter()
+        Thread.detachNewThread {
+            w.write(Data(lines.joined(separator: "\n").appending("\n").utf8))
+            try? w.close()
+            writing.leave()
+        }
+        #expect(writing.wait(timeout: .now() + 0.5) == .timedOut, "the writer waits on the pipe")
+        #expect(c.lines == ["first"], "the core does not hold them yet")
+        #expect(!hub.waitForFiniteSources(timeout: 0.2))
+        let stdin = { hub.statistics().sources.first { $0.source == "stdin" } }
+        #expect(stdin()?.rejected == 0, "none refused: a writer into stdin cannot resend")
+
+        // Room again: every line is taken in order and journalled, and only then is stdin finished.
+        let fd = try #require(devFullDescriptor())
+        try FileManager.default.removeItem(atPath: today)
+        writeFile(today, "")
+        redirectJournal(fd, to: today)
+        #expect(writing.wait(timeout: .now() + 10) == .success)
+        #expect(hub.waitForFiniteSources(timeout: 10))
+        // (Compared as a whole, not printed: 20,001 lines.)
+        let taken = c.lines
+        #expect(taken == ["first"] + lines, "\(taken.count) lines taken")
+        #expect(eventually { readFile(today) == (["first"] + lines).joined(separator: "\n") + "\n" }, "the journal holds them all")
+        #expect(stdin()?.accepted == lines.count + 1 && stdin()?.rejected == 0)
     }
 
     @Test("a followed file's position is written within a second or so of its last line, without waiting for another line or the stop")
