@@ -143,7 +143,8 @@ public final class IngestHub: @unchecked Sendable {
         queue.offer(.work(body), cost: 64)
     }
 
-    /// Deliver one line as if a source had read it (journalled when accepted). Never blocks.
+    /// Deliver one line as if a source had read it (journalled when accepted). Never blocks; on
+    /// a full disk the line waits for the journal (`HeldBatches`).
     public func submit(_ line: [UInt8], source: String = "submitted") {
         let b = LineBatch(source: source, stats: submitted)
         line.withUnsafeBytes { b.add(.line($0, number: 0)) }
@@ -391,12 +392,13 @@ extension IngestHub {
     }
 }
 
-/// Batches of files, stdin and pipes, held back while the journal's backlog is over its bound (a
-/// full disk). None of them can resend what is refused (and a file's saved position would move
-/// past refused lines with the next commit): their batches wait here instead, in order, still
-/// charged against the queue, so their readers stop at the queue's capacity and a writer into
-/// stdin waits on the pipe, until a commit brings the backlog back under the bound. A TCP
-/// sender is not held: it is told `journal_failed` and resends (`LineBatch.waitsForTheJournal`).
+/// Batches of files, stdin, pipes and operator lines, held back while the journal's backlog is
+/// over its bound (a full disk). None of them can resend what is refused (and a file's saved
+/// position would move past refused lines with the next commit): their batches wait here
+/// instead, in order, still charged against the queue, so their readers stop at the queue's
+/// capacity and a writer into stdin waits on the pipe, until a commit brings the backlog back
+/// under the bound. A TCP sender is not held: it is told `journal_failed` and resends
+/// (`LineBatch.waitsForTheJournal`).
 ///
 /// The end of a source read once (a file, stdin) whose last batches are held is held with them:
 /// it counts as finished (`IngestHub.waitForFiniteSources`) only once they are taken.

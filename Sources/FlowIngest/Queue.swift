@@ -37,17 +37,12 @@ final class LineBatch: @unchecked Sendable {
     }
 
     var isEmpty: Bool { entries.isEmpty }
-    /// Its source cannot be told to send a line again, and its reader waits for room in the
-    /// queue: a file, stdin or a pipe. With the journal over its backlog bound (a full disk) the
-    /// batch waits (`HeldBatches`) rather than being refused, which would lose its lines. A TCP
-    /// sender is told `journal_failed` and resends; a line submitted in-process is refused and
-    /// logged.
-    var waitsForTheJournal: Bool {
-        switch stats.kind {
-        case .file, .stdin, .pipe: return true
-        case .tcp, .submitted: return false
-        }
-    }
+    /// Its source cannot be told to send a line again: a file, stdin, a pipe, or a line submitted
+    /// in-process (an operator's acknowledgement or silence from the dashboard). With the journal
+    /// over its backlog bound (a full disk) the batch waits (`HeldBatches`) rather than being
+    /// refused, which would lose its lines; the readers of the first three then wait for room in
+    /// the queue. Only a TCP sender is refused: it is told `journal_failed`, and resends.
+    var waitsForTheJournal: Bool { stats.kind != .tcp }
     /// What the batch costs against the queue's capacity.
     var byteCost: Int { bytes.count + entries.count * 32 + 64 }
 

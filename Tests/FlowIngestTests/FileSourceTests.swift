@@ -124,7 +124,7 @@ import Glibc
         close(other)
     }
 
-    @Test("while the journal cannot write, lines are kept for the next commit up to a bound; past it a sender's lines are refused and a file's wait; all are committed once the disk has room")
+    @Test("while the journal cannot write, lines are kept for the next commit up to a bound; past it a TCP sender's lines are refused, and a file's and an operator's wait; all are committed once the disk has room")
     func journalBacklogIsBoundedAndFilesWait() throws {
         let tmp = TempDir()
         let (dir, today, feed, config) = try fullDisk(tmp)
@@ -134,12 +134,19 @@ import Glibc
         #expect(eventually { c.lines == ["one", "two"] })
         #expect(eventually { (hub.statistics().journalErrors) > 0 })
         #expect(hub.journal?.pendingByteCount == 8, "the first two lines are kept for a later commit")
-        // Past the bound: a sender's line is refused before the consumer (it can resend).
-        hub.submit(Array("sent".utf8))
-        #expect(eventually { hub.statistics().sources.first { $0.kind == .submitted }?.rejected == 1 })
-        // ... and the consumer told where and why (logged: a line submitted in-process has no one to answer it).
+        // Past the bound: a TCP sender's line is refused before the consumer, and the sender told
+        // (it can resend) ...
+        let info = try hub.addTCPListener(.init(port: 0))
+        let sender = try TestClient(port: info.port)
+        sender.send("sent\n")
+        #expect(sender.readLines(1) == ["err 1 journal_failed"])
+        // ... and the consumer told where and why (logged).
         let told = try #require(c.rejectedBefore.last)
-        #expect(told.0.source == "submitted" && told.1.hasPrefix("journal_failed: not recorded, resend: the journal cannot write"), "\(told)")
+        #expect(told.0.source.hasPrefix(info.source) && told.1.hasPrefix("journal_failed: not recorded, resend: the journal cannot write"), "\(told)")
+        // An operator's line submitted in-process waits instead (no one could resend it).
+        hub.submit(Array("operator".utf8))
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(!c.lines.contains("operator") && hub.statistics().sources.first { $0.kind == .submitted }?.rejected == 0)
 
         // The disk has room again (the journal's descriptor now writes to a real file): the
         // lines kept are committed with no further line arriving.
@@ -147,7 +154,8 @@ import Glibc
         try FileManager.default.removeItem(atPath: today)
         writeFile(today, "")
         redirectJournal(fd, to: today)
-        #expect(eventually { readFile(today) == "one\ntwo\n" })
+        #expect(eventually { readFile(today) == "one\ntwo\noperator\n" })
+        #expect(c.lines == ["one", "two", "operator"])
         // The file's position follows the lines into the journal (a restart does not read them again).
         #expect(eventually { readFile(dir + "/file-positions.json")?.contains("\"line\" : 2") == true })
 
@@ -155,14 +163,14 @@ import Glibc
         // lost: the file's position moves past it with the next commit that succeeds).
         redirectJournal(fd, to: "/dev/full")
         appendFile(feed, "three\n")
-        #expect(eventually { c.lines == ["one", "two", "three"] && hub.journal?.pendingByteCount == 6 })
+        #expect(eventually { c.lines == ["one", "two", "operator", "three"] && hub.journal?.pendingByteCount == 6 })
         appendFile(feed, "four\n")
         Thread.sleep(forTimeInterval: 0.3)
-        #expect(c.lines == ["one", "two", "three"], "the core does not hold it yet")
+        #expect(c.lines == ["one", "two", "operator", "three"], "the core does not hold it yet")
         #expect(hub.statistics().sources.first { $0.kind == .file }?.rejected == 0)
         redirectJournal(fd, to: today)
-        #expect(eventually { c.lines == ["one", "two", "three", "four"] })
-        #expect(eventually { readFile(today) == "one\ntwo\nthree\nfour\n" })
+        #expect(eventually { c.lines == ["one", "two", "operator", "three", "four"] })
+        #expect(eventually { readFile(today) == "one\ntwo\noperator\nthree\nfour\n" })
         hub.shutdown()
 
         // A restart carries on after "four", the last line the journal holds.
