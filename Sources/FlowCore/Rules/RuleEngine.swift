@@ -24,7 +24,7 @@ public struct RuleEngine: Sendable {
     /// The rules with the sites they apply to, in configuration order, flattened for the
     /// per-tick evaluation (no struct copies on the hot path).
     let plans: [RulePlan]
-    var alerts: AlertTable
+    var alerts: [AlertKey: AlertRecord] = [:]
     /// Latest score per site (and system at index units.count), for the snapshot.
     public private(set) var scores: [Double?]
     public private(set) var levels: [Int?]
@@ -54,7 +54,6 @@ public struct RuleEngine: Sendable {
             first += sites.count
         }
         self.plans = plans
-        alerts = AlertTable(rules: config.rules.count, sites: config.units.count + 1)
         scores = Array(repeating: nil, count: config.units.count + 1)
         levels = Array(repeating: nil, count: config.units.count + 1)
         schedule = RuleSchedule(config: config, plans: plans, pairs: first)
