@@ -63,7 +63,8 @@ public enum DashboardExit: Equatable, Sendable {
 /// `options.plain` is set or ncurses cannot drive the terminal.
 ///
 /// `onScreen(true)` is called once the screen owns the terminal and `onScreen(false)` before it
-/// gives it back (not in line mode): the live service diverts its warnings meanwhile.
+/// gives it back, or when the screen could not take it (line mode: `onScreen(false)` only): the
+/// live service diverts its warnings meanwhile.
 @discardableResult
 public func runDashboard(driver: DashboardDriver, options: DashboardOptions,
                          onScreen: (Bool) -> Void = { _ in }) throws -> DashboardExit {
@@ -75,6 +76,7 @@ public func runDashboard(driver: DashboardDriver, options: DashboardOptions,
         defer { onScreen(false); backend.stop() }
         return try runScreen(driver: driver, backend: backend, options: options)
     }
+    onScreen(false)
     return try runPlain(driver: driver, options: options)
 }
 

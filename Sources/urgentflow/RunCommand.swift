@@ -184,6 +184,7 @@ struct Run: ParsableCommand {
         defer { notifier?.close(timeout: 10) }
 
         // 2. Live.
+        let screenOptions = signals == nil ? try display.dashboardOptions() : nil
         let journal = try ingest.openJournal(calendar: calendar)
         let slot = SnapshotSlot(engine.snapshot(historyPoints: 72))
         let consumer = EngineConsumer(engine: engine, runsClock: true, journal: journal, alertLog: log,
@@ -197,8 +198,14 @@ struct Run: ParsableCommand {
         let hub = IngestHub(consumer: consumer, journal: journal,
                             configuration: .init(maxLineLength: ingest.maxLine, tickInterval: 0.1),
                             onError: { Log.warn($0) })
+        // With the dashboard, stderr (warnings, rejected lines) goes to a log file next to the
+        // journal from before the first line is read, and the latest warning is shown on the
+        // status line.
+        let stderrWhileOnScreen = ScreenStderr(logFile: (ingest.journal as NSString).appendingPathComponent("urgentflow.log"))
+        if let screenOptions, !screenOptions.plain { stderrWhileOnScreen.divertAhead() }
         do { try ingest.addSources(to: hub) } catch {
             hub.shutdown()
+            stderrWhileOnScreen.screen(false)
             throw CLIError("cannot start the inputs: \(error)")
         }
         Log.info("live: journal \(ingest.journal), alert log \(log.path)")
@@ -225,12 +232,9 @@ struct Run: ParsableCommand {
             return
         }
         let driver = LiveDriver(hub: hub, slot: slot, acks: consumer.acks, calendar: calendar)
-        // While the screen owns the terminal, stderr (warnings, rejected lines) goes to a log
-        // file next to the journal, and the latest warning is shown on the status line.
-        let stderrWhileOnScreen = ScreenStderr(logFile: (ingest.journal as NSString).appendingPathComponent("urgentflow.log"))
         let exit: DashboardExit
         do {
-            exit = try runDashboard(driver: driver, options: display.dashboardOptions(), onScreen: stderrWhileOnScreen.screen)
+            exit = try runDashboard(driver: driver, options: screenOptions!, onScreen: stderrWhileOnScreen.screen)
         } catch {
             stop()
             throw error

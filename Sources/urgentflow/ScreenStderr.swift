@@ -11,18 +11,31 @@ final class ScreenStderr {
     /// Whether the log file outlives the run (the replay's is in its scratch folder).
     let kept: Bool
     private var warningsBefore = 0
+    private var diverted = false
 
     init(logFile: String, kept: Bool = true) {
         self.logFile = logFile
         self.kept = kept
     }
 
+    /// Diverts stderr now, ahead of the screen: the live service calls it before its inputs
+    /// start. A followed file's backlog is read at once, and its rejected lines were written to
+    /// the terminal the screen was about to cover, and to no file.
+    func divertAhead() {
+        guard !diverted else { return }
+        warningsBefore = Log.warningCount
+        diverted = Log.divert(toFile: logFile)
+    }
+
+    /// `runDashboard`'s hook: the screen took the terminal (true), or gave it back or could not
+    /// take it (false).
     func screen(_ on: Bool) {
         if on {
-            warningsBefore = Log.warningCount
-            _ = Log.divert(toFile: logFile)
+            divertAhead()
             return
         }
+        guard diverted else { return }
+        diverted = false
         Log.restore()
         let n = Log.warningCount - warningsBefore
         guard n > 0 else { return }

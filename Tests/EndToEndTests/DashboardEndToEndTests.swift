@@ -101,6 +101,43 @@ import Testing
     }
 }
 
+/// A live service with the dashboard: every rejected line is in the log next to the journal with
+/// where and why, those read before the screen took the terminal too (they were written to the
+/// terminal, under the screen, and lost).
+@Suite struct LiveDashboardEndToEndTests {
+    @Test func rejectedLinesAreLoggedFromTheFirstLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("uf-e2e-live-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let feed = dir.appendingPathComponent("feed.jsonl").path
+        let journal = dir.appendingPathComponent("journal").path
+        // Three bad lines, in the file before the service starts (read at once).
+        try Data("""
+            not json
+            {"feed":"ambulance","id":"a-1","at":"2026-11-23T10:00:00Z","site":"RWH","kind":"arrived","incident":"i-1","category":2,"patient_name":"Jane Doe"}
+            {"feed":"bed","id":"b-1","site":"RWH"}
+
+            """.utf8).write(to: URL(fileURLWithPath: feed))
+        let tmux = try Tmux.start(width: 100, height: 30, arguments: ["run", "--follow", feed, "--journal", journal])
+        defer { tmux.kill() }
+        try tmux.waitFor("the three rejections on the status line", timeout: 30) { $0.contains("rejected 3") }
+        let log = try String(contentsOfFile: journal + "/urgentflow.log", encoding: .utf8)
+        let rejected = log.split(separator: "\n").filter { $0.contains("rejected file:") }
+        #expect(rejected.count == 3, "urgentflow.log:\n\(log)")
+        #expect(rejected.contains { $0.contains("line 1: malformed") }, "\(rejected)")
+        #expect(rejected.contains { $0.contains("line 2: feed ambulance: site RWH: identifiable: field patient_name") }, "\(rejected)")
+        #expect(rejected.contains { $0.contains("line 3: feed bed: site RWH:") }, "\(rejected)")
+        // Whether the lines above beat the screen to the terminal is a race; what is said between
+        // the inputs starting and the screen taking the terminal is not: the service's own
+        // start line is said there, and must be in the log too.
+        #expect(log.contains("urgentflow: live: journal \(journal)"), "urgentflow.log:\n\(log)")
+        tmux.keys("q")
+        let screen = try tmux.waitFor("the program to exit", timeout: 15) { $0.contains("EXIT=") }
+        #expect(screen.contains("EXIT=0"), "\(screen)")
+        #expect(!screen.contains("rejected file:"), "written to the log, not to the terminal:\n\(screen)")
+    }
+}
+
 /// One private tmux server (its own socket) running the binary in a shell that records the
 /// terminal modes before and after.
 final class Tmux {
@@ -125,6 +162,11 @@ final class Tmux {
     }
 
     static func start(width: Int, height: Int, scenario: String, speed: Int) throws -> Tmux {
+        try start(width: width, height: height, arguments: ["replay", scenario, "--speed", "\(speed)"])
+    }
+
+    /// `urgentflow` with `arguments`, in a shell that prints `EXIT=<status>` when it ends.
+    static func start(width: Int, height: Int, arguments: [String]) throws -> Tmux {
         let bin = try binary()
         guard run(["/usr/bin/env", "tmux", "-V"]).status == 0 else {
             throw Failure(description: "the end-to-end test needs tmux on PATH (apt-get install tmux)")
@@ -135,7 +177,7 @@ final class Tmux {
         let after = t.dir.appendingPathComponent("stty.after").path
         let script = """
             stty -g > \(q(before)); \
-            \(q(bin)) replay \(scenario) --speed \(speed); echo "EXIT=$?"; \
+            \(q(bin)) \(arguments.map(q).joined(separator: " ")); echo "EXIT=$?"; \
             stty -g > \(q(after)); \
             if cmp -s \(q(before)) \(q(after)); then echo STTY-RESTORED; else echo STTY-CHANGED; fi; \
             exec sleep 600
