@@ -62,9 +62,9 @@ public enum DashboardExit: Equatable, Sendable {
 /// exit path (quit, SIGINT/SIGTERM/SIGHUP, thrown error). Falls back to the plain line mode when
 /// `options.plain` is set or ncurses cannot drive the terminal.
 ///
-/// `onScreen(true)` is called once the screen owns the terminal and `onScreen(false)` before it
-/// gives it back, or when the screen could not take it (line mode: `onScreen(false)` only): the
-/// live service diverts its warnings meanwhile.
+/// `onScreen(true)` is called once the screen owns the terminal and `onScreen(false)` once it
+/// has given it back, or when the screen could not take it (line mode: `onScreen(false)` only):
+/// the live service diverts its warnings meanwhile.
 @discardableResult
 public func runDashboard(driver: DashboardDriver, options: DashboardOptions,
                          onScreen: (Bool) -> Void = { _ in }) throws -> DashboardExit {
@@ -73,7 +73,10 @@ public func runDashboard(driver: DashboardDriver, options: DashboardOptions,
         .init(themeName: options.theme, noColor: options.effectiveNoColor, asciiOnly: options.asciiOnly),
         environment: options.environment) {
         onScreen(true)
-        defer { onScreen(false); backend.stop() }
+        // The screen first gives the terminal back, then the caller is told: what it writes then
+        // (the live service says its warnings again) is on the terminal, not on the alternate
+        // screen that closing the screen throws away.
+        defer { backend.stop(); onScreen(false) }
         return try runScreen(driver: driver, backend: backend, options: options)
     }
     onScreen(false)

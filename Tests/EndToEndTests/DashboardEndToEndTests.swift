@@ -136,6 +136,26 @@ import Testing
         #expect(screen.contains("EXIT=0"), "\(screen)")
         #expect(!screen.contains("rejected file:"), "written to the log, not to the terminal:\n\(screen)")
     }
+
+    @Test func warningsWhileTheDashboardRanAreSaidAgainOnTheTerminal() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("uf-e2e-warn-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let journal = dir.appendingPathComponent("journal").path
+        // The rejected-line counts cannot be saved (their temporary file's name is taken by a
+        // folder): a warning at each try, once a line is rejected.
+        try FileManager.default.createDirectory(atPath: journal + "/rejections.json.tmp", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let feed = dir.appendingPathComponent("feed.jsonl").path
+        try Data("not json\n".utf8).write(to: URL(fileURLWithPath: feed))
+        let tmux = try Tmux.start(width: 100, height: 30, arguments: ["run", "--follow", feed, "--journal", journal])
+        defer { tmux.kill() }
+        try tmux.waitFor("the warning on the status line", timeout: 30) { $0.contains("rejected-line counts") }
+        tmux.keys("q")
+        let screen = try tmux.waitFor("the program to exit", timeout: 15) { $0.contains("EXIT=") }
+        // Said on the terminal once the screen has given it back (before, it was said on the
+        // alternate screen just before that was thrown away).
+        #expect(screen.contains("while the dashboard ran"), "\(screen)")
+        #expect(screen.contains("rejected-line counts: Is a directory"), "\(screen)")
+    }
 }
 
 /// One private tmux server (its own socket) running the binary in a shell that records the
