@@ -125,7 +125,10 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                 case let .acknowledge(rule, site, _, _):
                     resolvedThisRound.append((action.id, applied ? "acknowledged \(rule) at \(site)" : "no active alert \(rule) at \(site)"))
                 case let .silence(site, rule, until, _, _):
-                    resolvedThisRound.append((action.id, applied ? "silenced \(rule ?? "every alert") at \(site) until \(RFC3339.format(until))"
+                    // In local time, as everything else on the dashboard: the UTC instant read an
+                    // hour out in summer.
+                    let local = FlowEngine.localClock(until, engine.model.calendar)
+                    resolvedThisRound.append((action.id, applied ? "silenced \(rule ?? "every alert") at \(site) until \(local)"
                                                                  : "cannot silence \(rule ?? "alerts") at \(site)"))
                 case .clock, .evaluate:
                     break

@@ -148,15 +148,17 @@ enum AlertPanelWidget {
             }
             if let note, !noteInWhat, l.ack >= 20 { t += ": " + note }
             ack = t
-        } else if a.state == .pending {
-            ack = Format.missing  // not raised yet: nothing to acknowledge
         } else if let until = a.silencedUntil {
-            // Silenced: notifications stop until then; who and why as room allows.
+            // Silenced: notifications stop until then; who and why as room allows. Said of a
+            // pending alert too: it would page nobody if it fired (the row said "--", and the
+            // silence just given showed nowhere).
             let left = Format.age(until - now)
             var t = (l.ack >= left.count + 9 ? "silenced " : "sil ") + left
             if let by = a.silencedBy, t.count + by.count + 4 <= l.ack { t += " by " + by }
             if let why = a.silenceReason, !why.isEmpty, t.count + why.count + 2 <= l.ack { t += ": " + why }
             ack = t
+        } else if a.state == .pending {
+            ack = Format.missing  // not raised yet: nothing to acknowledge
         } else {
             ack = l.ack >= 12 ? "not acked" : "unacked"
         }

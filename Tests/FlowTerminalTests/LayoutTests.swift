@@ -210,6 +210,21 @@ import FlowCore
         #expect(!g.row(row).contains("not acked"))
     }
 
+    @Test(arguments: [(80, 24), (200, 50)])
+    func aSilencedPendingAlertSaysSoToo(size: (Int, Int)) {
+        var snap = Fixtures.snapshot()
+        snap.alerts = [AlertSnapshot(rule: "ga_occupancy", site: "RWH", severity: .critical, state: .pending, value: 98,
+                                     summary: "Lister G&A occ 98% (critical above 95%)", since: snap.now - .minutes(3),
+                                     leadID: nil, leadName: nil, acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil)]
+        snap.alerts[0].silencedUntil = snap.now + .minutes(90)
+        snap.alerts[0].silencedBy = "Ana Silva"
+        let g = render(DashboardController(driver: FakeDriver(snap)), size.0, size.1)
+        guard let row = (0..<g.height).first(where: { g.row($0).contains("G&A occ 98%") }) else {
+            Issue.record("no alert row at \(size):\n\(g.text)"); return
+        }
+        #expect(g.row(row).contains("sil") && g.row(row).contains("1h30"), "\(g.row(row))")
+    }
+
     @Test func plainModeSaysItIsSilenced() {
         var snap = Fixtures.snapshot()
         snap.alerts[0].silencedUntil = snap.now + .hours(2)
