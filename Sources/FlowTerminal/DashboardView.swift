@@ -59,11 +59,15 @@ public enum DashboardView {
         return (s, a)
     }
 
+    /// The longest wording that fits: clipped, "needs at least 60x16" read "60x1" on a terminal
+    /// 30 wide.
     static func drawTooSmall(into g: inout CellGrid, theme: Theme) {
-        let msg = "urgentflow needs at least \(minimumWidth)x\(minimumHeight)"
-        let now = "terminal is \(g.width)x\(g.height)"
+        let need = "\(minimumWidth)x\(minimumHeight)", have = "\(g.width)x\(g.height)"
+        let msg = ["urgentflow needs at least " + need, "needs at least " + need, "needs " + need, need]
+        let now = ["terminal is " + have, "now " + have, have]
         let y = max(0, g.height / 2 - 1)
-        for (i, t) in [msg, now].enumerated() {
+        for (i, wordings) in [msg, now].enumerated() {
+            let t = wordings.first { TerminalText.width($0) <= g.width } ?? wordings.last!
             let clipped = TerminalText.clip(t, to: g.width)
             let x = max(0, (g.width - TerminalText.width(clipped)) / 2)
             g.put(clipped, x: x, y: y + i, role: i == 0 ? .warning : .dim)

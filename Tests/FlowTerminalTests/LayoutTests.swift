@@ -129,6 +129,9 @@ import FlowCore
         let g = render(c, 40, 10)
         #expect(g.text.contains("needs at least 60x16"))
         #expect(g.text.contains("40x10"))
+        // Narrower than the whole sentence: a shorter wording, not a clipped one.
+        #expect(render(c, 30, 8).text.contains("needs at least 60x16"))
+        #expect(render(c, 12, 4).text.contains("needs 60x16"))
         let tiny = render(c, 5, 1)
         #expect(tiny.width == 5)
     }
