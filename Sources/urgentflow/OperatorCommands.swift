@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlowCore
 import FlowIngest
+import FlowLive
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -34,7 +35,7 @@ struct Ack: ParsableCommand {
     }
 
     func run() throws {
-        let now = EventTime(Date())
+        let now = WallClock.now()
         let action = OperatorAction(id: "ack-cli-\(now.millis)-\(getpid())", at: now,
                                     kind: .acknowledge(rule: rule, site: site, by: by, note: note))
         try service.send(action)
@@ -77,7 +78,7 @@ struct SilenceCommand: ParsableCommand {
     }
 
     func run() throws {
-        let now = EventTime(Date())
+        let now = WallClock.now()
         let until = now + Duration.parse(duration)!
         let action = OperatorAction(id: "silence-cli-\(now.millis)-\(getpid())", at: now,
                                     kind: .silence(site: site, rule: rule, until: until, by: by, reason: why))
