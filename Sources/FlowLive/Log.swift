@@ -60,6 +60,9 @@ public enum Log {
         }
     }
 
+    /// Whether stderr is diverted (`divert(toFile:)`) now.
+    public static var isDiverted: Bool { state.withLock { $0.savedStderr >= 0 } }
+
     /// Gives stderr back to the terminal after `divert`.
     public static func restore() {
         state.withLock { st in

@@ -11,7 +11,6 @@ final class ScreenStderr {
     /// Whether the log file outlives the run (the replay's is in its scratch folder).
     let kept: Bool
     private var warningsBefore = 0
-    private var diverted = false
 
     init(logFile: String, kept: Bool = true) {
         self.logFile = logFile
@@ -22,9 +21,9 @@ final class ScreenStderr {
     /// start. A followed file's backlog is read at once, and its rejected lines were written to
     /// the terminal the screen was about to cover, and to no file.
     func divertAhead() {
-        guard !diverted else { return }
+        guard !Log.isDiverted else { return }
         warningsBefore = Log.warningCount
-        diverted = Log.divert(toFile: logFile)
+        _ = Log.divert(toFile: logFile)
     }
 
     /// `runDashboard`'s hook: the screen took the terminal (true), or gave it back or could not
@@ -34,8 +33,7 @@ final class ScreenStderr {
             divertAhead()
             return
         }
-        guard diverted else { return }
-        diverted = false
+        guard Log.isDiverted else { return }
         Log.restore()
         let n = Log.warningCount - warningsBefore
         guard n > 0 else { return }
