@@ -490,6 +490,9 @@ extension RuleEngine {
             i < history.count ? history[i].0 : sample + Duration(millis: Int64(i - history.count + 1) * step.millis)
         }
         var first = 0
+        // The time of point `first`, kept as `first` moves: the window's checks at every tick read
+        // it (through `time`, an array read or a product, twice a tick).
+        var firstTime = time(0)
         // The sums of the points up to `now`. When that is every point (as always, on and off
         // the grid: the history samples no later than the clock) they hold until the next
         // sample, and are kept with the points rather than summed at each lookahead (a
@@ -532,17 +535,18 @@ extension RuleEngine {
                 nextSample = nextSample + step
             }
             let count = history.count + ahead
-            while first < count, at - time(first) > r.window {
-                let x = (time(first) - origin).hoursValue, y = first < history.count ? history[first].1 : sampled
+            while first < count, at - firstTime > r.window {
+                let x = (firstTime - origin).hoursValue, y = first < history.count ? history[first].1 : sampled
                 n -= 1; sx -= x; sy -= y; sxx -= x * x; sxy -= x * y
                 perCount = 1 / (n + 1)
-                if first >= history.count {
-                    aheadInFit -= 1
-                    firstAheadX = (time(first + 1) - origin).hoursValue
-                }
                 first += 1
+                firstTime = time(first)
+                if first > history.count {
+                    aheadInFit -= 1
+                    firstAheadX = (firstTime - origin).hoursValue
+                }
             }
-            guard first < count, Int(n) + 1 >= minPoints, at - time(first) >= half else { return .unknown }
+            guard first < count, Int(n) + 1 >= minPoints, at - firstTime >= half else { return .unknown }
             let x = (at - origin).hoursValue
             let mx = (sx + x) * perCount, my = (sy + v) * perCount
             let cxx = sxx + x * x - (n + 1) * mx * mx
