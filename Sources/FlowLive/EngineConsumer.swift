@@ -195,10 +195,33 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
 
     /// Writes the rejected-line counts if they changed (at most once a second unless `force`).
     /// On the consumer thread, or once the hub has stopped.
+    ///
+    /// A save that fails is tried again at each chance (every second while the counts are
+    /// unsaved), but warned about once, then again only every `failureRewarn` while it keeps
+    /// failing; a save that works again after failing is said. (Each failed try was a warning: a
+    /// line a second in the log, and the status line's count of warnings ran away.)
     public func saveRejections(force: Bool) {
         guard let rejectionFile else { return }
-        do { try rejectionFile.save(engine, force: force) } catch { Log.warn("rejected-line counts: \(error)") }
+        do {
+            if try rejectionFile.save(engine, force: force), let f = rejectionSaveFailure {
+                rejectionSaveFailure = nil
+                Log.info("rejected-line counts saved again, after \(f.tries) failed \(f.tries == 1 ? "try" : "tries")")
+            }
+        } catch {
+            let now = WallClock.monotonicNanos()
+            var f = rejectionSaveFailure ?? (tries: 0, warnedAt: nil)
+            f.tries += 1
+            if f.warnedAt.map({ now &- $0 >= Self.failureRewarn }) ?? true {
+                f.warnedAt = now
+                Log.warn("rejected-line counts: \(error)" + (f.tries > 1 ? " (still failing: \(f.tries) tries)" : "; tried again every second, warned again every 10 minutes"))
+            }
+            rejectionSaveFailure = f
+        }
     }
+
+    /// A failing save of the rejected-line counts: tries so far, and when last warned about.
+    private var rejectionSaveFailure: (tries: Int, warnedAt: UInt64?)?
+    static let failureRewarn: UInt64 = 600_000_000_000
 
     /// Runs the rule ticks due by the wall clock (see the type's documentation).
     public func advanceIfDue() {

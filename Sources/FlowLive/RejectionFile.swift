@@ -41,15 +41,18 @@ public final class RejectionFile: @unchecked Sendable {
         }
     }
 
-    /// Writes the engine's counts if they changed and a second has passed (or `force`).
-    public func save(_ engine: FlowEngine, force: Bool = false) throws {
-        guard engine.rejectedTotal != savedTotal else { return }
+    /// Writes the engine's counts if they changed and a second has passed (or `force`); returns
+    /// whether it wrote them.
+    @discardableResult
+    public func save(_ engine: FlowEngine, force: Bool = false) throws -> Bool {
+        guard engine.rejectedTotal != savedTotal else { return false }
         let now = WallClock.monotonicNanos()
-        guard force || now &- lastSave >= 1_000_000_000 else { return }
+        guard force || now &- lastSave >= 1_000_000_000 else { return false }
         lastSave = now
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         try StateFile.replace(path, with: encoder.encode(Contents(since: RFC3339.format(since), counts: engine.rejectionCounts)))
         savedTotal = engine.rejectedTotal
+        return true
     }
 }

@@ -149,6 +149,25 @@ import Testing
         let tmux = try Tmux.start(width: 100, height: 30, arguments: ["run", "--follow", feed, "--journal", journal])
         defer { tmux.kill() }
         try tmux.waitFor("the warning on the status line", timeout: 30) { $0.contains("rejected-line counts") }
+        // Tried again every second, but warned about once (each try was a warning: a line a
+        // second in the log); its recovery is said.
+        let log = journal + "/urgentflow.log"
+        func logText() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        func warnings() -> Int { logText().components(separatedBy: "warning: rejected-line counts").count - 1 }
+        func waitUntil(_ what: String, timeout: Double, _ done: () -> Bool) throws {
+            let deadline = Date(timeIntervalSinceNow: timeout)
+            while !done() {
+                guard Date() < deadline else { throw Tmux.Failure(description: "timed out waiting for \(what):\n\(logText())") }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        try waitUntil("the warning in the log", timeout: 10) { warnings() >= 1 }
+        Thread.sleep(forTimeInterval: 3.5)   // three more tries (one a second), each a warning before
+        #expect(warnings() == 1, "urgentflow.log:\n\(logText())")
+        try FileManager.default.removeItem(atPath: journal + "/rejections.json.tmp")
+        try waitUntil("the counts saved again", timeout: 30) { logText().contains("rejected-line counts saved again, after ") }
+        #expect(FileManager.default.fileExists(atPath: journal + "/rejections.json"))
+        #expect(warnings() == 1, "urgentflow.log:\n\(logText())")
         tmux.keys("q")
         let screen = try tmux.waitFor("the program to exit", timeout: 15) { $0.contains("EXIT=") }
         // Said on the terminal once the screen has given it back (before, it was said on the
