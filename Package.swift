@@ -79,7 +79,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "FlowIngestTests", dependencies: ["FlowIngest", "FlowCore"]),
+        .testTarget(name: "FlowIngestTests", dependencies: ["FlowIngest", "FlowCore", "FlowLive"]),
         .testTarget(name: "FlowTerminalTests", dependencies: ["FlowTerminal", "FlowCore"]),
         .testTarget(name: "EndToEndTests"),  // the real binary in tmux (needs `swift build` first)
         .executableTarget(name: "urgentflow-bench-ui", dependencies: ["FlowCore", "FlowTerminal", "CNcursesw"]),  // Benchmarks/dashboard-bench.sh

@@ -226,6 +226,8 @@ public final class IngestHub: @unchecked Sendable {
         // The last commit failed: it is tried again at every poll until it succeeds, so what the
         // journal keeps becomes durable once the disk has room, not only with the next line.
         var retryCommit = false
+        // The backlog's state as the consumer was last told it (`LineConsumer.journalHeld`).
+        var toldHeld = false
         while true {
             var timeout = held.isEmpty && !retryCommit ? 0.25 : configuration.filePollInterval
             if let t = nextTick {
@@ -234,6 +236,12 @@ public final class IngestHub: @unchecked Sendable {
             }
             let (items, closed) = queue.takeAll(timeout: timeout)
             if closed { break }
+            // Back under the bound (a commit since made room): said before what waited is taken,
+            // in this round, so the consumer's clock moves on only with those lines in hand.
+            if toldHeld && !journalBacklogged {
+                toldHeld = false
+                consumer.journalHeld(false)
+            }
             if !items.isEmpty || !held.isEmpty || retryCommit {
                 var cost = 0
                 var finished = 0
@@ -266,6 +274,10 @@ public final class IngestHub: @unchecked Sendable {
                     }
                 }
                 retryCommit = journalFailed
+                if journalBacklogged && !toldHeld {
+                    toldHeld = true
+                    consumer.journalHeld(true)
+                }
                 if let positions, !resumeAt.isEmpty, !journalFailed {
                     // Only what the journal now holds. After a failed commit the lines are kept
                     // for the next one (the retry), so their positions are kept with them and

@@ -87,6 +87,13 @@ public protocol LineConsumer: AnyObject {
     /// Called on the consumer thread every `IngestHub.Configuration.tickInterval` (when set),
     /// even when no input arrives. Default: nothing.
     func tick()
+
+    /// Called on the consumer thread, after a commit, when the journal's backlog passes its
+    /// bound (`held` true: its commits fail, a full disk; from now files, stdin and operator
+    /// lines wait and TCP senders are refused, so no new line reaches the consumer); and at the
+    /// start of the first round after a commit brings it back under (`held` false), before
+    /// the lines that waited are taken in that round. Default: nothing.
+    func journalHeld(_ held: Bool)
 }
 
 extension LineConsumer {
@@ -94,6 +101,7 @@ extension LineConsumer {
     public func batchWillCommit() {}
     public func batchDidEnd() {}
     public func tick() {}
+    public func journalHeld(_ held: Bool) {}
 }
 
 /// Reasons produced by the ingest layer itself (the core produces the contract's reasons).

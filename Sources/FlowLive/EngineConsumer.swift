@@ -166,7 +166,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     /// Evaluates the rules the group's accepted lines may have changed, at the wall clock, and
     /// appends the `evaluate` mark that the hub's commit, next, makes durable with the lines.
     public func batchWillCommit() {
-        guard unevaluated else { return }
+        guard unevaluated, heldSince == nil else { return }
         unevaluated = false
         var now = WallClock.now()
         if let last = lastEvaluation, now < last { now = last }   // the wall clock stepped back
@@ -223,21 +223,58 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     private var rejectionSaveFailure: (tries: Int, warnedAt: UInt64?)?
     static let failureRewarn: UInt64 = 600_000_000_000
 
-    /// Runs the rule ticks due by the wall clock (see the type's documentation).
+    /// Runs the rule ticks due by the wall clock (see the type's documentation); none while the
+    /// journal holds the input (`journalHeld`).
     public func advanceIfDue() {
         guard runsClock else { return }
         let now = WallClock.now()
         let floor = now.floored(to: Duration(millis: tickMillis)).millis
         if let last = lastMarkFloor, floor <= last { return }
         lastMarkFloor = floor
-        engine.advance(to: now)
-        if let j = clockJournal {
-            j.append(Array(OperatorAction.mark(.clock, at: now).jsonLine.utf8))
-            do { try j.commit() } catch { Log.warn("journal commit of a clock mark failed: \(error)") }
+        if heldSince == nil {
+            engine.advance(to: now)
+            if let j = clockJournal {
+                j.append(Array(OperatorAction.mark(.clock, at: now).jsonLine.utf8))
+                do { try j.commit() } catch { Log.warn("journal commit of a clock mark failed: \(error)") }
+            }
+            deliverTransitions()
         }
-        deliverTransitions()
-        // Repeats, escalations and silence ends run on the same clock.
+        // Repeats, escalations and silence ends run on the same clock (held or not: an alert
+        // already firing still goes to the next lead if no one acknowledges it).
         notifier?.tick(now: now)
+        dirty = true
+    }
+
+    /// The journal's backlog passed its bound (its commits fail: a full disk), and when; nil when
+    /// it writes.
+    ///
+    /// The hub then holds or refuses every line, so the picture stops at the lines taken. Run on,
+    /// the rule ticks called each feed stale after its expected interval, and paged its lead, for
+    /// a silence that was urgentflow's own. They wait instead: the clock stays where the picture
+    /// stopped (the dashboard's clock shows it), and once the journal writes again the lines that
+    /// waited are taken and the ticks catch up with them, exactly as the journal then records
+    /// them (lines, then the catch-up's mark), so recovery gives the same alerts.
+    public private(set) var heldSince: EventTime?
+    private var heldWarnedAt: UInt64?
+
+    public func journalHeld(_ held: Bool) {
+        guard runsClock else { return }
+        if held, heldSince == nil {
+            let now = WallClock.now()
+            heldSince = now
+            let mono = WallClock.monotonicNanos()
+            // Said once, then again only every `failureRewarn` (a disk with room in bits flips it).
+            if heldWarnedAt.map({ mono &- $0 >= Self.failureRewarn }) ?? true {
+                heldWarnedAt = mono
+                Log.warn("the journal cannot write (disk full?): input waits, and the rule ticks wait with it from "
+                         + FlowEngine.localClock(now, engine.model.calendar) + ", so no feed is called stale for lines urgentflow holds")
+            }
+        } else if !held, let since = heldSince {
+            heldSince = nil
+            Log.info("the journal writes again: the lines that waited are taken and the rule ticks held since "
+                     + FlowEngine.localClock(since, engine.model.calendar) + " catch up")
+            lastMarkFloor = nil   // the next chance runs the ticks up to now
+        }
         dirty = true
     }
 

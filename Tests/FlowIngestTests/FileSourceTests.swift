@@ -147,6 +147,8 @@ import Glibc
         hub.submit(Array("operator".utf8))
         Thread.sleep(forTimeInterval: 0.3)
         #expect(!c.lines.contains("operator") && hub.statistics().sources.first { $0.kind == .submitted }?.rejected == 0)
+        // The consumer was told, once, that input is held (its clock waits with it).
+        #expect(c.lineEvents == ["one", "two", "held"], "\(c.events)")
 
         // The disk has room again (the journal's descriptor now writes to a real file): the
         // lines kept are committed with no further line arriving.
@@ -156,6 +158,10 @@ import Glibc
         redirectJournal(fd, to: today)
         #expect(eventually { readFile(today) == "one\ntwo\noperator\n" })
         #expect(c.lines == ["one", "two", "operator"])
+        // ... told that the journal writes again just before the line that waited was taken, in
+        // the same round (a round ending between them ran the live clock's ticks without it).
+        #expect(c.lineEvents == ["one", "two", "held", "writes", "operator"], "\(c.events)")
+        #expect(c.events.split(separator: "writes").last?.first == "operator", "\(c.events)")
         // The file's position follows the lines into the journal (a restart does not read them again).
         #expect(eventually { readFile(dir + "/file-positions.json")?.contains("\"line\" : 2") == true })
 
@@ -171,6 +177,8 @@ import Glibc
         redirectJournal(fd, to: today)
         #expect(eventually { c.lines == ["one", "two", "operator", "three", "four"] })
         #expect(eventually { readFile(today) == "one\ntwo\noperator\nthree\nfour\n" })
+        #expect(c.lineEvents.suffix(4) == ["three", "held", "writes", "four"], "\(c.events)")
+        #expect(c.events.split(separator: "writes").last?.first == "four", "\(c.events)")
         hub.shutdown()
 
         // A restart carries on after "four", the last line the journal holds.

@@ -17,17 +17,23 @@ final class RecordingConsumer: LineConsumer, @unchecked Sendable {
 
     func consume(_ line: ArraySlice<UInt8>, origin: LineOrigin) -> LineVerdict {
         let s = String(decoding: line, as: UTF8.self)
-        lock.withLock { _lines.append((s, origin)) }
+        lock.withLock { _lines.append((s, origin)); _events.append(s) }
         return s.hasPrefix("bad") ? .rejected(reason: "bad_type") : .accepted
     }
     func rejectedBeforeConsume(origin: LineOrigin, reason: String) {
         lock.withLock { _before.append((origin, reason)) }
     }
     func batchDidEnd() {
-        lock.withLock { _batches += 1 }
+        lock.withLock { _batches += 1; _events.append("end") }
         if delayPerBatch > 0 { Thread.sleep(forTimeInterval: delayPerBatch) }
     }
     func tick() { lock.withLock { _ticks += 1 } }
+    /// Lines, `journalHeld` calls (`held`, `writes`) and ends of rounds (`end`), in order.
+    private var _events: [String] = []
+    func journalHeld(_ held: Bool) { lock.withLock { _events.append(held ? "held" : "writes") } }
+    var events: [String] { lock.withLock { _events } }
+    /// `events` without the ends of rounds.
+    var lineEvents: [String] { events.filter { $0 != "end" } }
 
     var lines: [String] { lock.withLock { _lines.map(\.0) } }
     var entries: [(String, LineOrigin)] { lock.withLock { _lines } }
