@@ -159,6 +159,7 @@ public struct RuleEngine: Sendable {
                 outcome = evaluate(plan, site: site, model: model, now: now, read: basis)
             }
             step(key, outcome, raise: plan.raise, clear: clear, now: now, into: &out)
+            if plan.kind == .stale { schedule.quietStale[pair] = alerts.isEmpty || alerts[key] == nil }
         }
         schedule.due[pair] = nextEvaluation(plan, site: site, model: model, now: now, read: basis)
         schedule.timeDue[pair] = schedule.due[pair]

@@ -65,6 +65,12 @@ struct RuleSchedule: Sendable {
     let dependents: [[Int]]
     /// The pairs reading the score at each site (and the system at `units.count`).
     let scoreDependents: [[Int]]
+    /// A stale-feed pair without an alert: a line on its feed only moves the start of the feed's
+    /// silence later, which leaves its outcome quiet and its estimate early, never late, so the
+    /// line does not make it due (`sync`). Each line made one due and evaluated only to keep its
+    /// estimate (347 instructions a message, `Benchmarks/rule-cost.sh`). Kept by
+    /// `RuleEngine.evaluatePair`, the one place a stale pair's alert comes and goes.
+    var quietStale: [Bool]
     private var seenStamps: [UInt64]
     private var seenVersion: UInt64 = 0
     let tick: Duration
@@ -110,6 +116,7 @@ struct RuleSchedule: Sendable {
         timeDue = due
         basis = Array(repeating: nil, count: pairs)
         seenStamps = Array(repeating: 0, count: n * feeds)
+        quietStale = plans.flatMap { Array(repeating: $0.kind == .stale, count: $0.sites.count) }
         tick = config.tick
     }
 
@@ -123,7 +130,11 @@ struct RuleSchedule: Sendable {
         for i in stamps.indices where stamps[i] != seenStamps[i] {
             seenStamps[i] = stamps[i]
             // By index: a `for in` over the list retained and released it at every message.
-            for j in dependents[i].indices { due[dependents[i][j]] = Self.dataChanged }
+            for j in dependents[i].indices {
+                let pair = dependents[i][j]
+                if quietStale[pair] && !everyTick { continue }
+                due[pair] = Self.dataChanged
+            }
         }
         nextDue = EventTime(millis: .min)
     }
