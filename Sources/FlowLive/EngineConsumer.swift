@@ -296,6 +296,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         dirty = false
         var snap = engine.snapshot(historyPoints: 72)
         snap.lastRejection = lastRejection
+        snap.journalHeldSince = heldSince.map { engine.model.calendar.clockText($0) }
         if let notifier { Notifications.overlay(&snap, notifier) }
         slot.publish(snap)
     }

@@ -81,9 +81,16 @@ enum HeaderWidget {
         g.put(levelText, x: lx, y: r.y, role: role, attributes: [.bold], maxWidth: r.maxX - rightW - lx)
 
         guard r.height > 1 else { return }
-        // Feed health.
         var fx = r.x + 1
         let y = r.y + 1
+        // Live, the journal holding the input: the line's first place when the feeds would leave
+        // it too little room (their ages count on while no line is taken, which is not news).
+        let held = snap.journalHeldSince.map { "journal full: input held since \($0), rule ticks wait" }
+        if let held, r.width < 140 {
+            g.put(gl.critical + held, x: fx, y: y, role: .critical, maxWidth: r.maxX - fx)
+            return
+        }
+        // Feed health.
         fx += g.put(r.width >= 100 ? "Last data:" : "Data:", x: fx, y: y, role: .dim, maxWidth: r.maxX - fx)
         for (i, f) in snap.feeds.enumerated() {
             fx += g.put(i == 0 || r.width < 80 ? " " : "  ", x: fx, y: y, maxWidth: r.maxX - fx)
@@ -95,9 +102,12 @@ enum HeaderWidget {
         }
         let rej = "  rejected \(snap.rejectedTotal)"
         fx += g.put(rej, x: fx, y: y, role: snap.rejectedTotal > 0 ? .warning : .dim, maxWidth: r.maxX - fx)
-        // Live: the service's latest warning (it matters more), else the latest rejected line,
-        // where and why (a file has no one to answer).
-        if let w = snap.serviceWarning {
+        // Live: the journal holding the input (for as long as it lasts), else the service's
+        // latest warning (it matters more), else the latest rejected line, where and why (a file
+        // has no one to answer).
+        if let held {
+            g.put("  " + gl.critical + held, x: fx, y: y, role: .critical, maxWidth: r.maxX - fx)
+        } else if let w = snap.serviceWarning {
             g.put("  " + gl.critical + w, x: fx, y: y, role: .critical, maxWidth: r.maxX - fx)
         } else if let last = snap.lastRejection, let text = Self.wholeWords(", last: " + last, within: r.maxX - fx, keep: 3) {
             g.put(text, x: fx, y: y, role: .warning, maxWidth: r.maxX - fx)

@@ -124,6 +124,21 @@ import FlowCore
         #expect(g.roles(of: "journal commit failed") == [.critical])
     }
 
+    @Test("live, a journal holding the input is said on the status line for as long as it lasts, before any warning, at 80 columns too")
+    func headerShowsTheJournalHold() {
+        var snap = Fixtures.snapshot()
+        snap.serviceWarning = "journal commit failed: No space left on device"
+        snap.journalHeldSince = "02:05"
+        let c = DashboardController(driver: FakeDriver(snap))
+        let g = render(c, 200, 50)
+        #expect(g.row(1).contains("✖journal full: input held since 02:05, rule ticks wait"), "\(g.row(1))")
+        #expect(!g.row(1).contains("commit failed"))
+        #expect(g.roles(of: "journal full") == [.critical])
+        #expect(render(c, 80, 24).row(1).contains("journal full"), "\(render(c, 80, 24).row(1))")
+        snap.journalHeldSince = nil
+        #expect(render(DashboardController(driver: FakeDriver(snap)), 200, 50).row(1).contains("✖journal commit failed"))
+    }
+
     @Test func belowMinimumSizeSaysWhatItNeeds() {
         let c = DashboardController(driver: FakeDriver())
         let g = render(c, 40, 10)

@@ -24,6 +24,10 @@ public struct DashboardSnapshot: Sendable, Equatable {
     /// Live: the service's latest warning (a journal commit refused by a full disk, a state file
     /// not written, ...) while it is recent; warnings cannot go to the terminal the screen owns.
     public var serviceWarning: String? = nil
+    /// Live: the journal holds the input (a full disk: no line is taken, and the rule ticks wait)
+    /// since this local time (`21:12`); nil while it writes. Shown for as long as it lasts, where
+    /// a warning is shown only for a while after it was said.
+    public var journalHeldSince: String? = nil
     /// Set when the snapshot comes from a replay.
     public var replay: ReplayStatus?
 
