@@ -250,10 +250,11 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     ///
     /// The hub then holds or refuses every line, so the picture stops at the lines taken. Run on,
     /// the rule ticks called each feed stale after its expected interval, and paged its lead, for
-    /// a silence that was urgentflow's own. They wait instead: the clock stays where the picture
-    /// stopped (the dashboard's clock shows it), and once the journal writes again the lines that
-    /// waited are taken and the ticks catch up with them, exactly as the journal then records
-    /// them (lines, then the catch-up's mark), so recovery gives the same alerts.
+    /// a silence that was urgentflow's own. They wait instead: the engine's clock stays where the
+    /// picture stopped (the dashboard's status line says so, `journalHeldSince`), and once the
+    /// journal writes again the lines that waited are taken and the ticks catch up with them,
+    /// exactly as the journal then records them (lines, then the catch-up's mark), so recovery
+    /// gives the same alerts.
     public private(set) var heldSince: EventTime?
     private var heldWarnedAt: UInt64?
 
