@@ -43,7 +43,7 @@ public struct FeedDecoder {
         if let failure = JSONLineScanner.scanRecord(b, n, &sink) {
             throw Self.scanRejection(failure)
         }
-        var line = Line(b: b, n: n, slots: UnsafePointer(slots), present: sink.present, tables: view)
+        var line = Line(b: b, n: n, slots: UnsafePointer(slots), present: sink.present, tables: view, date: scratch.date)
         return try line.decodeMessage()
     }
 
@@ -61,7 +61,13 @@ public struct FeedDecoder {
 /// Room for one `Slot` per `FieldID`: per-line scratch of a decoder, allocated once.
 final class SlotStorage {
     let pointer: UnsafeMutablePointer<Slot> = .allocate(capacity: FieldID.count)
-    deinit { pointer.deallocate() }
+    /// The date of the latest time decoded (`RFC3339.DateMemo`).
+    let date: UnsafeMutablePointer<RFC3339.DateMemo> = {
+        let p = UnsafeMutablePointer<RFC3339.DateMemo>.allocate(capacity: 1)
+        p.initialize(to: RFC3339.DateMemo())
+        return p
+    }()
+    deinit { pointer.deallocate(); date.deallocate() }
 }
 
 /// What the decoder keeps of a top-level field (the name is the slot's `FieldID`).
@@ -252,12 +258,17 @@ private struct Line {
     /// -1 until the site is known.
     var site = -1
 
-    init(b: UnsafePointer<UInt8>, n: Int, slots: UnsafePointer<Slot>, present: UInt64, tables: DecoderTables.View) {
+    /// The decoder's memo of the latest date decoded (its scratch, as `slots`).
+    let date: UnsafeMutablePointer<RFC3339.DateMemo>
+
+    init(b: UnsafePointer<UInt8>, n: Int, slots: UnsafePointer<Slot>, present: UInt64, tables: DecoderTables.View,
+         date: UnsafeMutablePointer<RFC3339.DateMemo>) {
         self.b = b
         self.n = n
         self.slots = slots
         self.present = present
         self.tables = tables
+        self.date = date
     }
 
     var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: b, count: n) }
@@ -574,7 +585,7 @@ private struct Line {
             return nil
         }
         guard f.kind == .string, !f.hasEscapes else { throw rejection(.badType, id.name, "must be an RFC 3339 string") }
-        guard let t = RFC3339.parse(b, Int(f.start), Int(f.end)) else { throw badTime(id, f) }
+        guard let t = RFC3339.parse(b, Int(f.start), Int(f.end), date: &date.pointee) else { throw badTime(id, f) }
         return t
     }
 

@@ -11,10 +11,43 @@ public enum RFC3339 {
         return parse(b, start, end)
     }
 
+    /// The date of the latest time parsed by a decoder (`parse(_:_:_:date:)`): its ten bytes
+    /// (`YYYY-MM-DD`) as a word and a half, and its day number. Lines of a feed come in time
+    /// order, so nearly every time falls on the same date as the one before.
+    struct DateMemo {
+        var word: UInt64 = 0
+        var rest: UInt16 = 0
+        var days: Int64 = 0
+        var known = false
+    }
+
+    /// `parse(_:_:_:)` with the date part looked up in `memo` first (a valid date, so one whose
+    /// bytes are equal is equally valid and falls on the same day), and kept there once parsed.
+    @inline(__always)
+    static func parse(_ b: UnsafePointer<UInt8>, _ start: Int, _ end: Int, date memo: inout DateMemo) -> EventTime? {
+        guard end - start >= 20 else { return nil }
+        let p = UnsafeRawPointer(b + start)
+        let word = p.loadUnaligned(as: UInt64.self), rest = p.loadUnaligned(fromByteOffset: 8, as: UInt16.self)
+        if memo.known, memo.word == word, memo.rest == rest { return parse(b, start, end, days: memo.days) }
+        guard let t = parse(b, start, end) else { return nil }
+        memo = DateMemo(word: word, rest: rest, days: dayNumber(b, start), known: true)
+        return t
+    }
+
+    /// The day number of the date part of a time `parse` accepted (its own date, whatever the
+    /// offset: from its digits).
+    @inline(__always)
+    static func dayNumber(_ b: UnsafePointer<UInt8>, _ start: Int) -> Int64 {
+        let p = b + start
+        @inline(__always) func two(_ i: Int) -> Int64 { Int64(p[i] &- 48) * 10 + Int64(p[i + 1] &- 48) }
+        return daysFromCivil(two(0) * 100 + two(2), two(5), two(8))
+    }
+
     /// Parses the bytes `b[start..<end]` (in bounds), without bounds checks: the feed
-    /// decoder's path. Each digit is checked as `byte - '0' < 10` (unsigned).
+    /// decoder's path. Each digit is checked as `byte - '0' < 10` (unsigned). `days`: the day
+    /// number of its date part, already validated (`parse(_:_:_:date:)`).
     @inlinable
-    static func parse(_ b: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> EventTime? {
+    static func parse(_ b: UnsafePointer<UInt8>, _ start: Int, _ end: Int, days known: Int64? = nil) -> EventTime? {
         let n = end - start
         if n < 20 { return nil }
         let p = b + start
@@ -23,15 +56,20 @@ public enum RFC3339 {
             let h = d(i), l = d(i + 1)
             return h < 10 && l < 10 ? Int64(h) * 10 + Int64(l) : nil
         }
-        guard let yh = two(0), let yl = two(2), p[4] == 45, let month = two(5), p[7] == 45,
-              let day = two(8) else { return nil }
+        var year: Int64 = 0, month: Int64 = 0, day: Int64 = 0
+        if known == nil {
+            guard let yh = two(0), let yl = two(2), p[4] == 45, let m = two(5), p[7] == 45,
+                  let dd = two(8) else { return nil }
+            year = yh * 100 + yl; month = m; day = dd
+        }
         let sep = p[10]
         guard sep == 84 || sep == 116 || sep == 32 else { return nil }
         guard let hour = two(11), p[13] == 58, let minute = two(14), p[16] == 58,
               let second = two(17) else { return nil }
-        let year = yh * 100 + yl
-        guard month >= 1, month <= 12, day >= 1, day <= daysInMonth(year, month),
-              hour <= 23, minute <= 59, second <= 60 else { return nil }
+        if known == nil {
+            guard month >= 1, month <= 12, day >= 1, day <= daysInMonth(year, month) else { return nil }
+        }
+        guard hour <= 23, minute <= 59, second <= 60 else { return nil }
         var i = 19
         var millis: Int64 = 0
         if p[i] == 46 { // fraction
@@ -61,7 +99,7 @@ public enum RFC3339 {
             return nil
         }
         guard i == n else { return nil }
-        let days = daysFromCivil(year, month, day)
+        let days = known ?? daysFromCivil(year, month, day)
         let secs = days * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offsetSeconds
         return EventTime(millis: secs * 1000 + millis)
     }
