@@ -53,6 +53,7 @@ public final class IngestHub: @unchecked Sendable {
     private var journalErrors = 0
     private var lastJournalError: String?
     private var onError: (@Sendable (String) -> Void)?
+    private var onNotice: (@Sendable (String) -> Void)?
     private let submitted: SourceCounters
     /// Followed files' positions, next to the journal (nil without a journal).
     private let positions: FilePositions?
@@ -62,14 +63,17 @@ public final class IngestHub: @unchecked Sendable {
     ///     the hub runs.
     ///   - journal: where accepted lines go; nil for no journal (acknowledgements then follow the
     ///     consumer's verdict directly).
-    ///   - onError: journal write failures and similar, for a log or the status line.
+    ///   - onError: journal write failures and similar, for a log or the status line. A journal
+    ///     whose commits keep failing is said once, then every `failureRewarn` while it fails.
+    ///   - onNotice: what is not a failure but ends one (the journal commits again).
     public init(consumer: LineConsumer, journal: Journal?, configuration: Configuration = Configuration(),
-                onError: (@Sendable (String) -> Void)? = nil) {
+                onError: (@Sendable (String) -> Void)? = nil, onNotice: (@Sendable (String) -> Void)? = nil) {
         self.consumer = consumer
         self.journal = journal
         self.configuration = configuration
         self.queue = IngestQueue(capacityBytes: configuration.queueCapacityBytes)
         self.onError = onError
+        self.onNotice = onNotice
         self.submitted = SourceCounters(source: "submitted", kind: .submitted)
         self.positions = journal.map { FilePositions(directory: $0.configuration.directory) }
         if let problem = positions?.loadProblem { onError?(problem) }
@@ -204,11 +208,44 @@ public final class IngestHub: @unchecked Sendable {
     }
 
     private func report(_ message: String) {
+        count(message)
+        onError?(message)
+    }
+
+    /// A failure counted (the statistics, and the status line's counters) without being said.
+    private func count(_ message: String) {
         lock.withLock {
             journalErrors += 1
             lastJournalError = message
         }
-        onError?(message)
+    }
+
+    /// How long a journal whose commits keep failing goes unsaid after it was said.
+    static let failureRewarn: UInt64 = 600_000_000_000
+
+    /// Commits failing since the journal last committed: how many (rounds of lines), and when
+    /// last said. Each was said: on a full disk under TCP load, 292 warnings in a second.
+    private struct CommitFailure {
+        var failures = 0
+        var saidAt: UInt64 = 0
+    }
+
+    /// A round's commit failed: counted, and said if it is the first since the journal last
+    /// committed, or `failureRewarn` after it was last said.
+    private func commitFailed(_ error: Error, _ failing: inout CommitFailure?) {
+        let message = "journal commit failed: \(error)"
+        let now = Posix.monotonicNanos()
+        var f = failing ?? CommitFailure()
+        f.failures += 1
+        count(message)
+        if f.failures == 1 {
+            f.saidAt = now
+            onError?(message + "; said again every 10 minutes while it fails")
+        } else if now &- f.saidAt >= Self.failureRewarn {
+            f.saidAt = now
+            onError?(message + " (still failing: \(f.failures) failed commits)")
+        }
+        failing = f
     }
 
     // MARK: - The consumer thread
@@ -228,6 +265,7 @@ public final class IngestHub: @unchecked Sendable {
         var retryCommit = false
         // The backlog's state as the consumer was last told it (`LineConsumer.journalHeld`).
         var toldHeld = false
+        var commitFailing: CommitFailure? = nil
         while true {
             var timeout = held.isEmpty && !retryCommit ? 0.25 : configuration.filePollInterval
             if let t = nextTick {
@@ -267,10 +305,16 @@ public final class IngestHub: @unchecked Sendable {
                 consumer.batchWillCommit()
                 var journalFailed = false
                 if let journal {
-                    do { try journal.commit() } catch {
+                    do {
+                        try journal.commit()
+                        if let f = commitFailing {
+                            commitFailing = nil
+                            onNotice?("journal commits again, after \(f.failures) failed \(f.failures == 1 ? "commit" : "commits")")
+                        }
+                    } catch {
                         journalFailed = true
-                        // Said once per round of lines, not at every retry between them.
-                        if !items.isEmpty { report("journal commit failed: \(error)") }
+                        // Counted once per round of lines, not at every retry between them.
+                        if !items.isEmpty { commitFailed(error, &commitFailing) }
                     }
                 }
                 retryCommit = journalFailed
@@ -392,8 +436,10 @@ extension IngestHub {
     public static func recorder(inputs: [String], follow: Bool, journal: Journal,
                                 validator: LineConsumer = AcceptAllConsumer(),
                                 configuration: Configuration = Configuration(),
-                                onError: (@Sendable (String) -> Void)? = nil) throws -> IngestHub {
-        let hub = IngestHub(consumer: validator, journal: journal, configuration: configuration, onError: onError)
+                                onError: (@Sendable (String) -> Void)? = nil,
+                                onNotice: (@Sendable (String) -> Void)? = nil) throws -> IngestHub {
+        let hub = IngestHub(consumer: validator, journal: journal, configuration: configuration, onError: onError,
+                            onNotice: onNotice)
         do {
             for input in inputs { try hub.addInput(input, follow: follow) }
         } catch {

@@ -29,7 +29,8 @@ struct Record: ParsableCommand {
         let journal = try ingest.openJournal(calendar: engine.model.calendar)
         let validator = EngineConsumer(engine: engine, runsClock: false, journal: nil, alertLog: nil, slot: nil)
         let hub = IngestHub(consumer: validator, journal: journal,
-                            configuration: .init(maxLineLength: ingest.maxLine), onError: { Log.warn($0) })
+                            configuration: .init(maxLineLength: ingest.maxLine), onError: { Log.warn($0) },
+                            onNotice: { Log.info($0) })
         do { try ingest.addSources(to: hub) } catch {
             hub.shutdown()
             throw CLIError("cannot start the inputs: \(error)")

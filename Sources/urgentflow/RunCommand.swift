@@ -197,7 +197,7 @@ struct Run: ParsableCommand {
         consumer.publish(force: true)
         let hub = IngestHub(consumer: consumer, journal: journal,
                             configuration: .init(maxLineLength: ingest.maxLine, tickInterval: 0.1),
-                            onError: { Log.warn($0) })
+                            onError: { Log.warn($0) }, onNotice: { Log.info($0) })
         // With the dashboard, stderr (warnings, rejected lines) goes to a log file next to the
         // journal from before the first line is read, and the latest warning is shown on the
         // status line.

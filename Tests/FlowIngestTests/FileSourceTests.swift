@@ -190,6 +190,36 @@ import Glibc
         #expect(eventually { c2.lines == ["five"] }, "\(c2.lines)")
     }
 
+    @Test("a journal whose commits keep failing is said once, not at every group of lines (each failure still counted), and its recovery is said")
+    func failingCommitsAreSaidOnce() throws {
+        let tmp = TempDir()
+        let (dir, today, feed, _) = try fullDisk(tmp)
+        let said = Said()
+        let c = RecordingConsumer()
+        let j = try Journal(configuration: .init(directory: dir, day: { "2026-01-05" }))
+        // The default backlog bound: every group of lines reaches the consumer and fails to commit.
+        let hub = IngestHub(consumer: c, journal: j, configuration: .init(maxLineLength: 64, filePollInterval: 0.02),
+                            onError: { said.add("error: " + $0) }, onNotice: { said.add("notice: " + $0) })
+        defer { hub.shutdown() }
+        hub.addFile(feed, follow: true)
+        #expect(eventually { c.lines.count == 2 })
+        for k in 3...6 {
+            appendFile(feed, "line\(k)\n")
+            #expect(eventually { c.lines.count == k })
+        }
+        #expect(eventually { hub.statistics().journalErrors >= 5 }, "every group's failure counted: \(hub.statistics().journalErrors)")
+        let failures = said.all.filter { $0.hasPrefix("error: journal commit failed: ") }
+        #expect(failures.count == 1, "\(said.all)")
+        #expect(failures.first?.hasSuffix("; said again every 10 minutes while it fails") == true, "\(said.all)")
+        // Room again: what the journal kept is committed, and that is said.
+        let fd = try #require(devFullDescriptor())
+        try FileManager.default.removeItem(atPath: today)
+        writeFile(today, "")
+        redirectJournal(fd, to: today)
+        #expect(eventually { said.all.contains { $0.hasPrefix("notice: journal commits again, after ") } }, "\(said.all)")
+        #expect(readFile(today) == "one\ntwo\nline3\nline4\nline5\nline6\n")
+    }
+
     @Test("a file read once on a full disk is not finished while its lines wait for the journal: `record` would stop and drop them")
     func fileReadOnceIsNotFinishedWhileItsLinesWait() throws {
         let tmp = TempDir()

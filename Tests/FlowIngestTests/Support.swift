@@ -41,6 +41,14 @@ final class RecordingConsumer: LineConsumer, @unchecked Sendable {
     var ticks: Int { lock.withLock { _ticks } }
 }
 
+/// What a hub says through its callbacks, in order (any thread).
+final class Said: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ s: String) { lock.withLock { items.append(s) } }
+    var all: [String] { lock.withLock { items } }
+}
+
 /// Polls `condition` every 10 ms until it holds or `seconds` pass; returns its last value.
 @discardableResult
 func eventually(within seconds: Double = 10, _ condition: () -> Bool) -> Bool {
