@@ -213,7 +213,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
             f.tries += 1
             if f.warnedAt.map({ now &- $0 >= Self.failureRewarn }) ?? true {
                 f.warnedAt = now
-                Log.warn("rejected-line counts: \(error)" + (f.tries > 1 ? " (still failing: \(f.tries) tries)" : "; tried again every second, warned again every 10 minutes"))
+                Log.warn("rejected-line counts: \(error)" + (f.tries > 1 ? " (still failing: \(f.tries) tries)" : "; tried again every second, warned again every 4 minutes"))
             }
             rejectionSaveFailure = f
         }
@@ -221,7 +221,9 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
 
     /// A failing save of the rejected-line counts: tries so far, and when last warned about.
     private var rejectionSaveFailure: (tries: Int, warnedAt: UInt64?)?
-    static let failureRewarn: UInt64 = 600_000_000_000
+    /// Less than the five minutes the dashboard shows a warning for after it was said, so a
+    /// failure that lasts stays on the status line (as `IngestHub.failureRewarn`).
+    static let failureRewarn: UInt64 = 240_000_000_000
 
     /// Runs the rule ticks due by the wall clock (see the type's documentation); none while the
     /// journal holds the input (`journalHeld`).

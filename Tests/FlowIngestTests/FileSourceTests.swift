@@ -210,7 +210,7 @@ import Glibc
         #expect(eventually { hub.statistics().journalErrors >= 5 }, "every group's failure counted: \(hub.statistics().journalErrors)")
         let failures = said.all.filter { $0.hasPrefix("error: journal commit failed: ") }
         #expect(failures.count == 1, "\(said.all)")
-        #expect(failures.first?.hasSuffix("; said again every 10 minutes while it fails") == true, "\(said.all)")
+        #expect(failures.first?.hasSuffix("; said again every 4 minutes while it fails") == true, "\(said.all)")
         // Room again: what the journal kept is committed, and that is said.
         let fd = try #require(devFullDescriptor())
         try FileManager.default.removeItem(atPath: today)
