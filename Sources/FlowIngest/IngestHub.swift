@@ -220,10 +220,10 @@ public final class IngestHub: @unchecked Sendable {
         }
     }
 
-    /// How long a journal whose commits keep failing goes unsaid after it was said: less than the
-    /// five minutes the dashboard shows a warning for after it was said, so it stays on the
-    /// status line for as long as the failure lasts.
-    static let failureRewarn: UInt64 = 240_000_000_000
+    /// How long a failure that lasts (here, a journal whose commits keep failing) goes unsaid
+    /// after it was said: less than the five minutes the dashboard shows a warning for after it
+    /// was said, so it stays on the status line for as long as the failure lasts.
+    public static let failureRewarn: UInt64 = 240_000_000_000
 
     /// Commits failing since the journal last committed: how many (rounds of lines), and when
     /// last said. Each was said: on a full disk under TCP load, 292 warnings in a second.

@@ -221,9 +221,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
 
     /// A failing save of the rejected-line counts: tries so far, and when last warned about.
     private var rejectionSaveFailure: (tries: Int, warnedAt: UInt64?)?
-    /// Less than the five minutes the dashboard shows a warning for after it was said, so a
-    /// failure that lasts stays on the status line (as `IngestHub.failureRewarn`).
-    static let failureRewarn: UInt64 = 240_000_000_000
+    static let failureRewarn = IngestHub.failureRewarn
 
     /// Runs the rule ticks due by the wall clock (see the type's documentation); none while the
     /// journal holds the input (`journalHeld`).
