@@ -3,7 +3,7 @@
 # messages per second and peak memory, next to a plain Python json.loads loop over the same file
 # in the same run (machines here are noisy: compare ratios, not absolute times).
 #
-#   Benchmarks/replay-bench.sh [LINES]      default 1,000,000 lines
+#   Benchmarks/replay-bench.sh [LINES]      default 1,000,000 lines (RUNS=3 rounds: medians)
 #
 # Peak memory is measured on 10 x LINES (default 10,000,000 lines, 1.6 GB of input, generated
 # once into $OUT) against LINES: it must stay flat however long the replay.
@@ -33,12 +33,22 @@ PY
 }
 peak_kb() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 
-py=$(seconds python3 -c "
+# The baseline and the two replays in turn, $RUNS rounds (default 3), each figure the median of
+# its rounds: these machines' speed moved by a third between consecutive runs of one build, and
+# a single round's ratio moved with it.
+RUNS=${RUNS:-3}
+py_t=(); full_t=(); ingest_t=()
+for _ in $(seq "$RUNS"); do
+  py_t+=("$(seconds python3 -c "
 import json, sys
 for line in open(sys.argv[1], 'rb'): json.loads(line)
-" "$DATA")
-full=$(seconds "$BIN" replay "$DATA" --headless)
-ingest=$(seconds "$BIN" replay "$DATA" --headless --config "$RULELESS")
+" "$DATA")")
+  full_t+=("$(seconds "$BIN" replay "$DATA" --headless)")
+  ingest_t+=("$(seconds "$BIN" replay "$DATA" --headless --config "$RULELESS")")
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
+py=$(median "${py_t[@]}"); full=$(median "${full_t[@]}"); ingest=$(median "${ingest_t[@]}")
+echo "rounds (s): python ${py_t[*]}; all rules ${full_t[*]}; no rules ${ingest_t[*]}"
 mem_big=$(peak_kb "$BIN" replay "$BIG" --headless)
 mem_full=$(peak_kb "$BIN" replay "$DATA" --headless)
 decode=$(.build/release/urgentflow-bench-decode "$DATA" 2>&1 | sed -n 's/.*[^0-9,]\([0-9][0-9,]*\) lines\/s.*/\1/p' | tail -1 | tr -d ,)
@@ -59,7 +69,7 @@ lines, nbytes, days = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 py, full, ingest = map(float, sys.argv[4:7])
 mem_big, mem_full, decode = int(sys.argv[7]), int(sys.argv[8]), float(sys.argv[9])
 rate = lambda s: lines / s
-print(f"input: {lines:,} lines, {nbytes / lines:.0f} bytes a line, {days} days of event time")
+print(f"input: {lines:,} lines, {nbytes / lines:.0f} bytes a line, {days} days of event time; times: medians of the rounds")
 print(f"{'figure':58} {'target':>14} {'measured':>14} {'ratio':>8}")
 print(f"{'python json.loads loop (baseline), msg/s':58} {'':>14} {rate(py):>14,.0f} {'1.00':>8}")
 print(f"{'headless replay, all rules (Herts system), msg/s':58} {'2,000,000':>14} {rate(full):>14,.0f} {py / full:>8.2f}")
