@@ -14,7 +14,9 @@ public enum Notifications {
         // The loader gives an empty configuration when the file has no notifications section.
         guard !config.notifiers.isEmpty else { return nil }
         do {
-            return try NotificationService(system: system, config: config, stateDirectory: directory, mode: mode)
+            let service = try NotificationService(system: system, config: config, stateDirectory: directory, mode: mode)
+            service.onStateProblem = { Log.warn($0) }
+            return service
         } catch {
             throw LiveError("cannot open the notification state in \(directory): \(error)")
         }

@@ -111,6 +111,9 @@ public final class DeliveryWorker: @unchecked Sendable {
     private var retryAt: [String: Date] = [:]
     /// Called (on a worker thread) when a notifier starts or stops failing.
     public var onStatusChange: (@Sendable (NotifierStatus) -> Void)?
+    /// Called when the outbox cannot record that a delivery finished (a full disk): it is not
+    /// delivered again in this run, but would be once more after a restart.
+    public var onStateProblem: (@Sendable (String) -> Void)?
 
     /// - Parameter history: each notifier's deliveries in the last run (`AlertLog.readDeliveryHistory`):
     ///   its failures in a row, last error and the attempts of pending deliveries carry on. The
@@ -228,15 +231,21 @@ public final class DeliveryWorker: @unchecked Sendable {
             if s.failing != wasFailing { changed = s }
             cond.unlock()
             if error == nil {
-                try? outbox.markDone(e.key, outcome: "sent")
+                markDone(e, outcome: "sent")
                 log?.recordDelivery(key: e.key, notifier: name, outcome: "sent", attempt: attempt, error: nil, wall: now)
             } else if giveUp {
-                try? outbox.markDone(e.key, outcome: "gave_up")
+                markDone(e, outcome: "gave_up")
                 log?.recordDelivery(key: e.key, notifier: name, outcome: "gave_up", attempt: attempt, error: error, wall: now)
             } else {
                 log?.recordDelivery(key: e.key, notifier: name, outcome: "failed", attempt: attempt, error: error, wall: now)
             }
             if let changed { onStatusChange?(changed) }
+        }
+    }
+
+    private func markDone(_ e: OutboxEntry, outcome: String) {
+        do { try outbox.markDone(e.key, outcome: outcome) } catch {
+            onStateProblem?("outbox: the end of \(e.notifier)'s delivery of \(e.notification.rule) at \(e.notification.site) is not recorded (\(error)); a restart would deliver it once more")
         }
     }
 }

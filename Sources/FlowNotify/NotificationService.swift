@@ -136,11 +136,21 @@ public final class NotificationService: @unchecked Sendable {
         }
     }
 
+    /// Said when the notification state cannot be written (a full disk): a notification the
+    /// outbox cannot keep is still delivered in this run, and the end of a delivery it cannot
+    /// record is not delivered again (`DeliveryWorker.onStateProblem`). Set before the first alert.
+    public var onStateProblem: (@Sendable (String) -> Void)? {
+        get { worker.onStateProblem }
+        set { worker.onStateProblem = newValue }
+    }
+
     private func dispatch(_ ns: [AlertNotification]) {
         for n in ns {
             let to = router.notifiers(for: n).filter(worker.notifierNames.contains)
             log.record(n, notifiers: to)
-            _ = try? outbox.put(n, notifiers: to)
+            do { try outbox.put(n, notifiers: to) } catch {
+                onStateProblem?("outbox: \(n.rule) at \(n.site) for \(to.joined(separator: ", ")) is not kept for a restart (\(error)); it is delivered in this run")
+            }
         }
     }
 

@@ -17,16 +17,21 @@ final class AppendFile: @unchecked Sendable {
 
     deinit { if fd >= 0 { _ = Glibc.close(fd) } }
 
+    /// Appends whole lines. A write refused part-way (a full disk) is cut back off the file, so
+    /// the next append starts on a line of its own, not after a fragment.
     func append(_ lines: [String], sync: Bool) throws {
         guard !lines.isEmpty else { return }
         var bytes: [UInt8] = []
         for l in lines { bytes += Array(l.utf8); bytes.append(10) }
+        let start = lseek(fd, 0, SEEK_END)
         var off = 0
         while off < bytes.count {
             let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw NotifyIOError("cannot write \(path): \(String(cString: strerror(errno)))")
+                let why = String(cString: strerror(errno))
+                if off > 0, start >= 0 { _ = ftruncate(fd, start) }
+                throw NotifyIOError("cannot write \(path): \(why)")
             }
             off += n
         }
@@ -135,6 +140,10 @@ public final class Outbox: @unchecked Sendable {
 
     /// Puts a notification for each notifier, unless that delivery was ever put before.
     /// Returns the entries added. Synced to disk before returning.
+    ///
+    /// The entries are pending (the worker delivers them) even when the file cannot take them (a
+    /// full disk: the error is thrown after): they are then delivered in this run, though a
+    /// restart would not know them. Dropped, as they were, nobody was paged and nothing said so.
     @discardableResult
     public func put(_ n: AlertNotification, notifiers: [String]) throws -> [OutboxEntry] {
         try lock.withLock {
@@ -149,19 +158,23 @@ public final class Outbox: @unchecked Sendable {
                 lines.append(String(decoding: try e.encode(rec), as: UTF8.self))
                 added.append(OutboxEntry(key: k, notifier: name, notification: n))
             }
-            try file.append(lines, sync: true)
             for a in added { known.insert(a.key); pending.append(a) }
+            try file.append(lines, sync: true)
             return added
         }
     }
 
     /// Marks a delivery finished (`sent`, or `gave_up`). Synced to disk before returning.
+    ///
+    /// Finished in memory even when the file cannot take it (the error is thrown after): left
+    /// pending, a sent notification was delivered again at once, and again, for as long as the
+    /// disk was full. A restart delivers it once more (the file holds its `put`, not its end).
     public func markDone(_ key: String, outcome: String = "sent") throws {
         try lock.withLock {
-            let line = "{\"key\":\(JSONText.quote(key)),\"op\":\"done\",\"outcome\":\(JSONText.quote(outcome))}"
-            try file.append([line], sync: true)
             pending.removeAll { $0.key == key }
             doneOrder.append(key)
+            let line = "{\"key\":\(JSONText.quote(key)),\"op\":\"done\",\"outcome\":\(JSONText.quote(outcome))}"
+            try file.append([line], sync: true)
         }
     }
 

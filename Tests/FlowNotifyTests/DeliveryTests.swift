@@ -71,6 +71,47 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(try again.put(ns[0], notifiers: ["pager", "teams", "webhook"]).map(\.notifier) == ["webhook"], "a new notifier still gets it")
     }
 
+    @Test("on a full disk a notification is delivered once all the same: the outbox cannot keep it or its end, and says so; no fragment is left in the file")
+    func aFullDiskNeitherDropsNorRepeatsADelivery() throws {
+        let dir = TempDir()
+        let ns = try sampleNotifications(2)
+        let box = try Outbox(directory: dir.path)
+        try box.put(ns[0], notifiers: ["pager"])   // written whole before the disk fills
+        // The outbox's descriptor now writes to /dev/full (every write: no space left on device).
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        let fd = try #require(fds.compactMap(Int32.init).first { fd in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)"))?
+                .hasSuffix("/" + (dir.path as NSString).lastPathComponent + "/outbox.jsonl") == true
+        })
+        let saved = dup(fd)
+        let full = open("/dev/full", O_WRONLY)
+        #expect(dup2(full, fd) == fd)
+        close(full)
+        #expect(throws: NotifyIOError.self) { try box.put(ns[1], notifiers: ["pager"]) }
+        #expect(box.pendingEntries().map(\.notification.id) == [ns[0].id, ns[1].id], "still to deliver in this run")
+        let problems = Said()
+        let pager = FlakyNotifier(name: "pager", failures: 0)
+        let worker = DeliveryWorker(outbox: box, notifiers: [pager])
+        worker.onStateProblem = { problems.add($0) }
+        worker.start()
+        #expect(eventually(within: 3) { box.pendingEntries().isEmpty })
+        Thread.sleep(forTimeInterval: 0.3)
+        worker.stop()
+        // Each delivered once: a delivery whose end could not be written stayed pending, and was
+        // delivered again at once, over and over (counted, not listed: millions of calls).
+        let calls = pager.calls, said = problems.all.count
+        #expect(calls == 2)
+        if calls == 2 { #expect(pager.delivered == [ns[0].id, ns[1].id]) }
+        #expect(said == 2)
+        if said == 2 { #expect(problems.all.allSatisfy { $0.contains("is not recorded") }, "\(problems.all)") }
+        // Room again: the file holds whole lines only (the refused writes left nothing behind).
+        #expect(dup2(saved, fd) == fd)
+        close(saved)
+        try box.markDone(Outbox.key(ns[0], "pager"))
+        let lines = try String(contentsOfFile: dir.file("outbox.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") }, "\(lines)")
+    }
+
     @Test func retriesWithBackoffAndRaisesItsOwnAlert() throws {
         let dir = TempDir()
         let ns = try sampleNotifications(2)

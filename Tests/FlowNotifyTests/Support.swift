@@ -45,3 +45,11 @@ final class TempDir: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(atPath: path) }
     func file(_ name: String) -> String { path + "/" + name }
 }
+
+/// What a callback says, in order (any thread).
+final class Said: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ s: String) { lock.withLock { items.append(s) } }
+    var all: [String] { lock.withLock { items } }
+}
