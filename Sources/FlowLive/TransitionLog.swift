@@ -32,11 +32,17 @@ public final class TransitionLog: @unchecked Sendable {
         for t in transitions { text += t.jsonLine; text += "\n" }
         var off = 0
         let bytes = Array(text.utf8)
+        let start = lseek(fd, 0, SEEK_END)
         while off < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, $0.count - off) }
             if n < 0 {
                 if errno == EINTR { continue }
-                Log.warn("alert log \(path): write failed: \(String(cString: strerror(errno)))")
+                let why = String(cString: strerror(errno))
+                // A write refused part-way (a full disk) is cut back off, so the next starts on a
+                // line of its own; the lines not written are appended by the next start's
+                // reconciliation with the journal.
+                if off > 0, start >= 0 { _ = ftruncate(fd, start) }
+                Log.warn("alert log \(path): write failed: \(why) (\(transitions.count) transitions; a restart writes them from the journal)")
                 return
             }
             off += n

@@ -141,7 +141,7 @@ public final class NotificationService: @unchecked Sendable {
     /// record is not delivered again (`DeliveryWorker.onStateProblem`). Set before the first alert.
     public var onStateProblem: (@Sendable (String) -> Void)? {
         get { worker.onStateProblem }
-        set { worker.onStateProblem = newValue }
+        set { worker.onStateProblem = newValue; log.onWriteProblem = newValue }
     }
 
     private func dispatch(_ ns: [AlertNotification]) {

@@ -240,11 +240,20 @@ public final class AlertLog: @unchecked Sendable {
         file = try AppendFile(path: path)
     }
 
+    /// Said when a line cannot be written (a full disk); the line is then not taken as written.
+    public var onWriteProblem: (@Sendable (String) -> Void)?
+
     private func write(_ line: String, dedup: Bool = true) {
-        lock.withLock {
-            if dedup && !seen.insert(StableHash.fnv1a64(line)).inserted { return }
-            try? file.append([line], sync: false)
+        let failure: String? = lock.withLock {
+            let hash = StableHash.fnv1a64(line)
+            if dedup && !seen.insert(hash).inserted { return nil }
+            do { try file.append([line], sync: false) } catch {
+                if dedup { seen.remove(hash) }
+                return "notification log: a line is not written (\(error))"
+            }
+            return nil
         }
+        if let failure { onWriteProblem?(failure) }
     }
 
     private static func json<T: Encodable>(_ v: T) -> String {

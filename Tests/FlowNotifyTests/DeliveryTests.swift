@@ -71,22 +71,14 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(try again.put(ns[0], notifiers: ["pager", "teams", "webhook"]).map(\.notifier) == ["webhook"], "a new notifier still gets it")
     }
 
-    @Test("on a full disk a notification is delivered once all the same: the outbox cannot keep it or its end, and says so; no fragment is left in the file")
+    @Test("on a full disk a notification is delivered once all the same: the outbox cannot keep it or its end, and says so")
     func aFullDiskNeitherDropsNorRepeatsADelivery() throws {
         let dir = TempDir()
         let ns = try sampleNotifications(2)
         let box = try Outbox(directory: dir.path)
         try box.put(ns[0], notifiers: ["pager"])   // written whole before the disk fills
         // The outbox's descriptor now writes to /dev/full (every write: no space left on device).
-        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        let fd = try #require(fds.compactMap(Int32.init).first { fd in
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)"))?
-                .hasSuffix("/" + (dir.path as NSString).lastPathComponent + "/outbox.jsonl") == true
-        })
-        let saved = dup(fd)
-        let full = open("/dev/full", O_WRONLY)
-        #expect(dup2(full, fd) == fd)
-        close(full)
+        let restore = try #require(diskFull(dir, "outbox.jsonl"))
         #expect(throws: NotifyIOError.self) { try box.put(ns[1], notifiers: ["pager"]) }
         #expect(box.pendingEntries().map(\.notification.id) == [ns[0].id, ns[1].id], "still to deliver in this run")
         let problems = Said()
@@ -104,12 +96,30 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         if calls == 2 { #expect(pager.delivered == [ns[0].id, ns[1].id]) }
         #expect(said == 2)
         if said == 2 { #expect(problems.all.allSatisfy { $0.contains("is not recorded") }, "\(problems.all)") }
-        // Room again: the file holds whole lines only (the refused writes left nothing behind).
-        #expect(dup2(saved, fd) == fd)
-        close(saved)
+        // Room again: the file holds whole lines only. (/dev/full refuses a write whole; a write
+        // refused part-way, on a disk with a little room, is cut back as the journal's is.)
+        restore()
         try box.markDone(Outbox.key(ns[0], "pager"))
         let lines = try String(contentsOfFile: dir.file("outbox.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") }, "\(lines)")
+    }
+
+    @Test("on a full disk the notification log says a line is not written, and takes it as not written")
+    func aFullDiskIsSaidByTheNotificationLog() throws {
+        let dir = TempDir()
+        let ns = try sampleNotifications(2)
+        let log = try AlertLog(path: dir.file("alerts.jsonl"))
+        let problems = Said()
+        log.onWriteProblem = { problems.add($0) }
+        log.record(ns[0], notifiers: ["pager"])
+        let restore = try #require(diskFull(dir, "alerts.jsonl"))
+        log.record(ns[1], notifiers: ["pager"])
+        #expect(problems.all.count == 1 && problems.all.first?.hasPrefix("notification log: a line is not written") == true, "\(problems.all)")
+        restore()
+        log.record(ns[1], notifiers: ["pager"])   // not taken as written: written now
+        let text = try String(contentsOfFile: dir.file("alerts.jsonl"), encoding: .utf8)
+        #expect(text.contains(ns[1].id), "\(text)")
+        #expect(problems.all.count == 1)
     }
 
     @Test func retriesWithBackoffAndRaisesItsOwnAlert() throws {
@@ -378,4 +388,19 @@ final class StatusBox: @unchecked Sendable {
         #expect(h["pager"]?.lastError == "refused: {\"key\":\"b@pager\"}" && h["pager"]?.lastFailure == wall.addingTimeInterval(60))
         #expect(h["teams"]?.consecutiveFailures == 1 && h["teams"]?.attempts.isEmpty == true, "given up: no longer pending")
     }
+}
+
+/// Points the open descriptor of `dir/name` at /dev/full (every write: no space left on device);
+/// returns what gives it its file back, or nil if it is not open.
+func diskFull(_ dir: TempDir, _ name: String) -> (() -> Void)? {
+    let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    guard let fd = fds.compactMap(Int32.init).first(where: { fd in
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)"))?
+            .hasSuffix("/" + (dir.path as NSString).lastPathComponent + "/" + name) == true
+    }) else { return nil }
+    let saved = dup(fd)
+    let full = open("/dev/full", O_WRONLY)
+    _ = dup2(full, fd)
+    close(full)
+    return { _ = dup2(saved, fd); close(saved) }
 }
