@@ -64,7 +64,7 @@ public final class IngestHub: @unchecked Sendable {
     ///   - journal: where accepted lines go; nil for no journal (acknowledgements then follow the
     ///     consumer's verdict directly).
     ///   - onError: journal write failures and similar, for a log or the status line. A journal
-    ///     whose commits keep failing is said once, then every `failureRewarn` while it fails.
+    ///     whose commits keep failing is said as a `RepeatedFailure`.
     ///   - onNotice: what is not a failure but ends one (the journal commits again).
     public init(consumer: LineConsumer, journal: Journal?, configuration: Configuration = Configuration(),
                 onError: (@Sendable (String) -> Void)? = nil, onNotice: (@Sendable (String) -> Void)? = nil) {
@@ -220,32 +220,14 @@ public final class IngestHub: @unchecked Sendable {
         }
     }
 
-    /// How long a failure that lasts (here, a journal whose commits keep failing) goes unsaid
-    /// after it was said: less than the five minutes the dashboard shows a warning for after it
-    /// was said, so it stays on the status line for as long as the failure lasts.
-    public static let failureRewarn: UInt64 = 240_000_000_000
-
-    /// Commits failing since the journal last committed: how many (rounds of lines), and when
-    /// last said. Each was said: on a full disk under TCP load, 292 warnings in a second.
-    private struct CommitFailure {
-        var failures = 0
-        var saidAt: UInt64 = 0
-    }
-
-    /// A round's commit failed: counted, and said if it is the first since the journal last
-    /// committed, or `failureRewarn` after it was last said.
-    private func commitFailed(_ error: Error, _ failing: inout CommitFailure?) {
+    /// A round's commit failed: counted, and said as a `RepeatedFailure` (saying each one wrote,
+    /// on a full disk under TCP load, 292 warnings in a second).
+    private func commitFailed(_ error: Error, _ failing: inout RepeatedFailure?) {
         let message = "journal commit failed: \(error)"
-        let now = Posix.monotonicNanos()
-        var f = failing ?? CommitFailure()
-        f.failures += 1
+        var f = failing ?? RepeatedFailure()
         count(message)
-        if f.failures == 1 {
-            f.saidAt = now
-            onError?(message + "; said again every 4 minutes while it fails")
-        } else if now &- f.saidAt >= Self.failureRewarn {
-            f.saidAt = now
-            onError?(message + " (still failing: \(f.failures) failed commits)")
+        if f.failed(now: Posix.monotonicNanos()) {
+            onError?(message + (f.count == 1 ? "; said again every 4 minutes while it fails" : " (still failing: \(f.count) failed commits)"))
         }
         failing = f
     }
@@ -267,7 +249,7 @@ public final class IngestHub: @unchecked Sendable {
         var retryCommit = false
         // The backlog's state as the consumer was last told it (`LineConsumer.journalHeld`).
         var toldHeld = false
-        var commitFailing: CommitFailure? = nil
+        var commitFailing: RepeatedFailure? = nil
         while true {
             var timeout = held.isEmpty && !retryCommit ? 0.25 : configuration.filePollInterval
             if let t = nextTick {
@@ -311,7 +293,7 @@ public final class IngestHub: @unchecked Sendable {
                         try journal.commit()
                         if let f = commitFailing {
                             commitFailing = nil
-                            onNotice?("journal commits again, after \(f.failures) failed \(f.failures == 1 ? "commit" : "commits")")
+                            onNotice?("journal commits again, after \(f.count) failed \(f.count == 1 ? "commit" : "commits")")
                         }
                     } catch {
                         journalFailed = true

@@ -197,31 +197,27 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     /// On the consumer thread, or once the hub has stopped.
     ///
     /// A save that fails is tried again at each chance (every second while the counts are
-    /// unsaved), but warned about once, then again only every `failureRewarn` while it keeps
-    /// failing; a save that works again after failing is said. (Each failed try was a warning: a
-    /// line a second in the log, and the status line's count of warnings ran away.)
+    /// unsaved), but warned about as a `RepeatedFailure`; a save that works again after failing
+    /// is said. (Each failed try was a warning: a line a second in the log, and the status
+    /// line's count of warnings ran away.)
     public func saveRejections(force: Bool) {
         guard let rejectionFile else { return }
         do {
             if try rejectionFile.save(engine, force: force), let f = rejectionSaveFailure {
                 rejectionSaveFailure = nil
-                Log.info("rejected-line counts saved again, after \(f.tries) failed \(f.tries == 1 ? "try" : "tries")")
+                Log.info("rejected-line counts saved again, after \(f.count) failed \(f.count == 1 ? "try" : "tries")")
             }
         } catch {
-            let now = WallClock.monotonicNanos()
-            var f = rejectionSaveFailure ?? (tries: 0, warnedAt: nil)
-            f.tries += 1
-            if f.warnedAt.map({ now &- $0 >= Self.failureRewarn }) ?? true {
-                f.warnedAt = now
-                Log.warn("rejected-line counts: \(error)" + (f.tries > 1 ? " (still failing: \(f.tries) tries)" : "; tried again every second, warned again every 4 minutes"))
+            var f = rejectionSaveFailure ?? RepeatedFailure()
+            if f.failed(now: WallClock.monotonicNanos()) {
+                Log.warn("rejected-line counts: \(error)" + (f.count > 1 ? " (still failing: \(f.count) tries)" : "; tried again every second, warned again every 4 minutes"))
             }
             rejectionSaveFailure = f
         }
     }
 
-    /// A failing save of the rejected-line counts: tries so far, and when last warned about.
-    private var rejectionSaveFailure: (tries: Int, warnedAt: UInt64?)?
-    static let failureRewarn = IngestHub.failureRewarn
+    /// A failing save of the rejected-line counts (nil: the last one worked).
+    private var rejectionSaveFailure: RepeatedFailure?
 
     /// Runs the rule ticks due by the wall clock (see the type's documentation); none while the
     /// journal holds the input (`journalHeld`).
@@ -256,17 +252,15 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     /// exactly as the journal then records them (lines, then the catch-up's mark), so recovery
     /// gives the same alerts.
     public private(set) var heldSince: EventTime?
-    private var heldWarnedAt: UInt64?
+    /// The holds so far, said as a `RepeatedFailure` (a disk with room in bits flips it).
+    private var holds = RepeatedFailure()
 
     public func journalHeld(_ held: Bool) {
         guard runsClock else { return }
         if held, heldSince == nil {
             let now = WallClock.now()
             heldSince = now
-            let mono = WallClock.monotonicNanos()
-            // Said once, then again only every `failureRewarn` (a disk with room in bits flips it).
-            if heldWarnedAt.map({ mono &- $0 >= Self.failureRewarn }) ?? true {
-                heldWarnedAt = mono
+            if holds.failed(now: WallClock.monotonicNanos()) {
                 Log.warn("the journal cannot write (disk full?): input waits, and the rule ticks wait with it from "
                          + FlowEngine.localClock(now, engine.model.calendar) + ", so no feed is called stale for lines urgentflow holds")
             }
