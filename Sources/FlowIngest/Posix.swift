@@ -24,7 +24,7 @@ public struct IngestIOError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-enum Posix {
+public enum Posix {
     static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o644) throws -> Int32 {
         while true {
             let fd = path.withCString { Glibc_open($0, flags | O_CLOEXEC, mode) }
@@ -64,6 +64,16 @@ enum Posix {
             }
             p += n
             left -= n
+        }
+    }
+
+    /// Appends `bytes` whole to `fd` (opened to append), or not at all: a write refused part-way
+    /// (a full disk) is cut back off the file, so the next append starts on a line of its own.
+    public static func appendWhole(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        let start = lseek(fd, 0, SEEK_END)
+        do { try writeAll(fd, bytes, path: path) } catch {
+            if start >= 0 { _ = ftruncate(fd, start) }
+            throw error
         }
     }
 

@@ -30,22 +30,13 @@ public final class TransitionLog: @unchecked Sendable {
         guard !transitions.isEmpty else { return }
         var text = ""
         for t in transitions { text += t.jsonLine; text += "\n" }
-        var off = 0
-        let bytes = Array(text.utf8)
-        let start = lseek(fd, 0, SEEK_END)
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, $0.count - off) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let why = String(cString: strerror(errno))
-                // A write refused part-way (a full disk) is cut back off, so the next starts on a
-                // line of its own; the lines not written are appended by the next start's
-                // reconciliation with the journal.
-                if off > 0, start >= 0 { _ = ftruncate(fd, start) }
-                Log.warn("alert log \(path): write failed: \(why) (\(transitions.count) transitions; a restart writes them from the journal)")
-                return
-            }
-            off += n
+        do {
+            // Whole or not at all: the lines not written are appended by the next start's
+            // reconciliation with the journal.
+            try Array(text.utf8).withUnsafeBytes { try Posix.appendWhole(fd, $0, path: path) }
+        } catch {
+            Log.warn("alert log \(path): write failed: \(error) (\(transitions.count) transitions; a restart writes them from the journal)")
+            return
         }
         written += transitions.count
     }
