@@ -28,26 +28,23 @@ public enum RFC3339 {
         guard end - start >= 20 else { return nil }
         let p = UnsafeRawPointer(b + start)
         let word = p.loadUnaligned(as: UInt64.self), rest = p.loadUnaligned(fromByteOffset: 8, as: UInt16.self)
-        if memo.known, memo.word == word, memo.rest == rest { return parse(b, start, end, days: memo.days) }
-        guard let t = parse(b, start, end) else { return nil }
-        memo = DateMemo(word: word, rest: rest, days: dayNumber(b, start), known: true)
-        return t
-    }
-
-    /// The day number of the date part of a time `parse` accepted (its own date, whatever the
-    /// offset: from its digits).
-    @inline(__always)
-    static func dayNumber(_ b: UnsafePointer<UInt8>, _ start: Int) -> Int64 {
-        let p = b + start
-        @inline(__always) func two(_ i: Int) -> Int64 { Int64(p[i] &- 48) * 10 + Int64(p[i + 1] &- 48) }
-        return daysFromCivil(two(0) * 100 + two(2), two(5), two(8))
+        if memo.known, memo.word == word, memo.rest == rest { return parts(b, start, end, days: memo.days)?.time }
+        guard let r = parts(b, start, end) else { return nil }
+        memo = DateMemo(word: word, rest: rest, days: r.days, known: true)
+        return r.time
     }
 
     /// Parses the bytes `b[start..<end]` (in bounds), without bounds checks: the feed
-    /// decoder's path. Each digit is checked as `byte - '0' < 10` (unsigned). `days`: the day
-    /// number of its date part, already validated (`parse(_:_:_:date:)`).
+    /// decoder's path. Each digit is checked as `byte - '0' < 10` (unsigned).
     @inlinable
-    static func parse(_ b: UnsafePointer<UInt8>, _ start: Int, _ end: Int, days known: Int64? = nil) -> EventTime? {
+    static func parse(_ b: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> EventTime? {
+        parts(b, start, end)?.time
+    }
+
+    /// `parse(_:_:_:)`, with the day number of the date part (its own date, whatever the
+    /// offset). `days`: that day number, the date part already validated (`parse(_:_:_:date:)`).
+    @inlinable
+    static func parts(_ b: UnsafePointer<UInt8>, _ start: Int, _ end: Int, days known: Int64? = nil) -> (time: EventTime, days: Int64)? {
         let n = end - start
         if n < 20 { return nil }
         let p = b + start
@@ -101,7 +98,7 @@ public enum RFC3339 {
         guard i == n else { return nil }
         let days = known ?? daysFromCivil(year, month, day)
         let secs = days * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offsetSeconds
-        return EventTime(millis: secs * 1000 + millis)
+        return (EventTime(millis: secs * 1000 + millis), days)
     }
 
     public static func parse(_ text: String) -> EventTime? {
