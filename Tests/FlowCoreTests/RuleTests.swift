@@ -258,3 +258,102 @@ import Testing
         #expect(!holds(unknown, 2))
     }
 }
+
+/// The trend lookahead's quiet stretches (TrendScan.quietStretch, in RuleSchedule.swift): where
+/// it calls a run of ticks quiet at once, calling each tick on its own finds every one quiet, and
+/// the certificate it takes bounds the one the ticks take one by one. Random windows of history,
+/// each with thresholds spread about the fit's own slope, so that stretches end near an early
+/// warning, some of them with the slope's turn inside the stretch.
+@Suite struct TrendScanTests {
+    struct Random {
+        var state: UInt64
+        mutating func next() -> UInt64 {   // SplitMix64
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    }
+
+    /// The least-squares slope per hour of `points` and the current value at `now` (what the
+    /// scan's first call weighs).
+    static func slope(_ points: [(EventTime, Double)], _ v: Double, _ now: EventTime) -> Double {
+        let xs = points.map { Double($0.0.millis) / 3_600_000 } + [Double(now.millis) / 3_600_000], ys = points.map(\.1) + [v]
+        let mx = xs.reduce(0, +) / Double(xs.count), my = ys.reduce(0, +) / Double(ys.count)
+        var cxx = 0.0, cxy = 0.0
+        for (x, y) in zip(xs, ys) { cxx += (x - mx) * (x - mx); cxy += (x - mx) * (y - my) }
+        return cxy / cxx
+    }
+
+    @Test("a stretch called quiet at once is quiet at every tick, and its certificate bounds theirs")
+    func stretchesAgreeWithTicks() {
+        var random = Random(state: 7)
+        let step = Duration.minutes(5), tick = Duration.minutes(1)
+        var stretches = 0, ticksInStretches = 0, refused = 0
+        for _ in 0..<400 {
+            let window = Duration.hours(Int64(1 + random.int(3)))
+            let count = Int(window.millis / step.millis) + 1 - random.int(3)
+            let sample = EventTime(millis: 1_768_262_400_000 + Int64(random.int(100)) * step.millis)
+            var y = 5 + 10 * random.unit(), points: [(EventTime, Double)] = []
+            for k in 0..<count {
+                y = max(0, y + Double(random.int(5) - 2) * random.unit() * 2)
+                points.append((sample - Duration(millis: Int64(count - 1 - k) * step.millis), Double(Float(y))))
+            }
+            let now = sample + Duration.minutes(Int64(random.int(5)))
+            let v = max(0, y + Double(random.int(3) - 1))
+            let origin = points[0].0
+            var sums = (n: 0.0, sx: 0.0, sy: 0.0, sxx: 0.0, sxy: 0.0)
+            for (t, y) in points {
+                let x = (t - origin).hoursValue
+                sums.n += 1; sums.sx += x; sums.sy += y; sums.sxx += x * x; sums.sxy += x * y
+            }
+            let s = Self.slope(points, v, now)
+            let direction: Direction = s >= 0 ? .above : .below
+            let horizon = Duration.hours(Int64(1 + random.int(4)))
+            for j in 0..<24 {
+                // Thresholds whose slope needed ranges about the fit's own, from half to twice it.
+                let need = abs(s) * (0.5 + 1.5 * Double(j) / 23)
+                let threshold = v + (direction == .above ? 1 : -1) * need * horizon.hoursValue
+                points.withUnsafeBufferPointer { buffer in
+                    var scan = TrendScan(points: buffer, origin: origin, sample: sample, step: step, window: window,
+                                         horizon: horizon, threshold: threshold, direction: direction, value: v, sums: sums)
+                    _ = scan.call(now)
+                    scan.take()
+                    let end = now + Duration.minutes(30)
+                    var at = now.floored(to: tick) + tick
+                    while at < end {
+                        var stretch = scan
+                        guard let through = stretch.quietStretch(from: at, tick: tick, before: end) else {
+                            refused += 1
+                            _ = scan.call(at)
+                            scan.take()
+                            at = at + tick
+                            continue
+                        }
+                        stretches += 1
+                        var u = at
+                        while u <= through {
+                            let call = scan.call(u)
+                            #expect(call == .quiet, "tick \(RFC3339.format(u)) of a quiet stretch to \(RFC3339.format(through))")
+                            scan.take()
+                            ticksInStretches += 1
+                            u = u + tick
+                        }
+                        let a = scan.certified, b = stretch.certified
+                        let close = { (x: Double, y: Double) in x <= y + 1e-9 * max(1, abs(y)) }
+                        #expect(close(a.worst, b.worst) && close(a.gc, b.gc) && close(a.gs, b.gs)
+                                && close(a.cxx, b.cxx) && close(a.scale, b.scale),
+                                "the stretch's certificate \(b) does not bound the ticks' \(a)")
+                        scan.certified = b   // go on from the stretch's, as the lookahead does
+                        at = through + tick
+                    }
+                }
+            }
+        }
+        // Enough of both to mean something (the counts of this seed, give or take).
+        #expect(stretches > 10_000 && ticksInStretches > 2 * stretches && refused > 1_000)
+    }
+}

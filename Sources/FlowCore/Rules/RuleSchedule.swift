@@ -489,25 +489,13 @@ extension RuleEngine {
         // The history points are read in place and the samples ahead computed (sample `k` ahead
         // is at `sample + k * step` with value `sampled`): copying the points into a scratch
         // array with the samples appended cost a copy of the window per lookahead. Only the
-        // exact fit below, where the slope is too close to call, builds that array.
+        // exact fit, where the slope is too close to call, builds that array.
         let history = cache.points
-        let origin = history.first?.0 ?? sample
-        let sampled = Double(Float(v))   // what each sample ahead records (history keeps Float)
-        var ahead = 0                    // samples ahead taken so far
-        // The samples ahead still in the fit: how many, and the x of the first and the latest.
-        var aheadInFit = 0.0, firstAheadX = 0.0, lastAheadX = 0.0
-        var nextSample = sample + step
-        @inline(__always) func time(_ i: Int) -> EventTime {
-            i < history.count ? history[i].0 : sample + Duration(millis: Int64(i - history.count + 1) * step.millis)
-        }
-        var first = 0
-        // The time of point `first`, kept as `first` moves: the window's checks at every tick read
-        // it (through `time`, an array read or a product, twice a tick).
-        var firstTime = time(0)
         // The sums of the points up to `now`. When that is every point (as always, on and off
         // the grid: the history samples no later than the clock) they hold until the next
         // sample, and are kept with the points rather than summed at each lookahead (a
         // division per point: 4% of a replay).
+        let origin = history.first?.0 ?? sample
         let everyPoint = history.last.map { $0.0 <= now } ?? true
         var sums = everyPoint ? cache.sums : nil
         if sums == nil {
@@ -519,92 +507,224 @@ extension RuleEngine {
             sums = a
             if everyPoint { cache.sums = a }
         }
-        var (n, sx, sy, sxx, sxy) = sums!
-        let minPoints = max(4, Int(r.window.millis / step.millis / 2))
-        let half = Duration(millis: r.window.millis / 2)
-        let need = abs(r.threshold - v) * 3_600_000 / Double(r.horizon.millis)
-        let toward = r.direction == .above ? 1.0 : -1.0
-        // 1 / (n + 1), the fit's point count with the current value: changes only with `n`, and a
-        // division per tick ahead was most of the scan's cost.
-        var perCount = 1 / (n + 1)
-        enum Call: Equatable { case unknown, quiet, warning }
-        // The certificate of the ticks called so far, and what the latest call adds to it (taken
-        // in only once that call is known to be one the estimate covers: `base`).
-        var certified = TrendCertificate(value: v, sampled: sampled, need: need, sample: sample)
-        var last: (worst: Double, gc: Double, gs: Double, cxx: Double, scale: Double)? = nil
-        var lastCertifiable = true
-        func call(_ at: EventTime) -> Call {
-            last = nil
-            lastCertifiable = true
-            while nextSample <= at {   // the samples taken by tick `at`
-                let x = (nextSample - origin).hoursValue
-                n += 1; sx += x; sy += sampled; sxx += x * x; sxy += x * sampled
-                perCount = 1 / (n + 1)
-                ahead += 1
-                if aheadInFit == 0 { firstAheadX = x }
-                aheadInFit += 1; lastAheadX = x
-                nextSample = nextSample + step
-            }
-            let count = history.count + ahead
-            while first < count, at - firstTime > r.window {
-                let x = (firstTime - origin).hoursValue, y = first < history.count ? history[first].1 : sampled
-                n -= 1; sx -= x; sy -= y; sxx -= x * x; sxy -= x * y
-                perCount = 1 / (n + 1)
-                first += 1
-                firstTime = time(first)
-                if first > history.count {
-                    aheadInFit -= 1
-                    firstAheadX = (firstTime - origin).hoursValue
+        let tick = schedule.tick
+        return history.withUnsafeBufferPointer { points in
+            var scan = TrendScan(points: points, origin: origin, sample: sample, step: step, window: r.window, horizon: r.horizon,
+                                 threshold: r.threshold, direction: r.direction, value: v, sums: sums!)
+            // Where the slope is too close to call on the margin, the exact fit decides.
+            func decide(_ at: EventTime) -> TrendScan.Call {
+                let call = scan.call(at)
+                guard call == .tooClose else { return call }
+                let exactPoints = Array(points) + (0..<scan.ahead).map { (scan.time(points.count + $0), scan.sampled) }
+                var exact = self
+                exact.describing = false
+                switch exact.trendOutcome(r, site: site, points: exactPoints, value: v, now: at, step: step) {
+                case .unknown: return .unknown
+                case .known(let target, _, _): return target == nil ? .quiet : .warning
                 }
             }
-            guard first < count, Int(n) + 1 >= minPoints, at - firstTime >= half else { return .unknown }
-            let x = (at - origin).hoursValue
-            let mx = (sx + x) * perCount, my = (sy + v) * perCount
-            let cxx = sxx + x * x - (n + 1) * mx * mx
-            let cxy = sxy + x * v - (n + 1) * mx * my
-            if cxx > 1e-9 {
-                // The slope toward the threshold is `along / cxx`; compared as `along` against
-                // `cxx` times each bound (cxx > 0), which spares a division per tick.
-                let along = toward * cxy
-                let margin = 1e-7 * (abs(need) * cxx + abs(along)) + 1e-9 * cxx
-                // Clearly past `need` either way (a warning needs toward > need >= 0; a flat fit,
-                // as the samples ahead make it, stays short of it); `along < -margin` implies
-                // `past < -margin`.
-                let past = along - need * cxx
-                if along < -margin || past < -margin {
-                    // How `cxy` moves with the current value (x - mx) and with the values the
-                    // samples ahead record (the sum of their |x_j - mx|, bounded by their count
-                    // times the farthest of the first and the latest from mx).
-                    let ga = aheadInFit * max(abs(firstAheadX - mx), abs(lastAheadX - mx))
-                    last = (past + margin, abs(x - mx), ga, cxx, abs(along) + need * cxx)
-                    return .quiet
+            let base = decide(now)
+            scan.take()
+            if base == .warning { scan.certified.valid = false }   // it certifies the absence of one
+            var at = now.floored(to: tick) + tick   // the next tick of the grid
+            while at < lookEnd {
+                if base == .quiet, let through = scan.quietStretch(from: at, tick: tick, before: lookEnd) {
+                    at = through + tick
+                    continue
                 }
-                if past > margin { lastCertifiable = false; return .warning }
+                if decide(at) != base { break }
+                scan.take()
+                at = at + tick
             }
-            lastCertifiable = false   // too close to call here: the exact fit decides
-            let points = Array(history) + (0..<ahead).map { (time(history.count + $0), sampled) }
-            var exact = self
-            exact.describing = false
-            switch exact.trendOutcome(r, site: site, points: points, value: v, now: at, step: step) {
-            case .unknown: return .unknown
-            case .known(let target, _, _): return target == nil ? .quiet : .warning
+            if scan.certified.valid { cache.certificate = scan.certified }
+            return (min(at, lookEnd), base == .warning)
+        }
+    }
+}
+
+/// The running fit of a trend rule's lookahead (`RuleEngine.trendLookahead`) as it steps over
+/// the ticks ahead: the history's points read in place, the samples ahead (each recording the
+/// current value as the history keeps it) joining as their times come, the points further back
+/// than the window leaving, and the current value at each tick. The fit is over hours from the
+/// first history point (`origin`). Its own type, not variables captured by nested functions:
+/// each call of those passed every variable's address, which cost more than the arithmetic.
+struct TrendScan {
+    enum Call: Equatable { case unknown, quiet, warning, tooClose }
+    let points: UnsafeBufferPointer<(EventTime, Double)>
+    let origin: EventTime
+    let sample: EventTime
+    let step: Duration
+    let window: Duration
+    let half: Duration
+    let minPoints: Int
+    /// The current value, what each sample ahead records (history keeps `Float`), and the
+    /// slope toward the threshold an early warning needs, per hour.
+    let v: Double
+    let sampled: Double
+    let need: Double
+    let toward: Double
+    var n, sx, sy, sxx, sxy: Double
+    /// 1 / (n + 1), the fit's point count with the current value: changes only with `n`, and a
+    /// division per tick ahead was most of the scan's cost.
+    var perCount: Double
+    /// Samples ahead taken so far; those still in the fit, and the x of the first and latest.
+    var ahead = 0
+    var aheadInFit = 0.0, firstAheadX = 0.0, lastAheadX = 0.0
+    var nextSample: EventTime
+    /// The first point still in the fit, and its time (the window's checks at every tick read it).
+    var first = 0
+    var firstTime: EventTime
+    /// The certificate of the ticks called so far, and what the latest call adds to it (taken
+    /// in only once that call is known to be one the estimate covers: `take`).
+    var certified: TrendCertificate
+    var last: (worst: Double, gc: Double, gs: Double, cxx: Double, scale: Double)? = nil
+    var lastCertifiable = true
+
+    /// `points`: the history's, oldest first, the latest sampled at `sample`; `sums`: theirs up
+    /// to the lookahead's start (the fit's count and sums of x, y, x^2 and xy, x in hours from
+    /// `origin`); the trend rule's window, horizon, threshold and direction.
+    init(points: UnsafeBufferPointer<(EventTime, Double)>, origin: EventTime, sample: EventTime, step: Duration,
+         window: Duration, horizon: Duration, threshold: Double, direction: Direction, value v: Double,
+         sums: (n: Double, sx: Double, sy: Double, sxx: Double, sxy: Double)) {
+        self.points = points
+        self.origin = origin
+        self.sample = sample
+        self.step = step
+        self.window = window
+        half = Duration(millis: window.millis / 2)
+        minPoints = max(4, Int(window.millis / step.millis / 2))
+        self.v = v
+        sampled = Double(Float(v))
+        need = abs(threshold - v) * 3_600_000 / Double(horizon.millis)
+        toward = direction == .above ? 1.0 : -1.0
+        (n, sx, sy, sxx, sxy) = sums
+        perCount = 1 / (sums.n + 1)
+        nextSample = sample + step
+        firstTime = points.isEmpty ? sample + step : points[0].0
+        certified = TrendCertificate(value: v, sampled: sampled, need: need, sample: sample)
+    }
+
+    /// The time of point `i`: a history point, or a sample ahead.
+    @inline(__always)
+    func time(_ i: Int) -> EventTime {
+        i < points.count ? points[i].0 : sample + Duration(millis: Int64(i - points.count + 1) * step.millis)
+    }
+
+    /// The fit's points at tick `at`: the samples taken by then join it, and the points
+    /// further back than the window leave it.
+    @inline(__always)
+    mutating func advance(to at: EventTime) {
+        while nextSample <= at {
+            let x = (nextSample - origin).hoursValue
+            n += 1; sx += x; sy += sampled; sxx += x * x; sxy += x * sampled
+            perCount = 1 / (n + 1)
+            ahead += 1
+            if aheadInFit == 0 { firstAheadX = x }
+            aheadInFit += 1; lastAheadX = x
+            nextSample = nextSample + step
+        }
+        let count = points.count + ahead
+        while first < count, at - firstTime > window {
+            let x = (firstTime - origin).hoursValue, y = first < points.count ? points[first].1 : sampled
+            n -= 1; sx -= x; sy -= y; sxx -= x * x; sxy -= x * y
+            perCount = 1 / (n + 1)
+            first += 1
+            firstTime = time(first)
+            if first > points.count {
+                aheadInFit -= 1
+                firstAheadX = (firstTime - origin).hoursValue
             }
         }
-        func take() {
-            if !lastCertifiable { certified.valid = false }
-            if let l = last { certified.add(worst: l.worst, gc: l.gc, gs: l.gs, cxx: l.cxx, scale: l.scale) }
+    }
+
+    /// The call at tick `at` (after every earlier tick's): unknown (too few points, or too short
+    /// a span), quiet, an early warning, or too close to call on the margin.
+    mutating func call(_ at: EventTime) -> Call {
+        last = nil
+        lastCertifiable = true
+        advance(to: at)
+        guard first < points.count + ahead, Int(n) + 1 >= minPoints, at - firstTime >= half else { return .unknown }
+        let x = (at - origin).hoursValue
+        let mx = (sx + x) * perCount, my = (sy + v) * perCount
+        let cxx = sxx + x * x - (n + 1) * mx * mx
+        let cxy = sxy + x * v - (n + 1) * mx * my
+        if cxx > 1e-9 {
+            // The slope toward the threshold is `along / cxx`; compared as `along` against
+            // `cxx` times each bound (cxx > 0), which spares a division per tick.
+            let along = toward * cxy
+            let margin = 1e-7 * (need * cxx + abs(along)) + 1e-9 * cxx
+            // Clearly past `need` either way (a warning needs toward > need >= 0; a flat fit,
+            // as the samples ahead make it, stays short of it); `along < -margin` implies
+            // `past < -margin`.
+            let past = along - need * cxx
+            if along < -margin || past < -margin {
+                // How `cxy` moves with the current value (x - mx) and with the values the
+                // samples ahead record (the sum of their |x_j - mx|, bounded by their count
+                // times the farthest of the first and the latest from mx).
+                let ga = aheadInFit * max(abs(firstAheadX - mx), abs(lastAheadX - mx))
+                last = (past + margin, abs(x - mx), ga, cxx, abs(along) + need * cxx)
+                return .quiet
+            }
+            if past > margin { lastCertifiable = false; return .warning }
         }
-        let base = call(now)
-        take()
-        if base == .warning { certified.valid = false }   // it certifies the absence of one
-        var at = now.floored(to: schedule.tick) + schedule.tick   // the next tick of the grid
-        while at < lookEnd {
-            if call(at) != base { break }
-            take()
-            at = at + schedule.tick
+        lastCertifiable = false   // too close to call here: the exact fit decides
+        return .tooClose
+    }
+
+    /// Takes the latest call into the certificate: the estimate covers its tick.
+    @inline(__always)
+    mutating func take() {
+        if !lastCertifiable { certified.valid = false }
+        if let l = last { certified.add(worst: l.worst, gc: l.gc, gs: l.gs, cxx: l.cxx, scale: l.scale) }
+    }
+
+    /// Ticks `at`, `at + tick`, ... up to the last before the fit's points next change (a sample
+    /// taken, a point leaving the window) and before `end`: the last of them, if there are at
+    /// least two and every one is called quiet on the margin, with their certificate taken;
+    /// nil otherwise (nothing taken: the ticks are then called one by one).
+    ///
+    /// Over such a stretch only the current point's `x` moves: `cxy` is linear in it and `cxx` a
+    /// convex quadratic (its `x^2` coefficient is `n / (n + 1)`), so `past = along - need cxx`
+    /// is concave, greatest at an end or at its vertex, and `|along|`, `cxx`, `|x - mx|` and the
+    /// certificate's other terms greatest at an end. The stretch is quiet if the greatest `past`
+    /// plus the greatest margin, plus a bound on the rounding of the tick-by-tick sums
+    /// (`slack`), is below zero, and `cxx` stays clear of the exact fit's threshold throughout.
+    /// Most ticks ahead lie in such stretches (a sample every 5 minutes, and a point leaving
+    /// the window a tick later).
+    mutating func quietStretch(from at: EventTime, tick: Duration, before end: EventTime) -> EventTime? {
+        advance(to: at)
+        guard first < points.count + ahead, Int(n) + 1 >= minPoints, at - firstTime >= half else { return nil }
+        let stop = min(min(end, nextSample) - Duration(millis: 1), firstTime + window)
+        guard stop.millis - at.millis >= tick.millis else { return nil }
+        let lastTick = at + Duration(millis: (stop.millis - at.millis) / tick.millis * tick.millis)
+        let x0 = (at - origin).hoursValue, x1 = (lastTick - origin).hoursValue
+        let p = perCount, my = (sy + v) * p
+        // The tick's formulas, as `call` computes them.
+        @inline(__always) func fit(_ x: Double) -> (mx: Double, cxx: Double, along: Double) {
+            let mx = (sx + x) * p
+            return (mx, sxx + x * x - (n + 1) * mx * mx, toward * (sxy + x * v - (n + 1) * mx * my))
         }
-        if certified.valid { cache.certificate = certified }
-        return (min(at, lookEnd), base == .warning)
+        let a = fit(x0), b = fit(x1)
+        // The least `cxx`, at its vertex where inside.
+        let q = 1 - p
+        let leastCxx = fit(min(max(sx * p / q, x0), x1)).cxx
+        let xm = max(abs(x0), abs(x1))
+        let slack = 1e-9 * (abs(sxy) + xm * abs(v) + abs(sx + xm) * abs(sy + v) * p
+                            + (need + 1) * (abs(sxx) + xm * xm + (sx + xm) * (sx + xm) * p)) + 1e-12
+        guard leastCxx > 1e-9 + slack else { return nil }
+        // The greatest `past`, at its vertex where inside.
+        var greatestPast = max(a.along - need * a.cxx, b.along - need * b.cxx)
+        if need > 0 {
+            let xp = (toward * (v - my) / (2 * need) + sx * p) / q
+            if xp > x0, xp < x1 { let c = fit(xp); greatestPast = max(greatestPast, c.along - need * c.cxx) }
+        }
+        let greatestCxx = max(a.cxx, b.cxx), greatestAlong = max(abs(a.along), abs(b.along))
+        let worst = greatestPast + 1e-7 * (need * greatestCxx + greatestAlong) + 1e-9 * greatestCxx + slack
+        guard worst < 0 else { return nil }
+        let gap = max(abs(firstAheadX - a.mx), abs(lastAheadX - a.mx), abs(firstAheadX - b.mx), abs(lastAheadX - b.mx))
+        certified.add(worst: worst, gc: max(abs(x0 - a.mx), abs(x1 - b.mx)), gs: aheadInFit * gap, cxx: greatestCxx,
+                      scale: max(abs(a.along) + need * a.cxx, abs(b.along) + need * b.cxx))
+        return lastTick
     }
 }
 
@@ -662,4 +782,9 @@ struct TrendCertificate {
         let slack = 1e-6 + 1e-8 * (scale + cxx + shift)
         return worst + shift + marginGrowth + slack < 0
     }
+}
+
+public enum DBG {
+    nonisolated(unsafe) public static var stretches = 0, skipped = 0, calls = 0, quietCalls = 0, f1 = 0, f2 = 0, f3 = 0, f4 = 0, f5 = 0
+    public static func report() -> String { "stretches \(stretches) skipped \(skipped) calls \(calls) quiet \(quietCalls) f1 \(f1) f2 \(f2) f3 \(f3) f4 \(f4) f5 \(f5)" }
 }
