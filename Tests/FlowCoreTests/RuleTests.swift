@@ -102,6 +102,18 @@ import Testing
         #expect(out[0].at == at(121) && out[0].severity == .warning)
         #expect(out[1].at == at(241) && out[1].severity == .critical)
         #expect(out[2].at == at(300))
+        // What the lead reads: how long the silence has lasted, then that the feed is current
+        // (the resolved summary said "No Beds data ... for 0m").
+        #expect(out[0].summary.hasPrefix("No Beds data from ") && out[0].summary.contains(" for 2h01m (expected every 2h)"))
+        #expect(out[2].summary.hasPrefix("Beds data from ") && out[2].summary.hasSuffix(" is current (latest under a minute ago, expected every 2h)"))
+    }
+
+    @Test("durations under a minute are in seconds, not 0m")
+    func shortDurations() {
+        #expect(Format.duration(.seconds(45)) == "45s")
+        #expect(Format.duration(.zero) == "0m")
+        #expect(Format.duration(.minutes(1)) == "1m")
+        #expect(Format.duration(.minutes(125)) == "2h05m")
     }
 
     @Test func rulesOnStaleDataBecomeUnknownNeverResolved() {

@@ -272,8 +272,12 @@ public struct RuleEngine: Sendable {
         let value = (age.minutesValue * 100).rounded() / 100
         guard describing else { return .known(target: target, value: value, summary: "") }
         let name = siteName(site)
-        let what = seen == nil ? "No \(feed.label) data from \(name) yet" : "No \(feed.label) data from \(name) for \(Format.duration(age))"
-        return .known(target: target, value: value, summary: what + " (expected every \(p.expected))")
+        // Quiet once data came: the summary a resolved alert carries to its lead, so it says the
+        // feed is current (it said "No Beds data ... for 0m").
+        let what = seen == nil ? "No \(feed.label) data from \(name) yet (expected every \(p.expected))"
+            : target == nil ? "\(feed.label) data from \(name) is current (latest \(age < .minutes(1) ? "under a minute" : Format.duration(age)) ago, expected every \(p.expected))"
+            : "No \(feed.label) data from \(name) for \(Format.duration(age)) (expected every \(p.expected))"
+        return .known(target: target, value: value, summary: what)
     }
 
     private mutating func evaluateTrend(_ r: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime,
@@ -590,6 +594,7 @@ public enum Format {
 
     /// `2h05m`, `45m`, `3d4h`.
     public static func duration(_ d: Duration) -> String {
+        if d.millis > 0, d.millis < 60_000 { return "\(d.millis / 1000)s" }   // configurations of seconds (tests, demos)
         let m = max(0, d.millis / 60_000)
         if m < 60 { return "\(m)m" }
         if m < 48 * 60 { return "\(m / 60)h" + (m % 60 == 0 ? "" : RFC3339.pad(m % 60, 2) + "m") }
