@@ -462,6 +462,43 @@ import Testing
         #expect(FieldID.count == FieldID.allCases.count && FieldID.count <= 64)
     }
 
+    /// The names a decoder expects (the order of the lines before) are compared whole: a name
+    /// the expected one begins, one it begins, an escaped spelling of it, an identifiable name
+    /// in its place, and the lines in another order, each decoded as the reference decodes it.
+    @Test func expectedNamesAreComparedWhole() {
+        var fast = FeedDecoder(units: testConfig().units)
+        var ref = RefFeedDecoder(units: testConfig().units)
+        var issues = 0
+        let learnt = #"{"feed":"ambulance","id":"a1","at":"2026-01-05T08:00:00Z","site":"AAA","kind":"arrived","incident":"i1","category":2}"#
+        let lines = [
+            learnt,
+            #"{"feed":"ambulance","id":"a2","at":"2026-01-05T08:00:00Z","site":"AAA","kind":"arrived","incident_ref":"i1","category":2}"#,
+            #"{"feed":"ambulance","id":"a3","at":"2026-01-05T08:00:00Z","site":"AAA","kind":"arrived","incid":"i1","category":2}"#,
+            #"{"feed":"ambulance","id":"a4","at":"2026-01-05T08:00:00Z","site":"AAA","kind":"arrived","incident":"i1","category":2}"#,
+            #"{"feed":"ambulance","id":"a5","at":"2026-01-05T08:00:00Z","site":"AAA","kind":"arrived","nhs_number":"i1","category":2}"#,
+            #"{"feed":"ambulance","id":"a6","at":"2026-01-05T08:00:00Z","site":"AAA","kind":"arrived","incident":"i1","category":2,"incident":"i2"}"#,
+            #"{"category":2,"incident":"i1","kind":"arrived","site":"AAA","at":"2026-01-05T08:00:00Z","id":"a7","feed":"ambulance"}"#,
+            #"{"feed":"ambulance","id":"a8","at":"2026-01-05T08:00:00Z","site":"AAA","kind":"arrived","incident":"i1","category":2}"#,
+        ]
+        for _ in 0..<2 {
+            for line in lines {
+                Self.agree(&fast, &ref, Array(learnt.utf8), &issues)   // learnt again before each
+                Self.agree(&fast, &ref, Array(line.utf8), &issues)
+            }
+        }
+        #expect(issues == 0)
+        // And so: the identifiable name in place of the expected one is refused, the escaped
+        // spelling is read as the name it spells, and the name expected is read.
+        func reason(_ line: String) -> RejectionReason? {
+            _ = fast.decode(learnt)
+            guard case .failure(let r) = fast.decode(line) else { return nil }
+            return r.reason
+        }
+        #expect(reason(lines[4]) == .identifiable)
+        #expect(reason(lines[3]) == nil)
+        #expect(reason(lines[7]) == nil)
+    }
+
     /// A copy of a decoder is independent of the original (each has its own per-line slots).
     @Test func copiedDecodersDecodeIndependently() {
         var a = FeedDecoder(units: testConfig().units)

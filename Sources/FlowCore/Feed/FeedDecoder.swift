@@ -39,7 +39,7 @@ public struct FeedDecoder {
         if !isKnownUniquelyReferenced(&scratch) { scratch = SlotStorage() }
         let view = tables.view
         let slots = scratch.pointer
-        var sink = SlotSink(tables: view, slots: slots)
+        var sink = SlotSink(tables: view, slots: slots, next: scratch.next)
         if let failure = JSONLineScanner.scanRecord(b, n, &sink) {
             throw Self.scanRejection(failure)
         }
@@ -67,7 +67,17 @@ final class SlotStorage {
         p.initialize(to: RFC3339.DateMemo())
         return p
     }()
-    deinit { pointer.deallocate(); date.deallocate() }
+    /// The name that followed each field's name in the lines before, by `FieldID` (and at
+    /// `FieldID.count`, the line's first): a feed's lines repeat their names in one order, so
+    /// the scanner compares the bytes with the name expected instead of scanning and looking
+    /// them up (`SlotSink.expected`).
+    let next: UnsafeMutablePointer<SlotSink.Expected> = {
+        let p = UnsafeMutablePointer<SlotSink.Expected>.allocate(capacity: FieldID.count + 1)
+        p.initialize(repeating: SlotSink.Expected(name: DecoderTables.Name(len: 0, w0: 0, w1: 0, w2: 0, w3: 0), slot: -1),
+                     count: FieldID.count + 1)
+        return p
+    }()
+    deinit { pointer.deallocate(); date.deallocate(); next.deallocate() }
 }
 
 /// What the decoder keeps of a top-level field (the name is the slot's `FieldID`).
@@ -89,10 +99,40 @@ struct SlotSink: ScanSink {
     let tables: DecoderTables.View
     let slots: UnsafeMutablePointer<Slot>
     var present: UInt64 = 0
+    /// The names expected after each field's (`SlotStorage.next`), and the slot of the latest
+    /// name (`FieldID.count` before the first; -1 after a name not in the contract, which
+    /// predicts nothing).
+    let next: UnsafeMutablePointer<Expected>
+    var previous = FieldID.count
+
+    struct Expected {
+        var name: DecoderTables.Name
+        var slot: Int
+    }
+
+    init(tables: DecoderTables.View, slots: UnsafeMutablePointer<Slot>, next: UnsafeMutablePointer<Expected>) {
+        self.tables = tables
+        self.slots = slots
+        self.next = next
+    }
+
+    /// Looked up by hash; learnt as the name expected after the previous one.
+    @inline(__always)
+    mutating func slot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int {
+        let k = tables.fieldSlot(b, n, s, e)
+        if k >= 0, previous >= 0 { next[previous] = Expected(name: DecoderTables.name(b, n, s, e), slot: k) }
+        previous = k
+        return k
+    }
 
     @inline(__always)
-    func slot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int {
-        tables.fieldSlot(b, n, s, e)
+    mutating func expected(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int) -> (slot: Int, end: Int) {
+        guard previous >= 0 else { return (-1, 0) }
+        let x = next[previous]
+        let e = s &+ x.name.len
+        guard x.slot >= 0, e < n, b[e] == UInt8(ascii: "\""), DecoderTables.name(b, n, s, e) == x.name else { return (-1, 0) }
+        previous = x.slot
+        return (x.slot, e)
     }
 
     @inline(__always)

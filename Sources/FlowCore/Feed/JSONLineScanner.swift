@@ -213,15 +213,20 @@ public struct JSONLineScanner {
             guard i < n, b[i] == UInt8(ascii: "\"") else {
                 return .malformed(offset: i, what: i >= n ? "truncated line" : "expected a field name")
             }
-            var keyEscapes = false
             let keyStart = i + 1
-            let keyEnd = scanString(b, n, i, &keyEscapes)
-            if keyEnd < 0 { return stringFailure(b, n, i) }
-            // A contract field name is never an identifiable one: only other names are checked.
-            let slot = sink.slot(b, n, keyStart, keyEnd)
-            if slot < 0, isIdentifiableKey(b, keyStart, keyEnd) {
-                let pii = text(b, keyStart, keyEnd)
-                return .identifiable(field: pii, why: "field name '\(pii)' is patient-identifiable")
+            // The name the sink expects here, if these are its bytes (the name and its closing
+            // quote): what scanning the name and looking it up would give. Else scanned.
+            var (slot, keyEnd) = sink.expected(b, n, keyStart)
+            if slot < 0 {
+                var keyEscapes = false
+                keyEnd = scanString(b, n, i, &keyEscapes)
+                if keyEnd < 0 { return stringFailure(b, n, i) }
+                // A contract field name is never an identifiable one: only other names are checked.
+                slot = sink.slot(b, n, keyStart, keyEnd)
+                if slot < 0, isIdentifiableKey(b, keyStart, keyEnd) {
+                    let pii = text(b, keyStart, keyEnd)
+                    return .identifiable(field: pii, why: "field name '\(pii)' is patient-identifiable")
+                }
             }
             i = skipWS(b, n, keyEnd + 1)
             guard i < n, b[i] == UInt8(ascii: ":") else {
@@ -620,6 +625,11 @@ protocol ScanSink {
     /// slot is not checked for identifiable data: only names that can never be identifiable
     /// may get one.
     mutating func slot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int
+    /// The slot of the name the sink expects at `s` (just after a name's opening quote) and the
+    /// index of its closing quote, if the bytes there are exactly that name and a quote; slot
+    /// -1 otherwise (the name is then scanned and given to `slot`). Only a name `slot` would
+    /// give that slot may be expected.
+    mutating func expected(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int) -> (slot: Int, end: Int)
     mutating func add(_ field: JSONLineScanner.Field, slot: Int)
 }
 
@@ -627,6 +637,7 @@ protocol ScanSink {
 struct ArraySink: ScanSink {
     var fields: [JSONLineScanner.Field]
     @inline(__always) func slot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int { -1 }
+    @inline(__always) func expected(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int) -> (slot: Int, end: Int) { (-1, 0) }
     @inline(__always) mutating func add(_ field: JSONLineScanner.Field, slot: Int) { fields.append(field) }
 }
 
