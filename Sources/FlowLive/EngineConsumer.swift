@@ -105,6 +105,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
             switch (action.kind, applied) {
             case (_, true): verdict = .accepted
             case (.clock, false), (.evaluate, false): verdict = .rejected(reason: "refused: the live clock is the wall clock; clock marks are written by urgentflow")
+            case (.held, false): verdict = .rejected(reason: "refused: holds of the input are written by urgentflow")
             case let (.acknowledge(rule, site, _, _), false):
                 verdict = .rejected(reason: "no_active_alert: no active alert \(rule) at \(site)")
             case let (.silence(site, rule, _, _, _), false):
@@ -116,7 +117,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                     _ = notifier?.acknowledge(rule: rule, site: site, by: by, note: note, at: action.at)
                 case let .silence(site, rule, until, by, reason):
                     notifier?.silence(Silence(id: action.id, site: site, rule: rule, from: action.at, until: until, by: by, reason: reason))
-                case .clock, .evaluate:
+                case .clock, .evaluate, .held:
                     break
                 }
             }
@@ -130,7 +131,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                     let local = FlowEngine.localClock(until, engine.model.calendar)
                     resolvedThisRound.append((action.id, applied ? "silenced \(rule ?? "every alert") at \(site) until \(local)"
                                                                  : "cannot silence \(rule ?? "alerts") at \(site)"))
-                case .clock, .evaluate:
+                case .clock, .evaluate, .held:
                     break
                 }
             }
@@ -266,6 +267,11 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
             }
         } else if !held, let since = heldSince {
             heldSince = nil
+            // The hold is not the feeds' silence; journalled before the lines that waited, as
+            // recovery must apply it.
+            let until = max(WallClock.now(), since)
+            engine.inputHeld(from: since, until: until)
+            clockJournal?.append(Array(OperatorAction.held(from: since, until: until).jsonLine.utf8))
             Log.info("the journal writes again: the lines that waited are taken and the rule ticks held since "
                      + FlowEngine.localClock(since, engine.model.calendar) + " catch up")
             lastMarkFloor = nil   // the next chance runs the ticks up to now

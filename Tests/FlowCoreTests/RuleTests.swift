@@ -108,6 +108,76 @@ import Testing
         #expect(out[2].summary.hasPrefix("Beds data from ") && out[2].summary.hasSuffix(" is current (latest under a minute ago, expected every 2h)"))
     }
 
+    /// The journal could not write from 00:30 to 02:30 (the `held` mark urgentflow journals when
+    /// it writes again): the feed's silence does not count those two hours.
+    static func held(_ from: Int64, _ until: Int64) -> String {
+        OperatorAction.held(from: at(from), until: at(until)).jsonLine
+    }
+
+    @Test("a hold of the input is not a feed's silence: its stale alert comes that much later")
+    func holdIsNotSilence() {
+        let config = testConfig(rules: [staleBed])
+        for everyTick in [false, true] {
+            var r = HeadlessReplay(config: config, evaluateEveryTick: everyTick)
+            var out: [AlertTransition] = []
+            out += r.feed(bedLine("AAA", t0, occupied: 80))
+            out += r.feed(line111(at(15)))
+            out += r.feed(Self.held(30, 150))
+            for k in 2...24 { out += r.feed(line111(at(Int64(k) * 15))) }
+            out += r.finish()
+            #expect(r.engine.model.inputHolds.count == 1)
+            // Silent from 00:00; the 2 h expected and 4 h critical pass at 04:00 and 06:00 less
+            // the hold's 2 h counted: 04:01 and 06:01.
+            #expect(out.map(\.state) == [.firing, .severityChanged], "every tick \(everyTick)")
+            #expect(out.first?.at == at(241) && out.last?.at == at(361), "\(out.map { RFC3339.format($0.at) })")
+            #expect(out.first?.summary.contains("for 2h01m") == true, "\(out.first?.summary ?? "")")
+        }
+    }
+
+    @Test("a feed already stale when the input was held stays stale through the hold and after it")
+    func staleBeforeTheHoldStaysStale() {
+        let config = testConfig(rules: [staleBed])
+        var lines = [bedLine("AAA", t0, occupied: 80)]
+        for k in 1...10 { lines.append(line111(at(Int64(k) * 15))) }   // to 02:30: stale from 02:01
+        lines.append(Self.held(150, 210))
+        for k in 11...26 { lines.append(line111(at(Int64(k) * 15))) }   // to 06:30
+        let (_, out) = replay(config, lines)
+        #expect(out.map(\.state) == [.firing, .severityChanged], "never resolved by the hold")
+        #expect(out.first?.at == at(121) && out.last?.at == at(301))   // 04:00 + the hour held
+    }
+
+    @Test("a live source cannot declare a hold; recovery from the journal applies it")
+    func holdsComeFromTheJournalOnly() {
+        let config = testConfig(rules: [staleBed])
+        let live = FlowEngine(config: config, mode: .live)
+        #expect(live.ingest(Self.held(30, 150), receivedAt: at(151)) == .operatorAction(OperatorAction.held(from: at(30), until: at(150)), applied: false))
+        #expect(live.model.inputHolds.isEmpty)
+        let recovering = FlowEngine(config: config, mode: .live)
+        _ = Self.held(30, 150).utf8CString.withUnsafeBufferPointer { p in
+            p.withMemoryRebound(to: UInt8.self) { recovering.recover(UnsafeBufferPointer(rebasing: $0.dropLast())) }
+        }
+        #expect(recovering.model.inputHolds.count == 1)
+        // The journal line reads back as written.
+        #expect(OperatorAction.parse(Self.held(30, 150)).flatMap { try? $0.get() } == OperatorAction.held(from: at(30), until: at(150)))
+    }
+
+    @Test("silence less the holds, and when it reaches a length")
+    func silenceArithmetic() {
+        var model = FlowModel(config: testConfig())
+        model.inputHeld(from: at(60), until: at(120))
+        model.inputHeld(from: at(100), until: at(130))   // overlaps: merged to 01:00-02:10
+        model.inputHeld(from: at(200), until: at(210))
+        #expect(model.inputHolds.count == 2)
+        #expect(model.silence(from: t0, to: at(60)) == .minutes(60))
+        #expect(model.silence(from: t0, to: at(100)) == .minutes(60))    // inside the hold: still
+        #expect(model.silence(from: t0, to: at(300)) == .minutes(220))
+        #expect(model.silence(from: at(110), to: at(140)) == .minutes(10))
+        #expect(model.silenceReaches(.minutes(60), from: t0) == at(60))   // the hold begins just then
+        #expect(model.silenceReaches(.minutes(61), from: t0) == at(131))
+        #expect(model.silenceReaches(.minutes(140), from: t0) == at(220))
+        #expect(model.silenceReaches(.minutes(5), from: at(205)) == at(215))
+    }
+
     @Test("durations under a minute are in seconds, not 0m")
     func shortDurations() {
         #expect(Format.duration(.seconds(45)) == "45s")

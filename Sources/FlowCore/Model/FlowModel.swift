@@ -23,6 +23,13 @@ public struct FlowModel: Sendable {
     private var eightOClock = (day: LocalDate(dayNumber: .min), at: EventTime(millis: 0))
     /// When the model first saw data (stale rules count silence from here for sites never heard).
     public private(set) var start: EventTime?
+    /// Spans in which the live input was held because the journal could not write (a full disk;
+    /// `OperatorAction` `held`), oldest first, disjoint, at most `maxInputHolds`. A feed's
+    /// silence does not count them: its lines waited, or urgentflow refused them, and a sender
+    /// resends refused lines only when it next tries. Counted, the stale-feed rules paged leads
+    /// about feeds that were fine as soon as the hold ended.
+    public private(set) var inputHolds: [(from: EventTime, until: EventTime)] = []
+    static let maxInputHolds = 16
     public var history: MetricHistory { historyStore.spec }
     var historyStore: MetricHistoryStore
     /// Per site and feed (`feedSlot(site, feed)`, the layout of `changeStamps`): the latest event
@@ -416,6 +423,47 @@ public struct FlowModel: Sendable {
     }
 
     public func lastSeen(_ feed: FeedKind, site: Int) -> EventTime? { feedLastSeen[Self.feedSlot(site, feed)] }
+
+    // MARK: - Silence of a feed
+
+    /// The input was held from `from` to `until` (see `inputHolds`). Overlapping spans merge.
+    public mutating func inputHeld(from: EventTime, until: EventTime) {
+        guard until > from else { return }
+        var spans = inputHolds + [(from, until)]
+        spans.sort { $0.from < $1.from }
+        var merged: [(from: EventTime, until: EventTime)] = []
+        for span in spans {
+            if let last = merged.last, span.from <= last.until {
+                merged[merged.count - 1].until = max(last.until, span.until)
+            } else {
+                merged.append(span)
+            }
+        }
+        inputHolds = Array(merged.suffix(Self.maxInputHolds))
+    }
+
+    /// How long a feed silent since `from` has been silent at `now`: the time between, less the
+    /// time the input was held.
+    public func silence(from: EventTime, to now: EventTime) -> Duration {
+        var millis = (now - from).millis
+        for h in inputHolds {
+            let held = min(h.until, now).millis - max(h.from, from).millis
+            if held > 0 { millis -= held }
+        }
+        return Duration(millis: millis)
+    }
+
+    /// The first instant at which a feed silent since `from` has been silent for `length`
+    /// (`silence(from:to:)`): each hold that begins before it pushes it later by its length.
+    public func silenceReaches(_ length: Duration, from: EventTime) -> EventTime {
+        var t = from + length
+        for h in inputHolds where h.until > from {
+            let start = max(h.from, from)
+            if start >= t { break }
+            t = t + (h.until - start)
+        }
+        return t
+    }
 
     /// The current value of a metric at a site; nil when missing or stale (never zero for
     /// missing). `site == config.units.count` is the whole system.

@@ -248,6 +248,13 @@ public final class FlowEngine {
         pending += rules.evaluate(model: &model, now: t, offGrid: true)
     }
 
+    /// Live mode: the input was held from `from` to `until` (the journal could not write): a
+    /// feed's silence does not count that time (`FlowModel.inputHolds`). The live consumer
+    /// journals the `held` mark that recovery applies the same way.
+    public func inputHeld(from: EventTime, until: EventTime) {
+        model.inputHeld(from: from, until: until)
+    }
+
     /// Ends a replay: runs the final tick after the last event, and closes the days for the sitrep.
     public func finish() {
         if let hw = highWater { advance(to: hw.floored(to: config.tick) + config.tick) }

@@ -19,6 +19,11 @@
 ///   run writes one after each group of accepted lines, before the group's journal commit;
 ///   recovery evaluates at the same instant, at the same place among the lines.
 ///   `{"feed":"operator","id":"evaluate-...","at":"...","kind":"evaluate"}`
+/// - `held`: the live input was held from `since` to `at`, because the journal could not write
+///   (a full disk): a feed's silence does not count that time (`FlowModel.inputHolds`). A live
+///   run writes one when the journal writes again, before the lines that waited; recovery and a
+///   replay of the journal apply it at the same place among the lines.
+///   `{"feed":"operator","id":"held-...","at":"...","kind":"held","since":"..."}`
 ///
 /// `FlowEngine.ingest` applies them and returns `.operatorAction`: clock and evaluate marks as
 /// `mark(_:at:)` writes them are read first by `parseMark` (a feed line pays a prefix compare);
@@ -31,6 +36,8 @@ public struct OperatorAction: Sendable, Equatable {
         case clock
         /// Rules evaluated at `at` (off the tick grid): see the type's documentation.
         case evaluate
+        /// The input held from `since` to `at`: see the type's documentation.
+        case held(since: EventTime)
     }
 
     public var id: String
@@ -50,6 +57,12 @@ public struct OperatorAction: Sendable, Equatable {
     public static func mark(_ kind: Kind, at: EventTime) -> OperatorAction {
         precondition(kind == .clock || kind == .evaluate, "only clock and evaluate are marks")
         return OperatorAction(id: (kind == .clock ? "clock-" : "evaluate-") + "\(at.millis)", at: at, kind: kind)
+    }
+
+    /// The `held` mark the live consumer journals when the journal writes again at `until`
+    /// after holding the input from `from`.
+    public static func held(from: EventTime, until: EventTime) -> OperatorAction {
+        OperatorAction(id: "held-\(until.millis)", at: until, kind: .held(since: from))
     }
 
     /// nil when the line is not an operator line (`feed` is not `"operator"`); otherwise the
@@ -84,6 +97,13 @@ public struct OperatorAction: Sendable, Equatable {
                 return .success(OperatorAction(id: id, at: at, kind: .clock))
             case "evaluate":
                 return .success(OperatorAction(id: id, at: at, kind: .evaluate))
+            case "held":
+                let sinceText = try string("since", required: true, max: 64).get()!
+                guard let since = RFC3339.parse(sinceText) else {
+                    throw Rejection(.badType, field: "since", "must be RFC 3339 with an offset")
+                }
+                guard since <= at else { throw Rejection(.outOfRange, field: "since", "is after at") }
+                return .success(OperatorAction(id: id, at: at, kind: .held(since: since)))
             case "ack":
                 let site = try string("site", required: true, max: 16).get()!
                 let rule = try string("rule", required: true, max: 128).get()!
@@ -101,7 +121,7 @@ public struct OperatorAction: Sendable, Equatable {
                 }
                 return .success(OperatorAction(id: id, at: at, kind: .silence(site: site, rule: rule, until: until, by: by, reason: reason)))
             default:
-                throw Rejection(.outOfRange, field: "kind", "'\(Sanitise.short(kind))' is not an operator action (ack, silence, clock, evaluate)")
+                throw Rejection(.outOfRange, field: "kind", "'\(Sanitise.short(kind))' is not an operator action (ack, silence, clock, evaluate, held)")
             }
         } catch let r as Rejection {
             return .failure(r)
@@ -166,6 +186,8 @@ public struct OperatorAction: Sendable, Equatable {
             s += ",\"kind\":\"clock\"}"
         case .evaluate:
             s += ",\"kind\":\"evaluate\"}"
+        case .held(let since):
+            s += ",\"kind\":\"held\",\"since\":\"\(RFC3339.format(since))\"}"
         case let .acknowledge(rule, site, by, note):
             s += ",\"site\":\(JSONText.quote(site)),\"kind\":\"ack\",\"rule\":\(JSONText.quote(rule)),\"by\":\(JSONText.quote(by))"
             if let note { s += ",\"note\":\(JSONText.quote(note))" }
@@ -193,6 +215,12 @@ extension FlowEngine {
             guard recovering else { operatorActions -= 1; return .operatorAction(action, applied: false) }
             if action.kind == .clock { advance(to: action.at) } else { evaluate(at: action.at) }
             clockMarked = true
+            return .operatorAction(action, applied: true)
+        case .held(let since):
+            // Written by urgentflow (live) and applied from its journal (recovery, or a replay of
+            // it); a source cannot declare its own silence held.
+            guard mode == .replay || recovering else { operatorActions -= 1; return .operatorAction(action, applied: false) }
+            inputHeld(from: since, until: action.at)
             return .operatorAction(action, applied: true)
         case let .acknowledge(rule, site, by, note):
             let ok = acknowledge(rule: rule, site: site, by: by, note: note, at: action.at)

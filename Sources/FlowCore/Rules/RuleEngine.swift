@@ -266,7 +266,7 @@ public struct RuleEngine: Sendable {
         let feed = p.feed
         let seen = model.lastSeen(feed, site: site)
         guard let from = seen ?? model.start else { return .unknown(summary: "") }
-        let age = now - from
+        let age = model.silence(from: from, to: now)   // less the time the input was held
         var target: Severity? = nil
         if let c = p.criticalAfter, age > c { target = .critical } else if age > p.expected { target = .warning }
         let value = (age.minutesValue * 100).rounded() / 100

@@ -330,7 +330,9 @@ extension RuleEngine {
         case .stale:
             guard let from = model.lastSeen(plan.feed, site: site) ?? model.start else { return due }
             for limit in [plan.expected, plan.criticalAfter] {
-                if let limit, from + limit + Duration(millis: 1) > now { due = min(due, from + limit + Duration(millis: 1)) }
+                guard let limit else { continue }
+                let passes = model.silenceReaches(limit + Duration(millis: 1), from: from)
+                if passes > now { due = min(due, passes) }
             }
             return due
         case .threshold:
