@@ -276,7 +276,8 @@ public struct RuleEngine: Sendable {
         // feed is current (it said "No Beds data ... for 0m").
         let what = seen == nil ? "No \(feed.label) data from \(name) yet (expected every \(p.expected))"
             : target == nil ? "\(feed.label) data from \(name) is current (latest \(age < .minutes(1) ? "under a minute" : Format.duration(age)) ago, expected every \(p.expected))"
-            : "No \(feed.label) data from \(name) for \(Format.duration(age)) (expected every \(p.expected))"
+            : age == now - from ? "No \(feed.label) data from \(name) for \(Format.duration(age)) (expected every \(p.expected))"
+            : "No \(feed.label) data from \(name) for \(Format.duration(now - from)) (\(Format.duration(Duration(millis: (now - from).millis - age.millis))) of it while urgentflow held its input; expected every \(p.expected))"
         return .known(target: target, value: value, summary: what)
     }
 
