@@ -349,19 +349,6 @@ import Testing
 /// each with thresholds spread about the fit's own slope, so that stretches end near an early
 /// warning, some of them with the slope's turn inside the stretch.
 @Suite struct TrendScanTests {
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {   // SplitMix64
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    }
-
     /// The least-squares slope per hour of `points` and the current value at `now` (what the
     /// scan's first call weighs).
     static func slope(_ points: [(EventTime, Double)], _ v: Double, _ now: EventTime) -> Double {
@@ -374,20 +361,20 @@ import Testing
 
     @Test("a stretch called quiet at once is quiet at every tick, and its certificate bounds theirs")
     func stretchesAgreeWithTicks() {
-        var random = Random(state: 7)
+        var random = SplitMix(seed: 7)   // FeedDecoderTests.swift
         let step = Duration.minutes(5), tick = Duration.minutes(1)
         var stretches = 0, ticksInStretches = 0, refused = 0
         for _ in 0..<400 {
-            let window = Duration.hours(Int64(1 + random.int(3)))
-            let count = Int(window.millis / step.millis) + 1 - random.int(3)
-            let sample = EventTime(millis: 1_768_262_400_000 + Int64(random.int(100)) * step.millis)
-            var y = 5 + 10 * random.unit(), points: [(EventTime, Double)] = []
+            let window = Duration.hours(Int64(1 + random.below(3)))
+            let count = Int(window.millis / step.millis) + 1 - random.below(3)
+            let sample = EventTime(millis: 1_768_262_400_000 + Int64(random.below(100)) * step.millis)
+            var y = 5 + 10 * Double.random(in: 0..<1, using: &random), points: [(EventTime, Double)] = []
             for k in 0..<count {
-                y = max(0, y + Double(random.int(5) - 2) * random.unit() * 2)
+                y = max(0, y + Double(random.below(5) - 2) * Double.random(in: 0..<1, using: &random) * 2)
                 points.append((sample - Duration(millis: Int64(count - 1 - k) * step.millis), Double(Float(y))))
             }
-            let now = sample + Duration.minutes(Int64(random.int(5)))
-            let v = max(0, y + Double(random.int(3) - 1))
+            let now = sample + Duration.minutes(Int64(random.below(5)))
+            let v = max(0, y + Double(random.below(3) - 1))
             let origin = points[0].0
             var sums = (n: 0.0, sx: 0.0, sy: 0.0, sxx: 0.0, sxy: 0.0)
             for (t, y) in points {
@@ -396,7 +383,7 @@ import Testing
             }
             let s = Self.slope(points, v, now)
             let direction: Direction = s >= 0 ? .above : .below
-            let horizon = Duration.hours(Int64(1 + random.int(4)))
+            let horizon = Duration.hours(Int64(1 + random.below(4)))
             for j in 0..<24 {
                 // Thresholds whose slope needed ranges about the fit's own, from half to twice it.
                 let need = abs(s) * (0.5 + 1.5 * Double(j) / 23)
