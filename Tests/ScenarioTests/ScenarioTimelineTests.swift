@@ -175,8 +175,8 @@ import Testing
 /// give exactly what evaluating every rule at every tick gives: the same transitions (with their
 /// values and sentences), the same sitrep, the same scores and active alerts at the end.
 @Suite struct RuleScheduleEquivalenceTests {
-    static func compare(_ lines: [String], _ label: String) throws {
-        let config = try ScenarioTimelineTests.config()
+    static func compare(_ lines: [String], _ label: String, config: SystemConfig? = nil) throws {
+        let config = try config ?? ScenarioTimelineTests.config()
         var fast = HeadlessReplay(config: config, sitrep: true)
         var slow = HeadlessReplay(config: config, sitrep: true, evaluateEveryTick: true)
         var a: [String] = [], b: [String] = []
@@ -197,6 +197,36 @@ import Testing
         let fa = fast.engine.rules.activeAlerts(model: fast.engine.model).map { "\($0.rule) \($0.site) \($0.state) \($0.summary)" }
         let sa = slow.engine.rules.activeAlerts(model: slow.engine.model).map { "\($0.rule) \($0.site) \($0.state) \($0.summary)" }
         #expect(fa == sa, "\(label): active alerts")
+    }
+
+    /// Rules reading a site's escalation score are made due when the score changes
+    /// (`RuleEngine.setScore`), maybe after the evaluation has passed them (a rule listed before
+    /// the score rule): the next due instant must then count them (`RuleSchedule.madeDueAgain`).
+    /// The Herts system with thresholds on the OPEL level before the score rule and after it.
+    @Test("rules reading the escalation score, before the score rule and after it: the schedule gives what evaluating every tick gives",
+          arguments: ["boxing-day-surge", "handover-crisis"])
+    func rulesReadingTheScore(_ name: String) throws {
+        let path = ScenarioTimelineTests.scenarios.appendingPathComponent("herts-west-essex.yaml").path
+        func opel(_ id: String, _ warning: Int) -> String {
+            """
+              - id: \(id)
+                kind: threshold
+                metric: opel_level
+                units: [acute]
+                direction: above
+                warning: \(warning)
+                critical: \(warning + 1)
+                clear: \(warning - 1)
+                for: 10m
+
+            """
+        }
+        let yaml = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "\nrules:\n", with: "\nrules:\n" + opel("opel_before", 2))
+            .replacingOccurrences(of: "\nnotifications:", with: "\n" + opel("opel_after", 2) + "notifications:")
+        let config = try ConfigLoader.load(yaml: yaml, file: path)
+        #expect(config.rules.first?.id == "opel_before" && config.rules.last?.id == "opel_after")
+        try Self.compare(try ScenarioTimelineTests.lines(name), name + " with rules on the OPEL level", config: config)
     }
 
     @Test("every bundled scenario: the schedule gives what evaluating every tick gives", arguments: ScenarioName.allCases)

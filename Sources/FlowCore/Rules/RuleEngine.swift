@@ -83,6 +83,7 @@ public struct RuleEngine: Sendable {
         // rule's list of sites cost a retain and release per rule per tick. A pair is checked
         // when reached, so one made due by an earlier rule's score is evaluated at this tick.
         let plans = self.plans
+        schedule.startPassing()
         var pair = 0
         while true {
             pair = evaluatePairs(from: pair, plans: plans, model: model, now: now, into: &out)
@@ -92,10 +93,11 @@ public struct RuleEngine: Sendable {
             // every evaluated tick).
             pair = Unmanaged.passUnretained(plans[schedule.pairRule[pair]])._withUnsafeGuaranteedRef { plan in
                 evaluateScore(plan, model: &model, now: now, into: &out)
+                for p in plan.firstPair..<(plan.firstPair + plan.sites.count) { schedule.pass(p) }
                 return plan.firstPair + plan.sites.count
             }
         }
-        schedule.nextDue = schedule.earliestDue()
+        schedule.nextDue = schedule.earliestPassed()
         return out
     }
 
@@ -117,6 +119,7 @@ public struct RuleEngine: Sendable {
             plan._withUnsafeGuaranteedRef {
                 evaluatePair($0, site: schedule.pairSite[pair], pair: pair, model: model, now: now, into: &out)
             }
+            schedule.pass(pair)
             pair += 1
         }
         return pair
@@ -464,6 +467,7 @@ public struct RuleEngine: Sendable {
     private mutating func setScore(site: Int, score: Double?, level: Int?, model: inout FlowModel) {
         if scores[site] != score || levels[site] != level {
             for pair in schedule.scoreDependents[site] { schedule.due[pair] = RuleSchedule.dataChanged }
+            if !schedule.scoreDependents[site].isEmpty { schedule.madeDueAgain = true }
         }
         scores[site] = score; levels[site] = level
         model.setScore(site: site, score: score, level: level)
