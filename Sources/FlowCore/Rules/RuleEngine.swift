@@ -274,13 +274,19 @@ public struct RuleEngine: Sendable {
         if let c = p.criticalAfter, age > c { target = .critical } else if age > p.expected { target = .warning }
         let value = (age.minutesValue * 100).rounded() / 100
         guard describing else { return .known(target: target, value: value, summary: "") }
-        let name = siteName(site)
-        // Quiet once data came: the summary a resolved alert carries to its lead, so it says the
-        // feed is current (it said "No Beds data ... for 0m").
-        let what = seen == nil ? "No \(feed.label) data from \(name) yet (expected every \(p.expected))"
-            : target == nil ? "\(feed.label) data from \(name) is current (latest \(age < .minutes(1) ? "under a minute" : Format.duration(age)) ago, expected every \(p.expected))"
-            : age == now - from ? "No \(feed.label) data from \(name) for \(Format.duration(age)) (expected every \(p.expected))"
-            : "No \(feed.label) data from \(name) for \(Format.duration(now - from)) (\(Format.duration(Duration(millis: (now - from).millis - age.millis))) of it while urgentflow held its input; expected every \(p.expected))"
+        let name = siteName(site), since = now - from, expected = "expected every \(p.expected)"
+        let what: String
+        if seen == nil {
+            what = "No \(feed.label) data from \(name) yet (\(expected))"
+        } else if target == nil {
+            // What a resolved alert tells its lead: the feed is current again.
+            what = "\(feed.label) data from \(name) is current (latest \(since < .minutes(1) ? "under a minute" : Format.duration(since)) ago, \(expected))"
+        } else if since == age {
+            what = "No \(feed.label) data from \(name) for \(Format.duration(since)) (\(expected))"
+        } else {
+            let held = Duration(millis: since.millis - age.millis)
+            what = "No \(feed.label) data from \(name) for \(Format.duration(since)) (\(Format.duration(held)) of it while urgentflow held its input; \(expected))"
+        }
         return .known(target: target, value: value, summary: what)
     }
 
