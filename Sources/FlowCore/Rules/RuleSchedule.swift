@@ -574,8 +574,9 @@ extension RuleEngine {
 /// the ticks ahead: the history's points read in place, the samples ahead (each recording the
 /// current value as the history keeps it) joining as their times come, the points further back
 /// than the window leaving, and the current value at each tick. The fit is over hours from the
-/// first history point (`origin`). Its own type, not variables captured by nested functions:
-/// each call of those passed every variable's address, which cost more than the arithmetic.
+/// first history point (`origin`). Its own type, so that the calls tick by tick (`call`) and
+/// the quiet stretches (`quietStretch`) share one state (as variables captured by nested
+/// functions it cost the same: 8,139 against 8,130 instructions a message without LTO).
 struct TrendScan {
     enum Call: Equatable { case unknown, quiet, warning, tooClose }
     let points: UnsafeBufferPointer<(EventTime, Double)>
