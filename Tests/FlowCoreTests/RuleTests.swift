@@ -108,8 +108,8 @@ import Testing
         #expect(out[2].summary.hasPrefix("Beds data from ") && out[2].summary.hasSuffix(" is current (latest under a minute ago, expected every 2h)"))
     }
 
-    /// The journal could not write from 00:30 to 02:30 (the `held` mark urgentflow journals when
-    /// it writes again): the feed's silence does not count those two hours.
+    /// The `held` mark urgentflow journals when the journal writes again: the input was held
+    /// from `from` to `until` minutes after midnight.
     static func held(_ from: Int64, _ until: Int64) -> String {
         OperatorAction.held(from: at(from), until: at(until)).jsonLine
     }
@@ -122,7 +122,7 @@ import Testing
             var out: [AlertTransition] = []
             out += r.feed(bedLine("AAA", t0, occupied: 80))
             out += r.feed(line111(at(15)))
-            out += r.feed(Self.held(30, 150))
+            out += r.feed(Self.held(30, 150))   // 00:30 to 02:30: two hours not counted
             for k in 2...24 { out += r.feed(line111(at(Int64(k) * 15))) }
             out += r.finish()
             #expect(r.engine.model.inputHolds.count == 1)
