@@ -672,16 +672,11 @@ struct TrendScan {
         last = nil
         lastCertifiable = true
         advance(to: at)
-        guard first < points.count + ahead, Int(n) + 1 >= minPoints, at - firstTime >= half else { return .unknown }
+        guard fits(at) else { return .unknown }
         let x = (at - origin).hoursValue
-        let mx = (sx + x) * perCount, my = (sy + v) * perCount
-        let cxx = sxx + x * x - (n + 1) * mx * mx
-        let cxy = sxy + x * v - (n + 1) * mx * my
+        let (mx, cxx, along) = fit(x)
         if cxx > 1e-9 {
-            // The slope toward the threshold is `along / cxx`; compared as `along` against
-            // `cxx` times each bound (cxx > 0), which spares a division per tick.
-            let along = toward * cxy
-            let margin = 1e-7 * (need * cxx + abs(along)) + 1e-9 * cxx
+            let margin = Self.margin(cxx: cxx, along: abs(along), need: need)
             // Clearly past `need` either way (a warning needs toward > need >= 0; a flat fit,
             // as the samples ahead make it, stays short of it); `along < -margin` implies
             // `past < -margin`.
@@ -698,6 +693,29 @@ struct TrendScan {
         }
         lastCertifiable = false   // too close to call here: the exact fit decides
         return .tooClose
+    }
+
+    /// Whether the fit has enough points, over a long enough span, to call tick `at` (its points
+    /// as `advance(to: at)` left them): else the call is unknown.
+    @inline(__always)
+    func fits(_ at: EventTime) -> Bool {
+        first < points.count + ahead && Int(n) + 1 >= minPoints && at - firstTime >= half
+    }
+
+    /// The fit with the current point at `x`: its mean x, `cxx`, and `cxy` toward the threshold
+    /// (`along`; the slope toward it is `along / cxx`, compared as `along` against `cxx` times
+    /// each bound, which spares a division per tick). One formula for the calls tick by tick and
+    /// for the quiet stretches, which must bound exactly what the calls compute.
+    @inline(__always)
+    func fit(_ x: Double) -> (mx: Double, cxx: Double, along: Double) {
+        let mx = (sx + x) * perCount, my = (sy + v) * perCount
+        return (mx, sxx + x * x - (n + 1) * mx * mx, toward * (sxy + x * v - (n + 1) * mx * my))
+    }
+
+    /// How close to `need` a call is too close to make on the running sums.
+    @inline(__always)
+    static func margin(cxx: Double, along absAlong: Double, need: Double) -> Double {
+        1e-7 * (need * cxx + absAlong) + 1e-9 * cxx
     }
 
     /// Takes the latest call into the certificate: the estimate covers its tick.
@@ -722,17 +740,12 @@ struct TrendScan {
     /// the window a tick later).
     mutating func quietStretch(from at: EventTime, tick: Duration, before end: EventTime) -> EventTime? {
         advance(to: at)
-        guard first < points.count + ahead, Int(n) + 1 >= minPoints, at - firstTime >= half else { return nil }
+        guard fits(at) else { return nil }
         let stop = min(min(end, nextSample) - Duration(millis: 1), firstTime + window)
         guard stop.millis - at.millis >= tick.millis else { return nil }
         let lastTick = at + Duration(millis: (stop.millis - at.millis) / tick.millis * tick.millis)
         let x0 = (at - origin).hoursValue, x1 = (lastTick - origin).hoursValue
         let p = perCount, my = (sy + v) * p
-        // The tick's formulas, as `call` computes them.
-        @inline(__always) func fit(_ x: Double) -> (mx: Double, cxx: Double, along: Double) {
-            let mx = (sx + x) * p
-            return (mx, sxx + x * x - (n + 1) * mx * mx, toward * (sxy + x * v - (n + 1) * mx * my))
-        }
         let a = fit(x0), b = fit(x1)
         // The least `cxx`, at its vertex where inside.
         let q = 1 - p
@@ -748,7 +761,7 @@ struct TrendScan {
             if xp > x0, xp < x1 { let c = fit(xp); greatestPast = max(greatestPast, c.along - need * c.cxx) }
         }
         let greatestCxx = max(a.cxx, b.cxx), greatestAlong = max(abs(a.along), abs(b.along))
-        let worst = greatestPast + 1e-7 * (need * greatestCxx + greatestAlong) + 1e-9 * greatestCxx + slack
+        let worst = greatestPast + Self.margin(cxx: greatestCxx, along: greatestAlong, need: need) + slack
         guard worst < 0 else { return nil }
         let gap = max(abs(firstAheadX - a.mx), abs(lastAheadX - a.mx), abs(firstAheadX - b.mx), abs(lastAheadX - b.mx))
         certified.add(worst: worst, gc: max(abs(x0 - a.mx), abs(x1 - b.mx)), gs: aheadInFit * gap, cxx: greatestCxx,
