@@ -426,6 +426,10 @@ public struct FlowModel: Sendable {
 
     // MARK: - Silence of a feed
 
+    /// Since when a feed has been silent at a site: its latest line, or the model's start for a
+    /// site never heard (nil before any data). What the stale-feed rules count from.
+    public func silentSince(_ feed: FeedKind, site: Int) -> EventTime? { lastSeen(feed, site: site) ?? start }
+
     /// The input was held from `from` to `until` (see `inputHolds`). Overlapping spans merge.
     public mutating func inputHeld(from: EventTime, until: EventTime) {
         guard until > from else { return }

@@ -268,7 +268,7 @@ public struct RuleEngine: Sendable {
     private mutating func evaluateStale(_ p: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime) -> RuleOutcome {
         let feed = p.feed
         let seen = model.lastSeen(feed, site: site)
-        guard let from = seen ?? model.start else { return .unknown(summary: "") }
+        guard let from = model.silentSince(feed, site: site) else { return .unknown(summary: "") }
         let age = model.silence(from: from, to: now)   // less the time the input was held
         var target: Severity? = nil
         if let c = p.criticalAfter, age > c { target = .critical } else if age > p.expected { target = .warning }

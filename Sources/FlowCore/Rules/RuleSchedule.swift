@@ -251,7 +251,7 @@ extension RuleEngine {
             guard plan.kind == .threshold || !FlowModel.growsWithTime(plan.metric) else { return nil }
             return .init(value: model.value(plan.metric, site: site, at: now), stable: model.stableUntil(plan.metric, site: site, from: now))
         case .stale:
-            return (model.lastSeen(plan.feed, site: site) ?? model.start).map { .init(value: nil, stable: $0) }
+            return model.silentSince(plan.feed, site: site).map { .init(value: nil, stable: $0) }
         case .score:
             return nil
         }
@@ -354,7 +354,7 @@ extension RuleEngine {
         case .trend:
             return min(due, trendLookahead(plan, site: site, model: model, now: now, read: read).due)
         case .stale:
-            guard let from = model.lastSeen(plan.feed, site: site) ?? model.start else { return due }
+            guard let from = model.silentSince(plan.feed, site: site) else { return due }
             for limit in [plan.expected, plan.criticalAfter] {
                 guard let limit else { continue }
                 let passes = model.silenceReaches(limit + Duration(millis: 1), from: from)
