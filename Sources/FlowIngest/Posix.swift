@@ -49,15 +49,28 @@ public enum Posix {
         }
     }
 
+    /// A `write(2)`: bytes written, or -1 with `errno` set.
+    typealias WriteCall = (Int32, UnsafeRawPointer, Int) -> Int
+
+    /// `write(2)` itself: what `writeAll` calls unless a test stands in a disk that takes part
+    /// of a write, then refuses the rest.
+    static func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ count: Int) -> Int {
+        #if canImport(Darwin)
+        return Darwin.write(fd, p, count)
+        #else
+        return Glibc.write(fd, p, count)
+        #endif
+    }
+
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        try writeAll(fd, bytes, path: path, write: systemWrite)
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String, write: WriteCall) throws {
         guard var p = bytes.baseAddress else { return }
         var left = bytes.count
         while left > 0 {
-            #if canImport(Darwin)
-            let n = Darwin.write(fd, p, left)
-            #else
-            let n = Glibc.write(fd, p, left)
-            #endif
+            let n = write(fd, p, left)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw IngestIOError("write", path: path)
@@ -70,8 +83,12 @@ public enum Posix {
     /// Appends `bytes` whole to `fd` (opened to append), or not at all: a write refused part-way
     /// (a full disk) is cut back off the file, so the next append starts on a line of its own.
     public static func appendWhole(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        try appendWhole(fd, bytes, path: path, write: systemWrite)
+    }
+
+    static func appendWhole(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String, write: WriteCall) throws {
         let start = lseek(fd, 0, SEEK_END)
-        do { try writeAll(fd, bytes, path: path) } catch {
+        do { try writeAll(fd, bytes, path: path, write: write) } catch {
             if start >= 0 { _ = ftruncate(fd, start) }
             throw error
         }

@@ -8,9 +8,13 @@ import FlowCore
 final class AppendFile: @unchecked Sendable {
     let path: String
     private var fd: Int32
+    /// `write(2)` (bytes written, or -1 with `errno` set), unless a test stands in a disk that
+    /// takes part of a write, then refuses the rest.
+    private let writeCall: (Int32, UnsafeRawPointer?, Int) -> Int
 
-    init(path: String) throws {
+    init(path: String, write: @escaping (Int32, UnsafeRawPointer?, Int) -> Int = { Glibc.write($0, $1, $2) }) throws {
         self.path = path
+        writeCall = write
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         if fd < 0 { throw NotifyIOError("cannot open \(path): \(String(cString: strerror(errno)))") }
     }
@@ -26,7 +30,7 @@ final class AppendFile: @unchecked Sendable {
         let start = lseek(fd, 0, SEEK_END)
         var off = 0
         while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let n = bytes[off...].withUnsafeBytes { writeCall(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 let why = String(cString: strerror(errno))

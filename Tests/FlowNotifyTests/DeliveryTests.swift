@@ -104,6 +104,45 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") }, "\(lines)")
     }
 
+    @Test("the outbox's file: a write cut part-way by a full disk, then refused, is cut back; the next append starts on a line of its own")
+    func aWriteCutPartWayIsCutBack() throws {
+        let dir = TempDir()
+        let path = dir.file("outbox.jsonl")
+        // `write(2)` on a disk with room for `capacity` bytes of the file: a write takes what
+        // fits (a short write), the next one is refused (no space left on device).
+        final class Disk: @unchecked Sendable { var capacity = Int.max; var shortWrites = 0; var refusals = 0 }
+        let disk = Disk()
+        let file = try AppendFile(path: path) { fd, p, count in
+            var st = stat()
+            guard fstat(fd, &st) == 0 else { return -1 }
+            let room = disk.capacity - Int(st.st_size)
+            if room <= 0 { disk.refusals += 1; errno = ENOSPC; return -1 }
+            let n = write(fd, p, min(count, room))
+            if n >= 0 && n < count { disk.shortWrites += 1 }
+            return n
+        }
+        defer { file.close() }
+        func contents() -> [UInt8] { FileManager.default.contents(atPath: path).map { [UInt8]($0) } ?? [] }
+        try file.append(["{\"op\":\"put\",\"key\":\"a\"}"], sync: false)
+        let old = contents()
+        #expect(old == Array("{\"op\":\"put\",\"key\":\"a\"}\n".utf8))
+
+        disk.capacity = old.count + 7
+        do {
+            try file.append(["{\"op\":\"put\",\"key\":\"b\"}", "{\"op\":\"done\",\"key\":\"a\"}"], sync: true)
+            Issue.record("the append was not refused")
+        } catch let e as NotifyIOError {
+            #expect(e.description.contains("No space left on device"), "\(e)")
+        }
+        #expect(disk.shortWrites == 1 && disk.refusals == 1, "cut part-way, then refused")
+        #expect(contents() == old, "the file is exactly what it was before the append, byte for byte")
+
+        disk.capacity = .max
+        try file.append(["{\"op\":\"done\",\"key\":\"a\"}"], sync: true)
+        #expect(contents() == old + Array("{\"op\":\"done\",\"key\":\"a\"}\n".utf8))
+        #expect(AppendFile.readLines(path) == ["{\"op\":\"put\",\"key\":\"a\"}", "{\"op\":\"done\",\"key\":\"a\"}"])
+    }
+
     @Test("on a full disk the notification log says a line is not written, and takes it as not written")
     func aFullDiskIsSaidByTheNotificationLog() throws {
         let dir = TempDir()
