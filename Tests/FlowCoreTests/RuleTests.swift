@@ -428,3 +428,40 @@ import Testing
         #expect(stretches > 10_000 && ticksInStretches > 2 * stretches && refused > 1_000)
     }
 }
+
+@Suite struct MetricReadsTests {
+    /// The rules' reads at one instant are kept for the model's version (`MetricReads`): a
+    /// message at that instant changes the version, a score does not.
+    @Test("a kept read is the model's own: after a message at the same instant, after a score, later")
+    func keptReadsFollowTheModel() throws {
+        let config = testConfig()
+        var decoder = FeedDecoder(units: config.units)
+        var model = FlowModel(config: config)
+        var reads = MetricReads(sites: config.units.count + 1)
+        let now = at(10)
+        model.advance(to: now)
+        func apply(_ line: String) throws { #expect(model.apply(try decoder.decode(line).get()) == nil) }
+        func direct(_ m: MetricKey, _ site: Int, _ t: EventTime) -> RuleSchedule.Basis {
+            .init(value: model.value(m, site: site, at: t), stable: model.stableUntil(m, site: site, from: t))
+        }
+        let system = config.units.count
+        #expect(reads.basis(.gaOccupancyPct, site: 0, model: model, now: now).value == nil)
+        try apply(bedLine("AAA", now, occupied: 90))
+        #expect(reads.basis(.gaOccupancyPct, site: 0, model: model, now: now).value == 90)
+        #expect(reads.basis(.gaOccupancyPct, site: system, model: model, now: now) == direct(.gaOccupancyPct, system, now))
+        try apply(bedLine("AAA", now, occupied: 96))   // the same instant, new data
+        #expect(reads.basis(.gaOccupancyPct, site: 0, model: model, now: now).value == 96)
+        #expect(reads.basis(.gaOccupancyPct, site: 0, model: model, now: now) == direct(.gaOccupancyPct, 0, now))
+        #expect(reads.basis(.gaOccupancyPct, site: system, model: model, now: now) == direct(.gaOccupancyPct, system, now))
+        // A score is set within an evaluation, the model's version unchanged.
+        model.setScore(site: 0, score: 3, level: 2)
+        #expect(reads.basis(.opelScore, site: 0, model: model, now: now).value == 3)
+        model.setScore(site: 0, score: 5, level: 3)
+        #expect(reads.basis(.opelScore, site: 0, model: model, now: now).value == 5)
+        // Later, the same version: the data has gone stale.
+        let later = now + FlowModel.defaultMaxAge + .minutes(1)
+        model.advance(to: later)
+        #expect(reads.basis(.gaOccupancyPct, site: 0, model: model, now: later) == direct(.gaOccupancyPct, 0, later))
+        #expect(reads.basis(.gaOccupancyPct, site: 0, model: model, now: later).value == nil)
+    }
+}

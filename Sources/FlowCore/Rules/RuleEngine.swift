@@ -32,6 +32,8 @@ public struct RuleEngine: Sendable {
     var describing = true
     /// When each rule at each site is next due (RuleSchedule.swift).
     var schedule: RuleSchedule
+    /// The metrics' values as read at the latest instant (RuleSchedule.swift, `MetricReads`).
+    var reads: MetricReads
 
     public init(config: SystemConfig) {
         self.config = config
@@ -57,6 +59,7 @@ public struct RuleEngine: Sendable {
         scores = Array(repeating: nil, count: config.units.count + 1)
         levels = Array(repeating: nil, count: config.units.count + 1)
         schedule = RuleSchedule(config: config, plans: plans, pairs: first)
+        reads = MetricReads(sites: config.units.count + 1)
     }
 
     func siteCode(_ site: Int) -> String { site == config.units.count ? systemSiteCode : config.units[site].code }

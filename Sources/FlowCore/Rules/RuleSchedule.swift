@@ -249,7 +249,7 @@ extension RuleEngine {
         switch plan.kind {
         case .threshold, .trend:
             guard plan.kind == .threshold || !FlowModel.growsWithTime(plan.metric) else { return nil }
-            return .init(value: model.value(plan.metric, site: site, at: now), stable: model.stableUntil(plan.metric, site: site, from: now))
+            return reads.basis(plan.metric, site: site, model: model, now: now)
         case .stale:
             return model.silentSince(plan.feed, site: site).map { .init(value: nil, stable: $0) }
         case .score:
@@ -428,10 +428,11 @@ extension RuleEngine {
             // and the value can cross a band between ticks (the others' `until` is exact).
             if stamps == nil || reading.stamps == nil || reading.stamps! != stamps! || now >= reading.until
                 || (schedule.offGrid && FlowModel.growsWithTime(p.metric)) {
-                let points = model.value(p.metric, site: site, at: now).map {
+                let read = reads.basis(p.metric, site: site, model: model, now: now)
+                let points = read.value.map {
                     ScoreRule.Parameter.points(for: $0, direction: p.direction, bands: bands[p.bands])
                 }
-                let stable = model.stableUntil(p.metric, site: site, from: now)
+                let stable = read.stable
                 // A growing parameter whose data changed keeps its `until` on the grid when its
                 // points are as they were now and at the last tick before it, and its value grows
                 // at least that long (its points are monotonic in between), as a threshold on it
@@ -567,6 +568,42 @@ extension RuleEngine {
             if scan.certified.valid { cache.certificate = scan.certified }
             return (min(at, lookEnd), base == .warning)
         }
+    }
+}
+
+/// The value and `stableUntil` of each metric at each site, as read at one instant of one
+/// state of the model (its `version`): at a tick, the rules on one metric and the site's score
+/// read it in turn (an ambulance message makes the queue's threshold, its trend and the score
+/// due together), and a read of a metric with a queue or a window walks it. Only metrics of a
+/// feed: the score's own (`opelScore`, `opelLevel`) change within an evaluation
+/// (`setScore`) without a change of version.
+struct MetricReads {
+    private struct Entry {
+        var at: EventTime
+        var version: UInt64
+        var basis: RuleSchedule.Basis
+    }
+    private var entries: [Entry]
+    private static let metrics = MetricKey.allCases.count
+
+    init(sites: Int) {
+        let never = EventTime(millis: .min)
+        entries = Array(repeating: Entry(at: never, version: 0, basis: .init(value: nil, stable: never)),
+                        count: sites * Self.metrics)
+    }
+
+    /// `model.value(metric, site:, at: now)` and `model.stableUntil(metric, site:, from: now)`.
+    @inline(__always)
+    mutating func basis(_ metric: MetricKey, site: Int, model: borrowing FlowModel, now: EventTime) -> RuleSchedule.Basis {
+        guard metric.feed != nil else {
+            return .init(value: model.value(metric, site: site, at: now), stable: model.stableUntil(metric, site: site, from: now))
+        }
+        let i = site &* Self.metrics &+ metric.index
+        if entries[i].at == now && entries[i].version == model.version { return entries[i].basis }
+        let b = RuleSchedule.Basis(value: model.value(metric, site: site, at: now),
+                                   stable: model.stableUntil(metric, site: site, from: now))
+        entries[i] = Entry(at: now, version: model.version, basis: b)
+        return b
     }
 }
 
