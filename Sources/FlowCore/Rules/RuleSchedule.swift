@@ -862,8 +862,3 @@ struct TrendCertificate {
         return worst + shift + marginGrowth + slack < 0
     }
 }
-
-public enum DBG {
-    nonisolated(unsafe) public static var stretches = 0, skipped = 0, calls = 0, quietCalls = 0, f1 = 0, f2 = 0, f3 = 0, f4 = 0, f5 = 0
-    public static func report() -> String { "stretches \(stretches) skipped \(skipped) calls \(calls) quiet \(quietCalls) f1 \(f1) f2 \(f2) f3 \(f3) f4 \(f4) f5 \(f5)" }
-}
