@@ -75,6 +75,9 @@ public enum Posix {
                 if errno == EINTR { continue }
                 throw IngestIOError("write", path: path)
             }
+            // Nothing written and no error: asked again it would say the same, for ever (the
+            // consumer thread would hang in the commit). Taken as an I/O error.
+            if n == 0 { throw IngestIOError("write", path: path, code: EIO) }
             p += n
             left -= n
         }

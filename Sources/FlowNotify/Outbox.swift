@@ -37,6 +37,11 @@ final class AppendFile: @unchecked Sendable {
                 if off > 0, start >= 0 { _ = ftruncate(fd, start) }
                 throw NotifyIOError("cannot write \(path): \(why)")
             }
+            // Nothing written and no error: asking again would loop for ever. An I/O error.
+            if n == 0 {
+                if off > 0, start >= 0 { _ = ftruncate(fd, start) }
+                throw NotifyIOError("cannot write \(path): \(String(cString: strerror(EIO)))")
+            }
             off += n
         }
         if sync { _ = fsync(fd) }

@@ -164,4 +164,33 @@ final class PartWayDisk: @unchecked Sendable {
         #expect(read == before + more)
         #expect(warnings.isEmpty, "\(warnings)")
     }
+
+    @Test("appendWhole: a write that takes nothing and reports no error is an I/O error, cut back, not asked again for ever")
+    func aWriteOfNothingIsAnError() throws {
+        let tmp = TempDir()
+        let path = tmp.file("alerts.jsonl")
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let old = text(lines(2))
+        try old.withUnsafeBytes { try Posix.appendWhole(fd, $0, path: path) }
+        // Takes 10 bytes, then nothing (0, no error); after 1,000 such calls it fails, so that
+        // a loop that asks again fails this test instead of hanging it.
+        final class Calls: @unchecked Sendable { var count = 0 }
+        let calls = Calls()
+        let write: Posix.WriteCall = { fd, p, count in
+            calls.count += 1
+            if calls.count == 1 { return Glibc.write(fd, p, min(count, 10)) }
+            if calls.count > 1_000 { errno = EDOM; return -1 }
+            return 0
+        }
+        do {
+            try text(lines(2, from: 2)).withUnsafeBytes { try Posix.appendWhole(fd, $0, path: path, write: write) }
+            Issue.record("the append was not refused")
+        } catch let e as IngestIOError {
+            #expect(e.code == EIO && e.operation == "write", "\(e)")
+        }
+        #expect(calls.count == 2, "asked once more after the part, not again")
+        #expect(bytes(path) == old, "the part written is cut back")
+    }
 }

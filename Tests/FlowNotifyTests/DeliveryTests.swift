@@ -143,6 +143,35 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(AppendFile.readLines(path) == ["{\"op\":\"put\",\"key\":\"a\"}", "{\"op\":\"done\",\"key\":\"a\"}"])
     }
 
+    @Test("the outbox's file: a write that takes nothing and reports no error is an I/O error, cut back, not asked again for ever")
+    func aWriteOfNothingIsAnError() throws {
+        let dir = TempDir()
+        let path = dir.file("outbox.jsonl")
+        // Takes 7 bytes, then nothing (0, no error); after 1,000 such calls it fails, so that a
+        // loop that asks again fails this test instead of hanging it.
+        final class Calls: @unchecked Sendable { var count = 0; var on = false }
+        let calls = Calls()
+        let file = try AppendFile(path: path) { fd, p, count in
+            guard calls.on else { return write(fd, p, count) }
+            calls.count += 1
+            if calls.count == 1 { return write(fd, p, min(count, 7)) }
+            if calls.count > 1_000 { errno = EDOM; return -1 }
+            return 0
+        }
+        defer { file.close() }
+        try file.append(["{\"op\":\"put\",\"key\":\"a\"}"], sync: false)
+        let old = FileManager.default.contents(atPath: path).map { [UInt8]($0) } ?? []
+        calls.on = true
+        do {
+            try file.append(["{\"op\":\"put\",\"key\":\"b\"}"], sync: false)
+            Issue.record("the append was not refused")
+        } catch let e as NotifyIOError {
+            #expect(e.description.contains(String(cString: strerror(EIO))), "\(e)")
+        }
+        #expect(calls.count == 2, "asked once more after the part, not again")
+        #expect((FileManager.default.contents(atPath: path).map { [UInt8]($0) } ?? []) == old, "the part written is cut back")
+    }
+
     @Test("on a full disk the notification log says a line is not written, and takes it as not written")
     func aFullDiskIsSaidByTheNotificationLog() throws {
         let dir = TempDir()
