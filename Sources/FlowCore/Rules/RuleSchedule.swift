@@ -784,9 +784,11 @@ struct TrendScan {
         let x0 = (at - origin).hoursValue, x1 = (lastTick - origin).hoursValue
         let p = perCount, my = (sy + v) * p
         let a = fit(x0), b = fit(x1)
-        // The least `cxx`, at its vertex where inside.
+        // The least `cxx`, at its vertex (the mean x of the other points, `sx / n`) where inside;
+        // at `x0` when the vertex is not after it, as always here: the current point is at or
+        // after every other (the fit at `x0` is `a`, so no second fit nor division).
         let q = 1 - p
-        let leastCxx = fit(min(max(sx * p / q, x0), x1)).cxx
+        let leastCxx = n * x0 >= sx ? a.cxx : fit(min(max(sx * p / q, x0), x1)).cxx
         let xm = max(abs(x0), abs(x1))
         let slack = 1e-9 * (abs(sxy) + xm * abs(v) + abs(sx + xm) * abs(sy + v) * p
                             + (need + 1) * (abs(sxx) + xm * xm + (sx + xm) * (sx + xm) * p)) + 1e-12
