@@ -269,6 +269,58 @@ import Testing
         }
     }
 
+    /// Each history sample is the model's value at its instant, for every metric of a feed at
+    /// every site: a sample whose data is as at the cell's last read, before the value could
+    /// change with time alone, is not read again (`historyReads`), and must still be what a
+    /// read gives (a message moves it; silence past the feed's age, a last-hour window, midnight
+    /// change it with the data as it was).
+    @Test func everyHistorySampleIsTheValueAtItsInstant() throws {
+        let config = testConfig()
+        var decoder = FeedDecoder(units: config.units)
+        var model = FlowModel(config: config)
+        var rng = SplitMix(seed: 7)
+        var t = t0
+        var queued: [String] = []
+        var checked = 0
+        let metrics = MetricKey.allCases.filter { $0.feed != nil && !FlowModel.growsWithTime($0) }
+        for step in 0..<600 {
+            // Mostly minutes apart; now and then longer than a feed's age (6 h).
+            let gap = rng.next() % 40 == 0 ? Int64(7 * 60) : Int64(1 + rng.next() % 50)
+            t = t + .minutes(gap)
+            let line: String
+            switch rng.next() % 5 {
+            case 0: line = bedLine(rng.next() % 2 == 0 ? "AAA" : "BBB", t, occupied: 60 + Int(rng.next() % 40))
+            case 1: line = line111(t, offered: 100 + Int(rng.next() % 50), answered: 90, within: 70 + Int(rng.next() % 20))
+            case 2:
+                let incident = "i\(step)"
+                queued.append(incident)
+                line = ambLine("AAA", t, kind: "arrived", incident: incident, extra: ",\"category\":2")
+            default:
+                guard !queued.isEmpty else { continue }
+                line = ambLine("AAA", t, kind: "handover", incident: queued.removeFirst())
+            }
+            let before = model.lastHistorySample
+            model.advance(to: t)
+            // The samples this advance took, all with the data as it was before the line.
+            for site in 0..<config.units.count {
+                for metric in metrics {
+                    for (at, v) in model.points(metric, site: site, window: .hours(8)) where before.map({ at > $0 }) ?? true {
+                        let want = model.value(metric, site: site, at: at).map { Double(Float($0)) }
+                        #expect(v == want, "\(metric) at site \(site), sample \(iso(at)), step \(step)")
+                        checked += 1
+                    }
+                    // A sample the history holds as missing is one the model has no value for.
+                    if let last = model.lastHistorySample, before.map({ last > $0 }) ?? true,
+                       !model.points(metric, site: site, window: .zero).contains(where: { $0.0 == last }) {
+                        #expect(model.value(metric, site: site, at: last) == nil, "\(metric) at site \(site), sample \(iso(last))")
+                    }
+                }
+            }
+            #expect(model.apply(try decoder.decode(line).get()) == nil, "step \(step)")
+        }
+        #expect(checked > 10_000)
+    }
+
     /// Trend rules bring their history points up to date sample by sample
     /// (`MetricHistoryStore.updatePoints`): always the points a full read gives, through gaps in
     /// the samples, missing values and a ring that wraps.

@@ -62,6 +62,12 @@ public struct FlowModel: Sendable {
     let clearsRead: Bool
     /// The history row being sampled (reused: metrics not kept stay missing).
     private var historyRow: [Float]
+    /// For each cell of `historyRow`, the change stamps of the data it read (its feed's at its
+    /// site, and the feed it also reads) and the instant its value could next change with time
+    /// alone (`stableUntil`): a sample before then with the stamps as they were takes the value
+    /// the row holds, unread (most samples find a site's bed figures as an hour's message left
+    /// them). `until` at its least: read at the next sample.
+    private var historyReads: [(stamps: (UInt64, UInt64), until: EventTime)]
     /// A sample of every metric has been taken into `historyRow`: a later sample of the trend
     /// rules' metrics only must be recorded whole (the row's other values are no longer missing).
     private var historyRowHasAll = false
@@ -103,6 +109,7 @@ public struct FlowModel: Sendable {
         self.historyCells = MetricHistoryStore.Cell.of(hm)
         self.acuteSites = config.units.indices.filter { config.units[$0].kind == .acute }
         self.historyRow = Array(repeating: .nan, count: (config.units.count + 1) * MetricKey.allCases.count)
+        self.historyReads = Array(repeating: ((0, 0), EventTime(millis: .min)), count: historyRow.count)
         self.changeStamps = Array(repeating: 0, count: slots)
         self.clearsRead = config.rules.contains { $0.metricsRead.contains(.handoverToClearMin) }
         self.scores = Array(repeating: nil, count: config.units.count + 1)
@@ -324,6 +331,12 @@ public struct FlowModel: Sendable {
             let cells = all ? historyCells : ruleHistoryCells
             for j in cells.indices {
                 let c = cells[j]
+                if let feed = c.metric.feed, c.site < config.units.count, !Self.growsWithTime(c.metric) {
+                    let stamps = (changeStamps[Self.feedSlot(c.site, feed)],
+                                  c.metric.alsoReads.map { changeStamps[Self.feedSlot(c.site, $0)] } ?? 0)
+                    if stamps == historyReads[c.index].stamps && due < historyReads[c.index].until { continue }
+                    historyReads[c.index] = (stamps, stableUntil(c.metric, site: c.site, from: due))
+                }
                 historyRow[c.index] = value(c.metric, site: c.site, at: due).map(Float.init) ?? .nan
             }
             if all || !historyRowHasAll {
