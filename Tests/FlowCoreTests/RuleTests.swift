@@ -266,6 +266,42 @@ import Testing
 }
 
 @Suite struct AlertLifecycleTests {
+    /// The engine's per-key flags (`RuleEngine.alerting`), which spare the evaluations a look-up
+    /// in `alerts`, say exactly which alerts it holds as alerts fire, are acknowledged, resolve
+    /// and fire again.
+    @Test("the alert flags are the alerts held, through firing, acknowledging and resolving")
+    func alertFlagsAreTheAlertsHeld() {
+        let staleBed = RuleConfig.stale(StaleRule(id: "stale_bed", feed: .bed, units: ["AAA"], expected: .hours(2), criticalAfter: .hours(4)))
+        let config = testConfig(rules: [staleBed, occupancyRule(for: .zero, clearFor: .zero)])
+        var replay = HeadlessReplay(config: config, sitrep: false)
+        let engine = replay.engine
+        var firedAndResolved = Set<String>()
+        func check(_ when: String) {
+            let rules = engine.rules
+            var held = 0
+            for rule in config.rules.indices {
+                for site in 0...config.units.count {
+                    let key = RuleEngine.AlertKey(rule: rule, site: site)
+                    #expect(rules.hasAlert(key) == (rules.alerts[key] != nil), "rule \(rule) site \(site), \(when)")
+                    if rules.hasAlert(key) { held += 1 }
+                }
+            }
+            #expect(held == rules.alerts.count, "\(when)")
+        }
+        let lines = [bedLine("AAA", t0, occupied: 96), bedLine("BBB", at(1), occupied: 97),
+                     bedLine("AAA", at(20), occupied: 80), bedLine("BBB", at(30), occupied: 96),
+                     bedLine("AAA", at(40), occupied: 99), bedLine("BBB", at(50), occupied: 70)]
+        for (i, l) in lines.enumerated() {
+            for t in replay.feed(l) { firedAndResolved.insert("\(t.site) \(t.state)") }
+            check("after line \(i)")
+            if i == 2 { #expect(engine.acknowledge(rule: "occ", site: "BBB", by: "Ann", note: String?.none, at: at(20))) }
+        }
+        for t in replay.finish() { firedAndResolved.insert("\(t.site) \(t.state)") }
+        engine.advance(to: at(600))   // the bed feed goes stale
+        check("after the feed went stale")
+        #expect(firedAndResolved.contains("AAA firing") && firedAndResolved.contains("AAA resolved"), "\(firedAndResolved)")
+    }
+
     @Test func unknownWhilePendingCancels() {
         var a = AlertLifecycle()
         #expect(a.step(.known(target: .warning, value: 1, summary: ""), now: t0, raiseDelay: .minutes(5), clearDelay: .zero) == [.pending])

@@ -24,7 +24,12 @@ public struct RuleEngine: Sendable {
     /// The rules with the sites they apply to, in configuration order, flattened for the
     /// per-tick evaluation (no struct copies on the hot path).
     let plans: [RulePlan]
-    var alerts: [AlertKey: AlertRecord] = [:]
+    private(set) var alerts: [AlertKey: AlertRecord] = [:]
+    /// Whether `alerts` holds a rule at a site (`rule * (units + 1) + site`): most evaluations
+    /// ask and find none, and a look-up in `alerts` hashed the key (about 250 instructions a
+    /// message).
+    private(set) var alerting: [Bool]
+    @inline(__always) func hasAlert(_ key: AlertKey) -> Bool { alerting[key.rule &* (config.units.count &+ 1) &+ key.site] }
     /// Latest score per site (and system at index units.count), for the snapshot.
     public private(set) var scores: [Double?]
     public private(set) var levels: [Int?]
@@ -57,6 +62,7 @@ public struct RuleEngine: Sendable {
         }
         self.plans = plans
         scores = Array(repeating: nil, count: config.units.count + 1)
+        alerting = Array(repeating: false, count: plans.count * (config.units.count + 1))
         levels = Array(repeating: nil, count: config.units.count + 1)
         schedule = RuleSchedule(config: config, plans: plans, pairs: first)
         reads = MetricReads(sites: config.units.count + 1)
@@ -138,7 +144,7 @@ public struct RuleEngine: Sendable {
             return   // made due by data that left its outcome as it was
         }
         describing = false
-        let record = alerts.isEmpty ? nil : alerts[key]
+        let record = hasAlert(key) ? alerts[key] : nil
         if plan.kind == .trend, record == nil, basis != nil {
             // A trend without an alert: only whether `now` calls for an early warning matters
             // (else the step does nothing), and the lookahead, run for the estimate anyway, calls
@@ -165,7 +171,7 @@ public struct RuleEngine: Sendable {
                 outcome = evaluate(plan, site: site, model: model, now: now, read: basis)
             }
             step(key, outcome, raise: plan.raise, clear: clear, now: now, into: &out)
-            if plan.kind == .stale { schedule.quietStale[pair] = alerts.isEmpty || alerts[key] == nil }
+            if plan.kind == .stale { schedule.quietStale[pair] = !hasAlert(key) }
         }
         schedule.due[pair] = nextEvaluation(plan, site: site, model: model, now: now, read: basis)
         schedule.timeDue[pair] = schedule.due[pair]
@@ -199,6 +205,7 @@ public struct RuleEngine: Sendable {
             }
         }
         if rec.lifecycle.isActive { alerts[key] = rec } else { alerts[key] = nil }
+        alerting[key.rule * (config.units.count + 1) + key.site] = rec.lifecycle.isActive
     }
 
     /// The lead who covers a site and severity: the first in configuration order.
@@ -238,7 +245,7 @@ public struct RuleEngine: Sendable {
             return .unknown(summary: say("\(siteName(site)) \(metric.label): no current data"))
         }
         let l = p.levels[site]
-        let current = alerts.isEmpty ? nil : alerts[AlertKey(rule: p.index, site: site)]?.lifecycle.severity
+        let current = hasAlert(AlertKey(rule: p.index, site: site)) ? alerts[AlertKey(rule: p.index, site: site)]?.lifecycle.severity : nil
         let target = Self.thresholdTarget(value: v, direction: p.direction, levels: l, current: current)
         guard describing else { return .known(target: target, value: v, summary: "") }
         var summary = "\(siteName(site)) \(metric.label) \(Format.value(v, metric))"
@@ -462,7 +469,7 @@ public struct RuleEngine: Sendable {
     /// step makes a transition.
     private mutating func stepDescribing(_ key: AlertKey, _ outcome: inout RuleOutcome, raise: Duration, clear: Duration, now: EventTime,
                                          into out: inout [AlertTransition], describe: (Self) -> RuleOutcome) {
-        let record = alerts.isEmpty ? nil : alerts[key]
+        let record = hasAlert(key) ? alerts[key] : nil
         guard record != nil || outcome.target != nil else { return }
         var trial = record?.lifecycle ?? AlertLifecycle()
         if !trial.step(outcome, now: now, raiseDelay: raise, clearDelay: clear).isEmpty {

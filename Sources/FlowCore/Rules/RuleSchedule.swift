@@ -295,7 +295,7 @@ extension RuleEngine {
             // later. Without an alert (one fires at once) its outcome was quiet up to its estimate
             // and stays so, exact on the grid or off it. Nearly every message made a stale rule
             // due and evaluated (measured 4% of a 1M-line replay).
-            return alerts.isEmpty || alerts[key] == nil ? .unchanged : nil
+            return !hasAlert(key) ? .unchanged : nil
         case .threshold where FlowModel.growsWithTime(plan.metric):
             // A wait: the severity it calls for is monotonic in time up to its value's next change
             // by itself, so a message that leaves that severity as it was at `now` and at the
@@ -303,7 +303,7 @@ extension RuleEngine {
             // estimate is a tick of it). Every ambulance message made the longest-wait rule due,
             // and most leave the longest wait as it was (4 in 5 kept: 2% of a 1M-line replay).
             guard onGrid, let v = basis.value, let was = earlier.value else { return nil }
-            let current = alerts.isEmpty ? nil : alerts[key]?.lifecycle.severity
+            let current = hasAlert(key) ? alerts[key]?.lifecycle.severity : nil
             let levels = plan.levels[site], direction = plan.direction
             let target = { Self.thresholdTarget(value: $0, direction: direction, levels: levels, current: current) }
             return target(v) == target(was)
@@ -317,7 +317,7 @@ extension RuleEngine {
             // delay, the horizon), so with no alert, a value that calls for no severity changes
             // nothing. Most messages move a figure well inside its levels (the ambulance queue:
             // 390,000 evaluations in a 1M-line replay; 2%).
-            return (alerts.isEmpty || alerts[key] == nil)
+            return (!hasAlert(key))
                 && basis.value.flatMap({ Self.thresholdTarget(value: $0, direction: plan.direction, levels: plan.levels[site], current: nil) }) == nil
                 ? .unchanged : nil
         case .trend:
@@ -329,7 +329,7 @@ extension RuleEngine {
             // no early warning at any tick up to it with the new value and the values the history
             // sampled since, read back (TrendCertificate). The ambulance queue moves at most
             // ambulance messages, each a fit and a lookahead (8% of a 1M-line replay).
-            guard let v = basis.value, alerts.isEmpty || alerts[key] == nil, let c = plan.trendCache[site].certificate,
+            guard let v = basis.value, !hasAlert(key), let c = plan.trendCache[site].certificate,
                   let sampledSince = model.historyDeviation(plan.metric, site: site, after: c.sample, from: c.sampled),
                   c.holds(for: v, samplesWithin: sampledSince, direction: plan.direction, threshold: plan.threshold, horizon: plan.horizon)
             else { return nil }
@@ -345,7 +345,7 @@ extension RuleEngine {
     mutating func nextEvaluation(_ plan: RulePlan, site: Int, model: borrowing FlowModel, now: EventTime,
                                  read: RuleSchedule.Basis?) -> EventTime {
         let key = AlertKey(rule: plan.index, site: site)
-        let lifecycle = alerts.isEmpty ? nil : alerts[key]?.lifecycle
+        let lifecycle = hasAlert(key) ? alerts[key]?.lifecycle : nil
         var due = FlowModel.never
         if let l = lifecycle, let d = l.nextDeadline(raiseDelay: plan.raise, clearDelay: plan.clear) {
             due = d
@@ -468,7 +468,7 @@ extension RuleEngine {
     /// when a site's changes.
     mutating func nextScoreEvaluation(_ plan: RulePlan, site: Int, k: Int, now: EventTime) -> EventTime {
         var due = FlowModel.never
-        if let l = alerts.isEmpty ? nil : alerts[AlertKey(rule: plan.index, site: site)]?.lifecycle,
+        if hasAlert(AlertKey(rule: plan.index, site: site)), let l = alerts[AlertKey(rule: plan.index, site: site)]?.lifecycle,
            let d = l.nextDeadline(raiseDelay: plan.raise, clearDelay: plan.clear) {
             due = d
         }
