@@ -54,16 +54,23 @@ final class PartWayDisk: @unchecked Sendable {
 
     private func text(_ lines: [String]) -> [UInt8] { Array(lines.map { $0 + "\n" }.joined().utf8) }
 
-    @Test("appendWhole: a write cut part-way, then refused, is cut back; the next append starts on a line of its own")
-    func appendWholeCutsBackAPartWayWrite() throws {
-        let tmp = TempDir()
+    /// An alert log opened to append (as `TransitionLog` opens it), holding `count` whole lines
+    /// written by the real `write`: its path, descriptor (the caller closes it) and bytes.
+    private func alertLog(in tmp: TempDir, lines count: Int) throws -> (path: String, fd: Int32, old: [UInt8]) {
         let path = tmp.file("alerts.jsonl")
         let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         #expect(fd >= 0)
-        defer { close(fd) }
-        let old = text(lines(3))
+        let old = text(lines(count))
         try old.withUnsafeBytes { try Posix.appendWhole(fd, $0, path: path) }
         #expect(bytes(path) == old)
+        return (path, fd, old)
+    }
+
+    @Test("appendWhole: a write cut part-way, then refused, is cut back; the next append starts on a line of its own")
+    func appendWholeCutsBackAPartWayWrite() throws {
+        let tmp = TempDir()
+        let (path, fd, old) = try alertLog(in: tmp, lines: 3)
+        defer { close(fd) }
 
         // Room for 10 bytes of a 200-byte append: the first write takes 10, the next is refused.
         let disk = PartWayDisk(capacity: old.count + 10)
@@ -168,12 +175,8 @@ final class PartWayDisk: @unchecked Sendable {
     @Test("appendWhole: a write that takes nothing and reports no error is an I/O error, cut back, not asked again for ever")
     func aWriteOfNothingIsAnError() throws {
         let tmp = TempDir()
-        let path = tmp.file("alerts.jsonl")
-        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        #expect(fd >= 0)
+        let (path, fd, old) = try alertLog(in: tmp, lines: 2)
         defer { close(fd) }
-        let old = text(lines(2))
-        try old.withUnsafeBytes { try Posix.appendWhole(fd, $0, path: path) }
         // Takes 10 bytes, then nothing (0, no error); after 1,000 such calls it fails, so that
         // a loop that asks again fails this test instead of hanging it.
         final class Calls: @unchecked Sendable { var count = 0 }
