@@ -66,7 +66,8 @@ public struct FlowModel: Sendable {
     /// site, and the feed it also reads) and the instant its value could next change with time
     /// alone (`stableUntil`): a sample before then with the stamps as they were takes the value
     /// the row holds, unread (most samples find a site's bed figures as an hour's message left
-    /// them). `until` at its least: read at the next sample.
+    /// them). `until` at its least: read at the next sample. The system's cells, sums over the
+    /// sites, and the metrics that grow with time are read at every sample.
     private var historyReads: [(stamps: (UInt64, UInt64), until: EventTime)]
     /// A sample of every metric has been taken into `historyRow`: a later sample of the trend
     /// rules' metrics only must be recorded whole (the row's other values are no longer missing).

@@ -29,7 +29,8 @@ public struct RuleEngine: Sendable {
     /// ask and find none, and a look-up in `alerts` hashed the key (about 250 instructions a
     /// message).
     private(set) var alerting: [Bool]
-    @inline(__always) func hasAlert(_ key: AlertKey) -> Bool { alerting[key.rule &* (config.units.count &+ 1) &+ key.site] }
+    @inline(__always) func hasAlert(_ key: AlertKey) -> Bool { alerting[alertFlag(key)] }
+    @inline(__always) private func alertFlag(_ key: AlertKey) -> Int { key.rule &* (config.units.count &+ 1) &+ key.site }
     /// Latest score per site (and system at index units.count), for the snapshot.
     public private(set) var scores: [Double?]
     public private(set) var levels: [Int?]
@@ -205,7 +206,7 @@ public struct RuleEngine: Sendable {
             }
         }
         if rec.lifecycle.isActive { alerts[key] = rec } else { alerts[key] = nil }
-        alerting[key.rule * (config.units.count + 1) + key.site] = rec.lifecycle.isActive
+        alerting[alertFlag(key)] = rec.lifecycle.isActive
     }
 
     /// The lead who covers a site and severity: the first in configuration order.
@@ -245,7 +246,8 @@ public struct RuleEngine: Sendable {
             return .unknown(summary: say("\(siteName(site)) \(metric.label): no current data"))
         }
         let l = p.levels[site]
-        let current = hasAlert(AlertKey(rule: p.index, site: site)) ? alerts[AlertKey(rule: p.index, site: site)]?.lifecycle.severity : nil
+        let key = AlertKey(rule: p.index, site: site)
+        let current = hasAlert(key) ? alerts[key]?.lifecycle.severity : nil
         let target = Self.thresholdTarget(value: v, direction: p.direction, levels: l, current: current)
         guard describing else { return .known(target: target, value: v, summary: "") }
         var summary = "\(siteName(site)) \(metric.label) \(Format.value(v, metric))"

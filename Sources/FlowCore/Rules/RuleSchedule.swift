@@ -317,7 +317,7 @@ extension RuleEngine {
             // delay, the horizon), so with no alert, a value that calls for no severity changes
             // nothing. Most messages move a figure well inside its levels (the ambulance queue:
             // 390,000 evaluations in a 1M-line replay; 2%).
-            return (!hasAlert(key))
+            return !hasAlert(key)
                 && basis.value.flatMap({ Self.thresholdTarget(value: $0, direction: plan.direction, levels: plan.levels[site], current: nil) }) == nil
                 ? .unchanged : nil
         case .trend:
@@ -468,7 +468,8 @@ extension RuleEngine {
     /// when a site's changes.
     mutating func nextScoreEvaluation(_ plan: RulePlan, site: Int, k: Int, now: EventTime) -> EventTime {
         var due = FlowModel.never
-        if hasAlert(AlertKey(rule: plan.index, site: site)), let l = alerts[AlertKey(rule: plan.index, site: site)]?.lifecycle,
+        let key = AlertKey(rule: plan.index, site: site)
+        if hasAlert(key), let l = alerts[key]?.lifecycle,
            let d = l.nextDeadline(raiseDelay: plan.raise, clearDelay: plan.clear) {
             due = d
         }
