@@ -128,6 +128,14 @@ struct MetricHistoryStore: Sendable {
         return out
     }
 
+    /// The slot of the sample `k` back from the newest (`k` = 1), for `k` in 1...points: a
+    /// conditional add where `((head - k) % n + n) % n` divided twice, for each point a trend
+    /// rule reads.
+    @inline(__always) private func slotBack(_ k: Int) -> Int {
+        let s = head - k
+        return s < 0 ? s + spec.points : s
+    }
+
     /// The same, into `out` (emptied first; its storage is reused).
     func points(site: Int, metric: Int, window: Duration, into out: inout [(EventTime, Double)]) {
         out.removeAll(keepingCapacity: true)
@@ -137,7 +145,7 @@ struct MetricHistoryStore: Sendable {
         let reach = min(n, Int(window.millis / spec.step.millis) + 1)
         out.reserveCapacity(reach)
         for j in stride(from: reach, through: 1, by: -1) {
-            let slot = ((head - j) % n + n) % n
+            let slot = slotBack(j)
             guard let t = times[slot], last - t <= window else { continue }
             let v = ring[slot * width + site * MetricKey.allCases.count + metric]
             if !v.isNaN { out.append((t, Double(v))) }
@@ -160,8 +168,8 @@ struct MetricHistoryStore: Sendable {
         // or more (none of the old points is left), or `since` not the sample before them: read
         // the window.
         var fresh = 0
-        while fresh < reach, let t = times[((head - fresh - 1) % n + n) % n], t > since { fresh += 1 }
-        if fresh == reach || times[((head - fresh - 1) % n + n) % n] != since {
+        while fresh < reach, let t = times[slotBack(fresh + 1)], t > since { fresh += 1 }
+        if fresh == reach || times[slotBack(fresh + 1)] != since {
             points(site: site, metric: metric, window: window, into: &out)
             return
         }
@@ -170,7 +178,7 @@ struct MetricHistoryStore: Sendable {
         while keep < out.count, last - out[keep].0 > window { keep += 1 }
         if keep > 0 { out.removeFirst(keep) }
         for j in stride(from: fresh, through: 1, by: -1) {
-            let slot = ((head - j) % n + n) % n
+            let slot = slotBack(j)
             guard let t = times[slot], last - t <= window else { continue }
             let v = ring[slot * width + site * MetricKey.allCases.count + metric]
             if !v.isNaN { out.append((t, Double(v))) }
