@@ -70,4 +70,19 @@ import Testing
         #expect(iso(cal.instant(of: october, hour: 1, minute: 30)) == "2026-10-25T00:30:00Z")
     }
 
+    /// The first tick of the grid at or after an instant (`FlowEngine.ceil`), before 1970 too:
+    /// the least multiple of the step not before it.
+    @Test func theNextTickIsTheLeastMultipleNotBefore() {
+        var rng = SplitMix(seed: 11)
+        for _ in 0..<2_000 {
+            let step = Int64(1 + rng.next() % 3_600_000)
+            let t = EventTime(millis: Int64(bitPattern: rng.next() % 8_000_000_000_000) - 4_000_000_000_000)
+            let c = FlowEngine.ceil(t, step)
+            #expect(c.millis >= t.millis && c.millis - t.millis < step && c.millis % step == 0, "\(t.millis) step \(step)")
+            #expect(FlowEngine.ceil(c, step) == c)
+        }
+        #expect(FlowEngine.ceil(EventTime(millis: -1), 60_000).millis == 0)
+        #expect(FlowEngine.ceil(EventTime(millis: -60_001), 60_000).millis == -60_000)
+        #expect(FlowEngine.ceil(EventTime(millis: 60_001), 60_000).millis == 120_000)
+    }
 }

@@ -223,7 +223,8 @@ public final class FlowEngine {
 
     /// The first multiple of `step` milliseconds at or after `t` (ticks are on that grid).
     @inline(__always) static func ceil(_ t: EventTime, _ step: Int64) -> EventTime {
-        let r = ((t.millis % step) + step) % step
+        var r = t.millis % step   // one division (this runs for every line)
+        if r < 0 { r += step }
         return r == 0 ? t : EventTime(millis: t.millis - r + step)
     }
 
