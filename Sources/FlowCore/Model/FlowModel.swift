@@ -130,6 +130,15 @@ public struct FlowModel: Sendable {
     /// The index of a (site, feed) pair in the per-site-and-feed arrays.
     @inline(__always) static func feedSlot(_ site: Int, _ feed: FeedKind) -> Int { site * FeedKind.allCases.count + feed.index }
 
+    /// The change stamps of the data a metric reads at a site (its feed's, and the feed it also
+    /// reads, else 0); nil for a metric of no feed (the score's). Equal stamps: its data is as it
+    /// was (what the score's readings and the history's samples keep their reads by).
+    @inline(__always) func dataStamps(_ metric: MetricKey, site: Int) -> (UInt64, UInt64)? {
+        metric.feed.map { feed in
+            (changeStamps[Self.feedSlot(site, feed)], metric.alsoReads.map { changeStamps[Self.feedSlot(site, $0)] } ?? 0)
+        }
+    }
+
     @inline(__always) mutating func stamp(_ site: Int, _ feed: FeedKind) {
         changeStamps[Self.feedSlot(site, feed)] &+= 1
         version &+= 1
@@ -332,9 +341,7 @@ public struct FlowModel: Sendable {
             let cells = all ? historyCells : ruleHistoryCells
             for j in cells.indices {
                 let c = cells[j]
-                if let feed = c.metric.feed, c.site < config.units.count, !Self.growsWithTime(c.metric) {
-                    let stamps = (changeStamps[Self.feedSlot(c.site, feed)],
-                                  c.metric.alsoReads.map { changeStamps[Self.feedSlot(c.site, $0)] } ?? 0)
+                if c.site < config.units.count, !Self.growsWithTime(c.metric), let stamps = dataStamps(c.metric, site: c.site) {
                     if stamps == historyReads[c.index].stamps && due < historyReads[c.index].until { continue }
                     historyReads[c.index] = (stamps, stableUntil(c.metric, site: c.site, from: due))
                 }

@@ -419,10 +419,7 @@ extension RuleEngine {
         plan.scoreParameters.withUnsafeBufferPointer { parameters in plan.scoreBands.withUnsafeBufferPointer { bands in
         for i in 0..<count {
             let p = parameters[i]
-            let stamps: (UInt64, UInt64)? = p.metric.feed.map { feed in
-                (model.changeStamps[FlowModel.feedSlot(site, feed)],
-                 p.metric.alsoReads.map { model.changeStamps[FlowModel.feedSlot(site, $0)] } ?? 0)
-            }
+            let stamps = model.dataStamps(p.metric, site: site)
             var reading = plan.scoreReadings[k * count + i]
             // Off the grid a growing parameter is read again: its `until` is a tick of the grid,
             // and the value can cross a band between ticks (the others' `until` is exact).
