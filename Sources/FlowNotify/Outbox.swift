@@ -31,16 +31,13 @@ final class AppendFile: @unchecked Sendable {
         var off = 0
         while off < bytes.count {
             let n = bytes[off...].withUnsafeBytes { writeCall(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let why = String(cString: strerror(errno))
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 {
+                // Refused, or nothing written and no error (asked again it would say the same,
+                // for ever: an I/O error). What was written of this append is cut back.
+                let why = String(cString: strerror(n < 0 ? errno : EIO))
                 if off > 0, start >= 0 { _ = ftruncate(fd, start) }
                 throw NotifyIOError("cannot write \(path): \(why)")
-            }
-            // Nothing written and no error: asking again would loop for ever. An I/O error.
-            if n == 0 {
-                if off > 0, start >= 0 { _ = ftruncate(fd, start) }
-                throw NotifyIOError("cannot write \(path): \(String(cString: strerror(EIO)))")
             }
             off += n
         }
