@@ -131,13 +131,21 @@ struct Check: ParsableCommand {
         if file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
             let text: String
             do { text = try readText(file) } catch { throw CLIError("cannot read \(file): \(error)") }
-            do {
-                let c = try ConfigLoader.load(yaml: text, file: file)
-                print("\(file): ok: \(c.name), \(c.units.count) units, \(c.leads.count) leads, \(c.rules.count) rules")
-            } catch {
+            let c: SystemConfig
+            do { c = try ConfigLoader.load(yaml: text, file: file) } catch {
                 for p in error.problems { print(p.description) }
                 throw ExitCode(1)
             }
+            // The `notifications:` section too: `run` and `replay --notify-dir` refuse a file whose
+            // rotas, escalation or notifiers are wrong, so a file `check` passes must start.
+            let n: NotificationConfig
+            do { n = try NotifyConfigLoader.load(yaml: text, file: file, system: c) } catch {
+                for p in error.problems { print(p.description) }
+                throw ExitCode(1)
+            }
+            let notifying = n.notifiers.isEmpty ? "no notifications section"
+                : "\(n.notifiers.count) notifiers, \(n.rotas.count) rota entries, \(n.routes.count) routes"
+            print("\(file): ok: \(c.name), \(c.units.count) units, \(c.leads.count) leads, \(c.rules.count) rules; \(notifying)")
             return
         }
         let config = try configOption.load()

@@ -86,4 +86,24 @@ import Glibc
         #expect(ok.status == 0)
         #expect(ok.out.contains("ok: Hertfordshire and West Essex, 7 units"))
     }
+
+    /// A file `check` passes must start: `run` refuses one whose `notifications:` section is
+    /// wrong, so `check` reads that section too, each problem with its line.
+    @Test func checkReadsTheNotificationsSectionAsRunDoes() throws {
+        let good = try String(contentsOf: Self.scenarios.appendingPathComponent("herts-west-essex.yaml"), encoding: .utf8)
+        let ok = try Self.urgentflow(["check", Self.scenarios.appendingPathComponent("herts-west-essex.yaml").path])
+        #expect(ok.out.contains("notifiers"), "\(ok.out)")
+        let bad = good.replacingOccurrences(of: "    after: 30m", with: "    after: soon")
+            .replacingOccurrences(of: "          leads: [acute-night-manager]", with: "          leads: [acute-nite-manager]")
+        #expect(bad != good)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("uf-check-\(getpid()).yaml").path
+        defer { unlink(path) }
+        try bad.write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try Self.urgentflow(["check", path])
+        #expect(r.status == 1)
+        let problems = r.out.split(separator: "\n").map(String.init)
+        #expect(problems.contains { $0.hasPrefix(path + ":") && $0.contains("after") && $0.contains("soon") }, "\(r.out)")
+        #expect(problems.contains { $0.hasPrefix(path + ":") && $0.contains("acute-nite-manager") }, "\(r.out)")
+        #expect(!r.out.contains(": ok:"))
+    }
 }
