@@ -39,7 +39,7 @@ public enum DashboardView {
         if let p = c.state.ack {
             let name = snap.sites.first { $0.code == p.alert.site }?.name ?? p.alert.site
             let summary = snap.alerts.first { AlertID($0) == p.alert }
-                .map { Format.alertText($0.summary, siteName: name, systemName: snap.systemName) }
+                .map { Format.alertText($0.summary, siteName: name, systemName: snap.systemName, unicode: theme.glyphs.unicode) }
             AckPromptWidget.draw(p, siteName: name, summary: summary, in: body, into: &g, theme: theme)
         }
     }

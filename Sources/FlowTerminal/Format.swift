@@ -166,14 +166,17 @@ public enum Format {
 
     /// What an alert is about, without the site name the row already shows, and with the
     /// threshold wording shortened: "Lister Hospital, Stevenage G&A occ 93.4% (warning above 92%)"
-    /// -> "G&A occ 93.4% (warn >92%)".
-    public static func alertText(_ summary: String, siteName: String, systemName: String? = nil) -> String {
+    /// -> "G&A occ 93.4% (warn ≥92%)". A value at a level is beyond it (docs/configuration.md),
+    /// so the short form says `≥` / `≤` (`>=` / `<=` without Unicode): "Amb queue 5 (warn >5)"
+    /// read as wrong to the people it warned.
+    public static func alertText(_ summary: String, siteName: String, systemName: String? = nil, unicode: Bool = true) -> String {
         var s = summary
         for prefix in [siteName, systemName].compactMap({ $0 }) where !prefix.isEmpty {
             if s.hasPrefix(prefix + " ") { s = String(s.dropFirst(prefix.count + 1)); break }
         }
-        for (long, short) in [("critical above ", "crit >"), ("warning above ", "warn >"),
-                              ("critical below ", "crit <"), ("warning below ", "warn <")] {
+        let (atOrAbove, atOrBelow) = unicode ? ("≥", "≤") : (">=", "<=")
+        for (long, short) in [("critical above ", "crit " + atOrAbove), ("warning above ", "warn " + atOrAbove),
+                              ("critical below ", "crit " + atOrBelow), ("warning below ", "warn " + atOrBelow)] {
             s = s.replacingAll(long, with: short)
         }
         if let f = s.first, f.isLowercase { s = f.uppercased() + s.dropFirst() }

@@ -128,7 +128,7 @@ enum AlertPanelWidget {
         col(label, l.state, role)
         col(Format.shortName(siteName, columns: l.site, ellipsis: gl.ellipsis), l.site, selected ? .selected : .normal)
         col(a.rule, l.rule, .dim)
-        var what = Format.alertText(a.summary, siteName: siteName, systemName: systemName)
+        var what = Format.alertText(a.summary, siteName: siteName, systemName: systemName, unicode: gl.unicode)
         if l.ack >= 30, let n = a.ackNote, !n.isEmpty, l.what >= 70 { what += " | note: " + n }
         col(what, l.what, .normal)
         col(Format.age(now - a.since), l.age, .dim, right: true)

@@ -165,6 +165,21 @@ import FlowCore
         #expect(g.text.contains("▲"))
     }
 
+    /// A value at a level is beyond it, so the short form says so: "Amb queue 5 (warn >5)" read
+    /// as wrong to the lead it warned.
+    @Test func thresholdWordingSaysAValueAtTheLevelIsBeyondIt() {
+        #expect(Format.alertText("Lister Hospital, Stevenage Amb queue 5 (warning above 5)", siteName: "Lister Hospital, Stevenage")
+                == "Amb queue 5 (warn ≥5)")
+        #expect(Format.alertText("HUC 111 answered <60s 70% (critical below 70%)", siteName: "HUC", unicode: false)
+                == "111 answered <60s 70% (crit <=70%)")
+        let c = DashboardController(driver: FakeDriver())
+        let g = render(c, 200, 50)
+        #expect(g.text.contains("(warn ≥") || g.text.contains("(crit ≥"))
+        #expect(!g.text.contains("(warn >") && !g.text.contains("(crit >"))
+        let ascii = render(c, 200, 50, theme: Theme(name: .monochrome, depth: .none, unicode: false))
+        #expect(ascii.text.contains("(warn >=") || ascii.text.contains("(crit >="))
+    }
+
     @Test func monochromeAndAsciiThemesStillCarryStatusInText() {
         let c = DashboardController(driver: FakeDriver())
         let ascii = Theme(name: .monochrome, depth: .none, unicode: false)
