@@ -64,7 +64,9 @@ final class ReplayDriver: DashboardDriver {
             let t = player.runToNextTransition()
             feedNotifier()
             guard let last = t.last else { return "no further alert transitions" }
-            return "\(last.state.rawValue): \(last.rule) at \(last.site)"
+            if t.count == 1 { return "\(last.state.rawValue): \(last.rule) at \(last.site)" }
+            // Every change of the tick, not only the last (a queue's pending beside a wait's firing).
+            return "\(t.count) alert changes: " + t.map { "\($0.state.rawValue) \($0.rule) at \($0.site)" }.joined(separator: "; ")
         case .acknowledge(let rule, let site, let by, let note):
             let at = player.engine.now ?? player.playhead
             let ok = player.engine.acknowledge(rule: rule, site: site, by: by, note: note, at: at)

@@ -118,6 +118,30 @@ import Testing
         }
     }
 
+    /// The `n` key: each stop is the tick of the transitions it shows, every transition of that
+    /// tick, and the stops together are the headless timeline. It stopped a tick late (09:01 with
+    /// the 09:00 transitions) after a line exactly on the minute.
+    @Test("next alert transition stops at the tick of its transitions, with all of them", arguments: ["handover-crisis", "boxing-day-surge"])
+    func nextTransitionStopsAtItsTick(_ name: String) throws {
+        let (_, headless) = try Self.headless(name)
+        var player = ReplayPlayer(config: try Self.config(), name: name, lines: try Self.lines(name).map { Array($0.utf8) }, speed: 60)
+        player.keepAllTransitions = true
+        player.setPaused(true, wall: 0)
+        var all: [AlertTransition] = []
+        var stops = 0, lateStops = 0
+        while !player.isFinished {
+            let batch = player.runToNextTransition()
+            guard let first = batch.first else { break }
+            stops += 1
+            #expect(batch.allSatisfy { $0.at == first.at }, "one tick a stop: \(batch.map(\.jsonLine))")
+            if !player.isFinished, player.playhead != first.at { lateStops += 1 }
+            all += batch
+        }
+        #expect(stops > 10)
+        #expect(lateStops == 0, "\(lateStops) of \(stops) stops were after their transitions' tick")
+        #expect(all.map(\.jsonLine) == headless.map(\.jsonLine))
+    }
+
     @Test("stepping one event at a time gives the same alerts")
     func steppingGivesTheSameAlerts() throws {
         let name = "winter-weekday"

@@ -23,6 +23,8 @@ public struct ReplayPlayer {
     /// Keep every transition (tests and analysis), not just the most recent.
     public var keepAllTransitions = false
     private var finished = false
+    /// The last tick boundary the engine was advanced to by `play`.
+    private var advancedTo: EventTime?
 
     public static let minSpeed = 1.0
     public static let maxSpeed = 86_400.0
@@ -116,8 +118,13 @@ public struct ReplayPlayer {
             }
             playhead = max(playhead, engine.now ?? playhead)
         } else {
-            if engine.now != nil, boundary.millis != .max, boundary > (engine.now ?? boundary) {
+            // The tick at the boundary too when a line fed sits exactly on it (an hourly bed
+            // message at 09:00): the engine runs a tick only when a later instant comes, so the
+            // `n` key stopped a tick late, at 09:01, with the 09:00 transitions. Once per boundary.
+            if let now = engine.now, boundary.millis != .max,
+               boundary > now || (boundary == now && advancedTo != boundary) {
                 engine.advance(to: boundary)
+                advancedTo = boundary
                 changed = true
             }
             playhead = target.millis == .max ? playhead : max(playhead, target)
