@@ -142,6 +142,26 @@ import Testing
         #expect(all.map(\.jsonLine) == headless.map(\.jsonLine))
     }
 
+    /// The header's percentage is of the scenario's event time, not of its lines.
+    @Test("replay progress is the share of the scenario's event time played")
+    func progressIsEventTime() throws {
+        let name = "handover-crisis"
+        let lines = try Self.lines(name)
+        let times = lines.compactMap { l -> EventTime? in
+            guard let o = try? JSONSerialization.jsonObject(with: Data(l.utf8)) as? [String: Any], let at = o["at"] as? String else { return nil }
+            return RFC3339.parse(at)
+        }
+        let first = try #require(times.first), last = try #require(times.last)
+        var player = ReplayPlayer(config: try Self.config(), name: name, lines: lines.map { Array($0.utf8) }, speed: 60)
+        #expect(player.progress == 0)
+        let middle = first + Duration(millis: (last - first).millis / 2)
+        player.play(upTo: middle)
+        #expect(abs(player.progress - 0.5) < 0.01, "\(player.progress)")
+        #expect(abs(Double(player.next) / Double(lines.count) - 0.5) > 0.02, "the lines are not spread evenly over the day, or this test shows nothing")
+        player.play(upTo: EventTime(millis: .max))
+        #expect(player.progress == 1)
+    }
+
     @Test("stepping one event at a time gives the same alerts")
     func steppingGivesTheSameAlerts() throws {
         let name = "winter-weekday"
