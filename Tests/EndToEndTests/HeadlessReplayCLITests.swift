@@ -67,6 +67,7 @@ import Glibc
         (["replay", "winter-weekday", "--headless", "--speed", "-3"], "--speed"),
         (["replay", "winter-weekday", "--headless", "--config", "/nonexistent.yaml"], "cannot read configuration"),
         (["check", "/nonexistent.jsonl"], "cannot open"),
+        (["recover", "--journal", "/nonexistent-journal"], "no journal directory /nonexistent-journal"),
         (["frobnicate"], "Unexpected argument"),
     ])
     func wrongArgumentsGiveAOneLineErrorAndANonZeroExit(_ c: ([String], String)) throws {
