@@ -96,7 +96,12 @@ enum HeaderWidget {
             fx += g.put(i == 0 || r.width < 80 ? " " : "  ", x: fx, y: y, maxWidth: r.maxX - fx)
             let role: StyleRole = f.age == nil ? .unknown : (f.stale ? .warning : .normal)
             var t = f.feed.label + " " + (f.age == nil ? "none" : Format.age(f.age))
-            if f.stale { t = gl.warning + t + " stale" }
+            // Whose: the age is the freshest site's, so `Beds 1m stale` read as a contradiction.
+            if f.stale {
+                let whose = f.staleSites.count == 1 ? f.staleSites[0] + " "
+                    : f.staleSites.count > 1 ? "\(f.staleSites.count) sites " : ""
+                t = gl.warning + t + " " + whose + "stale"
+            }
             if f.rejected > 0 { t += " (\(f.rejected) rej)" }
             fx += g.put(t, x: fx, y: y, role: role, maxWidth: r.maxX - fx)
         }

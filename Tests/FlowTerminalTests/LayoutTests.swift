@@ -90,7 +90,7 @@ import FlowCore
         let c = DashboardController(driver: FakeDriver())
         let g = render(c, 120, 40)
         #expect(g.row(1).contains("Beds 2m"))
-        #expect(g.row(1).contains("▲111 1h15 stale"))
+        #expect(g.row(1).contains("▲111 1h15 HUC stale"), "whose feed is stale: the age is the freshest site's")
         #expect(g.row(1).contains("Ambulance none"))
         #expect(g.row(1).contains("rejected 3"))
         #expect(g.row(0).contains("System OPEL 3"))

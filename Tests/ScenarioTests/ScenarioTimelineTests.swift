@@ -142,6 +142,21 @@ import Testing
         #expect(all.map(\.jsonLine) == headless.map(\.jsonLine))
     }
 
+    /// The header's feed health says whose feed is stale: its age is the freshest site's.
+    @Test("a stale feed names its sites in the snapshot")
+    func staleFeedNamesItsSites() throws {
+        var r = HeadlessReplay(config: try Self.config())
+        var firing = false
+        for l in try Self.lines("feed-outage") where !firing {
+            firing = r.feed(l).contains { $0.rule == "stale_bed" && $0.site == "RWG" && $0.state == .firing }
+        }
+        #expect(firing)
+        let beds = try #require(r.engine.snapshot(historyPoints: 1).feeds.first { $0.feed == .bed })
+        #expect(beds.stale)
+        #expect(beds.staleSites == ["RWG"])
+        #expect(try #require(beds.age) < .minutes(60), "another site's bed message is recent: the age alone says fresh")
+    }
+
     /// The header's percentage is of the scenario's event time, not of its lines.
     @Test("replay progress is the share of the scenario's event time played")
     func progressIsEventTime() throws {
