@@ -60,7 +60,9 @@ struct Replay: ParsableCommand {
     @Flag(help: "With --notify-dir: deliver notifications through the configured notifiers for real.")
     var deliver = false
 
-    @Option(help: "Event seconds per wall second in the dashboard (0 = as fast as possible).")
+    // Unconditional: `--speed -5` is a value to refuse as one ("must be 0 or more"), where the
+    // parser took it for an option and said the value was missing.
+    @Option(parsing: .unconditional, help: "Event seconds per wall second in the dashboard (0 = as fast as possible).")
     var speed: Double = 300
 
     @OptionGroup var display: DisplayOptions
@@ -169,10 +171,14 @@ struct Dashboard: ParsableCommand {
 
     @OptionGroup var configOption: ConfigOption
 
-    @Option(help: "Event seconds per wall second (0 = as fast as possible).")
+    @Option(parsing: .unconditional, help: "Event seconds per wall second (0 = as fast as possible).")
     var speed: Double = 300
 
     @OptionGroup var display: DisplayOptions
+
+    func validate() throws {
+        if speed < 0 || !speed.isFinite { throw ValidationError("--speed must be 0 or more") }
+    }
 
     func run() throws {
         let loaded = try configOption.loadWithText()

@@ -64,7 +64,8 @@ import Glibc
 
     @Test(arguments: [
         (["replay", "no-such-scenario", "--headless"], "no such scenario"),
-        (["replay", "winter-weekday", "--headless", "--speed", "-3"], "--speed"),
+        (["replay", "winter-weekday", "--headless", "--speed", "-3"], "--speed must be 0 or more"),
+        (["dashboard", "--speed", "-3"], "--speed must be 0 or more"),
         (["replay", "winter-weekday", "--headless", "--config", "/nonexistent.yaml"], "cannot read configuration"),
         (["check", "/nonexistent.jsonl"], "cannot open"),
         (["recover", "--journal", "/nonexistent-journal"], "no journal directory /nonexistent-journal"),
