@@ -37,6 +37,18 @@ import Testing
         #expect(out.map(\.state) == [.pending, .cancelled])
     }
 
+    /// The raise delay's condition is the level itself: a pending alert has no hysteresis, so a
+    /// value back between clear and warning cancels it. It was held, and fired at 91% as
+    /// "warning until below 90%" to a lead whose level is 92%.
+    @Test func aPendingAlertBackInsideItsLevelIsCancelledNotHeldByTheClearLevel() {
+        let config = testConfig(rules: [occupancyRule(for: .minutes(30))])
+        let (_, out) = replay(config, occupancyLines([93, 91, 91, 91, 91, 91, 91, 93, 93, 93, 93, 93]))
+        #expect(out.map(\.state) == [.pending, .cancelled, .pending, .firing])
+        #expect(out[1].at == at(10))
+        #expect(out[3].at == at(100), "30 minutes after the second 93%")
+        #expect(out[3].value == 93)
+    }
+
     @Test func hysteresisHoldsBetweenClearAndWarning() {
         let config = testConfig(rules: [occupancyRule(for: .zero, clearFor: .zero)])
         // Fires at 93, holds at 91 (between clear 90 and warning 92), resolves at 89.

@@ -75,6 +75,10 @@ public struct AlertLifecycle: Sendable, Equatable {
     public private(set) var phase: Phase = .inactive
     /// Severity while firing (or the target while pending).
     public private(set) var severity: Severity?
+    /// The severity a threshold's hysteresis holds: a firing alert's. A pending alert holds none,
+    /// so its value must stay at its level for the whole raise delay ("for: 15m"); it was held
+    /// down to the clear level, and a queue back at 4 fired as "warning until below 3".
+    public var heldSeverity: Severity? { phase == .firing ? severity : nil }
     /// True while firing but the data is missing or stale.
     public private(set) var isUnknown = false
     public private(set) var since: EventTime?

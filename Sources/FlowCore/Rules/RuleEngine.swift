@@ -247,7 +247,7 @@ public struct RuleEngine: Sendable {
         }
         let l = p.levels[site]
         let key = AlertKey(rule: p.index, site: site)
-        let current = hasAlert(key) ? alerts[key]?.lifecycle.severity : nil
+        let current = hasAlert(key) ? alerts[key]?.lifecycle.heldSeverity : nil
         let target = Self.thresholdTarget(value: v, direction: p.direction, levels: l, current: current)
         guard describing else { return .known(target: target, value: v, summary: "") }
         var summary = "\(siteName(site)) \(metric.label) \(Format.value(v, metric))"

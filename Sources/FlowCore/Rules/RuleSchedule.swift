@@ -303,7 +303,7 @@ extension RuleEngine {
             // estimate is a tick of it). Every ambulance message made the longest-wait rule due,
             // and most leave the longest wait as it was (4 in 5 kept: 2% of a 1M-line replay).
             guard onGrid, let v = basis.value, let was = earlier.value else { return nil }
-            let current = hasAlert(key) ? alerts[key]?.lifecycle.severity : nil
+            let current = hasAlert(key) ? alerts[key]?.lifecycle.heldSeverity : nil
             let levels = plan.levels[site], direction = plan.direction
             let target = { Self.thresholdTarget(value: $0, direction: direction, levels: levels, current: current) }
             return target(v) == target(was)
@@ -363,7 +363,7 @@ extension RuleEngine {
             return due
         case .threshold:
             due = min(due, read?.stable ?? model.stableUntil(plan.metric, site: site, from: now))
-            let levels = plan.levels[site], direction = plan.direction, current = lifecycle?.severity
+            let levels = plan.levels[site], direction = plan.direction, current = lifecycle?.heldSeverity
             due = growthChange(plan.metric, site: site, model: model, now: now, before: due) {
                 Self.thresholdTarget(value: $0, direction: direction, levels: levels, current: current)
             }
