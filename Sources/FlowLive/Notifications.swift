@@ -33,11 +33,14 @@ public enum Notifications {
             snap.alerts[i].leadID = id
             snap.alerts[i].leadName = leads.first { $0.id == id }?.name ?? id
         }
-        for a in notifier.notifierAlerts(now: snap.now) {
-            snap.alerts.insert(AlertSnapshot(rule: a.rule, site: a.site, severity: a.severity, state: .firing, value: a.value,
-                                             summary: a.summary, since: a.since, leadID: nil, leadName: nil,
-                                             acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil), at: 0)
+        // First, in the notifiers' name order; each carries its notifier's name, as all have the
+        // same rule and site (the dashboard's selection moved through them as one row).
+        let own = notifier.failingNotifiers(now: snap.now).map { n, a in
+            AlertSnapshot(rule: a.rule, site: a.site, severity: a.severity, state: .firing, value: a.value,
+                          summary: a.summary, since: a.since, leadID: nil, leadName: nil,
+                          acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil, notifier: n)
         }
+        snap.alerts.insert(contentsOf: own, at: 0)
     }
 }
 

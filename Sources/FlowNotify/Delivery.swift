@@ -64,8 +64,9 @@ public struct NotifierStatus: Sendable, Equatable {
     public var failing: Bool
 
     /// The notifier's own alert (rule `notifier_failing`, site SYSTEM, firing; the value is the
-    /// failures in a row), as a core transition for the dashboard's alert list and the alert log.
-    /// nil when not failing.
+    /// failures in a row), as a core transition for the dashboard's alert list (only there: it
+    /// is not routed or logged as a transition). Every failing notifier's has the same rule and
+    /// site: `NotificationService.failingNotifiers` pairs each with its name. nil when not failing.
     public func alert(at now: EventTime, since: EventTime) -> AlertTransition? {
         guard failing else { return nil }
         return AlertTransition(at: now, rule: "notifier_failing", site: systemSiteCode, severity: pending > 0 ? .critical : .warning,

@@ -189,14 +189,19 @@ public final class NotificationService: @unchecked Sendable {
     public func notifierStatus() -> [NotifierStatus] { worker.status() }
 
     /// The notifiers' own alerts (firing while a notifier keeps failing), for the alert list.
-    public func notifierAlerts(now: EventTime) -> [AlertTransition] {
+    public func notifierAlerts(now: EventTime) -> [AlertTransition] { failingNotifiers(now: now).map(\.alert) }
+
+    /// The same with the name of each failing notifier, in name order: every one of these alerts
+    /// has the rule `notifier_failing` and the site SYSTEM, so the name is what tells them apart
+    /// (the dashboard selects alerts by identity).
+    public func failingNotifiers(now: EventTime) -> [(notifier: String, alert: AlertTransition)] {
         lock.withLock {
-            var out: [AlertTransition] = []
+            var out: [(notifier: String, alert: AlertTransition)] = []
             for s in worker.status() {
                 if s.failing {
                     let since = failingSince[s.name] ?? now
                     failingSince[s.name] = since
-                    if let a = s.alert(at: now, since: since) { out.append(a) }
+                    if let a = s.alert(at: now, since: since) { out.append((s.name, a)) }
                 } else {
                     failingSince[s.name] = nil
                 }

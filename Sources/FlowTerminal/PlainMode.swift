@@ -29,7 +29,7 @@ public final class PlainRenderer {
         for s in snap.sites { out.append(("site:" + s.code, siteLine(s))) }
         for a in snap.alerts {
             let name = snap.sites.first { $0.code == a.site }?.name ?? a.site
-            out.append(("alert:\(a.rule)@\(a.site)", alertLine(a, siteName: name, now: snap.now, systemName: snap.systemName)))
+            out.append(("alert:\(a.rule)@\(a.site)" + (a.notifier.map { "/" + $0 } ?? ""), alertLine(a, siteName: name, now: snap.now, systemName: snap.systemName)))
         }
         return out.map { ($0.0, TerminalText.sanitize($0.1)) }
     }

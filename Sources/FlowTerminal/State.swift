@@ -6,12 +6,15 @@ public enum Focus: Sendable, Equatable {
     case alerts
 }
 
-/// Identity of an active alert (one per rule and site).
+/// Identity of an active alert: one per rule and site, and for urgentflow's own
+/// `notifier_failing` alerts (all at site SYSTEM) one per notifier.
 public struct AlertID: Hashable, Sendable {
     public var rule: String
     public var site: String
-    public init(rule: String, site: String) { self.rule = rule; self.site = site }
-    public init(_ a: AlertSnapshot) { self.init(rule: a.rule, site: a.site) }
+    /// The failing notifier of urgentflow's own alert (`AlertSnapshot.notifier`); nil otherwise.
+    public var notifier: String?
+    public init(rule: String, site: String, notifier: String? = nil) { self.rule = rule; self.site = site; self.notifier = notifier }
+    public init(_ a: AlertSnapshot) { self.init(rule: a.rule, site: a.site, notifier: a.notifier) }
 }
 
 /// The operator prompt: acknowledge (`a`: who, an optional note) or silence (`s`: who, for how

@@ -181,10 +181,16 @@ public struct AlertSnapshot: Sendable, Equatable {
     public var silencedUntil: EventTime?
     public var silencedBy: String?
     public var silenceReason: String?
+    /// urgentflow's own alert that this notifier keeps failing (rule `notifier_failing`, site
+    /// SYSTEM): the notifier's name, which tells these alerts apart (one per failing notifier,
+    /// all with the same rule and site). Nobody acknowledges them: they clear when a delivery
+    /// to the notifier succeeds. nil for the rules' alerts.
+    public var notifier: String?
     public init(rule: String, site: String, severity: Severity, state: AlertState, value: Double?, summary: String,
                 since: EventTime, leadID: String?, leadName: String?, acknowledgedBy: String?,
                 acknowledgedAt: EventTime?, ackNote: String?, silencedUntil: EventTime? = nil, silencedBy: String? = nil,
-                silenceReason: String? = nil) {
+                silenceReason: String? = nil, notifier: String? = nil) {
+        self.notifier = notifier
         self.silencedUntil = silencedUntil
         self.silencedBy = silencedBy
         self.silenceReason = silenceReason
