@@ -29,7 +29,8 @@ public enum DashboardView {
             SiteGridWidget.draw(c, in: sitesRect, into: &g, theme: theme)
             let alerts = c.visibleAlerts
             var title = "Alerts \(alerts.count)"
-            let unacked = alerts.filter { $0.acknowledgedBy == nil && $0.state == .firing }.count
+            // urgentflow's own notifier alerts are nobody's to acknowledge: not counted.
+            let unacked = alerts.filter { $0.acknowledgedBy == nil && $0.state == .firing && $0.notifier == nil }.count
             if unacked > 0 { title += " (\(unacked) not acked)" }
             AlertPanelWidget.draw(c, alerts: alerts, title: title, in: alertsRect, into: &g, theme: theme)
         }

@@ -157,12 +157,15 @@ enum AlertPanelWidget {
             if let by = a.silencedBy, t.count + by.count + 4 <= l.ack { t += " by " + by }
             if let why = a.silenceReason, !why.isEmpty, t.count + why.count + 2 <= l.ack { t += ": " + why }
             ack = t
+        } else if a.notifier != nil {
+            // urgentflow's own alert: nobody acknowledges it; it goes when a delivery succeeds.
+            ack = l.ack >= 18 ? "clears on delivery" : (l.ack >= 11 ? "self-clears" : "auto")
         } else if a.state == .pending {
             ack = Format.missing  // not raised yet: nothing to acknowledge
         } else {
             ack = l.ack >= 12 ? "not acked" : "unacked"
         }
-        col(ack, l.ack, a.acknowledgedBy != nil ? .ok : (a.state == .pending || a.silencedUntil != nil ? .dim : .warning))
+        col(ack, l.ack, a.acknowledgedBy != nil ? .ok : (a.state == .pending || a.silencedUntil != nil || a.notifier != nil ? .dim : .warning))
     }
 }
 

@@ -69,6 +69,8 @@ public final class PlainRenderer {
         if let by = a.acknowledgedBy {
             t += " | acknowledged by \(by)"
             if let n = a.ackNote, !n.isEmpty { t += " (\(n))" }
+        } else if let n = a.notifier {
+            t += " | clears when a delivery to \(n) succeeds"
         } else {
             t += " | not acknowledged"
         }

@@ -233,10 +233,18 @@ public final class DashboardController {
                 state.message = "No alert selected to acknowledge"
                 return .redraw
             }
+            if let n = id.notifier {
+                state.message = Self.ownAlertMessage(notifier: n, doing: "acknowledge")
+                return .redraw
+            }
             state.ack = AckPrompt(alert: id)
         case .silence:
             guard let id = alertToAcknowledge() else {
                 state.message = "No alert selected to silence"
+                return .redraw
+            }
+            if let n = id.notifier {
+                state.message = Self.ownAlertMessage(notifier: n, doing: "silence")
                 return .redraw
             }
             state.ack = AckPrompt(alert: id, purpose: .silence)
@@ -263,6 +271,12 @@ public final class DashboardController {
         if let msg = driver.perform(c) { state.message = msg }
         // Explicit commands show their effect even while paused (in replay nothing else moves).
         refresh()
+    }
+
+    /// `a` or `s` on urgentflow's own alert that a notifier keeps failing: there is no one to
+    /// stop paging (it pages nobody) and no rule to acknowledge; it goes when the notifier works.
+    static func ownAlertMessage(notifier: String, doing: String) -> String {
+        "Nothing to \(doing): urgentflow's own alert; it clears when a delivery to \(notifier) succeeds"
     }
 
     private func alertToAcknowledge() -> AlertID? {

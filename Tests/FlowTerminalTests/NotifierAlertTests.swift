@@ -55,3 +55,37 @@ import FlowCore
         #expect(c.selectedAlertIndex == 0)
     }
 }
+
+/// `a` and `s` on urgentflow's own notifier alerts: nobody's to acknowledge or silence.
+@Suite struct OwnAlertTests {
+    @Test("a and s on a notifier's own alert say it clears when deliveries succeed, and send nothing")
+    func ownAlertsAreNotAcknowledged() {
+        let d = FakeDriver(NotifierAlertTests.snapshotWithFailingNotifiers())
+        let c = DashboardController(driver: d)
+        c.handle(.tab)
+        c.handle(.char("j")) // the pager's
+        c.handle(.char("a"))
+        #expect(c.state.ack == nil, "no prompt")
+        #expect(c.state.message == "Nothing to acknowledge: urgentflow's own alert; it clears when a delivery to pager succeeds")
+        c.handle(.char("s"))
+        #expect(c.state.ack == nil)
+        #expect(c.state.message?.hasPrefix("Nothing to silence: urgentflow's own alert") == true)
+        #expect(d.commands.isEmpty)
+        #expect(render(c, 120, 36).text.contains("clears when a delivery to pager succeeds"))
+    }
+
+    @Test("the notifiers' own alerts are not counted as not acknowledged, and their rows say they clear on delivery")
+    func ownAlertsAreNotCountedAsUnacknowledged() {
+        let c = DashboardController(driver: FakeDriver(NotifierAlertTests.snapshotWithFailingNotifiers()))
+        let text = render(c, 120, 36).text
+        // Lister's occupancy and 111's answering, as without the notifiers' alerts.
+        #expect(text.contains("Alerts 7 (2 not acked)"), "\(text)")
+        let rows = text.split(separator: "\n").filter { $0.contains("failing 3 times") }
+        #expect(rows.count == 3 && rows.allSatisfy { $0.contains("clears on delivery") && !$0.contains("not acked") })
+        let plain = PlainRenderer.lines(NotifierAlertTests.snapshotWithFailingNotifiers(), paused: false)
+        let own = plain.filter { $0.0.hasPrefix("alert:notifier_failing") }
+        #expect(own.map(\.0) == ["alert:notifier_failing@SYSTEM/alertmanager", "alert:notifier_failing@SYSTEM/pager",
+                                 "alert:notifier_failing@SYSTEM/webhook"])
+        #expect(own.allSatisfy { $0.1.contains("clears when a delivery to") && !$0.1.contains("not acknowledged") })
+    }
+}
