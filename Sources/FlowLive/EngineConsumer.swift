@@ -18,7 +18,10 @@ public final class SnapshotSlot: @unchecked Sendable {
     public func read() -> (DashboardSnapshot, Int) { lock.lock(); defer { lock.unlock() }; return (snap, v) }
 }
 
-/// Results of operator acknowledgements submitted by the dashboard, handed back once durable.
+/// Results of operator actions (acknowledgements, silences) submitted by the dashboard, handed
+/// back once durable, or once refused: applied (`Acknowledged ...`) or not, with why (`Not
+/// acknowledged: ...`). The dashboard waits a moment for one (`wait`); one that comes later is
+/// picked up at its next tick (`take`), so a refusal never stays "queued".
 public final class AckResults: @unchecked Sendable {
     private let cond = NSCondition()
     private var results: [String: String] = [:]
@@ -35,6 +38,12 @@ public final class AckResults: @unchecked Sendable {
         while results[id] == nil {
             if !cond.wait(until: deadline) { break }
         }
+        return results.removeValue(forKey: id)
+    }
+
+    /// The result of `id` if it has come, without waiting.
+    public func take(_ id: String) -> String? {
+        cond.lock(); defer { cond.unlock() }
         return results.removeValue(forKey: id)
     }
 }
@@ -98,6 +107,12 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         case .rejected(let r):
             rejected(origin, HeadlessReplay.describe(line: origin.line, r),
                      brief: r.reason.rawValue + (r.field.map { " " + $0 } ?? ""))
+            if origin.source == EngineConsumer.operatorSource, let id = Self.operatorID(line) {
+                // The dashboard's own line, refused before it was read as an action (an NHS
+                // number in a note): its status line says so, and why (the log alone did).
+                let what = id.hasPrefix("silence-") ? "Not silenced" : "Not acknowledged"
+                resolvedThisRound.append((id, "\(what): " + OperatorAction.explain(r)))
+            }
             return .rejected(reason: r.description)
         case let .operatorAction(action, applied):
             dirty = true
@@ -123,14 +138,15 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
             }
             if origin.source == EngineConsumer.operatorSource {
                 switch action.kind {
-                case let .acknowledge(rule, site, _, _):
-                    resolvedThisRound.append((action.id, applied ? "acknowledged \(rule) at \(site)" : "no active alert \(rule) at \(site)"))
+                case let .acknowledge(rule, site, by, _):
+                    resolvedThisRound.append((action.id, applied ? "Acknowledged \(rule) at \(site) by \(by): applied and recorded"
+                                                                 : "Not acknowledged: no active alert \(rule) at \(site) (it may have just cleared)"))
                 case let .silence(site, rule, until, _, _):
                     // In local time, as everything else on the dashboard: the UTC instant read an
                     // hour out in summer.
                     let local = FlowEngine.localClock(until, engine.model.calendar)
-                    resolvedThisRound.append((action.id, applied ? "silenced \(rule ?? "every alert") at \(site) until \(local)"
-                                                                 : "cannot silence \(rule ?? "alerts") at \(site)"))
+                    resolvedThisRound.append((action.id, applied ? "Silenced \(rule ?? "every alert") at \(site) until \(local): applied and recorded"
+                                                                 : "Not silenced: no unit \(site)\(rule.map { " or no rule " + $0 } ?? "") to silence"))
                 case .clock, .evaluate, .held:
                     break
                 }
@@ -139,6 +155,14 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                 rejected(origin, reason: reason)
             }
             return verdict
+        }
+    }
+
+    /// The id of an operator line the dashboard wrote (`OperatorAction.jsonLine`: the id is its
+    /// first string field after the feed), read without parsing it: the line was refused.
+    static func operatorID(_ line: ArraySlice<UInt8>) -> String? {
+        line.withUnsafeBufferPointer { p in
+            JSONText.rawStringField(p, Array(#""id":""#.utf8)).map { String(decoding: UnsafeBufferPointer(rebasing: p[$0]), as: UTF8.self) }
         }
     }
 

@@ -36,4 +36,12 @@ public protocol DashboardDriver: AnyObject {
     /// such as "no such alert"), or nil.
     @discardableResult
     func perform(_ command: DriverCommand) -> String?
+    /// A status-line message that came after `perform` returned: the live service applied or
+    /// refused an acknowledgement or silence it had not answered in time (`perform` said it was
+    /// waiting). Asked at every tick; nil when there is none. Default: none.
+    func lateMessage() -> String?
+}
+
+extension DashboardDriver {
+    public func lateMessage() -> String? { nil }
 }

@@ -373,7 +373,9 @@ enum AckPromptWidget {
         field("Who:  ", p.who, .who)
         if silence { field("For:  ", p.duration, .duration) }
         field(silence ? "Why:  " : "Note: ", p.note, .note)
-        if let summary {
+        if let problem = p.problem {
+            Draw.text(problem, x: inner.x, y: y, width: inner.width, role: .warning, into: &g, theme: theme)
+        } else if let summary {
             Draw.text(summary, x: inner.x, y: y, width: inner.width, role: .dim, into: &g, theme: theme)
         }
         Draw.text("Enter next/confirm  Tab switch field  Esc cancel", x: inner.x, y: inner.y + h - 3, width: inner.width,

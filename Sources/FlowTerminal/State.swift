@@ -30,6 +30,9 @@ public struct AckPrompt: Sendable, Equatable {
     /// Acknowledge: the note; silence: the reason (required).
     public var note: String = ""
     public var field: Field = .who
+    /// Why what was typed cannot be sent (`OperatorAction.refusal`), shown in the prompt until
+    /// the next key changes a field.
+    public var problem: String?
     public init(alert: AlertID, purpose: Purpose = .acknowledge) {
         self.alert = alert
         self.purpose = purpose
@@ -89,7 +92,11 @@ public final class DashboardController {
     @discardableResult
     public func tick() -> Bool {
         let changed = driver.advance()
-        guard changed, !state.paused else { return false }
+        // The late answer to an acknowledgement (applied, or refused and why) replaces its
+        // "waiting" on the status line, paused or not.
+        let late = driver.lateMessage()
+        if let late { state.message = late }
+        guard changed, !state.paused else { return late != nil }
         refresh()
         return true
     }
@@ -279,6 +286,30 @@ public final class DashboardController {
         "Nothing to \(doing): urgentflow's own alert; it clears when a delivery to \(notifier) succeeds"
     }
 
+    /// The action the prompt would send, with what is typed so far (a placeholder id and time:
+    /// only the line's content is checked).
+    private static func action(_ p: AckPrompt, who: String, duration: FlowCore.Duration?, note: String) -> OperatorAction {
+        let at = EventTime(millis: 0)
+        switch p.purpose {
+        case .acknowledge:
+            return OperatorAction(id: "ack-check", at: at, kind: .acknowledge(rule: p.alert.rule, site: p.alert.site, by: who.isEmpty ? "-" : who,
+                                                                            note: note.isEmpty ? nil : note))
+        case .silence:
+            return OperatorAction(id: "silence-check", at: at, kind: .silence(site: p.alert.site, rule: p.alert.rule,
+                                                                           until: at + (duration ?? .hours(1)), by: who.isEmpty ? "-" : who,
+                                                                           reason: note.isEmpty ? "-" : note))
+        }
+    }
+
+    /// Would urgentflow refuse what the prompt holds? The field to correct and why, said as the
+    /// engine's own check says it (`OperatorAction.refusal`), or nil.
+    private static func refusal(_ p: AckPrompt, who: String, duration: FlowCore.Duration?, note: String) -> (AckPrompt.Field, String)? {
+        guard let r = action(p, who: who, duration: duration, note: note).refusal else { return nil }
+        let field: AckPrompt.Field = r.field == "by" ? .who : (r.field == "until" ? .duration : .note)
+        let what = p.purpose == .silence ? "Not silenced" : "Not acknowledged"
+        return (field, "\(what): " + OperatorAction.explain(r))
+    }
+
     private func alertToAcknowledge() -> AlertID? {
         if state.focus == .alerts, let a = state.selectedAlert, visibleAlerts.contains(where: { AlertID($0) == a }) {
             return a
@@ -351,6 +382,12 @@ public final class DashboardController {
                     state.message = silence ? "Who is silencing? (name required)" : "Who is acknowledging? (name required)"
                     return .redraw
                 }
+                if let (_, why) = Self.refusal(p, who: who, duration: nil, note: "") {
+                    p.problem = why
+                    state.message = why
+                    state.ack = p
+                    return .redraw
+                }
                 p.field = silence ? .duration : .note
             case .duration:
                 guard let d = duration, d.millis > 0, d <= .hours(7 * 24) else {
@@ -360,6 +397,15 @@ public final class DashboardController {
                 p.field = .note
             case .note:
                 guard !who.isEmpty else { p.field = .who; state.ack = p; return .redraw }
+                if let (field, why) = Self.refusal(p, who: who, duration: duration, note: note) {
+                    // Refused here, before it is sent, with the reason the engine would give;
+                    // the prompt stays open on the field to correct.
+                    p.field = field
+                    p.problem = why
+                    state.message = why
+                    state.ack = p
+                    return .redraw
+                }
                 let cmd: DriverCommand
                 if silence {
                     guard let d = duration, d.millis > 0, d <= .hours(7 * 24) else { p.field = .duration; state.ack = p; return .redraw }
@@ -376,6 +422,7 @@ public final class DashboardController {
                 return .redraw
             }
         case .backspace:
+            p.problem = nil
             switch p.field {
             case .who: if !p.who.isEmpty { p.who.removeLast() }
             case .duration: if !p.duration.isEmpty { p.duration.removeLast() }
@@ -383,6 +430,7 @@ public final class DashboardController {
             }
         case .char(let c):
             guard let s = c.unicodeScalars.first, !TerminalText.isUnsafe(s.value) else { return .ignored }
+            p.problem = nil
             switch p.field {
             case .who: if p.who.count < 40 { p.who.append(c) }
             case .duration: if p.duration.count < 8 { p.duration.append(c) }

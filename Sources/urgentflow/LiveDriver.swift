@@ -24,6 +24,9 @@ final class LiveDriver: DashboardDriver {
     private var sequence = 0
     /// Ingest goes on while paused; only the view freezes (the controller holds the frame).
     private var paused = false
+    /// Operator actions submitted whose answer did not come within `perform`'s wait (the
+    /// journal was slow, or held): their answer is said when it comes (`lateMessage`).
+    private var unanswered: [String] = []
 
     init(hub: IngestHub, slot: SnapshotSlot, acks: AckResults, calendar: LocalCalendar) {
         self.hub = hub
@@ -71,15 +74,33 @@ final class LiveDriver: DashboardDriver {
             let now = WallClock.now()
             let action = OperatorAction(id: "ack-\(now.millis)-\(getpid())-\(sequence)", at: now,
                                         kind: .acknowledge(rule: rule, site: site, by: by, note: note))
-            hub.submit(Array(action.jsonLine.utf8), source: Self.operatorSource)
-            return acks.wait(action.id, timeout: 1.0) ?? "acknowledgement of \(rule) at \(site) queued"
+            return submit(action, waiting: "Acknowledgement of \(rule) at \(site) sent; waiting for the service to confirm it")
         case let .silence(rule, site, by, duration, reason):
             sequence += 1
             let now = WallClock.now()
             let action = OperatorAction(id: "silence-\(now.millis)-\(getpid())-\(sequence)", at: now,
                                         kind: .silence(site: site, rule: rule, until: now + duration, by: by, reason: reason))
-            hub.submit(Array(action.jsonLine.utf8), source: Self.operatorSource)
-            return acks.wait(action.id, timeout: 1.0) ?? "silence of \(rule ?? "every alert") at \(site) queued"
+            return submit(action, waiting: "Silence of \(rule ?? "every alert") at \(site) sent; waiting for the service to confirm it")
         }
+    }
+
+    /// Hands `action` to the hub and waits a moment for the consumer's answer: applied (once
+    /// the journal holds it) or refused, and why. Without one in time, says it waits, and the
+    /// answer is said when it comes.
+    private func submit(_ action: OperatorAction, waiting: String) -> String {
+        hub.submit(Array(action.jsonLine.utf8), source: Self.operatorSource)
+        if let answer = acks.wait(action.id, timeout: 1.0) { return answer }
+        unanswered.append(action.id)
+        return waiting
+    }
+
+    func lateMessage() -> String? {
+        for (i, id) in unanswered.enumerated() {
+            if let answer = acks.take(id) {
+                unanswered.remove(at: i)
+                return answer
+            }
+        }
+        return nil
     }
 }

@@ -94,8 +94,12 @@ final class FakeDriver: DashboardDriver {
     var commands: [DriverCommand] = []
     var advanceCount = 0
     var reply: String?
+    /// Answers that come after `perform` (`lateMessage`), oldest first.
+    var late: [String] = []
 
     init(_ s: DashboardSnapshot = Fixtures.snapshot()) { current = s }
+
+    func lateMessage() -> String? { late.isEmpty ? nil : late.removeFirst() }
 
     func advance() -> Bool {
         advanceCount += 1

@@ -150,13 +150,23 @@ public final class FlowEngine {
 
     /// A line the decoder refused: an operator action (not feed data), or a rejection.
     private func undecoded(_ line: UnsafeBufferPointer<UInt8>, _ r: Rejection) -> Outcome {
-        if r.reason == .unknownFeed, let op = OperatorAction.parse(line) {
-            guard case .success(let action) = op else { if case .failure(let e) = op { return reject(e) }; return reject(r) }
+        switch Self.operatorAction(line, undecoded: r) {
+        case .success(let action):
             if case .acknowledge = action.kind, mode == .replay || (recovering && !clockMarked) { runTicks(before: action.at) }
             return applyOperator(action)
+        case .failure(let e):
+            if e.reason == .identifiable, e.feed == nil { return reject(Self.attributed(e, line, config)) }
+            return reject(e)
         }
-        if r.reason == .identifiable, r.feed == nil { return reject(Self.attributed(r, line, config)) }
-        return reject(r)
+    }
+
+    /// What `ingest` reads in a line the feed decoder refused with `r`: an operator action, or
+    /// why the line is refused (`r` itself unless the line is an operator line the decoder would
+    /// otherwise take: `unknown_feed`). Also `OperatorAction.refusal`, the dashboard's check
+    /// before it submits an action, so that both refuse the same lines for the same reasons.
+    static func operatorAction(_ line: UnsafeBufferPointer<UInt8>, undecoded r: Rejection) -> Result<OperatorAction, Rejection> {
+        guard r.reason == .unknownFeed, let op = OperatorAction.parse(line) else { return .failure(r) }
+        return op
     }
 
     /// Recovery on start (live mode): ingests a journalled line as replay mode does (the rule

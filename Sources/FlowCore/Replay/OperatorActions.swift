@@ -201,6 +201,54 @@ public struct OperatorAction: Sendable, Equatable {
     }
 }
 
+extension OperatorAction {
+    /// Why the engine would refuse this action's journal line before applying it, or nil when
+    /// it would read it: the line goes through the checks `FlowEngine.ingest` makes of every line
+    /// (the feed decoder's scan, which refuses patient-identifiable data anywhere in a line, such
+    /// as an NHS number in a note; then `parse`). What it does not know is the engine's state
+    /// (whether the alert is still active): that answer comes from the engine.
+    ///
+    /// The dashboard asks this before it submits an acknowledgement or a silence, so that a
+    /// refused one is said at once, in the prompt, instead of being sent and refused out of sight.
+    public var refusal: Rejection? {
+        var line = jsonLine
+        return line.withUTF8 { p -> Rejection? in
+            // The feed is checked before the site: no unit is needed to read an operator line.
+            var decoder = FeedDecoder(units: [])
+            let r: Rejection
+            do throws(Rejection) {
+                _ = try decoder.decodeMessage(p)
+                return Rejection(.unknownFeed, field: "feed", "an operator action read as feed data")
+            } catch {
+                r = error
+            }
+            switch FlowEngine.operatorAction(p, undecoded: r) {
+            case .success: return nil
+            case .failure(let e): return e
+            }
+        }
+    }
+
+    /// A refusal of an operator action said for the person who typed it: which of their fields
+    /// and why (`the note looks patient-identifiable (value is shaped like an NHS number)`).
+    public static func explain(_ r: Rejection) -> String {
+        let field: String
+        switch r.field {
+        case "by": field = "the name"
+        case "note": field = "the note"
+        case "reason": field = "the reason"
+        case let f?: field = "field \(f)"
+        case nil: field = "the line"
+        }
+        // The decoder's advice is for feed senders (`; feeds must carry aggregates ...`).
+        let why = r.detail.prefix { $0 != ";" }
+        if r.reason == .identifiable {
+            return "\(field) looks patient-identifiable (\(why))"
+        }
+        return "\(field): \(r.reason.rawValue): \(why)"
+    }
+}
+
 extension FlowEngine {
     /// Applies an operator action (see `OperatorAction`). `applied` is false for an
     /// acknowledgement of an alert that is not active (nothing changes).

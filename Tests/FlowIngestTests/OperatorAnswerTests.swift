@@ -1,0 +1,53 @@
+import FlowCore
+import FlowIngest
+import FlowLive
+import Foundation
+import Testing
+
+/// The live consumer's answers to the dashboard's operator lines (`EngineConsumer.acks`): every
+/// line the dashboard submits is answered, applied or refused with why, so the dashboard never
+/// leaves one "queued".
+@Suite struct OperatorAnswerTests {
+    static func consumer() throws -> EngineConsumer {
+        let config = try ConfigLoader.load(yaml: HeldJournalClockTests.yaml, file: "answers.yaml")
+        return EngineConsumer(engine: FlowEngine(config: config, mode: .live), runsClock: false, journal: nil, alertLog: nil, slot: nil)
+    }
+
+    static func submit(_ c: EngineConsumer, _ a: OperatorAction) -> LineVerdict {
+        let verdict = c.consume(ArraySlice(a.jsonLine.utf8), origin: LineOrigin(source: EngineConsumer.operatorSource, line: 0))
+        c.batchWillCommit()
+        c.batchDidEnd()
+        return verdict
+    }
+
+    @Test("an acknowledgement refused for an NHS number in its note is answered as refused, with why")
+    func refusedLineIsAnswered() throws {
+        let c = try Self.consumer()
+        let a = OperatorAction(id: "ack-1-2-3", at: WallClock.now(),
+                               kind: .acknowledge(rule: "bed_feed_stale", site: "RWH", by: "Chris Adeyemi", note: "9434765919"))
+        #expect(!Self.submit(c, a).isAccepted)
+        let answer = try #require(c.acks.take(a.id), "the refusal reaches the dashboard, not only the log")
+        #expect(answer.hasPrefix("Not acknowledged: the note looks patient-identifiable"), "\(answer)")
+        #expect(c.acks.take(a.id) == nil, "taken once")
+    }
+
+    @Test("an acknowledgement of an alert that is not active is answered as not acknowledged")
+    func inactiveAlertIsAnswered() throws {
+        let c = try Self.consumer()
+        let a = OperatorAction(id: "ack-4-5-6", at: WallClock.now(),
+                               kind: .acknowledge(rule: "bed_feed_stale", site: "RWH", by: "Chris Adeyemi", note: "on it"))
+        _ = Self.submit(c, a)
+        #expect(c.acks.take(a.id) == "Not acknowledged: no active alert bed_feed_stale at RWH (it may have just cleared)")
+    }
+
+    @Test("a silence the service applies is answered as applied")
+    func appliedSilenceIsAnswered() throws {
+        let c = try Self.consumer()
+        let now = WallClock.now()
+        let s = OperatorAction(id: "silence-7-8-9", at: now,
+                               kind: .silence(site: "RWH", rule: nil, until: now + .hours(2), by: "Chris Adeyemi", reason: "diverting"))
+        #expect(Self.submit(c, s).isAccepted)
+        let answer = try #require(c.acks.take(s.id))
+        #expect(answer.hasPrefix("Silenced every alert at RWH until ") && answer.hasSuffix(": applied and recorded"), "\(answer)")
+    }
+}

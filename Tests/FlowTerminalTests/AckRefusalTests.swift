@@ -1,0 +1,73 @@
+import Testing
+import FlowCore
+@testable import FlowTerminal
+
+/// An acknowledgement or silence urgentflow would refuse is refused in the prompt, with why.
+@Suite struct RefusedAckTests {
+    static func type(_ c: DashboardController, _ s: String) { for ch in s { c.handle(.char(ch)) } }
+
+    @Test("an NHS number in the note is refused in the prompt with why, nothing is sent, and the prompt stays to correct it")
+    func identifiableNoteIsRefusedBeforeSending() {
+        let d = FakeDriver()
+        let c = DashboardController(driver: d)
+        c.handle(.tab)
+        c.handle(.char("a"))
+        Self.type(c, "Chris Adeyemi")
+        c.handle(.enter)
+        Self.type(c, "9434765919")
+        c.handle(.enter)
+        #expect(d.commands.isEmpty, "not sent")
+        #expect(c.state.ack?.field == .note)
+        let why = "Not acknowledged: the note looks patient-identifiable (value is shaped like an NHS number)"
+        #expect(c.state.message?.hasPrefix(why) == true, "\(c.state.message ?? "nil")")
+        #expect(c.state.ack?.problem?.hasPrefix(why) == true)
+        let text = render(c, 120, 36).text
+        #expect(text.contains("Not acknowledged: the note looks patient-identifiable"))
+        // Corrected, it goes.
+        for _ in 0..<10 { c.handle(.backspace) }
+        #expect(c.state.ack?.problem == nil)
+        Self.type(c, "patient moved to ward 7")
+        c.handle(.enter)
+        #expect(c.state.ack == nil)
+        #expect(d.commands == [.acknowledge(rule: "ga_occupancy_high", site: "RWH", by: "Chris Adeyemi", note: "patient moved to ward 7")])
+    }
+
+    @Test("an NHS number as the name or as a silence's reason is refused too")
+    func identifiableNameOrReasonIsRefused() {
+        let d = FakeDriver()
+        let c = DashboardController(driver: d)
+        c.handle(.tab)
+        c.handle(.char("a"))
+        Self.type(c, "9434765919")
+        c.handle(.enter)
+        #expect(c.state.ack?.field == .who)
+        #expect(c.state.message?.hasPrefix("Not acknowledged: the name looks patient-identifiable") == true)
+        c.handle(.escape)
+        c.handle(.char("s"))
+        Self.type(c, "Sam Reid")
+        c.handle(.enter); c.handle(.enter)
+        Self.type(c, "9434765919")
+        c.handle(.enter)
+        #expect(c.state.ack?.field == .note)
+        #expect(c.state.message?.hasPrefix("Not silenced: the reason looks patient-identifiable") == true)
+        #expect(d.commands.isEmpty)
+    }
+
+    @Test("the service's later answer to an acknowledgement replaces its waiting message, even while paused")
+    func lateAnswerReachesTheStatusLine() {
+        let d = FakeDriver(Fixtures.snapshot(replay: nil))
+        d.reply = "Acknowledgement of ga_occupancy_high at RWH sent; waiting for the service to confirm it"
+        let c = DashboardController(driver: d)
+        c.handle(.tab)
+        c.handle(.char("a"))
+        Self.type(c, "Jo Bloggs")
+        c.handle(.enter); c.handle(.enter)
+        #expect(c.state.message == d.reply)
+        #expect(c.tick() == false && c.state.message == d.reply, "nothing new yet")
+        d.late = ["Not acknowledged: no active alert ga_occupancy_high at RWH (it may have just cleared)"]
+        c.handle(.char(" ")) // paused
+        #expect(c.tick() == true, "redrawn for the answer")
+        #expect(c.state.message == "Not acknowledged: no active alert ga_occupancy_high at RWH (it may have just cleared)")
+        #expect(render(c, 120, 36).text.contains("Not acknowledged: no active alert"))
+    }
+}
