@@ -174,6 +174,8 @@ import Testing
     /// and the identifiable ones, NHS-number shapes, broken grammar and UTF-8.
     static let values: [String] = [
         #""9434765919""#, #""943 476 5919""#, #""943-476-5919""#, "9434765919", #""9434765918""#, #""943 476-5919""#,
+        #""patient 9434765919 in corridor""#, #""pt 943-476-5919.""#, #""94347659190""#, #""inc-9434765919""#,
+        #""pt \u0039434765919""#, #"{"n":["x 943 476 5919"]}"#,
         "null", "true", "false", "-1", "-0", "0", "1", "2", "4", "5", "15", "60", "61", "10000000", "10000001", "9999999",
         "12345678901234567890", "1e2", "1.0", "0.1e1", "71.4", "99.99", "100", "100.0", "100.5", "100.0000000000001",
         "0.30000000000000004", "-71.4", "1E+2", "3.14159265358979", "123456789012345.6",
@@ -191,7 +193,7 @@ import Testing
     static let keys: [String] = [
         "Name", "NAME", "nhs-no", "NHS_Number", "nhs number", "Date_Of_Birth", "PostCode", "hospital number", "Hospital_Number",
         "CHI-Number", "e_mail", "mob_ile", "patient_name", "first-name", "tele phone", "mrn", "DOB", "d_o_b",
-        "names", "nam", "phone_x", "x", "note", "name\u{e9}", "n\\u0061me", "____name____", "a-b-c-d-e-f-g-h-i-j-k-l-m",
+        "names", "nam", "phone_x", "x", "note", "comment", "name\u{e9}", "n\\u0061me", "____name____", "a-b-c-d-e-f-g-h-i-j-k-l-m",
         "v", "feed", "kind", "site", "id", "at", "ga_core_open", "ga_core_occupied", "esc_open", "esc_occupied", "ed_4h_pct",
         "declared_opel", "minutes", "offered", "answered", "answered_60s", "abandoned", "category", "arrived_at", "ready_since",
         "patient", "patients", "incident", "reason", "org", "pathway", "stack_waiting", "cat4_p90_s", "ed_breaches_since_midnight",

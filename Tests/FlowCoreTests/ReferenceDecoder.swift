@@ -7,6 +7,10 @@ import Foundation
 // renamed, kept here as the executable specification the fast decoder is compared against:
 // every line, valid or not, must get the same message or the same rejection (reason, field,
 // detail, feed, site). Do not "fix" this copy; it is the behaviour to preserve.
+//
+// Deliberate changes of the rules since, made here as simply as possible:
+// - free text (string values of fields not in the contract, and every nested string) is refused
+//   when it contains an NHS-number-shaped run anywhere (`RefNHSNumber.containsRefNHSNumber`).
 
 /// A purpose-built scanner for one JSON Lines record: a JSON object whose top-level fields are
 /// scalars (nested objects and arrays are validated and skipped).
@@ -44,8 +48,9 @@ struct RefScanner {
 
     init() { fields.reserveCapacity(32) }
 
-    /// Scans `p[0..<count]`. On success `fields` describes the object.
-    mutating func scan(_ p: UnsafeBufferPointer<UInt8>) -> Failure? {
+    /// Scans `p[0..<count]`. On success `fields` describes the object. With `contract`, the
+    /// string values of top-level fields whose names are not in the contract are free text.
+    mutating func scan(_ p: UnsafeBufferPointer<UInt8>, contract: Bool = false) -> Failure? {
         fields.removeAll(keepingCapacity: true)
         let n = p.count
         var i = skipWS(p, 0)
@@ -119,6 +124,10 @@ struct RefScanner {
                 i = e
             }
             if fields.count >= Self.maxFields { return .malformed(offset: i, what: "too many fields") }
+            if contract, field.kind == .string, RefFieldID.lookup(p, field) == nil,
+               RefNHSNumber.containsRefNHSNumber(Self.stringValue(p, field)!) {
+                return .identifiable(field: Self.text(p, keyStart, keyEnd), why: "contains a value shaped like an NHS number")
+            }
             fields.append(field)
             i = skipWS(p, i)
             guard i < n else { return .malformed(offset: i, what: "truncated line") }
@@ -429,6 +438,11 @@ struct RefScanner {
                             let name = stack.last == true ? Self.text(p, lastKey.0, lastKey.1) : "array element"
                             return .failure(.identifiable(field: name, why: "value is shaped like an NHS number"))
                         }
+                        let value = esc ? Self.unescape(p, i + 1, e) : Self.text(p, i + 1, e)
+                        if RefNHSNumber.containsRefNHSNumber(value) {
+                            let name = stack.last == true ? Self.text(p, lastKey.0, lastKey.1) : "array element"
+                            return .failure(.identifiable(field: name, why: "contains a value shaped like an NHS number"))
+                        }
                         i = e + 1; expect = .commaOrClose
                     case .failure(let f): return .failure(f)
                     }
@@ -532,6 +546,21 @@ enum RefNHSNumber {
         var s = text
         return s.withUTF8 { looksLikeRefNHSNumber($0, 0, $0.count) }
     }
+
+    /// `text` contains a run that is an NHS number by `looksLikeRefNHSNumber` (10 digits, or
+    /// 3-3-4 with one space or dash twice) and is not part of a longer run of digits.
+    static func containsRefNHSNumber(_ text: String) -> Bool {
+        let u = Array(text.utf8)
+        func isDigit(_ k: Int) -> Bool { k >= 0 && k < u.count && u[k] >= 48 && u[k] <= 57 }
+        return u.withUnsafeBufferPointer { p in
+            for start in u.indices where isDigit(start) && !isDigit(start - 1) {
+                for len in [10, 12] where start + len <= u.count && !isDigit(start + len) {
+                    if looksLikeRefNHSNumber(p, start, start + len) { return true }
+                }
+            }
+            return false
+        }
+    }
 }
 
 /// Decodes and validates one line of a feed into a `FeedMessage`, or says why not.
@@ -557,7 +586,7 @@ struct RefFeedDecoder {
     }
 
     mutating func decode(_ p: UnsafeBufferPointer<UInt8>) -> Result<FeedMessage, Rejection> {
-        if let failure = scanner.scan(p) {
+        if let failure = scanner.scan(p, contract: true) {
             switch failure {
             case .malformed(let offset, let what):
                 return .failure(Rejection(.malformed, "\(what) at column \(offset + 1)"))

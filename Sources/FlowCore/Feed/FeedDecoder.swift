@@ -47,6 +47,7 @@ public struct FeedDecoder {
         return try line.decodeMessage()
     }
 
+    /// The rejection of a scanner failure (also `OperatorAction.parse`'s, for the same finding).
     @inline(never)
     static func scanRejection(_ failure: JSONLineScanner.Failure) -> Rejection {
         switch failure {
@@ -94,7 +95,8 @@ struct Slot {
 }
 
 /// Files the contract's fields by name as the scanner meets them; other names are dropped
-/// (after the scanner's identifiable-name check). A later duplicate replaces an earlier one.
+/// (after the scanner's identifiable-name check, and, their values being free text, its check
+/// for an NHS-number-shaped run anywhere in a string). A later duplicate replaces an earlier one.
 struct SlotSink: ScanSink {
     let tables: DecoderTables.View
     let slots: UnsafeMutablePointer<Slot>
@@ -135,11 +137,13 @@ struct SlotSink: ScanSink {
         return (x.slot, e)
     }
 
+    /// A name not in the contract is not filed: its value is free text (`ScanSink.add`).
     @inline(__always)
-    mutating func add(_ f: JSONLineScanner.Field, slot: Int) {
-        guard slot >= 0 else { return }
+    mutating func add(_ f: JSONLineScanner.Field, slot: Int) -> Bool {
+        guard slot >= 0 else { return false }
         slots[slot] = Slot(start: f.valueStart, end: f.valueEnd, kind: f.kind, hasEscapes: f.hasEscapes)
         present |= 1 << UInt64(slot)
+        return true
     }
 }
 

@@ -8,7 +8,9 @@
 /// asked for as a `String`.
 ///
 /// While scanning it also looks for patient-identifiable data anywhere in the record (at any
-/// depth): keys named like identifiers and values shaped like NHS numbers.
+/// depth): keys named like identifiers and values shaped like NHS numbers; in free text (nested
+/// values, and top-level fields a sink treats as free text: for the feed decoder, names not in
+/// the contract) an NHS-number-shaped run anywhere in a string.
 ///
 /// The grammar is one generic routine (`scanRecord`) over raw pointers: `scan(_:)` collects
 /// every top-level field into `fields`; the feed decoder passes its own sink that files the
@@ -277,7 +279,18 @@ public struct JSONLineScanner {
             }
             if count >= maxFields { return .malformed(offset: i, what: "too many fields") }
             count += 1
-            sink.add(field, slot: slot)
+            // Free text: a field the sink does not file (for the feed decoder, a name not in the
+            // contract) is refused when an NHS-number-shaped run appears anywhere in its string
+            // ("patient 9434765919 in corridor"). Contract fields keep the whole-value check
+            // only, deliberately: their identifiers (`id`, `incident`, `patient`) are
+            // pseudonymous keys that may legitimately hold long digit runs, and about one
+            // ten-digit run in eleven passes the check digit, so refusing embedded runs there
+            // would refuse real feeds. Asked on the sink's own branch for names it does not
+            // file, so a contract field pays nothing for it.
+            if !sink.add(field, slot: slot), field.kind == .string,
+               freeTextHasNHSNumber(b, n, Int(field.valueStart), Int(field.valueEnd), field.hasEscapes) {
+                return .identifiable(field: text(b, keyStart, keyEnd), why: containsNHSNumberWhy)
+            }
             i = skipWSAfter(b, n, i)
             guard i < n else { return .malformed(offset: i, what: "truncated line") }
             if b[i] == UInt8(ascii: ",") {
@@ -518,6 +531,11 @@ public struct JSONLineScanner {
                         let name = inObject() ? text(b, lastKey.0, lastKey.1) : "array element"
                         return .failure(.identifiable(field: name, why: "value is shaped like an NHS number"))
                     }
+                    // Nested values are never contract fields: all free text (see `scanRecord`).
+                    if freeTextHasNHSNumber(b, n, i + 1, e, esc) {
+                        let name = inObject() ? text(b, lastKey.0, lastKey.1) : "array element"
+                        return .failure(.identifiable(field: name, why: containsNHSNumberWhy))
+                    }
                     i = e + 1; expect = .commaOrClose
                 case UInt8(ascii: "t"):
                     guard matchLiteral(b, n, i, "true") else { return .failure(.malformed(offset: i, what: "invalid literal")) }
@@ -550,6 +568,24 @@ public struct JSONLineScanner {
     }
 
     // MARK: - Identifiable data
+
+    /// Why a free-text value is refused (`freeTextHasNHSNumber`).
+    static let containsNHSNumberWhy = "contains a value shaped like an NHS number"
+
+    /// The string value `b[s..<e]` (between its quotes) contains an NHS-number-shaped run
+    /// (`NHSNumber.containsNHSNumber`). With escapes the decoded text is searched, so that
+    /// `\u0039434765919` is found as `9434765919` is. Only free text gets here (fields not in
+    /// the contract, nested values): off the hot path.
+    @inline(never)
+    static func freeTextHasNHSNumber(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int, _ escapes: Bool) -> Bool {
+        guard e - s >= 10 else { return false }
+        if !escapes { return NHSNumber.containsNHSNumber(b, s, e) }
+        var decoded = unescape(UnsafeBufferPointer(start: b, count: n), s, e)
+        return decoded.withUTF8 { t in
+            guard let base = t.baseAddress else { return false }
+            return NHSNumber.containsNHSNumber(base, 0, t.count)
+        }
+    }
 
     /// Field names refused anywhere in a record (compared case-insensitively, `-` and `_` ignored).
     public static let identifiableFieldNames: [String] = [
@@ -639,15 +675,21 @@ protocol ScanSink {
     /// -1 otherwise (the name is then scanned and given to `slot`). Only a name `slot` would
     /// give that slot may be expected.
     mutating func expected(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int) -> (slot: Int, end: Int)
-    mutating func add(_ field: JSONLineScanner.Field, slot: Int)
+    /// Takes a field; false when the sink does not file it as data (for the feed decoder, a
+    /// name not in the contract): its value is then free text, refused when a string holds an
+    /// NHS-number-shaped run anywhere, not only as the whole value.
+    mutating func add(_ field: JSONLineScanner.Field, slot: Int) -> Bool
 }
 
-/// Collects every field, in order (`JSONLineScanner.scan`).
+/// Collects every field, in order (`JSONLineScanner.scan`). Knows no contract, so it files
+/// every field and treats none at the top level as free text: its one user in the core,
+/// `OperatorAction.parse`, checks every string of an operator line itself. (Nested values are
+/// free text whatever the sink.)
 struct ArraySink: ScanSink {
     var fields: [JSONLineScanner.Field]
     @inline(__always) func slot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int { -1 }
     @inline(__always) func expected(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int) -> (slot: Int, end: Int) { (-1, 0) }
-    @inline(__always) mutating func add(_ field: JSONLineScanner.Field, slot: Int) { fields.append(field) }
+    @inline(__always) mutating func add(_ field: JSONLineScanner.Field, slot: Int) -> Bool { fields.append(field); return true }
 }
 
 /// NHS numbers: 10 digits, the last a modulus-11 check digit over the first nine.
@@ -671,6 +713,33 @@ public enum NHSNumber {
             let sep = b[s + 3]
             guard sep == 32 || sep == 45, b[s + 7] == sep else { return false }
             return checkDigits(b, s, s + 4, s + 8)
+        }
+        return false
+    }
+
+    /// `b[s..<e]` contains a run shaped like an NHS number: ten digits, or three, three and
+    /// four digits grouped by one space or one dash (the same separator both times), with a
+    /// valid check digit, and not part of a longer run of digits (bounded by non-digits or the
+    /// ends of the text: `12345678901`, eleven digits, holds none). Every maximal run of digits
+    /// is tried as the number or as its first group.
+    static func containsNHSNumber(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        var i = s
+        while i < e {
+            guard b[i] &- 48 < 10 else { i += 1; continue }
+            let start = i
+            while i < e, b[i] &- 48 < 10 { i += 1 }
+            switch i - start {
+            case 10:
+                if checkDigits(b, start, start + 3, start + 6) { return true }
+            case 3:
+                // `i` is at the first separator: then 3 digits, the same separator, 4 digits.
+                guard i + 9 <= e else { break }
+                let sep = b[i]
+                guard sep == 32 || sep == 45, b[i + 4] == sep, i + 9 == e || b[i + 9] &- 48 >= 10 else { break }
+                if checkDigits(b, start, i + 1, i + 5) { return true }
+            default:
+                break
+            }
         }
         return false
     }
@@ -706,5 +775,15 @@ public enum NHSNumber {
     public static func isValid(_ text: String) -> Bool {
         var s = text
         return s.withUTF8 { looksLikeNHSNumber($0, 0, $0.count) }
+    }
+
+    /// Whether `text` contains an NHS-number-shaped run (`containsNHSNumber`): the rule for
+    /// free text (operator notes, fields not in the feed contract).
+    public static func containsNHSNumber(_ text: String) -> Bool {
+        var s = text
+        return s.withUTF8 { t in
+            guard let base = t.baseAddress else { return false }
+            return containsNHSNumber(base, 0, t.count)
+        }
     }
 }

@@ -73,6 +73,16 @@ public struct OperatorAction: Sendable, Equatable {
         var values: [String: JSONLineScanner.Field] = [:]
         for f in scanner.fields { values[JSONLineScanner.keyString(p, f)] = f }
         guard let feed = values["feed"], JSONLineScanner.valueEquals(p, feed, "operator") else { return nil }
+        // Operator lines are where free text lives (`note`, `reason`, `by`): every string value,
+        // whatever its name, is refused when it holds an NHS-number-shaped run anywhere. The feed
+        // decoder has refused such a run already in any field outside the feed contract; this
+        // covers the names the contract shares with operator lines (`reason`, `site`, `id`, ...).
+        for f in scanner.fields where f.kind == .string {
+            if let s = JSONLineScanner.stringValue(p, f), NHSNumber.containsNHSNumber(s) {
+                let key = JSONLineScanner.keyString(p, f)
+                return .failure(FeedDecoder.scanRejection(.identifiable(field: key, why: JSONLineScanner.containsNHSNumberWhy)))
+            }
+        }
         func string(_ key: String, required: Bool, max: Int = 256) -> Result<String?, Rejection> {
             guard let f = values[key], f.kind != .null else {
                 return required ? .failure(Rejection(.missingField, field: key, "operator actions need \(key)")) : .success(nil)
@@ -162,8 +172,14 @@ public struct OperatorAction: Sendable, Equatable {
         let atStart = i
         while i < n, p[i] != 0x22 { i += 1 }
         guard i - atStart <= 64, let at = RFC3339.parse(p, atStart, i) else { return nil }
+        let atEnd = i
         let kind: Kind
         if expect(markClock), i == n { kind = .clock } else if expect(markEvaluate), i == n { kind = .evaluate } else { return nil }
+        // As `parse`, which refuses any string of an operator line holding an NHS-number-shaped
+        // run: such a line is left to it. (The marks urgentflow writes hold none.)
+        if let b = p.baseAddress, NHSNumber.containsNHSNumber(b, idStart, idEnd) || NHSNumber.containsNHSNumber(b, atStart, atEnd) {
+            return nil
+        }
         let id = String(decoding: UnsafeBufferPointer(rebasing: p[idStart..<idEnd]), as: UTF8.self)
         return OperatorAction(id: id, at: at, kind: kind)
     }
