@@ -10,7 +10,9 @@ import Foundation
 //
 // Deliberate changes of the rules since, made here as simply as possible:
 // - free text (string values of fields not in the contract, and every nested string) is refused
-//   when it contains an NHS-number-shaped run anywhere (`RefNHSNumber.containsRefNHSNumber`).
+//   when it contains an NHS-number-shaped run anywhere (`RefNHSNumber.containsRefNHSNumber`);
+// - a line that gives a contract field more than once is refused `malformed`, naming the first
+//   field given again (the last value won before).
 
 /// A purpose-built scanner for one JSON Lines record: a JSON object whose top-level fields are
 /// scalars (nested objects and arrays are validated and skipped).
@@ -597,7 +599,12 @@ struct RefFeedDecoder {
         for k in slots.indices { slots[k] = -1 }
         let fields = scanner.fields
         for (index, f) in fields.enumerated() {
-            if let id = RefFieldID.lookup(p, f) { slots[id.rawValue] = Int32(index) }
+            if let id = RefFieldID.lookup(p, f) {
+                if slots[id.rawValue] >= 0 {
+                    return .failure(Rejection(.malformed, field: id.name, "appears twice (again at column \(f.keyStart)); a field of the contract may be given once"))
+                }
+                slots[id.rawValue] = Int32(index)
+            }
         }
         return slots.withUnsafeBufferPointer { slotPtr in
             fields.withUnsafeBufferPointer { fieldPtr in

@@ -43,8 +43,33 @@ public struct FeedDecoder {
         if let failure = JSONLineScanner.scanRecord(b, n, &sink) {
             throw Self.scanRejection(failure)
         }
+        if sink.repeats { throw repeatedField(p) }
         var line = Line(b: b, n: n, slots: UnsafePointer(slots), present: sink.present, tables: view, date: scratch.date)
         return try line.decodeMessage()
+    }
+
+    /// A line that gives a contract field twice is refused, naming the first field given again:
+    /// which value was meant is unknowable (the last one won before, so a line ending
+    /// `"ga_core_occupied":620,"ga_core_occupied":10` showed occupancy 1.6%). Found again from
+    /// the line (cold path): the scan said only that some field repeats.
+    @inline(never)
+    func repeatedField(_ p: UnsafeBufferPointer<UInt8>) -> Rejection {
+        var scanner = JSONLineScanner()
+        _ = scanner.scan(p)
+        let view = tables.view
+        var seen: UInt64 = 0
+        for f in scanner.fields {
+            let slot = view.fieldSlot(p.baseAddress!, p.count, Int(f.keyStart), Int(f.keyEnd))
+            guard slot >= 0 else { continue }
+            if seen & (1 << UInt64(slot)) != 0 { return Self.repeated(FieldID(rawValue: slot)!.name, column: Int(f.keyStart)) }
+            seen |= 1 << UInt64(slot)
+        }
+        return Rejection(.malformed, "a field of the contract appears twice")   // not reached
+    }
+
+    /// `column`: of the opening quote of the field's second name.
+    static func repeated(_ name: String, column: Int) -> Rejection {
+        Rejection(.malformed, field: name, "appears twice (again at column \(column)); a field of the contract may be given once")
     }
 
     /// The rejection of a scanner failure (also `OperatorAction.parse`'s, for the same finding).
@@ -96,11 +121,18 @@ struct Slot {
 
 /// Files the contract's fields by name as the scanner meets them; other names are dropped
 /// (after the scanner's identifiable-name check, and, their values being free text, its check
-/// for an NHS-number-shaped run anywhere in a string). A later duplicate replaces an earlier one.
+/// for an NHS-number-shaped run anywhere in a string). A repeated contract field is filed again
+/// (the later value in the slot) but shows in `added`: the decoder then refuses the line
+/// (`FeedDecoder.repeatedField`). Repeated other names are ignored, as the names are.
 struct SlotSink: ScanSink {
     let tables: DecoderTables.View
     let slots: UnsafeMutablePointer<Slot>
     var present: UInt64 = 0
+    /// The sum of the bits of the fields filed: `present` exactly when no field came twice (a
+    /// bit added twice carries). One addition a field and one comparison a line. The sum cannot
+    /// wrap round to `present`: a line has at most 256 fields and every slot is below 56
+    /// (`DecoderTables.init`), so it stays below 2^64.
+    var added: UInt64 = 0
     /// The names expected after each field's (`SlotStorage.next`), and the slot of the latest
     /// name (`FieldID.count` before the first; -1 after a name not in the contract, which
     /// predicts nothing).
@@ -142,9 +174,15 @@ struct SlotSink: ScanSink {
     mutating func add(_ f: JSONLineScanner.Field, slot: Int) -> Bool {
         guard slot >= 0 else { return false }
         slots[slot] = Slot(start: f.valueStart, end: f.valueEnd, kind: f.kind, hasEscapes: f.hasEscapes)
-        present |= 1 << UInt64(slot)
+        let bit: UInt64 = 1 << UInt64(slot)
+        present |= bit
+        added &+= bit
         return true
     }
+
+    /// Some contract field appears more than once.
+    @inline(__always)
+    var repeats: Bool { added != present }
 }
 
 /// The decoder's lookup tables, built once per configuration and never changed (so copies of
@@ -173,7 +211,8 @@ final class DecoderTables {
         names = .allocate(capacity: FieldID.count)
         for id in FieldID.allCases {
             let bytes = Array(id.name.utf8)
-            precondition(bytes.count <= 32 && id.rawValue < 64)
+            // Below 56: `SlotSink.added` (256 fields of at most 2^55 each) does not wrap.
+            precondition(bytes.count <= 32 && id.rawValue < 56)
             // The scanner skips the identifiable-name check for contract names.
             precondition(bytes.withUnsafeBufferPointer { JSONLineScanner.identifiableKey($0, 0, $0.count) } == nil)
             let name = bytes.withUnsafeBufferPointer { Self.name($0.baseAddress!, $0.count, 0, $0.count) }
@@ -745,7 +784,8 @@ enum FieldID: Int, CaseIterable {
     case minutes, offered, answered, answered60s, abandoned, dispAmbulance, dispED, dispPrimaryCare, dispSelfCare, dispOther
     case incident, category, arrivedAt, stackWaiting, cat1MeanS, cat1P90S, cat2MeanS, cat2P90S, cat3P90S, cat4P90S
 
-    /// The number of cases (at most 64: the decoder keeps the present ones as bits of a word).
+    /// The number of cases (at most 56: the decoder keeps the present ones as bits of a word, and
+    /// sums them, `SlotSink.added`).
     static var count: Int { FieldID.cat4P90S.rawValue + 1 }
 
     var name: String {

@@ -155,7 +155,11 @@ public final class FlowEngine {
             if case .acknowledge = action.kind, mode == .replay || (recovering && !clockMarked) { runTicks(before: action.at) }
             return applyOperator(action)
         case .failure(let e):
-            if e.reason == .identifiable, e.feed == nil { return reject(Self.attributed(e, line, config)) }
+            // Refused before the envelope was read (identifiable data, a repeated field): said
+            // with the line's feed and site where they can be read.
+            if e.feed == nil, e.reason == .identifiable || (e.reason == .malformed && e.field != nil) {
+                return reject(Self.attributed(e, line, config))
+            }
             return reject(e)
         }
     }
@@ -182,6 +186,8 @@ public final class FlowEngine {
     /// before the envelope is read; the operators still need to know which provider sent it
     /// (they must raise it with them), so its feed and site are looked for here: the first
     /// `"feed":"..."` naming a feed and `"site":"..."` naming a configured unit. Best effort.
+    /// So is a line refused, before its envelope, for giving a contract field twice (the one
+    /// `malformed` rejection naming a field): valid JSON that its provider must fix.
     static func attributed(_ r: Rejection, _ line: UnsafeBufferPointer<UInt8>, _ config: SystemConfig) -> Rejection {
         func value(of key: String) -> String? {
             guard let r = JSONText.rawStringField(line, Array("\"\(key)\":\"".utf8)), r.count <= 32 else { return nil }
