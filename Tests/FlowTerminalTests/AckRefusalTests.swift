@@ -6,14 +6,21 @@ import FlowCore
 @Suite struct RefusedAckTests {
     static func type(_ c: DashboardController, _ s: String) { for ch in s { c.handle(.char(ch)) } }
 
-    @Test("an NHS number in the note is refused in the prompt with why, nothing is sent, and the prompt stays to correct it")
-    func identifiableNoteIsRefusedBeforeSending() {
+    /// A dashboard on the fixture with the acknowledge prompt open on the first alert and `who`
+    /// typed and entered.
+    static func acknowledging(as who: String) -> (FakeDriver, DashboardController) {
         let d = FakeDriver()
         let c = DashboardController(driver: d)
         c.handle(.tab)
         c.handle(.char("a"))
-        Self.type(c, "Chris Adeyemi")
+        type(c, who)
         c.handle(.enter)
+        return (d, c)
+    }
+
+    @Test("an NHS number in the note is refused in the prompt with why, nothing is sent, and the prompt stays to correct it")
+    func identifiableNoteIsRefusedBeforeSending() {
+        let (d, c) = Self.acknowledging(as: "Chris Adeyemi")
         Self.type(c, "9434765919")
         c.handle(.enter)
         #expect(d.commands.isEmpty, "not sent")
@@ -34,12 +41,7 @@ import FlowCore
 
     @Test("an NHS number as the name or as a silence's reason is refused too")
     func identifiableNameOrReasonIsRefused() {
-        let d = FakeDriver()
-        let c = DashboardController(driver: d)
-        c.handle(.tab)
-        c.handle(.char("a"))
-        Self.type(c, "9434765919")
-        c.handle(.enter)
+        let (d, c) = Self.acknowledging(as: "9434765919")
         #expect(c.state.ack?.field == .who)
         #expect(c.state.message?.hasPrefix("Not acknowledged: the name looks patient-identifiable") == true)
         c.handle(.escape)
