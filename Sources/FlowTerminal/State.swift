@@ -214,7 +214,11 @@ public final class DashboardController {
         case .switchFocus:
             state.focus = state.focus == .sites ? .alerts : .sites
         case .openDetail:
-            if state.focus == .alerts, let a = state.selectedAlert {
+            if state.focus == .alerts, let n = state.selectedAlert?.notifier {
+                // urgentflow's own alert: no site to show (SYSTEM has no figures), so say where
+                // its detail is instead of opening an empty page.
+                state.message = "urgentflow's own alert: deliveries to \(n) keep failing (urgentflow.log says why); it clears when one succeeds"
+            } else if state.focus == .alerts, let a = state.selectedAlert {
                 state.selectedSite = a.site
                 state.detailSite = a.site
             } else if let s = state.selectedSite {

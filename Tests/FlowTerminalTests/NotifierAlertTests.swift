@@ -74,6 +74,19 @@ import FlowCore
         #expect(render(c, 120, 36).text.contains("clears when a delivery to pager succeeds"))
     }
 
+    @Test("Enter on a notifier's own alert says where its detail is, and opens no empty site page")
+    func enterOnOwnAlertSaysWhereItsDetailIs() {
+        let c = DashboardController(driver: FakeDriver(NotifierAlertTests.snapshotWithFailingNotifiers()))
+        c.handle(.tab)
+        c.handle(.char("j")) // the pager's
+        c.handle(.enter)
+        #expect(c.state.detailSite == nil)
+        #expect(c.state.message == "urgentflow's own alert: deliveries to pager keep failing (urgentflow.log says why); it clears when one succeeds")
+        c.handle(.char("j")); c.handle(.char("j")) // a rule's alert: Enter opens its site
+        c.handle(.enter)
+        #expect(c.state.detailSite != nil)
+    }
+
     @Test("the notifiers' own alerts are not counted as not acknowledged, and their rows say they clear on delivery")
     func ownAlertsAreNotCountedAsUnacknowledged() {
         let c = DashboardController(driver: FakeDriver(NotifierAlertTests.snapshotWithFailingNotifiers()))
