@@ -60,16 +60,9 @@ struct Replay: ParsableCommand {
     @Flag(help: "With --notify-dir: deliver notifications through the configured notifiers for real.")
     var deliver = false
 
-    // Unconditional: `--speed -5` is a value to refuse as one ("must be 0 or more"), where the
-    // parser took it for an option and said the value was missing.
-    @Option(parsing: .unconditional, help: "Event seconds per wall second in the dashboard (0 = as fast as possible).")
-    var speed: Double = 300
+    @OptionGroup var speedOption: SpeedOption
 
     @OptionGroup var display: DisplayOptions
-
-    func validate() throws {
-        if speed < 0 || !speed.isFinite { throw ValidationError("--speed must be 0 or more") }
-    }
 
     func run() throws {
         let loaded = try configOption.loadWithText()
@@ -85,7 +78,7 @@ struct Replay: ParsableCommand {
             try runHeadless(config: config, path: path, notifier: notifier)
         } else {
             try DashboardLauncher.run(config: config, configText: loaded.text, configPath: loaded.path, scenarioPath: path,
-                                      speed: speed, options: display.dashboardOptions())
+                                      speed: speedOption.speed, options: display.dashboardOptions())
         }
     }
 
@@ -133,15 +126,13 @@ struct Check: ParsableCommand {
         if file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
             let text: String
             do { text = try readText(file) } catch { throw CLIError("cannot read \(file): \(error)") }
-            let c: SystemConfig
-            do { c = try ConfigLoader.load(yaml: text, file: file) } catch {
-                for p in error.problems { print(p.description) }
-                throw ExitCode(1)
-            }
-            // The `notifications:` section too: `run` and `replay --notify-dir` refuse a file whose
-            // rotas, escalation or notifiers are wrong, so a file `check` passes must start.
-            let n: NotificationConfig
-            do { n = try NotifyConfigLoader.load(yaml: text, file: file, system: c) } catch {
+            let c: SystemConfig, n: NotificationConfig
+            do throws(ConfigError) {
+                c = try ConfigLoader.load(yaml: text, file: file)
+                // The `notifications:` section too: `run` and `replay --notify-dir` refuse a file
+                // whose rotas, escalation or notifiers are wrong, so a file `check` passes must start.
+                n = try NotifyConfigLoader.load(yaml: text, file: file, system: c)
+            } catch {
                 for p in error.problems { print(p.description) }
                 throw ExitCode(1)
             }
@@ -171,20 +162,27 @@ struct Dashboard: ParsableCommand {
 
     @OptionGroup var configOption: ConfigOption
 
-    @Option(parsing: .unconditional, help: "Event seconds per wall second (0 = as fast as possible).")
-    var speed: Double = 300
+    @OptionGroup var speedOption: SpeedOption
 
     @OptionGroup var display: DisplayOptions
-
-    func validate() throws {
-        if speed < 0 || !speed.isFinite { throw ValidationError("--speed must be 0 or more") }
-    }
 
     func run() throws {
         let loaded = try configOption.loadWithText()
         let path = try Bundled.scenarioPath("boxing-day-surge")
         try DashboardLauncher.run(config: loaded.config, configText: loaded.text, configPath: loaded.path, scenarioPath: path,
-                                  speed: speed, options: display.dashboardOptions())
+                                  speed: speedOption.speed, options: display.dashboardOptions())
+    }
+}
+
+/// The replay speed, shared by the commands that open a replay on the dashboard.
+struct SpeedOption: ParsableArguments {
+    // Unconditional: `--speed -5` is a value to refuse as one ("must be 0 or more"), where the
+    // parser took it for an option and said the value was missing.
+    @Option(parsing: .unconditional, help: "Event seconds per wall second in the dashboard (0 = as fast as possible).")
+    var speed: Double = 300
+
+    func validate() throws {
+        if speed < 0 || !speed.isFinite { throw ValidationError("--speed must be 0 or more") }
     }
 }
 
