@@ -188,10 +188,8 @@ public final class NotificationService: @unchecked Sendable {
     /// Per-notifier delivery status for the dashboard.
     public func notifierStatus() -> [NotifierStatus] { worker.status() }
 
-    /// The notifiers' own alerts (firing while a notifier keeps failing), for the alert list.
-    public func notifierAlerts(now: EventTime) -> [AlertTransition] { failingNotifiers(now: now).map(\.alert) }
-
-    /// The same with the name of each failing notifier, in name order: every one of these alerts
+    /// The notifiers' own alerts (firing while a notifier keeps failing), for the alert list,
+    /// with the name of each failing notifier, in name order: every one of these alerts
     /// has the rule `notifier_failing` and the site SYSTEM, so the name is what tells them apart
     /// (the dashboard selects alerts by identity).
     public func failingNotifiers(now: EventTime) -> [(notifier: String, alert: AlertTransition)] {

@@ -426,7 +426,7 @@ final class StatusBox: @unchecked Sendable {
         let status = try #require(second.notifierStatus().first)
         #expect(status.failing && status.consecutiveFailures >= calls && status.lastError == "connection refused",
                 "failing at once, not after three more failures")
-        let alert = try #require(second.notifierAlerts(now: utc("2026-01-20T11:00:00Z")).first)
+        let alert = try #require(second.failingNotifiers(now: utc("2026-01-20T11:00:00Z")).first?.alert)
         #expect(alert.rule == "notifier_failing")
         #expect(alert.since == EventTime(failingSince))
         // The first attempt of the new run is made at once (a restart may be the mend), and it
