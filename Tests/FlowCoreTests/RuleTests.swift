@@ -31,6 +31,28 @@ import Testing
         #expect(alert?.summary.hasSuffix("(critical above 95%) · escalating to critical") == true, "\(alert?.summary ?? "none")")
     }
 
+    /// The alert panel and the grid read a growing wait at the same instant. The panel described
+    /// the alert at the rule's last evaluation, and the schedule evaluates a wait rule only where
+    /// it can cross a level: the panel said 45 minutes (a history sample's tick) while the grid said 47.
+    @Test func anAlertIsDescribedAtTheClockTheGridReads() {
+        let wait = RuleConfig.threshold(ThresholdRule(
+            id: "wait", metric: .ambulanceLongestWaitMin, units: ["acute"], direction: .above,
+            levels: ThresholdLevels(warning: 30, critical: 60, clear: 20, criticalClear: nil),
+            raiseDelay: .zero, clearDelay: .zero))
+        let config = testConfig(rules: [wait])
+        let (r, out) = replay(config, [ambLine("AAA", at(0), kind: "arrived", incident: "w1")], finish: false)
+        #expect(out.isEmpty)
+        r.engine.advance(to: at(31))
+        #expect(r.engine.drainTransitions().map(\.state) == [.firing])
+        r.engine.advance(to: at(47))
+        let snap = r.engine.snapshot()
+        let grid = snap.sites.first { $0.code == "AAA" }?.metrics.first { $0.key == .ambulanceLongestWaitMin }?.value
+        let panel = snap.alerts.first { $0.rule == "wait" && $0.site == "AAA" }
+        #expect(grid == 47)
+        #expect(panel?.value == 47, "panel \(panel?.value ?? -1), grid \(grid ?? -1)")
+        #expect(panel?.summary.contains("47") == true, "\(panel?.summary ?? "no alert")")
+    }
+
     @Test func aBriefSpikeIsCancelledNotFired() {
         let config = testConfig(rules: [occupancyRule(for: .minutes(30))])
         let (_, out) = replay(config, occupancyLines([85, 93, 93, 85, 85, 85, 85]))

@@ -526,7 +526,10 @@ public struct RuleEngine: Sendable {
             let state: AlertState = rec.lifecycle.phase == .pending ? .pending : (rec.lifecycle.isUnknown ? .unknown : .firing)
             let lead = rec.leadID.flatMap { id in config.leads.first { $0.id == id } }
             var value = rec.lifecycle.lastValue, summary = rec.lifecycle.lastSummary
-            if let at = schedule.lastTick {
+            // Described at the model's clock, the instant the grid reads its values at: the last
+            // evaluated tick lags it wherever the schedule skips ticks (a growing wait between
+            // its levels), and the panel said 45 minutes where the grid said 47.
+            if let at = [schedule.lastTick, model.now].compactMap({ $0 }).max() {
                 switch describe(key, model: model, at: at) {
                 case .known(let target, let v, let text):
                     value = v; summary = text
