@@ -100,7 +100,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     public func consume(_ line: ArraySlice<UInt8>, origin: LineOrigin) -> LineVerdict {
         let outcome = line.withUnsafeBufferPointer { engine.ingest($0, receivedAt: WallClock.now()) }
         switch outcome {
-        case .accepted:
+        case .accepted, .held:   // held: replay only, the live clock is the wall clock
             dirty = true
             unevaluated = runsClock
             return .accepted

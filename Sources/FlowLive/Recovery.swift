@@ -37,7 +37,7 @@ public enum Recovery {
         let report = try Journal.readAll(from: journalDirectory, repair: true, warn: { Log.warn($0) }) { line, origin in
             r.lines += 1
             switch line.withUnsafeBufferPointer({ engine.recover($0) }) {
-            case .accepted: r.accepted += 1
+            case .accepted, .held: r.accepted += 1   // held: replay only (recovery runs in live mode)
             case .operatorAction: r.operatorActions += 1
             case .rejected(let why):
                 r.rejected += 1

@@ -14,7 +14,9 @@ import Testing
             events.append((arrive + .minutes(Int64(d)), ambLine("AAA", arrive + .minutes(Int64(d)), kind: "handover", incident: "i\(i)")))
         }
         let lines = events.sorted { $0.0 < $1.0 }.map(\.1)
-        let (r, _) = replay(config, lines, finish: false)
+        // Finished: the last handover is more than 15 minutes after the line before, and a
+        // replay holds it until a later line or the end (ReplayClockJumpTests).
+        let (r, _) = replay(config, lines, finish: true)
         let m = r.engine.model
         #expect(m.value(.handovers30to60, site: 0) == 2)
         #expect(m.value(.handoversOver60, site: 0) == 2)
@@ -43,7 +45,7 @@ import Testing
         let b = RFC3339.parse("2026-06-30T23:30:00Z")!
         let lines = [ambLine("AAA", a, kind: "arrived", incident: "x"), ambLine("AAA", a + .minutes(5), kind: "handover", incident: "x"),
                      ambLine("AAA", b, kind: "arrived", incident: "y")]
-        let (r, _) = replay(config, lines, finish: false)
+        let (r, _) = replay(config, lines, finish: true)   // the 00:30 line is held until the end (an hour on)
         #expect(r.engine.model.value(.ambulanceArrivals, site: 0) == 1, "only the 00:30 BST arrival is today")
         #expect(r.engine.model.today(site: 0)?.date == LocalDate(year: 2026, month: 7, day: 1))
     }
@@ -85,7 +87,7 @@ import Testing
         let day2 = at(48 * 60)
         lines.append("{\"feed\":\"dtoc\",\"id\":\"\(nextID())\",\"at\":\"\(iso(at(60, from: day2)))\",\"site\":\"AAA\",\"kind\":\"start\",\"patient\":\"p1\",\"reason\":\"E\",\"org\":\"social\",\"pathway\":\"P1\",\"ready_since\":\"\(iso(at(-5 * 1440 + 30)))\"}")
         lines.append("{\"feed\":\"dtoc\",\"id\":\"\(nextID())\",\"at\":\"\(iso(at(180, from: day2)))\",\"site\":\"AAA\",\"kind\":\"end\",\"patient\":\"p1\"}")
-        let (r, _) = replay(config, lines, finish: false)
+        let (r, _) = replay(config, lines, finish: true)   // the end, two hours on, is held until the end
         let m = r.engine.model
         // 15 Jan 03:00 (GMT): 3 h today; 14 Jan whole; 13 Jan retired.
         #expect(abs(m.value(.dtocBedDays, site: 0)! - 3.0 / 24) < 1e-9)

@@ -23,6 +23,10 @@ public final class FlowEngine {
         case rejected(Rejection)
         /// A `"feed":"operator"` line (OperatorActions.swift): applied and counted, not feed data.
         case operatorAction(OperatorAction, applied: Bool)
+        /// Replay: the line jumped ahead of the latest event and waits for the lines after it
+        /// to say whether the clock really moved (`held`); its verdict comes later, from
+        /// `takeHeldVerdict()`.
+        case held
     }
 
     public struct Counter: Sendable, Equatable {
@@ -66,6 +70,18 @@ public final class FlowEngine {
     var recovering = false
     /// A clock mark was applied: ticks come from the marks, not from the messages' event times.
     var clockMarked = false
+    /// Replay: a message more than `jumpMargin` ahead of the latest event, not yet applied. One
+    /// mistyped time (13:00 for 08:00) moved the replay's clock: the rule ticks ran up to it,
+    /// feeds were called stale and waits grew, and hours of real lines after it were applied
+    /// behind a clock they could not move. It is applied when a line at or near its time comes
+    /// (or any line of another feed does: a real jump, after an outage), and refused when the
+    /// next line of its own feed lies back before it. At the end of the input it is applied.
+    private var held: FeedMessage?
+    /// The held line's verdict, once given (`takeHeldVerdict()`).
+    private var heldVerdict: Outcome?
+    /// How far ahead of the latest event a replayed line may be before it is held: the live
+    /// limit on a line ahead of the wall clock.
+    var jumpMargin: Duration { config.ingest.maxFutureSkewLive }
 
     public struct CounterKey: Hashable, Sendable {
         public var feed: FeedKind?
@@ -121,10 +137,58 @@ public final class FlowEngine {
             return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewLive) ahead of the clock (\(RFC3339.format(wall)))",
                                     feed: m.feed, site: config.units[m.site].code))
         }
-        if mode == .replay, let hw = highWater, m.at > hw + config.ingest.maxFutureSkewReplay {
-            return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewReplay) ahead of the latest event (\(RFC3339.format(hw)))",
-                                    feed: m.feed, site: config.units[m.site].code))
+        if mode == .replay {
+            if held != nil { resolveHeld(by: m.at, feed: m.feed) }
+            if let hw = highWater, m.at > hw + jumpMargin {
+                if m.at > hw + config.ingest.maxFutureSkewReplay {
+                    return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewReplay) ahead of the latest event (\(RFC3339.format(hw)))",
+                                            feed: m.feed, site: config.units[m.site].code))
+                }
+                if held == nil {
+                    held = m
+                    return .held
+                }
+            }
         }
+        return admit(m)
+    }
+
+    /// The held line's verdict, given since the last call: `.accepted` or `.rejected`; nil while
+    /// it is still held, or when no line was held. A headless replay reports a rejection
+    /// against the held line's own number.
+    public func takeHeldVerdict() -> Outcome? {
+        defer { heldVerdict = nil }
+        return heldVerdict
+    }
+
+    /// A line at `at` on `feed` (nil: an operator line) says whether the held line's jump was
+    /// real: one at or after the held time, less `jumpMargin`, does (it is applied first, its
+    /// ticks before it); the next line of its own feed back before that does not (refused).
+    /// Other feeds' lines behind it leave it held.
+    private func resolveHeld(by at: EventTime, feed: FeedKind?) {
+        guard let h = held, let real = Self.jumpIsReal(held: (h.at, h.feed), next: (at, feed), margin: jumpMargin) else { return }
+        if real {
+            held = nil
+            heldVerdict = admit(h)
+        } else {
+            held = nil
+            let hw = highWater.map { "the latest event before it is at \(RFC3339.format($0)), " } ?? ""
+            heldVerdict = reject(Rejection(.futureTime, field: "at",
+                "\(RFC3339.format(h.at)) is ahead of the lines around it: \(hw)the next \(h.feed.rawValue) line is at \(RFC3339.format(at)); a mistyped time?",
+                feed: h.feed, site: config.units[h.site].code))
+        }
+    }
+
+    /// Whether a held line's jump was real, by the next line (`resolveHeld`; the replay player
+    /// paces its lines by the same): true, false, or nil for not yet known.
+    static func jumpIsReal(held h: (at: EventTime, feed: FeedKind), next: (at: EventTime, feed: FeedKind?), margin: Duration) -> Bool? {
+        if next.at >= h.at - margin { return true }
+        return next.feed == h.feed ? false : nil
+    }
+
+    /// Applies a message that passed the clock checks: lateness, duplicates, the ticks before it
+    /// (replay), the model.
+    private func admit(_ m: FeedMessage) -> Outcome {
         if let hw = highWater, m.at < hw - config.ingest.maxLateness {
             return reject(Rejection(.tooLate, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxLateness) behind the latest event (\(RFC3339.format(hw)))",
                                     feed: m.feed, site: config.units[m.site].code))
@@ -152,6 +216,7 @@ public final class FlowEngine {
     private func undecoded(_ line: UnsafeBufferPointer<UInt8>, _ r: Rejection) -> Outcome {
         switch Self.operatorAction(line, undecoded: r) {
         case .success(let action):
+            if held != nil, mode == .replay, case .acknowledge = action.kind { resolveHeld(by: action.at, feed: nil) }
             if case .acknowledge = action.kind, mode == .replay || (recovering && !clockMarked) { runTicks(before: action.at) }
             return applyOperator(action)
         case .failure(let e):
@@ -247,6 +312,13 @@ public final class FlowEngine {
     /// Live mode: moves the clock to the wall-clock instant `t` and evaluates due ticks.
     /// Replay: evaluates ticks up to and including `t` (used at the end of a scenario).
     public func advance(to t: EventTime) {
+        var t = t
+        if let h = held {
+            // Not past the held line's time (replay): those ticks wait for its verdict, as they
+            // do in a headless replay, which runs them when the next line comes.
+            t = min(t, Self.ceil(h.at, config.tick.millis) - config.tick)
+            if let now = model.now, t < now { return }
+        }
         if nextTick == nil { nextTick = t.floored(to: config.tick) + config.tick; model.advance(to: t); return }
         runTicks(before: t + Duration(millis: 1))
         model.advance(to: t)
@@ -274,6 +346,11 @@ public final class FlowEngine {
 
     /// Ends a replay: runs the final tick after the last event, and closes the days for the sitrep.
     public func finish() {
+        if let h = held {
+            // Nothing after it said otherwise: applied.
+            held = nil
+            heldVerdict = admit(h)
+        }
         if let hw = highWater { advance(to: hw.floored(to: config.tick) + config.tick) }
         model.finishDays()
     }

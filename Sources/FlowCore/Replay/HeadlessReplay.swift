@@ -22,11 +22,29 @@ public struct HeadlessReplay {
     /// Feeds one line; returns the transitions it caused (usually none).
     public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>) -> [AlertTransition] {
         lineNumber += 1
-        if case .rejected(let r) = engine.ingest(bytes), rejections.count < maxKeptRejections {
-            rejections.append((lineNumber, r))
+        let outcome = engine.ingest(bytes)
+        if heldLine != 0 { takeHeldVerdict() }
+        switch outcome {
+        case .rejected(let r): keep(lineNumber, r)
+        case .held: heldLine = lineNumber
+        default: break
         }
         if sitrep { collectDays() }
         return engine.hasPendingTransitions ? engine.drainTransitions() : []
+    }
+
+    /// The line the engine holds (FlowEngine `held`), 0 for none: its verdict comes with a later
+    /// line, and a rejection is reported against this number, before the later line's own.
+    private var heldLine = 0
+
+    private mutating func takeHeldVerdict() {
+        guard let v = engine.takeHeldVerdict() else { return }
+        if case .rejected(let r) = v { keep(heldLine, r) }
+        heldLine = 0
+    }
+
+    private mutating func keep(_ line: Int, _ r: Rejection) {
+        if rejections.count < maxKeptRejections { rejections.append((line, r)) }
     }
 
     /// A line too long to read (its reader did not buffer it): counted and reported like any
@@ -35,7 +53,7 @@ public struct HeadlessReplay {
         lineNumber += 1
         let r = Rejection(.malformed, "the line is \(length) bytes, over the \(limit)-byte limit")
         engine.rejectUnread(r)
-        if rejections.count < maxKeptRejections { rejections.append((lineNumber, r)) }
+        keep(lineNumber, r)
     }
 
     public mutating func feed(_ line: String) -> [AlertTransition] {
@@ -46,6 +64,7 @@ public struct HeadlessReplay {
     /// Ends the replay: the final tick, and the remaining days for the sitrep.
     public mutating func finish() -> [AlertTransition] {
         engine.finish()
+        if heldLine != 0 { takeHeldVerdict() }
         if sitrep { collectDays() }
         return engine.drainTransitions()
     }

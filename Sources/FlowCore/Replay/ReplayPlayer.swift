@@ -38,19 +38,30 @@ public struct ReplayPlayer {
         var decoder = FeedDecoder(units: config.units)
         // Each line is due when the clock reaches the latest plausible event time so far: a
         // late line is due with the line before it, and a line far in the future (which the
-        // engine will reject) does not hold back the lines after it.
+        // engine will reject) does not hold back the lines after it. Nor does a line the engine
+        // holds (FlowEngine `held`) until the lines after it say its jump was real: it is fed
+        // at once, and the engine runs no tick past its time before then.
         var times: [EventTime] = []
         times.reserveCapacity(lines.count)
         var last = EventTime(millis: 0)
         var first: EventTime?
-        let skew = config.ingest.maxFutureSkewReplay
+        var held: (at: EventTime, feed: FeedKind)?
+        let skew = config.ingest.maxFutureSkewReplay, margin = engine.jumpMargin
         for l in lines {
             if case .success(let m) = l.withUnsafeBufferPointer({ decoder.decode($0) }) {
                 if first == nil {
                     first = m.at
                     last = m.at
-                } else if m.at > last && m.at <= last + skew {
-                    last = m.at
+                } else {
+                    if let h = held, let real = FlowEngine.jumpIsReal(held: h, next: (m.at, m.feed), margin: margin) {
+                        if real { last = max(last, h.at) }
+                        held = nil
+                    }
+                    if m.at > last + margin && m.at <= last + skew && held == nil {
+                        held = (m.at, m.feed)
+                    } else if m.at > last && m.at <= last + skew {
+                        last = m.at
+                    }
                 }
             }
             times.append(last)
