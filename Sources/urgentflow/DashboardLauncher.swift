@@ -89,8 +89,12 @@ enum DashboardLauncher {
     static func run(config: SystemConfig, configText: String? = nil, configPath: String = "", scenarioPath: String, speed: Double,
                     options: DashboardOptions) throws {
         var lines: [[UInt8]] = []
-        // A line too long to read stands as an empty line: the engine rejects and counts it.
-        try LineReader.forEachLine(path: scenarioPath, tooLong: { _ in lines.append([]) }) { lines.append(Array($0)) }
+        // A line too long to read stands as an empty line: the engine rejects and counts it. An
+        // empty line in the file is no message: skipped, as live ingest and a headless replay
+        // skip it (`HeadlessReplay.isEmpty`).
+        try LineReader.forEachLine(path: scenarioPath, tooLong: { _ in lines.append([]) }) {
+            if !HeadlessReplay.isEmpty($0) { lines.append(Array($0)) }
+        }
         let name = URL(fileURLWithPath: scenarioPath).deletingPathExtension().lastPathComponent
         let player = ReplayPlayer(config: config, name: name, lines: lines, speed: speed)
         // Notifications follow the replay into recording sinks in a scratch folder: never to people.

@@ -108,7 +108,12 @@ struct Replay: ParsableCommand {
             do { try writeText(sitrep, text) } catch { throw CLIError("cannot write sitrep \(sitrep): \(error)") }
         }
         let e = replay.engine
-        FileOutput.stderr("replayed \(replay.lineNumber) lines: \(e.acceptedTotal) accepted, \(e.rejectedTotal) rejected\n")
+        FileOutput.stderr("replayed \(replay.lineNumber) lines: \(e.acceptedTotal) accepted, \(e.rejectedTotal) rejected\(Self.emptyText(replay))\n")
+    }
+
+    /// `, 2 empty` when there were empty lines (counted apart, as live ingest counts them).
+    static func emptyText(_ replay: HeadlessReplay) -> String {
+        replay.emptyLines > 0 ? ", \(replay.emptyLines) empty" : ""
     }
 }
 
@@ -148,9 +153,15 @@ struct Check: ParsableCommand {
         try LineReader.forEachLine(path: file, tooLong: { replay.feedTooLong(length: $0, limit: LineReader.maxLineLength) }) { line in
             _ = replay.feed(line)
         }
-        for (n, r) in replay.rejections { print("\(file): " + HeadlessReplay.describe(line: n, r)) }
+        // In line order: a held line's rejection comes with a later line's (FlowEngine `held`).
+        var report = replay.rejections.map { ($0.line, HeadlessReplay.describe(line: $0.line, $0.rejection)) }
+        report += replay.emptyLineNumbers.map {
+            ($0, "line \($0): empty line: skipped (live ingest counts it as empty, not rejected, and answers a TCP sender empty_line)")
+        }
+        report.sort { $0.0 < $1.0 }
+        for (_, text) in report { print("\(file): " + text) }
         let e = replay.engine
-        print("\(file): \(replay.lineNumber) lines, \(e.acceptedTotal) accepted, \(e.rejectedTotal) rejected")
+        print("\(file): \(replay.lineNumber) lines, \(e.acceptedTotal) accepted, \(e.rejectedTotal) rejected\(Replay.emptyText(replay))")
         if e.rejectedTotal > 0 { throw ExitCode(1) }
     }
 }

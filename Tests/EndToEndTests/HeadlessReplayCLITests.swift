@@ -89,6 +89,37 @@ import Glibc
         #expect(ok.out.contains("ok: Hertfordshire and West Essex, 7 units"))
     }
 
+    /// Empty lines are no messages: live ingest counts them apart (`empty`), and so do `check`
+    /// and `replay`, where they were rejected as malformed (and a file with a blank line at its
+    /// end failed `check`). A mistyped time is refused in line order with the rest.
+    @Test func emptyLinesAreCountedApartAndAMistypedTimeIsRefusedInLineOrder() throws {
+        let all = try String(contentsOf: Self.scenarios.appendingPathComponent("winter-weekday.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        var lines = Array(all.prefix(400))
+        let bed = lines.indices.last { lines[$0].contains("\"feed\":\"bed\"") && $0 < 300 }!
+        // Five hours ahead: the hour digit mistyped.
+        let at = lines[bed].range(of: #""at":"[^"]+""#, options: .regularExpression)!
+        let stamp = String(lines[bed][at].dropFirst(6).dropLast())
+        let moved = ISO8601DateFormatter().date(from: stamp)!.addingTimeInterval(5 * 3600)
+        lines[bed].replaceSubrange(at, with: "\"at\":\"\(ISO8601DateFormatter().string(from: moved))\"")
+        lines.insert("", at: 10)
+        lines.append("\r")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("uf-empty-\(getpid()).jsonl").path
+        defer { unlink(path) }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try Self.urgentflow(["check", path])
+        let report = r.out.split(separator: "\n").map(String.init)
+        #expect(report.count == 4, "\(r.out)")
+        #expect(report[0].hasPrefix(path + ": line 11: empty line: skipped"), "\(report)")
+        #expect(report[1].hasPrefix(path + ": line \(bed + 2): feed bed: "), "\(report)")
+        #expect(report[1].contains("future_time") && report[1].contains("a mistyped time?"), "\(report)")
+        #expect(report[2].hasPrefix(path + ": line 402: empty line: skipped"), "\(report)")
+        #expect(report[3] == path + ": 402 lines, 399 accepted, 1 rejected, 2 empty")
+        #expect(r.status == 1, "the mistyped time is a problem")
+        let replay = try Self.urgentflow(["replay", path, "--headless"])
+        #expect(replay.err.hasSuffix("replayed 402 lines: 399 accepted, 1 rejected, 2 empty\n"), "\(replay.err)")
+    }
+
     /// A file `check` passes must start: `run` refuses one whose `notifications:` section is
     /// wrong, so `check` reads that section too, each problem with its line.
     @Test func checkReadsTheNotificationsSectionAsRunDoes() throws {
