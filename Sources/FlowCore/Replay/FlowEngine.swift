@@ -77,6 +77,9 @@ public final class FlowEngine {
     /// (or any line of another feed does: a real jump, after an outage), and refused when the
     /// next line of its own feed lies back before it. At the end of the input it is applied.
     private var held: FeedMessage?
+    /// `held != nil`, asked on every line: the test on the optional copied the message (an
+    /// outlined copy and destroy) at every line, about 200 instructions.
+    private var holding = false
     /// The held line's verdict, once given (`takeHeldVerdict()`).
     private var heldVerdict: Outcome?
     /// How far ahead of the latest event a replayed line may be before it is held: the live
@@ -138,14 +141,15 @@ public final class FlowEngine {
                                     feed: m.feed, site: config.units[m.site].code))
         }
         if mode == .replay {
-            if held != nil { resolveHeld(by: m.at, feed: m.feed) }
+            if holding { resolveHeld(by: m.at, feed: m.feed) }
             if let hw = highWater, m.at > hw + jumpMargin {
                 if m.at > hw + config.ingest.maxFutureSkewReplay {
                     return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewReplay) ahead of the latest event (\(RFC3339.format(hw)))",
                                             feed: m.feed, site: config.units[m.site].code))
                 }
-                if held == nil {
+                if !holding {
                     held = m
+                    holding = true
                     return .held
                 }
             }
@@ -167,11 +171,11 @@ public final class FlowEngine {
     /// Other feeds' lines behind it leave it held.
     private func resolveHeld(by at: EventTime, feed: FeedKind?) {
         guard let h = held, let real = Self.jumpIsReal(held: (h.at, h.feed), next: (at, feed), margin: jumpMargin) else { return }
+        held = nil
+        holding = false
         if real {
-            held = nil
             heldVerdict = admit(h)
         } else {
-            held = nil
             let hw = highWater.map { "the latest event before it is at \(RFC3339.format($0)), " } ?? ""
             heldVerdict = reject(Rejection(.futureTime, field: "at",
                 "\(RFC3339.format(h.at)) is ahead of the lines around it: \(hw)the next \(h.feed.rawValue) line is at \(RFC3339.format(at)); a mistyped time?",
@@ -216,7 +220,7 @@ public final class FlowEngine {
     private func undecoded(_ line: UnsafeBufferPointer<UInt8>, _ r: Rejection) -> Outcome {
         switch Self.operatorAction(line, undecoded: r) {
         case .success(let action):
-            if held != nil, mode == .replay, case .acknowledge = action.kind { resolveHeld(by: action.at, feed: nil) }
+            if holding, mode == .replay, case .acknowledge = action.kind { resolveHeld(by: action.at, feed: nil) }
             if case .acknowledge = action.kind, mode == .replay || (recovering && !clockMarked) { runTicks(before: action.at) }
             return applyOperator(action)
         case .failure(let e):
@@ -313,7 +317,7 @@ public final class FlowEngine {
     /// Replay: evaluates ticks up to and including `t` (used at the end of a scenario).
     public func advance(to t: EventTime) {
         var t = t
-        if let h = held {
+        if holding, let h = held {
             // Not past the held line's time (replay): those ticks wait for its verdict, as they
             // do in a headless replay, which runs them when the next line comes.
             t = min(t, Self.ceil(h.at, config.tick.millis) - config.tick)
@@ -346,9 +350,10 @@ public final class FlowEngine {
 
     /// Ends a replay: runs the final tick after the last event, and closes the days for the sitrep.
     public func finish() {
-        if let h = held {
+        if holding, let h = held {
             // Nothing after it said otherwise: applied.
             held = nil
+            holding = false
             heldVerdict = admit(h)
         }
         if let hw = highWater { advance(to: hw.floored(to: config.tick) + config.tick) }
