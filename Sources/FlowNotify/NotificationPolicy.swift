@@ -187,9 +187,21 @@ public struct NotificationPolicy: Sendable {
         return true
     }
 
-    /// Starts a silence (replacing one with the same id).
+    /// Starts a silence, as the engine does (`FlowEngine.silence`): it replaces the silences of
+    /// its site and rule (every one of the site when it names no rule) and one with its id. One
+    /// whose `until` is not after `from` (an operator's `--for 0s`, the dashboard's end) ends
+    /// them instead, so the next tick tells the lead of each alert still firing
+    /// (`silence_ended`) and repeats and escalation start again. It was added beside them, and
+    /// the silence it ended held every page back for the rest of its time.
     public mutating func silence(_ s: Silence) {
-        silences.removeAll { $0.id == s.id }
+        let replaced = { (x: Silence) in x.id == s.id || (x.site == s.site && (s.rule == nil || x.rule == s.rule)) }
+        if s.until <= s.from {
+            for i in silences.indices where replaced(silences[i]) && silences[i].until > s.from {
+                silences[i].until = max(s.from, silences[i].from)
+            }
+            return
+        }
+        silences.removeAll(where: replaced)
         silences.append(s)
     }
 

@@ -226,6 +226,29 @@ import Testing
         #expect(p.tick(now: utc("2026-01-20T10:40:00Z")).map(\.kind) == [.silenceEnded])
     }
 
+    /// The live service ends a silence early with a silence of no length (`silence ... --for 0s`,
+    /// the dashboard's end), as the engine reads it: the policy added it beside the one it ended,
+    /// which went on holding back every repeat and escalation (no `silence_ended` either).
+    @Test func aSilenceOfNoLengthEndsTheSilenceItReplaces() throws {
+        var p = try policy()
+        _ = p.handle(transition("ga_occupancy", "RWH", .warning, .firing, at: "2026-01-20T10:00:00Z"))
+        p.silence(Silence(id: "s3", site: "RWH", rule: "ga_occupancy", from: utc("2026-01-20T10:05:00Z"), until: utc("2026-01-20T12:05:00Z"),
+                          by: "Helen", reason: "diverting"))
+        #expect(p.tick(now: utc("2026-01-20T10:30:00Z")).isEmpty, "silenced: no escalation")
+        p.silence(Silence(id: "s4", site: "RWH", rule: "ga_occupancy", from: utc("2026-01-20T10:40:00Z"), until: utc("2026-01-20T10:40:00Z"),
+                          by: "Helen", reason: "over"))
+        let end = p.tick(now: utc("2026-01-20T10:40:00Z"))
+        #expect(end.map(\.kind) == [.silenceEnded], "\(end.map(\.kind))")
+        #expect(p.activeAlerts().first { $0.site == "RWH" }?.silencedBy == nil)
+        let later = ticks(&p, from: "2026-01-20T10:41:00Z", minutes: 120).map(\.kind)
+        #expect(later.contains(.escalated), "escalation runs again once the silence is over: \(later)")
+        // A silence of the whole site ends the rule's too; a new one replaces the old.
+        p.silence(Silence(id: "s5", site: "RWH", rule: "ga_occupancy", from: utc("2026-01-20T13:00:00Z"), until: utc("2026-01-20T15:00:00Z"),
+                          by: "Helen", reason: "again"))
+        p.silence(Silence(id: "s6", site: "RWH", from: utc("2026-01-20T13:10:00Z"), until: utc("2026-01-20T13:10:00Z"), by: "Helen", reason: "over"))
+        #expect(p.activeSilences.allSatisfy { !$0.isActive(at: utc("2026-01-20T13:10:00Z")) })
+    }
+
     @Test func flappingIsSentOnceAsUnstable() throws {
         var p = try policy()
         var kinds: [NotificationKind] = []
