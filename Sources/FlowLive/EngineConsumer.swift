@@ -122,7 +122,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
             case (.clock, false), (.evaluate, false): verdict = .rejected(reason: "refused: the live clock is the wall clock; clock marks are written by urgentflow")
             case (.held, false): verdict = .rejected(reason: "refused: holds of the input are written by urgentflow")
             case let (.acknowledge(rule, site, _, _), false):
-                verdict = .rejected(reason: "no_active_alert: no active alert \(rule) at \(site)")
+                verdict = .rejected(reason: "no_active_alert: " + engine.ackRefusal(rule: rule, site: site))
             case let (.silence(site, rule, _, _, _), false):
                 verdict = .rejected(reason: "unknown_alert: no unit \(site)\(rule.map { " or no rule " + $0 } ?? "") to silence")
             }
@@ -140,7 +140,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                 switch action.kind {
                 case let .acknowledge(rule, site, by, _):
                     resolvedThisRound.append((action.id, applied ? "Acknowledged \(rule) at \(site) by \(by): applied and recorded"
-                                                                 : "Not acknowledged: no active alert \(rule) at \(site) (it may have just cleared)"))
+                                                                 : "Not acknowledged: " + engine.ackRefusal(rule: rule, site: site, justCleared: true)))
                 case let .silence(site, rule, until, _, _):
                     // In local time, as everything else on the dashboard: the UTC instant read an
                     // hour out in summer.

@@ -248,6 +248,11 @@ public final class DashboardController {
                 state.message = Self.ownAlertMessage(notifier: n, doing: "acknowledge")
                 return .redraw
             }
+            if snapshot.alerts.contains(where: { AlertID($0) == id && $0.state == .pending }) {
+                // The engine refuses it: no lead has been told yet. Silencing it is allowed.
+                state.message = "\(id.rule) at \(id.site) is pending: nothing to acknowledge until it fires (s silences it)"
+                return .redraw
+            }
             state.ack = AckPrompt(alert: id)
         case .silence:
             guard let id = alertToAcknowledge() else {
@@ -320,7 +325,8 @@ public final class DashboardController {
         }
         // From a site: its most severe active alert (the list is most severe first).
         let site = state.detailSite ?? state.selectedSite
-        return orderedAlerts.first { $0.site == site && $0.acknowledgedBy == nil }.map(AlertID.init)
+        return orderedAlerts.first { $0.site == site && $0.acknowledgedBy == nil && $0.state != .pending }.map(AlertID.init)
+            ?? orderedAlerts.first { $0.site == site && $0.state != .pending }.map(AlertID.init)
             ?? orderedAlerts.first { $0.site == site }.map(AlertID.init)
     }
 

@@ -71,7 +71,7 @@ final class ReplayDriver: DashboardDriver {
             let at = player.engine.now ?? player.playhead
             let ok = player.engine.acknowledge(rule: rule, site: site, by: by, note: note, at: at)
             if ok { _ = notifier?.acknowledge(rule: rule, site: site, by: by, note: note, at: at) }
-            return ok ? "acknowledged \(rule) at \(site)" : "no active alert \(rule) at \(site)"
+            return ok ? "acknowledged \(rule) at \(site)" : player.engine.ackRefusal(rule: rule, site: site)
         case let .silence(rule, site, by, duration, reason):
             let at = player.engine.now ?? player.playhead
             let silence = Silence(id: "silence-\(at.millis)-\(rule ?? "all")-\(site)", site: site, rule: rule, from: at,

@@ -53,6 +53,20 @@ import Testing
         #expect(panel?.summary.contains("47") == true, "\(panel?.summary ?? "no alert")")
     }
 
+    /// A pending alert is not acknowledged: no lead has been told, and the notifications never
+    /// carried it (the alert fired and escalated under an acknowledgement shown on screen).
+    @Test func aPendingAlertIsNotAcknowledgedAFiringOneIs() {
+        let config = testConfig(rules: [occupancyRule(for: .minutes(30))])
+        let (r, out) = replay(config, occupancyLines([93, 93]), finish: false)
+        #expect(out.map(\.state) == [.pending])
+        #expect(!r.engine.acknowledge(rule: "occ", site: "AAA", by: "Priya Shah", note: nil, at: at(10)))
+        #expect(r.engine.ackRefusal(rule: "occ", site: "AAA").contains("is pending: nothing to acknowledge until it fires"))
+        r.engine.advance(to: at(31))
+        #expect(r.engine.drainTransitions().map(\.state) == [.firing])
+        #expect(r.engine.acknowledge(rule: "occ", site: "AAA", by: "Priya Shah", note: nil, at: at(31)))
+        #expect(r.engine.ackRefusal(rule: "occ", site: "BBB") == "no active alert occ at BBB")
+    }
+
     @Test func aBriefSpikeIsCancelledNotFired() {
         let config = testConfig(rules: [occupancyRule(for: .minutes(30))])
         let (_, out) = replay(config, occupancyLines([85, 93, 93, 85, 85, 85, 85]))

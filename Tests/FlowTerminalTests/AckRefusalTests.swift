@@ -39,6 +39,22 @@ import FlowCore
         #expect(d.commands == [.acknowledge(rule: "ga_occupancy_high", site: "RWH", by: "Chris Adeyemi", note: "patient moved to ward 7")])
     }
 
+    /// A pending alert has no lead told yet, and the engine refuses to acknowledge it: the
+    /// dashboard says so instead of opening the prompt (the row showed `✔ ack`, and the alert
+    /// then fired and escalated). Silencing it is allowed.
+    @Test("a pending alert cannot be acknowledged from the dashboard; it can be silenced")
+    func aPendingAlertIsNotAcknowledged() {
+        let d = FakeDriver(Fixtures.snapshot(extraAlerts: 1))
+        let c = DashboardController(driver: d)
+        c.handle(.char("j")); c.handle(.char("j"))   // Princess Alexandra: its one alert is pending
+        c.handle(.char("a"))
+        #expect(c.state.ack == nil)
+        #expect(c.state.message == "extra_0 at RQW is pending: nothing to acknowledge until it fires (s silences it)", "\(c.state.message ?? "nil")")
+        c.handle(.char("s"))
+        #expect(c.state.ack?.purpose == .silence)
+        #expect(c.state.ack?.alert == AlertID(rule: "extra_0", site: "RQW"))
+    }
+
     @Test("an NHS number as the name or as a silence's reason is refused too")
     func identifiableNameOrReasonIsRefused() {
         let (d, c) = Self.acknowledging(as: "9434765919")

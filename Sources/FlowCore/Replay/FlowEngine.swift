@@ -391,6 +391,16 @@ public final class FlowEngine {
         rules.acknowledge(rule: rule, site: site, by: by, note: note, at: at)
     }
 
+    /// Why an acknowledgement of `rule` at `site` was refused, for a person: the alert is pending
+    /// (nothing to acknowledge until it fires), or there is none (`justCleared`: say it may have
+    /// cleared since it was on screen).
+    public func ackRefusal(rule: String, site: String, justCleared: Bool = false) -> String {
+        if rules.isPending(rule: rule, site: site) {
+            return "\(rule) at \(site) is pending: nothing to acknowledge until it fires (its lead has not been told)"
+        }
+        return "no active alert \(rule) at \(site)" + (justCleared ? " (it may have just cleared)" : "")
+    }
+
     /// Rejected-line counts by feed, site and reason: what a live service carries across a
     /// restart (rejected lines are not journalled, so recovery cannot count them again).
     public var rejectionCounts: [RejectionCount] {
