@@ -11,12 +11,41 @@ import Glibc
 public struct RecoveryReport {
     public var lines = 0, accepted = 0, operatorActions = 0, rejected = 0
     public var transitions: [AlertTransition] = []
+    /// What the notification policy met in the run the journal records, in order: runs of
+    /// `transitions` and the live clock's ticks (its clock marks), so that a restart decides
+    /// repeats and escalations at the instants that run did (`NotificationService.catchUp`).
+    public var notifierSteps: [NotifierStep] = []
     public var milliseconds = 0.0
     public var setAside = 0
 
     public var summary: String {
         "recovered \(lines) journal lines (\(accepted) messages, \(operatorActions) operator actions"
             + (rejected > 0 ? ", \(rejected) rejected" : "") + ") in \(Int(milliseconds)) ms, \(transitions.count) alert transitions"
+    }
+}
+
+/// One step of `RecoveryReport.notifierSteps`.
+public enum NotifierStep: Equatable, Sendable {
+    /// `transitions[range]`, handed to the policy together.
+    case transitions(Range<Int>)
+    /// A tick of the live clock (a clock mark): repeats, escalations, silence ends.
+    case tick(EventTime)
+}
+
+extension NotificationService {
+    /// A restart: the recovered history through the policy as the live run gave it, each run of
+    /// transitions and each tick of the clock in journal order, then a tick at `now`. Handed
+    /// all at once with one tick at the restart, the policy started each alert's repeats and
+    /// escalations over from then: after a restart an unacknowledged critical alert went quiet
+    /// for as long as it had already run. The outbox skips what was already queued.
+    public func catchUp(with report: RecoveryReport, now: EventTime) {
+        for step in report.notifierSteps {
+            switch step {
+            case .transitions(let range): handle(Array(report.transitions[range]))
+            case .tick(let at): tick(now: at)
+            }
+        }
+        tick(now: now)
     }
 }
 
@@ -36,7 +65,8 @@ public enum Recovery {
         var firstRejections = 0
         let report = try Journal.readAll(from: journalDirectory, repair: true, warn: { Log.warn($0) }) { line, origin in
             r.lines += 1
-            switch line.withUnsafeBufferPointer({ engine.recover($0) }) {
+            let outcome = line.withUnsafeBufferPointer { engine.recover($0) }
+            switch outcome {
             case .accepted, .held: r.accepted += 1   // held: replay only (recovery runs in live mode)
             case .operatorAction: r.operatorActions += 1
             case .rejected(let why):
@@ -46,7 +76,13 @@ public enum Recovery {
                     Log.warn("journal \(origin): not recovered: \(why)")
                 }
             }
-            if engine.hasPendingTransitions { r.transitions += engine.drainTransitions() }
+            if engine.hasPendingTransitions {
+                let t = engine.drainTransitions()
+                r.notifierSteps.append(.transitions(r.transitions.count..<(r.transitions.count + t.count)))
+                r.transitions += t
+            }
+            // The live clock ticked the policy right after the transitions of its tick.
+            if case .operatorAction(let a, true) = outcome, case .clock = a.kind { r.notifierSteps.append(.tick(a.at)) }
         }
         r.setAside = report.setAside.count
         r.milliseconds = Double(WallClock.monotonicNanos() - start) / 1e6

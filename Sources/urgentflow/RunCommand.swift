@@ -173,14 +173,12 @@ struct Run: ParsableCommand {
             Log.info("alert log \(log.path): \(already) recovered transitions already logged, \(appended) appended")
         }
 
-        // Notifications: the recovered history goes through the policy again; the outbox skips
-        // what was already queued, and the notifier's own log restores acknowledgements and silences.
+        // Notifications: the recovered history goes through the policy again, ticked where the
+        // live clock ticked it; the outbox skips what was already queued, and the notifier's own
+        // log restores acknowledgements and silences.
         let notifier = try Notifications.start(system: config, text: loaded.text, path: loaded.path,
                                                directory: (ingest.journal as NSString).appendingPathComponent("notify"), mode: .live)
-        if let notifier {
-            notifier.handle(report.transitions)
-            notifier.tick(now: WallClock.now())
-        }
+        notifier?.catchUp(with: report, now: WallClock.now())
         defer { notifier?.close(timeout: 10) }
 
         // 2. Live.

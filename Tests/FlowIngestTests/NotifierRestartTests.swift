@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+import FlowCore
+import FlowNotify
+@testable import FlowLive
+
+/// A restart keeps each lead's place in the repeat and escalation schedule. The recovered history
+/// was handed to the notification policy all at once, with one tick at the restart: the policy
+/// started every alert's repeats and escalations over from then, so an unacknowledged critical
+/// alert that had run for hours went quiet for hours after each restart.
+@Suite struct NotifierRestartTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static func configs() throws -> (SystemConfig, NotificationConfig) {
+        let path = root.appendingPathComponent("Scenarios/herts-west-essex.yaml").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let system = try ConfigLoader.load(yaml: text, file: path)
+        return (system, try NotifyConfigLoader.load(yaml: text, file: path, system: system))
+    }
+
+    static let t0 = RFC3339.parse("2026-01-20T10:00:00Z")!
+
+    /// A journal as `urgentflow run` writes it: an ambulance that arrives at Lister at 10:00 and is
+    /// never handed over (its wait passes 45 and 60 minutes: a critical alert nobody
+    /// acknowledges), and the live clock's mark 20 seconds into every minute up to `minutes`.
+    static func journal(_ dir: String, minutes: Int) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var lines = ["{\"feed\":\"ambulance\",\"id\":\"a1\",\"at\":\"\(RFC3339.format(t0))\",\"site\":\"RWH\",\"kind\":\"arrived\",\"incident\":\"inc-1\"}"]
+        for m in 0...minutes { lines.append(OperatorAction.mark(.clock, at: t0 + .minutes(Int64(m)) + .seconds(20)).jsonLine) }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/journal-2026-01-20.jsonl", atomically: true, encoding: .utf8)
+    }
+
+    /// Runs `urgentflow run`'s restart path on the journal in `dir`, with the notification state
+    /// in `state`, at `now`; returns the notifications logged there: kind, site, lead and instant.
+    static func restart(journal dir: String, state: String, now: EventTime) throws -> [String] {
+        let (system, notify) = try configs()
+        let engine = FlowEngine(config: system, mode: .live)
+        let report = try Recovery.run(engine: engine, journalDirectory: dir)
+        let service = try NotificationService(system: system, config: notify, stateDirectory: state, mode: .live, notifiers: [])
+        service.catchUp(with: report, now: now)
+        service.close(timeout: 2)
+        let log = try String(contentsOfFile: state + "/alerts.jsonl", encoding: .utf8)
+        return log.split(separator: "\n").filter { $0.hasPrefix("{\"type\":\"notification\"") }.map { line in
+            func field(_ k: String) -> String {
+                guard let r = line.range(of: "\"\(k)\":\"") else { return "" }
+                return String(line[r.upperBound...].prefix { $0 != "\"" })
+            }
+            return "\(field("kind")) \(field("site")) \(field("at"))"
+        }
+    }
+
+    @Test func aRestartKeepsEachAlertsPlaceInTheRepeatAndEscalationSchedule() throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("uf-notify-restart-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        // One run of three hours.
+        try Self.journal(tmp + "/one", minutes: 180)
+        let continuous = try Self.restart(journal: tmp + "/one", state: tmp + "/one/notify", now: Self.t0 + .minutes(180) + .seconds(40))
+        // The same three hours with a restart at 11:50: the first run's journal, then all of it.
+        try Self.journal(tmp + "/two", minutes: 110)
+        _ = try Self.restart(journal: tmp + "/two", state: tmp + "/two/notify", now: Self.t0 + .minutes(110) + .seconds(40))
+        try Self.journal(tmp + "/two", minutes: 180)
+        let restarted = try Self.restart(journal: tmp + "/two", state: tmp + "/two/notify", now: Self.t0 + .minutes(180) + .seconds(40))
+        #expect(restarted == continuous, "restarted:\n\(restarted.joined(separator: "\n"))\ncontinuous:\n\(continuous.joined(separator: "\n"))")
+        // The schedule itself, from the run: fired at 10:45 (warning), critical at 11:00, the
+        // next lead at the live clock's first tick 15 minutes on, a repeat an hour after that.
+        // (Handed all at once, both came at the restart's tick instead.)
+        let rwh = continuous.filter { $0.contains(" RWH ") }
+        #expect(rwh.contains("escalated RWH 2026-01-20T11:15:20Z"), "\(rwh)")
+        #expect(rwh.contains("repeat RWH 2026-01-20T12:15:20Z"), "\(rwh)")
+    }
+}
