@@ -18,6 +18,13 @@ struct Record: ParsableCommand {
     @OptionGroup var configOption: ConfigOption
     @OptionGroup var ingest: IngestOptions
 
+    func validate() throws {
+        // Nothing to record from: it stopped at once, "recorded 0 lines", exit 0.
+        if ingest.inputs.isEmpty && ingest.listen.isEmpty {
+            throw ValidationError("nothing to record: give a file, '-' for stdin, or --listen tcp://HOST:PORT")
+        }
+    }
+
     func run() throws {
         let signals = ServiceSignals.block()
         let config = try configOption.load()

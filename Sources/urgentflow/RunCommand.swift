@@ -46,6 +46,14 @@ struct IngestOptions: ParsableArguments {
             throw ValidationError("--listen \(spec): expected tcp://HOST:PORT")
         }
         if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin ('-') can be given once") }
+        // A file read once that cannot be opened is a mistake to say before anything starts: it
+        // was read as an input that ended at once ("stopped (inputs done)", exit 0). A followed
+        // file may appear later (said at the start).
+        if !follow {
+            for path in otherInputs where path != "-" && access(path, R_OK) != 0 {
+                throw ValidationError("cannot read the input \(path): \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     var listeners: [TCPListenerConfiguration] {
@@ -102,7 +110,10 @@ struct IngestOptions: ParsableArguments {
             let info = try hub.addTCPListener(l)
             Log.info("listening on tcp://\(info.host):\(info.port)" + (l.tokens.isEmpty ? "" : " (token required)"))
         }
-        for input in otherInputs { try hub.addInput(input, follow: follow) }
+        for input in otherInputs {
+            if follow, input != "-", access(input, F_OK) != 0 { Log.info("following \(input): it does not exist yet; waiting for it") }
+            try hub.addInput(input, follow: follow)
+        }
     }
 }
 

@@ -69,6 +69,10 @@ import Glibc
         (["replay", "winter-weekday", "--headless", "--config", "/nonexistent.yaml"], "cannot read configuration"),
         (["check", "/nonexistent.jsonl"], "cannot open"),
         (["recover", "--journal", "/nonexistent-journal"], "no journal directory /nonexistent-journal"),
+        // A mistyped input was read as one that ended at once: "stopped (inputs done)", exit 0.
+        (["run", "--no-ui", "--once", "--journal", "/tmp/uf-never-made", "/nonexistent.jsonl"], "cannot read the input /nonexistent.jsonl: No such file"),
+        (["record", "--journal", "/tmp/uf-never-made", "/nonexistent.jsonl"], "cannot read the input /nonexistent.jsonl"),
+        (["record", "--journal", "/tmp/uf-never-made"], "nothing to record"),
         (["frobnicate"], "Unexpected argument"),
     ])
     func wrongArgumentsGiveAOneLineErrorAndANonZeroExit(_ c: ([String], String)) throws {
