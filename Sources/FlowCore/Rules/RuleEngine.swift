@@ -146,6 +146,19 @@ public struct RuleEngine: Sendable {
         }
         describing = false
         let record = hasAlert(key) ? alerts[key] : nil
+        if plan.kind == .stale, record == nil, schedule.offGrid,
+           case .known(let target, _, _) = evaluate(plan, site: site, model: model, now: now), target != nil {
+            // A stale rule fires on the tick grid only. Off it (live, right after a group of
+            // lines) its feed's data has just moved: a producer sending a backlog in time order
+            // left hours-old data in hand after its first group, and the rule fired there and
+            // resolved with the next group 46 ms later, paging every lead. Its silence grows with
+            // time, so the next tick (at most a tick later) fires it if it still holds.
+            let next = now.floored(to: config.tick) + config.tick
+            schedule.due[pair] = next
+            schedule.timeDue[pair] = next
+            schedule.basis[pair] = basis
+            return
+        }
         if plan.kind == .trend, record == nil, basis != nil {
             // A trend without an alert: only whether `now` calls for an early warning matters
             // (else the step does nothing), and the lookahead, run for the estimate anyway, calls
