@@ -107,6 +107,12 @@ final class TCPListener: IngestSource, @unchecked Sendable {
             counters.update { $0.source = name }
         } catch {
             try? group.syncShutdownGracefully()
+            // Named, in words: NIO's own text ("bind(descriptor:ptr:bytes:): Address already in
+            // use) (errno: 98)") named neither the address nor the fix.
+            if let e = error as? IOError {
+                throw TCPBindError(description: "cannot listen on tcp://\(configuration.host):\(configuration.port): \(String(cString: strerror(e.errnoCode)))"
+                    + (e.errnoCode == EADDRINUSE ? " (another program, or another urgentflow, is listening there)" : ""))
+            }
             throw error
         }
     }
@@ -413,4 +419,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
         return s.isEmpty ? "rejected" : s
     }
+}
+
+/// A listener that could not bind, said with its address.
+public struct TCPBindError: Error, CustomStringConvertible {
+    public let description: String
 }

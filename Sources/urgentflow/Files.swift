@@ -6,7 +6,10 @@ import Glibc
 #endif
 
 func readText(_ path: String) throws -> String {
-    try String(contentsOfFile: path, encoding: .utf8)
+    // The reason in words: Foundation's error printed as "Error Domain=NSCocoaErrorDomain
+    // Code=260 ... UserInfo={...}".
+    guard access(path, R_OK) == 0 else { throw CLIError(String(cString: strerror(errno))) }
+    return try String(contentsOfFile: path, encoding: .utf8)
 }
 
 func writeText(_ path: String, _ text: String) throws {
@@ -19,7 +22,7 @@ func writeText(_ path: String, _ text: String) throws {
 enum LineReader {
     static let maxLineLength = 1 << 20
 
-    static func forEachLine(path: String, tooLong: (Int) throws -> Void = { _ in },
+    static func forEachLine(path: String, maxLineLength: Int = maxLineLength, tooLong: (Int) throws -> Void = { _ in },
                             _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY)
         guard fd >= 0 else { throw CLIError("cannot open \(path): \(String(cString: strerror(errno)))") }

@@ -127,6 +127,9 @@ struct Check: ParsableCommand {
 
     @OptionGroup var configOption: ConfigOption
 
+    @Option(name: .customLong("max-line"), help: "Longest accepted line in bytes (as `run --max-line`: the live service refuses longer lines).")
+    var maxLine: Int = 64 * 1024
+
     func run() throws {
         if file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
             let text: String
@@ -150,7 +153,8 @@ struct Check: ParsableCommand {
         // A feed file is checked as a replay would read it (duplicates, time order, incidents).
         var replay = HeadlessReplay(config: config)
         replay.maxKeptRejections = Int.max
-        try LineReader.forEachLine(path: file, tooLong: { replay.feedTooLong(length: $0, limit: LineReader.maxLineLength) }) { line in
+        // At the live limit: a line the service answers line_too_long passed `check`.
+        try LineReader.forEachLine(path: file, maxLineLength: maxLine, tooLong: { replay.feedTooLong(length: $0, limit: maxLine) }) { line in
             _ = replay.feed(line)
         }
         // In line order: a held line's rejection comes with a later line's (FlowEngine `held`).

@@ -66,7 +66,7 @@ import Glibc
         (["replay", "no-such-scenario", "--headless"], "no such scenario"),
         (["replay", "winter-weekday", "--headless", "--speed", "-3"], "--speed must be 0 or more"),
         (["dashboard", "--speed", "-3"], "--speed must be 0 or more"),
-        (["replay", "winter-weekday", "--headless", "--config", "/nonexistent.yaml"], "cannot read configuration"),
+        (["replay", "winter-weekday", "--headless", "--config", "/nonexistent.yaml"], "cannot read configuration /nonexistent.yaml: No such file or directory"),
         (["check", "/nonexistent.jsonl"], "cannot open"),
         (["recover", "--journal", "/nonexistent-journal"], "no journal directory /nonexistent-journal"),
         // A mistyped input was read as one that ended at once: "stopped (inputs done)", exit 0.
@@ -121,6 +121,13 @@ import Glibc
         #expect(report[3] == path + ": 402 lines, 399 accepted, 1 rejected, 2 empty")
         #expect(r.status == 1, "the mistyped time is a problem")
         let replay = try Self.urgentflow(["replay", path, "--headless"])
+        // A line over the live limit (64 KiB by default) is refused by check as the service
+        // refuses it; check passed a 70 KB line the service answered line_too_long.
+        let long = lines[0].replacingOccurrences(of: "\"site\"", with: "\"note\":\"\(String(repeating: "a", count: 70_000))\",\"site\"")
+        try (long + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let tooLong = try Self.urgentflow(["check", path])
+        #expect(tooLong.out.contains("line 1: malformed: the line is 70"), "\(tooLong.out)")
+        #expect(tooLong.out.contains("over the 65536-byte limit"), "\(tooLong.out)")
         #expect(replay.err.hasSuffix("replayed 402 lines: 399 accepted, 1 rejected, 2 empty\n"), "\(replay.err)")
     }
 

@@ -36,6 +36,21 @@ import Testing
         #expect(origin.shortSource == "127.0.0.1#1")
     }
 
+    /// A port already in use is said with its address, in words (it was NIO's
+    /// "bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)").
+    @Test func aPortInUseIsSaidWithItsAddress() throws {
+        let tmp = TempDir()
+        let (hub, info) = try makeHub(RecordingConsumer(), journalDir: tmp.path)
+        defer { hub.shutdown() }
+        let (other, _) = try makeHub(RecordingConsumer(), journalDir: tmp.path + "/b")
+        defer { other.shutdown() }
+        #expect {
+            try other.addTCPListener(.init(port: info.port))
+        } throws: { e in
+            "\(e)" == "cannot listen on tcp://127.0.0.1:\(info.port): Address already in use (another program, or another urgentflow, is listening there)"
+        }
+    }
+
     @Test func twoProducersAtOnce() throws {
         let tmp = TempDir()
         let c = RecordingConsumer()
