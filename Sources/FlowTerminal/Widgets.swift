@@ -92,8 +92,10 @@ enum HeaderWidget {
         }
         // Feed health.
         fx += g.put(r.width >= 100 ? "Last data:" : "Data:", x: fx, y: y, role: .dim, maxWidth: r.maxX - fx)
+        // Each item whole or not at all (a feed, the total): cut, `111 37s (1116 rej) A` and
+        // `reje` read as something else. The feeds' own rejected counts stay where they fit.
         for (i, f) in snap.feeds.enumerated() {
-            fx += g.put(i == 0 || r.width < 80 ? " " : "  ", x: fx, y: y, maxWidth: r.maxX - fx)
+            let gap = i == 0 || r.width < 80 ? " " : "  "
             let role: StyleRole = f.age == nil ? .unknown : (f.stale ? .warning : .normal)
             var t = f.feed.label + " " + (f.age == nil ? "none" : Format.age(f.age))
             // Whose: the age is the freshest site's, so `Beds 1m stale` read as a contradiction.
@@ -103,10 +105,13 @@ enum HeaderWidget {
                 t = gl.warning + t + " " + whose + "stale"
             }
             if f.rejected > 0 { t += " (\(f.rejected) rej)" }
+            guard TerminalText.width(gap + t) <= r.maxX - fx else { break }
+            fx += g.put(gap, x: fx, y: y, maxWidth: r.maxX - fx)
             fx += g.put(t, x: fx, y: y, role: role, maxWidth: r.maxX - fx)
         }
-        let rej = "  rejected \(snap.rejectedTotal)"
-        fx += g.put(rej, x: fx, y: y, role: snap.rejectedTotal > 0 ? .warning : .dim, maxWidth: r.maxX - fx)
+        if let rej = ["  rejected \(snap.rejectedTotal)", "  rej \(snap.rejectedTotal)"].first(where: { TerminalText.width($0) <= r.maxX - fx }) {
+            fx += g.put(rej, x: fx, y: y, role: snap.rejectedTotal > 0 ? .warning : .dim, maxWidth: r.maxX - fx)
+        }
         // Live: the journal holding the input (for as long as it lasts), else the service's
         // latest warning (it matters more), else the latest rejected line, where and why (a file
         // has no one to answer).
@@ -114,7 +119,7 @@ enum HeaderWidget {
             g.put("  " + gl.critical + held, x: fx, y: y, role: .critical, maxWidth: r.maxX - fx)
         } else if let w = snap.serviceWarning {
             g.put("  " + gl.critical + w, x: fx, y: y, role: .critical, maxWidth: r.maxX - fx)
-        } else if let last = snap.lastRejection, let text = Self.wholeWords(", last: " + last, within: r.maxX - fx, keep: 3) {
+        } else if let last = snap.lastRejection, let text = Self.wholeWords(", last: " + last, within: r.maxX - fx, keep: 4) {
             g.put(text, x: fx, y: y, role: .warning, maxWidth: r.maxX - fx)
         }
     }
@@ -122,8 +127,9 @@ enum HeaderWidget {
 
 extension HeaderWidget {
     /// `text` cut at a space to fit `width` columns, with at least its first `keep` words (the
-    /// rejected line's place: `, last: beds.jsonl:4`), else nil: a reason cut mid-word
-    /// (`out_of_r`) reads as a different reason.
+    /// rejected line's place and its reason: `, last: beds.jsonl:4 out_of_range:`), else nil: a
+    /// reason cut mid-word (`out_of_r`) reads as a different reason, and the place alone says
+    /// nothing.
     static func wholeWords(_ text: String, within width: Int, keep: Int) -> String? {
         var words = text.split(separator: " ", omittingEmptySubsequences: false)
         while words.count > keep, words.joined(separator: " ").count > width { words.removeLast() }

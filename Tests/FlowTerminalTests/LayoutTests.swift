@@ -62,6 +62,27 @@ import FlowCore
         #expect(!pah.contains("2/2≠"))
     }
 
+    /// The header's second line shows each item whole or not at all: at 80 columns the total
+    /// was cut to `reje`, at 60 a feed to `A`, and at 120 the last rejection kept its place and
+    /// lost its reason.
+    @Test func theDataLineShowsWholeItemsOnly() {
+        var snap = Fixtures.snapshot(replay: nil)
+        for i in snap.feeds.indices { snap.feeds[i].rejected = 1116 + i }
+        snap.rejectedTotal = 1129
+        snap.lastRejection = "127.0.0.1#6:1 unknown_alert: no unit RWX to silence"
+        let items = ["Beds 2m (1116 rej)", "DToC 14m (1117 rej)", "▲111 1h15 HUC stale (1118 rej)", "Ambulance none (1119 rej)"]
+        for (w, h) in [(60, 20), (80, 24), (100, 30), (120, 40)] {
+            let c = DashboardController(driver: FakeDriver(snap))
+            let line = render(c, w, h).row(1).trimmingCharacters(in: .whitespaces)
+            for item in items {
+                let first = String(item.split(separator: " ")[0])
+                if line.contains(first + " ") || line.hasSuffix(first) { #expect(line.contains(item), "\(w) columns, cut: \(line)") }
+            }
+            if line.contains("rejected") { #expect(line.contains("rejected 1129"), "\(w) columns, cut: \(line)") }
+            if line.contains("last:") { #expect(line.contains("unknown_alert"), "\(w): the place without its reason: \(line)") }
+        }
+    }
+
     @Test func wideLayoutsShowMoreColumnsAndSparklines() {
         let c = DashboardController(driver: FakeDriver())
         let narrow = render(c, 60, 20).text
