@@ -5,6 +5,10 @@ import FlowCore
 public final class PlainRenderer {
     private var last: [String: String] = [:]
     private var order: [String] = []
+    /// What each alert line is, in words, for its `CLEARED` line (`handover_queue at Lister`).
+    private var names: [String: String] = [:]
+    /// The clock line last written: one per minute at most (two frames in a minute each wrote it).
+    private var lastClock: String?
 
     public init() {}
 
@@ -29,12 +33,22 @@ public final class PlainRenderer {
         for s in snap.sites { out.append(("site:" + s.code, siteLine(s))) }
         for a in snap.alerts {
             let name = snap.sites.first { $0.code == a.site }?.name ?? a.site
-            out.append(("alert:\(a.rule)@\(a.site)" + (a.notifier.map { "/" + $0 } ?? ""), alertLine(a, siteName: name, now: snap.now, systemName: snap.systemName)))
+            out.append((alertKey(a), alertLine(a, siteName: name, now: snap.now, systemName: snap.systemName, timeZone: snap.timeZone)))
         }
         return out.map { ($0.0, TerminalText.sanitize($0.1)) }
     }
 
+    static func alertKey(_ a: AlertSnapshot) -> String { "alert:\(a.rule)@\(a.site)" + (a.notifier.map { "/" + $0 } ?? "") }
+
     static func word(_ s: Status) -> String { GlyphSet.word(s) }
+
+    /// `10:45` on the day of `now`, else `2026-11-23 10:45` (local time): a fixed instant, where
+    /// an age (`for 2h05m`) changed every minute and wrote every alert line again each minute.
+    static func instant(_ t: EventTime, now: EventTime, timeZone: String) -> String {
+        guard let cal = LocalCalendar(identifier: timeZone) else { return RFC3339.format(t) }
+        let day = cal.localDate(of: t)
+        return (day == cal.localDate(of: now) ? "" : "\(day) ") + cal.clockText(t)
+    }
 
     public static func siteLine(_ s: SiteSnapshot) -> String {
         var t = "\(s.name) [\(word(s.status))]"
@@ -58,13 +72,14 @@ public final class PlainRenderer {
         return t
     }
 
-    public static func alertLine(_ a: AlertSnapshot, siteName: String, now: EventTime, systemName: String? = nil) -> String {
+    public static func alertLine(_ a: AlertSnapshot, siteName: String, now: EventTime, systemName: String? = nil,
+                                 timeZone: String = "Europe/London") -> String {
         let sev = a.severity == .critical ? "CRIT" : "WARN"
         var summary = a.summary
         for p in [siteName, systemName].compactMap({ $0 }) where summary.hasPrefix(p + " ") {
             summary = String(summary.dropFirst(p.count + 1)); break
         }
-        var t = "ALERT \(sev) \(a.state.rawValue) \(siteName) \(a.rule): \(summary) | for \(Format.age(now - a.since))"
+        var t = "ALERT \(sev) \(a.state.rawValue) \(siteName) \(a.rule): \(summary) | since \(instant(a.since, now: now, timeZone: timeZone))"
         t += " | warned " + (a.leadName ?? a.leadID ?? "nobody")
         if let by = a.acknowledgedBy {
             t += " | acknowledged by \(by)"
@@ -75,7 +90,7 @@ public final class PlainRenderer {
             t += " | not acknowledged"
         }
         if let until = a.silencedUntil {
-            t += " | silenced for \(Format.age(until - now))"
+            t += " | silenced until \(instant(until, now: now, timeZone: timeZone))"
             if let by = a.silencedBy { t += " by \(by)" }
             if let why = a.silenceReason, !why.isEmpty { t += " (\(why))" }
         }
@@ -93,12 +108,21 @@ public final class PlainRenderer {
             if last[k] != t { out.append(t) }
             last[k] = t
         }
+        for a in snap.alerts {
+            let name = snap.sites.first { $0.code == a.site }?.name ?? a.site
+            names[Self.alertKey(a)] = TerminalText.sanitize("\(a.rule) at \(name)")
+        }
         for k in order where !seen.contains(k) {
-            if k.hasPrefix("alert:") { out.append("CLEARED " + k) }
+            if k.hasPrefix("alert:") { out.append("CLEARED " + (names[k] ?? k)) }
             last[k] = nil
+            names[k] = nil
         }
         order = now.map(\.key)
-        if !out.isEmpty { out.insert("-- \(TerminalText.sanitize(snap.localClock)) --", at: 0) }
+        let clock = "-- \(TerminalText.sanitize(snap.localClock)) --"
+        if !out.isEmpty && clock != lastClock {
+            out.insert(clock, at: 0)
+            lastClock = clock
+        }
         return out
     }
 }

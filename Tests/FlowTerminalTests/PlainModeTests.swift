@@ -25,8 +25,28 @@ import FlowCore
         s.sites[2].metrics[0].value = 93.5
         s.alerts.removeLast()
         let next = r.changedLines(s, paused: false)
-        #expect(next.count == 3)
-        #expect(next[1].hasPrefix("Princess Alexandra Hospital"))
-        #expect(next[2] == "CLEARED alert:feed_stale_bed@RWG")
+        #expect(next.count == 2, "no second clock line in the same minute: \(next)")
+        #expect(next[0].hasPrefix("Princess Alexandra Hospital"))
+        #expect(next[1] == "CLEARED feed_stale_bed at Watford General Hospital", "in words, not the internal key")
+    }
+
+    /// For screen-reader users every line written is read out: a minute passing rewrote every
+    /// alert line (`for 2h05m` became `for 2h06m`), and two frames in a minute each wrote the
+    /// clock line.
+    @Test func aMinutePassingWritesNoAlertLineAgainAndTheClockOnce() {
+        let r = PlainRenderer()
+        var s = Fixtures.snapshot()
+        _ = r.changedLines(s, paused: false)
+        s.now = s.now + .minutes(1)
+        s.localClock = "2026-01-05 08:16 GMT"
+        s.feeds[0].age = .minutes(3)
+        let next = r.changedLines(s, paused: false)
+        #expect(next.count == 2, "the clock and the feeds' ages only: \(next)")
+        #expect(!next.contains { $0.hasPrefix("ALERT") })
+        let alert = PlainRenderer.lines(s, paused: false).first { $0.key == "alert:ga_occupancy_high@RWH" }?.text ?? ""
+        #expect(alert.contains("| since 06:10 |"), "\(alert)")   // 08:15 less 125 minutes, local (GMT)
+        s.feeds[0].age = .minutes(4)
+        let again = r.changedLines(s, paused: false)
+        #expect(again.count == 1 && again[0].hasPrefix("Feeds:"), "the same minute: no second clock line: \(again)")
     }
 }
