@@ -152,7 +152,10 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                 }
             }
             if case .rejected(let reason) = verdict, origin.source != EngineConsumer.operatorSource {
-                rejected(origin, reason: reason)
+                // Logged, not counted (an operator line is not feed data; its sender was
+                // answered), so not the header's last rejection either: `rejected 1, last: ...
+                // unknown_alert` beside a count that did not hold it.
+                Log.info("refused operator line \(origin.source) line \(origin.line): \(reason)")
             }
             return verdict
         }

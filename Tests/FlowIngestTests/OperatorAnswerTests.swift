@@ -31,6 +31,19 @@ import Testing
         #expect(c.acks.take(a.id) == nil, "taken once")
     }
 
+    /// A tool's operator line refused for its content (no such alert, no such unit) is answered
+    /// and logged, not counted as a rejected feed line, and so not the header's last rejection:
+    /// the header read `rejected 1, last: ... unknown_alert` beside a count that did not hold it.
+    @Test func aRefusedOperatorLineFromATCPSenderIsNotTheLastRejection() throws {
+        let c = try Self.consumer()
+        let a = OperatorAction(id: "silence-1", at: WallClock.now(),
+                               kind: .silence(site: "RWX", rule: nil, until: WallClock.now() + .hours(1), by: "Helen", reason: "x"))
+        let verdict = c.consume(ArraySlice(a.jsonLine.utf8), origin: LineOrigin(source: "tcp:127.0.0.1:5514#3", line: 1))
+        #expect(!verdict.isAccepted)
+        #expect(c.lastRejection == nil)
+        #expect(c.engine.rejectedTotal == 0)
+    }
+
     @Test("an acknowledgement of an alert that is not active is answered as not acknowledged")
     func inactiveAlertIsAnswered() throws {
         let c = try Self.consumer()
