@@ -81,6 +81,8 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     /// Accepted data not yet evaluated by the rules, and the latest evaluation instant.
     private var unevaluated = false
     private var lastEvaluation: EventTime?
+    /// The newest event time among the lines accepted since the last evaluation.
+    private var newestUnevaluated: EventTime?
     private var dirty = true
     private var lastPublish: UInt64 = 0
     private var resolvedThisRound: [(String, String)] = []
@@ -103,6 +105,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         case .accepted, .held:   // held: replay only, the live clock is the wall clock
             dirty = true
             unevaluated = runsClock
+            if let at = engine.lastAcceptedAt, newestUnevaluated.map({ at > $0 }) ?? true { newestUnevaluated = at }
             return .accepted
         case .rejected(let r):
             rejected(origin, HeadlessReplay.describe(line: origin.line, r),
@@ -197,6 +200,14 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         guard unevaluated, heldSince == nil else { return }
         unevaluated = false
         var now = WallClock.now()
+        let newest = newestUnevaluated
+        newestUnevaluated = nil
+        // A backlog (the group's newest line more than `max_future_skew` old: a producer sending
+        // hours at go-live or a back-fill) waits for the next tick, by when the rest of it is
+        // usually in: evaluated at once, the old data of its first group raised alerts that its
+        // next group cleared milliseconds later, and each paged a lead. Current lines are
+        // evaluated at once, as before.
+        if let newest, newest < now - engine.config.ingest.maxFutureSkewLive { return }
         if let last = lastEvaluation, now < last { now = last }   // the wall clock stepped back
         lastEvaluation = now
         engine.evaluate(at: now)

@@ -63,6 +63,9 @@ public final class FlowEngine {
     public private(set) var rejectedTotal = 0
     /// Latest accepted event time (the replay clock).
     public private(set) var highWater: EventTime?
+    /// The event time of the message accepted last (live: whether a group of lines is current
+    /// or a backlog, `EngineConsumer.batchWillCommit`).
+    public private(set) var lastAcceptedAt: EventTime?
     private var silences: [Silence] = []
     /// Operator actions applied (acknowledgements, clock marks); see OperatorActions.swift.
     public internal(set) var operatorActions = 0
@@ -213,6 +216,7 @@ public final class FlowEngine {
         if nextTick == nil { nextTick = m.at.floored(to: config.tick) + config.tick }
         acceptedTotal += 1
         acceptedBySite[m.feed.index * config.units.count + m.site] += 1
+        lastAcceptedAt = m.at
         return .accepted
     }
 
