@@ -10,17 +10,7 @@ import Testing
 /// paging a lead. A group whose newest line is more than `max_future_skew` old now waits for
 /// the next tick; a current line is evaluated at once, as before.
 @Suite struct BacklogEvaluationTests {
-    static let yaml = """
-        system:
-          name: Backlog
-          timezone: Europe/London
-          tick: 60s
-        units:
-          - code: RWH
-            name: Lister Hospital
-            kind: acute
-            beds: 700
-        rules:
+    static let yaml = listerSystemYAML(name: "Backlog", tick: "60s", rules: """
           - id: occupancy
             kind: threshold
             metric: ga_occupancy_pct
@@ -28,7 +18,7 @@ import Testing
             direction: above
             warning: 92
             for: 0m
-        """
+        """)
 
     /// Ids by the instant (one line per instant here).
     static func bedLine(at t: EventTime, occupied: Int) -> ArraySlice<UInt8> {

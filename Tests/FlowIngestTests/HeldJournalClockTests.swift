@@ -11,23 +11,13 @@ import Testing
 /// The consumer reads the wall clock itself, so these tests give it the wall clock's time: a 1 s
 /// rule tick and a feed expected every second, over about 2.5 s.
 @Suite struct HeldJournalClockTests {
-    static let yaml = """
-        system:
-          name: Held journal
-          timezone: Europe/London
-          tick: 1s
-        units:
-          - code: RWH
-            name: Lister Hospital
-            kind: acute
-            beds: 700
-        rules:
+    static let yaml = listerSystemYAML(name: "Held journal", tick: "1s", rules: """
           - id: bed_feed_stale
             kind: stale
             feed: bed
             units: [RWH]
             expected: 1s
-        """
+        """)
 
     static func bedLine(_ n: Int, at t: EventTime) -> ArraySlice<UInt8> {
         ArraySlice(#"{"feed":"bed","id":"RWH-bed-\#(n)","at":"\#(RFC3339.format(t))","site":"RWH","ga_core_open":650,"ga_core_occupied":600}"#.utf8)

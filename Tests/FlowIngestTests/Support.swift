@@ -187,3 +187,21 @@ final class TestClient: @unchecked Sendable {
         return readLines(Int.max, within: 0)
     }
 }
+
+/// A system of one acute unit (Lister, RWH) as YAML, with its tick and its `rules:` entries
+/// (indented as list items under `rules:`).
+func listerSystemYAML(name: String, tick: String, rules: String) -> String {
+    """
+    system:
+      name: \(name)
+      timezone: Europe/London
+      tick: \(tick)
+    units:
+      - code: RWH
+        name: Lister Hospital
+        kind: acute
+        beds: 700
+    rules:
+    \(rules)
+    """
+}
