@@ -130,6 +130,10 @@ struct Check: ParsableCommand {
     @Option(name: .customLong("max-line"), help: "Longest accepted line in bytes (as `run --max-line`: the live service refuses longer lines).")
     var maxLine: Int = 64 * 1024
 
+    func validate() throws {
+        if maxLine < 64 { throw ValidationError("--max-line must be at least 64") }   // as run's
+    }
+
     func run() throws {
         if file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
             let text: String
