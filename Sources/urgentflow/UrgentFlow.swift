@@ -166,11 +166,23 @@ struct Check: ParsableCommand {
         report += replay.emptyLineNumbers.map {
             ($0, "line \($0): empty line: skipped (live ingest counts it as empty, not rejected, and answers a TCP sender empty_line)")
         }
+        // A journal's own marks: a replay reads them, the live service refuses them from a feed.
+        report += replay.urgentflowMarks.map { m in
+            let what: String
+            switch m.kind {
+            case .clock: what = "a clock mark"
+            case .evaluate: what = "an evaluate mark"
+            default: what = "an input-held mark"
+            }
+            return (m.line, "line \(m.line): operator: \(what) is written by urgentflow into its journal; the live service refuses it from a feed (a replay of a journal reads it)")
+        }
         report.sort { $0.0 < $1.0 }
         for (_, text) in report { print("\(file): " + text) }
         let e = replay.engine
-        print("\(file): \(replay.lineNumber) lines, \(e.acceptedTotal) accepted, \(e.rejectedTotal) rejected\(Replay.emptyText(replay))")
-        if e.rejectedTotal > 0 { throw ExitCode(1) }
+        let n = replay.urgentflowMarks.count
+        let marks = n == 0 ? "" : ", \(n) journal mark\(n == 1 ? "" : "s")"
+        print("\(file): \(replay.lineNumber) lines, \(e.acceptedTotal) accepted, \(e.rejectedTotal) rejected\(Replay.emptyText(replay))\(marks)")
+        if e.rejectedTotal > 0 || !replay.urgentflowMarks.isEmpty { throw ExitCode(1) }
     }
 }
 

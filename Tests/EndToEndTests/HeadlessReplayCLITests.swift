@@ -131,6 +131,21 @@ import Glibc
         #expect(replay.err.hasSuffix("replayed 402 lines: 399 accepted, 1 rejected, 2 empty\n"), "\(replay.err)")
     }
 
+    /// urgentflow's own journal marks in a feed: the live service refuses them from a producer,
+    /// so `check` says so and fails, where it passed them in silence (a replay skips a clock mark).
+    @Test func checkSaysAJournalMarkIsNotFeedData() throws {
+        let first = try String(contentsOf: Self.scenarios.appendingPathComponent("winter-weekday.jsonl"), encoding: .utf8)
+            .split(separator: "\n").prefix(3).map(String.init)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("uf-mark-\(getpid()).jsonl").path
+        defer { unlink(path) }
+        let mark = #"{"feed":"operator","id":"c1","at":"2026-01-12T22:00:30Z","kind":"clock"}"#
+        try ((first + [mark]).joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try Self.urgentflow(["check", path])
+        #expect(r.status == 1)
+        #expect(r.out.contains("line 4: operator: a clock mark is written by urgentflow into its journal"), "\(r.out)")
+        #expect(r.out.hasSuffix("4 lines, 3 accepted, 0 rejected, 1 journal mark\n"), "\(r.out)")
+    }
+
     /// A file `check` passes must start: `run` refuses one whose `notifications:` section is
     /// wrong, so `check` reads that section too, each problem with its line.
     @Test func checkReadsTheNotificationsSectionAsRunDoes() throws {

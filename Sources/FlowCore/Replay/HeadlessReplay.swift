@@ -13,6 +13,10 @@ public struct HeadlessReplay {
     /// are kept up to `maxKeptRejections`, for `check`.
     public private(set) var emptyLines = 0
     public private(set) var emptyLineNumbers: [Int] = []
+    /// urgentflow's own journal marks met (clock, evaluate, held), by line: a replay of a journal
+    /// reads them as it should, and the live service refuses them from any producer, so `check`
+    /// of a feed says so.
+    public private(set) var urgentflowMarks: [(line: Int, kind: OperatorAction.Kind)] = []
     /// Sitrep rows of completed days, in order (when `sitrep` is on).
     public private(set) var sitrepRows: [String] = []
     let sitrep: Bool
@@ -37,6 +41,12 @@ public struct HeadlessReplay {
         switch outcome {
         case .rejected(let r): keep(lineNumber, r)
         case .held: heldLine = lineNumber
+        case .operatorAction(let a, _):
+            switch a.kind {
+            case .clock, .evaluate, .held:
+                if urgentflowMarks.count < maxKeptRejections { urgentflowMarks.append((lineNumber, a.kind)) }
+            case .acknowledge, .silence: break
+            }
         default: break
         }
         if sitrep { collectDays() }
