@@ -86,14 +86,32 @@ import Testing
         #expect(r.engine.model.value(.gaOccupancyPct, site: 0) == 90)
     }
 
-    /// More than `max_future_skew_replay` ahead is still refused at once, not held.
-    @Test func beyondTheReplayLimitIsRefusedAtOnce() {
+    /// A whole day missing from a recording: the lines after the gap are more than
+    /// `max_future_skew_replay` ahead, and were all refused (the clock could never move on, and
+    /// the rest of the replay was lost). Held and confirmed by the next line, the day is applied.
+    @Test func aWholeDayMissingIsAGapNotARefusal() {
+        let lines = Self.steadyLines(minutes: 0...120) + Self.steadyLines(minutes: 1440...1560)
+        let (r, out) = Self.run(lines)
+        #expect(r.rejections.isEmpty, "\(r.rejections.map { $0.rejection.description })")
+        #expect(r.engine.acceptedTotal == lines.count)
+        #expect(r.engine.now! >= at(1565))
+        #expect(out.contains { $0.contains("amb-stale") && $0.contains("\"resolved\"") }, "the outage is reported, then over")
+    }
+
+    /// Far ahead, a mistyped day: refused when its feed's next line comes back; as the last line,
+    /// with nothing after it near it, refused at the end instead of applied.
+    @Test func aMistypedDayIsRefusedByItsFeedOrAtTheEnd() {
         var lines = Self.steadyLines(minutes: 0...60)
-        lines.append(bedLine("AAA", at(60 + 7 * 60), occupied: 90))
+        lines.append(bedLine("AAA", at(60 + 24 * 60), occupied: 90))
         lines.append(bedLine("AAA", at(70), occupied: 85))
-        let (r, _) = Self.run(lines)
+        var (r, _) = Self.run(lines)
         #expect(r.rejections.map(\.line) == [lines.count - 1])
-        #expect(r.rejections.first?.rejection.description.contains("more than 6h") == true)
+        #expect(r.rejections.first?.rejection.description.contains("a mistyped time?") == true)
+        lines.removeLast()
+        (r, _) = Self.run(lines)
+        #expect(r.rejections.map(\.line) == [lines.count])
+        #expect(r.rejections.first?.rejection.description.contains("no line after it came near it") == true)
+        #expect(r.engine.now! < at(120))
     }
 
     /// The player feeds a held line at once and runs no tick past its time until its verdict:

@@ -146,14 +146,19 @@ public final class FlowEngine {
         if mode == .replay {
             if holding { resolveHeld(by: m.at, feed: m.feed) }
             if let hw = highWater, m.at > hw + jumpMargin {
-                if m.at > hw + config.ingest.maxFutureSkewReplay {
-                    return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewReplay) ahead of the latest event (\(RFC3339.format(hw)))",
-                                            feed: m.feed, site: config.units[m.site].code))
-                }
+                // However far ahead: a whole day missing from a recording is a real jump, and
+                // refusing every line more than `max_future_skew_replay` ahead refused the rest
+                // of the replay (the clock could never move on).
                 if !holding {
                     held = m
                     holding = true
                     return .held
+                }
+                // One line is held at a time; another jump meanwhile is applied, unless it is
+                // further ahead than that limit.
+                if m.at > hw + config.ingest.maxFutureSkewReplay {
+                    return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewReplay) ahead of the latest event (\(RFC3339.format(hw)))",
+                                            feed: m.feed, site: config.units[m.site].code))
                 }
             }
         }
@@ -179,9 +184,9 @@ public final class FlowEngine {
         if real {
             heldVerdict = admit(h)
         } else {
-            let hw = highWater.map { "the latest event before it is at \(RFC3339.format($0)), " } ?? ""
+            let hw = highWater.map { ", the latest event at \(RFC3339.format($0))" } ?? ""
             heldVerdict = reject(Rejection(.futureTime, field: "at",
-                "\(RFC3339.format(h.at)) is ahead of the lines around it: \(hw)the next \(h.feed.rawValue) line is at \(RFC3339.format(at)); a mistyped time?",
+                "\(RFC3339.format(h.at)) is ahead of the lines around it (the next \(h.feed.rawValue) line is at \(RFC3339.format(at))\(hw)): a mistyped time?",
                 feed: h.feed, site: config.units[h.site].code))
         }
     }
@@ -355,10 +360,16 @@ public final class FlowEngine {
     /// Ends a replay: runs the final tick after the last event, and closes the days for the sitrep.
     public func finish() {
         if holding, let h = held {
-            // Nothing after it said otherwise: applied.
+            // Nothing after it said: applied, unless it is further ahead than
+            // `max_future_skew_replay` (a mistyped day or year as the last line).
             held = nil
             holding = false
-            heldVerdict = admit(h)
+            if let hw = highWater, h.at > hw + config.ingest.maxFutureSkewReplay {
+                heldVerdict = reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(h.at)) is more than \(config.ingest.maxFutureSkewReplay) ahead of the latest event (\(RFC3339.format(hw))), and no line after it came near it",
+                                               feed: h.feed, site: config.units[h.site].code))
+            } else {
+                heldVerdict = admit(h)
+            }
         }
         if let hw = highWater { advance(to: hw.floored(to: config.tick) + config.tick) }
         model.finishDays()

@@ -57,7 +57,7 @@ public struct ReplayPlayer {
                         if real { last = max(last, h.at) }
                         held = nil
                     }
-                    if m.at > last + margin && m.at <= last + skew && held == nil {
+                    if m.at > last + margin && held == nil {
                         held = (m.at, m.feed)
                     } else if m.at > last && m.at <= last + skew {
                         last = m.at
