@@ -210,7 +210,16 @@ public final class NotificationService: @unchecked Sendable {
 
     /// Stops delivery (finishing the one in hand) and closes the files. Pending entries stay in
     /// the outbox for the next start.
-    public func close(timeout: Double = 30) {
+    /// `drain`: deliver what the outbox holds first (within `timeout`), as a replay must: its
+    /// recordings missed the last notifications, which the next run into the same directory
+    /// then delivered (with `--deliver`, an old replay's messages sent for real). Live, the
+    /// outbox keeps what is pending for the restart instead.
+    public func close(timeout: Double = 30, drain: Bool = false) {
+        if drain {
+            worker.wake()
+            let deadline = Date(timeIntervalSinceNow: timeout)
+            while !outbox.pendingEntries().isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        }
         worker.stop(timeout: timeout)
         outbox.close()
         log.close()

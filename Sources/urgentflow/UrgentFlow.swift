@@ -74,7 +74,7 @@ struct Replay: ParsableCommand {
                 notifier = try ReplayNotifications.start(system: config, text: loaded.text, path: loaded.path,
                                                          directory: notifyDir, deliver: deliver)
             }
-            defer { notifier?.close() }
+            defer { notifier?.close(drain: true) }   // every notification the replay made is recorded
             try runHeadless(config: config, path: path, notifier: notifier)
         } else {
             try DashboardLauncher.run(config: config, configText: loaded.text, configPath: loaded.path, scenarioPath: path,

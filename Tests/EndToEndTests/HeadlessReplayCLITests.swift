@@ -131,6 +131,25 @@ import Glibc
         #expect(replay.err.hasSuffix("replayed 402 lines: 399 accepted, 1 rejected, 2 empty\n"), "\(replay.err)")
     }
 
+    /// `--notify-dir` records every notification the replay makes before it exits: the last
+    /// ones (three repeats at the replay's end) stayed in the outbox, and the next run into the
+    /// same directory delivered them.
+    @Test func aReplaysNotificationsAreAllRecordedBeforeItExits() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("uf-notify-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try Self.urgentflow(["replay", "handover-crisis", "--headless", "--notify-dir", dir])
+        #expect(r.status == 0, "\(r.err)")
+        let log = try String(contentsOfFile: dir + "/alerts.jsonl", encoding: .utf8).split(separator: "\n")
+        var pairs = 0, deliveries = 0
+        for line in log {
+            guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+            if o["type"] as? String == "notification" { pairs += (o["notifiers"] as? [Any])?.count ?? 0 }
+            if o["type"] as? String == "delivery" { deliveries += 1 }
+        }
+        #expect(pairs > 0)
+        #expect(deliveries == pairs, "\(pairs) notifications to notifiers, \(deliveries) delivered")
+    }
+
     /// urgentflow's own journal marks in a feed: the live service refuses them from a producer,
     /// so `check` says so and fails, where it passed them in silence (a replay skips a clock mark).
     @Test func checkSaysAJournalMarkIsNotFeedData() throws {
