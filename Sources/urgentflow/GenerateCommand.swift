@@ -15,7 +15,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Seed of the generator.")
     var seed: UInt64 = ScenarioGenerator.defaultSeed
 
-    @Option(help: "Lines to write for 'bench'.")
+    @Option(parsing: .unconditional, help: "Lines to write for 'bench'.")   // `-5` a value to refuse, not a missing one
     var lines: Int = 1_000_000
 
     @Option(name: .shortAndLong, help: "Output file (default: stdout).")

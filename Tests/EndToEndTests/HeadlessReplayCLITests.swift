@@ -73,6 +73,7 @@ import Glibc
         (["run", "--no-ui", "--once", "--journal", "/tmp/uf-never-made", "/nonexistent.jsonl"], "cannot read the input /nonexistent.jsonl: No such file"),
         (["record", "--journal", "/tmp/uf-never-made", "/nonexistent.jsonl"], "cannot read the input /nonexistent.jsonl"),
         (["record", "--journal", "/tmp/uf-never-made"], "nothing to record"),
+        (["generate", "bench", "--lines", "-5"], "--lines must be at least 1"),
         (["frobnicate"], "Unexpected argument"),
     ])
     func wrongArgumentsGiveAOneLineErrorAndANonZeroExit(_ c: ([String], String)) throws {
