@@ -78,7 +78,9 @@ final class ReplayDriver: DashboardDriver {
                                   until: at + duration, by: by, reason: reason)
             player.engine.silence(silence)
             notifier?.silence(silence)
-            return "silenced \(rule ?? "every alert") at \(site) for \(duration)"
+            // As the live service says it (local time, the end), the replay's clock being the event time.
+            let until = FlowEngine.localClock(silence.until, player.engine.model.calendar)
+            return "Silenced \(rule ?? "every alert") at \(site) until \(until) (for \(duration))"
         }
     }
 
