@@ -20,9 +20,9 @@ import Testing
             for: 0m
         """)
 
-    /// Ids by the instant (one line per instant here).
-    static func bedLine(at t: EventTime, occupied: Int) -> ArraySlice<UInt8> {
-        ArraySlice(#"{"feed":"bed","id":"RWH-bed-\#(t.millis)","at":"\#(RFC3339.format(t))","site":"RWH","ga_core_open":100,"ga_core_occupied":\#(occupied)}"#.utf8)
+    /// Ids by the group and the instant.
+    static func bedLine(_ group: String, at t: EventTime, occupied: Int) -> ArraySlice<UInt8> {
+        ArraySlice(#"{"feed":"bed","id":"RWH-bed-\#(group)-\#(t.millis)","at":"\#(RFC3339.format(t))","site":"RWH","ga_core_open":100,"ga_core_occupied":\#(occupied)}"#.utf8)
     }
 
     static func group(_ c: EngineConsumer, _ lines: [ArraySlice<UInt8>]) {
@@ -37,12 +37,12 @@ import Testing
         c.tick()   // the service's first tick, before any line
         let now = WallClock.now()
         // Three hours ago, full (the data stays current for 6 hours); then the last hour, not.
-        Self.group(c, (0..<4).map { Self.bedLine(at: now - .hours(3) + .minutes(Int64($0) * 15), occupied: 99) })
+        Self.group(c, (0..<4).map { Self.bedLine("backlog", at: now - .hours(3) + .minutes(Int64($0) * 15), occupied: 99) })
         #expect(c.engine.snapshot(historyPoints: 1).alerts.isEmpty, "raised on hours-old data")
-        Self.group(c, (0..<4).map { Self.bedLine(at: now - .minutes(45) + .minutes(Int64($0) * 15), occupied: 80) })
+        Self.group(c, (0..<4).map { Self.bedLine("recent", at: now - .minutes(50) + .minutes(Int64($0) * 15), occupied: 80) })
         #expect(c.engine.snapshot(historyPoints: 1).alerts.isEmpty)
         // A current line is evaluated at once, as before.
-        Self.group(c, [Self.bedLine(at: WallClock.now(), occupied: 97)])
+        Self.group(c, [Self.bedLine("current", at: WallClock.now(), occupied: 97)])
         #expect(c.engine.snapshot(historyPoints: 1).alerts.map(\.rule) == ["occupancy"], "at once, not at the next tick")
     }
 }
