@@ -78,11 +78,11 @@ enum Fixtures {
         return DashboardSnapshot(
             systemName: "Hertfordshire and West Essex", timeZone: "Europe/London", now: t0,
             localClock: "2026-01-05 08:15 GMT", systemLevel: 3, systemScore: 27.5,
-            feeds: [FeedHealth(feed: .bed, lastMessage: t0 - .minutes(2), age: .minutes(2), accepted: 300, rejected: 0, stale: false),
-                    FeedHealth(feed: .dtoc, lastMessage: t0 - .minutes(14), age: .minutes(14), accepted: 40, rejected: 2, stale: false),
-                    FeedHealth(feed: .nhs111, lastMessage: t0 - .minutes(75), age: .minutes(75), accepted: 96, rejected: 0, stale: true,
+            feeds: [FeedHealth(feed: .bed, lastMessage: t0 - .minutes(2), age: .minutes(2), accepted: 300, rejected: 0),
+                    FeedHealth(feed: .dtoc, lastMessage: t0 - .minutes(14), age: .minutes(14), accepted: 40, rejected: 2),
+                    FeedHealth(feed: .nhs111, lastMessage: t0 - .minutes(75), age: .minutes(75), accepted: 96, rejected: 0,
                                staleSites: ["HUC"]),
-                    FeedHealth(feed: .ambulance, lastMessage: nil, age: nil, accepted: 0, rejected: 1, stale: false)],
+                    FeedHealth(feed: .ambulance, lastMessage: nil, age: nil, accepted: 0, rejected: 1)],
             sites: sites, alerts: alerts, rejectedTotal: 3, replay: replay)
     }
 }

@@ -514,23 +514,27 @@ public struct RuleEngine: Sendable {
 
     /// Records an acknowledgement of an active alert. Returns false if no such active alert.
     public mutating func acknowledge(rule: String, site: String, by: String, note: String?, at: EventTime) -> Bool {
-        guard let ri = config.rules.firstIndex(where: { $0.id == rule }) else { return false }
-        let si = site == systemSiteCode ? config.units.count : config.unitIndex(site)
         // Not while pending: no lead has been told, and the notifications would not carry it
         // (the alert fired and escalated under an acknowledgement shown on screen).
-        guard let si, var rec = alerts[AlertKey(rule: ri, site: si)], rec.lifecycle.isActive,
+        guard let key = alertKey(rule: rule, site: site), var rec = alerts[key], rec.lifecycle.isActive,
               rec.lifecycle.phase != .pending else { return false }
         rec.ack = Acknowledgement(by: by, at: at, note: note)
-        alerts[AlertKey(rule: ri, site: si)] = rec
+        alerts[key] = rec
         return true
     }
 
     /// Whether the alert of `rule` at `site` is pending (raised, waiting out its delay): why an
     /// acknowledgement of it is refused.
     public func isPending(rule: String, site: String) -> Bool {
+        alertKey(rule: rule, site: site).flatMap { alerts[$0] }?.lifecycle.phase == .pending
+    }
+
+    /// The key of the alert of rule id `rule` at unit code `site` (`SYSTEM` for the system);
+    /// nil when either is unknown.
+    func alertKey(rule: String, site: String) -> AlertKey? {
         guard let ri = config.rules.firstIndex(where: { $0.id == rule }),
-              let si = site == systemSiteCode ? config.units.count : config.unitIndex(site) else { return false }
-        return alerts[AlertKey(rule: ri, site: si)]?.lifecycle.phase == .pending
+              let si = site == systemSiteCode ? config.units.count : config.unitIndex(site) else { return nil }
+        return AlertKey(rule: ri, site: si)
     }
 
     /// Active alerts for the dashboard: most severe first, then oldest first, then rule order.

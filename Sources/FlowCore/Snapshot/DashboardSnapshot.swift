@@ -73,19 +73,18 @@ public struct FeedHealth: Sendable, Equatable {
     public var age: Duration?
     public var accepted: Int
     public var rejected: Int
-    /// True when any stale-feed rule for this feed is active.
-    public var stale: Bool
     /// The codes of the sites whose stale-feed rule for this feed is active, in unit order: the
     /// age above is of the freshest site's last message, so `Beds 1m stale` needs to say whose.
     public var staleSites: [String]
-    public init(feed: FeedKind, lastMessage: EventTime?, age: Duration?, accepted: Int, rejected: Int, stale: Bool,
+    /// True when any stale-feed rule for this feed is active.
+    public var stale: Bool { !staleSites.isEmpty }
+    public init(feed: FeedKind, lastMessage: EventTime?, age: Duration?, accepted: Int, rejected: Int,
                 staleSites: [String] = []) {
         self.feed = feed
         self.lastMessage = lastMessage
         self.age = age
         self.accepted = accepted
         self.rejected = rejected
-        self.stale = stale
         self.staleSites = staleSites
     }
 }

@@ -55,7 +55,7 @@ extension FlowEngine {
             let last = config.units.indices.compactMap { model.lastSeen(f, site: $0) }.max()
             let staleSites = config.units.indices.filter { rules.staleFeeds(site: $0).contains(f) }.map { config.units[$0].code }
             feeds.append(FeedHealth(feed: f, lastMessage: last, age: last.map { now - $0 }, accepted: acceptedCount(feed: f),
-                                    rejected: rejectedCount(feed: f), stale: !staleSites.isEmpty, staleSites: staleSites))
+                                    rejected: rejectedCount(feed: f), staleSites: staleSites))
         }
         var alerts = rules.activeAlerts(model: model)
         let silences = activeSilences(at: now)
