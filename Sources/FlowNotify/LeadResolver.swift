@@ -56,6 +56,19 @@ public struct LeadResolver: Sendable {
         return Chain(leads: withFinally([]), rota: nil, shift: nil)
     }
 
+    /// The most leads `chain(site:severity:at:)` can give for this site and severity at any
+    /// instant: an alert at or past that level cannot escalate, whatever the shift, so the
+    /// policy need not work out the chain at every tick (a restart re-ticks the whole journal).
+    public func longestChain(site: String, severity: Severity) -> Int {
+        var longest = 0
+        for rota in config.rotas where rota.severities.contains(severity) && siteMatches(rota.units, site: site) {
+            for shift in rota.shifts { longest = max(longest, withFinally(shift.leads).count) }
+        }
+        let unit = system.units.first { $0.code == site }
+        let fallback = system.leads.first { $0.covers(unit: unit, code: site, severity: severity) }.map { [$0.id] } ?? []
+        return max(longest, withFinally(fallback).count)
+    }
+
     private func withFinally(_ ids: [String]) -> [LeadConfig] {
         var seen = Set<String>()
         return (ids + config.escalation.finally).compactMap { id in

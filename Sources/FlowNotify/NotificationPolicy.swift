@@ -97,6 +97,16 @@ public struct NotificationPolicy: Sendable {
     }
 
     public let resolver: LeadResolver
+    /// `LeadResolver.longestChain` by site and severity, worked out once each.
+    private var longestChains: [String: Int] = [:]
+
+    private mutating func longestChain(site: String, severity: Severity) -> Int {
+        let k = site + "|" + severity.rawValue
+        if let n = longestChains[k] { return n }
+        let n = resolver.longestChain(site: site, severity: severity)
+        longestChains[k] = n
+        return n
+    }
     public var config: NotificationConfig { resolver.config }
     var keys: [Key: KeyState] = [:]
     var silences: [Silence] = []
@@ -263,7 +273,8 @@ public struct NotificationPolicy: Sendable {
             }
             guard ep.ack == nil, !silenced, !ks.flapping, ep.firstID != nil else { continue }
             // Escalation to the next lead.
-            if let since = ep.levelSince, t - since >= config.escalation.after(ep.severity) {
+            if let since = ep.levelSince, t - since >= config.escalation.after(ep.severity),
+               ep.level + 1 < longestChain(site: key.site, severity: ep.severity) {
                 let chain = resolver.chain(site: key.site, severity: ep.severity, at: t)
                 if ep.level + 1 < chain.leads.count {
                     keys[key]!.episode!.level += 1
