@@ -42,7 +42,7 @@ extension NotificationService {
         for step in report.notifierSteps {
             switch step {
             case .transitions(let range): handle(Array(report.transitions[range]))
-            case .tick(let at): tick(now: at)
+            case .tick(let at): tickIfDue(now: at)   // a mark where nothing is due decides nothing
             }
         }
         tick(now: now)

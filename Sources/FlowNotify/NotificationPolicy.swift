@@ -292,6 +292,29 @@ public struct NotificationPolicy: Sendable {
         return out
     }
 
+    /// The earliest instant after the last tick at which `tick` could decide anything (a
+    /// silence or acknowledgement ending, an unstable alert settling, an escalation, a repeat, a
+    /// digest), or nil when nothing is pending. Never later than the first such decision; earlier
+    /// only costs a tick. A restart skips the journal's clock marks before it
+    /// (`NotificationService.catchUp`): ticking every mark of a long journal took seconds.
+    public mutating func nextDue() -> EventTime? {
+        var due: EventTime?
+        func take(_ t: EventTime) { if due == nil || t < due! { due = t } }
+        for h in held.values { take(h.since + config.budget.digestAfter) }
+        for s in silences where s.until > now { take(s.until) }
+        for (key, ks) in keys {
+            if ks.flapping { take(ks.lastChange.map { $0 + config.flapping.quiet } ?? now) }
+            guard let ep = ks.episode else { continue }
+            if let e = ep.ack?.expires { take(e) }
+            guard ep.ack == nil, ep.firstID != nil else { continue }
+            if let since = ep.levelSince, ep.level + 1 < longestChain(site: key.site, severity: ep.severity) {
+                take(since + config.escalation.after(ep.severity))
+            }
+            if let r = config.repeatInterval, let last = ep.lastSentAt { take(last + r) }
+        }
+        return due
+    }
+
     // MARK: - Reading
 
     public func isSilenced(rule: String, site: String, at t: EventTime) -> Silence? {

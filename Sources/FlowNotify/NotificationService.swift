@@ -117,6 +117,16 @@ public final class NotificationService: @unchecked Sendable {
         worker.wake()
     }
 
+    /// A tick at `now` only if the policy has something due by then (`NotificationPolicy.nextDue`)
+    /// or an operator action restored from the log comes first: the same decisions as `tick`.
+    public func tickIfDue(now: EventTime) {
+        let due = lock.withLock { () -> Bool in
+            if let a = restoredAcks.first, a.ack.at <= now { return true }
+            return policy.nextDue().map { $0 <= now } ?? false
+        }
+        if due { tick(now: now) }
+    }
+
     /// The clock (event time): repeats, escalation, expiries, silence ends, digests.
     public func tick(now: EventTime) {
         let any = lock.withLock {

@@ -32,12 +32,24 @@ import FlowNotify
 
     /// Runs `urgentflow run`'s restart path on the journal in `dir`, with the notification state
     /// in `state`, at `now`; returns the notifications logged there: kind, site, lead and instant.
-    static func restart(journal dir: String, state: String, now: EventTime) throws -> [String] {
+    /// `everyMark`: tick at every clock mark (the live run's own ticks), not only where the
+    /// policy has something due (`catchUp`'s skip), as the reference for that skip.
+    static func restart(journal dir: String, state: String, now: EventTime, everyMark: Bool = false) throws -> [String] {
         let (system, notify) = try configs()
         let engine = FlowEngine(config: system, mode: .live)
         let report = try Recovery.run(engine: engine, journalDirectory: dir)
         let service = try NotificationService(system: system, config: notify, stateDirectory: state, mode: .live, notifiers: [])
-        service.catchUp(with: report, now: now)
+        if everyMark {
+            for step in report.notifierSteps {
+                switch step {
+                case .transitions(let range): service.handle(Array(report.transitions[range]))
+                case .tick(let at): service.tick(now: at)
+                }
+            }
+            service.tick(now: now)
+        } else {
+            service.catchUp(with: report, now: now)
+        }
         service.close(timeout: 2)
         let log = try String(contentsOfFile: state + "/alerts.jsonl", encoding: .utf8)
         return log.split(separator: "\n").filter { $0.hasPrefix("{\"type\":\"notification\"") }.map { line in
@@ -55,6 +67,9 @@ import FlowNotify
         // One run of three hours.
         try Self.journal(tmp + "/one", minutes: 180)
         let continuous = try Self.restart(journal: tmp + "/one", state: tmp + "/one/notify", now: Self.t0 + .minutes(180) + .seconds(40))
+        let everyMark = try Self.restart(journal: tmp + "/one", state: tmp + "/every/notify", now: Self.t0 + .minutes(180) + .seconds(40),
+                                         everyMark: true)
+        #expect(continuous == everyMark, "skipping the marks where nothing is due decides the same")
         // The same three hours with a restart at 11:50: the first run's journal, then all of it.
         try Self.journal(tmp + "/two", minutes: 110)
         _ = try Self.restart(journal: tmp + "/two", state: tmp + "/two/notify", now: Self.t0 + .minutes(110) + .seconds(40))
