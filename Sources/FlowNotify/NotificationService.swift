@@ -157,6 +157,10 @@ public final class NotificationService: @unchecked Sendable {
     private func dispatch(_ ns: [AlertNotification]) {
         for n in ns {
             let to = router.notifiers(for: n).filter(worker.notifierNames.contains)
+            // Decided again after a restart (the same id): logged and put in the run that decided
+            // it first (the log is written before the outbox), so neither is done again; encoding
+            // both only to find them known was most of a long journal's restart.
+            if !to.isEmpty, outbox.knowsAll(n, notifiers: to) { continue }
             log.record(n, notifiers: to)
             do { try outbox.put(n, notifiers: to) } catch {
                 onStateProblem?("outbox: \(n.rule) at \(n.site) for \(to.joined(separator: ", ")) is not kept for a restart (\(error)); it is delivered in this run")

@@ -144,6 +144,12 @@ public final class Outbox: @unchecked Sendable {
 
     public static func key(_ n: AlertNotification, _ notifier: String) -> String { n.id + "@" + notifier }
 
+    /// Whether a delivery of `n` to each of `notifiers` was ever put (so it was decided, and
+    /// logged, in an earlier run).
+    public func knowsAll(_ n: AlertNotification, notifiers: [String]) -> Bool {
+        lock.withLock { notifiers.allSatisfy { known.contains(Self.key(n, $0)) } }
+    }
+
     /// Puts a notification for each notifier, unless that delivery was ever put before.
     /// Returns the entries added. Synced to disk before returning.
     ///
