@@ -63,6 +63,7 @@ let package = Package(
             name: "FlowNotify",
             dependencies: [
                 "FlowCore",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

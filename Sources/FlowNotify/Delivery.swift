@@ -134,7 +134,7 @@ public final class DeliveryWorker: @unchecked Sendable {
             statuses[n.name] = NotifierStatus(name: n.name, pending: 0, consecutiveFailures: h.consecutiveFailures, lastError: h.lastError,
                                               lastSuccess: h.lastSuccess, lastFailure: h.lastFailure, sent: 0, gaveUp: 0,
                                               failing: h.consecutiveFailures >= retry.failingAfter)
-            for e in outbox.pendingEntries(notifier: n.name) { if let a = h.attempts[e.key] { attempts[e.key] = a } }
+            for key in outbox.pendingKeys(notifier: n.name) { if let a = h.attempts[key] { attempts[key] = a } }
         }
     }
 
@@ -175,7 +175,7 @@ public final class DeliveryWorker: @unchecked Sendable {
         defer { cond.unlock() }
         return notifiers.keys.sorted().map { name in
             var s = statuses[name]!
-            s.pending = outbox.pendingEntries(notifier: name).count
+            s.pending = outbox.pendingCount(notifier: name)
             return s
         }
     }
@@ -191,7 +191,7 @@ public final class DeliveryWorker: @unchecked Sendable {
                     _ = cond.wait(until: min(until, now.addingTimeInterval(1)))
                     continue
                 }
-                entry = outbox.pendingEntries(notifier: name).first
+                entry = outbox.firstPending(notifier: name)
                 if entry != nil { break }
                 _ = cond.wait(until: now.addingTimeInterval(1))
             }

@@ -71,6 +71,63 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(try again.put(ns[0], notifiers: ["pager", "teams", "webhook"]).map(\.notifier) == ["webhook"], "a new notifier still gets it")
     }
 
+    @Test("puts read back from the file are decoded only when delivered, in the order put; one that cannot be decoded is dropped and can be put again")
+    func pendingPutsReadBackAreDecodedWhenDelivered() throws {
+        let dir = TempDir()
+        let ns = try sampleNotifications(4)
+        do {
+            let box = try Outbox(directory: dir.path)
+            for n in ns { try box.put(n, notifiers: ["pager", "teams"]) }
+            try box.markDone(Outbox.key(ns[1], "pager"))
+        }
+        // The second put for teams is spoilt: its key is readable, its notification is not.
+        let path = dir.file("outbox.jsonl")
+        var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        let spoilt = try #require(lines.firstIndex { $0.contains(Outbox.key(ns[1], "teams")) })
+        lines[spoilt] = lines[spoilt].replacingOccurrences(of: "\"severity\":\"warning\"", with: "\"severity\":\"loud\"")
+        // A line whose key has an escape is read by the decoder in full.
+        lines.append(#"{"key":"x\u0041@pager","op":"done","outcome":"sent"}"#)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+
+        let box = try Outbox(directory: dir.path)
+        #expect(box.pendingCount() == 7 && box.pendingCount(notifier: "pager") == 3 && box.pendingCount(notifier: "teams") == 4)
+        #expect(box.pendingKeys(notifier: "pager") == [ns[0], ns[2], ns[3]].map { Outbox.key($0, "pager") })
+        #expect(box.contains("xA@pager"), "the escaped key, decoded")
+        #expect(box.firstPending(notifier: "teams")?.notification == ns[0])
+        try box.markDone(Outbox.key(ns[0], "teams"))
+        // The spoilt one is passed over when reached, and forgotten.
+        #expect(box.firstPending(notifier: "teams")?.notification == ns[2])
+        #expect(box.pendingCount(notifier: "teams") == 2)
+        #expect(box.pendingEntries(notifier: "teams").map(\.notification) == [ns[2], ns[3]])
+        #expect(box.pendingEntries().map(\.key) == [ns[0], ns[2], ns[2], ns[3], ns[3]].enumerated().map {
+            Outbox.key($0.element, ["pager", "pager", "teams", "pager", "teams"][$0.offset])
+        })
+        #expect(try box.put(ns[1], notifiers: ["pager", "teams"]).map(\.notifier) == ["teams"], "the spoilt delivery is put again, the finished one is not")
+    }
+
+    @Test("compaction writes a pending put read back and not yet decoded as it was read")
+    func compactionKeepsUndecodedPutsAsRead() throws {
+        let dir = TempDir()
+        let ns = try sampleNotifications(3)
+        do {
+            let box = try Outbox(directory: dir.path, remember: 2)
+            for n in ns { try box.put(n, notifiers: ["pager"]) }
+            for n in ns.prefix(2) { try box.markDone(Outbox.key(n, "pager")) }
+        }
+        let path = dir.file("outbox.jsonl")
+        let before = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        let pendingLine = try #require(before.first { $0.contains(Outbox.key(ns[2], "pager")) && $0.contains("\"put\"") })
+        // Three more finished keys than `remember` keeps: opening compacts.
+        let lines = before + (0..<3).map { "{\"key\":\"old\($0)@pager\",\"op\":\"done\",\"outcome\":\"sent\"}"[...] }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let box = try Outbox(directory: dir.path, remember: 2)
+        let after = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(after.count == 3, "the 2 latest finished keys and the pending put: \(after)")
+        #expect(after.last == pendingLine)
+        #expect(box.firstPending(notifier: "pager")?.notification == ns[2])
+        #expect(!box.contains(Outbox.key(ns[0], "pager")) && box.contains("old2@pager"))
+    }
+
     @Test("on a full disk a notification is delivered once all the same: the outbox cannot keep it or its end, and says so")
     func aFullDiskNeitherDropsNorRepeatsADelivery() throws {
         let dir = TempDir()
