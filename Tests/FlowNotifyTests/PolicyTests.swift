@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 @testable import FlowCore
 @testable import FlowNotify
 
@@ -339,5 +340,45 @@ import Testing
         #expect(text.hasPrefix("{\"at\":\"2026-03-29T06:30:00Z\""))
         #expect(text.contains("\"rota\":\"acute-out-of-hours\"") && text.contains("\"shift\":\"night\""))
         #expect(try NotificationJSON.decode(data) == n)
+    }
+}
+
+@Suite struct NotificationJSONTests {
+    /// What `NotificationJSON` stands in for.
+    static func byJSONEncoder(_ n: AlertNotification) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try e.encode(n), as: UTF8.self)
+    }
+
+    @Test("the hand-written JSON of a notification is JSONEncoder's, byte for byte, for every kind of field and every character that needs escaping")
+    func jsonMatchesJSONEncoder() throws {
+        let every = String(String.UnicodeScalarView((0..<0x80).compactMap(Unicode.Scalar.init))) + "/é€😀\u{2028}\u{FEFF}"
+        let at = try #require(RFC3339.parse("2026-03-29T06:30:00.125Z")), since = try #require(RFC3339.parse("2026-03-29T00:59:59Z"))
+        let leads: [LeadRef?] = [nil, LeadRef(id: "rwh-oncall", name: "Priya Shah", role: "Site on-call manager", contact: "+44 7700 900101"),
+                                 LeadRef(id: "x\"y", name: every, role: "r\\/", contact: nil)]
+        let values: [Double?] = [nil, 92, 351.02, -0.0, 0.1 + 0.2, 1e-7, 1e21, 123_456_789.5, -4.25, 1e16, 5e-324]
+        var cases: [AlertNotification] = []
+        for (i, value) in values.enumerated() {
+            var n = AlertNotification(id: "abfbeca1e33fde50", kind: NotificationKind.allCases[i % NotificationKind.allCases.count], at: at,
+                                      rule: "ga_occupancy", site: "RWH", severity: i % 2 == 0 ? .warning : .critical,
+                                      state: i % 3 == 0 ? "resolved" : "firing", value: value, summary: i == 2 ? every : "Lister G&A occ 95%",
+                                      since: since, endedAt: i % 3 == 0 ? at : nil, lead: leads[i % leads.count], escalationLevel: i,
+                                      sequence: i * 7, pairsWith: i % 2 == 0 ? nil : "p\(i)",
+                                      previous: i % 4 == 1 ? PreviousLabels(severity: .warning, lead: i % 8 == 1 ? nil : "a\tb") : nil,
+                                      rota: i % 2 == 1 ? "acute-out-of-hours" : nil, shift: i % 3 == 1 ? "night" : nil)
+            if i == 5 { n.items = [cases[0], cases[1]] }
+            if i == 6 { n.items = [] }
+            cases.append(n)
+        }
+        for n in cases {
+            #expect(NotificationJSON.line(n) == (try Self.byJSONEncoder(n)))
+            #expect(try NotificationJSON.decode(NotificationJSON.encode(n)) == n)
+        }
+        var infinite = cases[1]
+        infinite.value = .infinity
+        #expect(throws: (any Error).self) { try Self.byJSONEncoder(infinite) }
+        #expect(throws: (any Error).self) { try NotificationJSON.encode(infinite) }
+        #expect(NotificationJSON.line(infinite) == "{}")
     }
 }
