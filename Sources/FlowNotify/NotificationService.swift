@@ -50,10 +50,14 @@ public final class NotificationService: @unchecked Sendable {
         // actions and each notifier's deliveries (restored below).
         let previous = AppendFile.readLines(logPath)
         log = try AlertLog(path: logPath, existing: previous)
-        // Synced line by line when people are paged from it; a replay's recordings are made
-        // again by replaying again (a fsync for each took 2.9 s of a 3 s Boxing Day replay
+        // Synced line by line when people are paged from it, and a reminder waiting behind a
+        // later message of its alert is dropped; a replay's recordings keep every notification
+        // and are made again by replaying again (a fsync for each took 2.9 s of a 3 s Boxing Day replay
         // with --notify-dir, against 0.07 s without notifications).
-        outbox = try Outbox(directory: stateDirectory, durable: mode == .live)
+        outbox = try Outbox(directory: stateDirectory, durable: mode == .live, supersedesRepeats: mode == .live)
+        outbox.onSuperseded = { [log] key, notifier in
+            log.recordDelivery(key: key, notifier: notifier, outcome: "superseded", attempt: 0, error: nil, wall: wallClock())
+        }
         var list: [Notifier]
         var rec: [String: RecordingSink] = [:]
         if let notifiers {

@@ -108,6 +108,7 @@ public final class Outbox: @unchecked Sendable {
     /// Whether each put and done is synced to disk before the call returns (a replay's
     /// recording directory is not: it is made again by replaying again).
     private let durable: Bool
+    private let supersedesRepeats: Bool
     /// Deliveries not finished, by key.
     private var pending: [String: Pending] = [:]
     /// Each notifier's pending keys in the order put; keys finished since are passed over
@@ -115,6 +116,11 @@ public final class Outbox: @unchecked Sendable {
     private var queues: [String: Deque<String>] = [:]
     /// Each notifier's pending deliveries.
     private var counts: [String: Int] = [:]
+    /// The pending `repeat` of each alert episode for each notifier (`Outbox.episode`): a
+    /// later notification of the episode for that notifier supersedes it.
+    private var pendingRepeats: [String: String] = [:]
+    /// Told of each delivery superseded (key, notifier), outside the outbox's lock.
+    public var onSuperseded: (@Sendable (String, String) -> Void)?
     private var nextSequence = 0
     private var known: Set<String> = []
     /// Keys finished, oldest first (kept for compaction).
@@ -132,11 +138,15 @@ public final class Outbox: @unchecked Sendable {
         var line: String?
     }
 
-    public init(directory: String, remember: Int = 200_000, durable: Bool = true) throws {
+    /// - Parameter supersedesRepeats: a later notification of an alert episode finishes the
+    ///   pending `repeat` of that episode for the same notifier (live; a replay's recordings
+    ///   keep every notification, whatever the worker's pace).
+    public init(directory: String, remember: Int = 200_000, durable: Bool = true, supersedesRepeats: Bool = true) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = directory + "/outbox.jsonl"
         self.remember = remember
         self.durable = durable
+        self.supersedesRepeats = supersedesRepeats
         var puts: [String: Pending] = [:]
         var order: [String] = []
         var done = Set<String>()
@@ -174,15 +184,37 @@ public final class Outbox: @unchecked Sendable {
             default: continue
             }
         }
+        AppendFile.repairTail(path)
+        file = try AppendFile(path: path)
+        var superseded: [String] = []
+        let kindField = Array(#""kind":""#.utf8), ruleField = Array(#""rule":""#.utf8)
+        let siteField = Array(#""site":""#.utf8), sinceField = Array(#""since":""#.utf8)
         for key in order where !done.contains(key) {
             let p = puts[key]!
             pending[key] = p
             queues[p.notifier, default: []].append(key)
             counts[p.notifier, default: 0] += 1
+            // The episode and kind, in place (a digest's items hold the same fields: passed by).
+            let labels: (kind: String, rule: String, site: String, since: String)?
+            if let n = p.notification {
+                labels = (n.kind.rawValue, n.rule, n.site, RFC3339.format(n.since))
+            } else {
+                labels = p.line!.utf8.withContiguousStorageIfAvailable { b -> (String, String, String, String)? in
+                    guard JSONText.rawStringField(b, Array(#""items":["#.utf8)) == nil, let kind = JSONText.rawStringField(b, kindField),
+                          let rule = JSONText.rawStringField(b, ruleField), let site = JSONText.rawStringField(b, siteField),
+                          let since = JSONText.rawStringField(b, sinceField) else { return nil }
+                    let text = { (r: Range<Int>) in String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+                    return (text(kind), text(rule), text(site), text(since))
+                } ?? nil
+            }
+            if let labels {
+                superseded += supersedeRepeat(Self.episode(p.notifier, labels.rule, labels.site, labels.since), by: key,
+                                              isRepeat: labels.kind == NotificationKind.repeat.rawValue)
+            }
         }
         nextSequence = order.count
-        AppendFile.repairTail(path)
-        file = try AppendFile(path: path)
+        // Repeats superseded in a file written before this rule: finished now.
+        try file.append(superseded.map(Self.supersededLine), sync: durable)
         if doneOrder.count > remember || (doneOrder.count > 10_000 && doneOrder.count > 4 * pending.count) { try compact() }
     }
 
@@ -195,6 +227,34 @@ public final class Outbox: @unchecked Sendable {
     }
 
     public static func key(_ n: AlertNotification, _ notifier: String) -> String { n.id + "@" + notifier }
+
+    /// An alert episode as one notifier sees it: the notifier, rule, site and the episode's
+    /// start (`since`, RFC 3339).
+    static func episode(_ notifier: String, _ rule: String, _ site: String, _ since: String) -> String {
+        notifier + "\u{1}" + rule + "\u{1}" + site + "\u{1}" + since
+    }
+
+    static func supersededLine(_ key: String) -> String {
+        "{\"key\":\(JSONText.quote(key)),\"op\":\"done\",\"outcome\":\"superseded\"}"
+    }
+
+    /// A delivery `key` of `episode` was put (under the lock): the episode's pending repeat
+    /// for that notifier, if any, is superseded and finished (its key returned), and `key`
+    /// becomes the pending repeat if it is one. A notifier down for days otherwise kept an hourly
+    /// reminder of every alert queued, to be sent all at once when it came back (74,695
+    /// deliveries pending after a 120-day journal); a reminder says nothing a later message of
+    /// the same episode to the same notifier does not.
+    private func supersedeRepeat(_ episode: String, by key: String, isRepeat: Bool) -> [String] {
+        guard supersedesRepeats else { return [] }
+        var finished: [String] = []
+        if let old = pendingRepeats[episode], old != key, let p = pending.removeValue(forKey: old) {
+            counts[p.notifier, default: 0] -= 1
+            doneOrder.append(old)
+            finished.append(old)
+        }
+        pendingRepeats[episode] = isRepeat ? key : nil
+        return finished
+    }
 
     /// A put line, keys sorted as `Record` has them (the notification encoded once for all
     /// its notifiers).
@@ -216,7 +276,9 @@ public final class Outbox: @unchecked Sendable {
     /// restart would not know them. Dropped, as they were, nobody was paged and nothing said so.
     @discardableResult
     public func put(_ n: AlertNotification, notifiers: [String]) throws -> [OutboxEntry] {
-        try lock.withLock {
+        var superseded: [(key: String, notifier: String)] = []
+        defer { if let tell = onSuperseded { for s in superseded { tell(s.key, s.notifier) } } }
+        return try lock.withLock {
             var added: [OutboxEntry] = []
             var lines: [String] = []
             var json: String?
@@ -233,6 +295,10 @@ public final class Outbox: @unchecked Sendable {
                 nextSequence += 1
                 queues[a.notifier, default: []].append(a.key)
                 counts[a.notifier, default: 0] += 1
+                for old in supersedeRepeat(Self.episode(a.notifier, n.rule, n.site, RFC3339.format(n.since)), by: a.key, isRepeat: n.kind == .repeat) {
+                    lines.append(Self.supersededLine(old))
+                    superseded.append((old, a.notifier))
+                }
             }
             try file.append(lines, sync: durable)
             return added

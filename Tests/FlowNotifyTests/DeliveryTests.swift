@@ -105,6 +105,62 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(try box.put(ns[1], notifiers: ["pager", "teams"]).map(\.notifier) == ["teams"], "the spoilt delivery is put again, the finished one is not")
     }
 
+    /// Notifications of one alert episode (ga_occupancy at RWH since 10:00), in the order
+    /// decided, and one of another site's.
+    static func episode(_ kinds: [NotificationKind]) throws -> [AlertNotification] {
+        let since = try #require(RFC3339.parse("2026-01-20T10:00:00Z"))
+        let lead = LeadRef(id: "rwh-oncall", name: "Priya Shah", role: "Site on-call manager", contact: nil)
+        return kinds.enumerated().map { i, kind in
+            AlertNotification(id: "n\(i)", kind: kind, at: EventTime(millis: since.millis + Int64(i) * 3_600_000), rule: "ga_occupancy",
+                              site: kind == .severityChanged ? "RWG" : "RWH", severity: .critical, state: "firing", value: 96,
+                              summary: "G&A occ 96%", since: since, lead: lead, sequence: i)
+        }
+    }
+
+    @Test("a notifier that cannot deliver keeps only the latest reminder of an alert: a later message of the same episode supersedes a waiting repeat, recorded as done")
+    func aWaitingRepeatIsSupersededByALaterMessageOfItsEpisode() throws {
+        let dir = TempDir()
+        // firing, three hourly repeats, a repeat of another site's alert (RWG), an escalation.
+        let ns = try Self.episode([.firing, .repeat, .repeat, .repeat, .severityChanged, .escalated])
+        let superseded = Said()
+        let box = try Outbox(directory: dir.path)
+        box.onSuperseded = { key, notifier in superseded.add("\(key) \(notifier)") }
+        for n in ns.prefix(4) { try box.put(n, notifiers: ["pager"]) }
+        #expect(box.pendingEntries().map(\.notification.id) == ["n0", "n3"], "the first message and the latest reminder")
+        #expect(superseded.all == ["n1@pager pager", "n2@pager pager"])
+        try box.put(ns[4], notifiers: ["pager"])
+        #expect(box.pendingCount(notifier: "pager") == 3, "another site's alert supersedes nothing")
+        try box.put(ns[5], notifiers: ["pager", "teams"])
+        #expect(box.pendingEntries(notifier: "pager").map(\.notification.id) == ["n0", "n4", "n5"], "the escalation supersedes the waiting repeat")
+        #expect(box.pendingEntries(notifier: "teams").map(\.notification.id) == ["n5"])
+        let lines = try String(contentsOfFile: dir.file("outbox.jsonl"), encoding: .utf8)
+        #expect(lines.components(separatedBy: "\"outcome\":\"superseded\"").count - 1 == 3)
+        // A restart: the same pending, nothing put again.
+        let again = try Outbox(directory: dir.path)
+        #expect(again.pendingEntries().map(\.key) == ["n0@pager", "n4@pager", "n5@pager", "n5@teams"])
+        for n in ns { #expect(try again.put(n, notifiers: ["pager"]).isEmpty) }
+        // A replay's outbox keeps every notification.
+        let replay = try Outbox(directory: TempDir().path, durable: false, supersedesRepeats: false)
+        for n in ns.prefix(4) { try replay.put(n, notifiers: ["pager"]) }
+        #expect(replay.pendingCount() == 4)
+    }
+
+    @Test("repeats waiting in a file written before they could be superseded are superseded when it is read back")
+    func repeatsWaitingInAnOlderFileAreSupersededOnOpen() throws {
+        let dir = TempDir()
+        let ns = try Self.episode([.firing, .repeat, .repeat, .repeat])
+        do {
+            let old = try Outbox(directory: dir.path, supersedesRepeats: false)
+            for n in ns { try old.put(n, notifiers: ["pager", "teams"]) }
+            try old.markDone("n0@teams")
+        }
+        let box = try Outbox(directory: dir.path)
+        #expect(box.pendingEntries().map(\.key) == ["n0@pager", "n3@pager", "n3@teams"])
+        let reopened = try Outbox(directory: dir.path)
+        #expect(reopened.pendingEntries().map(\.key) == ["n0@pager", "n3@pager", "n3@teams"], "the superseded ones are finished in the file")
+        #expect(reopened.firstPending(notifier: "teams")?.notification == ns[3])
+    }
+
     @Test("compaction writes a pending put read back and not yet decoded as it was read")
     func compactionKeepsUndecodedPutsAsRead() throws {
         let dir = TempDir()
