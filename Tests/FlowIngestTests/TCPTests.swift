@@ -70,6 +70,31 @@ import Testing
         }
     }
 
+    /// A listener bound before its hub exists holds its port (a second bind is refused, in
+    /// words), and a producer that connects before a hub takes it waits, unread: its line is
+    /// read and acknowledged once the hub takes the listener. `run` and `record` bind so,
+    /// before the journal directory is made.
+    @Test func aListenerBoundAheadHoldsItsPortAndItsEarlyProducersWait() throws {
+        let bound = try IngestHub.bindTCPListener(.init(port: 0))
+        let port = bound.info.port
+        #expect(port > 0)
+        #expect {
+            try IngestHub.bindTCPListener(.init(port: port))
+        } throws: { e in
+            "\(e)".hasPrefix("cannot listen on tcp://127.0.0.1:\(port): Address already in use")
+        }
+        let client = try TestClient(port: port)
+        client.send("{\"id\":\"early\"}\n")
+        #expect(client.readLines(1, within: 0.3) == [], "no hub has the listener yet")
+        let tmp = TempDir()
+        let c = RecordingConsumer()
+        let hub = IngestHub(consumer: c, journal: try Journal(configuration: .init(directory: tmp.path, day: { "2026-01-05" })))
+        defer { hub.shutdown() }
+        #expect(hub.addTCPListener(bound) == bound.info)
+        #expect(client.readLines(1) == ["ok 1"])
+        #expect(c.lines == ["{\"id\":\"early\"}"] && journalLines(tmp.path) == ["{\"id\":\"early\"}"])
+    }
+
     @Test func twoProducersAtOnce() throws {
         let tmp = TempDir()
         let c = RecordingConsumer()
