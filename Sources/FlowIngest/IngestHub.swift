@@ -111,9 +111,23 @@ public final class IngestHub: @unchecked Sendable {
     /// A TCP listener; returns once bound (use the returned port when you asked for port 0).
     @discardableResult
     public func addTCPListener(_ config: TCPListenerConfiguration) throws -> TCPListenerInfo {
-        let listener = TCPListener(configuration: config, queue: queue,
-                                   maxLineLength: config.maxLineLength ?? configuration.maxLineLength)
+        addTCPListener(try Self.bindTCPListener(config))
+    }
+
+    /// Binds a TCP listener before there is a hub to take it (a port in use throws
+    /// `TCPBindError`): the port is held, and producers that connect wait unread until
+    /// `addTCPListener(_:)` (BoundTCPListener).
+    public static func bindTCPListener(_ config: TCPListenerConfiguration) throws -> BoundTCPListener {
+        let listener = TCPListener(configuration: config)
         try listener.bind()
+        return BoundTCPListener(listener)
+    }
+
+    /// Reads a listener bound ahead (`bindTCPListener`), the connections waiting first.
+    @discardableResult
+    public func addTCPListener(_ bound: BoundTCPListener) -> TCPListenerInfo {
+        let listener = bound.listener
+        listener.attach(queue: queue, maxLineLength: listener.configuration.maxLineLength ?? configuration.maxLineLength)
         add(listener)
         return listener.info
     }

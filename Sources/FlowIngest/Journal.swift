@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import FlowCore
 
 /// The on-disk record of every accepted line.
 ///
@@ -364,9 +365,9 @@ public final class Journal: @unchecked Sendable {
     }
 
     /// Streams every line of every journal file in `directory`, in day order then file order.
-    /// Empty lines are skipped. With `repair` (the default, for start-up recovery before the
-    /// journal is reopened), half-written tails are first set aside; without it, they are
-    /// skipped and reported only through `warn`.
+    /// Empty lines (`FeedLine.isEmpty`) are skipped. With `repair` (the default, for start-up
+    /// recovery before the journal is reopened), half-written tails are first set aside; without
+    /// it, they are skipped and reported only through `warn`.
     ///
     /// `body` gets a slice that is only valid during the call (do not keep it).
     @discardableResult
@@ -390,7 +391,7 @@ public final class Journal: @unchecked Sendable {
                 try chunk.withUnsafeBytes { raw in
                     let base = raw.baseAddress!
                     try framer.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { event in
-                        guard case let .line(line, number) = event, line.count > 0 else { return }
+                        guard case let .line(line, number) = event, !FeedLine.isEmpty(line) else { return }
                         report.lines += 1
                         let origin = LineOrigin(source: source, line: number)
                         if let p = line.baseAddress, p >= base, p < base + n {

@@ -108,7 +108,8 @@ extension LineConsumer {
 public enum IngestReason {
     /// A line longer than the configured maximum; it is skipped up to the next `\n`.
     public static let lineTooLong = "line_too_long"
-    /// An empty line (or just `\r`): never passed to the consumer, never journalled.
+    /// An empty line (nothing, or only spaces, tabs and `\r`: `FeedLine.isEmpty`): never passed
+    /// to the consumer, never journalled.
     public static let emptyLine = "empty_line"
     /// TCP: the connection's input ended in the middle of a line; that partial line is dropped.
     public static let incompleteLine = "incomplete_line"

@@ -1,3 +1,4 @@
+import FlowCore
 import Foundation
 
 /// Where a TCP connection (or any source wanting replies) receives the verdicts of its lines,
@@ -49,7 +50,9 @@ final class LineBatch: @unchecked Sendable {
     func add(_ event: LineFramer.Event) {
         switch event {
         case let .line(raw, number):
-            if raw.count == 0 {
+            // Nothing, or only whitespace: no message (`FeedLine.isEmpty`), counted apart and
+            // answered `empty_line`, as a replay and `check` count it.
+            if FeedLine.isEmpty(raw) {
                 entries.append(Entry(start: bytes.count, length: 0, line: number, kind: .empty))
             } else {
                 entries.append(Entry(start: bytes.count, length: raw.count, line: number, kind: .line))
@@ -87,7 +90,7 @@ public struct SourceStatistics: Sendable, Equatable {
     public var rejected = 0
     /// Over-long lines (also counted in `rejected`).
     public var tooLong = 0
-    /// Empty lines (ignored, not in `rejected`).
+    /// Empty lines, or of only whitespace (ignored, not in `rejected`).
     public var empty = 0
     /// Bytes of unterminated lines dropped (TCP connection lost mid-line, file truncated).
     public var droppedPartialBytes = 0

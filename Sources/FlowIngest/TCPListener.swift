@@ -64,8 +64,10 @@ final class TCPListener: IngestSource, @unchecked Sendable {
     let counters: SourceCounters
     let isFinite = false
     let configuration: TCPListenerConfiguration
-    private let queue: IngestQueue
-    private let maxLineLength: Int
+    /// Set by the hub that takes the listener (`attach`), before a connection is accepted: the
+    /// port is bound before the hub exists (`IngestHub.bindTCPListener`).
+    private var queue: IngestQueue?
+    private var maxLineLength = 0
     private let group: MultiThreadedEventLoopGroup
     private var serverChannel: Channel?
     private(set) var info: TCPListenerInfo
@@ -74,20 +76,21 @@ final class TCPListener: IngestSource, @unchecked Sendable {
     private var nextConnection = 0
     private var stopping = false
 
-    init(configuration: TCPListenerConfiguration, queue: IngestQueue, maxLineLength: Int) {
+    init(configuration: TCPListenerConfiguration) {
         self.configuration = configuration
-        self.queue = queue
-        self.maxLineLength = maxLineLength
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let name = "tcp:\(configuration.host):\(configuration.port)"
         self.info = TCPListenerInfo(host: configuration.host, port: configuration.port, source: name)
         self.counters = SourceCounters(source: name, kind: .tcp)
     }
 
+    /// Binds and listens, but accepts nothing until `start`: a producer that connects before
+    /// waits in the backlog, its lines unread.
     func bind() throws {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.autoRead, value: false)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 256 * 1024))
@@ -139,10 +142,21 @@ final class TCPListener: IngestSource, @unchecked Sendable {
         }
     }
 
-    fileprivate var queueRef: IngestQueue { queue }
+    /// The hub's queue and line limit, set once, before `start` accepts the first connection.
+    func attach(queue: IngestQueue, maxLineLength: Int) {
+        precondition(self.queue == nil, "a bound TCP listener is taken by one hub")
+        self.queue = queue
+        self.maxLineLength = maxLineLength
+    }
+
+    // Connections are only accepted after `attach` (`start`).
+    fileprivate var queueRef: IngestQueue { queue! }
     fileprivate var lineLimit: Int { maxLineLength }
 
-    func start() {}
+    /// Accepts connections from now on, those waiting in the backlog first.
+    func start() {
+        _ = try? serverChannel?.setOption(.autoRead, value: true).wait()
+    }
 
     func stop() {
         let open: [Channel] = lock.withLock {
@@ -419,6 +433,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
         return s.isEmpty ? "rejected" : s
     }
+}
+
+/// A TCP listener bound before the hub it will feed exists (`IngestHub.bindTCPListener`): the
+/// port is held from then on, and a producer that connects meanwhile waits in the backlog, its
+/// lines unread, until a hub takes the listener (`IngestHub.addTCPListener(_:)`). `run` and
+/// `record` bind first, so that a port in use fails the start before anything is made on disk.
+public final class BoundTCPListener: Sendable {
+    let listener: TCPListener
+    init(_ listener: TCPListener) { self.listener = listener }
+    public var info: TCPListenerInfo { listener.info }
 }
 
 /// A listener that could not bind, said with its address.

@@ -92,10 +92,10 @@ enum DashboardLauncher {
                     options: DashboardOptions) throws {
         var lines: [[UInt8]] = []
         // A line too long to read stands as an empty line: the engine rejects and counts it. An
-        // empty line in the file is no message: skipped, as live ingest and a headless replay
-        // skip it (`HeadlessReplay.isEmpty`).
+        // empty line in the file (or one of only spaces) is no message: skipped, as live ingest
+        // and a headless replay skip it (`FeedLine.isEmpty`).
         try LineReader.forEachLine(path: scenarioPath, tooLong: { _ in lines.append([]) }) {
-            if !HeadlessReplay.isEmpty($0) { lines.append(Array($0)) }
+            if !FeedLine.isEmpty($0) { lines.append(Array($0)) }
         }
         let name = URL(fileURLWithPath: scenarioPath).deletingPathExtension().lastPathComponent
         let player = ReplayPlayer(config: config, name: name, lines: lines, speed: speed)

@@ -29,6 +29,7 @@ struct Record: ParsableCommand {
         let signals = ServiceSignals.block()
         let config = try configOption.load()
         let engine = FlowEngine(config: config, mode: .live)
+        let listeners = try ingest.bindListeners()   // a port in use leaves no journal directory
         let lock = try ingest.lockJournal()   // one writer per journal, from before recovery
         defer { withExtendedLifetime(lock) {} }
         let report = try Recovery.run(engine: engine, journalDirectory: ingest.journal)
@@ -38,7 +39,7 @@ struct Record: ParsableCommand {
         let hub = IngestHub(consumer: validator, journal: journal,
                             configuration: .init(maxLineLength: ingest.maxLine), onError: { Log.warn($0) },
                             onNotice: { Log.info($0) })
-        do { try ingest.addSources(to: hub) } catch {
+        do { try ingest.addSources(to: hub, listeners: listeners) } catch {
             hub.shutdown()
             throw CLIError("cannot start the inputs: \(error)")
         }

@@ -104,10 +104,22 @@ struct IngestOptions: ParsableArguments {
         }
     }
 
-    /// Adds every source to the hub; prints where the listeners are.
-    func addSources(to hub: IngestHub) throws {
-        for l in listeners {
-            let info = try hub.addTCPListener(l)
+    /// Binds every listener, before anything is made on disk: a port in use failed the start
+    /// after the journal directory had been made (by the lock), and left it behind. Producers
+    /// that connect meanwhile wait, unread, until `addSources` (recovery first).
+    func bindListeners() throws -> [BoundTCPListener] {
+        do {
+            return try listeners.map { try IngestHub.bindTCPListener($0) }
+        } catch {
+            throw CLIError("cannot start the inputs: \(error)")
+        }
+    }
+
+    /// Adds every source to the hub, the listeners bound by `bindListeners`; prints where the
+    /// listeners are.
+    func addSources(to hub: IngestHub, listeners bound: [BoundTCPListener]) throws {
+        for (l, b) in zip(listeners, bound) {
+            let info = hub.addTCPListener(b)
             Log.info("listening on tcp://\(info.host):\(info.port)" + (l.tokens.isEmpty ? "" : " (token required)"))
         }
         for input in otherInputs {
@@ -173,7 +185,9 @@ struct Run: ParsableCommand {
         let engine = FlowEngine(config: config, mode: .live)
         let calendar = engine.model.calendar
 
-        // 1. Recovery: the model and the alert state, from the journal.
+        // 1. Recovery: the model and the alert state, from the journal. The listeners are bound
+        // before the lock makes the journal directory, so that a port in use leaves none.
+        let listeners = try ingest.bindListeners()
         let lock = try ingest.lockJournal()   // one writer per journal, from before recovery
         defer { withExtendedLifetime(lock) {} }
         let report = try Recovery.run(engine: engine, journalDirectory: ingest.journal)
@@ -212,7 +226,7 @@ struct Run: ParsableCommand {
         // status line.
         let stderrWhileOnScreen = ScreenStderr(logFile: (ingest.journal as NSString).appendingPathComponent("urgentflow.log"))
         if let screenOptions, !screenOptions.plain { stderrWhileOnScreen.divertAhead() }
-        do { try ingest.addSources(to: hub) } catch {
+        do { try ingest.addSources(to: hub, listeners: listeners) } catch {
             hub.shutdown()
             stderrWhileOnScreen.screen(false)
             throw CLIError("cannot start the inputs: \(error)")

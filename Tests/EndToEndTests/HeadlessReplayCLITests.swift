@@ -132,6 +132,25 @@ import Glibc
         #expect(replay.err.hasSuffix("replayed 402 lines: 399 accepted, 1 rejected, 2 empty\n"), "\(replay.err)")
     }
 
+    /// A line of only spaces or tabs is an empty line too: `check` lists it as one and passes,
+    /// `replay` counts it apart. Both refused it as malformed ("empty line at column 4").
+    @Test func aLineOfOnlyWhitespaceIsAnEmptyLine() throws {
+        let all = try String(contentsOf: Self.scenarios.appendingPathComponent("winter-weekday.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        let lines = Array(all.prefix(3)) + ["   ", "\t \r"] + Array(all[3..<5])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("uf-blank-\(getpid()).jsonl").path
+        defer { unlink(path) }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try Self.urgentflow(["check", path])
+        let report = r.out.split(separator: "\n").map(String.init)
+        #expect(report.count == 3, "\(r.out)")
+        #expect(report.first?.hasPrefix(path + ": line 4: empty line: skipped") == true, "\(report)")
+        #expect(report.last == path + ": 7 lines, 5 accepted, 0 rejected, 2 empty", "\(report)")
+        #expect(r.status == 0, "\(r.out)")
+        let replay = try Self.urgentflow(["replay", path, "--headless"])
+        #expect(replay.err.hasSuffix("replayed 7 lines: 5 accepted, 0 rejected, 2 empty\n"), "\(replay.err)")
+    }
+
     /// `--notify-dir` records every notification the replay makes before it exits: the last
     /// ones (three repeats at the replay's end) stayed in the outbox, and the next run into the
     /// same directory delivered them.

@@ -159,6 +159,16 @@ import Testing
         #expect(origins[1] == LineOrigin(source: "journal:" + tmp.file("journal-2025-12-31.jsonl"), line: 3))
     }
 
+    /// A line of only whitespace is skipped as an empty line is (`FeedLine.isEmpty`): the live
+    /// service never journals one, but a journal edited by hand was recovered with it refused
+    /// as malformed, where `replay` of the same file counts it as empty.
+    @Test func readBackSkipsALineOfOnlyWhitespace() throws {
+        let tmp = TempDir()
+        writeFile(tmp.file("journal-2026-01-05.jsonl"), "a\n   \n\t\r\n\nb\n")
+        let (lines, report, _) = try readBack(tmp.path)
+        #expect(lines == ["a", "b"] && report.lines == 2)
+    }
+
     @Test func retentionDeletesOldDaysOnOpenAndOnRollOver() throws {
         let tmp = TempDir()
         for d in ["2026-01-01", "2026-01-03", "2026-01-04"] { writeFile(tmp.file("journal-\(d).jsonl"), "x\n") }

@@ -1,4 +1,5 @@
 import FlowCore
+import FlowIngest
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -302,6 +303,25 @@ struct LiveRunTests {
         #expect(c.readLine() == "ok 1")
         #expect(server.stop())
         #expect(LiveHarness.journalData(dir + "/journal").count == 1, "only the first service's line")
+    }
+
+    @Test("A port in use fails the start with its address and leaves no journal directory behind (run and record)")
+    func portInUseLeavesNoJournal() throws {
+        guard let dir = try LiveHarness.workDir("port") else { return }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let other = IngestHub(consumer: RecordingConsumer(), journal: nil)
+        defer { other.shutdown() }
+        let port = try other.addTCPListener(.init(port: 0)).port
+        for command in ["run", "record"] {
+            let journal = dir + "/journal-" + command
+            let args = [command] + (command == "run" ? ["--no-ui"] : [])
+                + ["--config", dir + "/live.yaml", "--journal", journal, "--listen", "tcp://127.0.0.1:\(port)"]
+            let (status, _, err) = try LiveHarness.runToEnd(args)
+            #expect(status != 0)
+            #expect(err.contains("cannot listen on tcp://127.0.0.1:\(port): Address already in use"), "\(err)")
+            // The journal's lock made the directory (and `run` its alert log) before the bind.
+            #expect(!FileManager.default.fileExists(atPath: journal), "\(command): \((try? FileManager.default.contentsOfDirectory(atPath: journal)) ?? [])")
+        }
     }
 
     @Test("A wrong token is refused and the connection closed; the right one is accepted")

@@ -36,6 +36,25 @@ import Testing
         #expect(origin.shortSource == "127.0.0.1#1")
     }
 
+    /// A line of only whitespace is an empty line, as one with nothing in it: answered
+    /// `empty_line`, counted apart, never consumed nor journalled (`FeedLine.isEmpty`). It was
+    /// passed to the consumer, which refused it as malformed ("empty line at column 4").
+    @Test func aLineOfOnlyWhitespaceIsAnEmptyLine() throws {
+        let tmp = TempDir()
+        let c = RecordingConsumer()
+        let (hub, info) = try makeHub(c, journalDir: tmp.path)
+        defer { hub.shutdown() }
+        let client = try TestClient(port: info.port)
+        client.send("{\"id\":\"a\"}\n   \n\t \r\n\r\n{\"id\":\"b\"}\n")
+        #expect(client.readLines(5) == ["ok 1", "err 2 empty_line", "err 3 empty_line", "err 4 empty_line", "ok 5"])
+        #expect(c.lines == ["{\"id\":\"a\"}", "{\"id\":\"b\"}"])
+        #expect(journalLines(tmp.path) == ["{\"id\":\"a\"}", "{\"id\":\"b\"}"])
+        // The counts follow the acknowledgements in the same round.
+        #expect(eventually { hub.statistics().sources.first { $0.kind == .tcp }?.lines == 5 })
+        let s = try #require(hub.statistics().sources.first { $0.kind == .tcp })
+        #expect(s.accepted == 2 && s.rejected == 0 && s.empty == 3, "\(s)")
+    }
+
     /// A port already in use is said with its address, in words (it was NIO's
     /// "bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)").
     @Test func aPortInUseIsSaidWithItsAddress() throws {
@@ -49,6 +68,31 @@ import Testing
         } throws: { e in
             "\(e)" == "cannot listen on tcp://127.0.0.1:\(info.port): Address already in use (another program, or another urgentflow, is listening there)"
         }
+    }
+
+    /// A listener bound before its hub exists holds its port (a second bind is refused, in
+    /// words), and a producer that connects before a hub takes it waits, unread: its line is
+    /// read and acknowledged once the hub takes the listener. `run` and `record` bind so,
+    /// before the journal directory is made.
+    @Test func aListenerBoundAheadHoldsItsPortAndItsEarlyProducersWait() throws {
+        let bound = try IngestHub.bindTCPListener(.init(port: 0))
+        let port = bound.info.port
+        #expect(port > 0)
+        #expect {
+            try IngestHub.bindTCPListener(.init(port: port))
+        } throws: { e in
+            "\(e)".hasPrefix("cannot listen on tcp://127.0.0.1:\(port): Address already in use")
+        }
+        let client = try TestClient(port: port)
+        client.send("{\"id\":\"early\"}\n")
+        #expect(client.readLines(1, within: 0.3) == [], "no hub has the listener yet")
+        let tmp = TempDir()
+        let c = RecordingConsumer()
+        let hub = IngestHub(consumer: c, journal: try Journal(configuration: .init(directory: tmp.path, day: { "2026-01-05" })))
+        defer { hub.shutdown() }
+        #expect(hub.addTCPListener(bound) == bound.info)
+        #expect(client.readLines(1) == ["ok 1"])
+        #expect(c.lines == ["{\"id\":\"early\"}"] && journalLines(tmp.path) == ["{\"id\":\"early\"}"])
     }
 
     @Test func twoProducersAtOnce() throws {

@@ -8,9 +8,9 @@ public struct HeadlessReplay {
     /// Rejected lines with their line numbers, in order (kept up to `maxKeptRejections`).
     public private(set) var rejections: [(line: Int, rejection: Rejection)] = []
     public var maxKeptRejections = 10_000
-    /// Empty lines (nothing, or a lone `\r`): not messages, so neither accepted nor rejected, as
-    /// live ingest counts them (`empty`; a TCP sender is answered `empty_line`). Their numbers
-    /// are kept up to `maxKeptRejections`, for `check`.
+    /// Empty lines (nothing, or only spaces, tabs and `\r`: `FeedLine.isEmpty`): not messages,
+    /// so neither accepted nor rejected, as live ingest counts them (`empty`; a TCP sender is
+    /// answered `empty_line`). Their numbers are kept up to `maxKeptRejections`, for `check`.
     public private(set) var emptyLines = 0
     public private(set) var emptyLineNumbers: [Int] = []
     /// urgentflow's own journal marks met (clock, evaluate, held), by line: a replay of a journal
@@ -31,7 +31,7 @@ public struct HeadlessReplay {
     /// Feeds one line; returns the transitions it caused (usually none).
     public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>) -> [AlertTransition] {
         lineNumber += 1
-        if Self.isEmpty(bytes) {
+        if FeedLine.isEmpty(bytes) {
             if emptyLineNumbers.count < maxKeptRejections { emptyLineNumbers.append(lineNumber) }
             emptyLines += 1
             return []
@@ -65,11 +65,6 @@ public struct HeadlessReplay {
 
     private mutating func keep(_ line: Int, _ r: Rejection) {
         if rejections.count < maxKeptRejections { rejections.append((line, r)) }
-    }
-
-    /// What live framing counts as an empty line (`LineFramer` strips one trailing `\r`).
-    public static func isEmpty(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        bytes.isEmpty || (bytes.count == 1 && bytes[0] == 13)
     }
 
     /// A line too long to read (its reader did not buffer it): counted and reported like any
