@@ -194,7 +194,9 @@ public final class Outbox: @unchecked Sendable {
             pending[key] = p
             queues[p.notifier, default: []].append(key)
             counts[p.notifier, default: 0] += 1
-            // The episode and kind, in place (a digest's items hold the same fields: passed by).
+            // The episode and kind, in place. A digest (an `items` array present: its items hold
+            // the same fields, met first) is passed by: it supersedes nothing and is never
+            // superseded.
             let labels: (kind: String, rule: String, site: String, since: String)?
             if let n = p.notification {
                 labels = (n.kind.rawValue, n.rule, n.site, RFC3339.format(n.since))
