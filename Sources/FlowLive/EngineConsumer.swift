@@ -168,7 +168,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     /// first string field after the feed), read without parsing it: the line was refused.
     static func operatorID(_ line: ArraySlice<UInt8>) -> String? {
         line.withUnsafeBufferPointer { p in
-            JSONText.rawStringField(p, Array(#""id":""#.utf8)).map { String(decoding: UnsafeBufferPointer(rebasing: p[$0]), as: UTF8.self) }
+            JSONText.rawStringText(p, Array(#""id":""#.utf8))
         }
     }
 

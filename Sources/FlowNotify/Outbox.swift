@@ -155,9 +155,8 @@ public final class Outbox: @unchecked Sendable {
         for line in AppendFile.readLines(path) {
             // op, key and notifier in place (nil when absent or escaped: then decoded in full).
             let raw = line.utf8.withContiguousStorageIfAvailable { b -> (op: String, key: String, notifier: String?)? in
-                guard let op = JSONText.rawStringField(b, opField), let key = JSONText.rawStringField(b, keyField) else { return nil }
-                let text = { (r: Range<Int>) in String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
-                return (text(op), text(key), JSONText.rawStringField(b, notifierField).map(text))
+                guard let op = JSONText.rawStringText(b, opField), let key = JSONText.rawStringText(b, keyField) else { return nil }
+                return (op, key, JSONText.rawStringText(b, notifierField))
             } ?? nil
             var entry: Pending
             let op: String
@@ -188,7 +187,7 @@ public final class Outbox: @unchecked Sendable {
         file = try AppendFile(path: path)
         var superseded: [String] = []
         let kindField = Array(#""kind":""#.utf8), ruleField = Array(#""rule":""#.utf8)
-        let siteField = Array(#""site":""#.utf8), sinceField = Array(#""since":""#.utf8)
+        let siteField = Array(#""site":""#.utf8), sinceField = Array(#""since":""#.utf8), itemsField = Array(#""items":["#.utf8)
         for key in order where !done.contains(key) {
             let p = puts[key]!
             pending[key] = p
@@ -202,11 +201,10 @@ public final class Outbox: @unchecked Sendable {
                 labels = (n.kind.rawValue, n.rule, n.site, RFC3339.format(n.since))
             } else {
                 labels = p.line!.utf8.withContiguousStorageIfAvailable { b -> (String, String, String, String)? in
-                    guard JSONText.rawStringField(b, Array(#""items":["#.utf8)) == nil, let kind = JSONText.rawStringField(b, kindField),
-                          let rule = JSONText.rawStringField(b, ruleField), let site = JSONText.rawStringField(b, siteField),
-                          let since = JSONText.rawStringField(b, sinceField) else { return nil }
-                    let text = { (r: Range<Int>) in String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
-                    return (text(kind), text(rule), text(site), text(since))
+                    guard !JSONText.contains(b, itemsField), let kind = JSONText.rawStringText(b, kindField),
+                          let rule = JSONText.rawStringText(b, ruleField), let site = JSONText.rawStringText(b, siteField),
+                          let since = JSONText.rawStringText(b, sinceField) else { return nil }
+                    return (kind, rule, site, since)
                 } ?? nil
             }
             if let labels {
@@ -502,8 +500,8 @@ public final class AlertLog: @unchecked Sendable {
         for (index, line) in lines.enumerated() where line.hasPrefix("{\"type\":\"delivery\"") {
             var fields: (key: String, notifier: String, outcome: String, attempt: Int)
             let raw = line.utf8.withContiguousStorageIfAvailable { b -> (String, String, String, Int)? in
-                guard let key = rawString(b, keyField), let notifier = rawString(b, notifierField),
-                      let outcome = rawString(b, outcomeField), let attempt = JSONText.rawIntField(b, attemptField) else { return nil }
+                guard let key = JSONText.rawStringText(b, keyField), let notifier = JSONText.rawStringText(b, notifierField),
+                      let outcome = JSONText.rawStringText(b, outcomeField), let attempt = JSONText.rawIntField(b, attemptField) else { return nil }
                 return (key, notifier, outcome, attempt)
             }
             if let raw = raw ?? nil {
@@ -547,12 +545,6 @@ public final class AlertLog: @unchecked Sendable {
             h.failingSince = wall(decoded(t.failingFrom))
             return h
         }
-    }
-
-    /// The text of the string field that `field` (`"name":"`) opens in `line`, nil if absent or
-    /// escaped (`JSONText.rawStringField`).
-    private static func rawString(_ line: UnsafeBufferPointer<UInt8>, _ field: [UInt8]) -> String? {
-        JSONText.rawStringField(line, field).map { String(decoding: UnsafeBufferPointer(rebasing: line[$0]), as: UTF8.self) }
     }
 
     /// Operator actions recorded in a log's lines (`AppendFile.readLines`; for a restart):

@@ -224,6 +224,17 @@ public enum JSONText {
         return end < line.count ? start..<end : nil
     }
 
+    /// The text of the first string field opened by `field`, as `rawStringField` finds it
+    /// (nil when absent, unterminated or escaped).
+    public static func rawStringText(_ line: UnsafeBufferPointer<UInt8>, _ field: [UInt8]) -> String? {
+        rawStringField(line, field).map { String(decoding: UnsafeBufferPointer(rebasing: line[$0]), as: UTF8.self) }
+    }
+
+    /// Whether `field` (its bytes, e.g. `"items":[`) occurs in `line`.
+    public static func contains(_ line: UnsafeBufferPointer<UInt8>, _ field: [UInt8]) -> Bool {
+        valueStart(line, field) != nil
+    }
+
     /// The whole number (digits only) of the first field opened by `field` (the bytes `"name":`).
     public static func rawIntField(_ line: UnsafeBufferPointer<UInt8>, _ field: [UInt8]) -> Int? {
         guard let start = valueStart(line, field) else { return nil }
