@@ -170,20 +170,20 @@ public enum StableHash {
 /// encodes each notification five times (outbox, log, recording per notifier): by
 /// `JSONEncoder` that was 40% of the replay's time (README, "Measured").
 public enum NotificationJSON {
-    public static func encode(_ n: AlertNotification) throws -> [UInt8] {
-        guard let text = text(n) else { throw EncodingError.invalidValue(n.value as Any, .init(codingPath: [], debugDescription: "a value that is not finite")) }
-        return Array(text.utf8)
-    }
+    public static func encode(_ n: AlertNotification) throws -> [UInt8] { Array(try text(n).utf8) }
     public static func decode(_ bytes: [UInt8]) throws -> AlertNotification {
         try JSONDecoder().decode(AlertNotification.self, from: Data(bytes))
     }
-    public static func line(_ n: AlertNotification) -> String { text(n) ?? "{}" }
+    public static func line(_ n: AlertNotification) -> String { (try? text(n)) ?? "{}" }
 
-    /// The JSON, or nil when a value is not finite (which `JSONEncoder` refuses).
-    static func text(_ n: AlertNotification) -> String? {
+    /// The JSON; throws when a value is not finite (which `JSONEncoder` refuses).
+    public static func text(_ n: AlertNotification) throws -> String {
         var out = ""
         out.reserveCapacity(640)
-        return write(n, into: &out) ? out : nil
+        guard write(n, into: &out) else {
+            throw EncodingError.invalidValue(n.value as Any, .init(codingPath: [], debugDescription: "a value that is not finite"))
+        }
+        return out
     }
 
     private static func write(_ n: AlertNotification, into o: inout String) -> Bool {

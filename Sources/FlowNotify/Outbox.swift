@@ -214,7 +214,7 @@ public final class Outbox: @unchecked Sendable {
         }
         nextSequence = order.count
         // Repeats superseded in a file written before this rule: finished now.
-        try file.append(superseded.map(Self.supersededLine), sync: durable)
+        try file.append(superseded.map { Self.doneLine($0, outcome: "superseded") }, sync: durable)
         if doneOrder.count > remember || (doneOrder.count > 10_000 && doneOrder.count > 4 * pending.count) { try compact() }
     }
 
@@ -234,8 +234,9 @@ public final class Outbox: @unchecked Sendable {
         notifier + "\u{1}" + rule + "\u{1}" + site + "\u{1}" + since
     }
 
-    static func supersededLine(_ key: String) -> String {
-        "{\"key\":\(JSONText.quote(key)),\"op\":\"done\",\"outcome\":\"superseded\"}"
+    /// A done line: `sent`, `gave_up` or `superseded`.
+    static func doneLine(_ key: String, outcome: String) -> String {
+        "{\"key\":\(JSONText.quote(key)),\"op\":\"done\",\"outcome\":\(JSONText.quote(outcome))}"
     }
 
     /// A delivery `key` of `episode` was put (under the lock): the episode's pending repeat
@@ -285,7 +286,7 @@ public final class Outbox: @unchecked Sendable {
             for name in notifiers {
                 let k = Self.key(n, name)
                 guard !known.contains(k) else { continue }
-                if json == nil { json = try NotificationJSON.encode(n).withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) } }
+                if json == nil { json = try NotificationJSON.text(n) }
                 lines.append(Self.putLine(key: k, notifier: name, notificationJSON: json!))
                 added.append(OutboxEntry(key: k, notifier: name, notification: n))
             }
@@ -296,7 +297,7 @@ public final class Outbox: @unchecked Sendable {
                 queues[a.notifier, default: []].append(a.key)
                 counts[a.notifier, default: 0] += 1
                 for old in supersedeRepeat(Self.episode(a.notifier, n.rule, n.site, RFC3339.format(n.since)), by: a.key, isRepeat: n.kind == .repeat) {
-                    lines.append(Self.supersededLine(old))
+                    lines.append(Self.doneLine(old, outcome: "superseded"))
                     superseded.append((old, a.notifier))
                 }
             }
@@ -313,10 +314,13 @@ public final class Outbox: @unchecked Sendable {
     /// disk was full. A restart delivers it once more (the file holds its `put`, not its end).
     public func markDone(_ key: String, outcome: String = "sent") throws {
         try lock.withLock {
-            if let p = pending.removeValue(forKey: key) { counts[p.notifier, default: 0] -= 1 }
-            doneOrder.append(key)
-            let line = "{\"key\":\(JSONText.quote(key)),\"op\":\"done\",\"outcome\":\(JSONText.quote(outcome))}"
-            try file.append([line], sync: durable)
+            // A delivery superseded while in hand is finished already: its line says it was
+            // sent after all, its key is not listed twice.
+            if let p = pending.removeValue(forKey: key) {
+                counts[p.notifier, default: 0] -= 1
+                doneOrder.append(key)
+            }
+            try file.append([Self.doneLine(key, outcome: outcome)], sync: durable)
         }
     }
 
@@ -380,7 +384,7 @@ public final class Outbox: @unchecked Sendable {
     /// put read back and not decoded yet is written as it was read.
     private func compact() throws {
         let keep = doneOrder.suffix(remember)
-        var lines: [String] = keep.map { "{\"key\":\(JSONText.quote($0)),\"op\":\"done\",\"outcome\":\"sent\"}" }
+        var lines: [String] = keep.map { Self.doneLine($0, outcome: "sent") }
         for p in pending.values.sorted(by: { $0.sequence < $1.sequence }) {
             if let line = p.line {
                 lines.append(line)
