@@ -156,10 +156,7 @@ public final class FlowEngine {
                 }
                 // One line is held at a time; another jump meanwhile is applied, unless it is
                 // further ahead than that limit.
-                if m.at > hw + config.ingest.maxFutureSkewReplay {
-                    return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewReplay) ahead of the latest event (\(RFC3339.format(hw)))",
-                                            feed: m.feed, site: config.units[m.site].code))
-                }
+                if m.at > hw + config.ingest.maxFutureSkewReplay { return reject(tooFarAhead(m, of: hw)) }
             }
         }
         return admit(m)
@@ -196,6 +193,12 @@ public final class FlowEngine {
     static func jumpIsReal(held h: (at: EventTime, feed: FeedKind), next: (at: EventTime, feed: FeedKind?), margin: Duration) -> Bool? {
         if next.at >= h.at - margin { return true }
         return next.feed == h.feed ? false : nil
+    }
+
+    /// Replay: `m` is more than `max_future_skew_replay` ahead of the latest event `hw`.
+    private func tooFarAhead(_ m: FeedMessage, of hw: EventTime, _ more: String = "") -> Rejection {
+        Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewReplay) ahead of the latest event (\(RFC3339.format(hw)))" + more,
+                  feed: m.feed, site: config.units[m.site].code)
     }
 
     /// Applies a message that passed the clock checks: lateness, duplicates, the ticks before it
@@ -365,8 +368,7 @@ public final class FlowEngine {
             held = nil
             holding = false
             if let hw = highWater, h.at > hw + config.ingest.maxFutureSkewReplay {
-                heldVerdict = reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(h.at)) is more than \(config.ingest.maxFutureSkewReplay) ahead of the latest event (\(RFC3339.format(hw))), and no line after it came near it",
-                                               feed: h.feed, site: config.units[h.site].code))
+                heldVerdict = reject(tooFarAhead(h, of: hw, ", and no line after it came near it"))
             } else {
                 heldVerdict = admit(h)
             }
