@@ -250,7 +250,7 @@ public final class DashboardController {
             }
             if snapshot.alerts.contains(where: { AlertID($0) == id && $0.state == .pending }) {
                 // The engine refuses it: no lead has been told yet. Silencing it is allowed.
-                state.message = "\(id.rule) at \(id.site) is pending: nothing to acknowledge until it fires (s silences it)"
+                state.message = FlowEngine.pendingAckRefusal(rule: id.rule, site: id.site) + " (s silences it)"
                 return .redraw
             }
             state.ack = AckPrompt(alert: id)

@@ -413,9 +413,15 @@ public final class FlowEngine {
     /// cleared since it was on screen).
     public func ackRefusal(rule: String, site: String, justCleared: Bool = false) -> String {
         if rules.isPending(rule: rule, site: site) {
-            return "\(rule) at \(site) is pending: nothing to acknowledge until it fires (its lead has not been told)"
+            return Self.pendingAckRefusal(rule: rule, site: site) + " (its lead has not been told)"
         }
         return "no active alert \(rule) at \(site)" + (justCleared ? " (it may have just cleared)" : "")
+    }
+
+    /// Why an alert still pending cannot be acknowledged; the dashboard says it too, before
+    /// asking (`DashboardController`).
+    public static func pendingAckRefusal(rule: String, site: String) -> String {
+        "\(rule) at \(site) is pending: nothing to acknowledge until it fires"
     }
 
     /// Rejected-line counts by feed, site and reason: what a live service carries across a

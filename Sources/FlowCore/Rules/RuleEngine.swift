@@ -537,6 +537,13 @@ public struct RuleEngine: Sendable {
         return AlertKey(rule: ri, site: si)
     }
 
+    /// The later of two instants, either of which may be unknown.
+    private func later(_ a: EventTime?, _ b: EventTime?) -> EventTime? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return Swift.max(a, b)
+    }
+
     /// Active alerts for the dashboard: most severe first, then oldest first, then rule order.
     /// Each is described (value and sentence) as of the latest tick, from `model`: evaluations
     /// that make no transition do not build sentences.
@@ -557,7 +564,7 @@ public struct RuleEngine: Sendable {
             // Described at the model's clock, the instant the grid reads its values at: the last
             // evaluated tick lags it wherever the schedule skips ticks (a growing wait between
             // its levels), and the panel said 45 minutes where the grid said 47.
-            if let at = [schedule.lastTick, model.now].compactMap({ $0 }).max() {
+            if let at = later(schedule.lastTick, model.now) {
                 switch describe(key, model: model, at: at) {
                 case .known(let target, let v, let text):
                     value = v; summary = text
