@@ -211,6 +211,14 @@ public final class IngestHub: @unchecked Sendable {
         public var journalErrors: Int
         public var lastJournalError: String?
         public var queuedBytes: Int
+
+        /// The lines of every source, in words for a stop summary: `7 accepted, 1 rejected`,
+        /// and `, 3 empty` when there were empty lines (neither accepted nor rejected).
+        public var linesSummary: String {
+            let accepted = sources.map(\.accepted).reduce(0, +), rejected = sources.map(\.rejected).reduce(0, +)
+            let empty = sources.map(\.empty).reduce(0, +)
+            return "\(accepted) accepted, \(rejected) rejected" + (empty > 0 ? ", \(empty) empty" : "")
+        }
     }
 
     public func statistics() -> Statistics {

@@ -54,8 +54,6 @@ struct Record: ParsableCommand {
         hub.shutdown()
         ingest.closeJournal(journal)
         let s = hub.statistics()
-        let accepted = s.sources.map(\.accepted).reduce(0, +)
-        let rejected = s.sources.map(\.rejected).reduce(0, +)
-        Log.info("recorded \(s.journalLines) lines to \(ingest.journal) (\(accepted) accepted, \(rejected) rejected)")
+        Log.info("recorded \(s.journalLines) lines to \(ingest.journal) (\(s.linesSummary))")
     }
 }

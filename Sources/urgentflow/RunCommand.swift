@@ -251,7 +251,10 @@ struct Run: ParsableCommand {
             let sig = ServiceSignals.wait(signals)
             stop()
             let s = hub.statistics()
-            Log.info("stopped (\(sig == SIGUSR2 ? "inputs done" : "signal \(sig)")): \(s.journalLines) lines journalled this run, \(log.written) alert transitions logged")
+            // The lines read, as `replay` and `check` count them (empty ones too), then what the
+            // journal holds: urgentflow's own clock and evaluate marks are journal lines as well.
+            Log.info("stopped (\(sig == SIGUSR2 ? "inputs done" : "signal \(sig)")): lines \(s.linesSummary); \(s.journalLines) journal lines "
+                     + "written this run (with the clock's marks), \(log.written) alert transitions logged")
             return
         }
         let driver = LiveDriver(hub: hub, slot: slot, acks: consumer.acks, calendar: calendar)

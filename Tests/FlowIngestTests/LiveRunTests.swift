@@ -355,13 +355,15 @@ struct LiveRunTests {
         let input = [LiveHarness.bedLine(id: "s1", occupied: 50),
                      "{\"feed\":\"bed\",\"id\":\"s2\",\"at\":\"\(LiveHarness.nowText())\",\"site\":\"NOPE\",\"ga_core_open\":1,\"ga_core_occupied\":1}",
                      "not json",
-                     LiveHarness.bedLine(id: "s3", occupied: 60)].joined(separator: "\n") + "\n"
+                     LiveHarness.bedLine(id: "s3", occupied: 60), " \t", ""].joined(separator: "\n") + "\n"
         let (status, _, err) = try LiveHarness.runToEnd(["run", "--no-ui", "--once", "--config", dir + "/live.yaml",
                                                          "--journal", dir + "/journal", "-"], stdin: input)
         #expect(status == 0, "\(err)")
         // stdin has no one to answer: each rejected line is logged with where and why.
         #expect(err.contains("rejected stdin line 2: feed bed: unknown_site: field site"), "\(err)")
         #expect(err.contains("rejected stdin line 3: malformed: "), "\(err)")
+        // The stop summary counts the lines as replay and check do, the empty ones apart.
+        #expect(err.contains("lines 2 accepted, 2 rejected, 2 empty;"), "\(err)")
         let data = LiveHarness.journalData(dir + "/journal")
         #expect(data.count == 2)
         #expect(data.allSatisfy { $0.contains("\"s1\"") || $0.contains("\"s3\"") })
@@ -383,11 +385,12 @@ struct LiveRunTests {
         #expect(rejectedSaved() == 3, "the earlier run's 2 and this run's 1")
 
         // record: same validation, no clock marks; a duplicate of a journalled line is refused.
-        let input2 = LiveHarness.bedLine(id: "s1", occupied: 50) + "\n" + LiveHarness.bedLine(id: "s4", occupied: 70) + "\n"
+        let input2 = LiveHarness.bedLine(id: "s1", occupied: 50) + "\n" + LiveHarness.bedLine(id: "s4", occupied: 70) + "\n   \n"
         let (status2, _, err2) = try LiveHarness.runToEnd(["record", "--config", dir + "/live.yaml",
                                                            "--journal", dir + "/journal", "-"], stdin: input2)
         #expect(status2 == 0, "\(err2)")
         #expect(err2.contains("rejected stdin line 1: feed bed: site RWH: duplicate_id: field id"), "\(err2)")
+        #expect(err2.contains("(1 accepted, 1 rejected, 1 empty)"), "\(err2)")
         let data2 = LiveHarness.journalData(dir + "/journal")
         #expect(data2.count == 3)
         #expect(data2.last?.contains("\"s4\"") == true)
