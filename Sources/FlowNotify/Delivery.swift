@@ -63,6 +63,15 @@ public struct NotifierStatus: Sendable, Equatable {
     /// Failing `failingAfter` times in a row: raise its own alert.
     public var failing: Bool
 
+    /// What a service says on stderr (journald, `urgentflow.log` under the dashboard) when the
+    /// notifier starts or stops failing: without a screen, its own alert is seen nowhere, and
+    /// a dead pager went unnoticed for as long as it was down.
+    public var change: String {
+        failing ? "notifier \(name) is failing: \(consecutiveFailures) deliveries in a row failed (\(lastError ?? "no error given")); "
+                  + "\(pending) waiting, retried with backoff"
+                : "notifier \(name) delivers again"
+    }
+
     /// The notifier's own alert (rule `notifier_failing`, site SYSTEM, firing; the value is the
     /// failures in a row), as a core transition for the dashboard's alert list (only there: it
     /// is not routed or logged as a transition). Every failing notifier's has the same rule and
@@ -229,7 +238,10 @@ public final class DeliveryWorker: @unchecked Sendable {
             let giveUp = error != nil && attempt >= retry.maxAttempts
             if giveUp { s.gaveUp += 1; attempts[e.key] = nil }
             statuses[name] = s
-            if s.failing != wasFailing { changed = s }
+            if s.failing != wasFailing {
+                changed = s
+                changed!.pending = outbox.pendingCount(notifier: name)   // the stored status keeps none
+            }
             cond.unlock()
             if error == nil {
                 markDone(e, outcome: "sent")

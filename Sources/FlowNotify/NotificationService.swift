@@ -206,6 +206,13 @@ public final class NotificationService: @unchecked Sendable {
     public func activeAlerts() -> [NotifyAlertStatus] { lock.withLock { policy.activeAlerts() } }
     public var activeSilences: [Silence] { lock.withLock { policy.activeSilences } }
 
+    /// Told when a notifier starts or stops failing (`NotifierStatus.change`). Set before the
+    /// first alert, as `onStateProblem`.
+    public var onNotifierStatusChange: (@Sendable (NotifierStatus) -> Void)? {
+        get { worker.onStatusChange }
+        set { worker.onStatusChange = newValue }
+    }
+
     /// Per-notifier delivery status for the dashboard.
     public func notifierStatus() -> [NotifierStatus] { worker.status() }
 

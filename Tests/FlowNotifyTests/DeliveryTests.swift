@@ -321,6 +321,9 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(flaky.calls == 6)
         #expect(changes.all.map(\.failing) == [true, false], "failing after 3 in a row, then recovered")
         #expect(changes.all.first?.lastError == "connection refused")
+        // Said on stderr by a headless service, with what waits (both notifications, then).
+        #expect(changes.all.map(\.change) == ["notifier pager is failing: 3 deliveries in a row failed (connection refused); 2 waiting, retried with backoff",
+                                              "notifier pager delivers again"])
         let failing = changes.all.first!
         let alert = failing.alert(at: utc("2026-01-20T10:05:00Z"), since: utc("2026-01-20T10:04:00Z"))
         #expect(alert?.rule == "notifier_failing" && alert?.site == "SYSTEM")
