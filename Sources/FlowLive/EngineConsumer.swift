@@ -276,7 +276,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         }
         // Repeats, escalations and silence ends run on the same clock (held or not: an alert
         // already firing still goes to the next lead if no one acknowledges it).
-        notifier?.tick(now: now)
+        notifier?.tick(now: PolicyClock.instant(now, tick: engine.config.tick))
         dirty = true
     }
 

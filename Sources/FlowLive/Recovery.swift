@@ -28,7 +28,8 @@ public struct RecoveryReport {
 public enum NotifierStep: Equatable, Sendable {
     /// `transitions[range]`, handed to the policy together.
     case transitions(Range<Int>)
-    /// A tick of the live clock (a clock mark): repeats, escalations, silence ends.
+    /// A tick of the live clock (a clock mark, on the grid: `PolicyClock`): repeats,
+    /// escalations, silence ends.
     case tick(EventTime)
 }
 
@@ -38,6 +39,7 @@ extension NotificationService {
     /// all at once with one tick at the restart, the policy started each alert's repeats and
     /// escalations over from then: after a restart an unacknowledged critical alert went quiet
     /// for as long as it had already run. The outbox skips what was already queued.
+    /// The ticks, and `now`, on the live clock's grid (`PolicyClock`), as the live run ticked it.
     public func catchUp(with report: RecoveryReport, now: EventTime) {
         for step in report.notifierSteps {
             switch step {
@@ -45,7 +47,7 @@ extension NotificationService {
             case .tick(let at): tickIfDue(now: at)   // a mark where nothing is due decides nothing
             }
         }
-        tick(now: now)
+        tick(now: PolicyClock.instant(now, tick: system.tick))
     }
 }
 
@@ -82,7 +84,9 @@ public enum Recovery {
                 r.transitions += t
             }
             // The live clock ticked the policy right after the transitions of its tick.
-            if case .operatorAction(let a, true) = outcome, case .clock = a.kind { r.notifierSteps.append(.tick(a.at)) }
+            if case .operatorAction(let a, true) = outcome, case .clock = a.kind {
+                r.notifierSteps.append(.tick(PolicyClock.instant(a.at, tick: engine.config.tick)))
+            }
         }
         r.setAside = report.setAside.count
         r.milliseconds = Double(WallClock.monotonicNanos() - start) / 1e6
