@@ -32,6 +32,19 @@ import Glibc
 
     static let scenarios = Tmux.packageRoot.appendingPathComponent("Scenarios")
 
+    /// The lines of the bundled winter-weekday scenario (feeds to edit for a test).
+    static func winterWeekdayLines() throws -> [String] {
+        try String(contentsOf: scenarios.appendingPathComponent("winter-weekday.jsonl"), encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    /// Writes `lines` (each ended by a newline) to a file of the temporary directory named by
+    /// `tag` and this process; returns its path (the caller unlinks it).
+    static func feedFile(_ tag: String, _ lines: [String]) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("uf-\(tag)-\(getpid()).jsonl").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     @Test func headlessOutputIsTheRecordedTimelineAndTheSameEveryRun() throws {
         let first = try Self.urgentflow(["replay", "handover-crisis", "--headless"])
         #expect(first.status == 0, "\(first.err)")
@@ -98,9 +111,7 @@ import Glibc
     /// and `replay`, where they were rejected as malformed (and a file with a blank line at its
     /// end failed `check`). A mistyped time is refused in line order with the rest.
     @Test func emptyLinesAreCountedApartAndAMistypedTimeIsRefusedInLineOrder() throws {
-        let all = try String(contentsOf: Self.scenarios.appendingPathComponent("winter-weekday.jsonl"), encoding: .utf8)
-            .split(separator: "\n").map(String.init)
-        var lines = Array(all.prefix(400))
+        var lines = Array(try Self.winterWeekdayLines().prefix(400))
         let bed = lines.indices.last { lines[$0].contains("\"feed\":\"bed\"") && $0 < 300 }!
         // Five hours ahead: the hour digit mistyped.
         let at = lines[bed].range(of: #""at":"[^"]+""#, options: .regularExpression)!
@@ -109,9 +120,8 @@ import Glibc
         lines[bed].replaceSubrange(at, with: "\"at\":\"\(ISO8601DateFormatter().string(from: moved))\"")
         lines.insert("", at: 10)
         lines.append("\r")
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("uf-empty-\(getpid()).jsonl").path
+        let path = try Self.feedFile("empty", lines)
         defer { unlink(path) }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         let r = try Self.urgentflow(["check", path])
         let report = r.out.split(separator: "\n").map(String.init)
         #expect(report.count == 4, "\(r.out)")
@@ -135,12 +145,9 @@ import Glibc
     /// A line of only spaces or tabs is an empty line too: `check` lists it as one and passes,
     /// `replay` counts it apart. Both refused it as malformed ("empty line at column 4").
     @Test func aLineOfOnlyWhitespaceIsAnEmptyLine() throws {
-        let all = try String(contentsOf: Self.scenarios.appendingPathComponent("winter-weekday.jsonl"), encoding: .utf8)
-            .split(separator: "\n").map(String.init)
-        let lines = Array(all.prefix(3)) + ["   ", "\t \r"] + Array(all[3..<5])
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("uf-blank-\(getpid()).jsonl").path
+        let all = try Self.winterWeekdayLines()
+        let path = try Self.feedFile("blank", Array(all.prefix(3)) + ["   ", "\t \r"] + Array(all[3..<5]))
         defer { unlink(path) }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         let r = try Self.urgentflow(["check", path])
         let report = r.out.split(separator: "\n").map(String.init)
         #expect(report.count == 3, "\(r.out)")
@@ -173,12 +180,9 @@ import Glibc
     /// urgentflow's own journal marks in a feed: the live service refuses them from a producer,
     /// so `check` says so and fails, where it passed them in silence (a replay skips a clock mark).
     @Test func checkSaysAJournalMarkIsNotFeedData() throws {
-        let first = try String(contentsOf: Self.scenarios.appendingPathComponent("winter-weekday.jsonl"), encoding: .utf8)
-            .split(separator: "\n").prefix(3).map(String.init)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("uf-mark-\(getpid()).jsonl").path
-        defer { unlink(path) }
         let mark = #"{"feed":"operator","id":"c1","at":"2026-01-12T22:00:30Z","kind":"clock"}"#
-        try ((first + [mark]).joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let path = try Self.feedFile("mark", Array(try Self.winterWeekdayLines().prefix(3)) + [mark])
+        defer { unlink(path) }
         let r = try Self.urgentflow(["check", path])
         #expect(r.status == 1)
         #expect(r.out.contains("line 4: operator: a clock mark is written by urgentflow into its journal"), "\(r.out)")
