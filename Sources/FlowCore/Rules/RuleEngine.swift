@@ -153,10 +153,7 @@ public struct RuleEngine: Sendable {
             // left hours-old data in hand after its first group, and the rule fired there and
             // resolved with the next group 46 ms later, paging every lead. Its silence grows with
             // time, so the next tick (at most a tick later) fires it if it still holds.
-            let next = now.floored(to: config.tick) + config.tick
-            schedule.due[pair] = next
-            schedule.timeDue[pair] = next
-            schedule.basis[pair] = basis
+            schedule.evaluated(pair, nextAt: now.floored(to: config.tick) + config.tick, basis: basis)
             return
         }
         if plan.kind == .trend, record == nil, basis != nil {
@@ -167,9 +164,7 @@ public struct RuleEngine: Sendable {
             refreshTrendPoints(plan, site: site, model: model)
             let (due, warns) = trendLookahead(plan, site: site, model: model, now: now, read: basis)
             if warns == false {
-                schedule.due[pair] = due
-                schedule.timeDue[pair] = due
-                schedule.basis[pair] = basis
+                schedule.evaluated(pair, nextAt: due, basis: basis)
                 return
             }
         }
@@ -187,9 +182,7 @@ public struct RuleEngine: Sendable {
             step(key, outcome, raise: plan.raise, clear: clear, now: now, into: &out)
             if plan.kind == .stale { schedule.quietStale[pair] = !hasAlert(key) }
         }
-        schedule.due[pair] = nextEvaluation(plan, site: site, model: model, now: now, read: basis)
-        schedule.timeDue[pair] = schedule.due[pair]
-        schedule.basis[pair] = basis
+        schedule.evaluated(pair, nextAt: nextEvaluation(plan, site: site, model: model, now: now, read: basis), basis: basis)
     }
 
     private mutating func step(_ key: AlertKey, _ outcome: RuleOutcome, raise: Duration, clear: Duration, now: EventTime,

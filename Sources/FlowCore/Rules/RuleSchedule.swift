@@ -156,6 +156,14 @@ struct RuleSchedule: Sendable {
         !everyTick && timeDue[pair] > now
     }
 
+    /// A pair just evaluated (or passed by for a reason): due next at `at`, by time, with the
+    /// reads it was evaluated on.
+    @inline(__always) mutating func evaluated(_ pair: Int, nextAt at: EventTime, basis b: Basis?) {
+        due[pair] = at
+        timeDue[pair] = at
+        basis[pair] = b
+    }
+
     /// A pair made due by data keeps its estimate: it is due when its last evaluation said.
     @inline(__always) mutating func keepEstimate(_ pair: Int) { due[pair] = timeDue[pair] }
 
