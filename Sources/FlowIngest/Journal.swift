@@ -67,6 +67,8 @@ public final class Journal: @unchecked Sendable {
     public let configuration: Configuration
     private let lock = Lock()
     private var fd: Int32 = -1
+    /// Today's file descriptor: the full-disk tests point it at `/dev/full` and back.
+    var descriptor: Int32 { lock.withLock { fd } }
     /// Bytes in today's file after the last complete write (a failed write is cut back to it).
     private var fileSize: off_t = 0
     public private(set) var currentDay: String

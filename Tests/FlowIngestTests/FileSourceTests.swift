@@ -97,11 +97,13 @@ import Glibc
     /// The descriptor this process holds on `/dev/full` (the journal's, in the full-disk tests:
     /// the only tests that open it, and the suite runs its tests one at a time so that two of
     /// them never hold one each).
-    private func devFullDescriptor() -> Int32? {
-        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return fds.compactMap(Int32.init).first { fd in
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")) == "/dev/full"
-        }
+    /// The journal's descriptor, which writes to `/dev/full`. Its own, not the first of the
+    /// process on `/dev/full`: a test of another suite running alongside (the outbox's full
+    /// disk) has one too, and taking that one failed this suite now and then.
+    private func devFullDescriptor(_ hub: IngestHub) -> Int32? {
+        guard let fd = hub.journal?.descriptor,
+              (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")) == "/dev/full" else { return nil }
+        return fd
     }
 
     /// A journal directory whose file for today is `/dev/full` (every write fails: no space left
@@ -152,7 +154,7 @@ import Glibc
 
         // The disk has room again (the journal's descriptor now writes to a real file): the
         // lines kept are committed with no further line arriving.
-        let fd = try #require(devFullDescriptor())
+        let fd = try #require(devFullDescriptor(hub))
         try FileManager.default.removeItem(atPath: today)
         writeFile(today, "")
         redirectJournal(fd, to: today)
@@ -212,7 +214,7 @@ import Glibc
         #expect(failures.count == 1, "\(said.all)")
         #expect(failures.first?.hasSuffix("; said again every 4 minutes while it fails") == true, "\(said.all)")
         // Room again: what the journal kept is committed, and that is said.
-        let fd = try #require(devFullDescriptor())
+        let fd = try #require(devFullDescriptor(hub))
         try FileManager.default.removeItem(atPath: today)
         writeFile(today, "")
         redirectJournal(fd, to: today)
@@ -234,7 +236,7 @@ import Glibc
         #expect(!hub.waitForFiniteSources(timeout: 0.5), "finished with its lines still waiting")
         #expect(c.lines == ["sent-first"])
         // Room again: the lines are taken and committed, and only then is the file finished.
-        let fd = try #require(devFullDescriptor())
+        let fd = try #require(devFullDescriptor(hub))
         try FileManager.default.removeItem(atPath: today)
         writeFile(today, "")
         redirectJournal(fd, to: today)
@@ -276,7 +278,7 @@ import Glibc
         #expect(stdin()?.rejected == 0, "none refused: a writer into stdin cannot resend")
 
         // Room again: every line is taken in order and journalled, and only then is stdin finished.
-        let fd = try #require(devFullDescriptor())
+        let fd = try #require(devFullDescriptor(hub))
         try FileManager.default.removeItem(atPath: today)
         writeFile(today, "")
         redirectJournal(fd, to: today)
