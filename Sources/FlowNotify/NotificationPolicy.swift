@@ -301,7 +301,9 @@ public struct NotificationPolicy: Sendable {
         var due: EventTime?
         func take(_ t: EventTime) { if due == nil || t < due! { due = t } }
         for h in held.values { take(h.since + config.budget.digestAfter) }
-        for s in silences where s.until > now { take(s.until) }
+        // Every silence, ended or not: one ended early (`endSilence`, a silence of no length)
+        // still waits for the tick that removes it and tells the leads it held back.
+        for s in silences { take(s.until) }
         for (key, ks) in keys {
             if ks.flapping { take(ks.lastChange.map { $0 + config.flapping.quiet } ?? now) }
             guard let ep = ks.episode else { continue }

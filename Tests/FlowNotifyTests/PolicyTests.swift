@@ -382,3 +382,110 @@ import Foundation
         #expect(NotificationJSON.line(infinite) == "{}")
     }
 }
+
+/// `NotificationPolicy.nextDue` lets a restart skip the clock marks at which the policy has
+/// nothing to decide (`NotificationService.tickIfDue`); it is remembered between changes. A
+/// policy ticked only where `nextDue` says must send exactly what one ticked every minute sends.
+@Suite struct NextDueTests {
+    @Test("ticking only where nextDue says sends what ticking every minute sends: the Boxing Day surge's alerts, with acknowledgements, silences, flapping and digests")
+    func tickingOnlyWhenDueMatchesTickingEveryMinute() throws {
+        let (system, n) = try bundled()
+        var replay = HeadlessReplay(config: system)
+        var transitions: [AlertTransition] = []
+        let scenario = repoRoot.appendingPathComponent("Scenarios/boxing-day-surge.jsonl").path
+        for line in try String(contentsOfFile: scenario, encoding: .utf8).split(separator: "\n") {
+            transitions += replay.feed(String(line))
+        }
+        transitions += replay.finish()
+        #expect(transitions.filter { $0.state == .firing }.count > 20)
+        // Operator actions among them, at fixed places: an acknowledgement of every fifth alert
+        // to fire (some expiring), a silence of a site for two hours every 40th transition, one
+        // ended early.
+        enum Step { case transition(AlertTransition), ack(String, String, EventTime, EventTime?), silence(Silence), end(String, EventTime) }
+        var steps: [Step] = []
+        var fired = 0
+        for (i, t) in transitions.enumerated() {
+            steps.append(.transition(t))
+            if t.state == .firing {
+                fired += 1
+                if fired % 5 == 0 {
+                    steps.append(.ack(t.rule, t.site, t.at + .minutes(7), fired % 10 == 0 ? t.at + .minutes(50) : nil))
+                }
+            }
+            if i % 40 == 20 {
+                let s = Silence(id: "s\(i)", site: t.site, rule: i % 80 == 20 ? nil : t.rule, from: t.at, until: t.at + .hours(2),
+                                by: "test", reason: "works")
+                steps.append(.silence(s))
+                if i % 120 == 20 { steps.append(.end(s.id, t.at + .minutes(45))) }
+            }
+        }
+        // In time order, as the service meets them (a stable sort: a transition's own actions
+        // after it).
+        func time(_ s: Step) -> EventTime {
+            switch s {
+            case .transition(let t): return t.at
+            case .ack(_, _, let at, _), .end(_, let at): return at
+            case .silence(let s): return s.from
+            }
+        }
+        steps = steps.enumerated().sorted { (time($0.element), $0.offset) < (time($1.element), $1.offset) }.map(\.element)
+        func run(everyMinute: Bool) -> [String] {
+            var p = NotificationPolicy(system: system, config: n)
+            var out: [AlertNotification] = []
+            var clock = transitions[0].at
+            func ticks(upTo t: EventTime) {
+                while clock + .minutes(1) <= t {
+                    clock = clock + .minutes(1)
+                    if everyMinute || (p.nextDue().map { $0 <= clock } ?? false) { out += p.tick(now: clock) }
+                }
+            }
+            for step in steps {
+                switch step {
+                case .transition(let t):
+                    ticks(upTo: t.at)
+                    out += p.handle(t)
+                case .ack(let rule, let site, let at, let expires):
+                    ticks(upTo: at)
+                    _ = p.acknowledge(rule: rule, site: site, by: "lead", at: at, expires: expires)
+                case .silence(let s):
+                    ticks(upTo: s.from)
+                    p.silence(s)
+                case .end(let id, let at):
+                    ticks(upTo: at)
+                    p.endSilence(id: id, at: at)
+                }
+            }
+            ticks(upTo: clock + .hours(12))
+            func text(_ n: AlertNotification) -> String {
+                "\(n.at.millis) \(n.kind.rawValue) \(n.rule) \(n.site) \(n.lead?.id ?? "-")" + (n.items.map { " [" + $0.map(text).joined(separator: ", ") + "]" } ?? "")
+            }
+            return out.map(text)
+        }
+        let every = run(everyMinute: true)
+        let due = run(everyMinute: false)
+        #expect(every.count > 100)
+        #expect(Set(every.map { $0.split(separator: " ")[1] }).isSuperset(of: ["firing", "repeat", "escalated", "resolved", "digest"]),
+                "\(Set(every.map { $0.split(separator: " ")[1] }))")
+        #expect(due == every)
+    }
+
+    @Test("a silence ended at the policy's own instant is still due: the leads hear at the next minute, not at the next repeat")
+    func aSilenceEndedNowIsDue() throws {
+        let (system, n) = try bundled()
+        func run(everyMinute: Bool) -> [String] {
+            var p = NotificationPolicy(system: system, config: n)
+            var out = p.handle(transition("ga_occupancy", "RWH", .warning, .firing, at: "2026-01-20T10:00:00Z"))
+            p.silence(Silence(id: "s1", site: "RWH", from: utc("2026-01-20T10:05:00Z"), until: utc("2026-01-20T12:05:00Z"), by: "lead", reason: "works"))
+            out += p.handle(transition("dtoc_share", "RWH", .warning, .firing, at: "2026-01-20T10:20:00Z"))
+            p.endSilence(id: "s1", at: utc("2026-01-20T10:20:00Z"))
+            for m in 21...29 {
+                let t = utc("2026-01-20T10:00:00Z") + .minutes(Int64(m))
+                if everyMinute || (p.nextDue().map { $0 <= t } ?? false) { out += p.tick(now: t) }
+            }
+            return out.map { "\(RFC3339.format($0.at)) \($0.kind.rawValue) \($0.rule)" }
+        }
+        let every = run(everyMinute: true)
+        #expect(every.contains("2026-01-20T10:21:00Z silence_ended ga_occupancy"), "\(every)")
+        #expect(run(everyMinute: false) == every)
+    }
+}
