@@ -108,12 +108,18 @@ public struct NotificationPolicy: Sendable {
         return n
     }
     public var config: NotificationConfig { resolver.config }
-    var keys: [Key: KeyState] = [:]
-    var silences: [Silence] = []
+    // What `nextDue` reads: a change to any of them forgets the instant it found.
+    var keys: [Key: KeyState] = [:] { didSet { dueKnown = false } }
+    var silences: [Silence] = [] { didSet { dueKnown = false } }
     /// Times of messages sent per lead (within the budget window).
     var sent: [String: [EventTime]] = [:]
-    var held: [String: Held] = [:]
-    public private(set) var now = EventTime(millis: .min)
+    var held: [String: Held] = [:] { didSet { dueKnown = false } }
+    public private(set) var now = EventTime(millis: .min) { didSet { dueKnown = false } }
+    /// `nextDue`'s answer while none of the above changes: a restart's catch-up asks at each of
+    /// the journal's clock marks (one a minute), and walking every alert each time was about a
+    /// fifth of the restart of a 120-day journal.
+    private var dueKnown = false
+    private var dueAnswer: EventTime?
 
     public init(system: SystemConfig, config: NotificationConfig) {
         resolver = LeadResolver(system: system, config: config)
@@ -298,6 +304,7 @@ public struct NotificationPolicy: Sendable {
     /// only costs a tick. A restart skips the journal's clock marks before it
     /// (`NotificationService.catchUp`): ticking every mark of a long journal took seconds.
     public mutating func nextDue() -> EventTime? {
+        if dueKnown { return dueAnswer }
         var due: EventTime?
         func take(_ t: EventTime) { if due == nil || t < due! { due = t } }
         for h in held.values { take(h.since + config.budget.digestAfter) }
@@ -314,6 +321,8 @@ public struct NotificationPolicy: Sendable {
             }
             if let r = config.repeatInterval, let last = ep.lastSentAt { take(last + r) }
         }
+        dueAnswer = due
+        dueKnown = true
         return due
     }
 

@@ -477,6 +477,9 @@ import Foundation
             var out = p.handle(transition("ga_occupancy", "RWH", .warning, .firing, at: "2026-01-20T10:00:00Z"))
             p.silence(Silence(id: "s1", site: "RWH", from: utc("2026-01-20T10:05:00Z"), until: utc("2026-01-20T12:05:00Z"), by: "lead", reason: "works"))
             out += p.handle(transition("dtoc_share", "RWH", .warning, .firing, at: "2026-01-20T10:20:00Z"))
+            // Asked before the silence ends too, as a restart asks at every clock mark: what it
+            // answered then is not kept once the silence changes.
+            #expect(p.nextDue() == utc("2026-01-20T10:30:00Z"), "the escalation of the first alert")
             p.endSilence(id: "s1", at: utc("2026-01-20T10:20:00Z"))
             for m in 21...29 {
                 let t = utc("2026-01-20T10:00:00Z") + .minutes(Int64(m))
