@@ -123,10 +123,74 @@ public final class Outbox: @unchecked Sendable {
     public var onSuperseded: (@Sendable (String, String) -> Void)?
     private var nextSequence = 0
     private var known: Set<String> = []
-    /// Keys finished, oldest first (kept for compaction).
-    private var doneOrder: [String] = []
+    /// Keys finished, oldest first (kept for compaction), each with its outcome.
+    private var done = DoneKeys()
     /// How many finished keys a compaction keeps (older ones are forgotten).
     public let remember: Int
+
+    /// Finished keys, oldest first, each with how it finished (its last done line's outcome) in
+    /// a byte, so a compaction writes each key's own outcome, not `sent` for all.
+    struct DoneKeys {
+        private(set) var keys: [String] = []
+        private var outcomes: [Outcome] = []
+        /// The text of each outcome this program does not write (`.other`), by key: none but
+        /// in a file edited by hand.
+        private var others: [String: String] = [:]
+
+        /// How a delivery finished, as its done line says: `sent`, `gave_up`, `superseded`,
+        /// another outcome (its text in `others`), or none written.
+        enum Outcome: UInt8 {
+            case sent, gaveUp, superseded, other, unrecorded
+
+            init(_ text: String?) {
+                switch text {
+                case "sent": self = .sent
+                case "gave_up": self = .gaveUp
+                case "superseded": self = .superseded
+                case nil: self = .unrecorded
+                default: self = .other
+                }
+            }
+        }
+
+        var count: Int { keys.count }
+
+        /// Lists `key` as finished with `outcome`; returns its place.
+        @discardableResult
+        mutating func append(_ key: String, _ outcome: String?) -> Int {
+            keys.append(key)
+            outcomes.append(.unrecorded)
+            setOutcome(at: keys.count - 1, outcome)
+            return keys.count - 1
+        }
+
+        /// Sets the outcome of the finished key at `index` (a key finished again: its last line).
+        mutating func setOutcome(at index: Int, _ outcome: String?) {
+            let o = Outcome(outcome)
+            outcomes[index] = o
+            if o == .other { others[keys[index]] = outcome } else if !others.isEmpty { others[keys[index]] = nil }
+        }
+
+        /// The outcome's text of the finished key at `index` (nil: none written).
+        func outcome(at index: Int) -> String? {
+            switch outcomes[index] {
+            case .sent: "sent"
+            case .gaveUp: "gave_up"
+            case .superseded: "superseded"
+            case .other: others[keys[index]]
+            case .unrecorded: nil
+            }
+        }
+
+        /// Forgets all but the last `n` finished keys.
+        mutating func keepLast(_ n: Int) {
+            let drop = max(0, keys.count - n)
+            guard drop > 0 else { return }
+            if !others.isEmpty { for k in keys[..<drop] { others[k] = nil } }
+            keys.removeFirst(drop)
+            outcomes.removeFirst(drop)
+        }
+    }
 
     /// A delivery not finished: its notification, or the put line it is still to be decoded
     /// from (read back from the file).
@@ -149,23 +213,29 @@ public final class Outbox: @unchecked Sendable {
         self.supersedesRepeats = supersedesRepeats
         var puts: [String: Pending] = [:]
         var order: [String] = []
-        var done = Set<String>()
+        /// Each finished key's place in `done`.
+        var doneAt: [String: Int] = [:]
         let decoder = JSONDecoder()
         let keyField = Array(#""key":""#.utf8), opField = Array(#""op":""#.utf8), notifierField = Array(#""notifier":""#.utf8)
+        let outcomeField = Array(#""outcome":""#.utf8)
         for line in AppendFile.readLines(path) {
-            // op, key and notifier in place (nil when absent or escaped: then decoded in full).
-            let raw = line.utf8.withContiguousStorageIfAvailable { b -> (op: String, key: String, notifier: String?)? in
+            // op, key, and a put's notifier or a done's outcome in place (nil when absent or
+            // escaped: then decoded in full).
+            let raw = line.utf8.withContiguousStorageIfAvailable { b -> (op: String, key: String, notifier: String?, outcome: String?)? in
                 guard let op = JSONText.rawStringText(b, opField), let key = JSONText.rawStringText(b, keyField) else { return nil }
-                return (op, key, JSONText.rawStringText(b, notifierField))
+                return op == "done" ? (op, key, nil, JSONText.rawStringText(b, outcomeField)) : (op, key, JSONText.rawStringText(b, notifierField), nil)
             } ?? nil
             var entry: Pending
             let op: String
-            if let raw, raw.op == "done" || raw.notifier != nil {
+            let outcome: String?
+            if let raw, raw.op == "done" ? raw.outcome != nil : raw.notifier != nil {
                 op = raw.op
+                outcome = raw.outcome
                 entry = Pending(key: raw.key, notifier: raw.notifier ?? "", sequence: 0, notification: nil, line: op == "put" ? String(line) : nil)
             } else {
                 guard let rec = try? decoder.decode(Record.self, from: Data(line.utf8)) else { continue }
                 op = rec.op
+                outcome = rec.outcome
                 guard op != "put" || (rec.notification != nil && rec.notifier != nil) else { continue }
                 entry = Pending(key: rec.key, notifier: rec.notifier ?? "", sequence: 0, notification: rec.notification, line: nil)
             }
@@ -178,7 +248,9 @@ public final class Outbox: @unchecked Sendable {
                 puts[entry.key] = entry
                 known.insert(entry.key)
             case "done":
-                if done.insert(entry.key).inserted { doneOrder.append(entry.key) }
+                // A key finished twice (superseded while in hand, then sent) ends as its last
+                // line says.
+                if let i = doneAt[entry.key] { done.setOutcome(at: i, outcome) } else { doneAt[entry.key] = done.append(entry.key, outcome) }
                 known.insert(entry.key)
             default: continue
             }
@@ -188,7 +260,7 @@ public final class Outbox: @unchecked Sendable {
         var superseded: [String] = []
         let kindField = Array(#""kind":""#.utf8), ruleField = Array(#""rule":""#.utf8)
         let siteField = Array(#""site":""#.utf8), sinceField = Array(#""since":""#.utf8), itemsField = Array(#""items":["#.utf8)
-        for key in order where !done.contains(key) {
+        for key in order where doneAt[key] == nil {
             let p = puts[key]!
             pending[key] = p
             queues[p.notifier, default: []].append(key)
@@ -215,7 +287,7 @@ public final class Outbox: @unchecked Sendable {
         nextSequence = order.count
         // Repeats superseded in a file written before this rule: finished now.
         try file.append(superseded.map { Self.doneLine($0, outcome: "superseded") }, sync: durable)
-        if doneOrder.count > remember || (doneOrder.count > 10_000 && doneOrder.count > 4 * pending.count) { try compact() }
+        if done.count > remember || (done.count > 10_000 && done.count > 4 * pending.count) { try compact() }
     }
 
     struct Record: Decodable {
@@ -234,9 +306,10 @@ public final class Outbox: @unchecked Sendable {
         notifier + "\u{1}" + rule + "\u{1}" + site + "\u{1}" + since
     }
 
-    /// A done line: `sent`, `gave_up` or `superseded`.
-    static func doneLine(_ key: String, outcome: String) -> String {
-        "{\"key\":\(JSONText.quote(key)),\"op\":\"done\",\"outcome\":\(JSONText.quote(outcome))}"
+    /// A done line: `sent`, `gave_up` or `superseded` (no outcome: as a line without one was read).
+    static func doneLine(_ key: String, outcome: String?) -> String {
+        guard let outcome else { return "{\"key\":\(JSONText.quote(key)),\"op\":\"done\"}" }
+        return "{\"key\":\(JSONText.quote(key)),\"op\":\"done\",\"outcome\":\(JSONText.quote(outcome))}"
     }
 
     /// A delivery `key` of `episode` was put (under the lock): the episode's pending repeat
@@ -250,7 +323,7 @@ public final class Outbox: @unchecked Sendable {
         var finished: [String] = []
         if let old = pendingRepeats[episode], old != key, let p = pending.removeValue(forKey: old) {
             counts[p.notifier, default: 0] -= 1
-            doneOrder.append(old)
+            done.append(old, "superseded")
             finished.append(old)
         }
         pendingRepeats[episode] = isRepeat ? key : nil
@@ -306,8 +379,8 @@ public final class Outbox: @unchecked Sendable {
         }
     }
 
-    /// Marks a delivery finished (`sent`, or `gave_up`). Synced to disk before returning (when
-    /// durable).
+    /// Marks a delivery finished (`sent`, or `gave_up`), the outcome a compaction keeps. Synced
+    /// to disk before returning (when durable).
     ///
     /// Finished in memory even when the file cannot take it (the error is thrown after): left
     /// pending, a sent notification was delivered again at once, and again, for as long as the
@@ -315,10 +388,13 @@ public final class Outbox: @unchecked Sendable {
     public func markDone(_ key: String, outcome: String = "sent") throws {
         try lock.withLock {
             // A delivery superseded while in hand is finished already: its line says it was
-            // sent after all, its key is not listed twice.
+            // sent after all, its key is not listed twice (its outcome is this one, as its last
+            // line says when read back; found near the end, where it was superseded).
             if let p = pending.removeValue(forKey: key) {
                 counts[p.notifier, default: 0] -= 1
-                doneOrder.append(key)
+                done.append(key, outcome)
+            } else if known.contains(key), let i = done.keys.lastIndex(of: key) {
+                done.setOutcome(at: i, outcome)
             }
             try file.append([Self.doneLine(key, outcome: outcome)], sync: durable)
         }
@@ -380,11 +456,10 @@ public final class Outbox: @unchecked Sendable {
 
     public func contains(_ key: String) -> Bool { lock.withLock { known.contains(key) } }
 
-    /// Rewrites the file with the pending entries and the most recent finished keys. A pending
-    /// put read back and not decoded yet is written as it was read.
+    /// Rewrites the file with the pending entries and the most recent finished keys, each with
+    /// its outcome. A pending put read back and not decoded yet is written as it was read.
     private func compact() throws {
-        let keep = doneOrder.suffix(remember)
-        var lines: [String] = keep.map { Self.doneLine($0, outcome: "sent") }
+        var lines: [String] = (max(0, done.count - remember)..<done.count).map { Self.doneLine(done.keys[$0], outcome: done.outcome(at: $0)) }
         for p in pending.values.sorted(by: { $0.sequence < $1.sequence }) {
             if let line = p.line {
                 lines.append(line)
@@ -400,8 +475,8 @@ public final class Outbox: @unchecked Sendable {
         guard rename(tmp, path) == 0 else { throw NotifyIOError("cannot replace \(path)") }
         file.close()
         file = try AppendFile(path: path)
-        doneOrder = Array(keep)
-        known = Set(keep).union(pending.keys)
+        done.keepLast(remember)
+        known = Set(done.keys).union(pending.keys)
     }
 
     public func close() { lock.withLock { file.close() } }

@@ -184,6 +184,58 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(!box.contains(Outbox.key(ns[0], "pager")) && box.contains("old2@pager"))
     }
 
+    /// The finished keys of an outbox file, in order, each with its outcome (nil: none written).
+    static func doneLines(_ path: String) throws -> [String] {
+        struct Line: Decodable { var key: String; var op: String; var outcome: String? }
+        return try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap { l in
+            let r = try JSONDecoder().decode(Line.self, from: Data(l.utf8))
+            return r.op == "done" ? "\(r.key) \(r.outcome ?? "-")" : nil
+        }
+    }
+
+    @Test("compaction keeps each finished key's outcome (sent, gave_up, superseded, one it does not know, none), as the key's last done line says; read back and compacted again the same")
+    func compactionKeepsEachFinishedKeysOutcome() throws {
+        let dir = TempDir()
+        // firing, two hourly repeats, an escalation, a repeat, an escalation: each repeat is
+        // superseded by the next message of the episode.
+        let ns = try Self.episode([.firing, .repeat, .repeat, .escalated, .repeat, .escalated])
+        do {
+            let box = try Outbox(directory: dir.path)
+            for n in ns.prefix(4) { try box.put(n, notifiers: ["pager"]) }
+            try box.markDone("n0@pager")
+            try box.markDone("n3@pager", outcome: "gave_up")
+            // A repeat in hand when a later message supersedes it, then sent after all: sent.
+            try box.put(ns[4], notifiers: ["pager"])
+            #expect(box.firstPending(notifier: "pager")?.key == "n4@pager")
+            try box.put(ns[5], notifiers: ["pager"])
+            try box.markDone("n4@pager")
+        }
+        let path = dir.file("outbox.jsonl")
+        #expect(try Self.doneLines(path) == ["n1@pager superseded", "n2@pager superseded", "n0@pager sent", "n3@pager gave_up",
+                                             "n4@pager superseded", "n4@pager sent"])
+        // An older finished key first (forgotten by the compaction), and two written by hand: an
+        // outcome this program does not write, and none.
+        let lines = [#"{"key":"old@pager","op":"done","outcome":"sent"}"#]
+            + (try String(contentsOfFile: path, encoding: .utf8)).split(separator: "\n").map(String.init)
+            + [#"{"key":"x@pager","op":"done","outcome":"cancelled"}"#, #"{"key":"y@pager","op":"done"}"#]
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        // Eight finished keys, seven kept: opening compacts.
+        let box = try Outbox(directory: dir.path, remember: 7)
+        let kept = ["n1@pager superseded", "n2@pager superseded", "n0@pager sent", "n3@pager gave_up", "n4@pager sent",
+                    "x@pager cancelled", "y@pager -"]
+        let compacted = try Self.doneLines(path)
+        #expect(compacted == kept)
+        #expect(box.pendingKeys(notifier: "pager") == ["n5@pager"])
+        #expect(!box.contains("old@pager") && box.contains("n1@pager"))
+        box.close()
+        // Read back and compacted again: the same outcomes, the oldest forgotten.
+        let again = try Outbox(directory: dir.path, remember: 6)
+        let compactedAgain = try Self.doneLines(path)
+        #expect(compactedAgain == Array(kept.dropFirst()))
+        #expect(again.pendingEntries().map(\.notification.id) == ["n5"])
+        for n in ns.dropFirst(2) { #expect(try again.put(n, notifiers: ["pager"]).isEmpty) }
+    }
+
     @Test("on a full disk a notification is delivered once all the same: the outbox cannot keep it or its end, and says so")
     func aFullDiskNeitherDropsNorRepeatsADelivery() throws {
         let dir = TempDir()
