@@ -127,6 +127,8 @@ public final class Outbox: @unchecked Sendable {
     private var done = DoneKeys()
     /// How many finished keys a compaction keeps (older ones are forgotten).
     public let remember: Int
+    /// The count of finished keys at which the running outbox compacts (`compactWhenDue`).
+    private var nextCompaction: Int
 
     /// Finished keys, oldest first, each with how it finished (its last done line's outcome) in
     /// a byte, so a compaction writes each key's own outcome, not `sent` for all.
@@ -209,6 +211,7 @@ public final class Outbox: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = directory + "/outbox.jsonl"
         self.remember = remember
+        nextCompaction = remember + Self.compactionSlack(remember)
         self.durable = durable
         self.supersedesRepeats = supersedesRepeats
         var puts: [String: Pending] = [:]
@@ -375,6 +378,7 @@ public final class Outbox: @unchecked Sendable {
                 }
             }
             try file.append(lines, sync: durable)
+            if !superseded.isEmpty { compactWhenDue() }
             return added
         }
     }
@@ -397,8 +401,21 @@ public final class Outbox: @unchecked Sendable {
                 done.setOutcome(at: i, outcome)
             }
             try file.append([Self.doneLine(key, outcome: outcome)], sync: durable)
+            compactWhenDue()
         }
     }
+
+    /// While running, too: past `remember` finished keys by a quarter, the file is compacted
+    /// (memory and file bounded however long the service runs; before, only a restart did, so
+    /// a winter's run kept every key it finished and the file every line). A compaction that
+    /// fails (a full disk) leaves the file as it was, to try again a quarter later.
+    private func compactWhenDue() {
+        guard done.count >= nextCompaction else { return }
+        try? compact()
+        nextCompaction = done.count + Self.compactionSlack(remember)
+    }
+
+    static func compactionSlack(_ remember: Int) -> Int { max(1, remember / 4) }
 
     /// The oldest pending delivery for `notifier`, its notification decoded if it was read
     /// back from the file.

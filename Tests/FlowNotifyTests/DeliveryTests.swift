@@ -184,6 +184,30 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(!box.contains(Outbox.key(ns[0], "pager")) && box.contains("old2@pager"))
     }
 
+    @Test("a running outbox compacts too: a winter of deliveries keeps the file and the finished keys bounded, a waiting delivery and the latest finished keys through every compaction")
+    func aRunningOutboxStaysBounded() throws {
+        let dir = TempDir()
+        let ns = try Self.episode(Array(repeating: .firing, count: 101))
+        let box = try Outbox(directory: dir.path, remember: 8)
+        try box.put(ns[0], notifiers: ["teams"])   // waits throughout (its notifier is down)
+        var longest = 0
+        for n in ns.dropFirst() {
+            try box.put(n, notifiers: ["pager"])
+            try box.markDone(Outbox.key(n, "pager"), outcome: n.sequence % 10 == 0 ? "gave_up" : "sent")
+            longest = max(longest, try String(contentsOfFile: dir.file("outbox.jsonl"), encoding: .utf8).split(separator: "\n").count)
+        }
+        // Compacted at 10 finished keys (8 kept, a quarter more): the waiting put, and a put
+        // and a done for each of at most 9 more (201 lines without).
+        #expect(longest <= 19, "\(longest) lines")
+        #expect(box.pendingKeys(notifier: "teams") == ["n0@teams"])
+        #expect(!box.contains("n1@pager") && box.contains("n100@pager"))
+        #expect(try box.put(ns[100], notifiers: ["pager"]).isEmpty, "a recent delivery is not put twice")
+        #expect(try Self.doneLines(dir.file("outbox.jsonl")) == (93...100).map { "n\($0)@pager \($0 == 100 ? "gave_up" : "sent")" }, "the 8 latest, each with its own outcome")
+        box.close()
+        let again = try Outbox(directory: dir.path, remember: 8)
+        #expect(again.pendingEntries().map(\.key) == ["n0@teams"])
+    }
+
     /// The finished keys of an outbox file, in order, each with its outcome (nil: none written).
     static func doneLines(_ path: String) throws -> [String] {
         struct Line: Decodable { var key: String; var op: String; var outcome: String? }
