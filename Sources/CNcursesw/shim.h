@@ -60,6 +60,14 @@ static inline const cchar_t *cnc_wacs_urcorner(void) { return WACS_URCORNER; }
 static inline const cchar_t *cnc_wacs_llcorner(void) { return WACS_LLCORNER; }
 static inline const cchar_t *cnc_wacs_lrcorner(void) { return WACS_LRCORNER; }
 
+/* ---- terminfo ---- */
+/* 1 when the current terminal's type has enter_ca_mode (smcup): ncurses then draws on the
+   terminal's alternate screen and endwin leaves it. Call only while the screen is current. */
+static inline int cnc_has_alternate_screen(void) {
+    const char *s = tigetstr("smcup");
+    return s != NULL && s != (const char *)-1 && s[0] != '\0';
+}
+
 /* ---- locale ---- */
 /* 1 when the current LC_CTYPE codeset is UTF-8. */
 static inline int cnc_codeset_is_utf8(void) {

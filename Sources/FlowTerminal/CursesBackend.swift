@@ -10,7 +10,7 @@ import Darwin
 /// Starts the screen with `newterm` (nil: the caller falls back to the plain line mode), keeps the
 /// terminal's own background, draws a `CellGrid` by writing only the cells that changed since the
 /// last frame (so an unchanged frame sends 0 bytes), reads keys with `wget_wch` and a timeout,
-/// and restores the terminal in `stop()`.
+/// and restores the terminal in `stop()`, leaving the alternate screen blank.
 public final class CursesBackend {
     /// What `start` needs.
     public struct Configuration: Sendable {
@@ -39,6 +39,9 @@ public final class CursesBackend {
     private var stopped = false
     private let catchSignals: Bool
     private let outputFD: Int32
+    /// The terminal type has an alternate screen (`smcup`): the dashboard draws there, and
+    /// `stop()` blanks it before leaving it.
+    private let alternateScreen: Bool
     /// Cells written to curses by the last `present` (a measure of what changed).
     public private(set) var lastCellsWritten = 0
 
@@ -88,6 +91,7 @@ public final class CursesBackend {
         _ = set_term(screen)
         self.win = cnc_stdscr()
         self.catchSignals = config.catchSignals
+        self.alternateScreen = cnc_has_alternate_screen() != 0
         cbreak()
         noecho()
         nonl()
@@ -130,10 +134,26 @@ public final class CursesBackend {
     }
 
     /// Restores the terminal. Safe to call more than once.
+    ///
+    /// On a terminal with an alternate screen, the dashboard is erased from it first, so that
+    /// screen is blank when `endwin` leaves it. A terminal may carry what is left on the
+    /// alternate screen over to the screen it restores: tmux 3.3a (Debian bookworm's; tmux
+    /// issue 3510 has it since 3.2), leaving it at a size other than the one it was entered at,
+    /// resizes its lines back to the old size, wrapping the wider ones into the pane's history,
+    /// and then pulls them back out of the history as it grows the restored screen to the new
+    /// size. After a resize from 80x24 to 160x45 that put the last frame's bottom rows (the
+    /// boxes' side borders) above the shell. Blank lines wrap to nothing, so nothing comes back.
+    /// The alternate screen is thrown away on leaving it anyway; a terminal without one keeps
+    /// the last frame, as before.
     public func stop() {
         guard !stopped else { return }
         stopped = true
         _ = set_term(screen)
+        if alternateScreen {
+            _ = werase(win)
+            _ = clearok(win, true)   // sent as clear_screen, whatever curses thinks is shown
+            _ = wrefresh(win)
+        }
         _ = curs_set(1)
         endwin()
         delscreen(screen)

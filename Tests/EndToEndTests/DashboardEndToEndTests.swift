@@ -83,6 +83,29 @@ import Testing
         #expect(tmux.paneFlag("cursor_flag") == "1", "cursor left hidden")
     }
 
+    /// Resized while it plays, then `q`: nothing of the dashboard stays on the screen given back,
+    /// nor in the pane's history. tmux 3.3a carried the alternate screen's last rows over when it
+    /// was left at another size than it was entered at (the boxes' side borders above the shell
+    /// after growing from 80x24 to 160x45): the backend now blanks it before leaving it.
+    @Test(arguments: [((80, 24), (160, 45)), ((160, 45), (80, 24))])
+    func resizeThenQuitLeavesNothingOnTheScreen(from: (Int, Int), to: (Int, Int)) throws {
+        let tmux = try Tmux.start(width: from.0, height: from.1, scenario: "boxing-day-surge", speed: 300)
+        defer { tmux.kill() }
+        _ = try tmux.waitFor("the first frame", timeout: 30) { $0.contains("REPLAY") && $0.contains("? help") }
+        tmux.tmux(["resize-window", "-t", "e2e", "-x", "\(to.0)", "-y", "\(to.1)"])
+        // The whole frame at the new size: the sites box as wide as the window, the key hints.
+        _ = try tmux.waitFor("a frame at \(to.0)x\(to.1)", timeout: 15) {
+            let top = Tmux.line($0, 2)
+            return top.hasPrefix("┌") && top.hasSuffix("┐") && top.count == to.0 && $0.contains("? help")
+        }
+        tmux.keys("q")
+        let screen = try tmux.waitFor("the program to exit", timeout: 15) { $0.contains("EXIT=") && $0.contains("STTY-") }
+        #expect(Tmux.line(screen, 0) == "EXIT=0", "the screen after quitting:\n\(screen)")
+        #expect(!screen.contains { "│┌┐└┘─".contains($0) }, "the dashboard's borders are still on the screen:\n\(screen)")
+        #expect(tmux.paneFlag("history_size") == "0", "the dashboard went into the pane's history")
+        #expect(tmux.paneFlag("alternate_on") == "0")
+    }
+
     @Test(arguments: [("TERM", 143), ("INT", 130), ("HUP", 129)])
     func signalsRestoreTheTerminal(signal: String, status: Int) throws {
         let tmux = try Tmux.start(width: 80, height: 24, scenario: "handover-crisis", speed: 600)

@@ -155,6 +155,87 @@ import FlowCore
         b.stop() // idempotent
     }
 
+    /// After a resize, the last frame is erased from the alternate screen before it is left:
+    /// tmux 3.3a carries what is on it over to the restored screen when the size changed (the
+    /// boxes' borders stayed above the shell after `q`, user test of 2026-11-24).
+    @Test func stopAfterAResizeLeavesTheAlternateScreenBlank() throws {
+        let pty = try #require(PseudoTerminal(rows: 24, cols: 80))
+        let b = try start(pty)
+        let c = DashboardController(driver: FakeDriver())
+        var g = CellGrid(width: 80, height: 24)
+        c.render(into: &g, theme: b.theme)
+        b.present(g)
+        pty.resize(rows: 45, cols: 160)
+        PseudoTerminal.signalWindowChange()
+        var got: Key?
+        for _ in 0..<20 { got = b.readKey(timeoutMilliseconds: 50); if got == .resize { break } }
+        #expect(got == .resize)
+        g = CellGrid(width: b.size.width, height: b.size.height)
+        c.render(into: &g, theme: b.theme)
+        b.present(g)
+        _ = pty.drain()
+        b.stop()
+        let tail = pty.drain()
+        // xterm-256color: clear is ESC [ H ESC [ 2 J, rmcup ESC [ ? 1049 l.
+        let leave = try #require(Self.lastRange(of: Array("\u{1B}[?1049l".utf8), in: tail[...]))
+        let beforeLeaving = tail[..<leave.lowerBound]
+        let clear = try #require(Self.lastRange(of: Array("\u{1B}[H\u{1B}[2J".utf8), in: beforeLeaving),
+                                 "the alternate screen is cleared before it is left")
+        // Nothing is drawn on it between the clear and leaving it.
+        #expect(Self.printed(beforeLeaving[clear.upperBound...]) == "")
+    }
+
+    /// A terminal type without an alternate screen (vt100) keeps the last frame on the screen
+    /// the user goes back to: it is not erased.
+    @Test func stopWithoutAnAlternateScreenKeepsTheLastFrame() throws {
+        let pty = try #require(PseudoTerminal(rows: 24, cols: 80))
+        let b = try #require(CursesBackend.start(terminalType: "vt100", outputFD: pty.slave, inputFD: pty.slave, Self.config))
+        var g = CellGrid(width: 80, height: 24)
+        g.put("hello", x: 0, y: 0)
+        b.present(g)
+        _ = pty.drain()
+        b.stop()
+        let tail = pty.drain()
+        #expect(Self.lastRange(of: Array("\u{1B}[J".utf8), in: tail[...]) == nil)
+        #expect(Self.lastRange(of: Array("\u{1B}[2J".utf8), in: tail[...]) == nil)
+    }
+
+    /// The last place `needle` occurs in `bytes`.
+    static func lastRange(of needle: [UInt8], in bytes: ArraySlice<UInt8>) -> Range<Int>? {
+        guard !needle.isEmpty, bytes.count >= needle.count else { return nil }
+        var i = bytes.endIndex - needle.count
+        while i >= bytes.startIndex {
+            if bytes[i..<(i + needle.count)].elementsEqual(needle) { return i..<(i + needle.count) }
+            i -= 1
+        }
+        return nil
+    }
+
+    /// The characters `bytes` print on a terminal: escape and control sequences left out.
+    static func printed(_ bytes: ArraySlice<UInt8>) -> String {
+        var out: [UInt8] = []
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let c = bytes[i]
+            if c == 0x1B, i + 1 < bytes.endIndex {
+                let next = bytes[i + 1]
+                if next == UInt8(ascii: "[") {   // CSI: parameters up to a final byte 0x40...0x7E
+                    var j = i + 2
+                    while j < bytes.endIndex, !(0x40...0x7E).contains(bytes[j]) { j += 1 }
+                    i = j + 1
+                } else if next == UInt8(ascii: "(") || next == UInt8(ascii: ")") {
+                    i += 3                       // character set designation
+                } else {
+                    i += 2                       // ESC and one character (ESC =, ESC >, ...)
+                }
+                continue
+            }
+            if c >= 0x20, c != 0x7F { out.append(c) }
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     @Test func signalIsReportedToTheLoopWhichReturns() throws {
         let pty = try #require(PseudoTerminal(rows: 24, cols: 80))
         let b = try start(pty)
