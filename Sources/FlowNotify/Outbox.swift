@@ -269,20 +269,17 @@ public final class Outbox: @unchecked Sendable {
             queues[p.notifier, default: []].append(key)
             counts[p.notifier, default: 0] += 1
             // The episode and kind, in place. A digest (an `items` array present: its items hold
-            // the same fields, met first) is passed by: it supersedes nothing and is never
-            // superseded.
-            let labels: (kind: String, rule: String, site: String, since: String)?
-            if let n = p.notification {
-                labels = (n.kind.rawValue, n.rule, n.site, RFC3339.format(n.since))
-            } else {
-                labels = p.line!.utf8.withContiguousStorageIfAvailable { b -> (String, String, String, String)? in
-                    guard !JSONText.contains(b, itemsField), let kind = JSONText.rawStringText(b, kindField),
-                          let rule = JSONText.rawStringText(b, ruleField), let site = JSONText.rawStringText(b, siteField),
-                          let since = JSONText.rawStringText(b, sinceField) else { return nil }
-                    return (kind, rule, site, since)
-                } ?? nil
-            }
-            if let labels {
+            // the same fields, met first) is decoded: which lead it bundles for, and whether
+            // its items are all reminders (`Self.supersession`).
+            let digest = p.notification == nil && p.line!.utf8.withContiguousStorageIfAvailable { JSONText.contains($0, itemsField) } == true
+            if let n = p.notification ?? (digest ? decodedNotification(key) : nil) {
+                let (episode, reminder) = Self.supersession(n, notifier: p.notifier)
+                superseded += supersedeRepeat(episode, by: key, isRepeat: reminder)
+            } else if !digest, let labels = p.line!.utf8.withContiguousStorageIfAvailable({ b -> (kind: String, rule: String, site: String, since: String)? in
+                guard let kind = JSONText.rawStringText(b, kindField), let rule = JSONText.rawStringText(b, ruleField),
+                      let site = JSONText.rawStringText(b, siteField), let since = JSONText.rawStringText(b, sinceField) else { return nil }
+                return (kind, rule, site, since)
+            }) ?? nil {
                 superseded += supersedeRepeat(Self.episode(p.notifier, labels.rule, labels.site, labels.since), by: key,
                                               isRepeat: labels.kind == NotificationKind.repeat.rawValue)
             }
@@ -307,6 +304,21 @@ public final class Outbox: @unchecked Sendable {
     /// start (`since`, RFC 3339).
     static func episode(_ notifier: String, _ rule: String, _ site: String, _ since: String) -> String {
         notifier + "\u{1}" + rule + "\u{1}" + site + "\u{1}" + since
+    }
+
+    /// What a pending delivery of `n` to `notifier` may supersede and be superseded within (its
+    /// episode), and whether it is a reminder (a later delivery of the episode supersedes it):
+    /// - a message of an alert: the alert's episode (rule, site, `since`); a `repeat` is a reminder;
+    /// - a digest (the per-lead budget's bundle): every digest for the same lead; one whose items
+    ///   are all repeats is a reminder. A notifier down for days had a digest of reminders
+    ///   queued for each budget window, to be sent all at once when it came back (2,877 a
+    ///   notifier after a 120-day journal); one holding a firing, escalation or resolve message
+    ///   is never dropped.
+    static func supersession(_ n: AlertNotification, notifier: String) -> (episode: String, reminder: Bool) {
+        if let items = n.items {
+            return (notifier + "\u{1}digest\u{1}" + (n.lead?.id ?? ""), !items.isEmpty && items.allSatisfy { $0.kind == .repeat })
+        }
+        return (episode(notifier, n.rule, n.site, RFC3339.format(n.since)), n.kind == .repeat)
     }
 
     /// A done line: `sent`, `gave_up` or `superseded` (no outcome: as a line without one was read).
@@ -372,7 +384,8 @@ public final class Outbox: @unchecked Sendable {
                 nextSequence += 1
                 queues[a.notifier, default: []].append(a.key)
                 counts[a.notifier, default: 0] += 1
-                for old in supersedeRepeat(Self.episode(a.notifier, n.rule, n.site, RFC3339.format(n.since)), by: a.key, isRepeat: n.kind == .repeat) {
+                let (episode, reminder) = Self.supersession(n, notifier: a.notifier)
+                for old in supersedeRepeat(episode, by: a.key, isRepeat: reminder) {
                     lines.append(Self.doneLine(old, outcome: "superseded"))
                     superseded.append((old, a.notifier))
                 }

@@ -145,6 +145,49 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(replay.pendingCount() == 4)
     }
 
+    /// Digests for a lead (the per-lead budget's bundles), each of the given items' kinds, an hour apart.
+    static func digests(_ itemKinds: [[NotificationKind]], lead: String = "rwh-oncall") throws -> [AlertNotification] {
+        let ns = try episode(Array(repeating: .repeat, count: 1))
+        let ref = LeadRef(id: lead, name: "Lead", role: "Site on-call manager", contact: nil)
+        return itemKinds.enumerated().map { i, kinds in
+            let items = kinds.enumerated().map { j, k in
+                var n = ns[0]
+                n.id = "d\(i)-\(j)"; n.kind = k; n.lead = ref
+                return n
+            }
+            return AlertNotification(id: "d\(i)", kind: .digest, at: ns[0].at + .hours(Int64(i)), rule: "digest", site: "RWH", severity: .critical,
+                                     state: "firing", value: Double(items.count), summary: "\(items.count) alert notifications held",
+                                     since: ns[0].at + .hours(Int64(i)), lead: ref, items: items)
+        }
+    }
+
+    @Test("a notifier that cannot deliver keeps only the latest digest of reminders for a lead: a later digest for the lead supersedes one whose items are all repeats, never one holding a firing or resolve message")
+    func aWaitingDigestOfRemindersIsSuperseded() throws {
+        let dir = TempDir()
+        var ds = try Self.digests([[.repeat, .repeat], [.repeat], [.firing, .repeat], [.repeat], [.repeat, .repeat]])
+        ds += try Self.digests([[.repeat]], lead: "rwg-oncall").map { var d = $0; d.id = "other"; return d }
+        let superseded = Said()
+        let box = try Outbox(directory: dir.path)
+        box.onSuperseded = { key, _ in superseded.add(key) }
+        for d in ds { try box.put(d, notifiers: ["pager"]) }
+        // d0 and d1 (reminders) are superseded by the next digest for the lead; d2 holds a firing
+        // message and stays; d3 is superseded by d4; another lead's digest supersedes nothing.
+        #expect(box.pendingEntries().map(\.notification.id) == ["d2", "d4", "other"])
+        #expect(superseded.all == ["d0@pager", "d1@pager", "d3@pager"])
+        // A file written before digests were superseded: tidied when read back.
+        let old = TempDir()
+        do {
+            let box = try Outbox(directory: old.path, supersedesRepeats: false)
+            for d in ds { try box.put(d, notifiers: ["pager", "teams"]) }
+            #expect(box.pendingCount() == 12, "a replay's outbox keeps every digest")
+        }
+        let reopened = try Outbox(directory: old.path)
+        #expect(reopened.pendingEntries(notifier: "teams").map(\.notification.id) == ["d2", "d4", "other"])
+        #expect(reopened.firstPending(notifier: "pager")?.notification == ds[2])
+        let again = try Outbox(directory: old.path)
+        #expect(again.pendingEntries().map(\.key) == ["d2@pager", "d2@teams", "d4@pager", "d4@teams", "other@pager", "other@teams"])
+    }
+
     @Test("repeats waiting in a file written before they could be superseded are superseded when it is read back")
     func repeatsWaitingInAnOlderFileAreSupersededOnOpen() throws {
         let dir = TempDir()
