@@ -363,11 +363,15 @@ public struct FlowModel: Sendable {
     private mutating func housekeep(site i: Int, _ s: SiteFlow, at t: EventTime, previous: EventTime?, today: LocalDate, eight: EventTime) {
         // Windows: keep the last hour.
         let hourAgo = t - .hours(1)
-        while let first = s.recentClears.first, first.at <= hourAgo { s.recentClears.removeFirst() }
+        while let first = s.recentClears.first, first.at <= hourAgo {
+            if s.latestPrunedClear.map({ first.at > $0 }) ?? true { s.latestPrunedClear = first.at }   // (back-fills)
+            s.recentClears.removeFirst()
+        }
         // Arrivals never handed over within 24 h are dropped (bounded memory; their arrival
         // stays counted on its day).
         if let oldest = s.queue.oldest, t - oldest > Self.queueLimit {
-            s.queue.removeArrivals(before: t - Self.queueLimit)
+            let latest = s.queue.removeArrivals(before: t - Self.queueLimit)
+            if let latest, s.latestPurgedArrival.map({ latest > $0 }) ?? true { s.latestPurgedArrival = latest }
             stamp(i, .ambulance)
         }
         if s.awaitingClear.count > 0 {
