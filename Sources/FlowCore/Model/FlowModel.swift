@@ -50,7 +50,7 @@ public struct FlowModel: Sendable {
     /// release of each per sample.
     private var historyCells: [MetricHistoryStore.Cell]
     private var ruleHistoryCells: [MetricHistoryStore.Cell] = []
-    private var allHistoryFrom = EventTime(millis: .min)
+    private(set) var allHistoryFrom = EventTime(millis: .min)
     /// Change stamps per site and feed (`site * 4 + feed.index`): bumped whenever a message or
     /// housekeeping changes what that feed's metrics at that site may read. The rule engine
     /// compares them to know which rules to evaluate again (RuleSchedule.swift).
@@ -78,6 +78,15 @@ public struct FlowModel: Sendable {
     /// 08:00, midnight, a queue or clear-wait purge). The engine visits that tick even when no
     /// rule is due, so skipping quiet ticks changes nothing.
     public private(set) var housekeepingDue = EventTime(millis: .min)
+    /// Back-filling history ("Back-filling history" in HistoryBackfill.swift): a line at or
+    /// before this instant takes that path before it is applied; the latest history sample, or
+    /// every line while a feed's tail waits for the next `advance`. One comparison per line
+    /// otherwise (a replay's lines come after every sample taken).
+    var backfillUpTo = EventTime(millis: .min)
+    var backfill: HistoryBackfill
+    /// Bumped whenever a back-fill changes a history value already sampled: the rule engine then
+    /// reads its trend rules' points again (they are kept, not read, from one sample to the next).
+    var historyRevision: UInt64 = 0
     /// Latest escalation scores per site (written by the rule engine).
     var scores: [Double?]
     var scoreLevels: [Int?]
@@ -108,6 +117,7 @@ public struct FlowModel: Sendable {
         hm.append(Array(MetricKey.allCases.indices))   // the system row
         self.historyMetrics = hm
         self.historyCells = MetricHistoryStore.Cell.of(hm)
+        self.backfill = HistoryBackfill(config: config, kept: hm)
         self.acuteSites = config.units.indices.filter { config.units[$0].kind == .acute }
         self.historyRow = Array(repeating: .nan, count: (config.units.count + 1) * MetricKey.allCases.count)
         self.historyReads = Array(repeating: ((0, 0), EventTime(millis: .min)), count: historyRow.count)
@@ -125,6 +135,7 @@ public struct FlowModel: Sendable {
         for rule in config.rules { if case .trend(let r) = rule { wanted.insert(r.metric.index) } }
         ruleHistoryCells = MetricHistoryStore.Cell.of(historyMetrics.map { $0.filter(wanted.contains) })
         allHistoryFrom = until
+        backfill.ruleTargets = HistoryBackfill(config: config, kept: historyMetrics.map { $0.filter(wanted.contains) }).targets
     }
 
     /// The index of a (site, feed) pair in the per-site-and-feed arrays.
@@ -149,7 +160,8 @@ public struct FlowModel: Sendable {
     /// Applies a validated message. Returns a rejection for checks that need state
     /// (unknown incident or patient, capacity).
     public mutating func apply(_ m: FeedMessage) -> Rejection? {
-        Unmanaged.passUnretained(sites[m.site])._withUnsafeGuaranteedRef { apply(m, to: $0) }
+        if m.at <= backfillUpTo { backfillBefore(site: m.site, feed: m.feed, at: m.at) }
+        return Unmanaged.passUnretained(sites[m.site])._withUnsafeGuaranteedRef { apply(m, to: $0) }
     }
 
     /// `s` is the message's site, borrowed from `sites` (which holds it throughout and is never
@@ -316,6 +328,9 @@ public struct FlowModel: Sendable {
     /// snapshot, retires completed days, and samples history at its resolution.
     public mutating func advance(to t: EventTime) {
         if now == nil || t > now! { now = t }
+        // Feeds whose lines came behind the history: the samples after their latest line, from
+        // the data as it is now (before any housekeeping moves it on).
+        if backfill.anyTailPending { fillTails() }
         if let h = housekeepingAt, t <= h { return }
         // Nothing to do before the next due housekeeping (purges, 08:00, midnight, history): a
         // quiet tick costs nothing. Windows are pruned at least at every history sample.
@@ -354,6 +369,7 @@ public struct FlowModel: Sendable {
             }
             if all { historyRowHasAll = true }
         }
+        backfillUpTo = historyStore.lastSample ?? EventTime(millis: .min)
         housekeepingDue = nextHousekeeping(after: t)
     }
 
@@ -363,11 +379,15 @@ public struct FlowModel: Sendable {
     private mutating func housekeep(site i: Int, _ s: SiteFlow, at t: EventTime, previous: EventTime?, today: LocalDate, eight: EventTime) {
         // Windows: keep the last hour.
         let hourAgo = t - .hours(1)
-        while let first = s.recentClears.first, first.at <= hourAgo { s.recentClears.removeFirst() }
+        while let first = s.recentClears.first, first.at <= hourAgo {
+            if s.latestPrunedClear.map({ first.at > $0 }) ?? true { s.latestPrunedClear = first.at }   // (back-fills)
+            s.recentClears.removeFirst()
+        }
         // Arrivals never handed over within 24 h are dropped (bounded memory; their arrival
         // stays counted on its day).
         if let oldest = s.queue.oldest, t - oldest > Self.queueLimit {
-            s.queue.removeArrivals(before: t - Self.queueLimit)
+            let latest = s.queue.removeArrivals(before: t - Self.queueLimit)
+            if let latest, s.latestPurgedArrival.map({ latest > $0 }) ?? true { s.latestPurgedArrival = latest }
             stamp(i, .ambulance)
         }
         if s.awaitingClear.count > 0 {
@@ -638,7 +658,10 @@ public struct FlowModel: Sendable {
     /// The units a system figure is computed from: every acute site for bed and ambulance
     /// figures, else the first 111 or ambulance-service unit; none for the escalation score
     /// (the rule engine's). `systemValue` and `stableUntil` both follow it.
-    func systemSources(_ metric: MetricKey) -> [Int] {
+    func systemSources(_ metric: MetricKey) -> [Int] { Self.systemSources(metric, config: config, acuteSites: acuteSites) }
+
+    /// The same, before a model exists (`HistoryBackfill`).
+    static func systemSources(_ metric: MetricKey, config: SystemConfig, acuteSites: [Int]) -> [Int] {
         switch metric {
         case .opelScore, .opelLevel: return []
         case .gaOccupancyPct, .gaOccupancyInclEscPct, .escalationSharePct, .ambulanceQueue, .dtocPatients,

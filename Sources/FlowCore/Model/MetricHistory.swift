@@ -18,12 +18,62 @@ struct MetricHistoryStore: Sendable {
     private var times: [EventTime?]
     private var head = 0           // next slot to write
     private(set) var lastSample: EventTime?
+    /// Values written by a back-fill of the samples after a feed's latest line (`FlowModel`,
+    /// "Back-filling history"): one bit per value of the ring, `wordsPerSlot` words a slot;
+    /// empty until the first such write (a replay never makes one). A later line of that feed
+    /// behind them clears them, and the next fill writes them again; a sample taken live is
+    /// never marked, and recording a new sample into a slot clears its marks.
+    private var provisional: [UInt64] = []
+    private var wordsPerSlot: Int { (width + 63) / 64 }
 
     init(sites: Int, spec: MetricHistory) {
         self.spec = spec
         self.width = sites * MetricKey.allCases.count
         self.ring = Array(repeating: .nan, count: width * spec.points)
         self.times = Array(repeating: nil, count: spec.points)
+    }
+
+    // MARK: - Back-filling
+
+    /// The ring slot of the sample at `s` (a sample time: on the step's grid, at or before the
+    /// latest sample), or nil when the ring no longer reaches back to it. A slot never written
+    /// (the service started less than a day ago) is the sample's all the same: samples are one
+    /// step apart back from the latest.
+    func slot(of s: EventTime) -> Int? {
+        guard let last = lastSample, s <= last else { return nil }
+        let k = (last - s).millis / spec.step.millis + 1
+        guard k <= Int64(spec.points), (last - s).millis % spec.step.millis == 0 else { return nil }
+        let slot = slotBack(Int(k))
+        guard times[slot] == nil || times[slot] == s else { return nil }
+        return slot
+    }
+
+    /// Whether a back-fill may write the value at `index` of the sample in `slot`: it is missing,
+    /// or holds a provisional back-fill (never a value sampled live).
+    @inline(__always) func writable(slot: Int, index: Int) -> Bool {
+        ring[slot * width + index].isNaN || isProvisional(slot: slot, index: index)
+    }
+
+    @inline(__always) func isProvisional(slot: Int, index: Int) -> Bool {
+        guard !provisional.isEmpty else { return false }
+        return provisional[slot * wordsPerSlot + index / 64] & (1 << UInt64(index % 64)) != 0
+    }
+
+    /// Writes a back-filled value into the sample at `s` in `slot` (`slot(of:)`), marked
+    /// provisional or not; returns whether the stored value changed.
+    mutating func fill(_ s: EventTime, slot: Int, index: Int, value: Float, provisional mark: Bool) -> Bool {
+        if times[slot] == nil { times[slot] = s }
+        let i = slot * width + index
+        let changed = ring[i].bitPattern != value.bitPattern
+        ring[i] = value
+        let word = slot * wordsPerSlot + index / 64, bit = UInt64(1) << UInt64(index % 64)
+        if mark && !value.isNaN {
+            if provisional.isEmpty { provisional = Array(repeating: 0, count: wordsPerSlot * spec.points) }
+            provisional[word] |= bit
+        } else if !provisional.isEmpty {
+            provisional[word] &= ~bit
+        }
+        return changed
     }
 
     /// The next sample time due in (previous, upTo], if any.
@@ -83,6 +133,11 @@ struct MetricHistoryStore: Sendable {
     }
 
     private mutating func endSample(at t: EventTime) {
+        if !provisional.isEmpty {
+            // A new sample in this slot: the marks were the old sample's.
+            let w = wordsPerSlot
+            for i in (head * w)..<(head * w + w) { provisional[i] = 0 }
+        }
         times[head] = t
         head = (head + 1) % spec.points
         lastSample = t

@@ -75,10 +75,14 @@ struct ArrivalQueue: Sendable {
         return arrival
     }
 
-    /// Drops the arrivals before `cutoff`.
-    mutating func removeArrivals(before cutoff: EventTime) {
+    /// Drops the arrivals before `cutoff`; returns the latest of them (nil if none).
+    @discardableResult
+    mutating func removeArrivals(before cutoff: EventTime) -> EventTime? {
+        var latest: EventTime?
+        for a in arrivals.values where a < cutoff && (latest.map { a > $0 } ?? true) { latest = a }
         arrivals = arrivals.filter { $0.value >= cutoff }
         oldest = arrivals.values.min()
+        return latest
     }
 }
 
@@ -120,6 +124,11 @@ final class SiteFlow: @unchecked Sendable {
     var awaitingClear: [UInt64: (arrival: EventTime, handover: EventTime)] = [:]
     var recentClears: Deque<Stamped<Double>> = []   // handover-to-clear minutes, last hour
     var ambulanceConveyanceSeen = false
+    /// The latest clear dropped from `recentClears`, and the latest arrival dropped from `queue`
+    /// unhanded after 24 h, by housekeeping on the model's clock: a back-fill of an earlier
+    /// sample leaves the figures they would have counted in missing (HistoryBackfill.swift).
+    var latestPrunedClear: EventTime?
+    var latestPurgedArrival: EventTime?
 
     // Ambulance service
     var status: AmbulanceServiceStatus?

@@ -40,6 +40,8 @@ public struct RuleEngine: Sendable {
     var schedule: RuleSchedule
     /// The metrics' values as read at the latest instant (RuleSchedule.swift, `MetricReads`).
     var reads: MetricReads
+    /// The model's `historyRevision` the trend rules' points were read at.
+    private var historyRevision: UInt64 = 0
 
     public init(config: SystemConfig) {
         self.config = config
@@ -83,6 +85,7 @@ public struct RuleEngine: Sendable {
     /// rules whose data changed since their last evaluation are evaluated (RuleSchedule.offGrid).
     public mutating func evaluate(model: inout FlowModel, now: EventTime, offGrid: Bool = false) -> [AlertTransition] {
         schedule.sync(model)
+        if model.historyRevision != historyRevision { historyBackfilled(revision: model.historyRevision) }
         schedule.lastTick = now
         schedule.offGrid = offGrid
         defer { schedule.offGrid = false }
@@ -109,6 +112,22 @@ public struct RuleEngine: Sendable {
         }
         schedule.nextDue = schedule.earliestPassed()
         return out
+    }
+
+    /// The model back-filled samples already taken (HistoryBackfill.swift): every trend rule
+    /// reads its points again and is evaluated afresh. Its points, their sums and its lookahead's
+    /// certificate are kept from one sample to the next on the premise that a sample, once taken,
+    /// stays as it is, and its estimate rested on them. Rare (lines behind the history).
+    private mutating func historyBackfilled(revision: UInt64) {
+        historyRevision = revision
+        for plan in plans where plan.kind == .trend {
+            for (k, site) in plan.sites.enumerated() {
+                plan.trendCache[site].sample = nil   // and with it the sums and the certificate
+                let pair = plan.firstPair + k
+                schedule.evaluated(pair, nextAt: RuleSchedule.dataChanged, basis: nil)
+            }
+        }
+        schedule.nextDue = EventTime(millis: .min)
     }
 
     /// The due pairs from `start` on, up to the first due pair of a score rule (returned; the
