@@ -87,18 +87,23 @@ struct Replay: ParsableCommand {
         let out = BufferedOutput(fd: 1)
         var reported = 0
         var follower = notifier.map(NotifierFollower.init)
+        func reportRejections() {
+            guard replay.rejections.count > reported else { return }
+            for (n, r) in replay.rejections[reported...] {
+                FileOutput.stderr(HeadlessReplay.describe(line: n, r) + "\n")
+            }
+            reported = replay.rejections.count
+        }
         try LineReader.forEachLine(path: path, tooLong: { replay.feedTooLong(length: $0, limit: LineReader.maxLineLength) }) { line in
             let transitions = replay.feed(line)
             for t in transitions { out.write(t.jsonLine); out.write("\n") }
             follower?.follow(transitions, now: replay.engine.now)
-            if replay.rejections.count > reported {
-                for (n, r) in replay.rejections[reported...] {
-                    FileOutput.stderr(HeadlessReplay.describe(line: n, r) + "\n")
-                }
-                reported = replay.rejections.count
-            }
+            reportRejections()
         }
         let last = replay.finish()
+        // A line held at the end of the input (a jump ahead with no line after it) gets its
+        // verdict here: said as any other.
+        reportRejections()
         for t in last { out.write(t.jsonLine); out.write("\n") }
         follower?.follow(last, now: replay.engine.now)
         out.flush()
@@ -161,6 +166,11 @@ struct Check: ParsableCommand {
         try LineReader.forEachLine(path: file, maxLineLength: maxLine, tooLong: { replay.feedTooLong(length: $0, limit: maxLine) }) { line in
             _ = replay.feed(line)
         }
+        // The end of the input, as a replay ends it: a line still held (a jump ahead with no
+        // line after it) is accepted, or refused as too far ahead. Without it, such a last line
+        // was counted neither accepted nor rejected, and `check` passed a file that `replay`
+        // refuses a line of.
+        _ = replay.finish()
         // In line order: a held line's rejection comes with a later line's (FlowEngine `held`).
         var report = replay.rejections.map { ($0.line, HeadlessReplay.describe(line: $0.line, $0.rejection)) }
         report += replay.emptyLineNumbers.map {

@@ -142,6 +142,39 @@ import Glibc
         #expect(replay.err.hasSuffix("replayed 402 lines: 399 accepted, 1 rejected, 2 empty\n"), "\(replay.err)")
     }
 
+    /// A jump ahead as the last line is held for a line that never comes: the end of the input
+    /// decides it, in `check` as in `replay`. `check` counted it neither accepted nor rejected
+    /// and passed the file; `replay` counted it rejected and said nothing of it.
+    @Test func aJumpAheadAsTheLastLineIsDecidedAndSaid() throws {
+        let lines = Array(try Self.winterWeekdayLines().prefix(200))
+        let bed = try #require(lines.last { $0.contains("\"feed\":\"bed\"") })
+        let year = bed.replacingOccurrences(of: #""at":"2026-"#, with: #""at":"2027-"#).replacingOccurrences(of: #""id":""#, with: #""id":"late-"#)
+        // Three hours ahead of it: held too, and applied at the end (under 6 h ahead).
+        var hour = bed.replacingOccurrences(of: #""id":""#, with: #""id":"hour-"#)
+        let at = try #require(hour.range(of: #""at":"[^"]+""#, options: .regularExpression))
+        let stamp = try #require(ISO8601DateFormatter().date(from: String(hour[at].dropFirst(6).dropLast())))
+        hour.replaceSubrange(at, with: "\"at\":\"\(ISO8601DateFormatter().string(from: stamp.addingTimeInterval(3 * 3600)))\"")
+        try #require(year != bed)
+        for (tail, accepted, refused) in [(year, 200, true), (hour, 201, false)] {
+            let path = try Self.feedFile("lastjump", lines + [tail])
+            defer { unlink(path) }
+            let check = try Self.urgentflow(["check", path])
+            let replay = try Self.urgentflow(["replay", path, "--headless"])
+            if refused {
+                #expect(check.out.contains(path + ": line 201: feed bed: "), "\(check.out)")
+                #expect(check.out.contains("future_time") && check.out.contains("no line after it came near it"), "\(check.out)")
+                #expect(check.out.hasSuffix(": 201 lines, 200 accepted, 1 rejected\n"), "\(check.out)")
+                #expect(check.status == 1)
+                #expect(replay.err.hasPrefix("line 201: feed bed: "), "\(replay.err)")
+                #expect(replay.err.hasSuffix("replayed 201 lines: 200 accepted, 1 rejected\n"), "\(replay.err)")
+            } else {
+                #expect(check.out.hasSuffix(": 201 lines, \(accepted) accepted, 0 rejected\n"), "\(check.out)")
+                #expect(check.status == 0)
+                #expect(replay.err == "replayed 201 lines: 201 accepted, 0 rejected\n", "\(replay.err)")
+            }
+        }
+    }
+
     /// A line of only spaces or tabs is an empty line too: `check` lists it as one and passes,
     /// `replay` counts it apart. Both refused it as malformed ("empty line at column 4").
     @Test func aLineOfOnlyWhitespaceIsAnEmptyLine() throws {
