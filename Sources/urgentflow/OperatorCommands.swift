@@ -84,7 +84,10 @@ struct SilenceCommand: ParsableCommand {
                                     kind: .silence(site: site, rule: rule, until: until, by: by, reason: why))
         try service.send(action)
         let what = rule.map { "\($0) at \(site)" } ?? "every alert at \(site)"
-        print(until > now ? "silenced \(what) until \(RFC3339.format(until))" : "silence of \(what) ended")
+        // In UK local time, as the dashboard says it (the UTC instant read an hour out in
+        // summer), with the instant itself for a system configured in another zone.
+        let local = LocalCalendar(identifier: "Europe/London").map { FlowEngine.localClock(until, $0) + " (" + RFC3339.format(until) + ")" }
+        print(until > now ? "silenced \(what) until \(local ?? RFC3339.format(until))" : "silence of \(what) ended")
     }
 }
 

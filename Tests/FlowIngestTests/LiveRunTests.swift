@@ -419,6 +419,7 @@ struct LiveRunTests {
         let silence = try LiveHarness.runToEnd(["silence", "RWH", "--for", "2h", "--by", "Priya Shah", "--why", "diverting to Watford", "--to", to])
         #expect(silence.0 == 0, "\(silence.2)")
         #expect(silence.1.contains("silenced every alert at RWH until"))
+        #expect(silence.1.contains(" GMT (") || silence.1.contains(" BST ("), "in UK local time, then the instant: \(silence.1)")
         let badSite = try LiveHarness.runToEnd(["silence", "ZZZ", "--for", "1h", "--by", "x", "--why", "y", "--to", to])
         #expect(badSite.0 != 0)
         server.kill9()
