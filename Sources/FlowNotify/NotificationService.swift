@@ -28,8 +28,20 @@ public final class NotificationService: @unchecked Sendable {
     private let lock = NSLock()
     private var policy: NotificationPolicy
     private var failingSince: [String: EventTime] = [:]
-    /// Acknowledgements from the log of a previous run, applied when the clock reaches them.
-    private var restoredAcks: [(rule: String, site: String, ack: Acknowledgement)] = []
+    /// An operator action from the log of a previous run.
+    private enum Restored {
+        case ack(rule: String, site: String, ack: Acknowledgement)
+        case silence(Silence)
+        var at: EventTime {
+            switch self {
+            case .ack(_, _, let a): return a.at
+            case .silence(let s): return s.from
+            }
+        }
+    }
+    /// The operator actions (acknowledgements and silences) from the log of a previous run, in
+    /// time order, each applied when the re-fed clock reaches it, as the live run applied it.
+    private var restored: [Restored] = []
 
     /// - Parameters:
     ///   - stateDirectory: holds `outbox.jsonl`, the alert log (`alerts.jsonl` or the `log`
@@ -85,9 +97,12 @@ public final class NotificationService: @unchecked Sendable {
         policy = NotificationPolicy(system: system, config: config)
         // A restart: the engine re-feeds its history; the operator actions of the previous run
         // come from the log, so the same notifications (same ids, already in the outbox) are decided.
+        // Each is applied when the re-fed clock reaches it (`applyRestored`), not all at start: a
+        // silence applied at start was in force before it was given, and one given later for the
+        // same site replaced it before its time.
         let actions = AlertLog.readActions(previous)
-        restoredAcks = actions.acks.sorted { $0.ack.at < $1.ack.at }
-        for s in actions.silences { policy.silence(s) }
+        let all = actions.acks.map { Restored.ack(rule: $0.rule, site: $0.site, ack: $0.ack) } + actions.silences.map { Restored.silence($0) }
+        restored = all.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
         worker.start()
     }
 
@@ -128,7 +143,7 @@ public final class NotificationService: @unchecked Sendable {
     /// or an operator action restored from the log comes first: the same decisions as `tick`.
     public func tickIfDue(now: EventTime) {
         let due = lock.withLock { () -> Bool in
-            if let a = restoredAcks.first, a.ack.at <= now { return true }
+            if let a = restored.first, a.at <= now { return true }
             return policy.nextDue().map { $0 <= now } ?? false
         }
         if due { tick(now: now) }
@@ -145,11 +160,23 @@ public final class NotificationService: @unchecked Sendable {
         if any { worker.wake() }
     }
 
+    /// The restored operator actions up to `t`, applied as the live run applied them: to the
+    /// policy's state only, without a tick. Live, an acknowledgement or a silence does not tick
+    /// the policy (only the clock's ticks on the grid and the transitions do), so nothing is
+    /// decided at the action's own instant. A restart ticked the policy at each restored
+    /// acknowledgement's instant: an acknowledgement expiring in the seconds before a silence was
+    /// decided then, before the silence, and paged (`ack_expired`) where the live run, ticking
+    /// only at the next minute, found the alert silenced and paged nobody; the extra message
+    /// moved the alert's sequence on, so every later notification had a new id and was sent again.
     private func applyRestored(upTo t: EventTime) {
-        while let a = restoredAcks.first, a.ack.at <= t {
-            restoredAcks.removeFirst()
-            dispatch(policy.tick(now: a.ack.at))
-            policy.acknowledge(rule: a.rule, site: a.site, by: a.ack.by, note: a.ack.note, at: a.ack.at, expires: a.ack.expires)
+        while let a = restored.first, a.at <= t {
+            restored.removeFirst()
+            switch a {
+            case let .ack(rule, site, ack):
+                policy.acknowledge(rule: rule, site: site, by: ack.by, note: ack.note, at: ack.at, expires: ack.expires)
+            case let .silence(s):
+                policy.silence(s)
+            }
         }
     }
 
