@@ -162,6 +162,13 @@ enum AlertPanelWidget {
             ack = l.ack >= 18 ? "clears on delivery" : (l.ack >= 11 ? "self-clears" : "auto")
         } else if a.state == .pending {
             ack = Format.missing  // not raised yet: nothing to acknowledge
+        } else if let by = a.expiredAckBy {
+            // Its acknowledgement expired: not acknowledged (the leads are told again), and said
+            // so, with whose it was and when it expired, as room allows.
+            var t = l.ack >= 11 ? "ack expired" : "expired"
+            if let at = a.ackExpiredAt, l.ack >= t.count + 1 + Format.age(now - at).count + 4 { t += " " + Format.age(now - at) + " ago" }
+            if t.count + by.count + 2 <= l.ack { t += ": " + by }
+            ack = t
         } else {
             ack = l.ack >= 12 ? "not acked" : "unacked"
         }

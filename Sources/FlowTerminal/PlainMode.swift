@@ -86,6 +86,10 @@ public final class PlainRenderer {
             if let n = a.ackNote, !n.isEmpty { t += " (\(n))" }
         } else if let n = a.notifier {
             t += " | clears when a delivery to \(n) succeeds"
+        } else if let by = a.expiredAckBy {
+            t += " | not acknowledged (the acknowledgement by \(by) expired"
+            if let at = a.ackExpiredAt { t += " at \(instant(at, now: now, timeZone: timeZone))" }
+            t += ")"
         } else {
             t += " | not acknowledged"
         }

@@ -235,6 +235,14 @@ public enum ConfigLoader {
             if let n = r.int(ing, "dedup_capacity", path: "ingest", range: 1_000...5_000_000) { config.ingest.dedupCapacity = n }
         }
 
+        // The acknowledgement expiry of the `notifications:` section (the rest of it is
+        // FlowNotify's, `NotifyConfigLoader`, which takes this value from here): the alert
+        // state shows an acknowledgement only until it expires, as the notifications do.
+        if case .mapping(let n)? = top["notifications"], let e = n["acknowledgement_expiry"] {
+            config.ackExpiry = e.string == "never" ? nil
+                : r.duration(n, "acknowledgement_expiry", path: "notifications", positive: true)
+        }
+
         if !r.problems.isEmpty { throw ConfigError(problems: r.problems) }
         return config
     }

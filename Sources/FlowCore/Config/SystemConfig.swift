@@ -8,9 +8,16 @@ public struct SystemConfig: Sendable {
     public var leads: [LeadConfig]
     public var rules: [RuleConfig]
     public var ingest: IngestLimits
+    /// How long an acknowledgement lasts (`notifications.acknowledgement_expiry`; nil: until the
+    /// alert resolves or gets worse). Read here, in the core, because the alert state the
+    /// dashboard and `recover --alerts` show follows it; the notification policy takes the same
+    /// value (`NotifyConfigLoader` copies it), so an acknowledgement ends on screen when the
+    /// leads are told it expired.
+    public var ackExpiry: Duration?
 
     public init(name: String, timeZone: String, tick: Duration = .minutes(1), units: [UnitConfig],
-                leads: [LeadConfig] = [], rules: [RuleConfig] = [], ingest: IngestLimits = IngestLimits()) {
+                leads: [LeadConfig] = [], rules: [RuleConfig] = [], ingest: IngestLimits = IngestLimits(),
+                ackExpiry: Duration? = nil) {
         self.name = name
         self.timeZone = timeZone
         self.tick = tick
@@ -18,6 +25,7 @@ public struct SystemConfig: Sendable {
         self.leads = leads
         self.rules = rules
         self.ingest = ingest
+        self.ackExpiry = ackExpiry
     }
 
     public func unitIndex(_ code: String) -> Int? { units.firstIndex { $0.code == code } }

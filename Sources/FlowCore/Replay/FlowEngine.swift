@@ -403,9 +403,12 @@ public final class FlowEngine {
         return silences
     }
 
+    /// Acknowledges an active alert until `expires` (else `at` + the configured
+    /// `acknowledgement_expiry`) or until it gets worse, as the notification policy does.
     @discardableResult
-    public func acknowledge(rule: String, site: String, by: String, note: String?, at: EventTime) -> Bool {
-        rules.acknowledge(rule: rule, site: site, by: by, note: note, at: at)
+    public func acknowledge(rule: String, site: String, by: String, note: String?, at: EventTime,
+                            expires: EventTime? = nil) -> Bool {
+        rules.acknowledge(rule: rule, site: site, by: by, note: note, at: at, expires: expires)
     }
 
     /// Why an acknowledgement of `rule` at `site` was refused, for a person: the alert is pending

@@ -8,10 +8,18 @@ public struct RuleEngine: Sendable {
         public var site: Int
     }
 
+    /// An operator's acknowledgement, as the notification policy keeps it (FlowNotify's
+    /// `Acknowledgement`): it lasts until `expires` (nil: until the alert resolves) and ends
+    /// when the alert gets worse (a higher severity).
     public struct Acknowledgement: Sendable, Equatable {
         public var by: String
         public var at: EventTime
         public var note: String?
+        /// The explicit expiry, else `at` + the configured `ackExpiry`; nil: never.
+        public var expires: EventTime?
+
+        /// Whether it still holds at `now` (the policy's `tick` ends it at `expires`).
+        public func holds(at now: EventTime) -> Bool { expires.map { now < $0 } ?? true }
     }
 
     struct AlertRecord: Sendable {
@@ -218,6 +226,10 @@ public struct RuleEngine: Sendable {
             if kind == .firing || kind == .severityChanged {
                 rec.leadID = lead(for: key.site, severity: severity)?.id
             }
+            // Worse: the acknowledgement no longer holds (the notification policy clears it on
+            // the same transition and tells the leads again). It was kept, and the dashboard
+            // showed a critical alert as acknowledged while it escalated.
+            if kind == .severityChanged, let b = before, severity > b { rec.ack = nil }
             let value: Double?
             if case .known(_, let v, _) = outcome { value = v } else { value = nil }
             out.append(AlertTransition(at: now, rule: config.rules[key.rule].id, site: siteCode(key.site), severity: severity,
@@ -524,13 +536,16 @@ public struct RuleEngine: Sendable {
 
     // MARK: - Acknowledgement and reading
 
-    /// Records an acknowledgement of an active alert. Returns false if no such active alert.
-    public mutating func acknowledge(rule: String, site: String, by: String, note: String?, at: EventTime) -> Bool {
+    /// Records an acknowledgement of an active alert, until `expires` (else `at` + the configured
+    /// `ackExpiry`; neither: until it resolves) or the alert gets worse. Returns false if no such
+    /// active alert.
+    public mutating func acknowledge(rule: String, site: String, by: String, note: String?, at: EventTime,
+                                     expires: EventTime? = nil) -> Bool {
         // Not while pending: no lead has been told, and the notifications would not carry it
         // (the alert fired and escalated under an acknowledgement shown on screen).
         guard let key = alertKey(rule: rule, site: site), var rec = alerts[key], rec.lifecycle.isActive,
               rec.lifecycle.phase != .pending else { return false }
-        rec.ack = Acknowledgement(by: by, at: at, note: note)
+        rec.ack = Acknowledgement(by: by, at: at, note: note, expires: expires ?? config.ackExpiry.map { at + $0 })
         alerts[key] = rec
         return true
     }
@@ -569,6 +584,9 @@ public struct RuleEngine: Sendable {
             if a.0.rule != b.0.rule { return a.0.rule < b.0.rule }
             return a.0.site < b.0.site
         }
+        // The instant the alerts are described at (below): an acknowledgement expired by then is
+        // not shown as one.
+        let now = later(schedule.lastTick, model.now)
         return list.map { key, rec in
             let state: AlertState = rec.lifecycle.phase == .pending ? .pending : (rec.lifecycle.isUnknown ? .unknown : .firing)
             let lead = rec.leadID.flatMap { id in config.leads.first { $0.id == id } }
@@ -576,7 +594,7 @@ public struct RuleEngine: Sendable {
             // Described at the model's clock, the instant the grid reads its values at: the last
             // evaluated tick lags it wherever the schedule skips ticks (a growing wait between
             // its levels), and the panel said 45 minutes where the grid said 47.
-            if let at = later(schedule.lastTick, model.now) {
+            if let at = now {
                 switch describe(key, model: model, at: at) {
                 case .known(let target, let v, let text):
                     value = v; summary = text
@@ -589,10 +607,18 @@ public struct RuleEngine: Sendable {
                 case .unknown(let text): value = nil; summary = text
                 }
             }
-            return AlertSnapshot(rule: config.rules[key.rule].id, site: siteCode(key.site), severity: rec.lifecycle.severity ?? .warning,
-                                 state: state, value: value, summary: summary,
-                                 since: rec.lifecycle.since ?? EventTime(millis: 0), leadID: rec.leadID, leadName: lead?.name,
-                                 acknowledgedBy: rec.ack?.by, acknowledgedAt: rec.ack?.at, ackNote: rec.ack?.note)
+            // An expired acknowledgement is no acknowledgement (the leads are told again): shown
+            // as not acknowledged, with who it was and when it expired.
+            let ack = rec.ack.flatMap { a in now.map(a.holds(at:)) ?? true ? a : nil }
+            let expired = ack == nil ? rec.ack : nil
+            var snap = AlertSnapshot(rule: config.rules[key.rule].id, site: siteCode(key.site), severity: rec.lifecycle.severity ?? .warning,
+                                     state: state, value: value, summary: summary,
+                                     since: rec.lifecycle.since ?? EventTime(millis: 0), leadID: rec.leadID, leadName: lead?.name,
+                                     acknowledgedBy: ack?.by, acknowledgedAt: ack?.at, ackNote: ack?.note)
+            snap.ackExpires = ack?.expires
+            snap.expiredAckBy = expired?.by
+            snap.ackExpiredAt = expired?.expires
+            return snap
         }
     }
 

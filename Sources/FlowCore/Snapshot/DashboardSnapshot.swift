@@ -176,6 +176,14 @@ public struct AlertSnapshot: Sendable, Equatable {
     public var acknowledgedBy: String?
     public var acknowledgedAt: EventTime?
     public var ackNote: String?
+    /// When the acknowledgement shown expires (nil: none, or it lasts until the alert resolves).
+    public var ackExpires: EventTime?
+    /// An acknowledgement that expired (`acknowledgement_expiry`, or its own expiry): who gave
+    /// it and when it expired. The alert is not acknowledged (`acknowledgedBy` is nil) and the
+    /// leads are told again; the dashboard says "ack expired". An acknowledgement cleared
+    /// because the alert got worse leaves nothing here.
+    public var expiredAckBy: String?
+    public var ackExpiredAt: EventTime?
     /// Set while a silence covers the alert: notifications stop until then.
     public var silencedUntil: EventTime?
     public var silencedBy: String?
