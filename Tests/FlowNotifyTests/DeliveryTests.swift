@@ -500,6 +500,27 @@ final class StatusBox: @unchecked Sendable {
         #expect(throws: NotifyIOError.self) { try missing.deliver(n) }
     }
 
+    @Test("a command run for a delivery is let go, with its pipes: each kept a file descriptor and about 7 KB, and a service paging for a winter ran out of descriptors")
+    func aCommandLeavesNoProcessOrDescriptorBehind() throws {
+        let n = try sampleNotifications(1)[0]
+        let ok = CommandNotifier(name: "pager", argv: ["/bin/sh", "-c", "cat > /dev/null"], timeout: 10)
+        let failing = CommandNotifier(name: "pager", argv: ["/bin/sh", "-c", "echo 'no signal' >&2; exit 3"], timeout: 10)
+        let slow = CommandNotifier(name: "pager", argv: ["/bin/sleep", "30"], timeout: 0.2)
+        try ok.deliver(n)
+        #expect(throws: NotifyIOError.self) { try failing.deliver(n) }
+        #expect(throws: NotifyIOError.self) { try slow.deliver(n) }
+        #expect(eventually(within: 5) { ok.lastProcess == nil }, "a command that succeeded")
+        #expect(eventually(within: 5) { failing.lastProcess == nil }, "a command that failed")
+        #expect(eventually(within: 5) { slow.lastProcess == nil }, "a command killed at its timeout")
+        // The descriptors themselves (the whole test process's, which other suites share: a
+        // margin for theirs). Without the fix, one more for each delivery.
+        let quick = CommandNotifier(name: "pager", argv: ["/bin/true"], timeout: 10)
+        func open() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0 }
+        let before = open()
+        for _ in 0..<300 { try quick.deliver(n) }
+        #expect(open() - before < 100, "\(open() - before) more descriptors open after 300 deliveries")
+    }
+
     @Test func webhookPostsTheDocumentedBody() throws {
         let server = try LoopbackHTTPServer()
         defer { server.shutdown() }
