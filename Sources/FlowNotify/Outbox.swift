@@ -501,7 +501,9 @@ public final class Outbox: @unchecked Sendable {
 
 /// The append-only alert log (JSON Lines): every transition, every notification with the
 /// notifiers it was routed to, every acknowledgement and silence, every delivery outcome.
-/// Lines already in the file are not written again (a restart re-feeding history).
+/// Lines already in the file when it is opened are not written again (a restart re-feeding
+/// history); they are remembered, by hash, until the restart has caught up
+/// (`forgetEarlierLines`).
 ///
 ///     {"type":"transition","transition":{...AlertTransition.jsonLine...}}
 ///     {"type":"notification","notifiers":["pager"],"notification":{...}}
@@ -512,7 +514,12 @@ public final class AlertLog: @unchecked Sendable {
     public let path: String
     private let lock = NSLock()
     private let file: AppendFile
-    private var seen: Set<String> = []
+    /// The FNV-1a hash of each line the file held when it was opened (delivery lines apart):
+    /// what a restart re-feeding its history would write again. The lines of this run are not
+    /// kept: nothing decides the same line twice in one run, and keeping each (its hash as hex
+    /// text, about 90 bytes) grew the service by every transition and notification it logged,
+    /// 255 lines and about 23 KB a day through a surge like Boxing Day's, for as long as it ran.
+    private var earlier: Set<UInt64> = []
 
     public convenience init(path: String) throws {
         try self.init(path: path, existing: AppendFile.readLines(path))
@@ -525,7 +532,8 @@ public final class AlertLog: @unchecked Sendable {
         self.path = path
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        for line in existing where !line.hasPrefix("{\"type\":\"delivery\"") { seen.insert(StableHash.fnv1a64(String(line))) }
+        earlier.reserveCapacity(existing.count)
+        for line in existing where !line.hasPrefix("{\"type\":\"delivery\"") { earlier.insert(StableHash.fnv1a64Value(line.utf8)) }
         AppendFile.repairTail(path)
         file = try AppendFile(path: path)
     }
@@ -535,16 +543,24 @@ public final class AlertLog: @unchecked Sendable {
 
     private func write(_ line: String, dedup: Bool = true) {
         let failure: String? = lock.withLock {
-            let hash = StableHash.fnv1a64(line)
-            if dedup && !seen.insert(hash).inserted { return nil }
+            if dedup && !earlier.isEmpty && earlier.contains(StableHash.fnv1a64Value(line.utf8)) { return nil }
             do { try file.append([line], sync: false) } catch {
-                if dedup { seen.remove(hash) }
                 return "notification log: a line is not written (\(error))"
             }
             return nil
         }
         if let failure { onWriteProblem?(failure) }
     }
+
+    /// Forgets the lines the file held when it was opened: a restart calls it once its catch-up
+    /// has re-fed the recovered history (`NotificationService.catchUp`), after which nothing
+    /// decides those lines again (the live clock is past them).
+    public func forgetEarlierLines() {
+        lock.withLock { earlier = [] }
+    }
+
+    /// How many lines' hashes are kept (the file's when opened, until `forgetEarlierLines`).
+    var rememberedLineCount: Int { lock.withLock { earlier.count } }
 
     private static func json<T: Encodable>(_ v: T) -> String {
         let e = JSONEncoder()

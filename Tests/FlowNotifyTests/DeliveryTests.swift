@@ -452,6 +452,45 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(lines.first { $0.hasPrefix("{\"type\":\"transition\"") }!.contains("\"state\":\"pending\""))
     }
 
+    @Test("the notification log keeps no line of its own run in memory (each transition and notification it wrote was kept, for as long as it ran), and those of the run before only until the restart has caught up, still writing none of them twice")
+    func theAlertLogRemembersOnlyTheRunBeforeUntilCaughtUp() throws {
+        let dir = TempDir()
+        let (system, n) = try bundled()
+        // 60 episodes of an alert at three sites, two hours apart: pending, firing, resolved.
+        var ts: [AlertTransition] = []
+        for i in 0..<60 {
+            let start = utc("2026-01-20T00:00:00Z") + .minutes(Int64(120 * i))
+            let site = ["RWH", "RWG", "RQW"][i % 3]
+            let at = { (m: Int64) in RFC3339.format(start + .minutes(m)) }
+            ts += [transition("ga_occupancy", site, .warning, .pending, at: at(0)),
+                   transition("ga_occupancy", site, .warning, .firing, at: at(30), since: at(0)),
+                   transition("ga_occupancy", site, .warning, .resolved, at: at(90), since: at(0))]
+        }
+        func logged() throws -> [Substring] {
+            try String(contentsOfFile: dir.file("alerts.jsonl"), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("{\"type\":\"delivery\"") }
+        }
+        do {
+            let svc = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .replay)
+            svc.handle(ts)
+            svc.tick(now: utc("2026-01-25T00:00:00Z"))
+            #expect(svc.log.rememberedLineCount == 0, "\(svc.log.rememberedLineCount) lines kept in memory")
+            #expect(eventually { svc.outbox.pendingEntries().isEmpty })
+            svc.close()
+        }
+        let first = try logged()
+        #expect(first.count > 300)
+        // A restart re-feeding the same history writes none of it again, then forgets it.
+        let svc = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .replay)
+        #expect(svc.log.rememberedLineCount == first.count)
+        svc.handle(ts)
+        svc.tick(now: utc("2026-01-25T00:00:00Z"))
+        svc.log.forgetEarlierLines()
+        #expect(svc.log.rememberedLineCount == 0)
+        #expect(eventually { svc.outbox.pendingEntries().isEmpty })
+        svc.close()
+        #expect(try logged() == first)
+    }
+
     @Test func replayGoesToRecordingSinksOnly() throws {
         let dir = TempDir()
         let (system, n) = try bundled()
