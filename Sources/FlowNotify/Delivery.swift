@@ -15,7 +15,13 @@ public final class RecordingSink: Notifier, @unchecked Sendable {
     public let name: String
     private let lock = NSLock()
     private var _delivered: [AlertNotification] = []
+    private var _count = 0
     private let file: AppendFile?
+    /// How many of the latest notifications `delivered` holds (the file, if any, has them all).
+    /// It held every one: a replay of a winter at the Boxing Day surge's pace (530 recorded a
+    /// day across the three notifiers, about 590 bytes each) grew by some 300 KB a day of event
+    /// time, 12.5 MB over 40 days.
+    public static let kept = 1_000
 
     public init(name: String, path: String? = nil) throws {
         self.name = name
@@ -23,11 +29,19 @@ public final class RecordingSink: Notifier, @unchecked Sendable {
     }
 
     public func deliver(_ n: AlertNotification) throws {
-        lock.withLock { _delivered.append(n) }
+        lock.withLock {
+            // The oldest half let go at twice the count kept: a shift per delivery otherwise.
+            if _delivered.count >= 2 * Self.kept { _delivered.removeFirst(_delivered.count - Self.kept) }
+            _delivered.append(n)
+            _count += 1
+        }
         try file?.append([NotificationJSON.line(n)], sync: false)
     }
 
-    public var delivered: [AlertNotification] { lock.withLock { _delivered } }
+    /// The latest notifications delivered (at most `kept`), oldest first.
+    public var delivered: [AlertNotification] { lock.withLock { Array(_delivered.suffix(Self.kept)) } }
+    /// How many were delivered in all.
+    public var deliveredCount: Int { lock.withLock { _count } }
 }
 
 /// Retry timing of the delivery worker (wall-clock seconds).

@@ -491,6 +491,23 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(try logged() == first)
     }
 
+    @Test("a recording sink keeps the latest notifications in memory, not every one (its file has them all)")
+    func aRecordingSinkKeepsTheLatestOnly() throws {
+        let dir = TempDir()
+        let sink = try RecordingSink(name: "pager", path: dir.file("recorded-pager.jsonl"))
+        let n = try sampleNotifications(1)[0]
+        for i in 0..<2_500 {
+            var x = n
+            x.id = "n\(i)"
+            try sink.deliver(x)
+        }
+        #expect(sink.delivered.count == 1_000, "\(sink.delivered.count) kept")
+        #expect(sink.delivered.first?.id == "n1500" && sink.delivered.last?.id == "n2499")
+        #expect(sink.deliveredCount == 2_500)
+        let recorded = try String(contentsOfFile: dir.file("recorded-pager.jsonl"), encoding: .utf8)
+        #expect(recorded.split(separator: "\n").count == 2_500)
+    }
+
     @Test func replayGoesToRecordingSinksOnly() throws {
         let dir = TempDir()
         let (system, n) = try bundled()
