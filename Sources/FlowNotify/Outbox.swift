@@ -117,7 +117,10 @@ public final class Outbox: @unchecked Sendable {
     /// Each notifier's pending deliveries.
     private var counts: [String: Int] = [:]
     /// The pending `repeat` of each alert episode for each notifier (`Outbox.episode`): a
-    /// later notification of the episode for that notifier supersedes it.
+    /// later notification of the episode for that notifier supersedes it. Forgotten when the
+    /// repeat is finished: kept, each episode whose last message to a notifier was a repeat
+    /// (the pager is not sent resolves) stayed for as long as the service ran, about five a day
+    /// through a surge like Boxing Day's.
     private var pendingRepeats: [String: String] = [:]
     /// Told of each delivery superseded (key, notifier), outside the outbox's lock.
     public var onSuperseded: (@Sendable (String, String) -> Void)?
@@ -202,6 +205,8 @@ public final class Outbox: @unchecked Sendable {
         var sequence: Int
         var notification: AlertNotification?
         var line: String?
+        /// The episode (`Outbox.episode`) this delivery is the pending repeat of.
+        var repeatOf: String? = nil
     }
 
     /// - Parameter supersedesRepeats: a later notification of an alert episode finishes the
@@ -328,10 +333,35 @@ public final class Outbox: @unchecked Sendable {
             counts[p.notifier, default: 0] -= 1
             done.append(old, "superseded")
             finished.append(old)
+            pruneQueue(p.notifier)
         }
-        pendingRepeats[episode] = isRepeat ? key : nil
+        if isRepeat {
+            pendingRepeats[episode] = key
+            pending[key]?.repeatOf = episode
+        } else {
+            pendingRepeats[episode] = nil
+        }
         return finished
     }
+
+    /// A pending delivery finished (under the lock): it is no longer its episode's pending repeat.
+    private func forgetRepeat(_ p: Pending) {
+        if let ep = p.repeatOf, pendingRepeats[ep] == p.key { pendingRepeats[ep] = nil }
+    }
+
+    /// Drops the finished keys from `notifier`'s queue once they are most of it (under the lock).
+    /// The worker passes over finished keys at the front; a repeat superseded behind a delivery
+    /// that keeps failing stayed in the queue until the front reached it, so a notifier down for
+    /// a winter kept a key for every hourly reminder of every alert while it was down.
+    private func pruneQueue(_ notifier: String) {
+        guard let q = queues[notifier], q.count > 2 * (counts[notifier] ?? 0) + 64 else { return }
+        queues[notifier]!.removeAll { pending[$0] == nil }
+    }
+
+    /// The episodes with a pending repeat remembered (tests).
+    var pendingRepeatCount: Int { lock.withLock { pendingRepeats.count } }
+    /// The keys in `notifier`'s queue, finished ones not yet passed over included (tests).
+    func queuedKeyCount(notifier: String) -> Int { lock.withLock { queues[notifier]?.count ?? 0 } }
 
     /// A put line, keys sorted as `Record` has them (the notification encoded once for all
     /// its notifiers).
@@ -396,6 +426,7 @@ public final class Outbox: @unchecked Sendable {
             // line says when read back; found near the end, where it was superseded).
             if let p = pending.removeValue(forKey: key) {
                 counts[p.notifier, default: 0] -= 1
+                forgetRepeat(p)
                 done.append(key, outcome)
             } else if known.contains(key), let i = done.keys.lastIndex(of: key) {
                 done.setOutcome(at: i, outcome)
@@ -464,6 +495,7 @@ public final class Outbox: @unchecked Sendable {
         guard let n = p.notification else {
             pending[key] = nil
             counts[p.notifier, default: 0] -= 1
+            forgetRepeat(p)
             known.remove(key)
             return nil
         }

@@ -145,6 +145,43 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(replay.pendingCount() == 4)
     }
 
+    @Test("a repeat delivered is not remembered as its episode's waiting repeat, and a notifier that cannot deliver keeps in its queue what waits, not every reminder superseded: both grew with every alert for as long as the service ran")
+    func finishedRepeatsAndSupersededKeysAreLetGo() throws {
+        let dir = TempDir()
+        let box = try Outbox(directory: dir.path)
+        let lead = LeadRef(id: "rwh-oncall", name: "Priya Shah", role: "Site on-call manager", contact: nil)
+        func note(_ id: String, _ kind: NotificationKind, since: EventTime, at: EventTime) -> AlertNotification {
+            AlertNotification(id: id, kind: kind, at: at, rule: "handover_queue", site: "RWH", severity: .critical, state: "firing", value: 12,
+                              summary: "Amb queue 12", since: since, lead: lead, sequence: 1)
+        }
+        // 200 episodes, each a firing and an hourly repeat, both delivered (the pager is not sent
+        // resolves, so each episode's last message to it is the repeat).
+        let t0 = utc("2026-01-20T10:00:00Z")
+        for e in 0..<200 {
+            let since = t0 + .minutes(Int64(180 * e))
+            for (i, kind) in [NotificationKind.firing, .repeat].enumerated() {
+                let n = note("e\(e)-\(i)", kind, since: since, at: since + .minutes(Int64(60 * i)))
+                try box.put(n, notifiers: ["pager"])
+                try box.markDone(Outbox.key(n, "pager"))
+            }
+        }
+        #expect(box.pendingRepeatCount == 0, "\(box.pendingRepeatCount) finished repeats remembered")
+        // A notifier down for a week behind an alert's first message: its hourly reminders each
+        // supersede the one before.
+        let since = t0 + .minutes(180 * 200)
+        for h in 0...168 {
+            try box.put(note("w\(h)", h == 0 ? .firing : .repeat, since: since, at: since + .minutes(Int64(60 * h))), notifiers: ["teams"])
+        }
+        #expect(box.pendingKeys(notifier: "teams") == ["w0@teams", "w168@teams"])
+        #expect(box.queuedKeyCount(notifier: "teams") <= 2 * 2 + 64, "\(box.queuedKeyCount(notifier: "teams")) keys queued for 2 waiting")
+        #expect(box.pendingRepeatCount == 1)
+        // Read back, the same wait.
+        box.close()
+        let again = try Outbox(directory: dir.path)
+        #expect(again.pendingKeys(notifier: "teams") == ["w0@teams", "w168@teams"])
+        #expect(again.pendingRepeatCount == 1)
+    }
+
     @Test("repeats waiting in a file written before they could be superseded are superseded when it is read back")
     func repeatsWaitingInAnOlderFileAreSupersededOnOpen() throws {
         let dir = TempDir()
