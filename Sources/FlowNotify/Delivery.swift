@@ -131,7 +131,13 @@ public final class DeliveryWorker: @unchecked Sendable {
     private var threads: [Thread] = []
     private var finished = 0
     private var statuses: [String: NotifierStatus] = [:]
+    /// Failed attempts of each notifier's delivery in hand (by outbox key), toward `maxAttempts`.
     private var attempts: [String: Int] = [:]
+    /// Each notifier's delivery in hand: when the worker moves on from one (sent, given up, or
+    /// superseded in the outbox while it was being retried), its attempts are forgotten. A
+    /// reminder superseded while its notifier was failing kept its count for as long as the
+    /// service ran.
+    private var inHand: [String: String] = [:]
     private var retryAt: [String: Date] = [:]
     /// Called (on a worker thread) when a notifier starts or stops failing.
     public var onStatusChange: (@Sendable (NotifierStatus) -> Void)?
@@ -162,6 +168,13 @@ public final class DeliveryWorker: @unchecked Sendable {
     }
 
     public var notifierNames: Set<String> { Set(notifiers.keys) }
+
+    /// The outbox keys whose failed attempts are counted (tests).
+    var attemptedKeys: Set<String> {
+        cond.lock()
+        defer { cond.unlock() }
+        return Set(attempts.keys)
+    }
 
     public func start() {
         cond.lock()
@@ -224,9 +237,12 @@ public final class DeliveryWorker: @unchecked Sendable {
                 cond.unlock()
                 return
             }
-            cond.unlock()
-            guard let e = entry else { continue }
+            guard let e = entry else { cond.unlock(); continue }
+            if let previous = inHand[name], previous != e.key { attempts[previous] = nil }
+            inHand[name] = e.key
+            // Read under the lock: the other notifiers' threads write `attempts` too.
             let attempt = (attempts[e.key] ?? 0) + 1
+            cond.unlock()
             var error: String? = nil
             do { try notifier.deliver(e.notification) } catch let err { error = "\(err)" }
             let now = wallClock()

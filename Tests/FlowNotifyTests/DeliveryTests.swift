@@ -198,6 +198,24 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(reopened.firstPending(notifier: "teams")?.notification == ns[3])
     }
 
+    @Test("a delivery superseded while its notifier was failing has its attempts forgotten when the worker moves on: each was kept for as long as the service ran")
+    func attemptsOfASupersededDeliveryAreForgotten() throws {
+        let dir = TempDir()
+        let box = try Outbox(directory: dir.path)
+        let down = FlakyNotifier(name: "pager", failures: .max)
+        let worker = DeliveryWorker(outbox: box, notifiers: [down],
+                                    retry: RetryPolicy(initialBackoff: 0.001, maxBackoff: 0.002, failingAfter: 3, maxAttempts: 1_000_000))
+        let ns = try Self.episode(Array(repeating: .repeat, count: 20))
+        worker.start()
+        for n in ns {
+            try box.put(n, notifiers: ["pager"])   // supersedes the repeat in hand
+            let calls = down.calls
+            #expect(eventually { down.calls >= calls + 2 })
+        }
+        #expect(eventually { worker.attemptedKeys == ["n19@pager"] }, "\(worker.attemptedKeys.count) keys counted")
+        worker.stop()
+    }
+
     @Test("compaction writes a pending put read back and not yet decoded as it was read")
     func compactionKeepsUndecodedPutsAsRead() throws {
         let dir = TempDir()
