@@ -45,6 +45,9 @@ final class AppendFile: @unchecked Sendable {
         if sync { _ = fsync(fd) }
     }
 
+    /// Syncs what was appended to disk.
+    func sync() { if fd >= 0 { _ = fsync(fd) } }
+
     func close() {
         if fd >= 0 { _ = Glibc.close(fd); fd = -1 }
     }
@@ -507,26 +510,54 @@ public final class Outbox: @unchecked Sendable {
 
     /// Rewrites the file with the pending entries and the most recent finished keys, each with
     /// its outcome. A pending put read back and not decoded yet is written as it was read.
+    ///
+    /// Written a piece at a time (`compactionPiece` bytes), and the keys forgotten are taken out
+    /// of `known` in place: the whole file's lines as strings, then as one buffer, then a new set
+    /// of every key, came to some 50 MB at a time for 200,000 keys, and the allocator kept most
+    /// of it after each compaction of a running service (each ran on whichever thread finished
+    /// the key that made it due): a replay of 720 days of the Boxing Day surge went from 66 MB
+    /// before its first compaction to 172 MB after its third.
     private func compact() throws {
-        var lines: [String] = (max(0, done.count - remember)..<done.count).map { Self.doneLine(done.keys[$0], outcome: done.outcome(at: $0)) }
-        for p in pending.values.sorted(by: { $0.sequence < $1.sequence }) {
-            if let line = p.line {
-                lines.append(line)
-            } else if let n = p.notification {
-                lines.append(Self.putLine(key: p.key, notifier: p.notifier, notificationJSON: NotificationJSON.line(n)))
-            }
-        }
         let tmp = path + ".tmp"
         try? FileManager.default.removeItem(atPath: tmp)
         let f = try AppendFile(path: tmp)
-        try f.append(lines, sync: true)
+        var piece: [String] = []
+        var bytes = 0
+        largestCompactionWrite = 0
+        func add(_ line: String) throws {
+            piece.append(line)
+            bytes += line.utf8.count + 1
+            if bytes >= Self.compactionPiece { try flush() }
+        }
+        func flush() throws {
+            try f.append(piece, sync: false)
+            largestCompactionWrite = max(largestCompactionWrite, bytes)
+            piece.removeAll(keepingCapacity: true)
+            bytes = 0
+        }
+        for i in max(0, done.count - remember)..<done.count { try add(Self.doneLine(done.keys[i], outcome: done.outcome(at: i))) }
+        for p in pending.values.sorted(by: { $0.sequence < $1.sequence }) {
+            if let line = p.line {
+                try add(line)
+            } else if let n = p.notification {
+                try add(Self.putLine(key: p.key, notifier: p.notifier, notificationJSON: NotificationJSON.line(n)))
+            }
+        }
+        try flush()
+        f.sync()
         f.close()
         guard rename(tmp, path) == 0 else { throw NotifyIOError("cannot replace \(path)") }
         file.close()
         file = try AppendFile(path: path)
+        // `known` is the finished and the pending keys: the finished keys let go leave it.
+        for k in done.keys[..<max(0, done.count - remember)] where pending[k] == nil { known.remove(k) }
         done.keepLast(remember)
-        known = Set(done.keys).union(pending.keys)
     }
+
+    /// The most bytes a compaction writes at once.
+    static let compactionPiece = 256 << 10
+    /// The most bytes the last compaction wrote at once (tests).
+    private(set) var largestCompactionWrite = 0
 
     public func close() { lock.withLock { file.close() } }
 }

@@ -263,6 +263,36 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(again.pendingEntries().map(\.key) == ["n0@teams"])
     }
 
+    @Test("a compaction writes the file a piece at a time, not all of it from memory at once: a running service's compactions each took some 50 MB, most of which the allocator kept")
+    func aCompactionWritesAPieceAtATime() throws {
+        let dir = TempDir()
+        let box = try Outbox(directory: dir.path, remember: 8_000, durable: false)
+        let n = try sampleNotifications(1)[0]
+        try box.put(n, notifiers: ["teams"])   // waits throughout
+        for i in 0..<10_000 {
+            var x = n
+            x.id = String(format: "%016llx", UInt64(i) &* 0x9E37_79B9_7F4A_7C15)
+            try box.put(x, notifiers: ["pager"])
+            try box.markDone(Outbox.key(x, "pager"))
+        }
+        // Compacted once, at 10,000 finished keys: 8,000 done lines and the waiting put, some
+        // 570 KB, written in pieces.
+        #expect(box.largestCompactionWrite > 0 && box.largestCompactionWrite <= Outbox.compactionPiece + 1_000,
+                "\(box.largestCompactionWrite) bytes at once")
+        let lines = try String(contentsOfFile: dir.file("outbox.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 8_001)
+        #expect(box.pendingKeys(notifier: "teams") == [Outbox.key(n, "teams")])
+        #expect(box.contains(Outbox.key(n, "teams")))
+        let last = String(format: "%016llx", UInt64(9_999) &* 0x9E37_79B9_7F4A_7C15) + "@pager"
+        let forgotten = String(format: "%016llx", UInt64(1_999) &* 0x9E37_79B9_7F4A_7C15) + "@pager"
+        let kept = String(format: "%016llx", UInt64(2_000) &* 0x9E37_79B9_7F4A_7C15) + "@pager"
+        #expect(box.contains(last) && box.contains(kept) && !box.contains(forgotten))
+        box.close()
+        let again = try Outbox(directory: dir.path, remember: 8_000, durable: false)
+        #expect(again.pendingKeys(notifier: "teams") == [Outbox.key(n, "teams")])
+        #expect(again.contains(kept) && !again.contains(forgotten))
+    }
+
     /// The finished keys of an outbox file, in order, each with its outcome (nil: none written).
     static func doneLines(_ path: String) throws -> [String] {
         struct Line: Decodable { var key: String; var op: String; var outcome: String? }
