@@ -10,6 +10,10 @@ public final class CommandNotifier: Notifier, @unchecked Sendable {
     public let name: String
     public let argv: [String]
     public let timeout: Double
+    /// The process of the latest delivery, while anything holds it (tests: it is let go).
+    var lastProcess: Process? { lock.withLock { _lastProcess } }
+    private weak var _lastProcess: Process?
+    private let lock = NSLock()
 
     public init(name: String, argv: [String], timeout: Double) {
         self.name = name
@@ -29,6 +33,7 @@ public final class CommandNotifier: Notifier, @unchecked Sendable {
         env["URGENTFLOW_LEAD_ID"] = n.lead?.id ?? ""
         env["URGENTFLOW_LEAD_CONTACT"] = n.lead?.contact ?? ""
         p.environment = env
+        lock.withLock { _lastProcess = p }
         let stdin = Pipe()
         let stderr = Pipe()
         p.standardInput = stdin
@@ -51,6 +56,7 @@ public final class CommandNotifier: Notifier, @unchecked Sendable {
         let readDone = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
             let data = (try? reader.readToEnd()) ?? nil
+            try? reader.close()
             errBox.set(data.map { String(decoding: $0.prefix(500), as: UTF8.self) } ?? "")
             readDone.signal()
         }
@@ -58,10 +64,19 @@ public final class CommandNotifier: Notifier, @unchecked Sendable {
             p.terminate()
             if done.wait(timeout: .now() + 1) == .timedOut {
                 kill(p.processIdentifier, SIGKILL)
-                _ = done.wait(timeout: .now() + 5)
+                if done.wait(timeout: .now() + 5) == .success { p.waitUntilExit() }
+            } else {
+                p.waitUntilExit()
             }
             throw NotifyIOError("\(name): \(argv[0]) timed out after \(timeout)s and was killed")
         }
+        // Foundation (swift-corelibs) lets go of a process it ran only once `waitUntilExit` has
+        // seen it end (it returns at once: the termination handler has run). Without it, every
+        // run kept its `Process`, with its environment and its stderr pipe, open: a file
+        // descriptor and about 7 KB a delivery, so a service paging for a winter ran out of
+        // descriptors (at the usual limit of 1,024, after about a thousand pages: `cannot run
+        // ...: Too many open files`, and then the webhooks and the journal failed too).
+        p.waitUntilExit()
         if p.terminationReason != .exit || p.terminationStatus != 0 {
             _ = readDone.wait(timeout: .now() + 1)
             let msg = errBox.get().trimmingCharacters(in: .whitespacesAndNewlines)

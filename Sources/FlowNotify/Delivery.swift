@@ -15,7 +15,13 @@ public final class RecordingSink: Notifier, @unchecked Sendable {
     public let name: String
     private let lock = NSLock()
     private var _delivered: [AlertNotification] = []
+    private var _count = 0
     private let file: AppendFile?
+    /// How many of the latest notifications `delivered` holds (the file, if any, has them all).
+    /// It held every one: a replay of a winter at the Boxing Day surge's pace (530 recorded a
+    /// day across the three notifiers, about 590 bytes each) grew by some 300 KB a day of event
+    /// time, 12.5 MB over 40 days.
+    public static let kept = 1_000
 
     public init(name: String, path: String? = nil) throws {
         self.name = name
@@ -23,11 +29,19 @@ public final class RecordingSink: Notifier, @unchecked Sendable {
     }
 
     public func deliver(_ n: AlertNotification) throws {
-        lock.withLock { _delivered.append(n) }
+        lock.withLock {
+            // The oldest half let go at twice the count kept: a shift per delivery otherwise.
+            if _delivered.count >= 2 * Self.kept { _delivered.removeFirst(_delivered.count - Self.kept) }
+            _delivered.append(n)
+            _count += 1
+        }
         try file?.append([NotificationJSON.line(n)], sync: false)
     }
 
-    public var delivered: [AlertNotification] { lock.withLock { _delivered } }
+    /// The latest notifications delivered (at most `kept`), oldest first.
+    public var delivered: [AlertNotification] { lock.withLock { Array(_delivered.suffix(Self.kept)) } }
+    /// How many were delivered in all.
+    public var deliveredCount: Int { lock.withLock { _count } }
 }
 
 /// Retry timing of the delivery worker (wall-clock seconds).
@@ -117,7 +131,13 @@ public final class DeliveryWorker: @unchecked Sendable {
     private var threads: [Thread] = []
     private var finished = 0
     private var statuses: [String: NotifierStatus] = [:]
+    /// Failed attempts of each notifier's delivery in hand (by outbox key), toward `maxAttempts`.
     private var attempts: [String: Int] = [:]
+    /// Each notifier's delivery in hand: when the worker moves on from one (sent, given up, or
+    /// superseded in the outbox while it was being retried), its attempts are forgotten. A
+    /// reminder superseded while its notifier was failing kept its count for as long as the
+    /// service ran.
+    private var inHand: [String: String] = [:]
     private var retryAt: [String: Date] = [:]
     /// Called (on a worker thread) when a notifier starts or stops failing.
     public var onStatusChange: (@Sendable (NotifierStatus) -> Void)?
@@ -148,6 +168,13 @@ public final class DeliveryWorker: @unchecked Sendable {
     }
 
     public var notifierNames: Set<String> { Set(notifiers.keys) }
+
+    /// The outbox keys whose failed attempts are counted (tests).
+    var attemptedKeys: Set<String> {
+        cond.lock()
+        defer { cond.unlock() }
+        return Set(attempts.keys)
+    }
 
     public func start() {
         cond.lock()
@@ -210,9 +237,12 @@ public final class DeliveryWorker: @unchecked Sendable {
                 cond.unlock()
                 return
             }
-            cond.unlock()
-            guard let e = entry else { continue }
+            guard let e = entry else { cond.unlock(); continue }
+            if let previous = inHand[name], previous != e.key { attempts[previous] = nil }
+            inHand[name] = e.key
+            // Read under the lock: the other notifiers' threads write `attempts` too.
             let attempt = (attempts[e.key] ?? 0) + 1
+            cond.unlock()
             var error: String? = nil
             do { try notifier.deliver(e.notification) } catch let err { error = "\(err)" }
             let now = wallClock()

@@ -152,13 +152,18 @@ public struct AlertNotification: Sendable, Codable, Equatable {
 /// FNV-1a, 64 bit: a stable hash for idempotency keys (the same on every run and platform).
 public enum StableHash {
     public static func fnv1a64(_ s: String) -> String {
+        let hex = String(fnv1a64Value(s.utf8), radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// The hash itself (eight bytes, where its hex text is a string of sixteen on the heap).
+    public static func fnv1a64Value(_ bytes: some Sequence<UInt8>) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 {
+        for b in bytes {
             h ^= UInt64(b)
             h = h &* 0x100_0000_01b3
         }
-        let hex = String(h, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        return h
     }
 }
 

@@ -45,6 +45,9 @@ final class AppendFile: @unchecked Sendable {
         if sync { _ = fsync(fd) }
     }
 
+    /// Syncs what was appended to disk.
+    func sync() { if fd >= 0 { _ = fsync(fd) } }
+
     func close() {
         if fd >= 0 { _ = Glibc.close(fd); fd = -1 }
     }
@@ -117,7 +120,10 @@ public final class Outbox: @unchecked Sendable {
     /// Each notifier's pending deliveries.
     private var counts: [String: Int] = [:]
     /// The pending `repeat` of each alert episode for each notifier (`Outbox.episode`): a
-    /// later notification of the episode for that notifier supersedes it.
+    /// later notification of the episode for that notifier supersedes it. Forgotten when the
+    /// repeat is finished: kept, each episode whose last message to a notifier was a repeat
+    /// (the pager is not sent resolves) stayed for as long as the service ran, about five a day
+    /// through a surge like Boxing Day's.
     private var pendingRepeats: [String: String] = [:]
     /// Told of each delivery superseded (key, notifier), outside the outbox's lock.
     public var onSuperseded: (@Sendable (String, String) -> Void)?
@@ -202,6 +208,8 @@ public final class Outbox: @unchecked Sendable {
         var sequence: Int
         var notification: AlertNotification?
         var line: String?
+        /// The episode (`Outbox.episode`) this delivery is the pending repeat of.
+        var repeatOf: String? = nil
     }
 
     /// - Parameter supersedesRepeats: a later notification of an alert episode finishes the
@@ -340,10 +348,35 @@ public final class Outbox: @unchecked Sendable {
             counts[p.notifier, default: 0] -= 1
             done.append(old, "superseded")
             finished.append(old)
+            pruneQueue(p.notifier)
         }
-        pendingRepeats[episode] = isRepeat ? key : nil
+        if isRepeat {
+            pendingRepeats[episode] = key
+            pending[key]?.repeatOf = episode
+        } else {
+            pendingRepeats[episode] = nil
+        }
         return finished
     }
+
+    /// A pending delivery finished (under the lock): it is no longer its episode's pending repeat.
+    private func forgetRepeat(_ p: Pending) {
+        if let ep = p.repeatOf, pendingRepeats[ep] == p.key { pendingRepeats[ep] = nil }
+    }
+
+    /// Drops the finished keys from `notifier`'s queue once they are most of it (under the lock).
+    /// The worker passes over finished keys at the front; a repeat superseded behind a delivery
+    /// that keeps failing stayed in the queue until the front reached it, so a notifier down for
+    /// a winter kept a key for every hourly reminder of every alert while it was down.
+    private func pruneQueue(_ notifier: String) {
+        guard let q = queues[notifier], q.count > 2 * (counts[notifier] ?? 0) + 64 else { return }
+        queues[notifier]!.removeAll { pending[$0] == nil }
+    }
+
+    /// The episodes with a pending repeat remembered (tests).
+    var pendingRepeatCount: Int { lock.withLock { pendingRepeats.count } }
+    /// The keys in `notifier`'s queue, finished ones not yet passed over included (tests).
+    func queuedKeyCount(notifier: String) -> Int { lock.withLock { queues[notifier]?.count ?? 0 } }
 
     /// A put line, keys sorted as `Record` has them (the notification encoded once for all
     /// its notifiers).
@@ -409,6 +442,7 @@ public final class Outbox: @unchecked Sendable {
             // line says when read back; found near the end, where it was superseded).
             if let p = pending.removeValue(forKey: key) {
                 counts[p.notifier, default: 0] -= 1
+                forgetRepeat(p)
                 done.append(key, outcome)
             } else if known.contains(key), let i = done.keys.lastIndex(of: key) {
                 done.setOutcome(at: i, outcome)
@@ -477,6 +511,7 @@ public final class Outbox: @unchecked Sendable {
         guard let n = p.notification else {
             pending[key] = nil
             counts[p.notifier, default: 0] -= 1
+            forgetRepeat(p)
             known.remove(key)
             return nil
         }
@@ -488,33 +523,63 @@ public final class Outbox: @unchecked Sendable {
 
     /// Rewrites the file with the pending entries and the most recent finished keys, each with
     /// its outcome. A pending put read back and not decoded yet is written as it was read.
+    ///
+    /// Written a piece at a time (`compactionPiece` bytes), and the keys forgotten are taken out
+    /// of `known` in place: the whole file's lines as strings, then as one buffer, then a new set
+    /// of every key, came to some 50 MB at a time for 200,000 keys, and the allocator kept most
+    /// of it after each compaction of a running service (each ran on whichever thread finished
+    /// the key that made it due): a replay of 720 days of the Boxing Day surge went from 66 MB
+    /// before its first compaction to 172 MB after its third.
     private func compact() throws {
-        var lines: [String] = (max(0, done.count - remember)..<done.count).map { Self.doneLine(done.keys[$0], outcome: done.outcome(at: $0)) }
-        for p in pending.values.sorted(by: { $0.sequence < $1.sequence }) {
-            if let line = p.line {
-                lines.append(line)
-            } else if let n = p.notification {
-                lines.append(Self.putLine(key: p.key, notifier: p.notifier, notificationJSON: NotificationJSON.line(n)))
-            }
-        }
         let tmp = path + ".tmp"
         try? FileManager.default.removeItem(atPath: tmp)
         let f = try AppendFile(path: tmp)
-        try f.append(lines, sync: true)
+        var piece: [String] = []
+        var bytes = 0
+        largestCompactionWrite = 0
+        func add(_ line: String) throws {
+            piece.append(line)
+            bytes += line.utf8.count + 1
+            if bytes >= Self.compactionPiece { try flush() }
+        }
+        func flush() throws {
+            try f.append(piece, sync: false)
+            largestCompactionWrite = max(largestCompactionWrite, bytes)
+            piece.removeAll(keepingCapacity: true)
+            bytes = 0
+        }
+        for i in max(0, done.count - remember)..<done.count { try add(Self.doneLine(done.keys[i], outcome: done.outcome(at: i))) }
+        for p in pending.values.sorted(by: { $0.sequence < $1.sequence }) {
+            if let line = p.line {
+                try add(line)
+            } else if let n = p.notification {
+                try add(Self.putLine(key: p.key, notifier: p.notifier, notificationJSON: NotificationJSON.line(n)))
+            }
+        }
+        try flush()
+        f.sync()
         f.close()
         guard rename(tmp, path) == 0 else { throw NotifyIOError("cannot replace \(path)") }
         file.close()
         file = try AppendFile(path: path)
+        // `known` is the finished and the pending keys: the finished keys let go leave it.
+        for k in done.keys[..<max(0, done.count - remember)] where pending[k] == nil { known.remove(k) }
         done.keepLast(remember)
-        known = Set(done.keys).union(pending.keys)
     }
+
+    /// The most bytes a compaction writes at once.
+    static let compactionPiece = 256 << 10
+    /// The most bytes the last compaction wrote at once (tests).
+    private(set) var largestCompactionWrite = 0
 
     public func close() { lock.withLock { file.close() } }
 }
 
 /// The append-only alert log (JSON Lines): every transition, every notification with the
 /// notifiers it was routed to, every acknowledgement and silence, every delivery outcome.
-/// Lines already in the file are not written again (a restart re-feeding history).
+/// Lines already in the file when it is opened are not written again (a restart re-feeding
+/// history); they are remembered, by hash, until the restart has caught up
+/// (`forgetEarlierLines`).
 ///
 ///     {"type":"transition","transition":{...AlertTransition.jsonLine...}}
 ///     {"type":"notification","notifiers":["pager"],"notification":{...}}
@@ -525,7 +590,12 @@ public final class AlertLog: @unchecked Sendable {
     public let path: String
     private let lock = NSLock()
     private let file: AppendFile
-    private var seen: Set<String> = []
+    /// The FNV-1a hash of each line the file held when it was opened (delivery lines apart):
+    /// what a restart re-feeding its history would write again. The lines of this run are not
+    /// kept: nothing decides the same line twice in one run, and keeping each (its hash as hex
+    /// text, about 90 bytes) grew the service by every transition and notification it logged,
+    /// 255 lines and about 23 KB a day through a surge like Boxing Day's, for as long as it ran.
+    private var earlier: Set<UInt64> = []
 
     public convenience init(path: String) throws {
         try self.init(path: path, existing: AppendFile.readLines(path))
@@ -538,7 +608,8 @@ public final class AlertLog: @unchecked Sendable {
         self.path = path
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        for line in existing where !line.hasPrefix("{\"type\":\"delivery\"") { seen.insert(StableHash.fnv1a64(String(line))) }
+        earlier.reserveCapacity(existing.count)
+        for line in existing where !line.hasPrefix("{\"type\":\"delivery\"") { earlier.insert(StableHash.fnv1a64Value(line.utf8)) }
         AppendFile.repairTail(path)
         file = try AppendFile(path: path)
     }
@@ -548,16 +619,24 @@ public final class AlertLog: @unchecked Sendable {
 
     private func write(_ line: String, dedup: Bool = true) {
         let failure: String? = lock.withLock {
-            let hash = StableHash.fnv1a64(line)
-            if dedup && !seen.insert(hash).inserted { return nil }
+            if dedup && !earlier.isEmpty && earlier.contains(StableHash.fnv1a64Value(line.utf8)) { return nil }
             do { try file.append([line], sync: false) } catch {
-                if dedup { seen.remove(hash) }
                 return "notification log: a line is not written (\(error))"
             }
             return nil
         }
         if let failure { onWriteProblem?(failure) }
     }
+
+    /// Forgets the lines the file held when it was opened: a restart calls it once its catch-up
+    /// has re-fed the recovered history (`NotificationService.catchUp`), after which nothing
+    /// decides those lines again (the live clock is past them).
+    public func forgetEarlierLines() {
+        lock.withLock { earlier = [] }
+    }
+
+    /// How many lines' hashes are kept (the file's when opened, until `forgetEarlierLines`).
+    var rememberedLineCount: Int { lock.withLock { earlier.count } }
 
     private static func json<T: Encodable>(_ v: T) -> String {
         let e = JSONEncoder()

@@ -190,20 +190,26 @@ struct Run: ParsableCommand {
         let listeners = try ingest.bindListeners()
         let lock = try ingest.lockJournal()   // one writer per journal, from before recovery
         defer { withExtendedLifetime(lock) {} }
-        let report = try Recovery.run(engine: engine, journalDirectory: ingest.journal)
-        Log.info(report.summary)
-        let log = try TransitionLog(path: alertLog ?? (ingest.journal as NSString).appendingPathComponent("alerts.jsonl"))
-        let (already, appended) = log.reconcile(with: report.transitions)
-        if appended > 0 || already > 0 {
-            Log.info("alert log \(log.path): \(already) recovered transitions already logged, \(appended) appended")
+        // The recovery report is as long as the journal (every transition, and a step for each
+        // clock mark: 172,800 of them for 120 days), and held here it lived as long as the
+        // service: it is used, then let go, inside `restart`.
+        func restart() throws -> (TransitionLog, NotificationService?) {
+            let report = try Recovery.run(engine: engine, journalDirectory: ingest.journal)
+            Log.info(report.summary)
+            let log = try TransitionLog(path: alertLog ?? (ingest.journal as NSString).appendingPathComponent("alerts.jsonl"))
+            let (already, appended) = log.reconcile(with: report.transitions)
+            if appended > 0 || already > 0 {
+                Log.info("alert log \(log.path): \(already) recovered transitions already logged, \(appended) appended")
+            }
+            // Notifications: the recovered history goes through the policy again, ticked where
+            // the live clock ticked it; the outbox skips what was already queued, and the
+            // notifier's own log restores acknowledgements and silences.
+            let notifier = try Notifications.start(system: config, text: loaded.text, path: loaded.path,
+                                                   directory: (ingest.journal as NSString).appendingPathComponent("notify"), mode: .live)
+            notifier?.catchUp(with: report, now: WallClock.now())
+            return (log, notifier)
         }
-
-        // Notifications: the recovered history goes through the policy again, ticked where the
-        // live clock ticked it; the outbox skips what was already queued, and the notifier's own
-        // log restores acknowledgements and silences.
-        let notifier = try Notifications.start(system: config, text: loaded.text, path: loaded.path,
-                                               directory: (ingest.journal as NSString).appendingPathComponent("notify"), mode: .live)
-        notifier?.catchUp(with: report, now: WallClock.now())
+        let (log, notifier) = try restart()
         defer { notifier?.close(timeout: 10) }
 
         // 2. Live.

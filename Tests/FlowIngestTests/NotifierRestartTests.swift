@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import FlowCore
-import FlowNotify
+@testable import FlowNotify
 @testable import FlowLive
 
 /// A restart keeps each lead's place in the repeat and escalation schedule. The recovered history
@@ -54,6 +54,8 @@ import FlowNotify
             service.tick(now: now)
         } else {
             service.catchUp(with: report, now: now)
+            // Caught up: the lines of the run before are not kept for the rest of this one.
+            #expect(service.log.rememberedLineCount == 0)
         }
         service.close(timeout: 2)
         let log = try String(contentsOfFile: state + "/alerts.jsonl", encoding: .utf8)

@@ -188,6 +188,43 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(again.pendingEntries().map(\.key) == ["d2@pager", "d2@teams", "d4@pager", "d4@teams", "other@pager", "other@teams"])
     }
 
+    @Test("a repeat delivered is not remembered as its episode's waiting repeat, and a notifier that cannot deliver keeps in its queue what waits, not every reminder superseded: both grew with every alert for as long as the service ran")
+    func finishedRepeatsAndSupersededKeysAreLetGo() throws {
+        let dir = TempDir()
+        let box = try Outbox(directory: dir.path)
+        let lead = LeadRef(id: "rwh-oncall", name: "Priya Shah", role: "Site on-call manager", contact: nil)
+        func note(_ id: String, _ kind: NotificationKind, since: EventTime, at: EventTime) -> AlertNotification {
+            AlertNotification(id: id, kind: kind, at: at, rule: "handover_queue", site: "RWH", severity: .critical, state: "firing", value: 12,
+                              summary: "Amb queue 12", since: since, lead: lead, sequence: 1)
+        }
+        // 200 episodes, each a firing and an hourly repeat, both delivered (the pager is not sent
+        // resolves, so each episode's last message to it is the repeat).
+        let t0 = utc("2026-01-20T10:00:00Z")
+        for e in 0..<200 {
+            let since = t0 + .minutes(Int64(180 * e))
+            for (i, kind) in [NotificationKind.firing, .repeat].enumerated() {
+                let n = note("e\(e)-\(i)", kind, since: since, at: since + .minutes(Int64(60 * i)))
+                try box.put(n, notifiers: ["pager"])
+                try box.markDone(Outbox.key(n, "pager"))
+            }
+        }
+        #expect(box.pendingRepeatCount == 0, "\(box.pendingRepeatCount) finished repeats remembered")
+        // A notifier down for a week behind an alert's first message: its hourly reminders each
+        // supersede the one before.
+        let since = t0 + .minutes(180 * 200)
+        for h in 0...168 {
+            try box.put(note("w\(h)", h == 0 ? .firing : .repeat, since: since, at: since + .minutes(Int64(60 * h))), notifiers: ["teams"])
+        }
+        #expect(box.pendingKeys(notifier: "teams") == ["w0@teams", "w168@teams"])
+        #expect(box.queuedKeyCount(notifier: "teams") <= 2 * 2 + 64, "\(box.queuedKeyCount(notifier: "teams")) keys queued for 2 waiting")
+        #expect(box.pendingRepeatCount == 1)
+        // Read back, the same wait.
+        box.close()
+        let again = try Outbox(directory: dir.path)
+        #expect(again.pendingKeys(notifier: "teams") == ["w0@teams", "w168@teams"])
+        #expect(again.pendingRepeatCount == 1)
+    }
+
     @Test("repeats waiting in a file written before they could be superseded are superseded when it is read back")
     func repeatsWaitingInAnOlderFileAreSupersededOnOpen() throws {
         let dir = TempDir()
@@ -202,6 +239,24 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         let reopened = try Outbox(directory: dir.path)
         #expect(reopened.pendingEntries().map(\.key) == ["n0@pager", "n3@pager", "n3@teams"], "the superseded ones are finished in the file")
         #expect(reopened.firstPending(notifier: "teams")?.notification == ns[3])
+    }
+
+    @Test("a delivery superseded while its notifier was failing has its attempts forgotten when the worker moves on: each was kept for as long as the service ran")
+    func attemptsOfASupersededDeliveryAreForgotten() throws {
+        let dir = TempDir()
+        let box = try Outbox(directory: dir.path)
+        let down = FlakyNotifier(name: "pager", failures: .max)
+        let worker = DeliveryWorker(outbox: box, notifiers: [down],
+                                    retry: RetryPolicy(initialBackoff: 0.001, maxBackoff: 0.002, failingAfter: 3, maxAttempts: 1_000_000))
+        let ns = try Self.episode(Array(repeating: .repeat, count: 20))
+        worker.start()
+        for n in ns {
+            try box.put(n, notifiers: ["pager"])   // supersedes the repeat in hand
+            let calls = down.calls
+            #expect(eventually { down.calls >= calls + 2 })
+        }
+        #expect(eventually { worker.attemptedKeys == ["n19@pager"] }, "\(worker.attemptedKeys.count) keys counted")
+        worker.stop()
     }
 
     @Test("compaction writes a pending put read back and not yet decoded as it was read")
@@ -249,6 +304,36 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         box.close()
         let again = try Outbox(directory: dir.path, remember: 8)
         #expect(again.pendingEntries().map(\.key) == ["n0@teams"])
+    }
+
+    @Test("a compaction writes the file a piece at a time, not all of it from memory at once: a running service's compactions each took some 50 MB, most of which the allocator kept")
+    func aCompactionWritesAPieceAtATime() throws {
+        let dir = TempDir()
+        let box = try Outbox(directory: dir.path, remember: 8_000, durable: false)
+        let n = try sampleNotifications(1)[0]
+        try box.put(n, notifiers: ["teams"])   // waits throughout
+        for i in 0..<10_000 {
+            var x = n
+            x.id = String(format: "%016llx", UInt64(i) &* 0x9E37_79B9_7F4A_7C15)
+            try box.put(x, notifiers: ["pager"])
+            try box.markDone(Outbox.key(x, "pager"))
+        }
+        // Compacted once, at 10,000 finished keys: 8,000 done lines and the waiting put, some
+        // 570 KB, written in pieces.
+        #expect(box.largestCompactionWrite > 0 && box.largestCompactionWrite <= Outbox.compactionPiece + 1_000,
+                "\(box.largestCompactionWrite) bytes at once")
+        let lines = try String(contentsOfFile: dir.file("outbox.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 8_001)
+        #expect(box.pendingKeys(notifier: "teams") == [Outbox.key(n, "teams")])
+        #expect(box.contains(Outbox.key(n, "teams")))
+        let last = String(format: "%016llx", UInt64(9_999) &* 0x9E37_79B9_7F4A_7C15) + "@pager"
+        let forgotten = String(format: "%016llx", UInt64(1_999) &* 0x9E37_79B9_7F4A_7C15) + "@pager"
+        let kept = String(format: "%016llx", UInt64(2_000) &* 0x9E37_79B9_7F4A_7C15) + "@pager"
+        #expect(box.contains(last) && box.contains(kept) && !box.contains(forgotten))
+        box.close()
+        let again = try Outbox(directory: dir.path, remember: 8_000, durable: false)
+        #expect(again.pendingKeys(notifier: "teams") == [Outbox.key(n, "teams")])
+        #expect(again.contains(kept) && !again.contains(forgotten))
     }
 
     /// The finished keys of an outbox file, in order, each with its outcome (nil: none written).
@@ -495,6 +580,62 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(lines.first { $0.hasPrefix("{\"type\":\"transition\"") }!.contains("\"state\":\"pending\""))
     }
 
+    @Test("the notification log keeps no line of its own run in memory (each transition and notification it wrote was kept, for as long as it ran), and those of the run before only until the restart has caught up, still writing none of them twice")
+    func theAlertLogRemembersOnlyTheRunBeforeUntilCaughtUp() throws {
+        let dir = TempDir()
+        let (system, n) = try bundled()
+        // 60 episodes of an alert at three sites, two hours apart: pending, firing, resolved.
+        var ts: [AlertTransition] = []
+        for i in 0..<60 {
+            let start = utc("2026-01-20T00:00:00Z") + .minutes(Int64(120 * i))
+            let site = ["RWH", "RWG", "RQW"][i % 3]
+            let at = { (m: Int64) in RFC3339.format(start + .minutes(m)) }
+            ts += [transition("ga_occupancy", site, .warning, .pending, at: at(0)),
+                   transition("ga_occupancy", site, .warning, .firing, at: at(30), since: at(0)),
+                   transition("ga_occupancy", site, .warning, .resolved, at: at(90), since: at(0))]
+        }
+        func logged() throws -> [Substring] {
+            try String(contentsOfFile: dir.file("alerts.jsonl"), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("{\"type\":\"delivery\"") }
+        }
+        do {
+            let svc = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .replay)
+            svc.handle(ts)
+            svc.tick(now: utc("2026-01-25T00:00:00Z"))
+            #expect(svc.log.rememberedLineCount == 0, "\(svc.log.rememberedLineCount) lines kept in memory")
+            #expect(eventually { svc.outbox.pendingEntries().isEmpty })
+            svc.close()
+        }
+        let first = try logged()
+        #expect(first.count > 300)
+        // A restart re-feeding the same history writes none of it again, then forgets it.
+        let svc = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .replay)
+        #expect(svc.log.rememberedLineCount == first.count)
+        svc.handle(ts)
+        svc.tick(now: utc("2026-01-25T00:00:00Z"))
+        svc.log.forgetEarlierLines()
+        #expect(svc.log.rememberedLineCount == 0)
+        #expect(eventually { svc.outbox.pendingEntries().isEmpty })
+        svc.close()
+        #expect(try logged() == first)
+    }
+
+    @Test("a recording sink keeps the latest notifications in memory, not every one (its file has them all)")
+    func aRecordingSinkKeepsTheLatestOnly() throws {
+        let dir = TempDir()
+        let sink = try RecordingSink(name: "pager", path: dir.file("recorded-pager.jsonl"))
+        let n = try sampleNotifications(1)[0]
+        for i in 0..<2_500 {
+            var x = n
+            x.id = "n\(i)"
+            try sink.deliver(x)
+        }
+        #expect(sink.delivered.count == 1_000, "\(sink.delivered.count) kept")
+        #expect(sink.delivered.first?.id == "n1500" && sink.delivered.last?.id == "n2499")
+        #expect(sink.deliveredCount == 2_500)
+        let recorded = try String(contentsOfFile: dir.file("recorded-pager.jsonl"), encoding: .utf8)
+        #expect(recorded.split(separator: "\n").count == 2_500)
+    }
+
     @Test func replayGoesToRecordingSinksOnly() throws {
         let dir = TempDir()
         let (system, n) = try bundled()
@@ -541,6 +682,27 @@ final class StatusBox: @unchecked Sendable {
         #expect(Date().timeIntervalSince(started) < 10, "killed, not waited for")
         let missing = CommandNotifier(name: "pager", argv: ["/nonexistent/send-sms"], timeout: 1)
         #expect(throws: NotifyIOError.self) { try missing.deliver(n) }
+    }
+
+    @Test("a command run for a delivery is let go, with its pipes: each kept a file descriptor and about 7 KB, and a service paging for a winter ran out of descriptors")
+    func aCommandLeavesNoProcessOrDescriptorBehind() throws {
+        let n = try sampleNotifications(1)[0]
+        let ok = CommandNotifier(name: "pager", argv: ["/bin/sh", "-c", "cat > /dev/null"], timeout: 10)
+        let failing = CommandNotifier(name: "pager", argv: ["/bin/sh", "-c", "echo 'no signal' >&2; exit 3"], timeout: 10)
+        let slow = CommandNotifier(name: "pager", argv: ["/bin/sleep", "30"], timeout: 0.2)
+        try ok.deliver(n)
+        #expect(throws: NotifyIOError.self) { try failing.deliver(n) }
+        #expect(throws: NotifyIOError.self) { try slow.deliver(n) }
+        #expect(eventually(within: 5) { ok.lastProcess == nil }, "a command that succeeded")
+        #expect(eventually(within: 5) { failing.lastProcess == nil }, "a command that failed")
+        #expect(eventually(within: 5) { slow.lastProcess == nil }, "a command killed at its timeout")
+        // The descriptors themselves (the whole test process's, which other suites share: a
+        // margin for theirs). Without the fix, one more for each delivery.
+        let quick = CommandNotifier(name: "pager", argv: ["/bin/true"], timeout: 10)
+        func open() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0 }
+        let before = open()
+        for _ in 0..<300 { try quick.deliver(n) }
+        #expect(open() - before < 100, "\(open() - before) more descriptors open after 300 deliveries")
     }
 
     @Test func webhookPostsTheDocumentedBody() throws {
