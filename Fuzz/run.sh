@@ -13,8 +13,16 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 export ASAN_OPTIONS=detect_leaks=0   # the engine keeps state across inputs by design
 
+build() { swift build --scratch-path "$SCRATCH" --product "$1" -Xswiftc -sanitize=fuzzer,address >"$WORK/build-$1.log" 2>&1; }
 for target in FuzzFeedDecoder FuzzConfigLoader; do
-  if ! swift build --scratch-path "$SCRATCH" --product "$target" -Xswiftc -sanitize=fuzzer,address >"$WORK/build-$target.log" 2>&1; then
+  # A source file added to the package since the last fuzz build is not seen through the
+  # `urgentflow` link by an incremental build ("cannot find type ... in scope"): once more from
+  # an empty scratch directory.
+  if ! build "$target"; then
+    echo "building $target failed; building again from scratch (a stale $SCRATCH)"
+    rm -rf "$SCRATCH"
+  fi
+  if [ ! -x "$SCRATCH/debug/$target" ] && ! build "$target"; then
     echo "building $target FAILED:"; grep -E "error|Error" "$WORK/build-$target.log" | head -20; tail -5 "$WORK/build-$target.log"
     exit 1
   fi

@@ -87,23 +87,24 @@ struct Replay: ParsableCommand {
         let out = BufferedOutput(fd: 1)
         var reported = 0
         var follower = notifier.map(NotifierFollower.init)
-        func reportRejections() {
-            guard replay.rejections.count > reported else { return }
-            for (n, r) in replay.rejections[reported...] {
-                FileOutput.stderr(HeadlessReplay.describe(line: n, r) + "\n")
-            }
-            reported = replay.rejections.count
-        }
         try LineReader.forEachLine(path: path, tooLong: { replay.feedTooLong(length: $0, limit: LineReader.maxLineLength) }) { line in
             let transitions = replay.feed(line)
             for t in transitions { out.write(t.jsonLine); out.write("\n") }
             follower?.follow(transitions, now: replay.engine.now)
-            reportRejections()
+            if replay.rejections.count > reported {
+                for (n, r) in replay.rejections[reported...] {
+                    FileOutput.stderr(HeadlessReplay.describe(line: n, r) + "\n")
+                }
+                reported = replay.rejections.count
+            }
         }
         let last = replay.finish()
         // A line held at the end of the input (a jump ahead with no line after it) gets its
-        // verdict here: said as any other.
-        reportRejections()
+        // verdict here: said as any other. (Not a function shared with the loop: capturing the
+        // replay in one boxed it, and every line paid for it.)
+        for (n, r) in replay.rejections.dropFirst(reported) {
+            FileOutput.stderr(HeadlessReplay.describe(line: n, r) + "\n")
+        }
         for t in last { out.write(t.jsonLine); out.write("\n") }
         follower?.follow(last, now: replay.engine.now)
         out.flush()
