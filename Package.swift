@@ -20,6 +20,7 @@ let package = Package(
         .target(
             name: "FlowCore",
             dependencies: [
+                "CCacheHints",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -28,6 +29,9 @@ let package = Package(
             // headless replay (README, "Measured"). The compile-time checks stay.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
+        // Cache hints for the core's hot path (a prefetch, huge pages for the de-duplication
+        // table): C, as Swift has no prefetch. No I/O, no effect on results.
+        .target(name: "CCacheHints"),
         // Reproducible scenario generator (volumes calibrated on ../shared/data).
         .target(name: "FlowScenarios", dependencies: ["FlowCore"]),
         // Adapters around the core: line sources (files, stdin, TCP) and the on-disk journal.

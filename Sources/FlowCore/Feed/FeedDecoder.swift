@@ -34,6 +34,12 @@ public struct FeedDecoder {
     /// The same, throwing: the engine's per-line path. The message (185 bytes) is returned in
     /// place; wrapped in a `Result` it was copied once more into it and once more out of it.
     public mutating func decodeMessage(_ p: UnsafeBufferPointer<UInt8>) throws(Rejection) -> FeedMessage {
+        try decodeMessage(p, lookahead: NoIDLookahead())
+    }
+
+    /// The same, telling `lookahead` the line's feed and id fingerprint as soon as they are read.
+    @inline(__always)
+    mutating func decodeMessage<L: IDLookahead>(_ p: UnsafeBufferPointer<UInt8>, lookahead: L) throws(Rejection) -> FeedMessage {
         guard let b = p.baseAddress, p.count > 0 else { throw Self.scanRejection(.malformed(offset: 0, what: "empty line")) }
         let n = p.count
         if !isKnownUniquelyReferenced(&scratch) { scratch = SlotStorage() }
@@ -45,7 +51,7 @@ public struct FeedDecoder {
         }
         if sink.repeats { throw repeatedField(p) }
         var line = Line(b: b, n: n, slots: UnsafePointer(slots), present: sink.present, tables: view, date: scratch.date)
-        return try line.decodeMessage()
+        return try line.decodeMessage(lookahead)
     }
 
     /// A line that gives a contract field twice is refused, naming the first field given again:
@@ -82,6 +88,17 @@ public struct FeedDecoder {
             return Rejection(.identifiable, field: field, why + "; feeds must carry aggregates or pseudonymous keys")
         }
     }
+}
+
+/// Told a line's feed and id fingerprint as soon as the decoder has read them, before the rest
+/// of the line is decoded: the engine prefetches the id's slot in its de-duplication table
+/// (`FlowEngine.DedupLookahead`), which then arrives while the time and payload are decoded.
+protocol IDLookahead {
+    func idRead(feed: FeedKind, idHash: UInt64)
+}
+
+struct NoIDLookahead: IDLookahead {
+    @inline(__always) func idRead(feed: FeedKind, idHash: UInt64) {}
 }
 
 /// Room for one `Slot` per `FieldID`: per-line scratch of a decoder, allocated once.
@@ -394,7 +411,7 @@ private struct Line {
     // MARK: envelope
 
     @inline(__always)
-    mutating func decodeMessage() throws(Rejection) -> FeedMessage {
+    mutating func decodeMessage<L: IDLookahead>(_ lookahead: L) throws(Rejection) -> FeedMessage {
         // feed
         guard let feedField = value(.feed) else {
             throw Rejection(.missingField, field: "feed", "every message names its feed (bed, dtoc, 111, ambulance)")
@@ -434,6 +451,7 @@ private struct Line {
         let idLen = Int(idField.end - idField.start)
         guard idLen >= 1, idLen <= 128 else { throw rejection(.outOfRange, "id", "must be 1 to 128 characters") }
         let idHash = Fingerprint.of(feed: feed, b, Int(idField.start), Int(idField.end))
+        lookahead.idRead(feed: feed, idHash: idHash)
         // at
         let at = try time(.at, required: true)!
         let kind = tables.siteKinds[site]

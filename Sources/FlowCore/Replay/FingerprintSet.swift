@@ -1,3 +1,5 @@
+import CCacheHints
+
 /// A set of 64-bit message-id fingerprints (`FeedMessage.idHash`), for the de-duplicator.
 ///
 /// Open addressing with linear probing in a power-of-two table of the values themselves, and
@@ -7,27 +9,57 @@
 /// `Set<UInt64>` hashed each one again through `Hasher` (SipHash) at every insert, look-up and
 /// removal, about 5% of a replay with rules. The salt is random per set, so that ids chosen to
 /// collide in one run's table do not in another's.
+///
+/// The table is memory of its own (`uf_table_alloc`: huge pages when large), so that a `Probe`
+/// can say where a fingerprint's slot is before the engine looks it up (the decoder prefetches
+/// it: CCacheHints). A copy of the set shares the table until either is changed.
 struct FingerprintSet: Sendable {
+    private final class Table: @unchecked Sendable {
+        let slots: UnsafeMutablePointer<UInt64>
+        let count: Int
+        init(count: Int) {
+            guard let p = uf_table_alloc(count) else { fatalError("out of memory for a de-duplication table of \(count) slots") }
+            slots = p
+            self.count = count
+        }
+        deinit { uf_table_free(slots) }
+    }
     /// The table; 0 marks an empty slot (a fingerprint of 0 is kept in `hasZero`).
-    private var slots: [UInt64]
+    private var table: Table
     private var hasZero = false
-    /// 64 - log2(slots.count): the top bits of the mixed value are the home slot.
+    /// 64 - log2(table.count): the top bits of the mixed value are the home slot.
     private var shift: UInt64
     private let salt = UInt64.random(in: .min ... .max)
     private(set) var count = 0
 
     init() {
-        slots = Array(repeating: 0, count: 16)
+        table = Table(count: 16)
         shift = 60
     }
 
-    @inline(__always) private func home(_ h: UInt64) -> Int {
+    @inline(__always) private static func home(_ h: UInt64, salt: UInt64, shift: UInt64) -> Int {
         Int(truncatingIfNeeded: ((h ^ salt) &* 0x9E37_79B9_7F4A_7C15) >> shift)
     }
+    @inline(__always) private func home(_ h: UInt64) -> Int { Self.home(h, salt: salt, shift: shift) }
+
+    /// Where a fingerprint's home slot is in the table as it is now: a hint only (a stale probe
+    /// prefetches memory no longer used, which changes nothing).
+    struct Probe: @unchecked Sendable {   // a hint: the address is never read through
+        fileprivate var slots: UnsafeMutablePointer<UInt64>?
+        fileprivate var shift: UInt64 = 63
+        fileprivate var salt: UInt64 = 0
+        static let none = Probe()
+        @inline(__always) func prefetch(_ h: UInt64) {
+            guard let slots else { return }
+            uf_prefetch(slots + FingerprintSet.home(h, salt: salt, shift: shift))
+        }
+    }
+    var probe: Probe { Probe(slots: table.slots, shift: shift, salt: salt) }
 
     func contains(_ h: UInt64) -> Bool {
         if h == 0 { return hasZero }
-        let mask = slots.count - 1
+        let slots = table.slots
+        let mask = table.count - 1
         var i = home(h)
         while true {
             let s = slots[i]
@@ -37,13 +69,20 @@ struct FingerprintSet: Sendable {
         }
     }
 
+    /// The table is this set's alone before it is changed.
+    @inline(__always) private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&table) { rehash(into: table.count) }
+    }
+
     mutating func insert(_ h: UInt64) {
         if h == 0 {
             if !hasZero { hasZero = true; count += 1 }
             return
         }
-        if (count + 1) * 2 > slots.count { grow() }   // at most half full: short probe runs
-        let mask = slots.count - 1
+        if (count + 1) * 2 > table.count { rehash(into: table.count * 2) }   // at most half full: short probe runs
+        makeUnique()
+        let slots = table.slots
+        let mask = table.count - 1
         var i = home(h)
         while true {
             let s = slots[i]
@@ -58,7 +97,9 @@ struct FingerprintSet: Sendable {
             if hasZero { hasZero = false; count -= 1 }
             return
         }
-        let mask = slots.count - 1
+        makeUnique()
+        let slots = table.slots
+        let mask = table.count - 1
         var i = home(h)
         while true {
             let s = slots[i]
@@ -81,12 +122,16 @@ struct FingerprintSet: Sendable {
         count -= 1
     }
 
-    private mutating func grow() {
-        let old = slots
-        slots = Array(repeating: 0, count: old.count * 2)
-        shift -= 1
-        let mask = slots.count - 1
-        for h in old where h != 0 {
+    /// A new table of `size` slots (a power of two) holding the same fingerprints.
+    private mutating func rehash(into size: Int) {
+        let old = table
+        table = Table(count: size)
+        shift = UInt64(64 - size.trailingZeroBitCount)
+        let slots = table.slots
+        let mask = size - 1
+        for k in 0..<old.count {
+            let h = old.slots[k]
+            guard h != 0 else { continue }
             var i = home(h)
             while slots[i] != 0 { i = (i + 1) & mask }
             slots[i] = h

@@ -41,6 +41,8 @@ public final class FlowEngine {
     public private(set) var rules: RuleEngine
     private var decoder: FeedDecoder
     private var dedup: [Deduplicator]
+    /// Where each feed's de-duplication table is, for the decoder to prefetch a line's slot.
+    private var dedupLookahead = DedupLookahead()
     /// Next tick at which rules are evaluated.
     private var nextTick: EventTime?
     private var pending: [AlertTransition] = []
@@ -132,9 +134,10 @@ public final class FlowEngine {
         if end > 0, bytes[end - 1] == 13 { end -= 1 }   // tolerate CRLF
         let line = UnsafeBufferPointer(rebasing: bytes[0..<end])
         if let mark = OperatorAction.parseMark(line) { return applyOperator(mark) }   // clock, evaluate
+        dedupLookahead.peek(line)
         let m: FeedMessage
         do throws(Rejection) {
-            m = try decoder.decodeMessage(line)
+            m = try decoder.decodeMessage(line, lookahead: dedupLookahead)
         } catch {
             return undecoded(line, error)
         }
@@ -221,6 +224,8 @@ public final class FlowEngine {
             highWater = m.at
             dedup[f].expire(before: m.at - config.ingest.dedupWindow)
         }
+        dedupLookahead.set(m.feed, dedup[f].probe)
+        dedup[f].prefetchOldest()
         if nextTick == nil { nextTick = m.at.floored(to: config.tick) + config.tick }
         acceptedTotal += 1
         acceptedBySite[m.feed.index * config.units.count + m.site] += 1
@@ -476,6 +481,62 @@ public struct RejectionCount: Codable, Equatable, Sendable {
     }
 }
 
+/// The de-duplication tables' probes, one a feed: the decoder tells it each line's id as soon as
+/// it is read, and the id's slot is prefetched (at the issue's density the ambulance feed's table
+/// is 8 MB, and its look-up missed the cache at nearly every line).
+struct DedupLookahead: IDLookahead {
+    private var bed = FingerprintSet.Probe.none, dtoc = FingerprintSet.Probe.none
+    private var nhs111 = FingerprintSet.Probe.none, ambulance = FingerprintSet.Probe.none
+
+    @inline(__always) func idRead(feed: FeedKind, idHash: UInt64) {
+        switch feed {
+        case .bed: bed.prefetch(idHash)
+        case .dtoc: dtoc.prefetch(idHash)
+        case .nhs111: nhs111.prefetch(idHash)
+        case .ambulance: ambulance.prefetch(idHash)
+        }
+    }
+
+    /// The id's slot of a line that opens as the contract's examples and urgentflow's own
+    /// writers do, `{"feed":"…","id":"…"`, prefetched before the line is scanned: the decoder's
+    /// own call (`idRead`, after the scan) left too little of the line to cover the slot's
+    /// arrival. Another opening, or an id with an escape, is left to `idRead`; the id hashed
+    /// as the decoder hashes it (`Fingerprint.of`), a hint only.
+    @inline(__always) func peek(_ line: UnsafeBufferPointer<UInt8>) {
+        guard line.count > 24, let b = line.baseAddress else { return }
+        let feedOpen: UInt64 = 0x2264_6565_6622_7B   // `{"feed"` (7 bytes, little-endian)
+        guard UnsafeRawPointer(b).loadUnaligned(as: UInt64.self) & 0x00FF_FFFF_FFFF_FFFF == feedOpen,
+              b[7] == UInt8(ascii: ":"), b[8] == UInt8(ascii: "\"") else { return }
+        let feed: FeedKind, idOpen: Int
+        switch b[9] {
+        case UInt8(ascii: "a"): (feed, idOpen) = (.ambulance, 18)
+        case UInt8(ascii: "b"): (feed, idOpen) = (.bed, 12)
+        case UInt8(ascii: "d"): (feed, idOpen) = (.dtoc, 13)
+        case UInt8(ascii: "1"): (feed, idOpen) = (.nhs111, 12)
+        default: return
+        }
+        // `","id":"` (8 bytes) after the feed's name.
+        let idField: UInt64 = 0x223A_2264_6922_2C22
+        guard idOpen + 8 + 1 < line.count,
+              UnsafeRawPointer(b + idOpen).loadUnaligned(as: UInt64.self) == idField else { return }
+        let start = idOpen + 8
+        var end = start
+        let limit = min(line.count, start + 129)
+        while end < limit, b[end] != UInt8(ascii: "\""), b[end] != UInt8(ascii: "\\") { end += 1 }
+        guard end < limit, b[end] == UInt8(ascii: "\""), end > start else { return }
+        idRead(feed: feed, idHash: Fingerprint.of(feed: feed, b, start, end))
+    }
+
+    @inline(__always) mutating func set(_ feed: FeedKind, _ probe: FingerprintSet.Probe) {
+        switch feed {
+        case .bed: bed = probe
+        case .dtoc: dtoc = probe
+        case .nhs111: nhs111 = probe
+        case .ambulance: ambulance = probe
+        }
+    }
+}
+
 /// Remembers message ids for de-duplication: bounded by event-time window and by count.
 struct Deduplicator: Sendable {
     let window: Duration
@@ -489,6 +550,14 @@ struct Deduplicator: Sendable {
     }
 
     func contains(_ h: UInt64) -> Bool { ids.contains(h) }
+
+    /// Where an id's slot is (the decoder prefetches it as soon as it reads the id).
+    var probe: FingerprintSet.Probe { ids.probe }
+
+    /// The slot of the id to expire next, fetched ahead of its removal (a later line's).
+    @inline(__always) func prefetchOldest() {
+        if let first = order.first { ids.probe.prefetch(first.0) }
+    }
 
     mutating func insert(_ h: UInt64, at t: EventTime) {
         ids.insert(h)
