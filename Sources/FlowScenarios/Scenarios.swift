@@ -33,7 +33,8 @@ public enum ScenarioGenerator {
     /// A mixed-feed scenario of exactly `messages` valid lines (all four feeds, all seven
     /// units), continuous over as many days as needed from 2024-01-01, for the replay benchmark.
     /// Streams: memory does not grow with `messages`. About 1,400 lines a simulated day.
-    public static func generateBenchmark(messages: Int, seed: UInt64 = defaultSeed, emit: (String) -> Void) {
+    public static func generateBenchmark(messages: Int, seed: UInt64 = defaultSeed, timeCompression: Int = 1,
+                                         emit: (String) -> Void) {
         guard messages > 0 else { return }
         var p = Profile(start: UKTime.utc(2024, 1, 1), end: Int64.max / 4)
         // A gentle seasonal cycle so the model sees ordinary variation (winter busier).
@@ -47,6 +48,7 @@ public enum ScenarioGenerator {
         p.occupancy = { s, t in [0.875, 0.88, 0.89, 0.92, 0.95][s] + 0.03 * season(t) }
         let sim = Simulation(profile: p, seed: seed ^ fnv1a("benchmark"))
         sim.limit = messages
+        sim.timeCompression = Int64(max(1, timeCompression))
         sim.run(emit)
     }
 

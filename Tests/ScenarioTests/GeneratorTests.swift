@@ -165,6 +165,40 @@ struct GeneratorTests {
         #expect((90...220).contains(bytes / n))
     }
 
+    /// `generate bench --compress-time`: the benchmark at issue 6's density (2 million messages a
+    /// week). The same messages in the same order, every time written moved toward the start by
+    /// the factor, and every line still accepted by the engine with the Herts system's rules.
+    @Test func compressedBenchmarkIsTheSameMessagesCloserAndAllAccepted() throws {
+        var plain: [String] = [], packed: [String] = []
+        ScenarioGenerator.generateBenchmark(messages: 20_000, seed: 11) { plain.append($0) }
+        ScenarioGenerator.generateBenchmark(messages: 20_000, seed: 11, timeCompression: 250) { packed.append($0) }
+        #expect(packed.count == plain.count)
+        let times = { (line: String) -> [String: EventTime] in
+            var out: [String: EventTime] = [:]
+            for (k, v) in object(line) ?? [:] { if let s = v as? String, let t = RFC3339.parse(s) { out[k] = t } }
+            return out
+        }
+        let start = try #require(times(plain[0])["at"])
+        for (a, b) in zip(plain, packed) {
+            let (ta, tb) = (times(a), times(b))
+            #expect(Set(ta.keys) == Set(tb.keys))
+            for (k, t) in ta {
+                // Whole seconds: the packed time is the plain one's offset over 250, truncated.
+                let want = start.millis + (t.millis - start.millis) / 1000 / 250 * 1000
+                #expect(tb[k]?.millis == want, "\(k) of \(a)")
+            }
+            var oa = object(a) ?? [:], ob = object(b) ?? [:]
+            for k in ta.keys { oa[k] = nil; ob[k] = nil }
+            #expect(NSDictionary(dictionary: oa).isEqual(to: ob), "\(a) against \(b)")
+        }
+        let span = { (l: [String]) in times(l.last!)["at"]!.millis - times(l[0])["at"]!.millis }
+        #expect(span(packed) * 250 <= span(plain) && span(plain) < (span(packed) + 1000) * 250)
+        let engine = FlowEngine(config: try ScenarioTimelineTests.config())
+        var refused: [String] = []
+        for line in packed { if case .rejected(let r) = engine.ingest(line) { refused.append("\(r)") } }
+        #expect(refused.isEmpty, "\(refused.prefix(3))")
+    }
+
     @Test("the expected timelines are well formed", arguments: ScenarioName.allCases)
     func expectations(_ name: ScenarioName) throws {
         let url = scenariosDirectory.appendingPathComponent(name.rawValue + ".expect.jsonl")
