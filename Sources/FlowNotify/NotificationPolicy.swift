@@ -192,13 +192,15 @@ public struct NotificationPolicy: Sendable {
     }
 
     /// Acknowledges an active alert: no repeats and no escalation until it expires (`expires`,
-    /// else the configured expiry from `at`) or the alert gets worse. False if not active.
+    /// else the system's `acknowledgement_expiry` from `at`: `SystemConfig.ackExpires`) or the
+    /// alert gets worse. False if not active.
     @discardableResult
     public mutating func acknowledge(rule: String, site: String, by: String, note: String? = nil, at: EventTime,
                                      expires: EventTime? = nil) -> Bool {
         let key = Key(rule: rule, site: site)
         guard keys[key]?.episode != nil else { return false }
-        let exp = expires ?? config.ackExpiry.map { at + $0 }
+        // The system's expiry, reckoned as the core's alert state reckons it (`RuleEngine.acknowledge`).
+        let exp = resolver.system.ackExpires(givenAt: at, expires: expires)
         keys[key]!.episode!.ack = Acknowledgement(by: by, at: at, note: note, expires: exp)
         return true
     }

@@ -545,7 +545,7 @@ public struct RuleEngine: Sendable {
         // (the alert fired and escalated under an acknowledgement shown on screen).
         guard let key = alertKey(rule: rule, site: site), var rec = alerts[key], rec.lifecycle.isActive,
               rec.lifecycle.phase != .pending else { return false }
-        rec.ack = Acknowledgement(by: by, at: at, note: note, expires: expires ?? config.ackExpiry.map { at + $0 })
+        rec.ack = Acknowledgement(by: by, at: at, note: note, expires: config.ackExpires(givenAt: at, expires: expires))
         alerts[key] = rec
         return true
     }
