@@ -276,7 +276,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         }
         // Repeats, escalations and silence ends run on the same clock (held or not: an alert
         // already firing still goes to the next lead if no one acknowledges it).
-        notifier?.tick(now: PolicyClock.instant(now, tick: engine.config.tick))
+        notifier?.tick(now: PolicyClock.instant(now, tick: engine.config.tick), current: engine.activeAlert)
         dirty = true
     }
 
@@ -323,7 +323,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         guard engine.hasPendingTransitions else { return }
         let t = engine.drainTransitions()
         alertLog?.append(t)
-        notifier?.handle(t)
+        notifier?.handle(t, current: engine.activeAlert)
         dirty = true
     }
 

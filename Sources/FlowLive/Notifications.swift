@@ -50,16 +50,21 @@ public enum Notifications {
 
 /// Keeps a notification service in step with a replay on the event clock: the transitions as
 /// they come, and a tick once per minute of event time for repeats, escalations and silence ends.
+/// Each message says its alert as `engine` describes it then (`FlowEngine.activeAlert`).
 public struct NotifierFollower {
     public let service: NotificationService
+    public let engine: FlowEngine
     private var nextTick: EventTime?
 
-    public init(_ service: NotificationService) { self.service = service }
+    public init(_ service: NotificationService, engine: FlowEngine) {
+        self.service = service
+        self.engine = engine
+    }
 
     public mutating func follow(_ transitions: [AlertTransition], now: EventTime?) {
-        if !transitions.isEmpty { service.handle(transitions) }
+        if !transitions.isEmpty { service.handle(transitions, current: engine.activeAlert) }
         guard let now, nextTick == nil || now >= nextTick! else { return }
-        service.tick(now: now)
+        service.tick(now: now, current: engine.activeAlert)
         nextTick = now.floored(to: .minutes(1)) + .minutes(1)
     }
 }

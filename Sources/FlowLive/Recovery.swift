@@ -40,14 +40,18 @@ extension NotificationService {
     /// escalations over from then: after a restart an unacknowledged critical alert went quiet
     /// for as long as it had already run. The outbox skips what was already queued.
     /// The ticks, and `now`, on the live clock's grid (`PolicyClock`), as the live run ticked it.
-    public func catchUp(with report: RecoveryReport, now: EventTime) {
+    /// `current`: the recovered engine's alerts, which are as of the restart: what the messages
+    /// made at the restart's tick say of their alert. The re-fed steps are past instants the
+    /// engine is no longer at: a message made again there says its alert's last transition
+    /// (those the live run made are in the outbox already, and are not sent again).
+    public func catchUp(with report: RecoveryReport, now: EventTime, current: NotificationPolicy.CurrentAlert? = nil) {
         for step in report.notifierSteps {
             switch step {
             case .transitions(let range): handle(Array(report.transitions[range]))
             case .tick(let at): tickIfDue(now: at)   // a mark where nothing is due decides nothing
             }
         }
-        tick(now: PolicyClock.instant(now, tick: system.tick))
+        tick(now: PolicyClock.instant(now, tick: system.tick), current: current)
         // Caught up: the live clock is past every line the log held, so nothing decides them
         // again (the outbox still knows what was put).
         log.forgetEarlierLines()

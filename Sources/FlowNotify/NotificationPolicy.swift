@@ -50,9 +50,20 @@ public struct NotifyAlertStatus: Sendable, Equatable {
 /// same inputs give the same notifications with the same ids, which is what makes a restart
 /// (re-feeding the same history) send none twice.
 ///
-/// Call `tick(now:)` on every engine tick (or at least every minute); `handle(_:)` runs the
-/// tick for the transition's time first.
+/// Call `tick(now:current:)` on every engine tick (or at least every minute); `handle(_:current:)`
+/// runs the tick for the transition's time first.
+///
+/// What a message says of its alert (`value`, `summary`) is the alert as of the instant the
+/// message is made: a transition's own for the messages it makes (firing, severity change,
+/// resolve, unstable), else the rule engine's description of the alert at that tick, asked of
+/// `current` (`FlowEngine.activeAlert`, what the dashboard shows). The value is rounded as the
+/// sentences say it (`Format.rounded`). Without `current` (a restart re-feeding its history, whose
+/// engine is past those instants) a message says what the alert's last transition said.
 public struct NotificationPolicy: Sendable {
+    /// The rule engine's alert of a rule at a site as of the tick being decided (value and
+    /// sentence described then; `FlowEngine.activeAlert`); nil when the engine has none.
+    public typealias CurrentAlert = (_ rule: String, _ site: String) -> AlertSnapshot?
+
     struct Key: Hashable, Comparable {
         var rule: String
         var site: String
@@ -129,8 +140,10 @@ public struct NotificationPolicy: Sendable {
 
     /// One alert transition from the rule engine. Returns the notifications to send (those due
     /// on the clock up to the transition's time first).
-    public mutating func handle(_ t: AlertTransition) -> [AlertNotification] {
-        var out = tick(now: t.at)
+    /// `current`: the engine's alerts as of the transition's tick, for what that tick sends
+    /// besides (repeats, escalations, expiries).
+    public mutating func handle(_ t: AlertTransition, current: CurrentAlert? = nil) -> [AlertNotification] {
+        var out = tick(now: t.at, current: current)
         let key = Key(rule: t.rule, site: t.site)
         var ks = keys[key] ?? KeyState()
         switch t.state {
@@ -192,13 +205,15 @@ public struct NotificationPolicy: Sendable {
     }
 
     /// Acknowledges an active alert: no repeats and no escalation until it expires (`expires`,
-    /// else the configured expiry from `at`) or the alert gets worse. False if not active.
+    /// else the system's `acknowledgement_expiry` from `at`: `SystemConfig.ackExpires`) or the
+    /// alert gets worse. False if not active.
     @discardableResult
     public mutating func acknowledge(rule: String, site: String, by: String, note: String? = nil, at: EventTime,
                                      expires: EventTime? = nil) -> Bool {
         let key = Key(rule: rule, site: site)
         guard keys[key]?.episode != nil else { return false }
-        let exp = expires ?? config.ackExpiry.map { at + $0 }
+        // The system's expiry, reckoned as the core's alert state reckons it (`RuleEngine.acknowledge`).
+        let exp = resolver.system.ackExpires(givenAt: at, expires: expires)
         keys[key]!.episode!.ack = Acknowledgement(by: by, at: at, note: note, expires: exp)
         return true
     }
@@ -229,8 +244,9 @@ public struct NotificationPolicy: Sendable {
     }
 
     /// Advances the clock: acknowledgement expiry, silence ends, flapping ends, escalation,
-    /// repeats and digests due at or before `now`.
-    public mutating func tick(now t: EventTime) -> [AlertNotification] {
+    /// repeats and digests due at or before `now`. `current`: the engine's alerts as of `now`,
+    /// for what those messages say of their alert.
+    public mutating func tick(now t: EventTime, current: CurrentAlert? = nil) -> [AlertNotification] {
         if t > now { now = t }
         let t = now
         var out: [AlertNotification] = []
@@ -247,7 +263,7 @@ public struct NotificationPolicy: Sendable {
                 ks.unstable = nil
                 keys[key] = ks
                 if ks.episode != nil {
-                    if !isSilenced(key, at: t) { emit(key, .firing, into: &out) }
+                    if !isSilenced(key, at: t) { emit(key, .firing, into: &out, current: current) }
                 } else if let u = unstable, !isSilenced(key, at: t) {
                     let n = AlertNotification(id: StableHash.fnv1a64("\(key.rule)|\(key.site)|\(u.since.millis)|stable-resolved|\(u.id)"),
                                          kind: .resolved, at: t, rule: key.rule, site: key.site, severity: u.severity, state: "resolved",
@@ -269,12 +285,12 @@ public struct NotificationPolicy: Sendable {
                 ep.ack = nil
                 ep.levelSince = ep.levelSince.map { _ in t }
                 keys[key]!.episode = ep
-                if !silenced && !ks.flapping { emit(key, .ackExpired, into: &out); continue }
+                if !silenced && !ks.flapping { emit(key, .ackExpired, into: &out, current: current); continue }
             }
             // A silence covering it ended and it is still firing.
             if !silenced, !ks.flapping, ep.ack == nil, ended.contains(where: { $0.covers(rule: key.rule, site: key.site) }) {
                 if ep.levelSince != nil { keys[key]!.episode!.levelSince = t }
-                emit(key, .silenceEnded, into: &out)
+                emit(key, .silenceEnded, into: &out, current: current)
                 continue
             }
             guard ep.ack == nil, !silenced, !ks.flapping, ep.firstID != nil else { continue }
@@ -285,13 +301,13 @@ public struct NotificationPolicy: Sendable {
                 if ep.level + 1 < chain.leads.count {
                     keys[key]!.episode!.level += 1
                     keys[key]!.episode!.levelSince = t
-                    emit(key, .escalated, into: &out)
+                    emit(key, .escalated, into: &out, current: current)
                     continue
                 }
             }
             // Repeat.
             if let r = config.repeatInterval, let last = ep.lastSentAt, t - last >= r {
-                emit(key, .repeat, into: &out)
+                emit(key, .repeat, into: &out, current: current)
             }
         }
         flushDigests(at: t, into: &out)
@@ -371,8 +387,20 @@ public struct NotificationPolicy: Sendable {
         return true
     }
 
+    /// The alert as the engine describes it now (`current`), into the episode: what a message
+    /// made at a tick says. Only an alert of the same episode (its `since`), firing or unknown.
+    private mutating func describeNow(_ key: Key, _ current: CurrentAlert?) {
+        guard let current, let since = keys[key]?.episode?.since, let a = current(key.rule, key.site),
+              a.since == since, a.state != .pending else { return }
+        keys[key]!.episode!.value = a.value
+        keys[key]!.episode!.summary = a.summary
+    }
+
+    /// `current`: for a message made at a tick (not from a transition), the engine's alert now.
     @discardableResult
-    private mutating func emit(_ key: Key, _ kind: NotificationKind, into out: inout [AlertNotification], state: String? = nil) -> AlertNotification? {
+    private mutating func emit(_ key: Key, _ kind: NotificationKind, into out: inout [AlertNotification], state: String? = nil,
+                               current: CurrentAlert? = nil) -> AlertNotification? {
+        describeNow(key, current)
         guard var ep = keys[key]?.episode else { return nil }
         let t = now
         ep.sequence += 1
@@ -391,7 +419,8 @@ public struct NotificationPolicy: Sendable {
         if let last = ep.lastLabels, last.severity != ep.severity || last.lead != lead?.id { previous = last }
         let st = state ?? (kind == .resolved ? "resolved" : "firing")
         let n = AlertNotification(id: id, kind: kind, at: t, rule: key.rule, site: key.site, severity: ep.severity, state: st,
-                             value: ep.value, summary: ep.summary, since: ep.since, endedAt: st == "resolved" ? t : nil, lead: lead,
+                             value: ep.value.map(Format.rounded), summary: ep.summary, since: ep.since,
+                             endedAt: st == "resolved" ? t : nil, lead: lead,
                              escalationLevel: ep.level, sequence: ep.sequence, pairsWith: kind == .resolved ? ep.firstID : nil,
                              previous: previous, rota: chainRota, shift: chainShift)
         if ep.firstID == nil && kind != .resolved { ep.firstID = id }

@@ -127,13 +127,16 @@ public final class NotificationService: @unchecked Sendable {
     }
 
     /// Transitions from the engine (after each drain). Logged, decided, put in the outbox.
-    public func handle(_ transitions: [AlertTransition]) {
+    /// `current`: the engine's alerts now (`FlowEngine.activeAlert`), for what the messages made
+    /// besides the transitions' own say of their alert (`NotificationPolicy`); called on this
+    /// thread, before `handle` returns.
+    public func handle(_ transitions: [AlertTransition], current: NotificationPolicy.CurrentAlert? = nil) {
         guard !transitions.isEmpty else { return }
         lock.withLock {
             for t in transitions {
                 applyRestored(upTo: t.at)
                 log.record(t)
-                dispatch(policy.handle(t))
+                dispatch(policy.handle(t, current: current))
             }
         }
         worker.wake()
@@ -141,19 +144,21 @@ public final class NotificationService: @unchecked Sendable {
 
     /// A tick at `now` only if the policy has something due by then (`NotificationPolicy.nextDue`)
     /// or an operator action restored from the log comes first: the same decisions as `tick`.
-    public func tickIfDue(now: EventTime) {
+    public func tickIfDue(now: EventTime, current: NotificationPolicy.CurrentAlert? = nil) {
         let due = lock.withLock { () -> Bool in
             if let a = restored.first, a.at <= now { return true }
             return policy.nextDue().map { $0 <= now } ?? false
         }
-        if due { tick(now: now) }
+        if due { tick(now: now, current: current) }
     }
 
     /// The clock (event time): repeats, escalation, expiries, silence ends, digests.
-    public func tick(now: EventTime) {
+    /// `current`: the engine's alerts as of `now` (`FlowEngine.activeAlert`): what each message
+    /// says of its alert, its value and sentence then (without it, its last transition's).
+    public func tick(now: EventTime, current: NotificationPolicy.CurrentAlert? = nil) {
         let any = lock.withLock {
             applyRestored(upTo: now)
-            let out = policy.tick(now: now)
+            let out = policy.tick(now: now, current: current)
             dispatch(out)
             return !out.isEmpty
         }

@@ -10,7 +10,9 @@ public struct NotificationConfig: Sendable {
     public var escalation: EscalationPolicy
     /// An unacknowledged alert is sent again at this interval (nil: never).
     public var repeatInterval: Duration?
-    /// Default lifetime of an acknowledgement (nil: until the alert resolves).
+    /// Default lifetime of an acknowledgement (nil: until the alert resolves): the loader's copy of
+    /// `SystemConfig.ackExpiry`, for reading. The policy reckons an expiry from the system's
+    /// (`SystemConfig.ackExpires`), as the core does, so the two cannot differ.
     public var ackExpiry: Duration?
     public var flapping: FlappingSettings
     public var budget: LeadBudget

@@ -20,7 +20,7 @@ final class ReplayDriver: DashboardDriver {
     init(player: ReplayPlayer, notifier: NotificationService?) {
         self.player = player
         self.notifier = notifier
-        self.follower = notifier.map(NotifierFollower.init)
+        self.follower = notifier.map { NotifierFollower($0, engine: player.engine) }
         self.player.collectUnread = notifier != nil
         self.player.setPaused(false, wall: 0)
     }

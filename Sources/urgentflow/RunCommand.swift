@@ -206,7 +206,7 @@ struct Run: ParsableCommand {
             // notifier's own log restores acknowledgements and silences.
             let notifier = try Notifications.start(system: config, text: loaded.text, path: loaded.path,
                                                    directory: (ingest.journal as NSString).appendingPathComponent("notify"), mode: .live)
-            notifier?.catchUp(with: report, now: WallClock.now())
+            notifier?.catchUp(with: report, now: WallClock.now(), current: engine.activeAlert)
             return (log, notifier)
         }
         let (log, notifier) = try restart()

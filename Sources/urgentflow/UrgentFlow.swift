@@ -86,7 +86,8 @@ struct Replay: ParsableCommand {
         var replay = HeadlessReplay(config: config, sitrep: sitrep != nil)
         let out = BufferedOutput(fd: 1)
         var reported = 0
-        var follower = notifier.map(NotifierFollower.init)
+        // The engine taken here, not the replay captured (the per-line closure below mutates it).
+        var follower = notifier.map { [engine = replay.engine] in NotifierFollower($0, engine: engine) }
         try LineReader.forEachLine(path: path, tooLong: { replay.feedTooLong(length: $0, limit: LineReader.maxLineLength) }) { line in
             let transitions = replay.feed(line)
             for t in transitions { out.write(t.jsonLine); out.write("\n") }

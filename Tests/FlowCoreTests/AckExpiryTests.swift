@@ -90,4 +90,13 @@ import Foundation
         let text = try String(contentsOf: root.appendingPathComponent("Scenarios/herts-west-essex.yaml"), encoding: .utf8)
         #expect(try ConfigLoader.load(yaml: text, file: "herts-west-essex.yaml").ackExpiry == .hours(4))
     }
+
+    @Test func anAcknowledgementsOwnExpiryWinsElseTheSystemsFromWhenItWasGiven() {
+        var config = testConfig()
+        #expect(config.ackExpires(givenAt: at(10), expires: nil) == nil, "no expiry configured: until it resolves")
+        #expect(config.ackExpires(givenAt: at(10), expires: at(25)) == at(25))
+        config.ackExpiry = .hours(4)
+        #expect(config.ackExpires(givenAt: at(10), expires: nil) == at(250))
+        #expect(config.ackExpires(givenAt: at(10), expires: at(25)) == at(25))
+    }
 }

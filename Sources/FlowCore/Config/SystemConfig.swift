@@ -28,6 +28,14 @@ public struct SystemConfig: Sendable {
         self.ackExpiry = ackExpiry
     }
 
+    /// When an acknowledgement given at `at` ends: its own `expires` when it has one, else `at` +
+    /// `ackExpiry`; nil: never (until the alert resolves or gets worse). The one reckoning of the
+    /// alert state (`RuleEngine.acknowledge`) and the notification policy
+    /// (`NotificationPolicy.acknowledge`), so the dashboard and the leads see it end at one instant.
+    public func ackExpires(givenAt at: EventTime, expires: EventTime?) -> EventTime? {
+        expires ?? ackExpiry.map { at + $0 }
+    }
+
     public func unitIndex(_ code: String) -> Int? { units.firstIndex { $0.code == code } }
 
     /// The units a selector names: unit kinds (`acute`) or unit codes (`RWH`).

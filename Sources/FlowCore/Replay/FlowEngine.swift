@@ -416,6 +416,13 @@ public final class FlowEngine {
         rules.acknowledge(rule: rule, site: site, by: by, note: note, at: at, expires: expires)
     }
 
+    /// The active alert of `rule` at `site` as the dashboard shows it now: its value and sentence
+    /// described at the latest tick (`RuleEngine.activeAlert`); nil when it is not active. What a
+    /// notification made at this instant says of it (`NotificationPolicy.CurrentAlert`).
+    public func activeAlert(rule: String, site: String) -> AlertSnapshot? {
+        rules.activeAlert(rule: rule, site: site, model: model)
+    }
+
     /// Why an acknowledgement of `rule` at `site` was refused, for a person: the alert is pending
     /// (nothing to acknowledge until it fires), or there is none (`justCleared`: say it may have
     /// cleared since it was on screen).

@@ -545,7 +545,7 @@ public struct RuleEngine: Sendable {
         // (the alert fired and escalated under an acknowledgement shown on screen).
         guard let key = alertKey(rule: rule, site: site), var rec = alerts[key], rec.lifecycle.isActive,
               rec.lifecycle.phase != .pending else { return false }
-        rec.ack = Acknowledgement(by: by, at: at, note: note, expires: expires ?? config.ackExpiry.map { at + $0 })
+        rec.ack = Acknowledgement(by: by, at: at, note: note, expires: config.ackExpires(givenAt: at, expires: expires))
         alerts[key] = rec
         return true
     }
@@ -586,40 +586,55 @@ public struct RuleEngine: Sendable {
         }
         // The instant the alerts are described at (below): an acknowledgement expired by then is
         // not shown as one.
-        let now = later(schedule.lastTick, model.now)
-        return list.map { key, rec in
-            let state: AlertState = rec.lifecycle.phase == .pending ? .pending : (rec.lifecycle.isUnknown ? .unknown : .firing)
-            let lead = rec.leadID.flatMap { id in config.leads.first { $0.id == id } }
-            var value = rec.lifecycle.lastValue, summary = rec.lifecycle.lastSummary
-            // Described at the model's clock, the instant the grid reads its values at: the last
-            // evaluated tick lags it wherever the schedule skips ticks (a growing wait between
-            // its levels), and the panel said 45 minutes where the grid said 47.
-            if let at = now {
-                switch describe(key, model: model, at: at) {
-                case .known(let target, let v, let text):
-                    value = v; summary = text
-                    // Firing at one severity while the value calls for another: the change waits
-                    // out the raise (or clear) delay. Said, so "warning" next to a critical level
-                    // does not read as a mistake.
-                    if rec.lifecycle.phase == .firing, !rec.lifecycle.isUnknown, let t = target, let s = rec.lifecycle.severity, t != s {
-                        summary += t > s ? " · escalating to \(t.rawValue)" : " · stepping down to \(t.rawValue)"
-                    }
-                case .unknown(let text): value = nil; summary = text
+        let now = describedAt(model)
+        return list.map { key, rec in snapshot(key, rec, model: model, at: now) }
+    }
+
+    /// The active alert of rule id `rule` at unit code `site` (`SYSTEM` for the system), as
+    /// `activeAlerts(model:)` gives it: its value and sentence as of the latest tick. nil when it
+    /// is not active. What a notification made at a tick says of the alert (FlowNotify).
+    public func activeAlert(rule: String, site: String, model: FlowModel) -> AlertSnapshot? {
+        guard let key = alertKey(rule: rule, site: site), hasAlert(key), let rec = alerts[key], rec.lifecycle.isActive else { return nil }
+        return snapshot(key, rec, model: model, at: describedAt(model))
+    }
+
+    /// The instant active alerts are described at: the later of the last evaluated tick and the
+    /// model's clock.
+    private func describedAt(_ model: FlowModel) -> EventTime? { later(schedule.lastTick, model.now) }
+
+    /// One active alert, described at `now` (nil: as at its last transition).
+    private func snapshot(_ key: AlertKey, _ rec: AlertRecord, model: FlowModel, at now: EventTime?) -> AlertSnapshot {
+        let state: AlertState = rec.lifecycle.phase == .pending ? .pending : (rec.lifecycle.isUnknown ? .unknown : .firing)
+        let lead = rec.leadID.flatMap { id in config.leads.first { $0.id == id } }
+        var value = rec.lifecycle.lastValue, summary = rec.lifecycle.lastSummary
+        // Described at the model's clock, the instant the grid reads its values at: the last
+        // evaluated tick lags it wherever the schedule skips ticks (a growing wait between
+        // its levels), and the panel said 45 minutes where the grid said 47.
+        if let at = now {
+            switch describe(key, model: model, at: at) {
+            case .known(let target, let v, let text):
+                value = v; summary = text
+                // Firing at one severity while the value calls for another: the change waits
+                // out the raise (or clear) delay. Said, so "warning" next to a critical level
+                // does not read as a mistake.
+                if rec.lifecycle.phase == .firing, !rec.lifecycle.isUnknown, let t = target, let s = rec.lifecycle.severity, t != s {
+                    summary += t > s ? " · escalating to \(t.rawValue)" : " · stepping down to \(t.rawValue)"
                 }
+            case .unknown(let text): value = nil; summary = text
             }
-            // An expired acknowledgement is no acknowledgement (the leads are told again): shown
-            // as not acknowledged, with who it was and when it expired.
-            let ack = rec.ack.flatMap { a in now.map(a.holds(at:)) ?? true ? a : nil }
-            let expired = ack == nil ? rec.ack : nil
-            var snap = AlertSnapshot(rule: config.rules[key.rule].id, site: siteCode(key.site), severity: rec.lifecycle.severity ?? .warning,
-                                     state: state, value: value, summary: summary,
-                                     since: rec.lifecycle.since ?? EventTime(millis: 0), leadID: rec.leadID, leadName: lead?.name,
-                                     acknowledgedBy: ack?.by, acknowledgedAt: ack?.at, ackNote: ack?.note)
-            snap.ackExpires = ack?.expires
-            snap.expiredAckBy = expired?.by
-            snap.ackExpiredAt = expired?.expires
-            return snap
         }
+        // An expired acknowledgement is no acknowledgement (the leads are told again): shown
+        // as not acknowledged, with who it was and when it expired.
+        let ack = rec.ack.flatMap { a in now.map(a.holds(at:)) ?? true ? a : nil }
+        let expired = ack == nil ? rec.ack : nil
+        var snap = AlertSnapshot(rule: config.rules[key.rule].id, site: siteCode(key.site), severity: rec.lifecycle.severity ?? .warning,
+                                 state: state, value: value, summary: summary,
+                                 since: rec.lifecycle.since ?? EventTime(millis: 0), leadID: rec.leadID, leadName: lead?.name,
+                                 acknowledgedBy: ack?.by, acknowledgedAt: ack?.at, ackNote: ack?.note)
+        snap.ackExpires = ack?.expires
+        snap.expiredAckBy = expired?.by
+        snap.ackExpiredAt = expired?.expires
+        return snap
     }
 
     /// A rule's outcome at a site at `at`, with its sentence.
@@ -675,10 +690,14 @@ public struct RuleEngine: Sendable {
 /// Number and duration formatting shared by summaries and screens.
 public enum Format {
     public static func number(_ v: Double) -> String {
-        let r = (v * 10).rounded() / 10
+        let r = rounded(v)
         if r == r.rounded() { return String(Int64(r)) }
         return String(r)
     }
+
+    /// A value as the sentences (`number`, `value`) say it: to one decimal. A notification's
+    /// value is rounded so (FlowNotify), to read as its summary does.
+    public static func rounded(_ v: Double) -> Double { (v * 10).rounded() / 10 }
 
     public static func value(_ v: Double, _ metric: MetricKey) -> String {
         let u = metric.unit
