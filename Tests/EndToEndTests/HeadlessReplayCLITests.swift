@@ -245,7 +245,7 @@ import Glibc
     /// A winter edit with three mistakes, two in one rule (where `check` stopped at the first)
     /// and one in the notifications section (not read while the core sections had problems):
     /// `check` names all three in file order, with a count; `replay` refuses the file with the
-    /// same list.
+    /// same list. A feed line starting with a byte-order mark is named for it.
     @Test func checkNamesEveryMistakeOfTheFileInFileOrder() throws {
         let good = try String(contentsOf: Self.scenarios.appendingPathComponent("herts-west-essex.yaml"), encoding: .utf8)
         let bad = good.replacingOccurrences(of: "    metric: escalation_share_pct\n", with: "    metric: escalation_share\n")
@@ -269,5 +269,14 @@ import Glibc
         #expect(replay.status != 0)
         #expect(replay.err.contains(path + ":102: rules[1].metric") && replay.err.contains(path + ":105: rules[1].warning")
                 && replay.err.contains(path + ":332: notifications.rotas[0]"), "\(replay.err)")
+
+        var lines = try Self.winterWeekdayLines()
+        lines[0] = "\u{FEFF}" + lines[0]
+        let feed = try Self.feedFile("bom", lines)
+        defer { unlink(feed) }
+        let check = try Self.urgentflow(["check", feed])
+        #expect(check.status == 1)
+        #expect(check.out.contains(feed + ": line 1: malformed: line starts with a UTF-8 byte-order mark (EF BB BF); save the file without a BOM"),
+                "\(check.out)")
     }
 }

@@ -12,7 +12,9 @@ import Foundation
 // - free text (string values of fields not in the contract, and every nested string) is refused
 //   when it contains an NHS-number-shaped run anywhere (`RefNHSNumber.containsRefNHSNumber`);
 // - a line that gives a contract field more than once is refused `malformed`, naming the first
-//   field given again (the last value won before).
+//   field given again (the last value won before);
+// - a line starting with a UTF-8 byte-order mark is refused `malformed` naming the mark, without
+//   a column (it was "not a JSON object at column 1").
 
 /// A purpose-built scanner for one JSON Lines record: a JSON object whose top-level fields are
 /// scalars (nested objects and arrays are validated and skipped).
@@ -56,6 +58,7 @@ struct RefScanner {
         fields.removeAll(keepingCapacity: true)
         let n = p.count
         var i = skipWS(p, 0)
+        if Array(p.prefix(3)) == [0xEF, 0xBB, 0xBF] { return .malformed(offset: 0, what: JSONLineScanner.byteOrderMarkWhat) }
         guard i < n, p[i] == UInt8(ascii: "{") else {
             return .malformed(offset: i, what: i >= n ? "empty line" : "not a JSON object")
         }

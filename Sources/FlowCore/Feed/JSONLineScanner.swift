@@ -203,6 +203,10 @@ public struct JSONLineScanner {
     static func scanRecord<S: ScanSink>(_ b: UnsafePointer<UInt8>, _ n: Int, _ sink: inout S) -> Failure? {
         var i = skipWS(b, n, 0)
         guard i < n, b[i] == UInt8(ascii: "{") else {
+            // A UTF-8 byte-order mark (EF BB BF), as some editors save a file's first line with:
+            // JSON Lines has none (RFC 8259 forbids sending one), so the line is refused, but
+            // named for what it is rather than "not a JSON object". Only on the refusal path.
+            if i == 0, n >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF { return .malformed(offset: 0, what: byteOrderMarkWhat) }
             return .malformed(offset: i, what: i >= n ? "empty line" : "not a JSON object")
         }
         i = skipWS(b, n, i + 1)
@@ -566,6 +570,9 @@ public struct JSONLineScanner {
             }
         }
     }
+
+    /// Why a line starting with a UTF-8 byte-order mark is refused (`malformed`).
+    public static let byteOrderMarkWhat = "line starts with a UTF-8 byte-order mark (EF BB BF); save the file without a BOM (as UTF-8, not 'UTF-8 with BOM')"
 
     // MARK: - Identifiable data
 
