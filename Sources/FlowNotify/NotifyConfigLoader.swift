@@ -200,6 +200,22 @@ public enum NotifyConfigLoader {
         return config
     }
 
+    /// Every problem of a system file, its core sections (`ConfigLoader`) and its
+    /// `notifications:` section alike, in file order: what `urgentflow check` prints, and what a
+    /// command refuses a file with. The notifications section is checked even when the core
+    /// sections have problems (against the configuration as far as it could be read), so that
+    /// one `check` names every mistake; not when the document itself is not valid YAML (the
+    /// one problem, already named). The configurations are nil when there is any problem.
+    public static func check(yaml text: String, file: String) -> (system: SystemConfig?, notifications: NotificationConfig?, problems: [ConfigProblem]) {
+        let core = ConfigLoader.read(yaml: text, file: file)
+        if core.problems.contains(where: { $0.key == "(document)" }) { return (nil, nil, core.problems) }
+        var problems = core.problems
+        var notifications: NotificationConfig? = nil
+        do { notifications = try load(yaml: text, file: file, system: core.config) } catch { problems += error.problems }
+        if problems.isEmpty { return (core.config, notifications, []) }
+        return (nil, nil, ConfigLoader.fileOrder(problems))
+    }
+
     /// `mon`, `mon-fri`, `sat-sun`, `fri-mon` (wraps).
     static func dayRange(_ text: String) -> [Weekday]? {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false).map(String.init)

@@ -30,9 +30,12 @@ struct ConfigOption: ParsableArguments {
         let path = try config ?? Bundled.path("herts-west-essex.yaml")
         let text: String
         do { text = try readText(path) } catch { throw CLIError("cannot read configuration \(path): \(error)") }
-        do { return (try ConfigLoader.load(yaml: text, file: path), text, path) } catch {
-            throw CLIError("configuration has problems:\n" + error.description)
-        }
+        let core = ConfigLoader.read(yaml: text, file: path)
+        if core.problems.isEmpty { return (core.config, text, path) }
+        // Refused with every problem of the file, its notifications section's too (as `check`
+        // names them), so that one start names all there is to mend.
+        let all = NotifyConfigLoader.check(yaml: text, file: path).problems
+        throw CLIError("configuration has problems:\n" + ConfigError(problems: all).description)
     }
 }
 
@@ -145,14 +148,14 @@ struct Check: ParsableCommand {
         if file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
             let text: String
             do { text = try readText(file) } catch { throw CLIError("cannot read \(file): \(error)") }
-            let c: SystemConfig, n: NotificationConfig
-            do throws(ConfigError) {
-                c = try ConfigLoader.load(yaml: text, file: file)
-                // The `notifications:` section too: `run` and `replay --notify-dir` refuse a file
-                // whose rotas, escalation or notifiers are wrong, so a file `check` passes must start.
-                n = try NotifyConfigLoader.load(yaml: text, file: file, system: c)
-            } catch {
-                for p in error.problems { print(p.description) }
+            // The `notifications:` section too: `run` and `replay --notify-dir` refuse a file
+            // whose rotas, escalation or notifiers are wrong, so a file `check` passes must start.
+            // Every problem of both, in file order.
+            let checked = NotifyConfigLoader.check(yaml: text, file: file)
+            guard let c = checked.system, let n = checked.notifications else {
+                for p in checked.problems { print(p.description) }
+                let count = checked.problems.count
+                print("\(file): \(count) problem\(count == 1 ? "" : "s")")
                 throw ExitCode(1)
             }
             let notifying = n.notifiers.isEmpty ? "no notifications section"

@@ -241,4 +241,42 @@ import Glibc
         #expect(problems.contains { $0.hasPrefix(path + ":") && $0.contains("acute-nite-manager") }, "\(r.out)")
         #expect(!r.out.contains(": ok:"))
     }
+
+    /// A winter edit with three mistakes, two in one rule (where `check` stopped at the first)
+    /// and one in the notifications section (not read while the core sections had problems):
+    /// `check` names all three in file order, with a count; `replay` refuses the file with the
+    /// same list. A feed line starting with a byte-order mark is named for it.
+    @Test func checkNamesEveryMistakeOfTheFileInFileOrder() throws {
+        let good = try String(contentsOf: Self.scenarios.appendingPathComponent("herts-west-essex.yaml"), encoding: .utf8)
+        let bad = good.replacingOccurrences(of: "    metric: escalation_share_pct\n", with: "    metric: escalation_share\n")
+            .replacingOccurrences(of: "    warning: 4\n", with: "    warning: 4%\n")
+            .replacingOccurrences(of: "          leads: [acute-night-manager]", with: "          leads: [acute-nite-manager]")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("uf-check-all-\(getpid()).yaml").path
+        defer { unlink(path) }
+        try bad.write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try Self.urgentflow(["check", path])
+        #expect(r.status == 1)
+        #expect(r.out == """
+            \(path):102: rules[1].metric: 'escalation_share' is not a metric (see docs/configuration.md)
+            \(path):105: rules[1].warning: must be a number
+            \(path):332: notifications.rotas[0].shifts[1].leads: 'acute-nite-manager' is not a lead id (leads: \
+            acute-night-manager, acute-weekend-manager, community-oncall, eeast-oncall, huc-oncall, rqw-oncall, rwg-oncall, \
+            rwh-oncall, system-director)
+            \(path): 3 problems
+
+            """, "\(r.out)")
+        let replay = try Self.urgentflow(["replay", "winter-weekday", "--headless", "--config", path])
+        #expect(replay.status != 0)
+        #expect(replay.err.contains(path + ":102: rules[1].metric") && replay.err.contains(path + ":105: rules[1].warning")
+                && replay.err.contains(path + ":332: notifications.rotas[0]"), "\(replay.err)")
+
+        var lines = try Self.winterWeekdayLines()
+        lines[0] = "\u{FEFF}" + lines[0]
+        let feed = try Self.feedFile("bom", lines)
+        defer { unlink(feed) }
+        let check = try Self.urgentflow(["check", feed])
+        #expect(check.status == 1)
+        #expect(check.out.contains(feed + ": line 1: malformed: line starts with a UTF-8 byte-order mark (EF BB BF); save the file without a BOM"),
+                "\(check.out)")
+    }
 }

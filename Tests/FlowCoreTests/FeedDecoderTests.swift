@@ -189,6 +189,8 @@ import Testing
         #""bed""#, #""dtoc""#, #""ambulance""#, #""beds""#, #""status""#, #""start""#, #""end""#, #""snapshot""#,
         #""arrived""#, #""handover""#, #""clear""#, #""caf\u00e9""#, "\"caf\u{e9}\"", "\"\u{1F600}\"", #""\ud83d\ude00""#,
         #""\ud800""#, #""a\"b""#, #""a\/b""#, #""\x""#, #""\u12""#, "tru", "nul", "-", "01", "1.", ".5", "1e", "+1",
+        #""DOB 12/03/1947""#, #""born 1947-03-12""#, #""d.o.b: 1.3.47 bay 4""#, #""ward 7 shut 2026-01-13""#, #""dob\u002012/3/47""#,
+        #"{"x":"date of birth 01-02-1950"}"#,
     ]
     static let keys: [String] = [
         "Name", "NAME", "nhs-no", "NHS_Number", "nhs number", "Date_Of_Birth", "PostCode", "hospital number", "Hospital_Number",
@@ -198,6 +200,7 @@ import Testing
         "declared_opel", "minutes", "offered", "answered", "answered_60s", "abandoned", "category", "arrived_at", "ready_since",
         "patient", "patients", "incident", "reason", "org", "pathway", "stack_waiting", "cat4_p90_s", "ed_breaches_since_midnight",
         "fe\\u0065d", "Feed", "feed ", "p0", "p3", "nhs", "social", "both",
+        "patient_dob", "BirthDate", "births_today", "site_name", "patientFirstName", "pt_name", "birthing_unit", "next_of_kin_name",
     ]
     static let bytes: [UInt8] = Array(#"{}[],:"\ 0123456789-+.eEtrufalsn/"#.utf8) + [0, 9, 10, 13, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC3, 0xE2, 0xED, 0xF0, 0xF4, 0xFF]
 

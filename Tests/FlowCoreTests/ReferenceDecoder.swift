@@ -12,7 +12,12 @@ import Foundation
 // - free text (string values of fields not in the contract, and every nested string) is refused
 //   when it contains an NHS-number-shaped run anywhere (`RefNHSNumber.containsRefNHSNumber`);
 // - a line that gives a contract field more than once is refused `malformed`, naming the first
-//   field given again (the last value won before).
+//   field given again (the last value won before);
+// - a line starting with a UTF-8 byte-order mark is refused `malformed` naming the mark, without
+//   a column (it was "not a JSON object at column 1");
+// - field names are refused `identifiable` beyond the listed ones when a word of the name names
+//   a date of birth or a person's name, and free text when it holds a date of birth (a date
+//   after a cue such as `DOB`); `RefPatientText`, written apart from the fast code's bytes.
 
 /// A purpose-built scanner for one JSON Lines record: a JSON object whose top-level fields are
 /// scalars (nested objects and arrays are validated and skipped).
@@ -56,6 +61,7 @@ struct RefScanner {
         fields.removeAll(keepingCapacity: true)
         let n = p.count
         var i = skipWS(p, 0)
+        if Array(p.prefix(3)) == [0xEF, 0xBB, 0xBF] { return .malformed(offset: 0, what: JSONLineScanner.byteOrderMarkWhat) }
         guard i < n, p[i] == UInt8(ascii: "{") else {
             return .malformed(offset: i, what: i >= n ? "empty line" : "not a JSON object")
         }
@@ -127,8 +133,8 @@ struct RefScanner {
             }
             if fields.count >= Self.maxFields { return .malformed(offset: i, what: "too many fields") }
             if contract, field.kind == .string, RefFieldID.lookup(p, field) == nil,
-               RefNHSNumber.containsRefNHSNumber(Self.stringValue(p, field)!) {
-                return .identifiable(field: Self.text(p, keyStart, keyEnd), why: "contains a value shaped like an NHS number")
+               let why = RefPatientText.freeTextWhy(Self.stringValue(p, field)!) {
+                return .identifiable(field: Self.text(p, keyStart, keyEnd), why: why)
             }
             fields.append(field)
             i = skipWS(p, i)
@@ -441,9 +447,9 @@ struct RefScanner {
                             return .failure(.identifiable(field: name, why: "value is shaped like an NHS number"))
                         }
                         let value = esc ? Self.unescape(p, i + 1, e) : Self.text(p, i + 1, e)
-                        if RefNHSNumber.containsRefNHSNumber(value) {
+                        if let why = RefPatientText.freeTextWhy(value) {
                             let name = stack.last == true ? Self.text(p, lastKey.0, lastKey.1) : "array element"
-                            return .failure(.identifiable(field: name, why: "contains a value shaped like an NHS number"))
+                            return .failure(.identifiable(field: name, why: why))
                         }
                         i = e + 1; expect = .commaOrClose
                     case .failure(let f): return .failure(f)
@@ -488,6 +494,7 @@ struct RefScanner {
 
     /// If the key is an identifiable field name, returns it as written.
     static func identifiableKey(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> String? {
+        if RefPatientText.keyNamesPatientData(text(p, s, e)) { return text(p, s, e) }
         let len = e - s
         guard len >= 3, len <= 24 else { return nil }
         // Normalise into a small stack buffer: lower case, drop '_' and '-'.
@@ -1163,4 +1170,97 @@ enum RefRFC3339 {
         return era * 146_097 + doe - 719_468
     }
 
+}
+
+/// Dates of birth and persons' names beyond NHS numbers (a deliberate change since the frozen
+/// copy; see the top of this file), written simply with strings to check the fast byte code.
+enum RefPatientText {
+    static func isLetter(_ c: UInt8) -> Bool { (65...90).contains(c) || (97...122).contains(c) }
+
+    /// The name's words: letters only, cut at any other byte and before a capital that follows
+    /// a lower-case letter; lower-cased.
+    static func words(_ key: String) -> [String] {
+        var out: [[UInt8]] = []
+        var cur: [UInt8] = []
+        for c in key.utf8 {
+            if !isLetter(c) { if !cur.isEmpty { out.append(cur) }; cur = []; continue }
+            if (65...90).contains(c), let last = cur.last, (97...122).contains(last) { out.append(cur); cur = [] }
+            cur.append(c)
+        }
+        if !cur.isEmpty { out.append(cur) }
+        return out.map { String(decoding: $0, as: UTF8.self).lowercased() }
+    }
+
+    static let personWords: Set<String> = [
+        "patient", "patients", "pt", "pat", "given", "family", "first", "last", "middle", "full", "maiden", "person", "client",
+        "fore", "sur", "christian", "preferred", "kin", "nextofkin", "mother", "mothers", "father", "fathers", "carer", "resident",
+    ]
+
+    static func keyNamesPatientData(_ key: String) -> Bool {
+        guard (3...64).contains(key.utf8.count) else { return false }
+        let w = words(key)
+        for (i, word) in w.enumerated() {
+            if word == "birth" || word.hasSuffix("birthdate") || word.hasSuffix("birthday") || word.hasSuffix("dateofbirth")
+                || word.hasSuffix("dob") { return true }
+            if ["forename", "forenames", "surname", "surnames"].contains(word) { return true }
+            let stem: Substring
+            if word.hasSuffix("names") { stem = word.dropLast(5) } else if word.hasSuffix("name") { stem = word.dropLast(4) } else { continue }
+            if !stem.isEmpty {
+                if personWords.contains(String(stem)) { return true }
+            } else if i > 0, personWords.contains(w[i - 1]) {
+                return true
+            }
+        }
+        return false
+    }
+
+    static let cues: [String] = {
+        var c = ["dob", "d.o.b", "born", "birthdate", "birthday"]
+        for a in [" ", "_", "-"] {
+            c.append("birth\(a)date")
+            for b in [" ", "_", "-"] { c.append("date\(a)of\(b)birth") }
+        }
+        return c
+    }()
+
+    /// A cue as a word (not after a letter, not before one), then within 24 bytes a run of digits
+    /// that starts a date: d/m/y (1-2, 1-2, 2 or 4 digits) or y/m/d (4, 1-2, 1-2), the
+    /// separators `/`, `-` or `.`, the same twice.
+    static func containsDateOfBirth(_ text: String) -> Bool {
+        let u = Array(text.utf8)
+        guard u.count >= 8 else { return false }
+        let lower = u.map { (65...90).contains($0) ? $0 + 32 : $0 }
+        func letter(_ k: Int) -> Bool { k >= 0 && k < u.count && isLetter(u[k]) }
+        func digit(_ k: Int) -> Bool { k >= 0 && k < u.count && (48...57).contains(u[k]) }
+        func isDate(_ k: Int) -> Bool {
+            var runs: [Int] = [], seps: [UInt8] = []
+            var j = k
+            while runs.count < 3 {
+                let start = j
+                while digit(j) { j += 1 }
+                runs.append(j - start)
+                if runs.count == 3 { break }
+                guard j < u.count, [UInt8(ascii: "/"), UInt8(ascii: "-"), UInt8(ascii: ".")].contains(u[j]) else { return false }
+                seps.append(u[j]); j += 1
+            }
+            guard seps[0] == seps[1], [1, 2].contains(runs[1]) else { return false }
+            if runs[0] == 4 { return [1, 2].contains(runs[2]) }
+            return [1, 2].contains(runs[0]) && [2, 4].contains(runs[2])
+        }
+        for i in u.indices where !letter(i - 1) {
+            for cue in cues {
+                let c = Array(cue.utf8)
+                guard i + c.count <= u.count, Array(lower[i..<(i + c.count)]) == c, !letter(i + c.count) else { continue }
+                let from = i + c.count
+                for k in from..<min(u.count, from + 24) where digit(k) && !digit(k - 1) && isDate(k) { return true }
+            }
+        }
+        return false
+    }
+
+    static func freeTextWhy(_ text: String) -> String? {
+        if RefNHSNumber.containsRefNHSNumber(text) { return "contains a value shaped like an NHS number" }
+        if containsDateOfBirth(text) { return JSONLineScanner.containsDateOfBirthWhy }
+        return nil
+    }
 }

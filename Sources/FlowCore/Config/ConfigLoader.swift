@@ -24,10 +24,26 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Loads a system configuration from YAML text. Every problem found is reported, each with the
-/// file, line and key; a configuration with any problem is refused as a whole.
+/// file, line and key, in file order; a configuration with any problem is refused as a whole.
+/// A problem in one unit, lead or rule does not stop the checks of the others, nor of the rest
+/// of that entry: only a check that a problem makes meaningless is left out (a rule's levels
+/// are still checked when its metric is misspelt; a `critical_after` is not compared with an
+/// `expected` that is missing).
 public enum ConfigLoader {
     public static func load(yaml text: String, file: String) throws(ConfigError) -> SystemConfig {
+        let read = read(yaml: text, file: file)
+        if !read.problems.isEmpty { throw ConfigError(problems: read.problems) }
+        return read.config
+    }
+
+    /// The configuration as far as it could be read, and every problem (in file order; empty
+    /// when the configuration is good). With problems the configuration is partial, stand-ins
+    /// where a value was wrong: only to check the file's other sections against (`check` reads
+    /// the `notifications:` section with it, so that every problem of the file is named at
+    /// once), never to run.
+    public static func read(yaml text: String, file: String) -> (config: SystemConfig, problems: [ConfigProblem]) {
         var r = YAMLNodeReader(file: file)
+        let empty = SystemConfig(name: "", timeZone: "Europe/London", units: [])
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -42,10 +58,10 @@ public enum ConfigLoader {
                 default: break
                 }
             }
-            throw ConfigError(problems: [ConfigProblem(file: file, line: line, key: "(document)", message: message)])
+            return (empty, [ConfigProblem(file: file, line: line, key: "(document)", message: message)])
         }
         guard let root, case .mapping(let top) = root else {
-            throw ConfigError(problems: [ConfigProblem(file: file, line: 1, key: "(document)", message: "expected a mapping with system, units, leads and rules")])
+            return (empty, [ConfigProblem(file: file, line: 1, key: "(document)", message: "expected a mapping with system, units, leads and rules")])
         }
         r.allowed(top, path: "", keys: ["system", "units", "leads", "rules", "ingest", "notifications"])
         var config = SystemConfig(name: "", timeZone: "Europe/London", units: [])
@@ -76,11 +92,13 @@ public enum ConfigLoader {
             let path = "units[\(i)]"
             guard case .mapping(let m) = node else { r.problem(node, path, "expected a mapping"); continue }
             r.allowed(m, path: path, keys: ["code", "name", "kind", "beds", "weight"])
-            guard let code = r.string(m, "code", path: path, required: true) else { continue }
-            if code == systemSiteCode || !code.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) || code.count > 16 {
+            // Without a code the unit's other fields are still checked; it is not kept.
+            let codeRead = r.string(m, "code", path: path, required: true)
+            let code = codeRead ?? ""
+            if codeRead != nil, code == systemSiteCode || !code.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) || code.count > 16 {
                 r.problem(m["code"], path + ".code", "'\(code)' must be 1-16 letters, digits, '-' or '_' and not SYSTEM")
             }
-            if !codes.insert(code).inserted { r.problem(m["code"], path + ".code", "'\(code)' is used by another unit") }
+            if codeRead != nil, !codes.insert(code).inserted { r.problem(m["code"], path + ".code", "'\(code)' is used by another unit") }
             let name = r.string(m, "name", path: path, required: true) ?? code
             let kindText = r.string(m, "kind", path: path, required: true) ?? ""
             let kind = UnitKind(rawValue: kindText)
@@ -89,6 +107,7 @@ public enum ConfigLoader {
             }
             let beds = r.int(m, "beds", path: path, range: 0...100_000)
             let weight = r.double(m, "weight", path: path, range: 0...1)
+            guard codeRead != nil else { continue }
             config.units.append(UnitConfig(code: code, name: name, kind: kind ?? .acute, beds: beds, weight: weight))
         }
         if config.units.isEmpty { r.problem(top["units"], "units", "a system needs at least one unit") }
@@ -104,8 +123,9 @@ public enum ConfigLoader {
             let path = "leads[\(i)]"
             guard case .mapping(let m) = node else { r.problem(node, path, "expected a mapping"); continue }
             r.allowed(m, path: path, keys: ["id", "role", "name", "contact", "units", "severities"])
-            guard let id = r.string(m, "id", path: path, required: true) else { continue }
-            if !leadIDs.insert(id).inserted { r.problem(m["id"], path + ".id", "'\(id)' is used by another lead") }
+            let idRead = r.string(m, "id", path: path, required: true)
+            let id = idRead ?? ""
+            if idRead != nil, !leadIDs.insert(id).inserted { r.problem(m["id"], path + ".id", "'\(id)' is used by another lead") }
             let role = r.string(m, "role", path: path, required: true) ?? ""
             let name = r.string(m, "name", path: path, required: true) ?? ""
             let contact = r.string(m, "contact", path: path, required: false)
@@ -118,6 +138,7 @@ public enum ConfigLoader {
                     return nil
                 }
             }
+            guard idRead != nil else { continue }
             config.leads.append(LeadConfig(id: id, role: role, name: name, contact: contact, units: units, severities: severities))
         }
 
@@ -126,16 +147,20 @@ public enum ConfigLoader {
         for (i, node) in r.sequence(top, "rules", path: "", required: false).enumerated() {
             let path = "rules[\(i)]"
             guard case .mapping(let m) = node else { r.problem(node, path, "expected a mapping"); continue }
-            guard let id = r.string(m, "id", path: path, required: true) else { continue }
-            if !ruleIDs.insert(id).inserted { r.problem(m["id"], path + ".id", "'\(id)' is used by another rule") }
-            let kind = r.string(m, "kind", path: path, required: true) ?? ""
+            // A rule with a problem is still read to its end, every other field checked; where a
+            // value is wrong a stand-in takes its place (the configuration is refused anyway).
+            let idRead = r.string(m, "id", path: path, required: true)
+            let id = idRead ?? ""
+            if idRead != nil, !ruleIDs.insert(id).inserted { r.problem(m["id"], path + ".id", "'\(id)' is used by another rule") }
+            let kindRead = r.string(m, "kind", path: path, required: true)
+            let kind = kindRead ?? ""
             let units = r.selector(m, "units", path: path, known: selectorNames, required: true)
             let source = r.string(m, "source", path: path, required: false)
             switch kind {
             case "threshold":
                 r.allowed(m, path: path, keys: ["id", "kind", "units", "source", "metric", "direction", "warning", "critical",
                                                  "clear", "critical_clear", "for", "clear_for", "overrides"])
-                guard let metric = r.metric(m, "metric", path: path) else { continue }
+                let metric = r.metric(m, "metric", path: path) ?? Self.standIn
                 let direction = r.direction(m, path: path)
                 let levels = r.levels(m, path: path, direction: direction)
                 var overrides: [String: ThresholdLevels] = [:]
@@ -156,31 +181,30 @@ public enum ConfigLoader {
             case "stale":
                 r.allowed(m, path: path, keys: ["id", "kind", "units", "source", "feed", "expected", "critical_after"])
                 let feedText = r.string(m, "feed", path: path, required: true) ?? ""
-                guard let feed = FeedKind(rawValue: feedText) else {
-                    if !feedText.isEmpty { r.problem(m["feed"], path + ".feed", "'\(feedText)' is not bed, dtoc, 111 or ambulance") }
-                    continue
-                }
-                guard let expected = r.duration(m, "expected", path: path, required: true) else { continue }
+                let feed = FeedKind(rawValue: feedText)
+                if feed == nil, !feedText.isEmpty { r.problem(m["feed"], path + ".feed", "'\(feedText)' is not bed, dtoc, 111 or ambulance") }
+                let expected = r.duration(m, "expected", path: path, required: true)
                 let critical = r.duration(m, "critical_after", path: path)
-                if let c = critical, c <= expected {
+                if let c = critical, let expected, c <= expected {
                     r.problem(m["critical_after"], path + ".critical_after", "must be longer than expected (\(expected))")
                 }
-                config.rules.append(.stale(StaleRule(id: id, feed: feed, units: units, expected: expected, criticalAfter: critical)))
+                config.rules.append(.stale(StaleRule(id: id, feed: feed ?? .bed, units: units, expected: expected ?? .hours(1),
+                                                     criticalAfter: critical)))
             case "trend":
                 r.allowed(m, path: path, keys: ["id", "kind", "units", "source", "metric", "direction", "threshold", "window", "horizon", "severity",
                                                  "for", "clear_for"])
-                guard let metric = r.metric(m, "metric", path: path) else { continue }
+                let metric = r.metric(m, "metric", path: path) ?? Self.standIn
                 let direction = r.direction(m, path: path)
-                guard let threshold = r.double(m, "threshold", path: path, required: true),
-                      let window = r.duration(m, "window", path: path, required: true),
-                      let horizon = r.duration(m, "horizon", path: path, required: true) else { continue }
-                if window < .minutes(15) { r.problem(m["window"], path + ".window", "must be at least 15m to fit a trend") }
+                let threshold = r.double(m, "threshold", path: path, required: true)
+                let window = r.duration(m, "window", path: path, required: true)
+                let horizon = r.duration(m, "horizon", path: path, required: true)
+                if let window, window < .minutes(15) { r.problem(m["window"], path + ".window", "must be at least 15m to fit a trend") }
                 var severity = Severity.warning
                 if let s = r.string(m, "severity", path: path, required: false) {
                     if let v = Severity(rawValue: s) { severity = v } else { r.problem(m["severity"], path + ".severity", "'\(s)' is not warning or critical") }
                 }
-                config.rules.append(.trend(TrendRule(id: id, metric: metric, units: units, direction: direction, threshold: threshold,
-                                                     window: window, horizon: horizon, severity: severity,
+                config.rules.append(.trend(TrendRule(id: id, metric: metric, units: units, direction: direction, threshold: threshold ?? 0,
+                                                     window: window ?? .hours(1), horizon: horizon ?? .hours(1), severity: severity,
                                                      raiseDelay: r.duration(m, "for", path: path) ?? .minutes(10),
                                                      clearDelay: r.duration(m, "clear_for", path: path) ?? .minutes(30),
                                                      source: source)))
@@ -188,11 +212,13 @@ public enum ConfigLoader {
                 r.allowed(m, path: path, keys: ["id", "kind", "units", "source", "parameters", "levels", "warning_level",
                                                  "critical_level", "for", "clear_for", "min_known_share"])
                 var params: [ScoreRule.Parameter] = []
-                for (j, pn) in r.sequence(m, "parameters", path: path, required: true).enumerated() {
+                // Missing lists are reported at the rule's first key, with its line.
+                if m["parameters"] == nil { r.problem(m.first?.key, path + ".parameters", "is required") }
+                for (j, pn) in r.sequence(m, "parameters", path: path).enumerated() {
                     let ppath = path + ".parameters[\(j)]"
                     guard case .mapping(let pm) = pn else { r.problem(pn, ppath, "expected a mapping"); continue }
                     r.allowed(pm, path: ppath, keys: ["metric", "direction", "points"])
-                    guard let metric = r.metric(pm, "metric", path: ppath) else { continue }
+                    let metric = r.metric(pm, "metric", path: ppath) ?? Self.standIn
                     let direction = r.direction(pm, path: ppath)
                     var bands: [(bound: Double, points: Double)] = []
                     for (k, bn) in r.sequence(pm, "points", path: ppath, required: true).enumerated() {
@@ -206,11 +232,12 @@ public enum ConfigLoader {
                     params.append(ScoreRule.Parameter(metric: metric, direction: direction, bands: bands))
                 }
                 var levels: [Double] = []
-                for (k, ln) in r.sequence(m, "levels", path: path, required: true).enumerated() {
+                if m["levels"] == nil { r.problem(m.first?.key, path + ".levels", "is required") }
+                for (k, ln) in r.sequence(m, "levels", path: path).enumerated() {
                     guard let v = ln.float ?? ln.int.map(Double.init) else { r.problem(ln, path + ".levels[\(k)]", "must be a number"); continue }
                     levels.append(v)
                 }
-                if levels.count != 4 || levels != levels.sorted() {
+                if m["levels"] != nil, levels.count != 4 || levels != levels.sorted() {
                     r.problem(m["levels"], path + ".levels", "must be four ascending score bounds for levels 1-4")
                 }
                 let warn = r.int(m, "warning_level", path: path, range: 1...4) ?? 3
@@ -222,7 +249,8 @@ public enum ConfigLoader {
                                                      clearDelay: r.duration(m, "clear_for", path: path) ?? .zero,
                                                      minKnownShare: share, source: source)))
             default:
-                r.problem(m["kind"], path + ".kind", "'\(kind)' is not threshold, stale, trend or score")
+                // A missing kind was reported as required; the rule's keys depend on its kind.
+                if kindRead != nil { r.problem(m["kind"], path + ".kind", "'\(kind)' is not threshold, stale, trend or score") }
             }
         }
 
@@ -243,8 +271,20 @@ public enum ConfigLoader {
                 : r.duration(n, "acknowledgement_expiry", path: "notifications", positive: true)
         }
 
-        if !r.problems.isEmpty { throw ConfigError(problems: r.problems) }
-        return config
+        return (config, fileOrder(r.problems))
+    }
+
+    /// The metric a rule with a wrong one is read with (the configuration is refused anyway).
+    static let standIn = MetricKey.allCases[0]
+
+    /// Problems in the order of their lines in the file (a stable sort: the problems of one line
+    /// keep the order they were found in). Problems without a line (a required section missing
+    /// from the document) come first.
+    public static func fileOrder(_ problems: [ConfigProblem]) -> [ConfigProblem] {
+        problems.enumerated().sorted { a, b in
+            let la = a.element.line ?? 0, lb = b.element.line ?? 0
+            return la != lb ? la < lb : a.offset < b.offset
+        }.map(\.element)
     }
 }
 

@@ -83,6 +83,8 @@ public struct FeedDecoder {
     static func scanRejection(_ failure: JSONLineScanner.Failure) -> Rejection {
         switch failure {
         case .malformed(let offset, let what):
+            // A byte-order mark is at the start of the line by definition: no column.
+            if offset == 0, what == JSONLineScanner.byteOrderMarkWhat { return Rejection(.malformed, what) }
             return Rejection(.malformed, "\(what) at column \(offset + 1)")
         case .identifiable(let field, let why):
             return Rejection(.identifiable, field: field, why + "; feeds must carry aggregates or pseudonymous keys")

@@ -203,6 +203,10 @@ public struct JSONLineScanner {
     static func scanRecord<S: ScanSink>(_ b: UnsafePointer<UInt8>, _ n: Int, _ sink: inout S) -> Failure? {
         var i = skipWS(b, n, 0)
         guard i < n, b[i] == UInt8(ascii: "{") else {
+            // A UTF-8 byte-order mark (EF BB BF), as some editors save a file's first line with:
+            // JSON Lines has none (RFC 8259 forbids sending one), so the line is refused, but
+            // named for what it is rather than "not a JSON object". Only on the refusal path.
+            if i == 0, n >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF { return .malformed(offset: 0, what: byteOrderMarkWhat) }
             return .malformed(offset: i, what: i >= n ? "empty line" : "not a JSON object")
         }
         i = skipWS(b, n, i + 1)
@@ -288,8 +292,8 @@ public struct JSONLineScanner {
             // would refuse real feeds. Asked on the sink's own branch for names it does not
             // file, so a contract field pays nothing for it.
             if !sink.add(field, slot: slot), field.kind == .string,
-               freeTextHasNHSNumber(b, n, Int(field.valueStart), Int(field.valueEnd), field.hasEscapes) {
-                return .identifiable(field: text(b, keyStart, keyEnd), why: containsNHSNumberWhy)
+               let why = freeTextIdentifiable(b, n, Int(field.valueStart), Int(field.valueEnd), field.hasEscapes) {
+                return .identifiable(field: text(b, keyStart, keyEnd), why: why)
             }
             i = skipWSAfter(b, n, i)
             guard i < n else { return .malformed(offset: i, what: "truncated line") }
@@ -532,9 +536,9 @@ public struct JSONLineScanner {
                         return .failure(.identifiable(field: name, why: "value is shaped like an NHS number"))
                     }
                     // Nested values are never contract fields: all free text (see `scanRecord`).
-                    if freeTextHasNHSNumber(b, n, i + 1, e, esc) {
+                    if let why = freeTextIdentifiable(b, n, i + 1, e, esc) {
                         let name = inObject() ? text(b, lastKey.0, lastKey.1) : "array element"
-                        return .failure(.identifiable(field: name, why: containsNHSNumberWhy))
+                        return .failure(.identifiable(field: name, why: why))
                     }
                     i = e + 1; expect = .commaOrClose
                 case UInt8(ascii: "t"):
@@ -567,23 +571,46 @@ public struct JSONLineScanner {
         }
     }
 
+    /// Why a line starting with a UTF-8 byte-order mark is refused (`malformed`).
+    public static let byteOrderMarkWhat = "line starts with a UTF-8 byte-order mark (EF BB BF); save the file without a BOM (as UTF-8, not 'UTF-8 with BOM')"
+
     // MARK: - Identifiable data
 
-    /// Why a free-text value is refused (`freeTextHasNHSNumber`).
+    /// Why a free-text value is refused (`freeTextIdentifiable`).
     static let containsNHSNumberWhy = "contains a value shaped like an NHS number"
+    /// Why a free-text value is refused: `PatientText.containsDateOfBirth`.
+    static let containsDateOfBirthWhy = "contains what looks like a date of birth (a date after 'DOB', 'born' or 'date of birth')"
 
-    /// The string value `b[s..<e]` (between its quotes) contains an NHS-number-shaped run
-    /// (`NHSNumber.containsNHSNumber`). With escapes the decoded text is searched, so that
-    /// `\u0039434765919` is found as `9434765919` is. Only free text gets here (fields not in
-    /// the contract, nested values): off the hot path.
+    /// Why the string value `b[s..<e]` (between its quotes) is patient-identifiable free text,
+    /// or nil: it contains an NHS-number-shaped run (`NHSNumber.containsNHSNumber`) or a date
+    /// of birth (`PatientText.containsDateOfBirth`). With escapes the decoded text is searched,
+    /// so that `\u0039434765919` is found as `9434765919` is. Only free text gets here (fields
+    /// not in the contract, nested values): off the hot path; nothing is allocated unless the
+    /// value has escapes.
     @inline(never)
-    static func freeTextHasNHSNumber(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int, _ escapes: Bool) -> Bool {
-        guard e - s >= 10 else { return false }
-        if !escapes { return NHSNumber.containsNHSNumber(b, s, e) }
+    static func freeTextIdentifiable(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int, _ escapes: Bool) -> String? {
+        guard e - s >= PatientText.shortestFinding else { return nil }
+        if !escapes { return freeTextWhy(b, s, e) }
         var decoded = unescape(UnsafeBufferPointer(start: b, count: n), s, e)
         return decoded.withUTF8 { t in
-            guard let base = t.baseAddress else { return false }
-            return NHSNumber.containsNHSNumber(base, 0, t.count)
+            guard let base = t.baseAddress else { return nil }
+            return freeTextWhy(base, 0, t.count)
+        }
+    }
+
+    /// `freeTextIdentifiable` of text without escapes (also an operator line's strings).
+    static func freeTextWhy(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> String? {
+        if e - s >= 10, NHSNumber.containsNHSNumber(b, s, e) { return containsNHSNumberWhy }
+        if PatientText.containsDateOfBirth(b, s, e) { return containsDateOfBirthWhy }
+        return nil
+    }
+
+    /// Why free text `text` is patient-identifiable, or nil (`freeTextIdentifiable`).
+    public static func freeTextWhy(_ text: String) -> String? {
+        var t = text
+        return t.withUTF8 { u in
+            guard let base = u.baseAddress else { return nil }
+            return freeTextWhy(base, 0, u.count)
         }
     }
 
@@ -604,8 +631,16 @@ public struct JSONLineScanner {
     /// `identifiableFieldNames`. The normalised key is packed into two words (the longest name
     /// is 14 bytes) and compared with the names of its length; a key that normalises to more
     /// than 14 bytes cannot match. `identifiableNameWords` is checked against the list by a test.
+    /// Or, beyond the list, a name that `PatientText.keyNamesPatientData` finds naming a date of
+    /// birth or a person's name (`patient_dob`, `birth_date`, `patientFirstName`, `pt_name`).
     @inline(__always)
     static func isIdentifiableKey(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        isListedIdentifiableKey(b, s, e) || PatientText.keyNamesPatientData(b, s, e)
+    }
+
+    /// The key normalised is one of `identifiableFieldNames`.
+    @inline(__always)
+    static func isListedIdentifiableKey(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
         let len = e - s
         guard len >= 3, len <= 24 else { return false }
         var lo: UInt64 = 0, hi: UInt64 = 0
@@ -784,6 +819,170 @@ public enum NHSNumber {
         return s.withUTF8 { t in
             guard let base = t.baseAddress else { return false }
             return containsNHSNumber(base, 0, t.count)
+        }
+    }
+}
+
+/// Patient-identifiable data beyond NHS numbers: field names that name a date of birth or a
+/// person's name, and a date of birth written in free text. Both are asked only off the hot
+/// path (names not in the feed contract, nested names, free-text values) and allocate nothing.
+/// Kept narrow, so that what feeds legitimately carry passes: `site_name`, `ward_name`, the
+/// pseudonymous keys (`pk-4f1c9a`, `inc-…`) and a date in a note (`ward 7 shut 2026-01-13`).
+public enum PatientText {
+    /// The shortest free text that can hold a finding (`dob 1/1/50`, ten bytes less two).
+    static let shortestFinding = 8
+
+    // MARK: Field names
+
+    /// The name `b[s..<e]`, cut into words (at `_`, `-`, spaces, digits and other non-letters,
+    /// and where a lower-case letter is followed by a capital: `patientDob` is `patient`,
+    /// `Dob`), has a word that names a date of birth (`birth`, or one ending in `birthdate`,
+    /// `birthday`, `dateofbirth` or `dob`: `date_of_birth`, `BirthDate`, `pt_dob`,
+    /// `year_of_birth`; not `births_today`, a count, nor `birthing_unit`) or a person's name
+    /// (`forename`, `surnames`, or `name` after, or ending, a word for a person or a part of a
+    /// name: `patient_name`, `first-name`, `GivenName`, `ptname`, `next_of_kin_name`). A bare
+    /// `name` is on the listed names (`JSONLineScanner.identifiableFieldNames`); `site_name`
+    /// and `name_of_ward` pass.
+    @inline(never)
+    static func keyNamesPatientData(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        guard e - s >= 3, e - s <= 64 else { return false }
+        var prev = (s, s)   // the word before, empty at first
+        var k = s
+        while k < e {
+            guard isLetter(b[k]) else { k += 1; continue }
+            let ws = k
+            k += 1
+            while k < e, isLetter(b[k]), !(isLower(b[k - 1]) && isUpper(b[k])) { k += 1 }
+            if wordNamesPatientData(b, ws, k, prev) { return true }
+            prev = (ws, k)
+        }
+        return false
+    }
+
+    static func wordNamesPatientData(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int, _ prev: (Int, Int)) -> Bool {
+        // `birth` as a word (not `births`, an aggregate count, nor `birthing_unit`).
+        if equals(b, s, e, "birth") || hasSuffix(b, s, e, "birthdate") || hasSuffix(b, s, e, "birthday")
+            || hasSuffix(b, s, e, "dateofbirth") || hasSuffix(b, s, e, "dob") { return true }
+        if equals(b, s, e, "forename") || equals(b, s, e, "forenames") || equals(b, s, e, "surname") || equals(b, s, e, "surnames") {
+            return true
+        }
+        // `…name` or `…names`: a person's when the part before it (in this word, else the word
+        // before) is a word for a person or a part of a name.
+        var end = e
+        if hasSuffix(b, s, e, "names") { end = e - 1 } else if !hasSuffix(b, s, e, "name") { return false }
+        let stem = end - 4
+        if stem > s { return isPersonWord(b, s, stem) }
+        return prev.1 > prev.0 && isPersonWord(b, prev.0, prev.1)
+    }
+
+    static func isPersonWord(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        for w: StaticString in ["patient", "patients", "pt", "pat", "given", "family", "first", "last", "middle", "full", "maiden",
+                                "person", "client", "fore", "sur", "christian", "preferred", "kin", "nextofkin", "mother",
+                                "mothers", "father", "fathers", "carer", "resident"] where equals(b, s, e, w) {
+            return true
+        }
+        return false
+    }
+
+    // MARK: Dates of birth in free text
+
+    /// `b[s..<e]` holds a date of birth: a cue (`DOB`, `D.O.B`, `born`, `date of birth`,
+    /// `birth date`, `birthdate`, `birthday`, any case, as a word) followed within 24 bytes by
+    /// a date written in digits (`12/03/1947`, `12-3-47`, `12.03.1947`, `1947-03-12`). A date
+    /// without a cue is not one (notes say when a ward shut), nor is a cue without a date.
+    static func containsDateOfBirth(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        guard e - s >= shortestFinding else { return false }
+        var i = s
+        while i < e {
+            // A cue begins a word: its first letter is d, b or D, B.
+            let c = b[i] | 0x20
+            guard c == UInt8(ascii: "d") || c == UInt8(ascii: "b"), i == s || !isLetter(b[i - 1]) else { i += 1; continue }
+            let end = cueEnd(b, i, e)
+            if end > 0, dateFollows(b, end, e) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// The end of a date-of-birth cue starting at `i`, or -1. `?` in a cue is one space, `_`
+    /// or `-`; the cue must not run on into a letter.
+    static func cueEnd(_ b: UnsafePointer<UInt8>, _ i: Int, _ e: Int) -> Int {
+        for cue: StaticString in ["dob", "d.o.b", "born", "date?of?birth", "birth?date", "birthdate", "birthday"] {
+            let n = cue.utf8CodeUnitCount
+            guard i + n <= e else { continue }
+            var ok = true
+            cue.withUTF8Buffer { w in
+                for k in 0..<n {
+                    let x = b[i + k]
+                    if w[k] == UInt8(ascii: "?") {
+                        if x != 32 && x != UInt8(ascii: "_") && x != UInt8(ascii: "-") { ok = false; return }
+                    } else if (isUpper(x) ? x | 0x20 : x) != w[k] { ok = false; return }
+                }
+            }
+            if ok, i + n == e || !isLetter(b[i + n]) { return i + n }
+        }
+        return -1
+    }
+
+    /// A date in digits starts within 24 bytes after `from`, at the start of a run of digits.
+    static func dateFollows(_ b: UnsafePointer<UInt8>, _ from: Int, _ e: Int) -> Bool {
+        var k = from
+        let last = min(e, from + 24)
+        while k < last {
+            if isDigit(b[k]), k == 0 || !isDigit(b[k - 1]), isDate(b, k, e) { return true }
+            k += 1
+        }
+        return false
+    }
+
+    /// Digits at `k`: day or month (1-2 digits), a separator (`/`, `-` or `.`), 1-2 digits, the
+    /// same separator, a year of 2 or 4 digits; or a 4-digit year, `-`/`/`/`.`, 1-2, the same,
+    /// 1-2. Not followed by another digit.
+    static func isDate(_ b: UnsafePointer<UInt8>, _ k: Int, _ e: Int) -> Bool {
+        func run(_ at: Int) -> Int { var j = at; while j < e, isDigit(b[j]) { j += 1 }; return j - at }
+        func isSep(_ x: UInt8) -> Bool { x == UInt8(ascii: "/") || x == UInt8(ascii: "-") || x == UInt8(ascii: ".") }
+        let a = run(k)
+        guard a == 1 || a == 2 || a == 4, k + a < e, isSep(b[k + a]) else { return false }
+        let sep = b[k + a]
+        let m = run(k + a + 1)
+        guard m == 1 || m == 2, k + a + 1 + m < e, b[k + a + 1 + m] == sep else { return false }
+        let y = run(k + a + 2 + m)
+        return a == 4 ? (y == 1 || y == 2) : (y == 2 || y == 4)
+    }
+
+    // MARK: Bytes
+
+    @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c &- 48 < 10 }
+    @inline(__always) static func isUpper(_ c: UInt8) -> Bool { c &- 65 < 26 }
+    @inline(__always) static func isLower(_ c: UInt8) -> Bool { c &- 97 < 26 }
+    @inline(__always) static func isLetter(_ c: UInt8) -> Bool { isUpper(c) || isLower(c) }
+
+    /// `b[s..<e]` is `w` (lower case) in any case.
+    static func equals(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int, _ w: StaticString) -> Bool {
+        e - s == w.utf8CodeUnitCount && matches(b, s, w)
+    }
+
+    static func hasSuffix(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int, _ w: StaticString) -> Bool {
+        let n = w.utf8CodeUnitCount
+        return e - s >= n && matches(b, e - n, w)
+    }
+
+    static func contains(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int, _ w: StaticString) -> Bool {
+        let n = w.utf8CodeUnitCount
+        var i = s
+        while i + n <= e {
+            if matches(b, i, w) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// The bytes at `i` are `w` (lower case) in any case; the caller has checked the length.
+    @inline(__always)
+    static func matches(_ b: UnsafePointer<UInt8>, _ i: Int, _ w: StaticString) -> Bool {
+        w.withUTF8Buffer { u in
+            for k in 0..<u.count where (isUpper(b[i + k]) ? b[i + k] | 0x20 : b[i + k]) != u[k] { return false }
+            return true
         }
     }
 }

@@ -77,10 +77,11 @@ public struct OperatorAction: Sendable, Equatable {
         // whatever its name, is refused when it holds an NHS-number-shaped run anywhere. The feed
         // decoder has refused such a run already in any field outside the feed contract; this
         // covers the names the contract shares with operator lines (`reason`, `site`, `id`, ...).
+        // A date of birth in them likewise (`PatientText.containsDateOfBirth`).
         for f in scanner.fields where f.kind == .string {
-            if let s = JSONLineScanner.stringValue(p, f), NHSNumber.containsNHSNumber(s) {
+            if let s = JSONLineScanner.stringValue(p, f), let why = JSONLineScanner.freeTextWhy(s) {
                 let key = JSONLineScanner.keyString(p, f)
-                return .failure(FeedDecoder.scanRejection(.identifiable(field: key, why: JSONLineScanner.containsNHSNumberWhy)))
+                return .failure(FeedDecoder.scanRejection(.identifiable(field: key, why: why)))
             }
         }
         func string(_ key: String, required: Bool, max: Int = 256) -> Result<String?, Rejection> {

@@ -1,0 +1,99 @@
+import Testing
+@testable import FlowCore
+
+/// `check` of a system file names every mistake of its core sections at once, in file order:
+/// a mistake in one rule does not hide the next field of that rule, nor the next rules or units.
+@Suite struct ConfigProblemsTests {
+    /// A resilience lead's winter edit with mistakes in a unit and in three rules, and a stray
+    /// key at the end of the file.
+    static let yaml = """
+    system:
+      name: Winter test
+      timezone: Europe/London
+    units:
+      - code: AAA
+        name: Alpha
+        kind: acute
+      - name: Beta
+        kind: hospital
+    rules:
+      - id: occ
+        kind: threshold
+        metric: ga_occupancy
+        units: [acute]
+        warning: ninety
+        critical: 92
+      - id: feed
+        kind: stale
+        feed: beds
+        units: [AAA]
+        expected: 2h
+        critical_after: 1h
+      - kind: threshold
+        metric: ga_occupancy_pct
+        units: [acute]
+        warning: 95
+        critical: 92
+        for: soon
+    notes: winter levels agreed at the system call
+    """
+
+    @Test("every problem, each with its line, key path and why, in file order")
+    func everyProblemInFileOrder() {
+        let read = ConfigLoader.read(yaml: Self.yaml, file: "winter.yaml")
+        let expected = [
+            "winter.yaml:8: units[1].code: is required",
+            "winter.yaml:9: units[1].kind: 'hospital' is not one of acute, community, mental_health, urgent_treatment, nhs111, ambulance",
+            "winter.yaml:13: rules[0].metric: 'ga_occupancy' is not a metric (see docs/configuration.md)",
+            "winter.yaml:15: rules[0].warning: must be a number",
+            "winter.yaml:19: rules[1].feed: 'beds' is not bed, dtoc, 111 or ambulance",
+            "winter.yaml:22: rules[1].critical_after: must be longer than expected (2h)",
+            "winter.yaml:23: rules[2].id: is required",
+            "winter.yaml:27: rules[2].critical: critical 92.0 must be further above than warning 95.0",
+            "winter.yaml:28: rules[2].for: 'soon' is not a duration (like 90s, 15m, 2h, 1h30m)",
+            "winter.yaml:29: notes: unknown key (expected one of: ingest, leads, notifications, rules, system, units)",
+        ]
+        #expect(read.problems.map(\.description) == expected, "\(read.problems.map(\.description).joined(separator: "\n"))")
+        // `load` throws the same list.
+        do {
+            _ = try ConfigLoader.load(yaml: Self.yaml, file: "winter.yaml")
+            Issue.record("loaded a configuration with problems")
+        } catch {
+            #expect(error.problems.map(\.description) == expected)
+            #expect(error.description == expected.joined(separator: "\n"))
+        }
+    }
+
+    @Test("a problem that makes a later check meaningless stops that check only")
+    func dependentChecksAreLeftOut() {
+        let yaml = """
+        system: {name: T}
+        units: [{code: AAA, name: A, kind: acute}]
+        rules:
+          - {id: s, kind: stale, feed: bed, units: [AAA], critical_after: 1h}
+          - {id: t, kind: trend, metric: nope, units: [AAA], threshold: 90, horizon: 2h, window: 5m}
+          - {id: k, units: [AAA], warning: 3}
+        """
+        let text = ConfigLoader.read(yaml: yaml, file: "t.yaml").problems.map(\.description)
+        #expect(text == [
+            "t.yaml:4: rules[0].expected: is required (a duration like 30m, 2h)",
+            "t.yaml:5: rules[1].metric: 'nope' is not a metric (see docs/configuration.md)",
+            "t.yaml:5: rules[1].window: must be at least 15m to fit a trend",
+            "t.yaml:6: rules[2].kind: is required",
+        ], "\(text.joined(separator: "\n"))")
+    }
+
+    @Test func aGoodFileHasNoProblems() throws {
+        let good = Self.yaml.replacingOccurrences(of: "  - name: Beta\n    kind: hospital\n", with: "")
+            .replacingOccurrences(of: "metric: ga_occupancy\n", with: "metric: ga_occupancy_pct\n")
+            .replacingOccurrences(of: "warning: ninety", with: "warning: 90")
+            .replacingOccurrences(of: "feed: beds", with: "feed: bed")
+            .replacingOccurrences(of: "critical_after: 1h", with: "critical_after: 4h")
+            .replacingOccurrences(of: "  - kind: threshold\n    metric: ga_occupancy_pct\n", with: "  - id: occ2\n    kind: threshold\n    metric: ga_occupancy_pct\n")
+            .replacingOccurrences(of: "critical: 92\n    for: soon", with: "critical: 98\n    for: 30m")
+            .replacingOccurrences(of: "\nnotes: winter levels agreed at the system call", with: "")
+        let read = ConfigLoader.read(yaml: good, file: "winter.yaml")
+        #expect(read.problems.isEmpty, "\(read.problems.map(\.description).joined(separator: "\n"))")
+        #expect(read.config.rules.map(\.id) == ["occ", "feed", "occ2"])
+    }
+}

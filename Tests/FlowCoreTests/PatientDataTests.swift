@@ -1,0 +1,80 @@
+import Testing
+@testable import FlowCore
+
+/// Patient-identifiable data beyond NHS numbers (docs/feed-contract.md, "Rejections"): field
+/// names that name a date of birth or a person's name, and a date of birth in free text. What
+/// feeds legitimately carry still passes: pseudonymous keys, site codes, names of places, dates
+/// in notes, aggregate counts of births.
+@Suite struct PatientDataTests {
+    var decoder = FeedDecoder(units: testConfig().units)
+
+    mutating func decode(_ extra: String) -> Result<FeedMessage, Rejection> {
+        decoder.decode(bedLine("AAA", at(0), occupied: 50, extra: extra))
+    }
+
+    @Test("a field named for a date of birth or a person's name is refused, naming the field")
+    mutating func identifyingFieldNamesAreRefused() {
+        for key in ["patient_dob", "ptDOB", "BirthDate", "birth_date", "year_of_birth", "place-of-birth", "birth",
+                    "patientFirstName", "pt_name", "patient name", "given_name", "FamilyName", "next_of_kin_name",
+                    "forenames", "Surnames", "patient_surname", "middleNames"] {
+            guard case .failure(let r) = decode(",\"\(key)\":\"x\"") else { Issue.record("accepted \(key)"); continue }
+            #expect(r.reason == .identifiable && r.field == key, "\(key): \(r)")
+            #expect(r.detail.hasPrefix("field name '\(key)' is patient-identifiable"), "\(r.detail)")
+        }
+        // At any depth, as the listed names are.
+        guard case .failure(let nested) = decode(#","extra":{"a":[{"patient_dob":"x"}]}"#) else { Issue.record("accepted nested"); return }
+        #expect(nested.reason == .identifiable && nested.field == "patient_dob")
+    }
+
+    @Test("names of places, counts of births and words that only look alike pass")
+    mutating func harmlessFieldNamesPass() {
+        for key in ["site_name", "ward_name", "hospital_name", "unit_name", "name_of_ward", "trust_name", "username",
+                    "births_today", "birthing_unit", "births", "rebirth_count", "filename", "pathway_name", "notes"] {
+            guard case .success = decode(",\"\(key)\":\"Lister ward 7\"") else { Issue.record("refused \(key)"); continue }
+        }
+    }
+
+    @Test("free text with a date of birth is refused, naming the field and why")
+    mutating func dateOfBirthInFreeTextIsRefused() {
+        for text in ["DOB 12/03/1947", "pt dob: 1/3/47 in bay 4", "D.O.B. 12.03.1947", "born 1947-03-12", "Date of birth 01-02-1950",
+                     "date_of_birth=3/4/1939", "birthdate 12/3/47", "dob\\u002012/3/47"] {
+            guard case .failure(let r) = decode(",\"comment\":\"\(text)\"") else { Issue.record("accepted \(text)"); continue }
+            #expect(r.reason == .identifiable && r.field == "comment", "\(text): \(r)")
+            #expect(r.detail.hasPrefix("contains what looks like a date of birth"), "\(text): \(r.detail)")
+        }
+        // Nested free text too, named by its key.
+        guard case .failure(let nested) = decode(#","extra":{"who":["x", {"note":"DOB 12/03/1947"}]}"#) else {
+            Issue.record("accepted nested"); return
+        }
+        #expect(nested.reason == .identifiable && nested.field == "note")
+        #expect(nested.description.contains("contains what looks like a date of birth"), "\(nested)")
+    }
+
+    @Test("dates and cues apart, and the pseudonymous keys, pass")
+    mutating func datesWithoutACuePass() {
+        for text in ["ward 7 shut 2026-01-13", "reopened 13/01/2026 after D&V", "born in the ED, mother and baby well",
+                     "dob unknown", "doberman in the car park 12/01/2026", "stillborn 2026-01-13 reported", "Bob 12/3/47",
+                     "2026-01-13T08:00:00Z", "pk-4f1c9a", "inc-9434765918"] {
+            guard case .success = decode(",\"comment\":\"\(text)\"") else { Issue.record("refused \(text)"); continue }
+        }
+        // Contract fields are not free text: a pseudonymous patient key passes whatever it holds.
+        let dtoc = #"{"feed":"dtoc","id":"d1","at":"2026-01-05T09:12:00Z","site":"BBB","kind":"start","patient":"pk-4f1c9a","reason":"DII","org":"social","pathway":"P3"}"#
+        guard case .success = decoder.decode(dtoc) else { Issue.record("refused a DToC start"); return }
+    }
+
+    @Test("an operator note with a date of birth is refused, a staff name in `by` is not")
+    func operatorNotes() {
+        let engine = FlowEngine(config: testConfig(rules: [occupancyRule(for: .zero)]))
+        #expect(engine.ingest(bedLine("AAA", at(0), occupied: 97)) == .accepted)
+        #expect(engine.ingest(bedLine("AAA", at(5), occupied: 97)) == .accepted)
+        let bad = OperatorAction(id: nextID(), at: at(6), kind: .acknowledge(rule: "occ", site: "AAA", by: "Priya Shah",
+                                                                            note: "bed for pt DOB 12/03/1947")).jsonLine
+        guard case .rejected(let r) = engine.ingest(bad) else { Issue.record("applied a note with a date of birth"); return }
+        #expect(r.reason == .identifiable && r.field == "note")
+        #expect(r.detail.contains("contains what looks like a date of birth"), "\(r)")
+        let good = OperatorAction(id: nextID(), at: at(6), kind: .acknowledge(rule: "occ", site: "AAA", by: "Priya Shah",
+                                                                             note: "escalation call 08:30, ward 7 shut 2026-01-13")).jsonLine
+        guard case .operatorAction(_, let applied) = engine.ingest(good) else { Issue.record("not an operator action"); return }
+        #expect(applied)
+    }
+}
