@@ -46,14 +46,51 @@ enum AlertPanelWidget {
         }
     }
 
-    static func draw(_ c: DashboardController, alerts: [AlertSnapshot], title: String, showSite: Bool = true,
+    /// What the panel's title says of an active filter: `filter: RQW (3 hidden)`.
+    static func filterNote(filter: String, hidden: Int) -> (filter: String, hidden: String) {
+        (filter, hidden == 0 ? "(none hidden)" : "(\(hidden) hidden)")
+    }
+
+    /// The panel's title, with the filter's note (in the filter's style) after it when a filter
+    /// is on. Where room is short the title's parenthesis goes first, then the filter's text is
+    /// cut; the hidden count is never cut.
+    static func drawTitle(_ title: String, filterNote: (filter: String, hidden: String)?, in r: Rect,
+                          into g: inout CellGrid, theme: Theme, focused: Bool) {
+        guard let note = filterNote, r.width > 6 else {
+            Draw.box(r, title: title, into: &g, theme: theme, focused: focused)
+            return
+        }
+        Draw.box(r, title: nil, into: &g, theme: theme, focused: focused)
+        let attrs: CellAttributes = focused ? [.underline] : []
+        let dash = theme.glyphs.unicode ? "\u{2014}" : "-"
+        let room = r.width - 4   // between the corners' two columns each side
+        let tail = " " + note.hidden + " "
+        // The title's first word and count ("Alerts 3") always; its parenthesis if it fits.
+        let shortTitle = title.split(separator: " ").prefix(2).joined(separator: " ")
+        var head = " " + title + " " + dash + " filter: "
+        if TerminalText.width(head) + 1 + TerminalText.width(tail) > room {
+            head = " " + shortTitle + " " + dash + " filter: "
+        }
+        if TerminalText.width(head) + 1 + TerminalText.width(tail) > room { head = " filter: " }
+        let filterRoom = max(1, room - TerminalText.width(head) - TerminalText.width(tail))
+        let shownFilter = TerminalText.clip(TerminalText.sanitize(note.filter), to: filterRoom, ellipsis: theme.glyphs.ellipsis)
+        var x = r.x + 2
+        let end = r.x + 2 + room
+        x += g.put(head, x: x, y: r.y, role: .title, attributes: attrs, maxWidth: end - x)
+        x += g.put(shownFilter, x: x, y: r.y, role: .filter, attributes: attrs, maxWidth: end - x)
+        g.put(tail, x: x, y: r.y, role: .filter, attributes: attrs, maxWidth: end - x)
+    }
+
+    static func draw(_ c: DashboardController, alerts: [AlertSnapshot], title: String,
+                     filterNote: (filter: String, hidden: String)? = nil, showSite: Bool = true,
                      in r: Rect, into g: inout CellGrid, theme: Theme) {
-        Draw.box(r, title: title, into: &g, theme: theme, focused: c.state.focus == .alerts)
+        drawTitle(title, filterNote: filterNote, in: r, into: &g, theme: theme, focused: c.state.focus == .alerts)
         var inner = r.inset(by: 1)
         guard inner.height > 0, inner.width > 4 else { return }
         if alerts.isEmpty {
-            Draw.text(c.state.filter.isEmpty || c.state.detailSite != nil ? "No active alerts" : "No alert matches the filter",
-                      x: inner.x, y: inner.y, width: inner.width, role: .dim, into: &g, theme: theme)
+            var t = "No active alerts"
+            if let n = filterNote { t = "No alert matches the filter \"\(n.filter)\" " + n.hidden + "; Esc clears it" }
+            Draw.text(t, x: inner.x, y: inner.y, width: inner.width, role: filterNote == nil ? .dim : .filter, into: &g, theme: theme)
             return
         }
         let layout = Layout(width: inner.width, showSite: showSite)

@@ -1,0 +1,64 @@
+import FlowCore
+import Testing
+@testable import FlowTerminal
+
+/// Fixes from the dashboard's user test (README, "Not done yet"): what the screen says, at the
+/// sizes people use.
+
+/// The row of the alert panel's title (the box line that starts with "Alerts").
+private func alertsTitleRow(_ g: CellGrid) -> String? {
+    (0..<g.height).map { g.row($0) }.first { $0.contains(" Alerts ") && ($0.contains("─") || $0.contains("-")) }
+}
+
+private func typeFilter(_ c: DashboardController, _ text: String) {
+    c.handle(.char("/"))
+    for ch in text { c.handle(.char(ch)) }
+    c.handle(.enter)
+}
+
+@Suite struct AlertFilterNoteTests {
+    @Test("the alert panel says a filter is on and how many alerts it hides, at every size",
+          arguments: [(60, 20), (80, 24), (120, 40), (200, 50)])
+    func theFilterAndWhatItHidesAreOnThePanel(size: (Int, Int)) throws {
+        let c = DashboardController(driver: FakeDriver())
+        typeFilter(c, "lister")
+        #expect(c.visibleAlerts.count == 2)
+        let g = render(c, size.0, size.1)
+        let title = try #require(alertsTitleRow(g))
+        #expect(title.contains("filter: lister (2 hidden)"), "\(title)")
+        // A message on the status line does not hide it.
+        c.handle(.char("a"))
+        c.handle(.escape)
+        #expect(try #require(alertsTitleRow(render(c, size.0, size.1))).contains("(2 hidden)"))
+    }
+
+    @Test("a filter that hides every alert says how many, not only that nothing matches")
+    func aFilterHidingEveryAlertSaysHowMany() throws {
+        let c = DashboardController(driver: FakeDriver())
+        typeFilter(c, "RQW")
+        #expect(c.visibleAlerts.isEmpty)
+        let g = render(c, 80, 24)
+        let title = try #require(alertsTitleRow(g))
+        #expect(title.contains("Alerts 0"))
+        #expect(title.contains("filter: RQW (4 hidden)"), "\(title)")
+        #expect(g.text.contains("No alert matches the filter \"RQW\" (4 hidden)"))
+    }
+
+    @Test("a long filter is cut on the panel, never the hidden count")
+    func aLongFilterKeepsTheHiddenCount() throws {
+        let c = DashboardController(driver: FakeDriver())
+        typeFilter(c, "hospital-lister-stevenage-and-more-words")
+        let g = render(c, 60, 20)
+        let title = try #require(alertsTitleRow(g))
+        #expect(title.contains("(4 hidden)"), "\(title)")
+        #expect(title.contains("filter: hospital"), "\(title)")
+    }
+
+    @Test("without a filter the panel's title is as before")
+    func noFilterNoNote() throws {
+        let c = DashboardController(driver: FakeDriver())
+        let title = try #require(alertsTitleRow(render(c, 80, 24)))
+        #expect(!title.contains("filter"))
+        #expect(title.contains("Alerts 4 (2 not acked)"))
+    }
+}
