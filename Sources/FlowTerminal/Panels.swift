@@ -300,8 +300,12 @@ enum DetailWidget {
                 let lv = Format.levels(warning: m.warningLevel, critical: m.criticalLevel, unit: m.key.unit, unicode: gl.unicode)
                 Draw.text(lv.isEmpty ? "no rule" : lv, x: levelX, y: ry, width: levelW, role: .dim, into: &g, theme: theme)
             }
+            // The points shown: the history, and the current value as the last point when the
+            // history's last sample is older than it; the range spans them and the value, so
+            // the value shown never lies outside the range shown.
+            let shown = Self.shownSeries(m, now: c.snapshot.now, width: max(1, sparkW))
             if rangeW > 0 {
-                let pts = m.history.suffix(max(1, sparkW)).compactMap { $0 }
+                let pts = shown.compactMap { $0 } + (m.value.map { [$0] } ?? [])
                 if let lo = pts.min(), let hi = pts.max() {
                     let t = lo == hi ? Format.value(lo, unit: m.key.unit)
                         : Format.value(lo, unit: m.key.unit) + (gl.unicode ? "–" : "-") + Format.value(hi, unit: m.key.unit)
@@ -312,8 +316,8 @@ enum DetailWidget {
             }
             if sparkW > 0 {
                 let levels = [m.warningLevel, m.criticalLevel].compactMap { $0 }
-                let cells = Format.sparkline(m.history, width: sparkW, glyphs: gl, levels: levels)
-                let pts = Array(m.history.suffix(sparkW))
+                let cells = Format.sparkline(shown, width: sparkW, glyphs: gl, levels: levels)
+                let pts = shown
                 for (k, s) in cells.enumerated() {
                     let pr = Format.thresholdRole(pts[k], warning: m.warningLevel, critical: m.criticalLevel)
                     g.put(s, x: sparkX + k, y: ry, role: pr == .ok ? .dim : pr, maxWidth: 1)
@@ -324,6 +328,19 @@ enum DetailWidget {
             Draw.text("No metrics for this unit", x: inner.x, y: y, width: inner.width, role: .dim, into: &g, theme: theme)
         }
 
+    }
+}
+
+extension DetailWidget {
+    /// The last `width` points of a metric's history as its page shows them: with the current
+    /// value as the last point when the history's last sample was taken before `now` (a value
+    /// that changed since the last sample was otherwise nowhere on the sparkline).
+    static func shownSeries(_ m: MetricReading, now: EventTime, width: Int) -> [Double?] {
+        guard width > 0 else { return [] }
+        if let v = m.value, let end = m.historyEnd, end < now {
+            return Array(m.history.suffix(width - 1)) + [v]
+        }
+        return Array(m.history.suffix(width))
     }
 }
 

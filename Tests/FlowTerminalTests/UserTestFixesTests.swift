@@ -62,3 +62,42 @@ private func typeFilter(_ c: DashboardController, _ text: String) {
         #expect(title.contains("Alerts 4 (2 not acked)"))
     }
 }
+
+@Suite struct DetailRangeTests {
+    /// Lister's G&A occupancy sampled at 90% for the last six hours, now 97.3%, the last sample
+    /// ten minutes old.
+    static func driver(historyEnd: EventTime?) -> FakeDriver {
+        let d = FakeDriver()
+        let i = d.current.sites.firstIndex { $0.code == "RWH" }!
+        let k = d.current.sites[i].metrics.firstIndex { $0.key == .gaOccupancyPct }!
+        d.current.sites[i].metrics[k].history = Array(repeating: 90, count: 24)
+        d.current.sites[i].metrics[k].historyEnd = historyEnd
+        return d
+    }
+
+    @Test("the range shown and the sparkline's last point include the current value", arguments: [(120, 40), (200, 50)])
+    func currentValueIsInTheRangeAndTheSparkline(size: (Int, Int)) throws {
+        let c = DashboardController(driver: Self.driver(historyEnd: Fixtures.t0 - .minutes(10)))
+        c.handle(.enter)
+        #expect(c.state.detailSite == "RWH")
+        let g = render(c, size.0, size.1)
+        let y = try #require((0..<g.height).first { g.row($0).contains("G&A occ ") && g.row($0).contains("97.3%") })
+        let row = g.row(y)
+        #expect(row.contains("90%–97.3%"), "\(row)")
+        // The sparkline's last cell is the current value, beyond the critical level.
+        let last = try #require((0..<g.width).last { GlyphSet.unicodeSet.spark.contains(g[$0, y].text) })
+        #expect(g[last, y].role == .critical)
+        #expect(g[last, y].text == GlyphSet.unicodeSet.spark.last)
+        #expect(g[last - 1, y].role != .critical)
+    }
+
+    @Test("a value sampled at the last sample is not drawn twice; the range still holds it")
+    func sampledNowIsNotAppended() throws {
+        let c = DashboardController(driver: Self.driver(historyEnd: Fixtures.t0))
+        c.handle(.enter)
+        let g = render(c, 120, 40)
+        let y = try #require((0..<g.height).first { g.row($0).contains("G&A occ ") && g.row($0).contains("97.3%") })
+        #expect(g.row(y).contains("90%–97.3%"))
+        #expect(!(0..<g.width).contains { GlyphSet.unicodeSet.spark.contains(g[$0, y].text) && g[$0, y].role == .critical })
+    }
+}

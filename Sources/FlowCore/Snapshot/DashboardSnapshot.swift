@@ -104,8 +104,12 @@ public struct MetricReading: Sendable, Equatable {
     public var criticalLevel: Double?
     /// +1 rising, -1 falling, 0 flat, nil unknown (over the last hour).
     public var trend: Int?
+    /// When the last sample of `history` was taken (nil: not known). `value` is the value at
+    /// the snapshot's `now`, which is later than it between samples.
+    public var historyEnd: EventTime?
     public init(key: MetricKey, value: Double?, status: Status, history: [Double?], historyStep: Duration,
-                warningLevel: Double?, criticalLevel: Double?, trend: Int?) {
+                warningLevel: Double?, criticalLevel: Double?, trend: Int?, historyEnd: EventTime? = nil) {
+        self.historyEnd = historyEnd
         self.key = key
         self.value = value
         self.status = status
