@@ -133,6 +133,13 @@ enum AlertPanelWidget {
         col(l.ack >= 12 ? "Acknowledged" : "Ack", l.ack)
     }
 
+    /// Where the "For" column counts from: when it fired, or for a pending alert when it went
+    /// pending (the episode's `since`). Alerts without a firing instant (urgentflow's own) fired
+    /// at `since`.
+    static func forStart(_ a: AlertSnapshot) -> EventTime {
+        a.state == .pending ? a.since : (a.firedAt ?? a.since)
+    }
+
     /// The words of an alert's state: severity for firing, otherwise the state.
     static func stateLabel(_ a: AlertSnapshot, glyphs: GlyphSet) -> (String, StyleRole) {
         switch a.state {
@@ -168,7 +175,9 @@ enum AlertPanelWidget {
         var what = Format.alertText(a.summary, siteName: siteName, systemName: systemName, unicode: gl.unicode)
         if l.ack >= 30, let n = a.ackNote, !n.isEmpty, l.what >= 70 { what += " | note: " + n }
         col(what, l.what, .normal)
-        col(Format.age(now - a.since), l.age, .dim, right: true)
+        // How long it has fired (the log's firing line's `at`); a pending alert, how long it
+        // has been pending (its state column says "pend"), from the episode's `since`.
+        col(Format.age(now - forStart(a)), l.age, .dim, right: true)
         if l.warned > 0 {
             let lead = a.leadName ?? a.leadID
             let warned = lead ?? (a.state == .pending ? "not yet" : "nobody")

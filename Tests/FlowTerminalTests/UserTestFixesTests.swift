@@ -101,3 +101,30 @@ private func typeFilter(_ c: DashboardController, _ text: String) {
         #expect(!(0..<g.width).contains { GlyphSet.unicodeSet.spark.contains(g[$0, y].text) && g[$0, y].role == .critical })
     }
 }
+
+@Suite struct AlertForColumnTests {
+    /// Lister's occupancy alert went pending 2h05m ago and fired 1h50m ago; a pending alert at
+    /// the Princess Alexandra went pending 12 minutes ago.
+    static func driver() -> FakeDriver {
+        let d = FakeDriver()
+        let i = d.current.alerts.firstIndex { $0.rule == "ga_occupancy_high" }!
+        d.current.alerts[i].firedAt = Fixtures.t0 - .minutes(110)
+        d.current.alerts.append(AlertSnapshot(rule: "dtoc_share_high", site: "RQW", severity: .warning, state: .pending, value: 21,
+                                              summary: "DToC share 21%", since: Fixtures.t0 - .minutes(12), leadID: nil,
+                                              leadName: nil, acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil))
+        return d
+    }
+
+    @Test("For counts a firing alert from when it fired, a pending one from when it went pending",
+          arguments: [(80, 24), (120, 40), (200, 50)])
+    func forCountsFromFiring(size: (Int, Int)) throws {
+        let c = DashboardController(driver: Self.driver())
+        let g = render(c, size.0, size.1)
+        let occ = try #require((0..<g.height).map { g.row($0) }.first { $0.contains("G&A occupancy") || $0.contains("G&A occ 97.3%") })
+        #expect(occ.contains("1h50"), "\(occ)")
+        #expect(!occ.contains("2h05"), "\(occ)")
+        let pend = try #require((0..<g.height).map { g.row($0) }.first { $0.contains("DToC share 21%") })
+        #expect(pend.contains("pend"), "\(pend)")
+        #expect(pend.contains("12m"), "\(pend)")
+    }
+}

@@ -174,6 +174,9 @@ public struct AlertSnapshot: Sendable, Equatable {
     public var summary: String
     /// When it entered its current active episode (first pending or firing).
     public var since: EventTime
+    /// When the current episode fired (the alert log's `firing` line's `at`); nil while
+    /// pending, and for urgentflow's own alerts (`since` is when they fired).
+    public var firedAt: EventTime?
     /// Who it was sent to (lead id and name), resolved when it fired.
     public var leadID: String?
     public var leadName: String?
