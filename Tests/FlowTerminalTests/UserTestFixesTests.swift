@@ -128,3 +128,68 @@ private func typeFilter(_ c: DashboardController, _ text: String) {
         #expect(pend.contains("12m"), "\(pend)")
     }
 }
+
+@Suite struct SiteCauseTests {
+    /// The Princess Alexandra at WARN from its DToC share alone (every metric its row shows is
+    /// OK), or from a firing trend alert alone.
+    static func driver(dtocShare: Bool) -> FakeDriver {
+        let d = FakeDriver()
+        let i = d.current.sites.firstIndex { $0.code == "RQW" }!
+        for k in d.current.sites[i].metrics.indices { d.current.sites[i].metrics[k].status = .ok }
+        if dtocShare {
+            d.current.sites[i].metrics.append(Fixtures.reading(.dtocSharePct, 13.6, .warning, warn: 12, crit: 15))
+        } else {
+            d.current.alerts.append(AlertSnapshot(rule: "ga_occupancy_trend", site: "RQW", severity: .warning, state: .firing,
+                                                  value: 91, summary: "G&A occ rising", since: Fixtures.t0 - .minutes(30),
+                                                  leadID: nil, leadName: nil, acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil))
+        }
+        return d
+    }
+
+    static func row(_ g: CellGrid, _ name: String) -> String? {
+        (0..<g.height).map { g.row($0) }.first { $0.contains(name) && ($0.contains("WARN") || $0.contains("CRIT") || $0.contains("OK")) }
+    }
+
+    @Test("a site at WARN from a metric its row does not show says which", arguments: [(80, 24), (120, 40), (200, 50)])
+    func theRowSaysWhyWhenNoColumnDoes(size: (Int, Int)) throws {
+        let c = DashboardController(driver: Self.driver(dtocShare: true))
+        let g = render(c, size.0, size.1)
+        let row = try #require(Self.row(g, "Princess"))
+        #expect(row.contains("WARN"))
+        #expect(row.contains(size.0 < 120 ? "DToC%" : "DToC share"), "\(row)")
+        #expect(g.text.contains("Why"))
+        // Lister's CRIT is its G&A occupancy, in its row: no cause said.
+        let lister = try #require(Self.row(g, "Lister"))
+        #expect(!lister.contains("DToC%") && !lister.contains("DToC share") && !lister.contains("ga_"), "\(lister)")
+        // At 80 columns every metric column stays.
+        if size.0 == 80 { #expect(g.text.contains("4h") && g.text.contains("HO>60")) }
+    }
+
+    @Test("a site at WARN from a firing rule whose metric is not at WARN names the rule", arguments: [(80, 24), (200, 50)])
+    func theRowNamesTheRule(size: (Int, Int)) throws {
+        let c = DashboardController(driver: Self.driver(dtocShare: false))
+        let g = render(c, size.0, size.1)
+        let row = try #require(Self.row(g, "Princess"))
+        #expect(row.contains(size.0 < 120 ? "ga_occu" : "ga_occupancy_trend"), "\(row)")
+    }
+
+    @Test("without a hidden cause the table has no Why column")
+    func noCauseNoColumn() {
+        let g = render(DashboardController(driver: FakeDriver()), 80, 24)
+        #expect(!g.text.contains("Why"))
+    }
+
+    @Test("a 111 unit at WARN shows its metrics at WARN first, where the row's end cut them")
+    func chipsAtTheStatusComeFirst() throws {
+        let d = FakeDriver()
+        let i = d.current.sites.firstIndex { $0.code == "HUC" }!
+        // The WARN is the last metric's: Amb+ED disposition share.
+        for k in d.current.sites[i].metrics.indices { d.current.sites[i].metrics[k].status = .ok }
+        let k = d.current.sites[i].metrics.firstIndex { $0.key == .nhs111UrgentDispositionPct }!
+        d.current.sites[i].metrics[k].value = 24.3
+        d.current.sites[i].metrics[k].status = .warning
+        let g = render(DashboardController(driver: d), 80, 24)
+        let row = try #require(Self.row(g, "Herts Urgent"))
+        #expect(row.contains("Amb+ED disp 24.3%"), "\(row)")
+    }
+}
