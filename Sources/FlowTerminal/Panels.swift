@@ -33,7 +33,13 @@ enum AlertPanelWidget {
         var state = 6, site = 0, rule = 0, age = 5, warned = 0, ack = 0
         var what: Int
 
-        init(width: Int, showSite: Bool) {
+        /// `ruleWant`, `siteWant` and `whatWant`: the longest rule id, site name and alert text
+        /// of the alerts shown (nil: not known). On a huge screen the rule and then the site
+        /// column grow to theirs (up to 40) from what the alert's text does not need: a long
+        /// rule id was cut at 200 columns with room left. The text keeps at least 40 columns,
+        /// and 70 where an acknowledgement's note goes with it (`drawRow`).
+        init(width: Int, showSite: Bool, ruleWant: Int = 0, siteWant: Int = 0, whatWant: Int? = nil, notes: Bool = false) {
+            what = 0
             let wide = width >= 110, medium = width >= 76, huge = width >= 150
             if showSite { site = huge ? 26 : (wide ? 20 : (medium ? 12 : 11)) }
             if huge { rule = 22 }
@@ -41,8 +47,15 @@ enum AlertPanelWidget {
             ack = huge ? 34 : (wide ? 24 : (medium ? 12 : 8))
             // Without the site column (site detail) the acknowledgement and its note get room.
             if !showSite, medium { ack += wide ? 14 : 8 }
-            let used = 1 + [state, site, rule, age, warned, ack].filter { $0 > 0 }.reduce(0) { $0 + $1 + 1 }
-            what = max(0, width - used)
+            func rest() -> Int {
+                width - (1 + [state, site, rule, age, warned, ack].filter { $0 > 0 }.reduce(0) { $0 + $1 + 1 })
+            }
+            if huge, let whatWant {
+                let floor = notes ? 70 : max(40, min(whatWant, 70))
+                rule += max(0, min(min(ruleWant, 40) - rule, rest() - floor))
+                if site > 0 { site += max(0, min(min(siteWant, 40) - site, rest() - floor)) }
+            }
+            what = max(0, rest())
         }
     }
 
@@ -93,7 +106,16 @@ enum AlertPanelWidget {
             Draw.text(t, x: inner.x, y: inner.y, width: inner.width, role: filterNote == nil ? .dim : .filter, into: &g, theme: theme)
             return
         }
-        let layout = Layout(width: inner.width, showSite: showSite)
+        let names = Dictionary(c.snapshot.sites.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+        func name(_ a: AlertSnapshot) -> String { names[a.site] ?? (a.site == systemSiteCode ? "System" : a.site) }
+        let layout = Layout(width: inner.width, showSite: showSite,
+                            ruleWant: alerts.map { TerminalText.width($0.rule) }.max() ?? 0,
+                            siteWant: alerts.map { TerminalText.width(name($0)) }.max() ?? 0,
+                            whatWant: alerts.map {
+                                TerminalText.width(Format.alertText($0.summary, siteName: name($0), systemName: c.snapshot.systemName,
+                                                                    unicode: theme.glyphs.unicode))
+                            }.max() ?? 0,
+                            notes: alerts.contains { $0.ackNote.map { !$0.isEmpty } ?? false })
         // Column titles when there is a spare row.
         if inner.height > alerts.count {
             drawTitles(layout, x: inner.x, y: inner.y, width: inner.width, into: &g, theme: theme)
@@ -101,11 +123,9 @@ enum AlertPanelWidget {
         }
         let sel = c.selectedAlertIndex ?? 0
         let top = SiteGridWidget.scrollTop(selected: sel, count: alerts.count, rows: inner.height)
-        let names = Dictionary(c.snapshot.sites.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
         for (i, a) in alerts.enumerated().dropFirst(top).prefix(inner.height) {
             let y = inner.y + (i - top)
-            let name = names[a.site] ?? (a.site == systemSiteCode ? "System" : a.site)
-            drawRow(a, siteName: name, systemName: c.snapshot.systemName, now: c.snapshot.now, layout: layout,
+            drawRow(a, siteName: name(a), systemName: c.snapshot.systemName, now: c.snapshot.now, layout: layout,
                     x: inner.x, y: y, width: inner.width,
                     selected: i == sel && c.state.focus == .alerts, into: &g, theme: theme)
         }

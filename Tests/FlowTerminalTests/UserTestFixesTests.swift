@@ -193,3 +193,43 @@ private func typeFilter(_ c: DashboardController, _ text: String) {
         #expect(row.contains("Amb+ED disp 24.3%"), "\(row)")
     }
 }
+
+@Suite struct WideAlertPanelTests {
+    /// The 111 unit's ED and ambulance share rule (the longest id of the bundled configuration),
+    /// and a long site name.
+    static func driver(notes: Bool) -> FakeDriver {
+        let d = FakeDriver()
+        d.current.sites[0].name = "Lister Hospital Stevenage East Herts"
+        if !notes { for i in d.current.alerts.indices { d.current.alerts[i].ackNote = nil } }
+        d.current.alerts.append(AlertSnapshot(rule: "nhs111_ed_ambulance_share", site: "HUC", severity: .warning,
+                                              state: .firing, value: 26, summary: "Amb+ED disp 26% (warning at 24%)",
+                                              since: Fixtures.t0 - .minutes(50), leadID: nil, leadName: nil,
+                                              acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil))
+        return d
+    }
+
+    static func row(_ g: CellGrid, _ text: String) -> String? { (0..<g.height).map { g.row($0) }.first { $0.contains(text) } }
+
+    @Test("at 200 columns a long rule id is shown whole, and an acknowledgement's note still goes with the alert's text")
+    func wideScreensShowTheWholeRuleId() throws {
+        let g = render(DashboardController(driver: Self.driver(notes: true)), 200, 50)
+        let row = try #require(Self.row(g, "Amb+ED disp 26%"))
+        #expect(row.contains("nhs111_ed_ambulance_share "), "\(row)")
+        #expect(row.contains("Amb+ED disp 26% (warn"), "\(row)")
+        #expect(try #require(Self.row(g, "9 ambulances waiting")).contains("| note: HALO deployed"))
+    }
+
+    @Test("at 200 columns a long site name is shown whole where the alerts' text leaves room")
+    func wideScreensShowTheWholeSiteName() throws {
+        let g = render(DashboardController(driver: Self.driver(notes: false)), 200, 50)
+        let lister = try #require(Self.row(g, "9 ambulances waiting"))
+        #expect(lister.contains("Lister Hospital Stevenage East Herts"), "\(lister)")
+        #expect(try #require(Self.row(g, "Amb+ED disp 26%")).contains("nhs111_ed_ambulance_share "))
+    }
+
+    @Test("at 80 and 120 columns the columns are as before", arguments: [(80, 24), (120, 40)])
+    func narrowerScreensKeepTheirColumns(size: (Int, Int)) {
+        #expect(AlertPanelWidget.Layout(width: size.0 - 2, showSite: true, ruleWant: 32, siteWant: 40, whatWant: 20)
+                == AlertPanelWidget.Layout(width: size.0 - 2, showSite: true))
+    }
+}
