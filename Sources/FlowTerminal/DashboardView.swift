@@ -32,7 +32,14 @@ public enum DashboardView {
             // urgentflow's own notifier alerts are nobody's to acknowledge: not counted.
             let unacked = alerts.filter { $0.acknowledgedBy == nil && $0.state == .firing && $0.notifier == nil }.count
             if unacked > 0 { title += " (\(unacked) not acked)" }
-            AlertPanelWidget.draw(c, alerts: alerts, title: title, in: alertsRect, into: &g, theme: theme)
+            // A filter that hides alerts is said on the panel itself (the status line gives way
+            // to messages): a lead could read "Alerts 0" as no alerts at all.
+            var filterNote: (filter: String, hidden: String)?
+            if !c.state.filter.isEmpty {
+                let hidden = c.orderedAlerts.count - alerts.count
+                filterNote = AlertPanelWidget.filterNote(filter: c.state.filter, hidden: hidden)
+            }
+            AlertPanelWidget.draw(c, alerts: alerts, title: title, filterNote: filterNote, in: alertsRect, into: &g, theme: theme)
         }
         if c.state.showHelp {
             HelpWidget.draw(contexts: c.activeContexts, in: body, into: &g, theme: theme)

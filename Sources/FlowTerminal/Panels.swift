@@ -33,7 +33,13 @@ enum AlertPanelWidget {
         var state = 6, site = 0, rule = 0, age = 5, warned = 0, ack = 0
         var what: Int
 
-        init(width: Int, showSite: Bool) {
+        /// `ruleWant`, `siteWant` and `whatWant`: the longest rule id, site name and alert text
+        /// of the alerts shown (nil: not known). On a huge screen the rule and then the site
+        /// column grow to theirs (up to 40) from what the alert's text does not need: a long
+        /// rule id was cut at 200 columns with room left. The text keeps at least 40 columns,
+        /// and 70 where an acknowledgement's note goes with it (`drawRow`).
+        init(width: Int, showSite: Bool, ruleWant: Int = 0, siteWant: Int = 0, whatWant: Int? = nil, notes: Bool = false) {
+            what = 0
             let wide = width >= 110, medium = width >= 76, huge = width >= 150
             if showSite { site = huge ? 26 : (wide ? 20 : (medium ? 12 : 11)) }
             if huge { rule = 22 }
@@ -41,22 +47,75 @@ enum AlertPanelWidget {
             ack = huge ? 34 : (wide ? 24 : (medium ? 12 : 8))
             // Without the site column (site detail) the acknowledgement and its note get room.
             if !showSite, medium { ack += wide ? 14 : 8 }
-            let used = 1 + [state, site, rule, age, warned, ack].filter { $0 > 0 }.reduce(0) { $0 + $1 + 1 }
-            what = max(0, width - used)
+            func rest() -> Int {
+                width - (1 + [state, site, rule, age, warned, ack].filter { $0 > 0 }.reduce(0) { $0 + $1 + 1 })
+            }
+            if huge, let whatWant {
+                let floor = notes ? 70 : max(40, min(whatWant, 70))
+                rule += max(0, min(min(ruleWant, 40) - rule, rest() - floor))
+                if site > 0 { site += max(0, min(min(siteWant, 40) - site, rest() - floor)) }
+            }
+            what = max(0, rest())
         }
     }
 
-    static func draw(_ c: DashboardController, alerts: [AlertSnapshot], title: String, showSite: Bool = true,
+    /// What the panel's title says of an active filter: `filter: RQW (3 hidden)`.
+    static func filterNote(filter: String, hidden: Int) -> (filter: String, hidden: String) {
+        (filter, hidden == 0 ? "(none hidden)" : "(\(hidden) hidden)")
+    }
+
+    /// The panel's title, with the filter's note (in the filter's style) after it when a filter
+    /// is on. Where room is short the title's parenthesis goes first, then the filter's text is
+    /// cut; the hidden count is never cut.
+    static func drawTitle(_ title: String, filterNote: (filter: String, hidden: String)?, in r: Rect,
+                          into g: inout CellGrid, theme: Theme, focused: Bool) {
+        guard let note = filterNote, r.width > 6 else {
+            Draw.box(r, title: title, into: &g, theme: theme, focused: focused)
+            return
+        }
+        Draw.box(r, title: nil, into: &g, theme: theme, focused: focused)
+        let attrs: CellAttributes = focused ? [.underline] : []
+        let dash = theme.glyphs.unicode ? "\u{2014}" : "-"
+        let room = r.width - 4   // between the corners' two columns each side
+        let tail = " " + note.hidden + " "
+        // The title's first word and count ("Alerts 3") always; its parenthesis if it fits.
+        let shortTitle = title.split(separator: " ").prefix(2).joined(separator: " ")
+        var head = " " + title + " " + dash + " filter: "
+        if TerminalText.width(head) + 1 + TerminalText.width(tail) > room {
+            head = " " + shortTitle + " " + dash + " filter: "
+        }
+        if TerminalText.width(head) + 1 + TerminalText.width(tail) > room { head = " filter: " }
+        let filterRoom = max(1, room - TerminalText.width(head) - TerminalText.width(tail))
+        let shownFilter = TerminalText.clip(TerminalText.sanitize(note.filter), to: filterRoom, ellipsis: theme.glyphs.ellipsis)
+        var x = r.x + 2
+        let end = r.x + 2 + room
+        x += g.put(head, x: x, y: r.y, role: .title, attributes: attrs, maxWidth: end - x)
+        x += g.put(shownFilter, x: x, y: r.y, role: .filter, attributes: attrs, maxWidth: end - x)
+        g.put(tail, x: x, y: r.y, role: .filter, attributes: attrs, maxWidth: end - x)
+    }
+
+    static func draw(_ c: DashboardController, alerts: [AlertSnapshot], title: String,
+                     filterNote: (filter: String, hidden: String)? = nil, showSite: Bool = true,
                      in r: Rect, into g: inout CellGrid, theme: Theme) {
-        Draw.box(r, title: title, into: &g, theme: theme, focused: c.state.focus == .alerts)
+        drawTitle(title, filterNote: filterNote, in: r, into: &g, theme: theme, focused: c.state.focus == .alerts)
         var inner = r.inset(by: 1)
         guard inner.height > 0, inner.width > 4 else { return }
         if alerts.isEmpty {
-            Draw.text(c.state.filter.isEmpty || c.state.detailSite != nil ? "No active alerts" : "No alert matches the filter",
-                      x: inner.x, y: inner.y, width: inner.width, role: .dim, into: &g, theme: theme)
+            var t = "No active alerts"
+            if let n = filterNote { t = "No alert matches the filter \"\(n.filter)\" " + n.hidden + "; Esc clears it" }
+            Draw.text(t, x: inner.x, y: inner.y, width: inner.width, role: filterNote == nil ? .dim : .filter, into: &g, theme: theme)
             return
         }
-        let layout = Layout(width: inner.width, showSite: showSite)
+        let names = Dictionary(c.snapshot.sites.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+        func name(_ a: AlertSnapshot) -> String { names[a.site] ?? (a.site == systemSiteCode ? "System" : a.site) }
+        let layout = Layout(width: inner.width, showSite: showSite,
+                            ruleWant: alerts.map { TerminalText.width($0.rule) }.max() ?? 0,
+                            siteWant: alerts.map { TerminalText.width(name($0)) }.max() ?? 0,
+                            whatWant: alerts.map {
+                                TerminalText.width(Format.alertText($0.summary, siteName: name($0), systemName: c.snapshot.systemName,
+                                                                    unicode: theme.glyphs.unicode))
+                            }.max() ?? 0,
+                            notes: alerts.contains { $0.ackNote.map { !$0.isEmpty } ?? false })
         // Column titles when there is a spare row.
         if inner.height > alerts.count {
             drawTitles(layout, x: inner.x, y: inner.y, width: inner.width, into: &g, theme: theme)
@@ -64,11 +123,9 @@ enum AlertPanelWidget {
         }
         let sel = c.selectedAlertIndex ?? 0
         let top = SiteGridWidget.scrollTop(selected: sel, count: alerts.count, rows: inner.height)
-        let names = Dictionary(c.snapshot.sites.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
         for (i, a) in alerts.enumerated().dropFirst(top).prefix(inner.height) {
             let y = inner.y + (i - top)
-            let name = names[a.site] ?? (a.site == systemSiteCode ? "System" : a.site)
-            drawRow(a, siteName: name, systemName: c.snapshot.systemName, now: c.snapshot.now, layout: layout,
+            drawRow(a, siteName: name(a), systemName: c.snapshot.systemName, now: c.snapshot.now, layout: layout,
                     x: inner.x, y: y, width: inner.width,
                     selected: i == sel && c.state.focus == .alerts, into: &g, theme: theme)
         }
@@ -94,6 +151,13 @@ enum AlertPanelWidget {
         col("For", l.age, right: true)
         col("Warned", l.warned)
         col(l.ack >= 12 ? "Acknowledged" : "Ack", l.ack)
+    }
+
+    /// Where the "For" column counts from: when it fired, or for a pending alert when it went
+    /// pending (the episode's `since`). Alerts without a firing instant (urgentflow's own) fired
+    /// at `since`.
+    static func forStart(_ a: AlertSnapshot) -> EventTime {
+        a.state == .pending ? a.since : (a.firedAt ?? a.since)
     }
 
     /// The words of an alert's state: severity for firing, otherwise the state.
@@ -131,7 +195,9 @@ enum AlertPanelWidget {
         var what = Format.alertText(a.summary, siteName: siteName, systemName: systemName, unicode: gl.unicode)
         if l.ack >= 30, let n = a.ackNote, !n.isEmpty, l.what >= 70 { what += " | note: " + n }
         col(what, l.what, .normal)
-        col(Format.age(now - a.since), l.age, .dim, right: true)
+        // How long it has fired (the log's firing line's `at`); a pending alert, how long it
+        // has been pending (its state column says "pend"), from the episode's `since`.
+        col(Format.age(now - forStart(a)), l.age, .dim, right: true)
         if l.warned > 0 {
             let lead = a.leadName ?? a.leadID
             let warned = lead ?? (a.state == .pending ? "not yet" : "nobody")
@@ -263,8 +329,12 @@ enum DetailWidget {
                 let lv = Format.levels(warning: m.warningLevel, critical: m.criticalLevel, unit: m.key.unit, unicode: gl.unicode)
                 Draw.text(lv.isEmpty ? "no rule" : lv, x: levelX, y: ry, width: levelW, role: .dim, into: &g, theme: theme)
             }
+            // The points shown: the history, and the current value as the last point when the
+            // history's last sample is older than it; the range spans them and the value, so
+            // the value shown never lies outside the range shown.
+            let shown = Self.shownSeries(m, now: c.snapshot.now, width: max(1, sparkW))
             if rangeW > 0 {
-                let pts = m.history.suffix(max(1, sparkW)).compactMap { $0 }
+                let pts = shown.compactMap { $0 } + (m.value.map { [$0] } ?? [])
                 if let lo = pts.min(), let hi = pts.max() {
                     let t = lo == hi ? Format.value(lo, unit: m.key.unit)
                         : Format.value(lo, unit: m.key.unit) + (gl.unicode ? "–" : "-") + Format.value(hi, unit: m.key.unit)
@@ -275,8 +345,8 @@ enum DetailWidget {
             }
             if sparkW > 0 {
                 let levels = [m.warningLevel, m.criticalLevel].compactMap { $0 }
-                let cells = Format.sparkline(m.history, width: sparkW, glyphs: gl, levels: levels)
-                let pts = Array(m.history.suffix(sparkW))
+                let cells = Format.sparkline(shown, width: sparkW, glyphs: gl, levels: levels)
+                let pts = shown
                 for (k, s) in cells.enumerated() {
                     let pr = Format.thresholdRole(pts[k], warning: m.warningLevel, critical: m.criticalLevel)
                     g.put(s, x: sparkX + k, y: ry, role: pr == .ok ? .dim : pr, maxWidth: 1)
@@ -287,6 +357,19 @@ enum DetailWidget {
             Draw.text("No metrics for this unit", x: inner.x, y: y, width: inner.width, role: .dim, into: &g, theme: theme)
         }
 
+    }
+}
+
+extension DetailWidget {
+    /// The last `width` points of a metric's history as its page shows them: with the current
+    /// value as the last point when the history's last sample was taken before `now` (a value
+    /// that changed since the last sample was otherwise nowhere on the sparkline).
+    static func shownSeries(_ m: MetricReading, now: EventTime, width: Int) -> [Double?] {
+        guard width > 0 else { return [] }
+        if let v = m.value, let end = m.historyEnd, end < now {
+            return Array(m.history.suffix(width - 1)) + [v]
+        }
+        return Array(m.history.suffix(width))
     }
 }
 

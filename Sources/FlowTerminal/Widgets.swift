@@ -156,6 +156,8 @@ extension HeaderWidget {
 enum SiteGridWidget {
     enum ColumnKind: Equatable {
         case name, status, opel
+        /// Why a site is WARN or CRIT when no column of its row shows it (`cause`).
+        case cause
         case metric(MetricKey, spark: Int)
     }
 
@@ -203,10 +205,62 @@ enum SiteGridWidget {
         return s
     }()
 
+    /// The cause column's widest (the longest rule id or metric label is cut to it).
+    /// At 80 columns 8 leaves the name 10 and keeps every metric column.
+    static func causeWidth(forWidth w: Int) -> Int { w >= 200 ? 24 : (w >= 120 ? 14 : 8) }
+
+    /// A cause in `width` columns: a metric's share as `%` (`DToC share` -> `DToC%`), else cut.
+    static func shortCause(_ s: String, width: Int) -> String {
+        if TerminalText.width(s) <= width { return s }
+        return s.replacing(" share", with: "%").replacing(" incl esc", with: "+esc")
+    }
+
+    /// Why `site` is WARN or CRIT when none of the columns `shown` says so: the label of a
+    /// metric at that status the row does not show (the DToC share, shown on the site's page
+    /// only), else the rule id of a firing alert at that severity whose metric is not at it
+    /// (a trend rule). nil when the row shows it, or the site is neither WARN nor CRIT.
+    static func cause(_ site: SiteSnapshot, shown: Set<MetricKey>, alerts: [AlertSnapshot]) -> String? {
+        guard site.status == .warning || site.status == .critical else { return nil }
+        let usesTable = site.metrics.contains { tableMetrics.contains($0.key) }
+        // A unit drawn as chips shows its metrics at its status first (`drawChips`).
+        let visible = usesTable ? shown : Set(site.metrics.map(\.key))
+        if site.metrics.contains(where: { visible.contains($0.key) && $0.value != nil && $0.status == site.status }) { return nil }
+        if let m = site.metrics.first(where: { $0.value != nil && $0.status == site.status && $0.key != .opelLevel }) {
+            return m.key.label
+        }
+        if let a = alerts.first(where: { $0.site == site.code && $0.state == .firing && Status($0.severity) == site.status }) {
+            return a.rule
+        }
+        return nil
+    }
+
+    /// The columns for a width with a cause column after the status when a site needs one,
+    /// as wide as the longest cause (up to `causeWidth`), laid out in `inner` columns.
+    static func columns(forWidth w: Int, inner: Int, sites: [SiteSnapshot], alerts: [AlertSnapshot]) -> (cols: [Column], causes: [String: String]) {
+        var cols = columns(forWidth: w)
+        var shown = Set<MetricKey>()
+        for c in cols { if case .metric(let k, _) = c.kind { shown.insert(k) } }
+        var causes: [String: String] = [:]
+        let room = causeWidth(forWidth: w)
+        for site in sites { causes[site.code] = cause(site, shown: shown, alerts: alerts).map { shortCause($0, width: room) } }
+        guard !causes.isEmpty else { return (layout(cols, inner: inner), causes) }
+        let widest = causes.values.map { TerminalText.width($0) }.max() ?? 0
+        cols.insert(Column(title: "Why", width: max(3, min(widest, room)), kind: .cause), at: 2)
+        cols = layout(cols, inner: inner, minimumName: 10)
+        // A metric column dropped to make room may have been the one that said why.
+        var kept = Set<MetricKey>()
+        for c in cols { if case .metric(let k, _) = c.kind { kept.insert(k) } }
+        if kept != shown {
+            for site in sites { causes[site.code] = cause(site, shown: kept, alerts: alerts).map { shortCause($0, width: room) } }
+        }
+        return (cols, causes)
+    }
+
     /// Lays out column widths to fill `inner` columns (the name column takes what is left).
     /// The name matters more than a sparkline: sparklines go first (right to left) while the
-    /// name has fewer than 22 columns, then whole metric columns while it has fewer than 12.
-    static func layout(_ cols: [Column], inner: Int) -> [Column] {
+    /// name has fewer than 22 columns, then whole metric columns while it has fewer than
+    /// `minimumName` (12; 10 beside a cause column).
+    static func layout(_ cols: [Column], inner: Int, minimumName: Int = 12) -> [Column] {
         var cols = cols
         func nameRoom() -> Int { inner - cols.filter { $0.kind != .name }.reduce(0) { $0 + $1.width + 1 } - 1 }
         var i = cols.count - 1
@@ -218,8 +272,8 @@ enum SiteGridWidget {
             i -= 1
         }
         var nameW = nameRoom()
-        // Drop metric columns from the right until the name has at least 12 columns.
-        while nameW < 12, cols.count > 3 {
+        // Drop metric columns from the right until the name has at least its minimum.
+        while nameW < minimumName, let last = cols.last, case .metric = last.kind {
             let removed = cols.removeLast()
             nameW += removed.width + 1
         }
@@ -236,7 +290,7 @@ enum SiteGridWidget {
         Draw.box(r, title: title, into: &g, theme: theme, focused: c.state.focus == .sites)
         let inner = r.inset(by: 1)
         guard inner.height > 1, inner.width > 4 else { return }
-        let cols = layout(columns(forWidth: r.width), inner: inner.width)
+        let (cols, causes) = columns(forWidth: r.width, inner: inner.width, sites: sites, alerts: c.snapshot.alerts)
 
         // Column titles.
         var x = inner.x
@@ -257,7 +311,7 @@ enum SiteGridWidget {
         for (i, site) in sites.enumerated().dropFirst(top).prefix(rows) {
             let y = inner.y + 1 + (i - top)
             let selected = i == sel && c.state.detailSite == nil
-            drawRow(site, cols: cols, x: inner.x, y: y, width: inner.width, selected: selected,
+            drawRow(site, cols: cols, cause: causes[site.code], x: inner.x, y: y, width: inner.width, selected: selected,
                     focused: c.state.focus == .sites, into: &g, theme: theme)
         }
         if top > 0 { g.put(theme.glyphs.unicode ? "▲" : "^", x: r.maxX - 1, y: inner.y + 1, role: .dim) }
@@ -269,12 +323,12 @@ enum SiteGridWidget {
         return min(max(0, selected - rows / 2), count - rows)
     }
 
-    static func drawRow(_ site: SiteSnapshot, cols: [Column], x: Int, y: Int, width: Int, selected: Bool,
+    static func drawRow(_ site: SiteSnapshot, cols: [Column], cause: String? = nil, x: Int, y: Int, width: Int, selected: Bool,
                         focused: Bool, into g: inout CellGrid, theme: Theme) {
         let gl = theme.glyphs
         var cx = x
         let usesTable = site.metrics.contains { tableMetrics.contains($0.key) }
-        columns: for (ci, col) in cols.enumerated() {
+        columns: for col in cols {
             switch col.kind {
             case .name:
                 let mark = selected ? gl.selectedMark : " "
@@ -284,6 +338,10 @@ enum SiteGridWidget {
                           into: &g, theme: theme)
             case .status:
                 g.put(gl.label(site.status), x: cx, y: y, role: StyleRole(site.status), maxWidth: col.width)
+            case .cause:
+                if let cause {
+                    Draw.text(cause, x: cx, y: y, width: col.width, role: StyleRole(site.status), into: &g, theme: theme)
+                }
             case .opel:
                 drawOpel(site, x: cx, y: y, width: col.width, into: &g, theme: theme)
             case .metric(let key, let spark):
@@ -293,9 +351,13 @@ enum SiteGridWidget {
                 }
             }
             cx += col.width + 1
-            if ci == 2 && !usesTable {
-                // Units without bed/ambulance figures (111, ambulance service): labelled chips.
-                drawChips(site.metrics, x: cx, y: y, width: x + width - cx, into: &g, theme: theme)
+            if col.kind == .opel && !usesTable {
+                // Units without bed/ambulance figures (111, ambulance service): labelled chips,
+                // those at the unit's status first (its WARN was a chip cut at the row's end).
+                let first = site.status == .warning || site.status == .critical
+                    ? site.metrics.filter { $0.value != nil && $0.status == site.status } : []
+                let chips = first + site.metrics.filter { m in !first.contains { $0.key == m.key } }
+                drawChips(chips, x: cx, y: y, width: x + width - cx, into: &g, theme: theme)
                 break columns
             }
         }

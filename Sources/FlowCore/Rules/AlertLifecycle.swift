@@ -82,6 +82,8 @@ public struct AlertLifecycle: Sendable, Equatable {
     /// True while firing but the data is missing or stale.
     public private(set) var isUnknown = false
     public private(set) var since: EventTime?
+    /// When the current episode fired (nil while pending): `since` is when it went pending.
+    public private(set) var firingSince: EventTime?
     public private(set) var lastValue: Double?
     public private(set) var lastSummary = ""
     /// When the current raise (pending, or an escalation) began.
@@ -128,6 +130,7 @@ public struct AlertLifecycle: Sendable, Equatable {
                 severity = target
                 if raiseDelay.millis <= 0 {
                     phase = .firing
+                    firingSince = now
                     return out + [.firing]
                 }
                 phase = .pending
@@ -141,6 +144,7 @@ public struct AlertLifecycle: Sendable, Equatable {
                 severity = target
                 if now - (raiseSince ?? now) >= raiseDelay {
                     phase = .firing
+                    firingSince = now
                     raiseSince = nil
                     return out + [.firing]
                 }
@@ -201,6 +205,7 @@ public struct AlertLifecycle: Sendable, Equatable {
         severity = nil
         isUnknown = false
         since = nil
+        firingSince = nil
         raiseSince = nil
         clearSince = nil
     }

@@ -631,6 +631,7 @@ public struct RuleEngine: Sendable {
                                  state: state, value: value, summary: summary,
                                  since: rec.lifecycle.since ?? EventTime(millis: 0), leadID: rec.leadID, leadName: lead?.name,
                                  acknowledgedBy: ack?.by, acknowledgedAt: ack?.at, ackNote: ack?.note)
+        snap.firedAt = state == .pending ? nil : rec.lifecycle.firingSince
         snap.ackExpires = ack?.expires
         snap.expiredAckBy = expired?.by
         snap.ackExpiredAt = expired?.expires

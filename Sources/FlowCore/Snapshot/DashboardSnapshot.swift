@@ -104,8 +104,12 @@ public struct MetricReading: Sendable, Equatable {
     public var criticalLevel: Double?
     /// +1 rising, -1 falling, 0 flat, nil unknown (over the last hour).
     public var trend: Int?
+    /// When the last sample of `history` was taken (nil: not known). `value` is the value at
+    /// the snapshot's `now`, which is later than it between samples.
+    public var historyEnd: EventTime?
     public init(key: MetricKey, value: Double?, status: Status, history: [Double?], historyStep: Duration,
-                warningLevel: Double?, criticalLevel: Double?, trend: Int?) {
+                warningLevel: Double?, criticalLevel: Double?, trend: Int?, historyEnd: EventTime? = nil) {
+        self.historyEnd = historyEnd
         self.key = key
         self.value = value
         self.status = status
@@ -170,6 +174,9 @@ public struct AlertSnapshot: Sendable, Equatable {
     public var summary: String
     /// When it entered its current active episode (first pending or firing).
     public var since: EventTime
+    /// When the current episode fired (the alert log's `firing` line's `at`); nil while
+    /// pending, and for urgentflow's own alerts (`since` is when they fired).
+    public var firedAt: EventTime?
     /// Who it was sent to (lead id and name), resolved when it fired.
     public var leadID: String?
     public var leadName: String?

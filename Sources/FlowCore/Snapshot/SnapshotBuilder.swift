@@ -36,7 +36,7 @@ extension FlowEngine {
                 let hist = model.series(key, site: i, count: historyPoints)
                 metrics.append(MetricReading(key: key, value: v, status: status, history: hist, historyStep: model.history.step,
                                              warningLevel: levels?.warning, criticalLevel: levels?.critical,
-                                             trend: Self.trend(hist, current: v)))
+                                             trend: Self.trend(hist, current: v), historyEnd: model.lastHistorySample))
             }
             let stale = rules.staleFeeds(site: i)
             let worst = rules.firingSeverity(site: i)
