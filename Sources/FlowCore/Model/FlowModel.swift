@@ -180,13 +180,13 @@ public struct FlowModel: Sendable {
         case .dtoc(let d):
             switch d {
             case .start(let patient, let reason, let org, let pathway, let ready):
-                if s.episodes[patient] == nil && s.episodes.count >= SiteFlow.maxOpenEpisodes {
+                if s.episodes[KeyFingerprint(patient)] == nil && s.episodes.count >= SiteFlow.maxOpenEpisodes {
                     return reject(.capacity, "patient", "more than \(SiteFlow.maxOpenEpisodes) open episodes at this site")
                 }
-                s.episodes[patient] = DToCEpisode(readySince: ready, reason: reason, org: org, pathway: pathway)
+                s.episodes[KeyFingerprint(patient)] = DToCEpisode(readySince: ready, reason: reason, org: org, pathway: pathway)
                 s.dtocUsesSnapshot = false
             case .end(let patient):
-                guard let e = s.episodes.removeValue(forKey: patient) else {
+                guard let e = s.episodes.removeValue(forKey: KeyFingerprint(patient)) else {
                     return reject(.unknownPatient, "patient", "no open episode for this patient key")
                 }
                 addClosedDelay(s, from: e.readySince, to: t)
@@ -255,12 +255,12 @@ public struct FlowModel: Sendable {
                     s.ledgers[li].handoverLostMillis += max(0, m - 15 * 60_000)
                 }
                 if s.awaitingClear.count < SiteFlow.maxAwaitingClear {
-                    s.awaitingClear[incident] = (arrival, t)
+                    s.awaitingClear[KeyFingerprint(incident)] = (arrival, t)
                     if t + Self.clearWaitLimit < housekeepingDue { housekeepingDue = t + Self.clearWaitLimit + Duration(millis: 1) }
                 }
                 s.ambulanceConveyanceSeen = true
             case .clear(let incident):
-                guard let h = s.awaitingClear.removeValue(forKey: incident) else {
+                guard let h = s.awaitingClear.removeValue(forKey: KeyFingerprint(incident)) else {
                     return reject(.unknownIncident, "incident", "clear with no handover seen for this incident")
                 }
                 s.recentClears.append(Stamped(at: t, value: (t - h.handover).minutesValue))

@@ -51,17 +51,17 @@ struct HandedOver: Sendable {
 /// evaluation of the handover rules and the escalation score, and many times over by the rule
 /// schedule's bisection: a scan of the table per read was a large share of a replay with rules.
 struct ArrivalQueue: Sendable {
-    private(set) var arrivals: [UInt64: EventTime] = [:]
+    private(set) var arrivals: [KeyFingerprint: EventTime] = [:]
     /// The earliest arrival queued; nil when none is.
     private(set) var oldest: EventTime?
 
     var count: Int { arrivals.count }
 
-    subscript(incident: UInt64) -> EventTime? { arrivals[incident] }
+    subscript(incident: UInt64) -> EventTime? { arrivals[KeyFingerprint(incident)] }
 
     /// Queues an arrival (a repeated incident takes its new time).
     mutating func insert(_ incident: UInt64, at t: EventTime) {
-        if let replaced = arrivals.updateValue(t, forKey: incident), replaced == oldest {
+        if let replaced = arrivals.updateValue(t, forKey: KeyFingerprint(incident)), replaced == oldest {
             oldest = arrivals.values.min()
         } else if oldest == nil || t < oldest! {
             oldest = t
@@ -70,7 +70,7 @@ struct ArrivalQueue: Sendable {
 
     /// Removes an incident; its arrival, or nil if it was not queued.
     mutating func remove(_ incident: UInt64) -> EventTime? {
-        guard let arrival = arrivals.removeValue(forKey: incident) else { return nil }
+        guard let arrival = arrivals.removeValue(forKey: KeyFingerprint(incident)) else { return nil }
         if arrival == oldest { oldest = arrivals.values.min() }
         return arrival
     }
@@ -109,7 +109,7 @@ final class SiteFlow: @unchecked Sendable {
     var bedAt: EventTime?
 
     // DToC
-    var episodes: [UInt64: DToCEpisode] = [:]
+    var episodes: [KeyFingerprint: DToCEpisode] = [:]
     var dtocSnapshot: DToCCounts?
     var dtocSnapshotAt: EventTime?
     /// True when the latest DToC message was a snapshot (counts come from it, not episodes).
@@ -121,7 +121,7 @@ final class SiteFlow: @unchecked Sendable {
 
     // Ambulance conveyances
     var queue = ArrivalQueue()                      // incident -> arrival, not yet handed over
-    var awaitingClear: [UInt64: (arrival: EventTime, handover: EventTime)] = [:]
+    var awaitingClear: [KeyFingerprint: (arrival: EventTime, handover: EventTime)] = [:]
     var recentClears: Deque<Stamped<Double>> = []   // handover-to-clear minutes, last hour
     var ambulanceConveyanceSeen = false
     /// The latest clear dropped from `recentClears`, and the latest arrival dropped from `queue`
@@ -157,4 +157,19 @@ final class SiteFlow: @unchecked Sendable {
     /// The index of the ledger of `date`, if kept. Metric reads take their one field through it:
     /// a copy of the whole ledger (162 bytes, by memcpy) per read was 2% of a replay with rules.
     func ledgerIndex(_ date: LocalDate) -> Int? { ledgers.lastIndex { $0.date == date } }
+}
+
+/// A pseudonymous key's fingerprint (`FeedMessage`'s patient and incident keys, FNV-1a of the
+/// key) as a dictionary key. Already a hash: placed by a multiply with the dictionary's seed,
+/// where `UInt64`'s own hashing ran SipHash over it at every look-up (the ambulance queue and
+/// the handovers awaiting a clear take two a message; 2 to 3% of a headless replay at issue 6's
+/// pace, perf).
+struct KeyFingerprint: Hashable, Sendable {
+    let bits: UInt64
+    @inline(__always) init(_ bits: UInt64) { self.bits = bits }
+    func hash(into hasher: inout Hasher) { hasher.combine(bits) }
+    @inline(__always) func _rawHashValue(seed: Int) -> Int {
+        let x = (bits ^ UInt64(truncatingIfNeeded: seed)) &* 0x9E37_79B9_7F4A_7C15
+        return Int(truncatingIfNeeded: x ^ (x >> 32))
+    }
 }

@@ -224,8 +224,7 @@ public final class FlowEngine {
             highWater = m.at
             dedup[f].expire(before: m.at - config.ingest.dedupWindow)
         }
-        dedupLookahead.set(m.feed, dedup[f].probe)
-        dedup[f].prefetchOldest()
+        dedupLookahead.set(m.feed, dedup[f].prefetchOldest())
         if nextTick == nil { nextTick = m.at.floored(to: config.tick) + config.tick }
         acceptedTotal += 1
         acceptedBySite[m.feed.index * config.units.count + m.site] += 1
@@ -558,12 +557,19 @@ struct Deduplicator: Sendable {
 
     func contains(_ h: UInt64) -> Bool { ids.contains(h) }
 
-    /// Where an id's slot is (the decoder prefetches it as soon as it reads the id).
-    var probe: FingerprintSet.Probe { ids.probe }
-
-    /// The slot of the id to expire next, fetched ahead of its removal (a later line's).
-    @inline(__always) func prefetchOldest() {
-        if let first = order.first { ids.probe.prefetch(first.0) }
+    /// The slots of the ids to expire next, fetched ahead of their removal (a later line's).
+    /// Returns the table's probe (for the decoder's lookahead). `mutating` though it changes
+    /// nothing: called in place on the engine's array of de-duplicators, where a non-mutating
+    /// call copied the whole de-duplicator, a retain and release of its table and deque a line.
+    @inline(__always) mutating func prefetchOldest() -> FingerprintSet.Probe {
+        // The first three: the window moves on a second at a time, and at 2 million messages a
+        // week a second of the ambulance feed holds two or three ids.
+        let probe = ids.probe
+        let n = order.count
+        if n > 0 { probe.prefetch(order[0].0) }
+        if n > 1 { probe.prefetch(order[1].0) }
+        if n > 2 { probe.prefetch(order[2].0) }
+        return probe
     }
 
     mutating func insert(_ h: UInt64, at t: EventTime) {
