@@ -26,15 +26,19 @@ public enum Notifications {
     }
 
     /// Shows who was actually warned (by rota and escalation) on the dashboard's alerts, and adds
-    /// the notifiers' own alerts when one keeps failing.
+    /// the notifiers' own alerts when one keeps failing. A message still held for its lead's
+    /// digest is said as held (`heldForDigestUntil`): that lead has not been told yet.
     public static func overlay(_ snap: inout DashboardSnapshot, _ notifier: NotificationService) {
         let status = notifier.activeAlerts()
         let leads = notifier.config.leads + notifier.system.leads
+        func name(_ id: String) -> String { leads.first { $0.id == id }?.name ?? id }
         for i in snap.alerts.indices {
             guard let n = status.first(where: { $0.rule == snap.alerts[i].rule && $0.site == snap.alerts[i].site }),
                   let id = n.leadID else { continue }
             snap.alerts[i].leadID = id
-            snap.alerts[i].leadName = leads.first { $0.id == id }?.name ?? id
+            snap.alerts[i].leadName = name(id)
+            snap.alerts[i].heldForDigestUntil = n.heldUntil
+            snap.alerts[i].toldName = n.toldLeadID.map(name)
         }
         // First, in the notifiers' name order; each carries its notifier's name, as all have the
         // same rule and site (the dashboard's selection moved through them as one row).

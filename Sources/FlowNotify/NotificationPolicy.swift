@@ -37,7 +37,15 @@ public struct NotifyAlertStatus: Sendable, Equatable {
     public var site: String
     public var severity: Severity
     public var since: EventTime
+    /// The lead the latest message is for (it may still be held for their digest: `heldUntil`).
     public var leadID: String?
+    /// The latest message waits in `leadID`'s digest (the lead's budget is spent), which goes
+    /// out at the first tick from this instant (`budget.digest_after` after the first message
+    /// held); nil when it has gone out. That lead has not been told yet.
+    public var heldUntil: EventTime? = nil
+    /// The lead last actually told of this alert (a message sent, alone or in a digest); nil
+    /// when nobody has been yet.
+    public var toldLeadID: String? = nil
     public var escalationLevel: Int
     public var acknowledgement: Acknowledgement?
     public var silencedBy: Silence?
@@ -85,6 +93,8 @@ public struct NotificationPolicy: Sendable {
         /// The first notification of the episode (a resolve pairs with it).
         var firstID: String?
         var lastLabels: PreviousLabels?
+        /// The lead of the latest message that went out (alone or in a digest); nil: none yet.
+        var told: String?
     }
 
     struct Unstable: Sendable {
@@ -354,7 +364,9 @@ public struct NotificationPolicy: Sendable {
     public func activeAlerts() -> [NotifyAlertStatus] {
         keys.keys.sorted().compactMap { key in
             guard let ks = keys[key], let ep = ks.episode else { return nil }
-            return NotifyAlertStatus(rule: key.rule, site: key.site, severity: ep.severity, since: ep.since, leadID: ep.lastLabels?.lead,
+            let lead = ep.lastLabels?.lead
+            return NotifyAlertStatus(rule: key.rule, site: key.site, severity: ep.severity, since: ep.since, leadID: lead,
+                                     heldUntil: lead.flatMap { heldUntil(key, since: ep.since, lead: $0) }, toldLeadID: ep.told,
                                      escalationLevel: ep.level, acknowledgement: ep.ack,
                                      silencedBy: isSilenced(rule: key.rule, site: key.site, at: now), unstable: ks.flapping,
                                      lastNotifiedAt: ep.lastSentAt)
@@ -365,6 +377,15 @@ public struct NotificationPolicy: Sendable {
 
     /// Notifications held for a lead's next digest.
     public func heldCount(lead: String) -> Int { held[lead]?.items.count ?? 0 }
+
+    /// When the digest holding the episode's latest message to `lead` is due, or nil when that
+    /// message went out. Once a lead's budget is spent every message to them is held until the
+    /// digest goes, so a message of the episode among the held ones means its latest one is.
+    func heldUntil(_ key: Key, since: EventTime, lead: String) -> EventTime? {
+        guard let h = held[lead], h.items.contains(where: { $0.rule == key.rule && $0.site == key.site && $0.since == since })
+        else { return nil }
+        return h.since + config.budget.digestAfter
+    }
 
     // MARK: - Deciding
 
@@ -428,13 +449,15 @@ public struct NotificationPolicy: Sendable {
         ep.lastSentAt = t
         if ep.levelSince == nil { ep.levelSince = t }
         keys[key]!.episode = ep
-        admit(n, into: &out)
+        if admit(n, into: &out), lead != nil { keys[key]!.episode!.told = lead?.id }
         return n
     }
 
-    /// The per-lead budget: within it, a message goes out; beyond it, it is held for a digest.
-    private mutating func admit(_ n: AlertNotification, into out: inout [AlertNotification]) {
-        guard let lead = n.lead?.id else { out.append(n); return }
+    /// The per-lead budget: within it, a message goes out (true); beyond it, it is held for a
+    /// digest (false).
+    @discardableResult
+    private mutating func admit(_ n: AlertNotification, into out: inout [AlertNotification]) -> Bool {
+        guard let lead = n.lead?.id else { out.append(n); return true }
         let t = n.at
         var times = sent[lead] ?? []
         times.removeAll { t - $0 >= config.budget.window }
@@ -442,11 +465,12 @@ public struct NotificationPolicy: Sendable {
             times.append(t)
             sent[lead] = times
             out.append(n)
-            return
+            return true
         }
         sent[lead] = times
         if held[lead] == nil { held[lead] = Held(since: t, items: []) }
         held[lead]!.items.append(n)
+        return false
     }
 
     private mutating func flushDigests(at t: EventTime, into out: inout [AlertNotification]) {
@@ -466,6 +490,11 @@ public struct NotificationPolicy: Sendable {
             times.append(t)
             sent[lead] = times
             out.append(n)
+            // The lead has now been told of each alert it holds still active.
+            for item in items {
+                let key = Key(rule: item.rule, site: item.site)
+                if keys[key]?.episode?.since == item.since { keys[key]!.episode!.told = lead }
+            }
         }
     }
 }

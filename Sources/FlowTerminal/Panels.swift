@@ -125,7 +125,8 @@ enum AlertPanelWidget {
         let top = SiteGridWidget.scrollTop(selected: sel, count: alerts.count, rows: inner.height)
         for (i, a) in alerts.enumerated().dropFirst(top).prefix(inner.height) {
             let y = inner.y + (i - top)
-            drawRow(a, siteName: name(a), systemName: c.snapshot.systemName, now: c.snapshot.now, layout: layout,
+            drawRow(a, siteName: name(a), systemName: c.snapshot.systemName, now: c.snapshot.now, timeZone: c.snapshot.timeZone,
+                    layout: layout,
                     x: inner.x, y: y, width: inner.width,
                     selected: i == sel && c.state.focus == .alerts, into: &g, theme: theme)
         }
@@ -175,7 +176,21 @@ enum AlertPanelWidget {
         }
     }
 
-    static func drawRow(_ a: AlertSnapshot, siteName: String, systemName: String, now: EventTime, layout l: Layout,
+    /// The Warned column of an alert whose latest message waits in its lead's digest (their
+    /// budget of messages is spent) when that lead has not been told of it before: `held
+    /// (digest 14:30)`, the local minute the digest goes out (`held to 14:30`, `held 14:30` as
+    /// room shrinks). nil otherwise: a lead told of the firing and whose reminder waits was
+    /// warned, and is named.
+    static func heldText(_ a: AlertSnapshot, width: Int, timeZone: String) -> String? {
+        guard let until = a.heldForDigestUntil, a.toldName != a.leadName else { return nil }
+        let due = EventTime(millis: (until.millis + 59_999) / 60_000 * 60_000)   // the minute's tick that sends it
+        let clock = LocalCalendar(identifier: timeZone)?.clockText(due) ?? String(RFC3339.format(due).dropFirst(11).prefix(5))
+        if width >= 19 { return "held (digest \(clock))" }
+        return (width >= 13 ? "held to " : "held ") + clock
+    }
+
+    static func drawRow(_ a: AlertSnapshot, siteName: String, systemName: String, now: EventTime, timeZone: String = "Europe/London",
+                        layout l: Layout,
                         x: Int, y: Int, width: Int, selected: Bool, into g: inout CellGrid, theme: Theme) {
         let gl = theme.glyphs
         var cx = x
@@ -199,9 +214,13 @@ enum AlertPanelWidget {
         // has been pending (its state column says "pend"), from the episode's `since`.
         col(Format.age(now - forStart(a)), l.age, .dim, right: true)
         if l.warned > 0 {
-            let lead = a.leadName ?? a.leadID
-            let warned = lead ?? (a.state == .pending ? "not yet" : "nobody")
-            col(warned, l.warned, lead == nil ? .unknown : .normal)
+            if let held = Self.heldText(a, width: l.warned, timeZone: timeZone) {
+                col(held, l.warned, .unknown)
+            } else {
+                let lead = a.leadName ?? a.leadID
+                let warned = lead ?? (a.state == .pending ? "not yet" : "nobody")
+                col(warned, l.warned, lead == nil ? .unknown : .normal)
+            }
         }
         let ack: String
         if let by = a.acknowledgedBy {

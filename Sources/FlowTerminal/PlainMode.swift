@@ -80,7 +80,13 @@ public final class PlainRenderer {
             summary = String(summary.dropFirst(p.count + 1)); break
         }
         var t = "ALERT \(sev) \(a.state.rawValue) \(siteName) \(a.rule): \(summary) | since \(instant(a.since, now: now, timeZone: timeZone))"
-        t += " | warned " + (a.leadName ?? a.leadID ?? "nobody")
+        if let until = a.heldForDigestUntil, let lead = a.leadName ?? a.leadID {
+            // Not yet told: the message waits in the lead's digest (their budget is spent).
+            t += " | warned " + (a.toldName ?? "nobody yet") + "; held for \(lead)'s digest at "
+                + instant(EventTime(millis: (until.millis + 59_999) / 60_000 * 60_000), now: now, timeZone: timeZone)
+        } else {
+            t += " | warned " + (a.leadName ?? a.leadID ?? "nobody")
+        }
         if let by = a.acknowledgedBy {
             t += " | acknowledged by \(by)"
             if let n = a.ackNote, !n.isEmpty { t += " (\(n))" }

@@ -200,6 +200,45 @@ import Testing
     }
 }
 
+/// The Warned column on the bundled Boxing Day surge: at 05:00 on the 27th Watford's OPEL
+/// alert escalates to the system director, whose budget of messages is spent, so the message
+/// waits for his 05:15 digest. The row named him as warned meanwhile.
+@Suite(.serialized) struct WarnedHeldForDigestEndToEndTests {
+    /// The scenario's lines before `end` (a replay that stops there, its last screen kept).
+    static func cut(before end: String) throws -> String {
+        let all = try String(contentsOf: Tmux.packageRoot.appendingPathComponent("Scenarios/boxing-day-surge.jsonl"), encoding: .utf8)
+        let kept = all.split(separator: "\n").prefix { line in
+            guard let r = line.range(of: "\"at\":\"") else { return true }
+            return line[r.upperBound...].prefix(16) < end.prefix(16)
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("uf-held-\(getpid())-\(end.prefix(16).filter(\.isNumber)).jsonl").path
+        try (kept.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Watford's OPEL row on the last screen of a flat-out replay of `file`.
+    static func watfordOpelRow(_ file: String) throws -> String {
+        let tmux = try Tmux.start(width: 120, height: 60, arguments: ["replay", file, "--speed", "0"])
+        defer { tmux.kill() }
+        let screen = try tmux.waitFor("the end of the replay", timeout: 60) {
+            Tmux.line($0, 0).contains("END") && $0.contains("Warned") && $0.contains("? help")
+        }
+        return screen.split(separator: "\n").first { $0.contains("Watford General") && $0.contains("OPEL 3") }.map(String.init) ?? screen
+    }
+
+    @Test func theDirectorIsShownHeldUntilTheDigestGoesThenNamed() throws {
+        let before = try Self.cut(before: "2025-12-27T05:05")
+        defer { unlink(before) }
+        let held = try Self.watfordOpelRow(before)
+        #expect(held.contains("held to 05:15"), "\(held)")
+        #expect(!held.contains("Morgan Lee"), "\(held)")
+        let after = try Self.cut(before: "2025-12-27T05:20")
+        defer { unlink(after) }
+        let told = try Self.watfordOpelRow(after)
+        #expect(told.contains("Morgan Lee") && !told.contains("held"), "\(told)")
+    }
+}
+
 /// One private tmux server (its own socket) running the binary in a shell that records the
 /// terminal modes before and after.
 final class Tmux {

@@ -72,7 +72,24 @@ import Glibc
         #expect(r.status == 0, "\(r.err)")
         let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(rows.first?.hasPrefix("date,site,ambulance_arrivals,handovers_30_60,handovers_over_60,handover_hours_lost,") == true)
-        #expect(rows.contains("2026-01-13,RWH,96,10,0,7.08,91.07,0,67,,"), "\(rows)")
+        #expect(rows.contains("2026-01-13,RWH,96,10,0,7.08,91.07,0,67,,,full,2026-01-13T00:00:00+00:00,2026-01-14T00:00:00+00:00,24"), "\(rows)")
+    }
+
+    /// The scenario runs from 22:00 on the 12th to 01:54 on the 14th: its first and last days
+    /// are part days, and each row says so (and which part), after the figures' columns.
+    @Test func sitrepRowsSayWhetherTheirDayIsComplete() throws {
+        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("uf-sitrep-days-\(getpid()).csv").path
+        defer { unlink(csv) }
+        let r = try Self.urgentflow(["replay", "winter-weekday", "--headless", "--sitrep", csv])
+        #expect(r.status == 0, "\(r.err)")
+        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(rows.first?.hasSuffix(",nhs111_answered_60s_pct,coverage,covered_from,covered_to,covered_hours") == true, "\(rows)")
+        let days = Dictionary(grouping: rows.dropFirst()) { String($0.prefix(10)) }
+        #expect(days.keys.sorted() == ["2026-01-12", "2026-01-13", "2026-01-14"], "\(rows)")
+        #expect(days["2026-01-12"]?.allSatisfy { $0.hasSuffix(",part,2026-01-12T22:00:00+00:00,2026-01-13T00:00:00+00:00,2") } == true, "\(rows)")
+        #expect(days["2026-01-13"]?.allSatisfy { $0.hasSuffix(",full,2026-01-13T00:00:00+00:00,2026-01-14T00:00:00+00:00,24") } == true, "\(rows)")
+        #expect(days["2026-01-14"]?.allSatisfy { $0.hasSuffix(",part,2026-01-14T00:00:00+00:00,2026-01-14T01:54:03+00:00,1.9") } == true, "\(rows)")
+        #expect(rows.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 15 })
     }
 
     @Test(arguments: [

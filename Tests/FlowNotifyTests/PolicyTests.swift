@@ -308,6 +308,32 @@ import Foundation
         #expect(p.heldCount(lead: "acute-night-manager") == 0)
     }
 
+    /// What the dashboard's Warned column reads (`activeAlerts`): a message held for its lead's
+    /// digest has not told them; the status says held, and until when, until the digest goes.
+    @Test func anAlertHeldForADigestIsNotSaidToHaveWarnedItsLead() throws {
+        var p = try policy()
+        let rules = ["ga_occupancy", "escalation_share", "dtoc_share", "ed_over_12h", "handover_queue"]
+        for rule in rules {
+            for site in ["RWH", "RWG"] { _ = p.handle(transition(rule, site, .warning, .firing, at: "2026-01-20T22:00:00Z")) }
+        }
+        func status(_ rule: String, _ site: String) -> NotifyAlertStatus? {
+            p.activeAlerts().first { $0.rule == rule && $0.site == site }
+        }
+        // The first six went out; the last four wait for the night manager's 22:15 digest.
+        let sent = try #require(status("dtoc_share", "RWH"))
+        #expect(sent.leadID == "acute-night-manager" && sent.heldUntil == nil && sent.toldLeadID == "acute-night-manager")
+        let held = try #require(status("handover_queue", "RWG"))
+        #expect(held.leadID == "acute-night-manager", "the lead it is for")
+        #expect(held.heldUntil == utc("2026-01-20T22:15:00Z"), "\(held)")
+        #expect(held.toldLeadID == nil, "nobody told yet")
+        #expect(p.activeAlerts().filter { $0.heldUntil != nil }.count == 4)
+        _ = ticks(&p, from: "2026-01-20T22:01:00Z", minutes: 13)
+        #expect(status("handover_queue", "RWG")?.heldUntil != nil, "still held at 22:13")
+        _ = p.tick(now: utc("2026-01-20T22:15:00Z"))
+        let told = try #require(status("handover_queue", "RWG"))
+        #expect(told.heldUntil == nil && told.toldLeadID == "acute-night-manager", "told by the digest: \(told)")
+    }
+
     @Test func sameInputsSameIDsAndNoDuplicates() throws {
         func run() throws -> [AlertNotification] {
             var p = try policy()

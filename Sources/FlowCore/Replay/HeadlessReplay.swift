@@ -20,6 +20,10 @@ public struct HeadlessReplay {
     /// Sitrep rows of completed days, in order (when `sitrep` is on).
     public private(set) var sitrepRows: [String] = []
     let sitrep: Bool
+    /// The earliest accepted event time (when `sitrep` is on): where the replay's data starts,
+    /// for each day's coverage (`Sitrep.DayCoverage`). Lines may come a little out of order, so
+    /// not simply the first line's.
+    public private(set) var firstEvent: EventTime?
 
     /// `evaluateEveryTick`: the slow reference of the rule schedule (FlowEngine).
     public init(config: SystemConfig, sitrep: Bool = false, evaluateEveryTick: Bool = false) {
@@ -49,7 +53,10 @@ public struct HeadlessReplay {
             }
         default: break
         }
-        if sitrep { collectDays() }
+        if sitrep {
+            if let t = engine.lastAcceptedAt, firstEvent == nil || t < firstEvent! { firstEvent = t }
+            collectDays()
+        }
         return engine.hasPendingTransitions ? engine.drainTransitions() : []
     }
 
@@ -89,9 +96,14 @@ public struct HeadlessReplay {
         return engine.drainTransitions()
     }
 
+    /// The days the model has closed, as sitrep rows. A day is closed two days after it (no
+    /// later line can change it) or at the end: the data's latest event is then as far as the
+    /// replay's data reaches into it.
     private mutating func collectDays() {
         let days = engine.drainCompletedDays()
-        if !days.isEmpty { sitrepRows += Sitrep.rows(config: engine.config, days: days) }
+        guard !days.isEmpty else { return }
+        let data = firstEvent.flatMap { first in engine.highWater.map { (first: first, last: $0) } }
+        sitrepRows += Sitrep.rows(config: engine.config, calendar: engine.model.calendar, days: days, data: data)
     }
 
     /// `line 12: out_of_range: field ga_core_occupied: 700 is above ga_core_open 640`

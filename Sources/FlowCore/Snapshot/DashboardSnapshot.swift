@@ -180,6 +180,13 @@ public struct AlertSnapshot: Sendable, Equatable {
     /// Who it was sent to (lead id and name), resolved when it fired.
     public var leadID: String?
     public var leadName: String?
+    /// With notifications (FlowNotify): the latest message to `leadName` waits in their digest
+    /// (their budget of messages is spent), which goes out at the first tick from this instant.
+    /// nil when it went out, and without notifications.
+    public var heldForDigestUntil: EventTime?
+    /// With notifications: who was last actually told of it (nil: nobody yet). Differs from
+    /// `leadName` while a message to a new lead (an escalation) is held for their digest.
+    public var toldName: String?
     public var acknowledgedBy: String?
     public var acknowledgedAt: EventTime?
     public var ackNote: String?
