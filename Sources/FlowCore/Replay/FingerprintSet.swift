@@ -49,12 +49,17 @@ struct FingerprintSet: Sendable {
         fileprivate var shift: UInt64 = 63
         fileprivate var salt: UInt64 = 0
         static let none = Probe()
+        var isActive: Bool { slots != nil }
         @inline(__always) func prefetch(_ h: UInt64) {
             guard let slots else { return }
             uf_prefetch(slots + FingerprintSet.home(h, salt: salt, shift: shift))
         }
     }
-    var probe: Probe { Probe(slots: table.slots, shift: shift, salt: salt) }
+    /// `Probe.none` while the table is small enough to stay in the cache (at the system's real
+    /// pace, about 2,300 ids in 48 hours): a prefetch there only costs instructions.
+    var probe: Probe { table.count < Self.prefetchFrom ? .none : Probe(slots: table.slots, shift: shift, salt: salt) }
+    /// 32,768 slots, 256 KB.
+    static let prefetchFrom = 1 << 15
 
     func contains(_ h: UInt64) -> Bool {
         if h == 0 { return hasZero }

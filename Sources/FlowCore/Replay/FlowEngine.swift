@@ -493,6 +493,10 @@ public struct RejectionCount: Codable, Equatable, Sendable {
 struct DedupLookahead: IDLookahead {
     private var bed = FingerprintSet.Probe.none, dtoc = FingerprintSet.Probe.none
     private var nhs111 = FingerprintSet.Probe.none, ambulance = FingerprintSet.Probe.none
+    /// Some feed's table is large enough to be prefetched (`FingerprintSet.probe`): else `peek`
+    /// returns at once (its reading of the id was about 100 instructions a line for nothing at
+    /// the system's real pace).
+    private var active = false
 
     @inline(__always) func idRead(feed: FeedKind, idHash: UInt64) {
         switch feed {
@@ -509,7 +513,7 @@ struct DedupLookahead: IDLookahead {
     /// arrival. Another opening, or an id with an escape, is left to `idRead`; the id hashed
     /// as the decoder hashes it (`Fingerprint.of`), a hint only.
     @inline(__always) func peek(_ line: UnsafeBufferPointer<UInt8>) {
-        guard line.count > 24, let b = line.baseAddress else { return }
+        guard active, line.count > 24, let b = line.baseAddress else { return }
         let feedOpen: UInt64 = 0x2264_6565_6622_7B   // `{"feed"` (7 bytes, little-endian)
         guard UnsafeRawPointer(b).loadUnaligned(as: UInt64.self) & 0x00FF_FFFF_FFFF_FFFF == feedOpen,
               b[7] == UInt8(ascii: ":"), b[8] == UInt8(ascii: "\"") else { return }
@@ -540,6 +544,7 @@ struct DedupLookahead: IDLookahead {
         case .nhs111: nhs111 = probe
         case .ambulance: ambulance = probe
         }
+        active = bed.isActive || dtoc.isActive || nhs111.isActive || ambulance.isActive
     }
 }
 
@@ -565,6 +570,7 @@ struct Deduplicator: Sendable {
         // The first three: the window moves on a second at a time, and at 2 million messages a
         // week a second of the ambulance feed holds two or three ids.
         let probe = ids.probe
+        guard probe.isActive else { return probe }
         let n = order.count
         if n > 0 { probe.prefetch(order[0].0) }
         if n > 1 { probe.prefetch(order[1].0) }
