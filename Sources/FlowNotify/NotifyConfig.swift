@@ -10,22 +10,17 @@ public struct NotificationConfig: Sendable {
     public var escalation: EscalationPolicy
     /// An unacknowledged alert is sent again at this interval (nil: never).
     public var repeatInterval: Duration?
-    /// Default lifetime of an acknowledgement (nil: until the alert resolves): the loader's copy of
-    /// `SystemConfig.ackExpiry`, for reading. The policy reckons an expiry from the system's
-    /// (`SystemConfig.ackExpires`), as the core does, so the two cannot differ.
-    public var ackExpiry: Duration?
     public var flapping: FlappingSettings
     public var budget: LeadBudget
     public var notifiers: [NotifierConfig]
     public var routes: [Route]
 
     public init(rotas: [Rota] = [], escalation: EscalationPolicy = EscalationPolicy(), repeatInterval: Duration? = .hours(1),
-                ackExpiry: Duration? = nil, flapping: FlappingSettings = FlappingSettings(), budget: LeadBudget = LeadBudget(),
+                flapping: FlappingSettings = FlappingSettings(), budget: LeadBudget = LeadBudget(),
                 notifiers: [NotifierConfig] = [], routes: [Route] = []) {
         self.rotas = rotas
         self.escalation = escalation
         self.repeatInterval = repeatInterval
-        self.ackExpiry = ackExpiry
         self.flapping = flapping
         self.budget = budget
         self.notifiers = notifiers

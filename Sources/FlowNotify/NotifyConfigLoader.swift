@@ -105,10 +105,6 @@ public enum NotifyConfigLoader {
                 config.repeatInterval = r.duration(n, "repeat_interval", path: p, positive: true) ?? config.repeatInterval
             }
         }
-        // Read by the core (`ConfigLoader`, `SystemConfig.ackExpiry`, which reports its problems):
-        // the alert state the dashboard shows and the notifications expire an acknowledgement
-        // at the same instant.
-        config.ackExpiry = system.ackExpiry
         if let f = r.mapping(n, "flapping", path: p) {
             let path = p + ".flapping"
             r.allowed(f, path: path, keys: ["enabled", "window", "changes", "quiet"])

@@ -14,7 +14,7 @@ import Foundation
         #expect(n.rotas[0].shifts[1].from == 20 * 60 && n.rotas[0].shifts[1].to == 8 * 60)
         #expect(n.escalation.after == .minutes(30) && n.escalation.criticalAfter == .minutes(15))
         #expect(n.escalation.finally == ["system-director"])
-        #expect(n.repeatInterval == .hours(1) && n.ackExpiry == .hours(4))
+        #expect(n.repeatInterval == .hours(1) && system.ackExpiry == .hours(4))
         #expect(n.flapping.changes == 4 && n.budget.max == 6)
         #expect(n.notifiers.map(\.name) == ["alert-log", "pager", "teams-relay", "alertmanager"])
         #expect(n.routes.count == 3)
