@@ -264,8 +264,9 @@ public enum ConfigLoader {
         }
 
         // The acknowledgement expiry of the `notifications:` section (the rest of it is
-        // FlowNotify's, `NotifyConfigLoader`, which takes this value from here): the alert
-        // state shows an acknowledgement only until it expires, as the notifications do.
+        // FlowNotify's, `NotifyConfigLoader`; its policy reckons expiries from this value,
+        // `SystemConfig.ackExpires`): the alert state shows an acknowledgement only until it
+        // expires, as the notifications do.
         if case .mapping(let n)? = top["notifications"], let e = n["acknowledgement_expiry"] {
             config.ackExpiry = e.string == "never" ? nil
                 : r.duration(n, "acknowledgement_expiry", path: "notifications", positive: true)

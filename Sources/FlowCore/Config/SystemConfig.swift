@@ -10,9 +10,9 @@ public struct SystemConfig: Sendable {
     public var ingest: IngestLimits
     /// How long an acknowledgement lasts (`notifications.acknowledgement_expiry`; nil: until the
     /// alert resolves or gets worse). Read here, in the core, because the alert state the
-    /// dashboard and `recover --alerts` show follows it; the notification policy takes the same
-    /// value (`NotifyConfigLoader` copies it), so an acknowledgement ends on screen when the
-    /// leads are told it expired.
+    /// dashboard and `recover --alerts` show follows it; the notification policy reckons from
+    /// the same value (`ackExpires`), so an acknowledgement ends on screen when the leads are
+    /// told it expired.
     public var ackExpiry: Duration?
 
     public init(name: String, timeZone: String, tick: Duration = .minutes(1), units: [UnitConfig],

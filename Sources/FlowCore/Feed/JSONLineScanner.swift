@@ -967,16 +967,6 @@ public enum PatientText {
         return e - s >= n && matches(b, e - n, w)
     }
 
-    static func contains(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int, _ w: StaticString) -> Bool {
-        let n = w.utf8CodeUnitCount
-        var i = s
-        while i + n <= e {
-            if matches(b, i, w) { return true }
-            i += 1
-        }
-        return false
-    }
-
     /// The bytes at `i` are `w` (lower case) in any case; the caller has checked the length.
     @inline(__always)
     static func matches(_ b: UnsafePointer<UInt8>, _ i: Int, _ w: StaticString) -> Bool {
