@@ -1056,28 +1056,43 @@ enum RefFieldID: Int, CaseIterable {
     }
 }
 
-/// 64-bit FNV-1a fingerprints: deterministic across runs and machines.
+/// The fingerprint as `Fingerprint` documents it, written from that description a byte at a
+/// time (words built byte by byte, every step spelt out), to check the decoder's word loads.
 enum RefFingerprint {
-    @inline(__always)
+    static func fold(_ x: UInt64, _ k: UInt64) -> UInt64 {
+        let (high, low) = x.multipliedFullWidth(by: k)
+        return high ^ low
+    }
+
+    /// The little-endian word of `p[at..<at+count]` (`count` <= 8), zero-padded.
+    static func word(_ p: UnsafeBufferPointer<UInt8>, at: Int, count: Int) -> UInt64 {
+        var w: UInt64 = 0
+        for k in 0..<count { w += UInt64(p[at + k]) * (UInt64(1) << UInt64(8 * k)) }
+        return w
+    }
+
     static func bytes(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
-        var h = seed
-        var i = s
-        while i < e {
-            h ^= UInt64(p[i])
-            h &*= 0x0000_0100_0000_01B3
-            i += 1
+        let n = e - s
+        var h = seed ^ (UInt64(n) &* 0x9E37_79B9_7F4A_7C15)
+        // The whole words before the last eight bytes.
+        var words = 0
+        while 8 * (words + 1) < n {
+            h = fold(h ^ word(p, at: s + 8 * words, count: 8), 0xA076_1D64_78BD_642F)
+            words += 1
         }
-        return h
+        let last = n >= 8 ? word(p, at: e - 8, count: 8) : word(p, at: s, count: n)
+        h = fold(h ^ last, 0xE703_7ED1_A0B4_28DB)
+        return fold(h ^ 0x5899_65CC_7537_4CC3, 0x8EBC_6AF0_9C88_C6E3)
     }
 
     @inline(__always)
     static func of(feed: FeedKind, _ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> UInt64 {
         let seed: UInt64
         switch feed {
-        case .bed: seed = 0xcbf2_9ce4_8422_2325
-        case .dtoc: seed = 0x9e37_79b9_7f4a_7c15
-        case .nhs111: seed = 0xbf58_476d_1ce4_e5b9
-        case .ambulance: seed = 0x94d0_49bb_1331_11eb
+        case .bed: seed = 0x2D35_8DCC_AA6C_78A5
+        case .dtoc: seed = 0x8BB8_4B93_962E_ACC9
+        case .nhs111: seed = 0x4B33_A62E_D433_D4A3
+        case .ambulance: seed = 0x4D5A_2DA5_1DE1_AA47
         }
         return bytes(p, s, e, seed: seed)
     }

@@ -92,15 +92,19 @@ public struct FeedDecoder {
     }
 }
 
-/// Told a line's feed and id fingerprint as soon as the decoder has read them, before the rest
-/// of the line is decoded: the engine prefetches the id's slot in its de-duplication table
-/// (`FlowEngine.DedupLookahead`), which then arrives while the time and payload are decoded.
+/// Gives the fingerprint of a line's id (`Fingerprint.of`) as soon as the decoder has read the
+/// id, before the rest of the line is decoded: the engine prefetches the id's slot in its
+/// de-duplication table (`FlowEngine.DedupLookahead`), which then arrives while the time and
+/// payload are decoded, and may already know the fingerprint from its own look at the line.
 protocol IDLookahead {
-    func idRead(feed: FeedKind, idHash: UInt64)
+    /// `Fingerprint.of(feed: feed, b, s, e)`, the id being `b[s..<e]`.
+    func idFingerprint(feed: FeedKind, _ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> UInt64
 }
 
 struct NoIDLookahead: IDLookahead {
-    @inline(__always) func idRead(feed: FeedKind, idHash: UInt64) {}
+    @inline(__always) func idFingerprint(feed: FeedKind, _ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> UInt64 {
+        Fingerprint.of(feed: feed, b, s, e)
+    }
 }
 
 /// Room for one `Slot` per `FieldID`: per-line scratch of a decoder, allocated once.
@@ -452,8 +456,7 @@ private struct Line {
         guard idField.kind == .string else { throw rejection(.badType, "id", "must be a string") }
         let idLen = Int(idField.end - idField.start)
         guard idLen >= 1, idLen <= 128 else { throw rejection(.outOfRange, "id", "must be 1 to 128 characters") }
-        let idHash = Fingerprint.of(feed: feed, b, Int(idField.start), Int(idField.end))
-        lookahead.idRead(feed: feed, idHash: idHash)
+        let idHash = lookahead.idFingerprint(feed: feed, b, Int(idField.start), Int(idField.end))
         // at
         let at = try time(.at, required: true)!
         let kind = tables.siteKinds[site]
@@ -864,36 +867,82 @@ enum FieldID: Int, CaseIterable {
     }
 }
 
-/// 64-bit FNV-1a fingerprints: deterministic across runs and machines.
+/// 64-bit fingerprints of byte strings (message ids, patient and incident keys): deterministic
+/// across runs and machines, and never stored (the model keeps them in memory only; a journal
+/// keeps the text). Eight bytes at a time: the length is folded into the seed, then each
+/// little-endian word of the bytes, and last a word of the final eight bytes (overlapping the
+/// word before; for a string shorter than eight, its bytes padded with zeros), each folded in
+/// by a 64 x 64 -> 128-bit multiply by a constant whose halves are xored (`fold`), and the
+/// result folded once more so that every bit of the input moves every bit of the output.
+/// A fingerprint stands for its id in the de-duplication table, so a collision would refuse a
+/// new message as a duplicate: the output is a full 64 bits, about one chance in 10^13 of a
+/// collision among the half a million ids of a 48-hour window.
+///
+/// FNV-1a before it took a multiply a byte, each waiting for the last (about 60 cycles for a
+/// 14-character id, hashed twice a line at the density): this takes three.
 public enum Fingerprint {
     @inline(__always)
-    public static func bytes(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+    public static func bytes(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int, seed: UInt64 = defaultSeed) -> UInt64 {
         precondition(s >= 0 && e <= p.count, "fingerprint range outside the buffer")
-        guard s < e, let base = p.baseAddress else { return seed }
+        guard s < e, let base = p.baseAddress else { return finish(seed, last: 0) }   // no bytes
         return bytes(base, s, e, seed: seed)
     }
 
-    /// FNV-1a of `b[s..<e]` (the same function as `bytes(_:_:_:seed:)`, without bounds checks).
+    public static let defaultSeed: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    /// The halves of `x * k` (128 bits), xored.
     @inline(__always)
-    static func bytes(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
-        var h = seed
+    static func fold(_ x: UInt64, _ k: UInt64) -> UInt64 {
+        let r = x.multipliedFullWidth(by: k)
+        return r.high ^ r.low
+    }
+
+    static let kLength: UInt64 = 0x9E37_79B9_7F4A_7C15
+    static let kWord: UInt64 = 0xA076_1D64_78BD_642F
+    static let kLast: UInt64 = 0xE703_7ED1_A0B4_28DB
+    static let kFinal: UInt64 = 0x8EBC_6AF0_9C88_C6E3
+    static let kFinalXor: UInt64 = 0x5899_65CC_7537_4CC3
+
+    /// The fingerprint of `b[s..<e]` (the same function as `bytes(_:_:_:seed:)`, without
+    /// bounds checks). Reads only `b[s..<e]`.
+    @inline(__always)
+    static func bytes(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int, seed: UInt64 = defaultSeed) -> UInt64 {
+        let n = e - s
+        var h = seed ^ (UInt64(truncatingIfNeeded: n) &* kLength)
+        let raw = UnsafeRawPointer(b)
         var i = s
-        while i < e {
-            h ^= UInt64(b[i])
-            h &*= 0x0000_0100_0000_01B3
-            i += 1
+        while i &+ 8 < e {   // every whole word but the last eight bytes
+            h = fold(h ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)), kWord)
+            i &+= 8
         }
-        return h
+        let last: UInt64
+        if n >= 8 {
+            last = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: e &- 8, as: UInt64.self))
+        } else {
+            var w: UInt64 = 0
+            var k = 0
+            while s &+ k < e {
+                w |= UInt64(b[s &+ k]) << UInt64(8 &* k)
+                k &+= 1
+            }
+            last = w
+        }
+        return finish(h, last: last)
+    }
+
+    @inline(__always)
+    private static func finish(_ h: UInt64, last: UInt64) -> UInt64 {
+        fold(fold(h ^ last, kLast) ^ kFinalXor, kFinal)
     }
 
     @inline(__always)
     static func of(feed: FeedKind, _ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> UInt64 {
         let seed: UInt64
         switch feed {
-        case .bed: seed = 0xcbf2_9ce4_8422_2325
-        case .dtoc: seed = 0x9e37_79b9_7f4a_7c15
-        case .nhs111: seed = 0xbf58_476d_1ce4_e5b9
-        case .ambulance: seed = 0x94d0_49bb_1331_11eb
+        case .bed: seed = 0x2D35_8DCC_AA6C_78A5
+        case .dtoc: seed = 0x8BB8_4B93_962E_ACC9
+        case .nhs111: seed = 0x4B33_A62E_D433_D4A3
+        case .ambulance: seed = 0x4D5A_2DA5_1DE1_AA47
         }
         return bytes(b, s, e, seed: seed)
     }

@@ -487,9 +487,9 @@ public struct RejectionCount: Codable, Equatable, Sendable {
     }
 }
 
-/// The de-duplication tables' probes, one a feed: the decoder tells it each line's id as soon as
-/// it is read, and the id's slot is prefetched (at the issue's density the ambulance feed's table
-/// is 8 MB, and its look-up missed the cache at nearly every line).
+/// The de-duplication tables' probes, one a feed: each line's id is fingerprinted as soon as it
+/// is read, and its slot prefetched (at the issue's density the ambulance feed's table is 8 MB,
+/// and its look-up missed the cache at nearly every line).
 struct DedupLookahead: IDLookahead {
     private var bed = FingerprintSet.Probe.none, dtoc = FingerprintSet.Probe.none
     private var nhs111 = FingerprintSet.Probe.none, ambulance = FingerprintSet.Probe.none
@@ -497,8 +497,13 @@ struct DedupLookahead: IDLookahead {
     /// returns at once (its reading of the id was about 100 instructions a line for nothing at
     /// the system's real pace).
     private var active = false
+    /// What `peek` found in the line being decoded: the id at `peekedStart..<peekedEnd` of the
+    /// `peekedFeed` feed has the fingerprint `peekedPrint` (`peekedEnd` -1: nothing found).
+    private var peekedStart = 0, peekedEnd = -1
+    private var peekedFeed = FeedKind.bed
+    private var peekedPrint: UInt64 = 0
 
-    @inline(__always) func idRead(feed: FeedKind, idHash: UInt64) {
+    @inline(__always) private func prefetch(feed: FeedKind, _ idHash: UInt64) {
         switch feed {
         case .bed: bed.prefetch(idHash)
         case .dtoc: dtoc.prefetch(idHash)
@@ -507,12 +512,23 @@ struct DedupLookahead: IDLookahead {
         }
     }
 
-    /// The id's slot of a line that opens as the contract's examples and urgentflow's own
-    /// writers do, `{"feed":"…","id":"…"`, prefetched before the line is scanned: the decoder's
-    /// own call (`idRead`, after the scan) left too little of the line to cover the slot's
-    /// arrival. Another opening, or an id with an escape, is left to `idRead`; the id hashed
-    /// as the decoder hashes it (`Fingerprint.of`), a hint only.
-    @inline(__always) func peek(_ line: UnsafeBufferPointer<UInt8>) {
+    /// The decoder's call: the fingerprint `peek` made of the same bytes, or made now (and its
+    /// slot prefetched) for a line `peek` could not read.
+    @inline(__always) func idFingerprint(feed: FeedKind, _ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> UInt64 {
+        if e == peekedEnd, s == peekedStart, feed == peekedFeed { return peekedPrint }
+        let h = Fingerprint.of(feed: feed, b, s, e)
+        prefetch(feed: feed, h)
+        return h
+    }
+
+    /// The id of a line that opens as the contract's examples and urgentflow's own writers do,
+    /// `{"feed":"…","id":"…"`, fingerprinted and its slot prefetched before the line is
+    /// scanned: the decoder's own call (after the scan) left too little of the line to cover
+    /// the slot's arrival. The decoder takes the fingerprint from here when it finds the same
+    /// id at the same place (a JSON string's bytes are its value: the same bytes, the same
+    /// fingerprint). Another opening, or an id with an escape, is left to the decoder.
+    @inline(__always) mutating func peek(_ line: UnsafeBufferPointer<UInt8>) {
+        peekedEnd = -1
         guard active, line.count > 24, let b = line.baseAddress else { return }
         let feedOpen: UInt64 = 0x2264_6565_6622_7B   // `{"feed"` (7 bytes, little-endian)
         guard UnsafeRawPointer(b).loadUnaligned(as: UInt64.self) & 0x00FF_FFFF_FFFF_FFFF == feedOpen,
@@ -534,7 +550,9 @@ struct DedupLookahead: IDLookahead {
         let limit = min(line.count, start + 129)
         while end < limit, b[end] != UInt8(ascii: "\""), b[end] != UInt8(ascii: "\\") { end += 1 }
         guard end < limit, b[end] == UInt8(ascii: "\""), end > start else { return }
-        idRead(feed: feed, idHash: Fingerprint.of(feed: feed, b, start, end))
+        let h = Fingerprint.of(feed: feed, b, start, end)
+        prefetch(feed: feed, h)
+        (peekedStart, peekedEnd, peekedFeed, peekedPrint) = (start, end, feed, h)
     }
 
     @inline(__always) mutating func set(_ feed: FeedKind, _ probe: FingerprintSet.Probe) {
