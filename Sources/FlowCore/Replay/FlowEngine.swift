@@ -545,11 +545,19 @@ struct DedupLookahead: IDLookahead {
         let idField: UInt64 = 0x223A_2264_6922_2C22
         guard idOpen + 8 + 1 < line.count,
               UnsafeRawPointer(b + idOpen).loadUnaligned(as: UInt64.self) == idField else { return }
+        // The id's closing quote, eight bytes at a time: the first quote, backslash, control or
+        // non-ASCII byte ends the look (an id of plain printable ASCII is what feeds send; any
+        // other is left to the decoder). At least eight bytes from `start` lie in the line.
         let start = idOpen + 8
         var end = start
-        let limit = min(line.count, start + 129)
-        while end < limit, b[end] != UInt8(ascii: "\""), b[end] != UInt8(ascii: "\\") { end += 1 }
-        guard end < limit, b[end] == UInt8(ascii: "\""), end > start else { return }
+        let limit = min(line.count - 8, start + 128)
+        while true {
+            guard end <= limit else { return }
+            let m = JSONLineScanner.specialBytes(UInt64(littleEndian: UnsafeRawPointer(b + end).loadUnaligned(as: UInt64.self)))
+            if m != 0 { end += m.trailingZeroBitCount >> 3; break }
+            end += 8
+        }
+        guard b[end] == UInt8(ascii: "\""), end > start, end - start <= 128 else { return }
         let h = Fingerprint.of(feed: feed, b, start, end)
         prefetch(feed: feed, h)
         (peekedStart, peekedEnd, peekedFeed, peekedPrint) = (start, end, feed, h)
