@@ -12,6 +12,12 @@ public enum DriverCommand: Equatable, Sendable {
     case stepEvent
     /// Replay only: play until the next alert transition (raise, resolve, escalate).
     case nextAlertTransition
+    /// Replay only: move the playhead by this much event time, back (negative) or ahead. Back
+    /// replays the scenario from its start to there, with the acknowledgements and silences
+    /// taken before that instant.
+    case jump(FlowCore.Duration)
+    /// Replay only: back to the scenario's start.
+    case rewindToStart
     /// Acknowledge the active alert `rule` at `site`.
     case acknowledge(rule: String, site: String, by: String, note: String?)
     /// Silence the notifications of `rule` at `site` (every alert of the site when `rule` is

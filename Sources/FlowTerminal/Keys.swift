@@ -46,6 +46,7 @@ public enum UIAction: String, Hashable, Sendable, CaseIterable {
     case quit
     case help
     case faster, slower, stepEvent, nextAlertTransition
+    case jumpBack, jumpAhead, rewindToStart
 }
 
 /// Where a binding applies.
@@ -114,6 +115,9 @@ public enum KeyMap {
         KeyBinding([.char("-")], .slower, "replay slower", [.replay]),
         KeyBinding([.char(".")], .stepEvent, "step one event", [.replay]),
         KeyBinding([.char("n")], .nextAlertTransition, "run to next alert change", [.replay]),
+        KeyBinding([.char("[")], .jumpBack, "back one hour", [.replay]),
+        KeyBinding([.char("]")], .jumpAhead, "ahead one hour", [.replay]),
+        KeyBinding([.char("{")], .rewindToStart, "back to the start", [.replay]),
     ]
 
     /// The bindings live in `contexts`, in table order (what the help overlay lists).

@@ -147,7 +147,10 @@ public func runPlain(driver: DashboardDriver, options: DashboardOptions) throws 
                     case "-": cmd = .slower
                     case ".": cmd = .stepEvent
                     case "n": cmd = .nextAlertTransition
-                    default: fputs("commands: q quit, p pause/resume, + faster, - slower, . step, n next alert\n", cnc_stdout())
+                    case "[": cmd = .jump(.hours(-1))
+                    case "]": cmd = .jump(.hours(1))
+                    case "{": cmd = .rewindToStart
+                    default: fputs("commands: q quit, p pause/resume, + faster, - slower, . step, n next alert, [ back an hour, ] ahead an hour, { to the start\n", cnc_stdout())
                     }
                     if let cmd {
                         if let msg = driver.perform(cmd) { fputs(TerminalText.sanitize(msg) + "\n", cnc_stdout()) }

@@ -276,6 +276,9 @@ public final class DashboardController {
             command(.stepEvent)
             if state.message == nil { state.message = "Stepped one event: \(snapshot.localClock)" }
         case .nextAlertTransition: command(.nextAlertTransition)
+        case .jumpBack: command(.jump(.hours(-1)))
+        case .jumpAhead: command(.jump(.hours(1)))
+        case .rewindToStart: command(.rewindToStart)
         }
         return .redraw
     }

@@ -14,16 +14,26 @@ final class ReplayDriver: DashboardDriver {
     private let start = ContinuousClock.now
     /// The notification policy following the replay (recording sinks only): who was warned,
     /// by rota and escalation, is its answer, not the first lead in the file.
-    private let notifier: NotificationService?
+    private var notifier: NotificationService?
     private var follower: NotifierFollower?
+    /// A fresh notification policy for a replay rewound (its own scratch folder, numbered).
+    private let makeNotifier: (Int) -> NotificationService?
+    private var rewinds = 0
+    /// The acknowledgements and silences taken in this replay, in order, each with where the
+    /// replay stood: applied again when it is rewound past them.
+    private var actions: [ReplayPlayer.Action] = []
 
-    init(player: ReplayPlayer, notifier: NotificationService?) {
+    init(player: ReplayPlayer, notifier: NotificationService?, makeNotifier: @escaping (Int) -> NotificationService?) {
         self.player = player
+        self.makeNotifier = makeNotifier
         self.notifier = notifier
         self.follower = notifier.map { NotifierFollower($0, engine: player.engine) }
         self.player.collectUnread = notifier != nil
         self.player.setPaused(false, wall: 0)
     }
+
+    /// Closes the notification policy (at the end of the dashboard).
+    func close() { notifier?.close(timeout: 2) }
 
     private func feedNotifier() {
         follower?.follow(player.drainNewTransitions(), now: player.engine.now)
@@ -68,21 +78,70 @@ final class ReplayDriver: DashboardDriver {
             // Every change of the tick, not only the last (a queue's pending beside a wait's firing).
             return "\(t.count) alert changes: " + t.map { "\($0.state.rawValue) \($0.rule) at \($0.site)" }.joined(separator: "; ")
         case .acknowledge(let rule, let site, let by, let note):
-            let at = player.engine.now ?? player.playhead
-            let ok = player.engine.acknowledge(rule: rule, site: site, by: by, note: note, at: at)
-            if ok { _ = notifier?.acknowledge(rule: rule, site: site, by: by, note: note, at: at) }
+            let position = player.position
+            let ok = apply(.acknowledge(rule: rule, site: site, by: by, note: note), at: position.at, to: &player)
+            if ok { actions.append(ReplayPlayer.Action(.acknowledge(rule: rule, site: site, by: by, note: note), at: position)) }
             return ok ? "acknowledged \(rule) at \(site)" : player.engine.ackRefusal(rule: rule, site: site)
         case let .silence(rule, site, by, duration, reason):
-            let at = player.engine.now ?? player.playhead
+            let position = player.position
+            let at = position.at
             let silence = Silence(id: "silence-\(at.millis)-\(rule ?? "all")-\(site)", site: site, rule: rule, from: at,
                                   until: at + duration, by: by, reason: reason)
-            player.engine.silence(silence)
-            notifier?.silence(silence)
+            _ = apply(.silence(silence), at: at, to: &player)
+            actions.append(ReplayPlayer.Action(.silence(silence), at: position))
             // As the live service says it (local time, the end), the replay's clock being the event time.
-            let until = FlowEngine.localClock(silence.until, player.engine.model.calendar)
-            return "Silenced \(rule ?? "every alert") at \(site) until \(until) (for \(duration))"
+            return "Silenced \(rule ?? "every alert") at \(site) until \(clock(silence.until)) (for \(duration))"
+        case .jump(let d) where d.millis >= 0:
+            player.play(upTo: player.playhead + d)
+            feedNotifier()
+            return player.isFinished ? "end of scenario" : "ahead to \(clock(player.playhead))"
+        case .jump(let d):
+            return rewind(to: player.playhead + d)
+        case .rewindToStart:
+            return rewind(to: player.start)
         }
     }
+
+    /// The operator's action on `p`'s engine and the notification policy following it (after
+    /// the transitions before it). Whether the engine took it (an acknowledgement of an alert
+    /// no longer active is refused).
+    private func apply(_ kind: ReplayPlayer.Action.Kind, at: EventTime, to p: inout ReplayPlayer) -> Bool {
+        if follower?.engine !== p.engine, let notifier { follower = NotifierFollower(notifier, engine: p.engine) }
+        follower?.follow(p.drainNewTransitions(), now: p.engine.now)
+        switch kind {
+        case let .acknowledge(rule, site, by, note):
+            guard p.engine.acknowledge(rule: rule, site: site, by: by, note: note, at: at) else { return false }
+            _ = notifier?.acknowledge(rule: rule, site: site, by: by, note: note, at: at)
+        case .silence(let s):
+            p.engine.silence(s)
+            notifier?.silence(s)
+        }
+        return true
+    }
+
+    /// The scenario played again from its start to `target` (the tick at or below it), with the
+    /// actions taken before then, and a fresh notification policy following it; the actions
+    /// after it are dropped, as the trainer has gone back to before them.
+    private func rewind(to target: EventTime) -> String {
+        rewinds += 1
+        notifier?.close(timeout: 2)
+        notifier = makeNotifier(rewinds)
+        follower = nil
+        let rewound = player.rewound(to: target, actions: actions) { action, p in
+            _ = apply(action.kind, at: action.position.at, to: &p)
+        }
+        player = rewound
+        if follower?.engine !== player.engine, let notifier { follower = NotifierFollower(notifier, engine: player.engine) }
+        feedNotifier()
+        let kept = actions.filter { $0.position.at <= player.playhead }
+        let dropped = actions.count - kept.count
+        actions = kept
+        let undone = dropped == 0 ? "" : "; \(dropped) acknowledgement\(dropped == 1 ? "" : "s") or silence\(dropped == 1 ? "" : "s") after it undone"
+        return "back to \(clock(player.playhead))\(undone)"
+    }
+
+    /// An instant as the dashboard's clock says it (local time).
+    private func clock(_ t: EventTime) -> String { FlowEngine.localClock(t, player.engine.model.calendar) }
 
     private var speedText: String { player.speed == 0 ? "max" : "x\(Int(player.speed))" }
 }
@@ -100,16 +159,22 @@ enum DashboardLauncher {
         let name = URL(fileURLWithPath: scenarioPath).deletingPathExtension().lastPathComponent
         let player = ReplayPlayer(config: config, name: name, lines: lines, speed: speed)
         // Notifications follow the replay into recording sinks in a scratch folder: never to people.
+        // A rewound replay starts a fresh policy in a folder of its own.
         let scratch = NSTemporaryDirectory() + "urgentflow-replay-\(getpid())"
         try? FileManager.default.removeItem(atPath: scratch)
         let notifier = try configText.flatMap {
             try Notifications.start(system: config, text: $0, path: configPath, directory: scratch, mode: .replay)
         }
+        // A configuration that started once starts again (a rewind's fresh policy).
+        let driver = ReplayDriver(player: player, notifier: notifier) { n in
+            configText.flatMap {
+                try? Notifications.start(system: config, text: $0, path: configPath, directory: scratch + "/rewind-\(n)", mode: .replay)
+            }
+        }
         defer {
-            notifier?.close(timeout: 2)
+            driver.close()
             try? FileManager.default.removeItem(atPath: scratch)
         }
-        let driver = ReplayDriver(player: player, notifier: notifier)
         try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let stderrWhileOnScreen = ScreenStderr(logFile: scratch + "/urgentflow.log", kept: false)
         let exit = try runDashboard(driver: driver, options: options, onScreen: stderrWhileOnScreen.screen)

@@ -65,7 +65,7 @@ final class LiveDriver: DashboardDriver {
         case .setPaused(let p):
             paused = p
             return p ? "view paused; ingest continues" : nil
-        case .faster, .slower, .stepEvent, .nextAlertTransition:
+        case .faster, .slower, .stepEvent, .nextAlertTransition, .jump, .rewindToStart:
             return "live: the clock is the wall clock"
         case let .acknowledge(rule, site, by, note):
             // Journalled like a feed line (an operator action), applied by the consumer thread;

@@ -116,6 +116,8 @@ final class FakeDriver: DashboardDriver {
         case .faster: current.replay?.speed *= 2
         case .slower: current.replay?.speed /= 2
         case .stepEvent, .nextAlertTransition: current.now = current.now + .minutes(1)
+        case .jump(let d): current.now = current.now + d
+        case .rewindToStart: current.now = EventTime(millis: 0)
         case .acknowledge(let rule, let site, let by, let note):
             if let i = current.alerts.firstIndex(where: { $0.rule == rule && $0.site == site }) {
                 current.alerts[i].acknowledgedBy = by

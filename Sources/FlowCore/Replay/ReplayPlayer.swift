@@ -29,6 +29,20 @@ public struct ReplayPlayer {
     public static let minSpeed = 1.0
     public static let maxSpeed = 86_400.0
 
+    /// A fresh player of `other`'s scenario at its start (`rewound`): the lines' times are
+    /// those already worked out.
+    private init(restarting other: ReplayPlayer) {
+        engine = FlowEngine(config: other.engine.config, mode: .replay)
+        name = other.name
+        lines = other.lines
+        times = other.times
+        speed = other.speed
+        playhead = other.start
+        start = other.start
+        keepAllTransitions = other.keepAllTransitions
+        collectUnread = other.collectUnread
+    }
+
     /// `speed` is event seconds per wall second; 0 plays as fast as possible.
     public init(config: SystemConfig, name: String, lines: [[UInt8]], speed: Double) {
         engine = FlowEngine(config: config, mode: .replay)
@@ -70,6 +84,72 @@ public struct ReplayPlayer {
         if let f = first { for k in times.indices where times[k].millis == 0 { times[k] = f } }
         self.times = times
         playhead = first ?? EventTime(millis: 0)
+        start = playhead
+    }
+
+    /// The scenario's first event time: where the playhead starts.
+    public private(set) var start: EventTime = EventTime(millis: 0)
+
+    // MARK: - Rewinding
+
+    /// Where a replay stood: the lines fed, the engine's clock and the playhead. An operator
+    /// action is applied again at its position when the replay is rewound past it.
+    public struct Position: Sendable, Equatable {
+        fileprivate var next: Int
+        fileprivate var now: EventTime?
+        fileprivate var advancedTo: EventTime?
+        fileprivate var playhead: EventTime
+        fileprivate var finished: Bool
+        /// The engine's clock then (the action's own time).
+        public var at: EventTime { now ?? playhead }
+    }
+
+    public var position: Position {
+        Position(next: next, now: engine.now, advancedTo: advancedTo, playhead: playhead, finished: finished)
+    }
+
+    /// An operator's action during a replay (an acknowledgement or a silence), with where the
+    /// replay stood when it was taken.
+    public struct Action: Sendable {
+        public enum Kind: Sendable {
+            case acknowledge(rule: String, site: String, by: String, note: String?)
+            case silence(Silence)
+        }
+        public let kind: Kind
+        public let position: Position
+        public init(_ kind: Kind, at position: Position) {
+            self.kind = kind
+            self.position = position
+        }
+    }
+
+    /// The same scenario played again from its start to the tick at or below `target`, as a
+    /// headless replay would have it there (`target` before the start: the start). The
+    /// `actions` taken at or before that instant are applied again where they were taken, each
+    /// by `apply` (which also tells the notifiers); later ones are left out: the trainer has
+    /// gone back to before them. Speed, pause and the wall clock carry over.
+    public func rewound(to target: EventTime, actions: [Action], apply: (Action, inout ReplayPlayer) -> Void) -> ReplayPlayer {
+        var p = ReplayPlayer(restarting: self)
+        let to = max(start, target.floored(to: engine.config.tick))
+        for a in actions where a.position.at <= to {
+            p.catchUp(to: a.position)
+            apply(a, &p)
+        }
+        p.play(upTo: to)
+        p.paused = paused
+        p.lastWall = lastWall
+        return p
+    }
+
+    /// Plays on to exactly where `position` stood: its lines fed, the engine's clock advanced to
+    /// its instant (the same ticks: the engine runs each on its grid, in whatever steps).
+    private mutating func catchUp(to position: Position) {
+        while next < position.next, next < lines.count { feedNext() }
+        if let now = position.now, let mine = engine.now, now > mine { engine.advance(to: now) }
+        if position.finished, !finished { engine.finish(); finished = true }
+        advancedTo = position.advancedTo
+        playhead = max(playhead, position.playhead)
+        collect()
     }
 
     public var isFinished: Bool { finished }
