@@ -127,12 +127,13 @@ final class ReplayDriver: DashboardDriver {
         notifier?.close(timeout: 2)
         notifier = makeNotifier(rewinds)
         follower = nil
-        let rewound = player.rewound(to: target, actions: actions) { action, p in
+        let rewound = player.rewound(to: target, actions: actions, following: { p in
+            if follower?.engine !== p.engine, let notifier { follower = NotifierFollower(notifier, engine: p.engine) }
+            follower?.follow(p.drainNewTransitions(), now: p.engine.now)
+        }, apply: { action, p in
             _ = apply(action.kind, at: action.position.at, to: &p)
-        }
+        })
         player = rewound
-        if follower?.engine !== player.engine, let notifier { follower = NotifierFollower(notifier, engine: player.engine) }
-        feedNotifier()
         let kept = actions.filter { $0.position.at <= player.playhead }
         let dropped = actions.count - kept.count
         actions = kept

@@ -20,7 +20,13 @@ import Testing
         var far = try Self.player(name)
         let nine = far.start + .hours(9)
         far.play(upTo: far.start + .hours(20))
-        var back = far.rewound(to: nine, actions: []) { _, _ in Issue.record("no actions to apply") }
+        var steps = 0, lastNow: EventTime?
+        var back = far.rewound(to: nine, actions: [], following: { p in
+            steps += 1
+            if let n = p.engine.now, let l = lastNow { #expect(n >= l && n - l <= .minutes(1), "a tick at a time") }
+            lastNow = p.engine.now
+        }, apply: { _, _ in Issue.record("no actions to apply") })
+        #expect(steps >= 9 * 60 - 1, "followed minute by minute: \(steps) steps")
         var fresh = try Self.player(name)
         fresh.play(upTo: nine)
         #expect(back.playhead == fresh.playhead && back.playhead == nine)
@@ -47,6 +53,8 @@ import Testing
         p.play(upTo: p.start + .hours(3))
         let back = p.rewound(to: p.start - .hours(5), actions: []) { _, _ in }
         #expect(back.playhead == p.start)
+        #expect(back.engine.now == p.start, "the start's first lines read: a clock, not 1970")
+        #expect(back.next > 0)
         #expect(back.speed == p.speed && back.status.paused)
         #expect(back.recentTransitions.isEmpty || back.recentTransitions.allSatisfy { $0.at <= p.start })
     }

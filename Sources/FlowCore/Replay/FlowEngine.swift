@@ -525,8 +525,9 @@ struct DedupLookahead: IDLookahead {
     /// `{"feed":"…","id":"…"`, fingerprinted and its slot prefetched before the line is
     /// scanned: the decoder's own call (after the scan) left too little of the line to cover
     /// the slot's arrival. The decoder takes the fingerprint from here when it finds the same
-    /// id at the same place (a JSON string's bytes are its value: the same bytes, the same
-    /// fingerprint). Another opening, or an id with an escape, is left to the decoder.
+    /// id at the same place of the same line (it fingerprints an id's bytes as they stand, as
+    /// this does: the same bytes, the same fingerprint). Another opening, or an id with an
+    /// escape, is left to the decoder.
     @inline(__always) mutating func peek(_ line: UnsafeBufferPointer<UInt8>) {
         peekedEnd = -1
         guard active, line.count > 24, let b = line.baseAddress else { return }

@@ -127,15 +127,36 @@ public struct ReplayPlayer {
     /// headless replay would have it there (`target` before the start: the start). The
     /// `actions` taken at or before that instant are applied again where they were taken, each
     /// by `apply` (which also tells the notifiers); later ones are left out: the trainer has
-    /// gone back to before them. Speed, pause and the wall clock carry over.
-    public func rewound(to target: EventTime, actions: [Action], apply: (Action, inout ReplayPlayer) -> Void) -> ReplayPlayer {
+    /// gone back to before them. It plays a tick at a time, calling `following` after each
+    /// (and before each action), as the dashboard's own playing would have: the notifiers
+    /// following the replay see its transitions and clock minute by minute, not all at once.
+    /// Speed, pause and the wall clock carry over.
+    public func rewound(to target: EventTime, actions: [Action],
+                        following: (inout ReplayPlayer) -> Void = { _ in },
+                        apply: (Action, inout ReplayPlayer) -> Void) -> ReplayPlayer {
         var p = ReplayPlayer(restarting: self)
-        let to = max(start, target.floored(to: engine.config.tick))
+        let tick = engine.config.tick
+        let to = max(start, target.floored(to: tick))
+        func playOn(to t: EventTime) {
+            while p.playhead < t, !p.finished {
+                p.play(upTo: min(t, p.playhead.floored(to: tick) + tick))
+                following(&p)
+            }
+        }
         for a in actions where a.position.at <= to {
+            playOn(to: a.position.at)
             p.catchUp(to: a.position)
+            following(&p)
             apply(a, &p)
         }
-        p.play(upTo: to)
+        playOn(to: to)
+        // Back to the start: the lines of its first instant (the loop above had nothing to
+        // play, and a clock with no line read yet showed 1970).
+        if p.engine.now == nil {
+            p.play(upTo: to)
+            while p.engine.now == nil || (p.next < p.lines.count && p.times[p.next] <= p.start), p.next < p.lines.count { p.step() }
+            following(&p)
+        }
         p.paused = paused
         p.lastWall = lastWall
         return p
