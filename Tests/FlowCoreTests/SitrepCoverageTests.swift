@@ -73,6 +73,6 @@ import Testing
         let cal = LocalCalendar(identifier: "Europe/London")!
         let c = Sitrep.DayCoverage(day: LocalDate(year: 2026, month: 1, day: 11), first: RFC3339.parse("2026-01-12T22:00:00Z")!,
                                    last: RFC3339.parse("2026-01-13T02:00:00Z")!, calendar: cal)
-        #expect(c.cells(calendar: cal) == ["none", "", "", "0"])
+        #expect(c.cells() == ["none", "", "", "0"])
     }
 }

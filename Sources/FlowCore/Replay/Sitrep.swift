@@ -26,6 +26,8 @@ public enum Sitrep {
         /// covered to its end.
         public var from: EventTime?
         public var to: EventTime?
+        /// The local offsets from UTC, in seconds, at `from` and `to` (as the cells say them).
+        var fromOffset = 0, toOffset = 0
 
         public init(day: LocalDate, first: EventTime, last: EventTime, calendar: LocalCalendar) {
             let start = calendar.startOfDay(day), end = calendar.startOfDay(day.next)
@@ -36,6 +38,8 @@ public enum Sitrep {
             }
             self.from = from
             self.to = to
+            fromOffset = calendar.offsetSeconds(at: from)
+            toOffset = calendar.offsetSeconds(at: to)
             kind = first <= start && last >= end ? .full : .part
         }
 
@@ -48,21 +52,19 @@ public enum Sitrep {
         /// The four cells: `full,2026-01-13T00:00:00+00:00,2026-01-14T00:00:00+00:00,24`.
         /// Times are local, with their offset from UTC (unambiguous in the repeated hour of
         /// the October change).
-        public func cells(calendar: LocalCalendar) -> [String] {
-            func local(_ t: EventTime?) -> String {
+        public func cells() -> [String] {
+            func local(_ t: EventTime?, _ offset: Int) -> String {
                 guard let t else { return "" }
-                let offset = calendar.offsetSeconds(at: t)
                 let s = RFC3339.format(t, offsetSeconds: offset)
                 return offset == 0 ? String(s.dropLast()) + "+00:00" : s
             }
-            return [kind.rawValue, local(from), local(to), JSONText.number(hours)]
+            return [kind.rawValue, local(from, fromOffset), local(to, toOffset), JSONText.number(hours)]
         }
     }
 
     /// One CSV row, or nil when the unit has no sitrep figures at all for that day. `coverage`:
     /// what of the day the replay's data covers (nil: not known, its cells left empty).
-    public static func row(unit: UnitConfig, ledger l: DayLedger, coverage: DayCoverage? = nil,
-                           calendar: LocalCalendar? = nil) -> String? {
+    public static func row(unit: UnitConfig, ledger l: DayLedger, coverage: DayCoverage? = nil) -> String? {
         let conveys = unit.kind == .acute || unit.kind == .urgentTreatment
         let beds = unit.kind == .acute || unit.kind == .community || unit.kind == .mentalHealth
         let is111 = unit.kind == .nhs111
@@ -87,8 +89,8 @@ public enum Sitrep {
             cells += ["", ""]
         }
         if cells.dropFirst(2).allSatisfy(\.isEmpty) { return nil }
-        if let coverage, let calendar {
-            cells += coverage.cells(calendar: calendar)
+        if let coverage {
+            cells += coverage.cells()
         } else {
             cells += ["", "", "", ""]
         }
@@ -102,7 +104,7 @@ public enum Sitrep {
         days.sorted { a, b in a.ledger.date != b.ledger.date ? a.ledger.date < b.ledger.date : a.site < b.site }
             .compactMap { d in
                 let coverage = data.map { DayCoverage(day: d.ledger.date, first: $0.first, last: $0.last, calendar: calendar) }
-                return row(unit: config.units[d.site], ledger: d.ledger, coverage: coverage, calendar: calendar)
+                return row(unit: config.units[d.site], ledger: d.ledger, coverage: coverage)
             }
     }
 }
