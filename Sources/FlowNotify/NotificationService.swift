@@ -42,6 +42,9 @@ public final class NotificationService: @unchecked Sendable {
     /// The operator actions (acknowledgements and silences) from the log of a previous run, in
     /// time order, each applied when the re-fed clock reaches it, as the live run applied it.
     private var restored: [Restored] = []
+    /// The first of `restored` not yet applied (taken in order; the list is let go once all are).
+    private var restoredNext = 0
+    private var nextRestored: Restored? { restoredNext < restored.count ? restored[restoredNext] : nil }
 
     /// - Parameters:
     ///   - stateDirectory: holds `outbox.jsonl`, the alert log (`alerts.jsonl` or the `log`
@@ -146,7 +149,7 @@ public final class NotificationService: @unchecked Sendable {
     /// or an operator action restored from the log comes first: the same decisions as `tick`.
     public func tickIfDue(now: EventTime, current: NotificationPolicy.CurrentAlert? = nil) {
         let due = lock.withLock { () -> Bool in
-            if let a = restored.first, a.at <= now { return true }
+            if let a = nextRestored, a.at <= now { return true }
             return policy.nextDue().map { $0 <= now } ?? false
         }
         if due { tick(now: now, current: current) }
@@ -174,8 +177,11 @@ public final class NotificationService: @unchecked Sendable {
     /// only at the next minute, found the alert silenced and paged nobody; the extra message
     /// moved the alert's sequence on, so every later notification had a new id and was sent again.
     private func applyRestored(upTo t: EventTime) {
-        while let a = restored.first, a.at <= t {
-            restored.removeFirst()
+        defer {
+            if restoredNext > 0, restoredNext == restored.count { restored = []; restoredNext = 0 }
+        }
+        while let a = nextRestored, a.at <= t {
+            restoredNext += 1
             switch a {
             case let .ack(rule, site, ack):
                 policy.acknowledge(rule: rule, site: site, by: ack.by, note: ack.note, at: ack.at, expires: ack.expires)
