@@ -46,6 +46,29 @@ import Testing
         return nil
     }
 
+    /// An action is applied again after exactly the lines read when it was taken, whatever
+    /// read them: a frame's budget of lines cut short among lines of one instant, or the `.`
+    /// key reading ahead of the clock.
+    @Test func anActionIsAppliedWhereItWasTaken() throws {
+        // At 10:15:00 of Boxing Day, a 111 line and an ambulance line share the instant: a budget
+        // can end between them.
+        for budget in 1...12 {
+            for stepped in [false, true] {
+                var p = try Self.player("boxing-day-surge")
+                p.play(upTo: p.start + .hours(10) + .minutes(14))
+                if stepped { for _ in 0..<budget { p.step() } } else { p.play(upTo: p.start + .hours(14), maxLines: budget) }
+                let taken = p.position
+                let s = Silence(id: "s", site: "RWH", rule: nil, from: taken.at, until: taken.at + .hours(1), by: "Sam", reason: "drill")
+                var seen: ReplayPlayer.Position?
+                _ = p.rewound(to: taken.at + .hours(1), actions: [ReplayPlayer.Action(.silence(s), at: taken)]) { _, q in
+                    seen = q.position
+                    q.engine.silence(s)
+                }
+                #expect(seen == taken, "budget \(budget), stepped \(stepped)")
+            }
+        }
+    }
+
     /// Before the start is the start; the paused state and speed carry over.
     @Test func backBeforeTheStartIsTheStart() throws {
         var p = try Self.player("handover-crisis")

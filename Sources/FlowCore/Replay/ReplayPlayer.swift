@@ -137,14 +137,19 @@ public struct ReplayPlayer {
         var p = ReplayPlayer(restarting: self)
         let tick = engine.config.tick
         let to = max(start, target.floored(to: tick))
-        func playOn(to t: EventTime) {
+        // No further than `lineLimit` lines: an action is applied after the lines read when it
+        // was taken and no more (a frame's budget of lines, or the `.` key, can leave the lines
+        // read other than "all those due by the clock").
+        func playOn(to t: EventTime, lineLimit: Int = .max) {
             while p.playhead < t, !p.finished {
-                p.play(upTo: min(t, p.playhead.floored(to: tick) + tick))
+                let before = (p.next, p.playhead)
+                p.play(upTo: min(t, p.playhead.floored(to: tick) + tick), maxLines: max(0, lineLimit - p.next))
                 following(&p)
+                if p.next >= lineLimit, p.next == before.0, p.playhead == before.1 { break }
             }
         }
         for a in actions where a.position.at <= to {
-            playOn(to: a.position.at)
+            playOn(to: a.position.at, lineLimit: a.position.next)
             p.catchUp(to: a.position)
             following(&p)
             apply(a, &p)
