@@ -123,9 +123,11 @@ enum AlertPanelWidget {
         }
         let sel = c.selectedAlertIndex ?? 0
         let top = SiteGridWidget.scrollTop(selected: sel, count: alerts.count, rows: inner.height)
+        // The zone's calendar once a frame, for the digest times of rows held for one.
+        let calendar = alerts.contains { $0.heldForDigestUntil != nil } ? LocalCalendar(identifier: c.snapshot.timeZone) : nil
         for (i, a) in alerts.enumerated().dropFirst(top).prefix(inner.height) {
             let y = inner.y + (i - top)
-            drawRow(a, siteName: name(a), systemName: c.snapshot.systemName, now: c.snapshot.now, timeZone: c.snapshot.timeZone,
+            drawRow(a, siteName: name(a), systemName: c.snapshot.systemName, now: c.snapshot.now, calendar: calendar,
                     layout: layout,
                     x: inner.x, y: y, width: inner.width,
                     selected: i == sel && c.state.focus == .alerts, into: &g, theme: theme)
@@ -181,15 +183,16 @@ enum AlertPanelWidget {
     /// (digest 14:30)`, the local minute the digest goes out (`held to 14:30`, `held 14:30` as
     /// room shrinks). nil otherwise: a lead told of the firing and whose reminder waits was
     /// warned, and is named.
-    static func heldText(_ a: AlertSnapshot, width: Int, timeZone: String) -> String? {
+    /// `calendar`: the system's zone (nil: the time in UTC).
+    static func heldText(_ a: AlertSnapshot, width: Int, calendar: LocalCalendar?) -> String? {
         guard let until = a.heldForDigestUntil, a.toldName != a.leadName else { return nil }
         let due = EventTime(millis: (until.millis + 59_999) / 60_000 * 60_000)   // the minute's tick that sends it
-        let clock = LocalCalendar(identifier: timeZone)?.clockText(due) ?? String(RFC3339.format(due).dropFirst(11).prefix(5))
+        let clock = calendar?.clockText(due) ?? String(RFC3339.format(due).dropFirst(11).prefix(5))
         if width >= 19 { return "held (digest \(clock))" }
         return (width >= 13 ? "held to " : "held ") + clock
     }
 
-    static func drawRow(_ a: AlertSnapshot, siteName: String, systemName: String, now: EventTime, timeZone: String = "Europe/London",
+    static func drawRow(_ a: AlertSnapshot, siteName: String, systemName: String, now: EventTime, calendar: LocalCalendar?,
                         layout l: Layout,
                         x: Int, y: Int, width: Int, selected: Bool, into g: inout CellGrid, theme: Theme) {
         let gl = theme.glyphs
@@ -214,7 +217,7 @@ enum AlertPanelWidget {
         // has been pending (its state column says "pend"), from the episode's `since`.
         col(Format.age(now - forStart(a)), l.age, .dim, right: true)
         if l.warned > 0 {
-            if let held = Self.heldText(a, width: l.warned, timeZone: timeZone) {
+            if let held = Self.heldText(a, width: l.warned, calendar: calendar) {
                 col(held, l.warned, .unknown)
             } else {
                 let lead = a.leadName ?? a.leadID
