@@ -873,10 +873,11 @@ enum FieldID: Int, CaseIterable {
 /// little-endian word of the bytes, and last a word of the final eight bytes (overlapping the
 /// word before; for a string shorter than eight, its bytes padded with zeros), each folded in
 /// by a 64 x 64 -> 128-bit multiply by a constant whose halves are xored (`fold`), and the
-/// result folded once more so that every bit of the input moves every bit of the output.
-/// A fingerprint stands for its id in the de-duplication table, so a collision would refuse a
-/// new message as a duplicate: the output is a full 64 bits, about one chance in 10^13 of a
-/// collision among the half a million ids of a 48-hour window.
+/// result folded once more, so that a change anywhere in the input moves about half the bits
+/// of the output (`FingerprintTests`). A fingerprint stands for its id in the de-duplication
+/// table, so a collision would refuse a new message as a duplicate: with a full 64 bits, a new
+/// id matches one of the half a million of a 48-hour window by chance about once in 4 x 10^13
+/// messages.
 ///
 /// FNV-1a before it took a multiply a byte, each waiting for the last (about 60 cycles for a
 /// 14-character id, hashed twice a line at the density): this takes three.
