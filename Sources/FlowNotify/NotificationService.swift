@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import FlowCore
 
@@ -41,10 +42,7 @@ public final class NotificationService: @unchecked Sendable {
     }
     /// The operator actions (acknowledgements and silences) from the log of a previous run, in
     /// time order, each applied when the re-fed clock reaches it, as the live run applied it.
-    private var restored: [Restored] = []
-    /// The first of `restored` not yet applied (taken in order; the list is let go once all are).
-    private var restoredNext = 0
-    private var nextRestored: Restored? { restoredNext < restored.count ? restored[restoredNext] : nil }
+    private var restored: Deque<Restored> = []
 
     /// - Parameters:
     ///   - stateDirectory: holds `outbox.jsonl`, the alert log (`alerts.jsonl` or the `log`
@@ -105,7 +103,7 @@ public final class NotificationService: @unchecked Sendable {
         // same site replaced it before its time.
         let actions = AlertLog.readActions(previous)
         let all = actions.acks.map { Restored.ack(rule: $0.rule, site: $0.site, ack: $0.ack) } + actions.silences.map { Restored.silence($0) }
-        restored = all.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
+        restored = Deque(all.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element))
         worker.start()
     }
 
@@ -149,7 +147,7 @@ public final class NotificationService: @unchecked Sendable {
     /// or an operator action restored from the log comes first: the same decisions as `tick`.
     public func tickIfDue(now: EventTime, current: NotificationPolicy.CurrentAlert? = nil) {
         let due = lock.withLock { () -> Bool in
-            if let a = nextRestored, a.at <= now { return true }
+            if let a = restored.first, a.at <= now { return true }
             return policy.nextDue().map { $0 <= now } ?? false
         }
         if due { tick(now: now, current: current) }
@@ -177,11 +175,8 @@ public final class NotificationService: @unchecked Sendable {
     /// only at the next minute, found the alert silenced and paged nobody; the extra message
     /// moved the alert's sequence on, so every later notification had a new id and was sent again.
     private func applyRestored(upTo t: EventTime) {
-        defer {
-            if restoredNext > 0, restoredNext == restored.count { restored = []; restoredNext = 0 }
-        }
-        while let a = nextRestored, a.at <= t {
-            restoredNext += 1
+        while let a = restored.first, a.at <= t {
+            restored.removeFirst()
             switch a {
             case let .ack(rule, site, ack):
                 policy.acknowledge(rule: rule, site: site, by: ack.by, note: ack.note, at: ack.at, expires: ack.expires)

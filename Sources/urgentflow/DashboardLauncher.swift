@@ -35,8 +35,13 @@ final class ReplayDriver: DashboardDriver {
     /// Closes the notification policy (at the end of the dashboard).
     func close() { notifier?.close(timeout: 2) }
 
-    private func feedNotifier() {
-        follower?.follow(player.drainNewTransitions(), now: player.engine.now)
+    private func feedNotifier() { follow(&player) }
+
+    /// The notification policy follows `p`'s new transitions and clock (a follower made for
+    /// `p`'s engine first, when it is a rewound replay's new one).
+    private func follow(_ p: inout ReplayPlayer) {
+        if follower?.engine !== p.engine, let notifier { follower = NotifierFollower(notifier, engine: p.engine) }
+        follower?.follow(p.drainNewTransitions(), now: p.engine.now)
     }
 
     private var wallMillis: Int64 {
@@ -106,8 +111,7 @@ final class ReplayDriver: DashboardDriver {
     /// the transitions before it). Whether the engine took it (an acknowledgement of an alert
     /// no longer active is refused).
     private func apply(_ kind: ReplayPlayer.Action.Kind, at: EventTime, to p: inout ReplayPlayer) -> Bool {
-        if follower?.engine !== p.engine, let notifier { follower = NotifierFollower(notifier, engine: p.engine) }
-        follower?.follow(p.drainNewTransitions(), now: p.engine.now)
+        follow(&p)
         switch kind {
         case let .acknowledge(rule, site, by, note):
             guard p.engine.acknowledge(rule: rule, site: site, by: by, note: note, at: at) else { return false }
@@ -127,14 +131,13 @@ final class ReplayDriver: DashboardDriver {
         notifier?.close(timeout: 2)
         notifier = makeNotifier(rewinds)
         follower = nil
-        let rewound = player.rewound(to: target, actions: actions, following: { p in
-            if follower?.engine !== p.engine, let notifier { follower = NotifierFollower(notifier, engine: p.engine) }
-            follower?.follow(p.drainNewTransitions(), now: p.engine.now)
-        }, apply: { action, p in
+        // The actions kept are those the rewound replay took again: the others were after it.
+        var kept: [ReplayPlayer.Action] = []
+        let rewound = player.rewound(to: target, actions: actions, following: { follow(&$0) }, apply: { action, p in
             _ = apply(action.kind, at: action.position.at, to: &p)
+            kept.append(action)
         })
         player = rewound
-        let kept = actions.filter { $0.position.at <= player.playhead }
         let dropped = actions.count - kept.count
         actions = kept
         let undone = dropped == 0 ? "" : "; \(dropped) acknowledgement\(dropped == 1 ? "" : "s") or silence\(dropped == 1 ? "" : "s") after it undone"

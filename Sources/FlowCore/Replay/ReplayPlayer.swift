@@ -159,7 +159,7 @@ public struct ReplayPlayer {
         // play, and a clock with no line read yet showed 1970).
         if p.engine.now == nil {
             p.play(upTo: to)
-            while p.engine.now == nil || (p.next < p.lines.count && p.times[p.next] <= p.start), p.next < p.lines.count { p.step() }
+            while p.next < p.lines.count, p.engine.now == nil || p.times[p.next] <= p.start { p.step() }
             following(&p)
         }
         p.paused = paused
