@@ -50,3 +50,57 @@ import Testing
         #expect(set.probe.isActive)
     }
 }
+
+@Suite struct DeduplicatorGrowthTests {
+    /// Room made for many ids in one rehash keeps every id, and a smaller request changes nothing.
+    @Test func reserveKeepsEveryFingerprint() {
+        var set = FingerprintSet()
+        for h in UInt64(1)...100 { set.insert(h) }
+        set.reserve(10_000)
+        #expect(set.slotCount == 32_768)   // the power of two at least twice 10,000
+        #expect((UInt64(1)...100).allSatisfy { set.contains($0) } && set.count == 100 && !set.contains(101))
+        set.reserve(50)
+        #expect(set.slotCount == 32_768)
+    }
+
+    /// The sizes the table takes while `ids` go in, one a second from `start`, with the
+    /// window expiring as the engine does.
+    static func sizes(window: Duration, capacity: Int, ids: Int, burst: Int = 0) -> [Int] {
+        var d = Deduplicator(window: window, capacity: capacity)
+        var sizes = [d.slotCount]
+        let start = EventTime(seconds: 1_700_000_000)
+        for k in 0..<(burst + ids) {
+            let t = start + .seconds(Int64(max(0, k - burst)))
+            let h = UInt64(k + 1) &* 0x9E37_79B9_7F4A_7C15
+            #expect(!d.contains(h))
+            d.insert(h, at: t)
+            d.expire(before: t - window)
+            #expect(d.contains(h))
+            if d.slotCount != sizes.last { sizes.append(d.slotCount) }
+        }
+        return sizes
+    }
+
+    /// While the window fills at a steady rate, the table goes from the size an eighth of the
+    /// window needed straight to the size the whole window needs (28,800 ids of an 8-hour
+    /// window at one a second: 65,536 slots), not through every power of two; and it stays
+    /// there once the window is full and ids expire as fast as they come.
+    @Test func theTableGrowsToTheWindowsSizeInOneStep() {
+        let sizes = Self.sizes(window: .hours(8), capacity: 500_000, ids: 40_000)
+        #expect(sizes == [16, 32, 64, 128, 256, 512, 1_024, 2_048, 4_096, 8_192, 65_536])
+    }
+
+    /// The projection is bounded by the configured capacity (the table need hold no more).
+    @Test func theProjectionStopsAtTheCapacity() {
+        let sizes = Self.sizes(window: .hours(8), capacity: 6_000, ids: 10_000)
+        #expect(sizes.last == 16_384)   // twice 6,000, as a power of two
+        #expect(!sizes.contains(32_768))
+    }
+
+    /// A burst at one instant says nothing of the window's rate: the table doubles as it needs.
+    @Test func aBurstAtTheStartIsNotProjected() {
+        let sizes = Self.sizes(window: .hours(48), capacity: 500_000, ids: 10, burst: 20_000)
+        #expect(sizes.last == 65_536)   // 20,010 ids at most half full
+        #expect(sizes == [16, 32, 64, 128, 256, 512, 1_024, 2_048, 4_096, 8_192, 16_384, 32_768, 65_536])
+    }
+}

@@ -74,6 +74,22 @@ struct FingerprintSet: Sendable {
         }
     }
 
+    /// The table's size in slots (a power of two; at most half of them are used).
+    var slotCount: Int { table.count }
+
+    /// Whether one more fingerprint would take the table past half full (`insert` then doubles
+    /// it, unless `reserve` has made room first).
+    var isFull: Bool { (count + 1) * 2 > table.count }
+
+    /// Room for `n` fingerprints at most half full, in one rehash: a table that will hold
+    /// half a million ids grows to its size at once rather than through every power of two
+    /// (`Deduplicator.insert`).
+    mutating func reserve(_ n: Int) {
+        var size = table.count
+        while size < n * 2 { size *= 2 }
+        if size > table.count { rehash(into: size) }
+    }
+
     /// The table is this set's alone before it is changed.
     @inline(__always) private mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&table) { rehash(into: table.count) }
@@ -84,7 +100,7 @@ struct FingerprintSet: Sendable {
             if !hasZero { hasZero = true; count += 1 }
             return
         }
-        if (count + 1) * 2 > table.count { rehash(into: table.count * 2) }   // at most half full: short probe runs
+        if isFull { rehash(into: table.count * 2) }   // at most half full: short probe runs
         makeUnique()
         let slots = table.slots
         let mask = table.count - 1
