@@ -260,6 +260,22 @@ import Testing
         #expect(snap.localClock == "Tue 13 Jan 2026 00:05 GMT")
     }
 
+    /// Before any line has set the event clock (an empty scenario, or one whose every line is
+    /// refused) the snapshot says there is no data yet, not the epoch's date: the dashboard's
+    /// header showed "Thu 01 Jan 1970 01:00 BST" for an empty scenario.
+    @Test func aSnapshotBeforeAnyLineSaysNoDataYet() {
+        let config = testConfig(rules: [occupancyRule(for: .zero)])
+        let (refused, _) = replay(config, ["{\"feed\":\"bed\",\"site\":\"AAA\"}", "not json"], finish: false)
+        #expect(refused.engine.acceptedTotal == 0 && refused.engine.rejectedTotal == 2)
+        for r in [HeadlessReplay(config: config), refused] {
+            let snap = r.engine.snapshot()
+            #expect(snap.localClock == FlowEngine.noClock && snap.localClock == "no data yet")
+            #expect(snap.sites.allSatisfy { $0.status == .unknown })
+        }
+        let (one, _) = replay(config, [bedLine("AAA", t0, occupied: 80)], finish: false)
+        #expect(one.engine.snapshot().localClock == "Tue 13 Jan 2026 00:00 GMT")
+    }
+
     /// The ambulance queue keeps its earliest arrival as incidents come, repeat, go and are
     /// purged: always the minimum of what is queued.
     @Test func arrivalQueueKeepsItsEarliestArrival() {

@@ -6,9 +6,10 @@
 public struct DashboardSnapshot: Sendable, Equatable {
     public var systemName: String
     public var timeZone: String
-    /// The event clock.
+    /// The event clock (the epoch until a line has set it; `localClock` then says so).
     public var now: EventTime
-    /// Local rendering of `now` (`2026-01-05 08:15 GMT`-style, decided by the calendar).
+    /// Local rendering of `now` (`2026-01-05 08:15 GMT`-style, decided by the calendar), or
+    /// `FlowEngine.noClock` ("no data yet") before any line has set the event clock.
     public var localClock: String
     /// The automated system escalation level (1-4), nil when not enough data.
     public var systemLevel: Int?

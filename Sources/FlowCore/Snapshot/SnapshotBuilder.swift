@@ -22,6 +22,8 @@ extension FlowEngine {
 
     /// A snapshot of everything, with `historyPoints` samples of history per metric.
     public func snapshot(historyPoints: Int = 36, replay: ReplayStatus? = nil) -> DashboardSnapshot {
+        // No line has set the event clock yet (an empty scenario, or only refused lines): the
+        // values are all missing, and the header says so rather than the epoch's date.
         let now = model.now ?? EventTime(millis: 0)
         let cal = model.calendar
         var sites: [SiteSnapshot] = []
@@ -70,7 +72,7 @@ extension FlowEngine {
         }
         let sys = config.units.count
         return DashboardSnapshot(systemName: config.name, timeZone: config.timeZone, now: now,
-                                 localClock: Self.localClock(now, cal), systemLevel: rules.levels[sys],
+                                 localClock: model.now.map { Self.localClock($0, cal) } ?? Self.noClock, systemLevel: rules.levels[sys],
                                  systemScore: rules.scores[sys], feeds: feeds, sites: sites,
                                  alerts: alerts, rejectedTotal: rejectedTotal, replay: replay)
     }
@@ -85,6 +87,9 @@ extension FlowEngine {
         if old - v > tolerance { return -1 }
         return 0
     }
+
+    /// The snapshot's `localClock` before any line has set the event clock.
+    public static let noClock = "no data yet"
 
     /// `Mon 05 Jan 2026 08:15 GMT`
     public static func localClock(_ t: EventTime, _ cal: LocalCalendar) -> String {
