@@ -16,6 +16,7 @@ public enum Notifications {
         do {
             let service = try NotificationService(system: system, config: config, stateDirectory: directory, mode: mode)
             service.onStateProblem = { Log.warn($0) }
+            if let m = service.migration { Log.info(m) }
             service.onNotifierStatusChange = { s in s.failing ? Log.warn(s.change) : Log.info(s.change) }
             // Failing still, from the last run's deliveries: said now, as no change will say it.
             for s in service.notifierStatus() where s.failing { Log.warn(s.change) }

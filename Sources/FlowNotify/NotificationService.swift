@@ -40,13 +40,37 @@ public final class NotificationService: @unchecked Sendable {
             }
         }
     }
+    /// The notification log's name in the state directory when no `log` notifier names one.
+    public static let logName = "notifications.jsonl"
+    /// Its name before 2026-11-25, the same as `run`'s transition log (`<journal>/alerts.jsonl`,
+    /// beside `<journal>/notify/alerts.jsonl`): on-call staff told to `tail -F alerts.jsonl`
+    /// could watch either.
+    static let legacyLogName = "alerts.jsonl"
+    /// What `migrateLegacyLog` did when the service started, to be said once; nil: nothing.
+    public let migration: String?
+
+    /// A state directory from before the rename: its `alerts.jsonl` becomes `notifications.jsonl`,
+    /// so that a restart carries on from it (what was sent is not sent again, and the operators'
+    /// acknowledgements, silences and each notifier's deliveries are restored). Only when the log
+    /// is the default name in this directory (a `log` notifier naming its own path is left as
+    /// it is: `path: alerts.jsonl` keeps that file) and does not exist yet.
+    static func migrateLegacyLog(stateDirectory: String, logPath: String) throws -> String? {
+        let fresh = stateDirectory + "/" + logName, legacy = stateDirectory + "/" + legacyLogName
+        let files = FileManager.default
+        guard logPath == fresh, !files.fileExists(atPath: fresh), files.fileExists(atPath: legacy) else { return nil }
+        do { try files.moveItem(atPath: legacy, toPath: fresh) } catch {
+            throw NotifyIOError("cannot rename the notification log \(legacy) to \(fresh): \(error.localizedDescription)")
+        }
+        return "notification log: \(legacy) renamed to \(fresh) (its name before this version, the same as the alert transition log's)"
+    }
+
     /// The operator actions (acknowledgements and silences) from the log of a previous run, in
     /// time order, each applied when the re-fed clock reaches it, as the live run applied it.
     private var restored: Deque<Restored> = []
 
     /// - Parameters:
-    ///   - stateDirectory: holds `outbox.jsonl`, the alert log (`alerts.jsonl` or the `log`
-    ///     notifier's path, relative to this directory) and the replay recordings.
+    ///   - stateDirectory: holds `outbox.jsonl`, the notification log (`notifications.jsonl`
+    ///     or the `log` notifier's path, relative to this directory) and the replay recordings.
     ///   - notifiers: overrides the notifiers built from the configuration (tests).
     public init(system: SystemConfig, config: NotificationConfig, stateDirectory: String, mode: Mode,
                 notifiers: [Notifier]? = nil, retry: RetryPolicy = RetryPolicy(),
@@ -55,10 +79,11 @@ public final class NotificationService: @unchecked Sendable {
         self.config = config
         self.mode = mode
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        var logPath = stateDirectory + "/alerts.jsonl"
+        var logPath = stateDirectory + "/" + Self.logName
         for n in config.notifiers {
             if case .log(let p) = n.kind { logPath = p.hasPrefix("/") ? p : stateDirectory + "/" + p }
         }
+        migration = try Self.migrateLegacyLog(stateDirectory: stateDirectory, logPath: logPath)
         // The last run's log, read once: what was written (not written again), the operator
         // actions and each notifier's deliveries (restored below).
         let previous = AppendFile.readLines(logPath)

@@ -216,7 +216,7 @@ import Glibc
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try Self.urgentflow(["replay", "handover-crisis", "--headless", "--notify-dir", dir])
         #expect(r.status == 0, "\(r.err)")
-        let log = try String(contentsOfFile: dir + "/alerts.jsonl", encoding: .utf8).split(separator: "\n")
+        let log = try String(contentsOfFile: dir + "/notifications.jsonl", encoding: .utf8).split(separator: "\n")
         var pairs = 0, deliveries = 0
         for line in log {
             guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }

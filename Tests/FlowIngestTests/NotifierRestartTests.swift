@@ -58,7 +58,7 @@ import FlowCore
             #expect(service.log.rememberedLineCount == 0)
         }
         service.close(timeout: 2)
-        let log = try String(contentsOfFile: state + "/alerts.jsonl", encoding: .utf8)
+        let log = try String(contentsOfFile: state + "/notifications.jsonl", encoding: .utf8)
         return log.split(separator: "\n").filter { $0.hasPrefix("{\"type\":\"notification\"") }.map { line in
             func field(_ k: String) -> String {
                 guard let r = line.range(of: "\"\(k)\":\"") else { return "" }

@@ -136,7 +136,7 @@ final class AlertmanagerProcess {
         if !svc.activeAlerts().contains(where: { $0.rule == resolvedKey.0 && $0.site == resolvedKey.1 }) {
             #expect(!after.contains { $0["alertname"] == resolvedKey.0 && $0["site"] == resolvedKey.1 }, "\(resolvedKey) resolved in Alertmanager")
         }
-        let log = try String(contentsOfFile: state.file("alerts.jsonl"), encoding: .utf8)
+        let log = try String(contentsOfFile: state.file("notifications.jsonl"), encoding: .utf8)
         #expect(log.contains("\"kind\":\"resolved\""), "resolves were sent")
         #expect(svc.notifierStatus()[0].sent > 0 && !svc.notifierStatus()[0].failing)
     }

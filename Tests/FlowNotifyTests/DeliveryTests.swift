@@ -570,7 +570,7 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
             #expect(eventually { svc.outbox.pendingEntries().isEmpty })
             svc.close()
         }
-        let lines = try String(contentsOfFile: dir.file("alerts.jsonl"), encoding: .utf8).split(separator: "\n").map(String.init)
+        let lines = try String(contentsOfFile: dir.file(NotificationService.logName), encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(lines.filter { $0.hasPrefix("{\"type\":\"transition\"") }.count == 2)
         #expect(lines.filter { $0.hasPrefix("{\"type\":\"notification\"") }.count == 1)
         #expect(lines.filter { $0.hasPrefix("{\"type\":\"ack\"") }.count == 1)
@@ -595,7 +595,7 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
                    transition("ga_occupancy", site, .warning, .resolved, at: at(90), since: at(0))]
         }
         func logged() throws -> [Substring] {
-            try String(contentsOfFile: dir.file("alerts.jsonl"), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("{\"type\":\"delivery\"") }
+            try String(contentsOfFile: dir.file(NotificationService.logName), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("{\"type\":\"delivery\"") }
         }
         do {
             let svc = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .replay)
@@ -790,7 +790,7 @@ final class StatusBox: @unchecked Sendable {
         #expect(second.activeAlerts().first { $0.site == "RWG" }?.acknowledgement?.by == "Tom Okafor", "the ack was restored")
         // Decisions are logged once across both runs: RWH fired and escalated, RWG fired; the
         // acknowledged RWG alert escalated in neither run.
-        let lines = try String(contentsOfFile: dir.file("alerts.jsonl"), encoding: .utf8).split(separator: "\n")
+        let lines = try String(contentsOfFile: dir.file(NotificationService.logName), encoding: .utf8).split(separator: "\n")
         let notes = lines.filter { $0.hasPrefix("{\"type\":\"notification\"") }
         #expect(notes.count == 3)
         #expect(notes.filter { $0.contains("\"kind\":\"escalated\"") }.allSatisfy { $0.contains("\"site\":\"RWH\"") })
@@ -810,7 +810,7 @@ final class StatusBox: @unchecked Sendable {
         let calls = down.calls
         let key = try #require(first.outbox.pendingEntries().first?.key)
 
-        let history = try #require(AlertLog.readDeliveryHistory(dir.file("alerts.jsonl"), failingAfter: 3)["pager"])
+        let history = try #require(AlertLog.readDeliveryHistory(dir.file(NotificationService.logName), failingAfter: 3)["pager"])
         #expect(history.consecutiveFailures == calls && history.lastError == "connection refused")
         #expect(history.attempts[key] == calls, "every attempt was at the first pending delivery (in order)")
         let failingSince = try #require(history.failingSince)

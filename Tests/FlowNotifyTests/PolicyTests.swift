@@ -16,7 +16,7 @@ import Foundation
         #expect(n.escalation.finally == ["system-director"])
         #expect(n.repeatInterval == .hours(1) && system.ackExpiry == .hours(4))
         #expect(n.flapping.changes == 4 && n.budget.max == 6)
-        #expect(n.notifiers.map(\.name) == ["alert-log", "pager", "teams-relay", "alertmanager"])
+        #expect(n.notifiers.map(\.name) == ["notification-log", "pager", "teams-relay", "alertmanager"])
         #expect(n.routes.count == 3)
     }
 

@@ -57,7 +57,7 @@ import Testing
 
     /// The notifications in the log: kind, rule, instant, id.
     static func notifications(_ dir: TempDir) throws -> [String] {
-        let text = try String(contentsOfFile: dir.file("alerts.jsonl"), encoding: .utf8)
+        let text = try String(contentsOfFile: dir.file(NotificationService.logName), encoding: .utf8)
         return text.split(separator: "\n").filter { $0.hasPrefix("{\"type\":\"notification\"") }.map { line in
             func field(_ k: String) -> String {
                 guard let r = line.range(of: "\"\(k)\":\"") else { return "" }
@@ -91,6 +91,62 @@ import Testing
         // And the restored state is the live one: the site's silence over, handover_queue still acknowledged.
         let queue = second.activeAlerts().first { $0.rule == "handover_queue" }
         #expect(queue?.acknowledgement?.note == "cohorting")
+    }
+
+    /// A state directory from before the notification log's rename (its log `alerts.jsonl`, the
+    /// transition log's name too): the first start renames it to `notifications.jsonl`, says
+    /// so, and carries on from it as from its own log: the acknowledgement restored, nothing
+    /// decided or written again. A second start renames nothing.
+    @Test func aStateDirectoryFromBeforeTheRenameCarriesOn() throws {
+        let dir = TempDir()
+        let (system, n) = try bundled()
+        let first = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .live, notifiers: [])
+        #expect(first.migration == nil)
+        Self.run(first, live: true)
+        first.close(timeout: 2)
+        let live = try Self.notifications(dir)
+        let written = try String(contentsOfFile: dir.file(NotificationService.logName), encoding: .utf8)
+        // As an earlier version left it.
+        try FileManager.default.moveItem(atPath: dir.file(NotificationService.logName), toPath: dir.file("alerts.jsonl"))
+        let second = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .live, notifiers: [])
+        let said = try #require(second.migration)
+        #expect(said.contains("alerts.jsonl renamed to") && said.hasSuffix(")") && said.contains(NotificationService.logName), "\(said)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("alerts.jsonl")))
+        Self.run(second, live: false)
+        second.close(timeout: 2)
+        #expect(try Self.notifications(dir) == live)
+        let queue = second.activeAlerts().first { $0.rule == "handover_queue" }
+        #expect(queue?.acknowledgement?.note == "cohorting", "the acknowledgement restored from the renamed log")
+        let after = try String(contentsOfFile: dir.file(NotificationService.logName), encoding: .utf8)
+        #expect(after.hasPrefix(written))
+        #expect(!after.dropFirst(written.count).contains("\"type\":\"transition\""), "no transition written again")
+        let third = try NotificationService(system: system, config: n, stateDirectory: dir.path, mode: .live, notifiers: [])
+        #expect(third.migration == nil)
+        third.close(timeout: 2)
+    }
+
+    /// A `log` notifier naming its own path keeps that file, `alerts.jsonl` included, and an
+    /// `alerts.jsonl` beside a log of the new name is left alone.
+    @Test func aLogNamedInTheConfigurationIsNotRenamed() throws {
+        let dir = TempDir()
+        let (system, n) = try bundled()
+        try "{}\n".write(toFile: dir.file("alerts.jsonl"), atomically: true, encoding: .utf8)
+        try "".write(toFile: dir.file(NotificationService.logName), atomically: true, encoding: .utf8)
+        #expect(try NotificationService.migrateLegacyLog(stateDirectory: dir.path, logPath: dir.file(NotificationService.logName)) == nil)
+        try FileManager.default.removeItem(atPath: dir.file(NotificationService.logName))
+        #expect(try NotificationService.migrateLegacyLog(stateDirectory: dir.path, logPath: dir.file("alerts.jsonl")) == nil)
+        #expect(try NotificationService.migrateLegacyLog(stateDirectory: dir.path, logPath: "/var/log/urgentflow/notify.jsonl") == nil)
+        #expect(FileManager.default.fileExists(atPath: dir.file("alerts.jsonl")))
+        var own = n
+        own.notifiers = own.notifiers.map { x in
+            var x = x
+            if case .log = x.kind { x.kind = .log(path: "alerts.jsonl") }
+            return x
+        }
+        let svc = try NotificationService(system: system, config: own, stateDirectory: dir.path, mode: .live, notifiers: [])
+        #expect(svc.migration == nil)
+        svc.close(timeout: 2)
+        #expect(!FileManager.default.fileExists(atPath: dir.file(NotificationService.logName)))
     }
 
     /// A silence restored from the log is in force from when it was given, and one given later
