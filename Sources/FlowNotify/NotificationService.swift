@@ -42,7 +42,7 @@ public final class NotificationService: @unchecked Sendable {
     }
     /// The notification log's name in the state directory when no `log` notifier names one.
     public static let logName = "notifications.jsonl"
-    /// Its name before 2026-11-25, the same as `run`'s transition log (`<journal>/alerts.jsonl`,
+    /// Its name in earlier versions, the same as `run`'s transition log (`<journal>/alerts.jsonl`,
     /// beside `<journal>/notify/alerts.jsonl`): on-call staff told to `tail -F alerts.jsonl`
     /// could watch either.
     static let legacyLogName = "alerts.jsonl"

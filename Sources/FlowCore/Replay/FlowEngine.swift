@@ -616,10 +616,9 @@ struct Deduplicator: Sendable {
     /// restart): room for as many ids as the whole window will hold at the rate seen so far,
     /// at most `capacity`, in one step. Doubling instead rehashed every id at every power of
     /// two and had the kernel clear each new table's memory: perf put 6% of a replay of
-    /// 1,000,000 lines at issue 6's density there (README, "Measured"). Measured from an
-    /// eighth of the window on, so
-    /// that a first burst does not size the table; before that, or once the window has
-    /// filled, the table doubles.
+    /// 1,000,000 lines at issue 6's density there (README, "Measured"). The rate is measured
+    /// from an eighth of the window on, so that a first burst does not size the table; before
+    /// that, or once the window has filled, the table doubles.
     private mutating func reserve(at t: EventTime) {
         var want = ids.count + 1
         if let first = order.first?.1 {
