@@ -97,6 +97,13 @@ import Testing
         #expect(!sizes.contains(32_768))
     }
 
+    /// A window shorter than an eighth of a second's worth of milliseconds (none is configured
+    /// so, but the type allows it) with every id at one instant: no rate, no division by a
+    /// span of zero; the table doubles.
+    @Test func idsAtOneInstantInATinyWindowAreNotProjected() {
+        #expect(Self.sizes(window: Duration(millis: 5), capacity: 500_000, ids: 0, burst: 100) == [16, 32, 64, 128, 256])
+    }
+
     /// A burst at one instant says nothing of the window's rate: the table doubles as it needs.
     @Test func aBurstAtTheStartIsNotProjected() {
         let sizes = Self.sizes(window: .hours(48), capacity: 500_000, ids: 10, burst: 20_000)

@@ -623,7 +623,7 @@ struct Deduplicator: Sendable {
         var want = ids.count + 1
         if let first = order.first?.1 {
             let span = (t - first).millis, whole = window.millis
-            if span >= whole / 8, span < whole {
+            if span > 0, span >= whole / 8, span < whole {
                 want = max(want, Int(min(Int64(capacity), Int64(ids.count) * whole / span)))
             }
         }
