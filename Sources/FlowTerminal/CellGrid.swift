@@ -126,9 +126,21 @@ public struct CellGrid: Equatable, Sendable {
         var limit = width - max(0, x)
         if let m = maxWidth { limit = min(limit, m - max(0, -x)) }
         guard limit > 0 else { return 0 }
-        let safe = TerminalText.sanitize(text)
         var col = x
         let end = max(0, x) + limit
+        if TerminalText.isPrintableASCII(text) {
+            // A byte a column: the same cells as the loop below, without its Unicode look-ups.
+            for b in text.utf8 {
+                if col + 1 > end { break }
+                if col >= 0 {
+                    breakWide(at: col, y: y)
+                    cells[y * width + col] = Cell(text: Self.asciiText[Int(b)], role: role, attributes: attributes)
+                }
+                col += 1
+            }
+            return col - x
+        }
+        let safe = TerminalText.sanitize(text)
         for ch in safe {
             let w = TerminalText.width(of: ch)
             if w == 0 {
@@ -153,6 +165,9 @@ public struct CellGrid: Equatable, Sendable {
         }
         return col - x
     }
+
+    /// The one-character strings of the ASCII bytes (`put`'s fast path).
+    private static let asciiText: [String] = (0..<128).map { String(Character(Unicode.Scalar(UInt8($0)))) }
 
     /// Overwriting half of a wide character blanks its other half.
     private mutating func breakWide(at x: Int, y: Int) {
