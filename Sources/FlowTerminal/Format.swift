@@ -174,22 +174,19 @@ public enum Format {
         for prefix in [siteName, systemName].compactMap({ $0 }) where !prefix.isEmpty {
             if s.hasPrefix(prefix + " ") { s = String(s.dropFirst(prefix.count + 1)); break }
         }
-        let (atOrAbove, atOrBelow) = unicode ? ("≥", "≤") : (">=", "<=")
-        s = shortenedLevels(s, above: atOrAbove, below: atOrBelow)
+        s = shortenedLevels(s, unicode: unicode)
         if let f = s.first, f.isLowercase { s = f.uppercased() + s.dropFirst() }
         return s
     }
 
-    /// `critical above ` -> `crit ≥`, `warning below ` -> `warn ≤` and the like, in one pass over
-    /// the UTF-8 bytes. (Each of the four replacements searched the whole summary through
-    /// Foundation's `contains` and the standard library's `firstRange`, Character by Character:
-    /// a fifth of a 200x50 frame with 17 alerts, README "Measured".) The words are ASCII, and a
-    /// match in valid UTF-8 starts and ends on a scalar's boundary.
-    static func shortenedLevels(_ s: String, above: String, below: String) -> String {
-        let words: [(long: [UInt8], short: [UInt8])] = [
-            (Array("critical above ".utf8), Array(("crit " + above).utf8)), (Array("warning above ".utf8), Array(("warn " + above).utf8)),
-            (Array("critical below ".utf8), Array(("crit " + below).utf8)), (Array("warning below ".utf8), Array(("warn " + below).utf8)),
-        ]
+    /// `critical above ` -> `crit ≥`, `warning below ` -> `warn ≤` and the like (`>=`, `<=`
+    /// without Unicode), in one pass over the UTF-8 bytes. (Each of the four replacements
+    /// searched the whole summary through Foundation's `contains` and the standard library's
+    /// `firstRange`, Character by Character: a third of the widgets' time in a 200x50 frame
+    /// with 17 alerts, README "Measured".) The words are ASCII, and a match in valid UTF-8
+    /// starts and ends on a scalar's boundary.
+    static func shortenedLevels(_ s: String, unicode: Bool) -> String {
+        let words = unicode ? unicodeLevelWords : asciiLevelWords
         let u = Array(s.utf8)
         var out: [UInt8] = []
         var i = 0, changed = false
@@ -207,6 +204,13 @@ public enum Format {
         }
         return changed ? String(decoding: out, as: UTF8.self) : s
     }
+
+    private static func levelWords(above: String, below: String) -> [(long: [UInt8], short: [UInt8])] {
+        [("critical above ", "crit " + above), ("warning above ", "warn " + above),
+         ("critical below ", "crit " + below), ("warning below ", "warn " + below)].map { (Array($0.0.utf8), Array($0.1.utf8)) }
+    }
+    private static let unicodeLevelWords = levelWords(above: "≥", below: "≤")
+    private static let asciiLevelWords = levelWords(above: ">=", below: "<=")
 
     /// The event clock for narrow headers: without the year ("Tue 20 Jan 22:40 GMT").
     public static func compactClock(_ clock: String) -> String {

@@ -109,13 +109,13 @@ import FlowCore
 
 @Suite struct ShortenedLevelsTests {
     @Test func everyLevelWordIsShortenedInOnePass() {
-        #expect(Format.shortenedLevels("x (warning above 92%) y (critical below 50%)", above: "≥", below: "≤")
+        #expect(Format.shortenedLevels("x (warning above 92%) y (critical below 50%)", unicode: true)
                 == "x (warn ≥92%) y (crit ≤50%)")
-        #expect(Format.shortenedLevels("Hôpital é (critical above 95%)", above: ">=", below: "<=") == "Hôpital é (crit >=95%)")
-        #expect(Format.shortenedLevels("warning above warning below ", above: "≥", below: "≤") == "warn ≥warn ≤")
+        #expect(Format.shortenedLevels("Hôpital é (critical above 95%)", unicode: false) == "Hôpital é (crit >=95%)")
+        #expect(Format.shortenedLevels("warning above warning below ", unicode: true) == "warn ≥warn ≤")
         // Not the words with their space: left as they are.
         for s in ["warning abovex", "critical", "", "cwcw", "warning abov", "Watford G&A occ 92%"] {
-            #expect(Format.shortenedLevels(s, above: "≥", below: "≤") == s)
+            #expect(Format.shortenedLevels(s, unicode: true) == s)
         }
     }
 }
