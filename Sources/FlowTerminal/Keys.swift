@@ -49,6 +49,26 @@ public enum UIAction: String, Hashable, Sendable, CaseIterable {
     case jumpBack, jumpAhead, rewindToStart
 }
 
+extension UIAction {
+    /// How far `[` and `]` move a replay.
+    public static let replayJump = FlowCore.Duration.hours(1)
+
+    /// What a replay key asks of the driver, the same from the dashboard's keys and from plain
+    /// mode's lines; nil for the actions the dashboard handles itself.
+    public var replayCommand: DriverCommand? {
+        switch self {
+        case .faster: return .faster
+        case .slower: return .slower
+        case .stepEvent: return .stepEvent
+        case .nextAlertTransition: return .nextAlertTransition
+        case .jumpBack: return .jump(FlowCore.Duration(millis: -Self.replayJump.millis))
+        case .jumpAhead: return .jump(Self.replayJump)
+        case .rewindToStart: return .rewindToStart
+        default: return nil
+        }
+    }
+}
+
 /// Where a binding applies.
 public enum KeyContext: String, Hashable, Sendable, CaseIterable {
     /// Anywhere on the dashboard.

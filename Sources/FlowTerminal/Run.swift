@@ -143,14 +143,13 @@ public func runPlain(driver: DashboardDriver, options: DashboardOptions) throws 
                     switch line {
                     case "q", "quit": return .quit
                     case "p", "", "pause": paused.toggle(); cmd = .setPaused(paused)
-                    case "+": cmd = .faster
-                    case "-": cmd = .slower
-                    case ".": cmd = .stepEvent
-                    case "n": cmd = .nextAlertTransition
-                    case "[": cmd = .jump(.hours(-1))
-                    case "]": cmd = .jump(.hours(1))
-                    case "{": cmd = .rewindToStart
-                    default: fputs("commands: q quit, p pause/resume, + faster, - slower, . step, n next alert, [ back an hour, ] ahead an hour, { to the start\n", cnc_stdout())
+                    default:
+                        // The dashboard's replay keys, one a line (+ - . n [ ] {).
+                        if let c = line.first, line.count == 1, let replay = KeyMap.action(for: .char(c), in: [.replay])?.replayCommand {
+                            cmd = replay
+                        } else {
+                            fputs("commands: q quit, p pause/resume, + faster, - slower, . step, n next alert, [ back an hour, ] ahead an hour, { to the start\n", cnc_stdout())
+                        }
                     }
                     if let cmd {
                         if let msg = driver.perform(cmd) { fputs(TerminalText.sanitize(msg) + "\n", cnc_stdout()) }

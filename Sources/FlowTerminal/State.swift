@@ -270,15 +270,9 @@ public final class DashboardController {
             state.paused.toggle()
             driver.perform(.setPaused(state.paused))
             if !state.paused { refresh() } else if isReplay { refreshKeepingData() }
-        case .faster: command(.faster)
-        case .slower: command(.slower)
-        case .stepEvent:
-            command(.stepEvent)
-            if state.message == nil { state.message = "Stepped one event: \(snapshot.localClock)" }
-        case .nextAlertTransition: command(.nextAlertTransition)
-        case .jumpBack: command(.jump(.hours(-1)))
-        case .jumpAhead: command(.jump(.hours(1)))
-        case .rewindToStart: command(.rewindToStart)
+        case .faster, .slower, .stepEvent, .nextAlertTransition, .jumpBack, .jumpAhead, .rewindToStart:
+            if let c = action.replayCommand { command(c) }
+            if action == .stepEvent, state.message == nil { state.message = "Stepped one event: \(snapshot.localClock)" }
         }
         return .redraw
     }
