@@ -155,8 +155,8 @@ public struct ReplayPlayer {
             apply(a, &p)
         }
         playOn(to: to)
-        // Back to the start: the lines of its first instant (the loop above had nothing to
-        // play, and a clock with no line read yet showed 1970).
+        // Back to the start: the lines of its first instant, as the replay showed them when it
+        // opened (the loop above had nothing to play: the playhead is already there).
         if p.engine.now == nil {
             p.play(upTo: to)
             while p.next < p.lines.count, p.engine.now == nil || p.times[p.next] <= p.start { p.step() }
