@@ -10,7 +10,7 @@ public enum NotifyConfigLoader {
     public static func load(yaml text: String, file: String, system: SystemConfig) throws(ConfigError) -> NotificationConfig {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            root = try ConfigLoader.compose(text)
         } catch {
             var line: Int? = nil
             if let y = error as? YamlError {
