@@ -504,6 +504,37 @@ import Testing
         #expect(reason(lines[7]) == nil)
     }
 
+    /// The expected name's comparison word by word (`Name.matches`) says what building the
+    /// whole name and comparing it says: names of every length to 32, at the start, the middle
+    /// and the very end of a line, equal or differing in any one byte (each word of the name).
+    @Test func expectedNameMatchesAsTheWholeName() {
+        var rng = SplitMix(seed: 0x5EED_0F_A11)
+        var checked = 0, differing = 0
+        for len in 1...32 {
+            for _ in 0..<40 {
+                let n = len + rng.below(12)
+                let bytes = (0..<n).map { _ in UInt8(32 + rng.below(95)) }
+                let s = rng.below(n - len + 1)
+                bytes.withUnsafeBufferPointer { p in
+                    let b = p.baseAddress!
+                    let name = DecoderTables.name(b, n, s, s + len)
+                    #expect(name.matches(b, n, s), "length \(len) at \(s) of \(n)")
+                    // The same name against the bytes with one of them changed.
+                    var other = bytes
+                    let k = s + rng.below(len)
+                    other[k] = other[k] == 65 ? 66 : 65
+                    other.withUnsafeBufferPointer { q in
+                        let whole = DecoderTables.name(q.baseAddress!, n, s, s + len) == name
+                        #expect(name.matches(q.baseAddress!, n, s) == whole, "length \(len), byte \(k - s) changed")
+                        if !whole { differing += 1 }
+                    }
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked == 32 * 40 && differing == checked)
+    }
+
     /// A copy of a decoder is independent of the original (each has its own per-line slots).
     @Test func copiedDecodersDecodeIndependently() {
         var a = FeedDecoder(units: testConfig().units)
