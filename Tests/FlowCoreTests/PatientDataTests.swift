@@ -77,4 +77,45 @@ import Testing
         guard case .operatorAction(_, let applied) = engine.ingest(good) else { Issue.record("not an operator action"); return }
         #expect(applied)
     }
+
+    @Test("free text naming a person by title is refused, naming the field and why")
+    mutating func titledNameInFreeTextIsRefused() {
+        for text in ["Mrs Smith moved to ward 7", "pt Mr O'Brien in bay 4", "MR SMITH", "Ms. Patel", "Miss J Jones", "Mr J. Smith 3rd bed",
+                     "Mx Taylor", "seen: Mrs  Khan", "(Mr Ahmed)", "MRS Jones waiting"] {
+            guard case .failure(let r) = decode(",\"comment\":\"\(text)\"") else { Issue.record("accepted \(text)"); continue }
+            #expect(r.reason == .identifiable && r.field == "comment", "\(text): \(r)")
+            #expect(r.detail.hasPrefix("contains what looks like a person's name"), "\(text): \(r.detail)")
+        }
+        // Nested free text too; and escaped (`\u0020` for the space) as written plainly.
+        guard case .failure(let nested) = decode(#","extra":[{"note":"Mrs\u0020Smith"}]"#) else { Issue.record("accepted nested"); return }
+        #expect(nested.reason == .identifiable && nested.field == "note")
+    }
+
+    @Test("words that only begin like a title, titles without a name, and clinicians pass")
+    mutating func wordsLikeTitlesPass() {
+        for text in ["MRSA outbreak bay 2", "Mr", "see Mrs", "Ms 4 pathway", "MS Teams call 08:30", "MX 3", "Dr Patel on call", "mrs smith",
+                     "Miss 4h target", "Mrs. 1", "Mr J", "Mrs J 4", "Mister Softee van in the car park", "HMRS Lister", "Mrsmith",
+                     "Master Patient Index down"] {
+            guard case .success = decode(",\"comment\":\"\(text)\"") else { Issue.record("refused \(text)"); continue }
+        }
+    }
+
+    @Test("an operator note naming a patient by title is refused; the titled staff name in `by` is not")
+    func operatorNoteWithTitledName() {
+        let engine = FlowEngine(config: testConfig(rules: [occupancyRule(for: .zero)]))
+        #expect(engine.ingest(bedLine("AAA", at(0), occupied: 97)) == .accepted)
+        #expect(engine.ingest(bedLine("AAA", at(5), occupied: 97)) == .accepted)
+        let bad = OperatorAction(id: nextID(), at: at(6), kind: .acknowledge(rule: "occ", site: "AAA", by: "Priya Shah",
+                                                                            note: "Mrs Smith to ward 7")).jsonLine
+        guard case .rejected(let r) = engine.ingest(bad) else { Issue.record("applied a note with a name"); return }
+        #expect(r.reason == .identifiable && r.field == "note")
+        let silence = OperatorAction(id: nextID(), at: at(6), kind: .silence(site: "AAA", rule: "occ", until: at(60), by: "Priya Shah",
+                                                                            reason: "waiting on Mr Jones")).jsonLine
+        guard case .rejected(let s) = engine.ingest(silence) else { Issue.record("applied a reason with a name"); return }
+        #expect(s.reason == .identifiable && s.field == "reason")
+        let good = OperatorAction(id: nextID(), at: at(6), kind: .acknowledge(rule: "occ", site: "AAA", by: "Mrs Priya Shah",
+                                                                             note: "site manager called")).jsonLine
+        guard case .operatorAction(_, let applied) = engine.ingest(good) else { Issue.record("not an operator action"); return }
+        #expect(applied)
+    }
 }

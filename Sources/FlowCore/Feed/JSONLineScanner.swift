@@ -580,6 +580,8 @@ public struct JSONLineScanner {
     static let containsNHSNumberWhy = "contains a value shaped like an NHS number"
     /// Why a free-text value is refused: `PatientText.containsDateOfBirth`.
     static let containsDateOfBirthWhy = "contains what looks like a date of birth (a date after 'DOB', 'born' or 'date of birth')"
+    /// Why a free-text value is refused: `PatientText.containsTitledName`.
+    static let containsTitledNameWhy = "contains what looks like a person's name (a title such as Mr or Mrs and a name); write the role or a pseudonymous key, not the name"
 
     /// Why the string value `b[s..<e]` (between its quotes) is patient-identifiable free text,
     /// or nil: it contains an NHS-number-shaped run (`NHSNumber.containsNHSNumber`) or a date
@@ -599,18 +601,21 @@ public struct JSONLineScanner {
     }
 
     /// `freeTextIdentifiable` of text without escapes (also an operator line's strings).
-    static func freeTextWhy(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> String? {
+    /// `names`: a titled name is refused too (`PatientText.containsTitledName`); not in an
+    /// operator line's `by`, which names the member of staff who acted.
+    static func freeTextWhy(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int, names: Bool = true) -> String? {
         if e - s >= 10, NHSNumber.containsNHSNumber(b, s, e) { return containsNHSNumberWhy }
         if PatientText.containsDateOfBirth(b, s, e) { return containsDateOfBirthWhy }
+        if names, PatientText.containsTitledName(b, s, e) { return containsTitledNameWhy }
         return nil
     }
 
     /// Why free text `text` is patient-identifiable, or nil (`freeTextIdentifiable`).
-    public static func freeTextWhy(_ text: String) -> String? {
+    public static func freeTextWhy(_ text: String, names: Bool = true) -> String? {
         var t = text
         return t.withUTF8 { u in
             guard let base = u.baseAddress else { return nil }
-            return freeTextWhy(base, 0, u.count)
+            return freeTextWhy(base, 0, u.count, names: names)
         }
     }
 
@@ -948,6 +953,53 @@ public enum PatientText {
         guard m == 1 || m == 2, k + a + 1 + m < e, b[k + a + 1 + m] == sep else { return false }
         let y = run(k + a + 2 + m)
         return a == 4 ? (y == 1 || y == 2) : (y == 2 || y == 4)
+    }
+
+    // MARK: Names in free text
+
+    /// `b[s..<e]` names a person by title: `Mr`, `Mrs`, `Ms`, `Miss` or `Mx` (or `MR`, `MRS`,
+    /// `MISS`), as a word, with or without a full stop, then one or two spaces and a name: a
+    /// capital followed by a letter or an apostrophe (`Smith`, `SMITH`, `O'Brien`), or an initial
+    /// (`J` or `J.`) and a space before one (`Mrs J Smith`, `Mr J. Smith`). Notes that say
+    /// "Mrs Smith moved to ward 7" are refused; `MRSA`, `Mrs` at the end, `Ms 4`, `MS Teams`
+    /// (capitals `MS` and `MX` are not taken for titles) and clinicians (`Dr Patel`) pass.
+    static func containsTitledName(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        guard e - s >= 5 else { return false }
+        var i = s
+        while i < e - 3 {
+            guard b[i] == UInt8(ascii: "M"), i == s || !isLetter(b[i - 1]) else { i += 1; continue }
+            var k = i + 1
+            while k < e, isLetter(b[k]), k - i < 4 { k += 1 }
+            if isTitle(b, i, k) {
+                var j = k
+                if j < e, b[j] == UInt8(ascii: ".") { j += 1 }
+                if j < e, b[j] == 32 {
+                    j += 1
+                    if j < e, b[j] == 32 { j += 1 }
+                    if nameFollows(b, j, e) { return true }
+                }
+            }
+            i = k
+        }
+        return false
+    }
+
+    static func isTitle(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        for t: StaticString in ["Mr", "Mrs", "Ms", "Miss", "Mx", "MR", "MRS", "MISS"] where e - s == t.utf8CodeUnitCount {
+            if t.withUTF8Buffer({ w in (0..<w.count).allSatisfy { b[s + $0] == w[$0] } }) { return true }
+        }
+        return false
+    }
+
+    /// A surname at `j` (a capital, then a letter or `'`), or an initial and a space before one.
+    static func nameFollows(_ b: UnsafePointer<UInt8>, _ j: Int, _ e: Int) -> Bool {
+        guard j + 1 < e, isUpper(b[j]) else { return false }
+        let c = b[j + 1]
+        if isLetter(c) || c == UInt8(ascii: "'") { return true }
+        var k = j + 1
+        if c == UInt8(ascii: ".") { k += 1 }
+        guard k + 2 < e, b[k] == 32, isUpper(b[k + 1]) else { return false }
+        return isLetter(b[k + 2]) || b[k + 2] == UInt8(ascii: "'")
     }
 
     // MARK: Bytes

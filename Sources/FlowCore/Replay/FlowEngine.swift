@@ -254,7 +254,11 @@ public final class FlowEngine {
     /// otherwise take: `unknown_feed`). Also `OperatorAction.refusal`, the dashboard's check
     /// before it submits an action, so that both refuse the same lines for the same reasons.
     static func operatorAction(_ line: UnsafeBufferPointer<UInt8>, undecoded r: Rejection) -> Result<OperatorAction, Rejection> {
-        guard r.reason == .unknownFeed, let op = OperatorAction.parse(line) else { return .failure(r) }
+        // An operator line's `by` names the member of staff who acted, titled or not: the feed
+        // decoder, which takes every name outside the contract for free text, refuses "Mrs
+        // Priya Shah" there before it reads the feed; the operator line's own reading does not.
+        let titledBy = r.reason == .identifiable && r.field == "by" && r.detail.hasPrefix(JSONLineScanner.containsTitledNameWhy)
+        guard r.reason == .unknownFeed || titledBy, let op = OperatorAction.parse(line) else { return .failure(r) }
         return op
     }
 

@@ -78,9 +78,11 @@ public struct OperatorAction: Sendable, Equatable {
         // decoder has refused such a run already in any field outside the feed contract; this
         // covers the names the contract shares with operator lines (`reason`, `site`, `id`, ...).
         // A date of birth in them likewise (`PatientText.containsDateOfBirth`).
+        // A titled name too (`PatientText.containsTitledName`), except in `by`: the member of
+        // staff who acted, named on purpose.
         for f in scanner.fields where f.kind == .string {
-            if let s = JSONLineScanner.stringValue(p, f), let why = JSONLineScanner.freeTextWhy(s) {
-                let key = JSONLineScanner.keyString(p, f)
+            let key = JSONLineScanner.keyString(p, f)
+            if let s = JSONLineScanner.stringValue(p, f), let why = JSONLineScanner.freeTextWhy(s, names: key != "by") {
                 return .failure(FeedDecoder.scanRejection(.identifiable(field: key, why: why)))
             }
         }
