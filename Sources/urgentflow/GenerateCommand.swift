@@ -6,6 +6,7 @@ import Glibc
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "generate",
         abstract: "Write a bundled scenario, or a benchmark stream of any size, reproducibly.",
         discussion: "Scenarios: \(ScenarioName.allCases.map(\.rawValue).joined(separator: ", ")). `bench` writes a mixed-feed stream of --lines valid messages. The same name and seed always give the same bytes.")
 

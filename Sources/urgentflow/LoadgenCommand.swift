@@ -17,7 +17,7 @@ import Glibc
 ///   the time from the triggering line written to the socket to its line appearing in the alert
 ///   log (monotonic clock, microseconds), and the part after the transition's instant.
 struct Loadgen: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmark load generator (see Benchmarks/live-ingest.sh).",
+    static let configuration = CommandConfiguration(commandName: "loadgen", abstract: "Benchmark load generator (see Benchmarks/live-ingest.sh).",
                                                     shouldDisplay: false)
 
     @Argument(help: "throughput or latency")

@@ -12,6 +12,7 @@ import Glibc
 /// an acknowledgement that was answered `ok` survives a crash; notifications stop repeating.
 struct Ack: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "ack",
         abstract: "Acknowledge an active alert on a running urgentflow service (urgentflow run --listen ...).",
         discussion: "Example: urgentflow ack ga_occupancy RWH --by \"Priya Shah\" --note \"opening ward 7\"")
 

@@ -12,6 +12,7 @@ import Glibc
 /// caught): only accepted lines are journalled. No rule clock, no alert log.
 struct Record: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "record",
         abstract: "Ingest feeds and only write the journal (validated: only accepted lines are kept).",
         discussion: "Stops when every input has ended (files read once, stdin), or on SIGTERM/SIGINT when a listener or a followed file keeps it running.")
 

@@ -153,6 +153,7 @@ enum ServiceSignals {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Live: ingest feeds from stdin, files and TCP, journal them, raise alerts, show the dashboard.",
         discussion: "On start the flow model and the alert state are rebuilt from the journal, then ingest goes live. --no-ui runs as a headless service: alert transitions go to the alert log (JSON Lines, append-only); SIGTERM or SIGINT stops it cleanly.")
 
