@@ -580,8 +580,10 @@ public struct JSONLineScanner {
     static let containsNHSNumberWhy = "contains a value shaped like an NHS number"
     /// Why a free-text value is refused: `PatientText.containsDateOfBirth`.
     static let containsDateOfBirthWhy = "contains what looks like a date of birth (a date after 'DOB', 'born' or 'date of birth')"
-    /// Why a free-text value is refused: `PatientText.containsTitledName`.
-    static let containsTitledNameWhy = "contains what looks like a person's name (a title such as Mr or Mrs and a name); write the role or a pseudonymous key, not the name"
+    /// Why a free-text value is refused: `PatientText.containsTitledName`. No `;` in it: an
+    /// operator's refusal is said up to the first (`OperatorAction.explain`), and the advice
+    /// is for them too.
+    static let containsTitledNameWhy = "contains what looks like a person's name (a title such as Mr or Mrs and a name): write the role or a pseudonymous key, not the name"
 
     /// Why the string value `b[s..<e]` (between its quotes) is patient-identifiable free text,
     /// or nil: it contains an NHS-number-shaped run (`NHSNumber.containsNHSNumber`) or a date
