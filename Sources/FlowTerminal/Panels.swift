@@ -465,8 +465,13 @@ enum AckPromptWidget {
     static func draw(_ p: AckPrompt, siteName: String, summary: String? = nil, in area: Rect, into g: inout CellGrid, theme: Theme) {
         let silence = p.purpose == .silence
         let w = min(area.width - 2, 70)
-        let h = silence ? 7 : 6
-        guard w > 20, area.height >= h else { return }
+        // Why urgentflow would refuse it, whole: on as many lines as it takes (at most four, the
+        // box growing by them as the screen allows). On one line of 68 columns every refusal for
+        // patient-identifiable data lost its reason ("...patient-identifiable (value is sha…").
+        let problem = p.problem.map { Self.wrap($0, width: w - 2, lines: 4) } ?? []
+        let base = silence ? 7 : 6
+        let h = min(base + max(0, problem.count - 1), max(base, area.height))
+        guard w > 20, area.height >= base else { return }
         let r = Rect(x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h)
         g.fill(r)
         let title = silence ? "Silence notifications of \(p.alert.rule) at \(siteName)" : "Acknowledge \(p.alert.rule) at \(siteName)"
@@ -485,13 +490,35 @@ enum AckPromptWidget {
         field("Who:  ", p.who, .who)
         if silence { field("For:  ", p.duration, .duration) }
         field(silence ? "Why:  " : "Note: ", p.note, .note)
-        if let problem = p.problem {
-            Draw.text(problem, x: inner.x, y: y, width: inner.width, role: .warning, into: &g, theme: theme)
+        if !problem.isEmpty {
+            for line in problem.prefix(h - base + 1) {
+                Draw.text(line, x: inner.x, y: y, width: inner.width, role: .warning, into: &g, theme: theme)
+                y += 1
+            }
         } else if let summary {
             Draw.text(summary, x: inner.x, y: y, width: inner.width, role: .dim, into: &g, theme: theme)
         }
         Draw.text("Enter next/confirm  Tab switch field  Esc cancel", x: inner.x, y: inner.y + h - 3, width: inner.width,
                   role: .dim, into: &g, theme: theme)
+    }
+
+    /// `text` in lines of at most `width` columns, broken at spaces (a word longer than a line
+    /// is cut), at most `lines` of them: the last one ends with what is left, clipped when drawn.
+    static func wrap(_ text: String, width: Int, lines: Int) -> [String] {
+        guard width > 0, lines > 0 else { return [] }
+        if lines == 1 { return [text] }
+        let words = text.split(separator: " ")
+        var out: [String] = []
+        var line = ""
+        for (k, word) in words.enumerated() {
+            let candidate = line.isEmpty ? String(word) : line + " " + word
+            if line.isEmpty || TerminalText.width(candidate) <= width { line = candidate; continue }
+            out.append(line)
+            if out.count == lines - 1 { return out + [words[k...].joined(separator: " ")] }
+            line = String(word)
+        }
+        if !line.isEmpty { out.append(line) }
+        return out
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import FlowCore
 @testable import FlowTerminal
@@ -37,6 +38,47 @@ import FlowCore
         c.handle(.enter)
         #expect(c.state.ack == nil)
         #expect(d.commands == [.acknowledge(rule: "ga_occupancy_high", site: "RWH", by: "Chris Adeyemi", note: "patient moved to ward 7")])
+    }
+
+    @Test("the prompt says the whole refusal on as many lines as it takes, at 80x24 as at 200x50")
+    func refusalIsShownWhole() {
+        for (w, h) in [(80, 24), (200, 50)] {
+            let (_, c) = Self.acknowledging(as: "Chris Adeyemi")
+            Self.type(c, "Mrs Smith to ward 7")
+            c.handle(.enter)
+            let problem = c.state.ack?.problem ?? ""
+            #expect(problem.hasSuffix("write the role or a pseudonymous key, not the name)"), "\(problem)")
+            // Every word of it on the screen, in order, in the box's lines under the note.
+            let text = render(c, w, h).text
+            let lines = text.split(separator: "\n").map(String.init)
+            guard let first = lines.firstIndex(where: { $0.contains("Not acknowledged: the note") }),
+                  let start = lines[first].range(of: "Not acknowledged") else {
+                Issue.record("no refusal at \(w)x\(h):\n\(text)"); continue
+            }
+            // The box's inside, 68 columns from where the refusal starts (every character on
+            // these lines is one column wide).
+            let column = lines[first].distance(from: lines[first].startIndex, to: start.lowerBound)
+            let shown = lines[first..<min(lines.count, first + 4)].map { line -> String in
+                let chars = Array(line)
+                guard chars.count > column else { return "" }
+                return String(chars[column..<min(chars.count, column + 68)]).trimmingCharacters(in: .whitespaces)
+            }
+            let joined = shown.filter { !$0.isEmpty && !$0.hasPrefix("Enter next") }.joined(separator: " ")
+            #expect(joined.hasPrefix(problem), "\(w)x\(h): \(joined)")
+        }
+    }
+
+    @Test("the prompt's wrapping breaks at spaces, keeps every word, and gives the rest to its last line")
+    func wrapKeepsEveryWord() {
+        let text = "Not acknowledged: the note looks patient-identifiable (value is shaped like an NHS number)"
+        let lines = AckPromptWidget.wrap(text, width: 30, lines: 4)
+        #expect(lines.joined(separator: " ") == text)
+        #expect(lines.allSatisfy { $0.count <= 30 })
+        #expect(lines.count == 4)
+        let two = AckPromptWidget.wrap(text, width: 30, lines: 2)
+        #expect(two.count == 2 && two[0].count <= 30 && two.joined(separator: " ") == text)
+        #expect(AckPromptWidget.wrap("short", width: 30, lines: 4) == ["short"])
+        #expect(AckPromptWidget.wrap(text, width: 30, lines: 1) == [text])
     }
 
     /// A pending alert has no lead told yet, and the engine refuses to acknowledge it: the
