@@ -118,4 +118,30 @@ import Testing
         guard case .operatorAction(_, let applied) = engine.ingest(good) else { Issue.record("not an operator action"); return }
         #expect(applied)
     }
+
+    @Test("free text with a full postcode or a telephone number is refused, naming the field and why")
+    mutating func postcodesAndTelephoneNumbersAreRefused() {
+        for (text, why) in [("from SG1 4AB", "postcode"), ("EC1A 1BB", "postcode"), ("pt at CM20 1QX (care home)", "postcode"),
+                            ("M1 1AE", "postcode"), ("W1A 0AX.", "postcode"),
+                            ("daughter on 07700 900123", "telephone"), ("call 020 7946 0018", "telephone"), ("01632-960-001", "telephone"),
+                            ("tel:07700900123", "telephone"), ("+44 7700 900123", "telephone"), ("ring +447700900123 re bed", "telephone")] {
+            guard case .failure(let r) = decode(",\"comment\":\"\(text)\"") else { Issue.record("accepted \(text)"); continue }
+            #expect(r.reason == .identifiable && r.field == "comment", "\(text): \(r)")
+            #expect(r.detail.hasPrefix("contains what looks like a " + (why == "postcode" ? "full postcode" : "telephone number")), "\(text): \(r.detail)")
+        }
+    }
+
+    @Test("districts, ward and bay codes, lower case, times, dates and short numbers pass")
+    mutating func lookAlikesOfPostcodesAndNumbersPass() {
+        for text in ["SG1 district", "Ward 7B", "bay A1 2CK", "sg1 4ab", "SG14AB", "call 111", "0800 handover", "01/02/2026 08:00",
+                     "2026-01-13T08:00:00Z", "0300 311", "12 07700 9001", "0.5 beds", "+44 0770 090012", "ward 0 1 2 3 4 5 6 7 8 9"] {
+            guard case .success = decode(",\"comment\":\"\(text)\"") else { Issue.record("refused \(text)"); continue }
+        }
+    }
+
+    @Test("a titled name is found in the shortest free text (Mr Ng)")
+    mutating func shortTitledNameIsFound() {
+        guard case .failure(let r) = decode(#","comment":"Mr Ng""#) else { Issue.record("accepted Mr Ng"); return }
+        #expect(r.reason == .identifiable && r.detail.hasPrefix("contains what looks like a person's name"))
+    }
 }

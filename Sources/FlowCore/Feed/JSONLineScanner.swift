@@ -583,6 +583,10 @@ public struct JSONLineScanner {
     /// Why a free-text value is refused: `PatientText.containsTitledName`. No `;` in it: an
     /// operator's refusal is said up to the first (`OperatorAction.explain`), and the advice
     /// is for them too.
+    /// Why a free-text value is refused: `PatientText.containsPostcode`.
+    static let containsPostcodeWhy = "contains what looks like a full postcode (such as SG1 4AB): an address narrows a record to a household"
+    /// Why a free-text value is refused: `PatientText.containsPhoneNumber`.
+    static let containsPhoneNumberWhy = "contains what looks like a telephone number (11 digits from 0, or +44 and 10)"
     static let containsTitledNameWhy = "contains what looks like a person's name (a title such as Mr or Mrs and a name): write the role or a pseudonymous key, not the name"
 
     /// Why the string value `b[s..<e]` (between its quotes) is patient-identifiable free text,
@@ -609,6 +613,8 @@ public struct JSONLineScanner {
         if e - s >= 10, NHSNumber.containsNHSNumber(b, s, e) { return containsNHSNumberWhy }
         if PatientText.containsDateOfBirth(b, s, e) { return containsDateOfBirthWhy }
         if names, PatientText.containsTitledName(b, s, e) { return containsTitledNameWhy }
+        if PatientText.containsPostcode(b, s, e) { return containsPostcodeWhy }
+        if e - s >= 11, PatientText.containsPhoneNumber(b, s, e) { return containsPhoneNumberWhy }
         return nil
     }
 
@@ -836,8 +842,8 @@ public enum NHSNumber {
 /// Kept narrow, so that what feeds legitimately carry passes: `site_name`, `ward_name`, the
 /// pseudonymous keys (`pk-4f1c9a`, `inc-…`) and a date in a note (`ward 7 shut 2026-01-13`).
 public enum PatientText {
-    /// The shortest free text that can hold a finding (`dob 1/1/50`, ten bytes less two).
-    static let shortestFinding = 8
+    /// The shortest free text that can hold a finding: a titled name (`Mr Ng`).
+    static let shortestFinding = 5
 
     // MARK: Field names
 
@@ -1002,6 +1008,71 @@ public enum PatientText {
         if c == UInt8(ascii: ".") { k += 1 }
         guard k + 2 < e, b[k] == 32, isUpper(b[k + 1]) else { return false }
         return isLetter(b[k + 2]) || b[k + 2] == UInt8(ascii: "'")
+    }
+
+    // MARK: Postcodes and telephone numbers in free text
+
+    /// `b[s..<e]` holds a full UK postcode, as a word: the outward code (one or two capitals, a
+    /// digit, and perhaps a capital or a digit: `M1`, `SG1`, `EC1A`, `CM20`), one space, and the
+    /// inward code (a digit and two of the capitals a postcode's unit can have: not C, I, K, M,
+    /// O or V). `SG1 4AB` is refused; a district alone (`SG1`), `Ward 7B`, `A1 2CK` and `sg1
+    /// 4ab` pass.
+    static func containsPostcode(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        guard e - s >= 6 else { return false }
+        func isAlnum(_ c: UInt8) -> Bool { isLetter(c) || isDigit(c) }
+        func isUnitLetter(_ c: UInt8) -> Bool {
+            isUpper(c) && c != UInt8(ascii: "C") && c != UInt8(ascii: "I") && c != UInt8(ascii: "K")
+                && c != UInt8(ascii: "M") && c != UInt8(ascii: "O") && c != UInt8(ascii: "V")
+        }
+        var i = s
+        while i + 6 <= e {
+            guard isUpper(b[i]), i == s || !isAlnum(b[i - 1]) else { i += 1; continue }
+            var k = i + 1
+            if k < e, isUpper(b[k]) { k += 1 }
+            if k < e, isDigit(b[k]) {
+                k += 1
+                if k < e, isUpper(b[k]) || isDigit(b[k]) { k += 1 }
+                if k + 4 <= e, b[k] == 32, isDigit(b[k + 1]), isUnitLetter(b[k + 2]), isUnitLetter(b[k + 3]),
+                   k + 4 == e || !isAlnum(b[k + 4]) {
+                    return true
+                }
+            }
+            i += 1
+        }
+        return false
+    }
+
+    /// `b[s..<e]` holds a UK telephone number: 11 digits from a `0` (`07700 900123`, `020 7946
+    /// 0018`, `01632-960-001`), or `+44` and 10 more not starting with `0` (`+44 7700 900123`),
+    /// the digits perhaps grouped by single spaces or dashes. Shorter runs (`111`, `0800` for a
+    /// time, `01/02/2026`, an ISO time) are not one; any 11-digit run from a `0` is, whatever
+    /// it was meant for.
+    static func containsPhoneNumber(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        var i = s
+        while i < e {
+            let plus = b[i] == UInt8(ascii: "+")
+            guard b[i] == UInt8(ascii: "0") || plus, i == s || !isDigit(b[i - 1]) else { i += 1; continue }
+            // The digits from here, groups joined across one space or dash.
+            var k = plus ? i + 1 : i
+            var digits = 0
+            var lead: UInt32 = 0   // the first three digits, a byte each
+            while k < e {
+                if isDigit(b[k]) {
+                    if digits < 3 { lead = lead << 8 | UInt32(b[k]) }
+                    digits += 1; k += 1; continue
+                }
+                if b[k] == 32 || b[k] == UInt8(ascii: "-"), digits > 0, k + 1 < e, isDigit(b[k + 1]) { k += 1; continue }
+                break
+            }
+            if plus {
+                // +44 and ten digits: a `0` after the country code is not written.
+                if digits == 12, lead >> 8 == 0x3434, lead & 0xFF != UInt32(UInt8(ascii: "0")) { return true }
+            } else if digits == 11 {
+                return true
+            }
+            i = max(i + 1, k)
+        }
+        return false
     }
 
     // MARK: Bytes
