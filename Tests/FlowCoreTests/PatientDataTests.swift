@@ -64,9 +64,7 @@ import Testing
 
     @Test("an operator note with a date of birth is refused, a staff name in `by` is not")
     func operatorNotes() {
-        let engine = FlowEngine(config: testConfig(rules: [occupancyRule(for: .zero)]))
-        #expect(engine.ingest(bedLine("AAA", at(0), occupied: 97)) == .accepted)
-        #expect(engine.ingest(bedLine("AAA", at(5), occupied: 97)) == .accepted)
+        let engine = IdentifiableFreeTextTests.firingEngine()
         let bad = OperatorAction(id: nextID(), at: at(6), kind: .acknowledge(rule: "occ", site: "AAA", by: "Priya Shah",
                                                                             note: "bed for pt DOB 12/03/1947")).jsonLine
         guard case .rejected(let r) = engine.ingest(bad) else { Issue.record("applied a note with a date of birth"); return }
@@ -102,19 +100,15 @@ import Testing
 
     @Test("an operator note naming a patient by title is refused; the titled staff name in `by` is not")
     func operatorNoteWithTitledName() {
-        let engine = FlowEngine(config: testConfig(rules: [occupancyRule(for: .zero)]))
-        #expect(engine.ingest(bedLine("AAA", at(0), occupied: 97)) == .accepted)
-        #expect(engine.ingest(bedLine("AAA", at(5), occupied: 97)) == .accepted)
-        let bad = OperatorAction(id: nextID(), at: at(6), kind: .acknowledge(rule: "occ", site: "AAA", by: "Priya Shah",
-                                                                            note: "Mrs Smith to ward 7")).jsonLine
+        let engine = IdentifiableFreeTextTests.firingEngine()
+        let bad = IdentifiableFreeTextTests.ack(note: "Mrs Smith to ward 7")
         guard case .rejected(let r) = engine.ingest(bad) else { Issue.record("applied a note with a name"); return }
         #expect(r.reason == .identifiable && r.field == "note")
         let silence = OperatorAction(id: nextID(), at: at(6), kind: .silence(site: "AAA", rule: "occ", until: at(60), by: "Priya Shah",
                                                                             reason: "waiting on Mr Jones")).jsonLine
         guard case .rejected(let s) = engine.ingest(silence) else { Issue.record("applied a reason with a name"); return }
         #expect(s.reason == .identifiable && s.field == "reason")
-        let good = OperatorAction(id: nextID(), at: at(6), kind: .acknowledge(rule: "occ", site: "AAA", by: "Mrs Priya Shah",
-                                                                             note: "site manager called")).jsonLine
+        let good = IdentifiableFreeTextTests.ack(note: "site manager called", by: "Mrs Priya Shah")
         guard case .operatorAction(_, let applied) = engine.ingest(good) else { Issue.record("not an operator action"); return }
         #expect(applied)
     }
