@@ -2,9 +2,10 @@ import Testing
 @testable import FlowCore
 
 /// Patient-identifiable data beyond NHS numbers (docs/feed-contract.md, "Rejections"): field
-/// names that name a date of birth or a person's name, and a date of birth in free text. What
-/// feeds legitimately carry still passes: pseudonymous keys, site codes, names of places, dates
-/// in notes, aggregate counts of births.
+/// names that name a date of birth or a person's name, and in free text a date of birth, a
+/// titled name, a full postcode or a telephone number. What feeds legitimately carry still
+/// passes: pseudonymous keys, site codes, names of places, dates in notes, aggregate counts of
+/// births, ward codes, times.
 @Suite struct PatientDataTests {
     var decoder = FeedDecoder(units: testConfig().units)
 

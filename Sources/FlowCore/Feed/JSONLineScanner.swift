@@ -580,18 +580,18 @@ public struct JSONLineScanner {
     static let containsNHSNumberWhy = "contains a value shaped like an NHS number"
     /// Why a free-text value is refused: `PatientText.containsDateOfBirth`.
     static let containsDateOfBirthWhy = "contains what looks like a date of birth (a date after 'DOB', 'born' or 'date of birth')"
-    /// Why a free-text value is refused: `PatientText.containsTitledName`. No `;` in it: an
-    /// operator's refusal is said up to the first (`OperatorAction.explain`), and the advice
-    /// is for them too.
     /// Why a free-text value is refused: `PatientText.containsPostcode`.
     static let containsPostcodeWhy = "contains what looks like a full postcode (such as SG1 4AB): an address narrows a record to a household"
     /// Why a free-text value is refused: `PatientText.containsPhoneNumber`.
     static let containsPhoneNumberWhy = "contains what looks like a telephone number (11 digits from 0, or +44 and 10)"
+    /// Why a free-text value is refused: `PatientText.containsTitledName`. No `;` in it: an
+    /// operator's refusal is said up to the first (`OperatorAction.explain`), and the advice
+    /// is for them too.
     static let containsTitledNameWhy = "contains what looks like a person's name (a title such as Mr or Mrs and a name): write the role or a pseudonymous key, not the name"
 
     /// Why the string value `b[s..<e]` (between its quotes) is patient-identifiable free text,
-    /// or nil: it contains an NHS-number-shaped run (`NHSNumber.containsNHSNumber`) or a date
-    /// of birth (`PatientText.containsDateOfBirth`). With escapes the decoded text is searched,
+    /// or nil: it contains an NHS-number-shaped run (`NHSNumber.containsNHSNumber`), a date
+    /// of birth, a titled name, a full postcode or a telephone number (`PatientText`). With escapes the decoded text is searched,
     /// so that `\u0039434765919` is found as `9434765919` is. Only free text gets here (fields
     /// not in the contract, nested values): off the hot path; nothing is allocated unless the
     /// value has escapes.
@@ -837,8 +837,9 @@ public enum NHSNumber {
 }
 
 /// Patient-identifiable data beyond NHS numbers: field names that name a date of birth or a
-/// person's name, and a date of birth written in free text. Both are asked only off the hot
-/// path (names not in the feed contract, nested names, free-text values) and allocate nothing.
+/// person's name, and in free text a date of birth, a person named by title, a full postcode or
+/// a telephone number. All are asked only off the hot path (names not in the feed contract,
+/// nested names, free-text values) and allocate nothing.
 /// Kept narrow, so that what feeds legitimately carry passes: `site_name`, `ward_name`, the
 /// pseudonymous keys (`pk-4f1c9a`, `inc-…`) and a date in a note (`ward 7 shut 2026-01-13`).
 public enum PatientText {

@@ -77,8 +77,8 @@ public struct OperatorAction: Sendable, Equatable {
         // whatever its name, is refused when it holds an NHS-number-shaped run anywhere. The feed
         // decoder has refused such a run already in any field outside the feed contract; this
         // covers the names the contract shares with operator lines (`reason`, `site`, `id`, ...).
-        // A date of birth in them likewise (`PatientText.containsDateOfBirth`).
-        // A titled name too (`PatientText.containsTitledName`), except in `by`: the member of
+        // A date of birth, a full postcode or a telephone number in them likewise (`PatientText`),
+        // and a titled name too (`PatientText.containsTitledName`), except in `by`: the member of
         // staff who acted, named on purpose.
         for f in scanner.fields where f.kind == .string {
             let key = JSONLineScanner.keyString(p, f)
