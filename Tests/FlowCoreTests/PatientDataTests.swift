@@ -109,6 +109,11 @@ import Testing
                                                                             reason: "waiting on Mr Jones")).jsonLine
         guard case .rejected(let s) = engine.ingest(silence) else { Issue.record("applied a reason with a name"); return }
         #expect(s.reason == .identifiable && s.field == "reason")
+        // `by` is spared only the titled-name check: a telephone number there is refused.
+        guard case .rejected(let p) = engine.ingest(IdentifiableFreeTextTests.ack(note: "called", by: "Priya 07700 900123")) else {
+            Issue.record("applied a name with a telephone number"); return
+        }
+        #expect(p.reason == .identifiable && p.field == "by")
         let good = IdentifiableFreeTextTests.ack(note: "site manager called", by: "Mrs Priya Shah")
         guard case .operatorAction(_, let applied) = engine.ingest(good) else { Issue.record("not an operator action"); return }
         #expect(applied)
