@@ -254,12 +254,19 @@ public final class FlowEngine {
     /// otherwise take: `unknown_feed`). Also `OperatorAction.refusal`, the dashboard's check
     /// before it submits an action, so that both refuse the same lines for the same reasons.
     static func operatorAction(_ line: UnsafeBufferPointer<UInt8>, undecoded r: Rejection) -> Result<OperatorAction, Rejection> {
-        // An operator line's `by` names the member of staff who acted, titled or not: the feed
-        // decoder, which takes every name outside the contract for free text, refuses "Mrs
-        // Priya Shah" there before it reads the feed; the operator line's own reading does not.
-        let titledBy = r.reason == .identifiable && r.field == "by" && r.detail.hasPrefix(JSONLineScanner.containsTitledNameWhy)
-        guard r.reason == .unknownFeed || titledBy, let op = OperatorAction.parse(line) else { return .failure(r) }
-        return op
+        switch r.reason {
+        case .unknownFeed:
+            return OperatorAction.parse(line) ?? .failure(r)
+        case .identifiable:
+            // Refused before the feed was read, as free text: an operator line reads its own
+            // fields (its `by` names the member of staff who acted, "Mrs Priya Shah", which
+            // the feed decoder took for free text naming a person). That reading decides;
+            // where it refuses too, the decoder's refusal stands.
+            if case .success(let op)? = OperatorAction.parse(line) { return .success(op) }
+            return .failure(r)
+        default:
+            return .failure(r)
+        }
     }
 
     /// Recovery on start (live mode): ingests a journalled line as replay mode does (the rule
