@@ -166,14 +166,12 @@ enum DashboardLauncher {
         // A rewound replay starts a fresh policy in a folder of its own.
         let scratch = NSTemporaryDirectory() + "urgentflow-replay-\(getpid())"
         try? FileManager.default.removeItem(atPath: scratch)
-        let notifier = try configText.flatMap {
-            try Notifications.start(system: config, text: $0, path: configPath, directory: scratch, mode: .replay)
+        func startNotifier(in directory: String) throws -> NotificationService? {
+            try configText.flatMap { try Notifications.start(system: config, text: $0, path: configPath, directory: directory, mode: .replay) }
         }
         // A configuration that started once starts again (a rewind's fresh policy).
-        let driver = ReplayDriver(player: player, notifier: notifier) { n in
-            configText.flatMap {
-                try? Notifications.start(system: config, text: $0, path: configPath, directory: scratch + "/rewind-\(n)", mode: .replay)
-            }
+        let driver = ReplayDriver(player: player, notifier: try startNotifier(in: scratch)) { n in
+            try? startNotifier(in: scratch + "/rewind-\(n)")
         }
         defer {
             driver.close()
