@@ -10,6 +10,9 @@ import Glibc
 
 public struct RecoveryReport {
     public var lines = 0, accepted = 0, operatorActions = 0, rejected = 0
+    /// Lines recovered although the patient-data checks now refuse them (among `accepted`):
+    /// accepted when they were written, and named in a warning (`FlowEngine.recover`).
+    public var identifiable = 0
     public var transitions: [AlertTransition] = []
     /// What the notification policy met in the run the journal records, in order: runs of
     /// `transitions` and the live clock's ticks (its clock marks), so that a restart decides
@@ -20,7 +23,8 @@ public struct RecoveryReport {
 
     public var summary: String {
         "recovered \(lines) journal lines (\(accepted) messages, \(operatorActions) operator actions"
-            + (rejected > 0 ? ", \(rejected) rejected" : "") + ") in \(Int(milliseconds)) ms, \(transitions.count) alert transitions"
+            + (rejected > 0 ? ", \(rejected) rejected" : "")
+            + (identifiable > 0 ? ", \(identifiable) holding patient-identifiable data" : "") + ") in \(Int(milliseconds)) ms, \(transitions.count) alert transitions"
     }
 }
 
@@ -71,12 +75,20 @@ public enum Recovery {
         do { try FileManager.default.createDirectory(atPath: journalDirectory, withIntermediateDirectories: true) } catch {
             throw LiveError("cannot create the journal directory \(journalDirectory): \(error)")
         }
-        var firstRejections = 0
+        var firstRejections = 0, firstIdentifiable = 0
         let report = try Journal.readAll(from: journalDirectory, repair: true, warn: { Log.warn($0) }) { line, origin in
             r.lines += 1
             let outcome = line.withUnsafeBufferPointer { engine.recover($0) }
             switch outcome {
             case .accepted, .held: r.accepted += 1   // held: replay only (recovery runs in live mode)
+                if let why = engine.recoveredIdentifiable {
+                    r.identifiable += 1
+                    if firstIdentifiable < 10 {
+                        firstIdentifiable += 1
+                        Log.warn("journal \(origin): holds patient-identifiable data (\(why.field.map { "field \($0): " } ?? "")\(why.detail)); recovered, as it was accepted "
+                                 + "when written, but its text must not be kept: remove it from the journal file")
+                    }
+                }
             case .operatorAction: r.operatorActions += 1
             case .rejected(let why):
                 r.rejected += 1

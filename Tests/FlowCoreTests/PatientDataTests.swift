@@ -145,3 +145,67 @@ import Testing
         #expect(r.reason == .identifiable && r.detail.hasPrefix("contains what looks like a person's name"))
     }
 }
+
+/// A restart reads back lines the service accepted when it wrote them. A later release's
+/// stricter patient-data checks (titled names, postcodes and telephone numbers came in one)
+/// refused such a line at the next restart, and its figures were missing from the rebuilt
+/// model. `FlowEngine.recover` recovers it and names it; everything else refuses it still.
+@Suite struct JournalledPatientDataTests {
+    /// A bed line carrying identifiable free text: in a field outside the contract, and nested.
+    static let lines = [
+        bedLine("AAA", at(0), occupied: 90, extra: #","comment":"Mr Jones in bay 4""#),
+        bedLine("AAA", at(0), occupied: 90, extra: #","extra":{"who":[{"note":"DOB 12/03/1947"}]}"#),
+        bedLine("AAA", at(0), occupied: 90, extra: #","patient_name":"x""#),
+        bedLine("AAA", at(0), occupied: 90, extra: #","contact":"daughter on 07700 900123""#),
+    ]
+
+    @Test("the journal's own decoding takes a line the patient-data checks refuse, and only those checks are off")
+    func journalledDecodingSkipsOnlyThePatientDataChecks() {
+        var decoder = FeedDecoder(units: testConfig().units)
+        for line in Self.lines {
+            guard case .failure(let r) = decoder.decode(line) else { Issue.record("accepted \(line)"); continue }
+            #expect(r.reason == .identifiable)
+            var s = line
+            let m = s.withUTF8 { p in Result { () throws(Rejection) in try decoder.decodeJournalled(p) } }
+            guard case .success(let message) = m, case .bed(let bed) = message.payload else { Issue.record("journalled: \(m)"); continue }
+            #expect(bed.coreOccupied == 90 && bed.coreOpen == 100)
+        }
+        // Every other check stands: a count out of range, a bad time, malformed JSON.
+        for bad in [bedLine("AAA", at(0), open: 10, occupied: 90, extra: #","comment":"Mr Jones""#),
+                    #"{"feed":"bed","id":"x1","at":"yesterday","site":"AAA","ga_core_open":10,"ga_core_occupied":9,"comment":"Mr Jones"}"#,
+                    #"{"feed":"bed","id":"x2","comment":"Mr Jones""#] {
+            var s = bad
+            let m = s.withUTF8 { p in Result { () throws(Rejection) in try decoder.decodeJournalled(p) } }
+            guard case .failure(let r) = m else { Issue.record("journalled took \(bad)"); continue }
+            #expect(r.reason != .identifiable, "\(r)")
+        }
+    }
+
+    @Test("a restart recovers a journalled line the checks now refuse, names it, and keeps its figures; live ingest still refuses it")
+    func recoveryKeepsTheFiguresOfAnIdentifiableJournalLine() {
+        for line in Self.lines {
+            let live = FlowEngine(config: testConfig(), mode: .live)
+            guard case .rejected(let r) = live.ingest(line, receivedAt: at(1)) else { Issue.record("live accepted \(line)"); continue }
+            #expect(r.reason == .identifiable && live.rejectedTotal == 1)
+
+            let restarted = FlowEngine(config: testConfig(), mode: .live)
+            var s = line
+            let outcome = s.withUTF8 { restarted.recover($0) }
+            #expect(outcome == .accepted, "\(line)")
+            #expect(restarted.recoveredIdentifiable?.reason == .identifiable)
+            #expect(restarted.recoveredIdentifiable?.feed == .bed && restarted.recoveredIdentifiable?.site == "AAA",
+                    "named with its feed and site: \(String(describing: restarted.recoveredIdentifiable))")
+            #expect(restarted.rejectedTotal == 0 && restarted.acceptedTotal == 1)
+            #expect(restarted.model.value(.gaOccupancyPct, site: 0) == 90)
+            // The next line, a clean one, is not named.
+            var clean = bedLine("AAA", at(5), occupied: 91)
+            #expect(clean.withUTF8 { restarted.recover($0) } == .accepted)
+            #expect(restarted.recoveredIdentifiable == nil)
+        }
+        // A journalled line refused for something else as well stays refused, counted once.
+        let restarted = FlowEngine(config: testConfig(), mode: .live)
+        var both = bedLine("AAA", at(0), open: 10, occupied: 90, extra: #","comment":"Mr Jones""#)
+        guard case .rejected = both.withUTF8({ restarted.recover($0) }) else { Issue.record("recovered a bad line"); return }
+        #expect(restarted.rejectedTotal == 1 && restarted.acceptedTotal == 0 && restarted.recoveredIdentifiable == nil)
+    }
+}

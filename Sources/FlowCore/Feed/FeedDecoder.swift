@@ -40,17 +40,35 @@ public struct FeedDecoder {
     /// The same, telling `lookahead` the line's feed and id fingerprint as soon as they are read.
     @inline(__always)
     mutating func decodeMessage<L: IDLookahead>(_ p: UnsafeBufferPointer<UInt8>, lookahead: L) throws(Rejection) -> FeedMessage {
+        try decodeMessage(p, lookahead: lookahead, filing: SlotSink.self)
+    }
+
+    /// A line of the service's own journal that `decodeMessage` refused as patient-identifiable,
+    /// decoded with every check but those: a restart reading back what it accepted when it was
+    /// written (`FlowEngine.recover`). A later release's stricter checks (titled names,
+    /// postcodes and telephone numbers in free text came in one) refused such lines at the next
+    /// restart, and their figures were missing from the rebuilt model: a DToC start, or an
+    /// ambulance arrival whose handover was then never seen. The model keeps no text of a line,
+    /// only its figures and fingerprints, so recovering it keeps nothing identifiable that the
+    /// journal does not already hold; the restart names the line so it can be removed there.
+    public mutating func decodeJournalled(_ p: UnsafeBufferPointer<UInt8>) throws(Rejection) -> FeedMessage {
+        try decodeMessage(p, lookahead: NoIDLookahead(), filing: JournalSlotSink.self)
+    }
+
+    @inline(__always)
+    private mutating func decodeMessage<L: IDLookahead, F: SlotFiling>(_ p: UnsafeBufferPointer<UInt8>, lookahead: L,
+                                                                        filing: F.Type) throws(Rejection) -> FeedMessage {
         guard let b = p.baseAddress, p.count > 0 else { throw Self.scanRejection(.malformed(offset: 0, what: "empty line")) }
         let n = p.count
         if !isKnownUniquelyReferenced(&scratch) { scratch = SlotStorage() }
         let view = tables.view
         let slots = scratch.pointer
-        var sink = SlotSink(tables: view, slots: slots, next: scratch.next)
+        var sink = F(SlotSink(tables: view, slots: slots, next: scratch.next))
         if let failure = JSONLineScanner.scanRecord(b, n, &sink) {
             throw Self.scanRejection(failure)
         }
-        if sink.repeats { throw repeatedField(p) }
-        var line = Line(b: b, n: n, slots: UnsafePointer(slots), present: sink.present, tables: view, date: scratch.date)
+        if sink.filed.repeats { throw repeatedField(p) }
+        var line = Line(b: b, n: n, slots: UnsafePointer(slots), present: sink.filed.present, tables: view, date: scratch.date)
         return try line.decodeMessage(lookahead)
     }
 
@@ -206,6 +224,29 @@ struct SlotSink: ScanSink {
     /// Some contract field appears more than once.
     @inline(__always)
     var repeats: Bool { added != present }
+}
+
+/// How the feed decoder files a line's fields: a `SlotSink`, with or without the scan's
+/// patient-data checks (`ScanSink.checksPatientData`).
+protocol SlotFiling: ScanSink {
+    init(_ filed: SlotSink)
+    var filed: SlotSink { get }
+}
+
+extension SlotSink: SlotFiling {
+    @inline(__always) init(_ filed: SlotSink) { self = filed }
+    @inline(__always) var filed: SlotSink { self }
+}
+
+/// A `SlotSink` whose scan does not check for patient-identifiable data: a restart's second
+/// reading of a journalled line the checks refused (`FeedDecoder.decodeJournalled`).
+struct JournalSlotSink: SlotFiling {
+    var filed: SlotSink
+    static var checksPatientData: Bool { false }
+    init(_ filed: SlotSink) { self.filed = filed }
+    mutating func slot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int { filed.slot(b, n, s, e) }
+    mutating func expected(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int) -> (slot: Int, end: Int) { filed.expected(b, n, s) }
+    mutating func add(_ f: JSONLineScanner.Field, slot: Int) -> Bool { filed.add(f, slot: slot) }
 }
 
 /// The decoder's lookup tables, built once per configuration and never changed (so copies of

@@ -10,7 +10,8 @@
 /// While scanning it also looks for patient-identifiable data anywhere in the record (at any
 /// depth): keys named like identifiers and values shaped like NHS numbers; in free text (nested
 /// values, and top-level fields a sink treats as free text: for the feed decoder, names not in
-/// the contract) an NHS-number-shaped run anywhere in a string.
+/// the contract) an NHS-number-shaped run anywhere in a string. Not for a sink whose type says
+/// otherwise (`ScanSink.checksPatientData`): a restart's second reading of its own journal's line.
 ///
 /// The grammar is one generic routine (`scanRecord`) over raw pointers: `scan(_:)` collects
 /// every top-level field into `fields`; the feed decoder passes its own sink that files the
@@ -229,7 +230,7 @@ public struct JSONLineScanner {
                 if keyEnd < 0 { return stringFailure(b, n, i) }
                 // A contract field name is never an identifiable one: only other names are checked.
                 slot = sink.slot(b, n, keyStart, keyEnd)
-                if slot < 0, isIdentifiableKey(b, keyStart, keyEnd) {
+                if S.checksPatientData, slot < 0, isIdentifiableKey(b, keyStart, keyEnd) {
                     let pii = text(b, keyStart, keyEnd)
                     return .identifiable(field: pii, why: "field name '\(pii)' is patient-identifiable")
                 }
@@ -251,12 +252,12 @@ public struct JSONLineScanner {
                 if e < 0 { return stringFailure(b, n, i) }
                 field.kind = .string; field.valueStart = Int32(i + 1); field.valueEnd = Int32(e)
                 field.hasEscapes = esc
-                if NHSNumber.looksLikeNHSNumber(b, i + 1, e) {
+                if S.checksPatientData, NHSNumber.looksLikeNHSNumber(b, i + 1, e) {
                     return .identifiable(field: text(b, keyStart, keyEnd), why: "value is shaped like an NHS number")
                 }
                 i = e + 1
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                switch skipNested(b, n, i) {
+                switch skipNested(b, n, i, checksPatientData: S.checksPatientData) {
                 case .success(let e):
                     field.kind = c == UInt8(ascii: "{") ? .object : .array
                     field.valueEnd = Int32(e)
@@ -276,7 +277,7 @@ public struct JSONLineScanner {
                 let e = scanNumber(b, n, i)
                 guard e >= 0 else { return .malformed(offset: i, what: "invalid value") }
                 field.kind = .number; field.valueEnd = Int32(e)
-                if e - i == 10, NHSNumber.looksLikeNHSNumber(b, i, e) {
+                if S.checksPatientData, e - i == 10, NHSNumber.looksLikeNHSNumber(b, i, e) {
                     return .identifiable(field: text(b, keyStart, keyEnd), why: "value is shaped like an NHS number")
                 }
                 i = e
@@ -291,7 +292,7 @@ public struct JSONLineScanner {
             // ten-digit run in eleven passes the check digit, so refusing embedded runs there
             // would refuse real feeds. Asked on the sink's own branch for names it does not
             // file, so a contract field pays nothing for it.
-            if !sink.add(field, slot: slot), field.kind == .string,
+            if !sink.add(field, slot: slot), S.checksPatientData, field.kind == .string,
                let why = freeTextIdentifiable(b, n, Int(field.valueStart), Int(field.valueEnd), field.hasEscapes) {
                 return .identifiable(field: text(b, keyStart, keyEnd), why: why)
             }
@@ -475,8 +476,8 @@ public struct JSONLineScanner {
     /// Validates and skips a nested object or array starting at `start`, without recursion or
     /// allocation (the open containers are bits of a word: `maxDepth` is at most 64).
     /// Returns the index just after it. Keys and string values inside are checked for
-    /// identifiable data too.
-    static func skipNested(_ b: UnsafePointer<UInt8>, _ n: Int, _ start: Int) -> Result<Int, Failure> {
+    /// identifiable data too, unless `checksPatientData` is false (`ScanSink.checksPatientData`).
+    static func skipNested(_ b: UnsafePointer<UInt8>, _ n: Int, _ start: Int, checksPatientData: Bool = true) -> Result<Int, Failure> {
         // Stack of container kinds: bit set = object, clear = array; `depth` entries.
         var stack: UInt64 = 0
         var depth = 0
@@ -505,7 +506,7 @@ public struct JSONLineScanner {
                 var esc = false
                 let e = scanString(b, n, i, &esc)
                 if e < 0 { return .failure(stringFailure(b, n, i)) }
-                if isIdentifiableKey(b, i + 1, e) {
+                if checksPatientData, isIdentifiableKey(b, i + 1, e) {
                     let pii = text(b, i + 1, e)
                     return .failure(.identifiable(field: pii, why: "field name '\(pii)' is patient-identifiable"))
                 }
@@ -531,12 +532,12 @@ public struct JSONLineScanner {
                     var esc = false
                     let e = scanString(b, n, i, &esc)
                     if e < 0 { return .failure(stringFailure(b, n, i)) }
-                    if NHSNumber.looksLikeNHSNumber(b, i + 1, e) {
+                    if checksPatientData, NHSNumber.looksLikeNHSNumber(b, i + 1, e) {
                         let name = inObject() ? text(b, lastKey.0, lastKey.1) : "array element"
                         return .failure(.identifiable(field: name, why: "value is shaped like an NHS number"))
                     }
                     // Nested values are never contract fields: all free text (see `scanRecord`).
-                    if let why = freeTextIdentifiable(b, n, i + 1, e, esc) {
+                    if checksPatientData, let why = freeTextIdentifiable(b, n, i + 1, e, esc) {
                         let name = inObject() ? text(b, lastKey.0, lastKey.1) : "array element"
                         return .failure(.identifiable(field: name, why: why))
                     }
@@ -553,7 +554,7 @@ public struct JSONLineScanner {
                 default:
                     let e = scanNumber(b, n, i)
                     guard e >= 0 else { return .failure(.malformed(offset: i, what: "invalid value")) }
-                    if e - i == 10, NHSNumber.looksLikeNHSNumber(b, i, e) {
+                    if checksPatientData, e - i == 10, NHSNumber.looksLikeNHSNumber(b, i, e) {
                         return .failure(.identifiable(field: text(b, lastKey.0, lastKey.1), why: "value is shaped like an NHS number"))
                     }
                     i = e; expect = .commaOrClose
@@ -727,6 +728,15 @@ protocol ScanSink {
     /// name not in the contract): its value is then free text, refused when a string holds an
     /// NHS-number-shaped run anywhere, not only as the whole value.
     mutating func add(_ field: JSONLineScanner.Field, slot: Int) -> Bool
+    /// Whether the scan refuses patient-identifiable data (names, NHS numbers, free text): every
+    /// sink does but the one a restart reads its own journal with when a line was refused so
+    /// (`JournalSlotSink`). A constant of the type, so that the checks cost the feed decoder's
+    /// specialisation nothing.
+    static var checksPatientData: Bool { get }
+}
+
+extension ScanSink {
+    static var checksPatientData: Bool { true }
 }
 
 /// Collects every field, in order (`JSONLineScanner.scan`). Knows no contract, so it files

@@ -141,6 +141,12 @@ public final class FlowEngine {
         } catch {
             return undecoded(line, error)
         }
+        return decoded(m, receivedAt: receivedAt)
+    }
+
+    /// A line decoded: its time against the clock, then `admit`.
+    @inline(__always)
+    private func decoded(_ m: FeedMessage, receivedAt: EventTime?) -> Outcome {
         // Time against the clock.
         if mode == .live, !recovering, let wall = receivedAt ?? model.now, m.at > wall + config.ingest.maxFutureSkewLive {
             return reject(Rejection(.futureTime, field: "at", "\(RFC3339.format(m.at)) is more than \(config.ingest.maxFutureSkewLive) ahead of the clock (\(RFC3339.format(wall)))",
@@ -242,12 +248,23 @@ public final class FlowEngine {
         case .failure(let e):
             // Refused before the envelope was read (identifiable data, a repeated field): said
             // with the line's feed and site where they can be read.
-            if e.feed == nil, e.reason == .identifiable || (e.reason == .malformed && e.field != nil) {
-                return reject(Self.attributed(e, line, config))
+            let said = e.feed == nil && (e.reason == .identifiable || (e.reason == .malformed && e.field != nil))
+                ? Self.attributed(e, line, config) : e
+            if recovering, e.reason == .identifiable, let m = try? decoder.decodeJournalled(line) {
+                // The service's own journal: the line was accepted when it was written, under
+                // checks a later release made stricter. Its figures are recovered (the model
+                // keeps no text) and the restart names it (`recoveredIdentifiable`).
+                let outcome = decoded(m, receivedAt: nil)
+                if outcome == .accepted { recoveredIdentifiable = said }
+                return outcome
             }
-            return reject(e)
+            return reject(said)
         }
     }
+
+    /// Set by `recover` for a journalled line it recovered although the patient-data checks now
+    /// refuse it (`FeedDecoder.decodeJournalled`): what they say of it. Nil after any other line.
+    public private(set) var recoveredIdentifiable: Rejection?
 
     /// What `ingest` reads in a line the feed decoder refused with `r`: an operator action, or
     /// why the line is refused (`r` itself unless the line is an operator line the decoder would
@@ -272,8 +289,11 @@ public final class FlowEngine {
     /// Recovery on start (live mode): ingests a journalled line as replay mode does (the rule
     /// ticks before its event time run first; no wall-clock future check). Once a clock mark
     /// of a live run has been applied, ticks come from the marks instead, exactly as they ran.
+    /// A line the patient-data checks refuse is recovered all the same, and said in
+    /// `recoveredIdentifiable`: it was accepted when it was written (`FeedDecoder.decodeJournalled`).
     public func recover(_ bytes: UnsafeBufferPointer<UInt8>) -> Outcome {
         recovering = true
+        recoveredIdentifiable = nil
         defer { recovering = false }
         return ingest(bytes, receivedAt: nil)
     }
