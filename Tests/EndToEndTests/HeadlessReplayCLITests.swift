@@ -239,6 +239,36 @@ import Glibc
         #expect(r.out.hasSuffix("4 lines, 3 accepted, 0 rejected, 1 journal mark\n"), "\(r.out)")
     }
 
+    /// A day of a journal holds a clock mark a minute: `check` names the first and counts the
+    /// rest (each listed, they buried the file's problems), and with `--journal` expects them:
+    /// only the problems are listed, and the marks alone do not fail it.
+    @Test func checkOfAJournalListsItsProblemsNotEveryMark() throws {
+        let marks = (0..<30).map { #"{"feed":"operator","id":"c\#($0)","at":"2026-01-12T22:\#(String(format: "%02d", $0)):30Z","kind":"clock"}"# }
+        let lines = Array(try Self.winterWeekdayLines().prefix(3))
+        let identifiable = #"{"feed":"ambulance","id":"x9","at":"2026-01-12T22:10:00Z","site":"RWH","kind":"arrived","incident":"inc-x9","note":"Mrs Khan"}"#
+        let path = try Self.feedFile("journal", lines + marks.prefix(10) + [identifiable] + marks.dropFirst(10))
+        defer { unlink(path) }
+        let plain = try Self.urgentflow(["check", path])
+        #expect(plain.status == 1)
+        let listed = plain.out.split(separator: "\n")
+        #expect(listed.count == 3, "the first mark, the identifiable line, the summary: \(plain.out)")
+        #expect(listed.first?.contains("line 4: operator: a clock mark is written by urgentflow into its journal") == true
+                && listed.first?.contains("29 more after it, not listed; for a day of urgentflow's journal, check it with --journal") == true,
+                "\(plain.out)")
+        #expect(listed.dropFirst().first?.contains("line 14: feed ambulance: site RWH: identifiable: field note") == true, "\(plain.out)")
+        #expect(plain.out.hasSuffix("34 lines, 3 accepted, 1 rejected, 30 journal marks\n"), "\(plain.out)")
+
+        let journal = try Self.urgentflow(["check", "--journal", path])
+        #expect(journal.status == 1, "the identifiable line still fails it")
+        #expect(!journal.out.contains("operator:"), "\(journal.out)")
+        #expect(journal.out.split(separator: "\n").count == 2, "\(journal.out)")
+        let clean = try Self.feedFile("journal-clean", lines + marks)
+        defer { unlink(clean) }
+        let ok = try Self.urgentflow(["check", "--journal", clean])
+        #expect(ok.status == 0, "\(ok.out)")
+        #expect(ok.out.hasSuffix("33 lines, 3 accepted, 0 rejected, 30 journal marks\n"), "\(ok.out)")
+    }
+
     /// A file `check` passes must start: `run` refuses one whose `notifications:` section is
     /// wrong, so `check` reads that section too, each problem with its line.
     @Test func checkReadsTheNotificationsSectionAsRunDoes() throws {
