@@ -484,6 +484,12 @@ import Testing
             #"{"feed":"ambulance","id":"a6","at":"2026-01-05T08:00:00Z","site":"AAA","kind":"arrived","incident":"i1","category":2,"incident":"i2"}"#,
             #"{"category":2,"incident":"i1","kind":"arrived","site":"AAA","at":"2026-01-05T08:00:00Z","id":"a7","feed":"ambulance"}"#,
             #"{"feed":"ambulance","id":"a8","at":"2026-01-05T08:00:00Z","site":"AAA","kind":"arrived","incident":"i1","category":2}"#,
+            // Spaces around the colon, and the line cut short right after a name and its colon.
+            #"{"feed":"ambulance","id":"a9","at":"2026-01-05T08:00:00Z","site":"AAA","kind":"arrived","incident" :"i1","category": 2}"#,
+            "{\"feed\":\"ambulance\",\"id\":\"b1\",\"at\":\"2026-01-05T08:00:00Z\",\"site\":\"AAA\",\"kind\":\"arrived\",\"incident\"  :  \"i1\",\"category\"\t:2}",
+            #"{"feed":"ambulance","id":"b2","at":"2026-01-05T08:00:00Z","site":"AAA","kind":"arrived","incident":"#,
+            #"{"feed":"ambulance","id":"b3","at":"2026-01-05T08:00:00Z","site":"AAA","kind":"arrived","incident""#,
+            #"{"feed":"ambulance","id":"b4","at":"2026-01-05T08:00:00Z","site":"AAA","kind":"arrived","incident";"i1","category":2}"#,
         ]
         for _ in 0..<2 {
             for line in lines {

@@ -140,8 +140,7 @@ final class SlotStorage {
     /// them up (`SlotSink.expected`).
     let next: UnsafeMutablePointer<SlotSink.Expected> = {
         let p = UnsafeMutablePointer<SlotSink.Expected>.allocate(capacity: FieldID.count + 1)
-        p.initialize(repeating: SlotSink.Expected(name: DecoderTables.Name(len: 0, w0: 0, w1: 0, w2: 0, w3: 0), slot: -1),
-                     count: FieldID.count + 1)
+        p.initialize(repeating: SlotSink.nothingExpected, count: FieldID.count + 1)
         return p
     }()
     deinit { pointer.deallocate(); date.deallocate(); next.deallocate() }
@@ -191,23 +190,34 @@ struct SlotSink: ScanSink {
         self.next = next
     }
 
-    /// Looked up by hash; learnt as the name expected after the previous one.
+    /// Looked up by hash; learnt as the name expected after the previous one, with its closing
+    /// quote and the colon (`"name":`) where the colon follows at once (a line written with
+    /// spaces there teaches nothing: its names are scanned).
     @inline(__always)
     mutating func slot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int {
         let k = tables.fieldSlot(b, n, s, e)
-        if k >= 0, previous >= 0 { next[previous] = Expected(name: DecoderTables.name(b, n, s, e), slot: k) }
+        if k >= 0, previous >= 0 {
+            // `e` is the closing quote; contract names are at most 30 bytes (`DecoderTables.init`).
+            next[previous] = e &+ 1 < n && b[e &+ 1] == UInt8(ascii: ":")
+                ? Expected(name: DecoderTables.name(b, n, s, e &+ 2), slot: k) : Self.nothingExpected
+        }
         previous = k
         return k
     }
 
+    static let nothingExpected = Expected(name: DecoderTables.Name(len: 0, w0: 0, w1: 0, w2: 0, w3: 0), slot: -1)
+
+    /// The bytes at `s` are the expected name, its quote and the colon, compared a word at a
+    /// time (one word for names of up to six bytes): the quote and the colon were two more
+    /// checks and a pass over any spaces between them, at every field.
     @inline(__always)
     mutating func expected(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int) -> (slot: Int, end: Int) {
         guard previous >= 0 else { return (-1, 0) }
         let x = next[previous]
-        let e = s &+ x.name.len
-        guard x.slot >= 0, e < n, b[e] == UInt8(ascii: "\""), x.name.matches(b, n, s) else { return (-1, 0) }
+        let e = s &+ x.name.len   // just after the colon
+        guard x.slot >= 0, e < n, x.name.matches(b, n, s) else { return (-1, 0) }
         previous = x.slot
-        return (x.slot, e)
+        return (x.slot, e &- 2)
     }
 
     /// A name not in the contract is not filed: its value is free text (`ScanSink.add`).
@@ -291,7 +301,8 @@ final class DecoderTables {
         for id in FieldID.allCases {
             let bytes = Array(id.name.utf8)
             // Below 56: `SlotSink.added` (256 fields of at most 2^55 each) does not wrap.
-            precondition(bytes.count <= 32 && id.rawValue < 56)
+            // At most 30 bytes: an expected name is kept with its quote and colon (`SlotSink`).
+            precondition(bytes.count <= 30 && id.rawValue < 56)
             // The scanner skips the identifiable-name check for contract names.
             precondition(bytes.withUnsafeBufferPointer { JSONLineScanner.identifiableKey($0, 0, $0.count) } == nil)
             let name = bytes.withUnsafeBufferPointer { Self.name($0.baseAddress!, $0.count, 0, $0.count) }

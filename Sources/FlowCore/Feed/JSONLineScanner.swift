@@ -221,10 +221,13 @@ public struct JSONLineScanner {
                 return .malformed(offset: i, what: i >= n ? "truncated line" : "expected a field name")
             }
             let keyStart = i + 1
-            // The name the sink expects here, if these are its bytes (the name and its closing
-            // quote): what scanning the name and looking it up would give. Else scanned.
+            // The name the sink expects here, if these are its bytes (the name, its closing quote
+            // and the colon): what scanning the name and looking it up, and the colon after it,
+            // would give. Else scanned.
             var (slot, keyEnd) = sink.expected(b, n, keyStart)
-            if slot < 0 {
+            if slot >= 0 {
+                i = keyEnd + 2
+            } else {
                 var keyEscapes = false
                 keyEnd = scanString(b, n, i, &keyEscapes)
                 if keyEnd < 0 { return stringFailure(b, n, i) }
@@ -234,12 +237,13 @@ public struct JSONLineScanner {
                     let pii = text(b, keyStart, keyEnd)
                     return .identifiable(field: pii, why: "field name '\(pii)' is patient-identifiable")
                 }
+                i = skipWSAfter(b, n, keyEnd + 1)
+                guard i < n, b[i] == UInt8(ascii: ":") else {
+                    return .malformed(offset: i, what: i >= n ? "truncated line" : "expected ':' after a field name")
+                }
+                i += 1
             }
-            i = skipWSAfter(b, n, keyEnd + 1)
-            guard i < n, b[i] == UInt8(ascii: ":") else {
-                return .malformed(offset: i, what: i >= n ? "truncated line" : "expected ':' after a field name")
-            }
-            i = skipWSAfter(b, n, i + 1)
+            i = skipWSAfter(b, n, i)
             guard i < n else { return .malformed(offset: i, what: "truncated line") }
             var field = Field(keyStart: Int32(keyStart), keyEnd: Int32(keyEnd),
                               valueStart: Int32(i), valueEnd: Int32(i),
@@ -720,9 +724,10 @@ protocol ScanSink {
     /// may get one.
     mutating func slot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int
     /// The slot of the name the sink expects at `s` (just after a name's opening quote) and the
-    /// index of its closing quote, if the bytes there are exactly that name and a quote; slot
-    /// -1 otherwise (the name is then scanned and given to `slot`). Only a name `slot` would
-    /// give that slot may be expected.
+    /// index of its closing quote, if the bytes there are exactly that name, a quote and a colon
+    /// (`"name":`, as feeds write it); slot -1 otherwise (the name is then scanned and given to
+    /// `slot`, and the colon looked for after any spaces). Only a name `slot` would give that
+    /// slot may be expected.
     mutating func expected(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int) -> (slot: Int, end: Int)
     /// Takes a field; false when the sink does not file it as data (for the feed decoder, a
     /// name not in the contract): its value is then free text, refused when a string holds an
