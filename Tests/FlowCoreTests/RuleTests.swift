@@ -64,7 +64,12 @@ import Testing
         r.engine.advance(to: at(31))
         #expect(r.engine.drainTransitions().map(\.state) == [.firing])
         #expect(r.engine.acknowledge(rule: "occ", site: "AAA", by: "Priya Shah", note: nil, at: at(31)))
-        #expect(r.engine.ackRefusal(rule: "occ", site: "BBB") == "no active alert occ at BBB")
+        #expect(r.engine.ackRefusal(rule: "occ", site: "BBB") == "no active alert occ at BBB; no alert is firing at BBB")
+        // Typed by hand: what is firing at the site, or why the rule or unit is not there.
+        #expect(r.engine.ackRefusal(rule: "occupancy", site: "AAA") == "no active alert occupancy at AAA: occupancy is not a rule of this system; firing at AAA: occ")
+        #expect(r.engine.ackRefusal(rule: "occ", site: "AAB").hasPrefix("no active alert occ at AAB: AAB is not a unit of this system (AAA, BBB"))
+        #expect(r.engine.ackRefusal(rule: "occ", site: "AAB").hasSuffix(", SYSTEM)"))
+        #expect(r.engine.ackRefusal(rule: "occ", site: "BBB", justCleared: true) == "no active alert occ at BBB (it may have just cleared)")
     }
 
     @Test func aBriefSpikeIsCancelledNotFired() {

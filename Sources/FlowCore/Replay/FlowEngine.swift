@@ -454,13 +454,26 @@ public final class FlowEngine {
     }
 
     /// Why an acknowledgement of `rule` at `site` was refused, for a person: the alert is pending
-    /// (nothing to acknowledge until it fires), or there is none (`justCleared`: say it may have
-    /// cleared since it was on screen).
+    /// (nothing to acknowledge until it fires), or there is none (`justCleared`: the dashboard's
+    /// own, of an alert it showed: say it may have cleared since). Typed by hand (`urgentflow
+    /// ack`, from a phone in the small hours), a unit or rule the system does not have is said
+    /// to be so, and otherwise the alerts firing at the site are listed: what was meant is
+    /// usually among them, where "no active alert" alone sent the manager to the dashboard.
     public func ackRefusal(rule: String, site: String, justCleared: Bool = false) -> String {
         if rules.isPending(rule: rule, site: site) {
             return Self.pendingAckRefusal(rule: rule, site: site) + " (its lead has not been told)"
         }
-        return "no active alert \(rule) at \(site)" + (justCleared ? " (it may have just cleared)" : "")
+        let refusal = "no active alert \(rule) at \(site)"
+        if justCleared { return refusal + " (it may have just cleared)" }
+        guard site == systemSiteCode || config.unitIndex(site) != nil else {
+            return refusal + ": \(site) is not a unit of this system (" + (config.units.map(\.code) + [systemSiteCode]).joined(separator: ", ") + ")"
+        }
+        let firing = rules.firingRules(at: site)
+        let there = firing.isEmpty ? "no alert is firing at \(site)" : "firing at \(site): " + firing.joined(separator: ", ")
+        guard config.rules.contains(where: { $0.id == rule }) else {
+            return refusal + ": \(rule) is not a rule of this system; " + there
+        }
+        return refusal + "; " + there
     }
 
     /// Why an alert still pending cannot be acknowledged; the dashboard says it too, before

@@ -556,6 +556,17 @@ public struct RuleEngine: Sendable {
         alertKey(rule: rule, site: site).flatMap { alerts[$0] }?.lifecycle.phase == .pending
     }
 
+    /// The rule ids of the alerts firing at unit code `site` (`SYSTEM` for the system), in rule
+    /// order: what an acknowledgement of another there could have meant (`FlowEngine.ackRefusal`).
+    public func firingRules(at site: String) -> [String] {
+        guard let si = site == systemSiteCode ? config.units.count : config.unitIndex(site) else { return [] }
+        return config.rules.indices.filter { ri in
+            let key = AlertKey(rule: ri, site: si)
+            guard hasAlert(key), let l = alerts[key]?.lifecycle else { return false }
+            return l.isActive && l.phase != .pending
+        }.map { config.rules[$0].id }
+    }
+
     /// The key of the alert of rule id `rule` at unit code `site` (`SYSTEM` for the system);
     /// nil when either is unknown.
     func alertKey(rule: String, site: String) -> AlertKey? {
