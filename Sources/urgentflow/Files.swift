@@ -105,7 +105,12 @@ enum Bundled {
     static func scenarioPath(_ nameOrPath: String) throws -> String {
         if FileManager.default.fileExists(atPath: nameOrPath) || nameOrPath == "-" { return nameOrPath }
         let name = nameOrPath.hasSuffix(".jsonl") ? nameOrPath : nameOrPath + ".jsonl"
-        if let dir = scenariosDirectory(), FileManager.default.fileExists(atPath: dir + "/" + name) { return dir + "/" + name }
-        throw CLIError("no such scenario file or bundled scenario: \(nameOrPath)")
+        let dir = scenariosDirectory()
+        if let dir, FileManager.default.fileExists(atPath: dir + "/" + name) { return dir + "/" + name }
+        // The bundled names, so that a mistyped one can be put right without reading the README.
+        let bundled = dir.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0) }?
+            .filter { $0.hasSuffix(".jsonl") && !$0.hasSuffix(".expect.jsonl") }.map { String($0.dropLast(6)) }.sorted() ?? []
+        throw CLIError("no such scenario file or bundled scenario: \(nameOrPath)"
+                       + (bundled.isEmpty ? "" : " (bundled: " + bundled.joined(separator: ", ") + ")"))
     }
 }

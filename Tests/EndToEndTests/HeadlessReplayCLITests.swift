@@ -239,6 +239,13 @@ import Glibc
         #expect(r.out.hasSuffix("4 lines, 3 accepted, 0 rejected, 1 journal mark\n"), "\(r.out)")
     }
 
+    /// A mistyped scenario name is answered with the bundled names.
+    @Test func anUnknownScenarioNameListsTheBundledOnes() throws {
+        let r = try Self.urgentflow(["replay", "handover", "--headless"])
+        #expect(r.status != 0)
+        #expect(r.err.contains("no such scenario file or bundled scenario: handover (bundled: boxing-day-surge, feed-outage, handover-crisis, october-clock-change, winter-weekday)"), "\(r.err)")
+    }
+
     /// A day of a journal holds a clock mark a minute: `check` names the first and counts the
     /// rest (each listed, they buried the file's problems), and with `--journal` expects them:
     /// only the problems are listed, and the marks alone do not fail it.
