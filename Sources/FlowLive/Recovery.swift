@@ -10,7 +10,8 @@ import Glibc
 
 public struct RecoveryReport {
     public var lines = 0, accepted = 0, operatorActions = 0, rejected = 0
-    /// Lines recovered although the patient-data checks now refuse them (among `accepted`):
+    /// Lines recovered although the patient-data checks now refuse them (among `accepted` and
+    /// `operatorActions`; an operator's note or reason withheld):
     /// accepted when they were written, and named in a warning (`FlowEngine.recover`).
     public var identifiable = 0
     public var transitions: [AlertTransition] = []
@@ -81,20 +82,20 @@ public enum Recovery {
             let outcome = line.withUnsafeBufferPointer { engine.recover($0) }
             switch outcome {
             case .accepted, .held: r.accepted += 1   // held: replay only (recovery runs in live mode)
-                if let why = engine.recoveredIdentifiable {
-                    r.identifiable += 1
-                    if firstIdentifiable < 10 {
-                        firstIdentifiable += 1
-                        Log.warn("journal \(origin): holds patient-identifiable data (\(why.field.map { "field \($0): " } ?? "")\(why.detail)); recovered, as it was accepted "
-                                 + "when written, but its text must not be kept: remove it from the journal file")
-                    }
-                }
             case .operatorAction: r.operatorActions += 1
             case .rejected(let why):
                 r.rejected += 1
                 if firstRejections < 10 {
                     firstRejections += 1
                     Log.warn("journal \(origin): not recovered: \(why)")
+                }
+            }
+            if let why = engine.recoveredIdentifiable {
+                r.identifiable += 1
+                if firstIdentifiable < 10 {
+                    firstIdentifiable += 1
+                    Log.warn("journal \(origin): holds patient-identifiable data (\(why.field.map { "field \($0): " } ?? "")\(why.detail)); "
+                             + "recovered without its text, as it was accepted when written: remove it from the journal file")
                 }
             }
             if engine.hasPendingTransitions {

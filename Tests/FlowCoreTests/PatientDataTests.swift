@@ -209,3 +209,50 @@ import Testing
         #expect(restarted.rejectedTotal == 1 && restarted.acceptedTotal == 0 && restarted.recoveredIdentifiable == nil)
     }
 }
+
+/// The same for an operator's line of the journal: an acknowledgement or a silence given before
+/// a release whose checks now refuse its note or reason. Refused, the acknowledgement was gone
+/// from the dashboard after the restart (the notifications, restored from their own log, still
+/// held it). Recovered, with the text withheld: it is shown and sent with the alert.
+@Suite struct JournalledOperatorPatientDataTests {
+    static func recovered(_ lines: [String]) -> (FlowEngine, [FlowEngine.Outcome], [Rejection?]) {
+        let engine = FlowEngine(config: testConfig(rules: [occupancyRule(for: .zero)]), mode: .live)
+        var outcomes: [FlowEngine.Outcome] = [], said: [Rejection?] = []
+        for line in lines {
+            var s = line
+            outcomes.append(s.withUTF8 { engine.recover($0) })
+            said.append(engine.recoveredIdentifiable)
+        }
+        return (engine, outcomes, said)
+    }
+
+    @Test("an acknowledgement and a silence are recovered with their note and reason withheld; another field refused still refuses")
+    func operatorLinesKeepTheirActionWithoutTheText() {
+        let ack = OperatorAction(id: "ack-1", at: at(5), kind: .acknowledge(rule: "occ", site: "AAA", by: "Priya Shah", note: "Mr Jones in bay 4")).jsonLine
+        let silence = OperatorAction(id: "silence-1", at: at(6), kind: .silence(site: "AAA", rule: nil, until: at(120), by: "Priya Shah",
+                                                                                reason: "family on 07700 900123")).jsonLine
+        let badSite = OperatorAction(id: "ack-2", at: at(7), kind: .acknowledge(rule: "occ", site: "SG1 4AB", by: "Priya Shah", note: nil)).jsonLine
+        // Live, each is refused.
+        let live = FlowEngine(config: testConfig(rules: [occupancyRule(for: .zero)]), mode: .live)
+        for line in [ack, silence, badSite] {
+            guard case .rejected(let r) = live.ingest(line, receivedAt: at(8)) else { Issue.record("live took \(line)"); continue }
+            #expect(r.reason == .identifiable)
+        }
+
+        let (engine, outcomes, said) = Self.recovered([bedLine("AAA", at(0), occupied: 96), bedLine("AAA", at(2), occupied: 96), ack, silence, badSite])
+        #expect(outcomes[2] == .operatorAction(OperatorAction(id: "ack-1", at: at(5), kind: .acknowledge(rule: "occ", site: "AAA", by: "Priya Shah",
+                                                                                                          note: OperatorAction.withheldText)), applied: true))
+        #expect(said[2]?.reason == .identifiable && said[2]?.field == "note" && said[2]?.site == "AAA", "\(String(describing: said[2]))")
+        let alert = engine.activeAlert(rule: "occ", site: "AAA")
+        #expect(alert?.acknowledgedBy == "Priya Shah" && alert?.ackNote == OperatorAction.withheldText)
+
+        guard case .operatorAction(let s, true) = outcomes[3], case .silence(_, _, _, _, let reason) = s.kind else {
+            Issue.record("silence: \(outcomes[3])"); return
+        }
+        #expect(reason == OperatorAction.withheldText && said[3]?.field == "reason")
+        #expect(engine.activeSilences(at: at(10)).map(\.reason) == [OperatorAction.withheldText])
+
+        guard case .rejected(let r) = outcomes[4] else { Issue.record("recovered a site that is a postcode"); return }
+        #expect(r.reason == .identifiable && said[4] == nil)
+    }
+}

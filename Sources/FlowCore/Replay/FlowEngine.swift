@@ -240,7 +240,15 @@ public final class FlowEngine {
 
     /// A line the decoder refused: an operator action (not feed data), or a rejection.
     private func undecoded(_ line: UnsafeBufferPointer<UInt8>, _ r: Rejection) -> Outcome {
-        switch Self.operatorAction(line, undecoded: r) {
+        var read = Self.operatorAction(line, undecoded: r)
+        if recovering, case .failure(let e) = read, e.reason == .identifiable,
+           case .success(let action)? = OperatorAction.parse(line, withholdingIdentifiableText: true) {
+            // An operator's line of the service's own journal, accepted when it was written: the
+            // action is recovered, its note or reason withheld (`OperatorAction.withheldText`).
+            read = .success(action)
+            recoveredIdentifiable = e.feed == nil ? Self.attributed(e, line, config) : e
+        }
+        switch read {
         case .success(let action):
             if holding, mode == .replay, case .acknowledge = action.kind { resolveHeld(by: action.at, feed: nil) }
             if case .acknowledge = action.kind, mode == .replay || (recovering && !clockMarked) { runTicks(before: action.at) }

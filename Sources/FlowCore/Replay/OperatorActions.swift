@@ -65,9 +65,20 @@ public struct OperatorAction: Sendable, Equatable {
         OperatorAction(id: "held-\(until.millis)", at: until, kind: .held(since: from))
     }
 
+    /// What an acknowledgement's note or a silence's reason says when a restart withholds it
+    /// (`parse(_:withholdingIdentifiableText:)`).
+    public static let withheldText = "(withheld at a restart: it looked patient-identifiable)"
+
     /// nil when the line is not an operator line (`feed` is not `"operator"`); otherwise the
     /// action or why it is invalid.
-    public static func parse(_ p: UnsafeBufferPointer<UInt8>) -> Result<OperatorAction, Rejection>? {
+    ///
+    /// `withholdingIdentifiableText`: a restart reading back its own journal, whose lines were
+    /// accepted when written, under an earlier release's checks (`FlowEngine.recover`). A note
+    /// or reason the checks now refuse is replaced by `withheldText` rather than refusing the
+    /// action: refused, an acknowledgement given before the upgrade was gone from the dashboard
+    /// after it (the notifications, restored from their own log, still held it). The text is
+    /// shown and sent with the alert, so it is not kept; any other field refused still refuses.
+    public static func parse(_ p: UnsafeBufferPointer<UInt8>, withholdingIdentifiableText: Bool = false) -> Result<OperatorAction, Rejection>? {
         var scanner = JSONLineScanner()
         guard scanner.scan(p) == nil else { return nil }
         var values: [String: JSONLineScanner.Field] = [:]
@@ -80,13 +91,16 @@ public struct OperatorAction: Sendable, Equatable {
         // A date of birth, a full postcode or a telephone number in them likewise (`PatientText`),
         // and a titled name too (`PatientText.containsTitledName`), except in `by`: the member of
         // staff who acted, named on purpose.
+        var withheld: Set<String> = []
         for f in scanner.fields where f.kind == .string {
             let key = JSONLineScanner.keyString(p, f)
             if let s = JSONLineScanner.stringValue(p, f), let why = JSONLineScanner.freeTextWhy(s, names: key != "by") {
+                if withholdingIdentifiableText, key == "note" || key == "reason" { withheld.insert(key); continue }
                 return .failure(FeedDecoder.scanRejection(.identifiable(field: key, why: why)))
             }
         }
         func string(_ key: String, required: Bool, max: Int = 256) -> Result<String?, Rejection> {
+            if withheld.contains(key) { return .success(withheldText) }
             guard let f = values[key], f.kind != .null else {
                 return required ? .failure(Rejection(.missingField, field: key, "operator actions need \(key)")) : .success(nil)
             }
