@@ -213,7 +213,7 @@ import Testing
 /// The same for an operator's line of the journal: an acknowledgement or a silence given before
 /// a release whose checks now refuse its note or reason. Refused, the acknowledgement was gone
 /// from the dashboard after the restart (the notifications, restored from their own log, still
-/// held it). Recovered, with the text withheld: it is shown and sent with the alert.
+/// held it). Recovered, with the text withheld: it is shown with the alert on the dashboard.
 @Suite struct JournalledOperatorPatientDataTests {
     static func recovered(_ lines: [String]) -> (FlowEngine, [FlowEngine.Outcome], [Rejection?]) {
         let engine = FlowEngine(config: testConfig(rules: [occupancyRule(for: .zero)]), mode: .live)

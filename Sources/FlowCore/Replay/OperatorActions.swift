@@ -77,7 +77,8 @@ public struct OperatorAction: Sendable, Equatable {
     /// or reason the checks now refuse is replaced by `withheldText` rather than refusing the
     /// action: refused, an acknowledgement given before the upgrade was gone from the dashboard
     /// after it (the notifications, restored from their own log, still held it). The text is
-    /// shown and sent with the alert, so it is not kept; any other field refused still refuses.
+    /// shown with the alert on the dashboard, so it is not kept; any other field refused still
+    /// refuses.
     public static func parse(_ p: UnsafeBufferPointer<UInt8>, withholdingIdentifiableText: Bool = false) -> Result<OperatorAction, Rejection>? {
         var scanner = JSONLineScanner()
         guard scanner.scan(p) == nil else { return nil }
