@@ -297,6 +297,25 @@ public final class Journal: @unchecked Sendable {
         return out
     }
 
+    /// Replaces a journal file whole with `bytes` (`urgentflow redact`): written beside it,
+    /// made durable, then renamed over it and the directory synced, so a crash leaves the old
+    /// file or the new, never half of one. For a journal no service holds (`JournalLock`).
+    public static func replace(_ path: String, with bytes: [UInt8]) throws {
+        let tmp = path + ".redacting"
+        let fd = try Posix.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        do {
+            try bytes.withUnsafeBytes { try Posix.writeAll(fd, $0, path: tmp) }
+            try Posix.dataSync(fd, path: tmp)
+        } catch {
+            sysClose(fd)
+            unlink(tmp)
+            throw error
+        }
+        sysClose(fd)
+        guard rename(tmp, path) == 0 else { let code = errno; unlink(tmp); throw IngestIOError("rename", path: path, code: code) }
+        Posix.syncDirectory(path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ".")
+    }
+
     /// Moves the unterminated tail of every journal file aside (see the type's documentation).
     @discardableResult
     public static func setAsidePartialTails(in directory: String, warn: (String) -> Void = { _ in }) throws -> [SetAside] {

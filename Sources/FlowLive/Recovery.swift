@@ -95,7 +95,7 @@ public enum Recovery {
                 if firstIdentifiable < 10 {
                     firstIdentifiable += 1
                     Log.warn("journal \(origin): holds patient-identifiable data (\(why.field.map { "field \($0): " } ?? "")\(why.detail)); "
-                             + "recovered without its text, as it was accepted when written: remove it from the journal file")
+                             + "recovered without its text, as it was accepted when written: remove it from the journal (urgentflow redact, with the service stopped)")
                 }
             }
             if engine.hasPendingTransitions {

@@ -17,7 +17,7 @@ struct UrgentFlow: ParsableCommand {
         commandName: "urgentflow",
         abstract: "A live urgent-care flow dashboard for the terminal.",
         discussion: "With no subcommand, opens the dashboard replaying the bundled Boxing Day surge against the bundled Hertfordshire and West Essex system.",
-        subcommands: [Dashboard.self, Replay.self, Check.self, Generate.self, Run.self, Record.self, RecoverCommand.self, Ack.self, SilenceCommand.self, Loadgen.self],
+        subcommands: [Dashboard.self, Replay.self, Check.self, Generate.self, Run.self, Record.self, RecoverCommand.self, RedactCommand.self, Ack.self, SilenceCommand.self, Loadgen.self],
         defaultSubcommand: Dashboard.self
     )
 }

@@ -32,6 +32,6 @@ import FlowCore
         let said = Log.recentWarnings.map(\.text).first { $0.contains("journal-2026-01-20.jsonl:2:") }
         #expect(said?.contains("holds patient-identifiable data (field crew_note: contains what looks like a person's name") == true,
                 "\(String(describing: said))")
-        #expect(said?.contains("remove it from the journal file") == true)
+        #expect(said?.contains("remove it from the journal (urgentflow redact, with the service stopped)") == true)
     }
 }

@@ -43,13 +43,22 @@ public struct JSONLineScanner {
 
     public init() { fields.reserveCapacity(32) }
 
-    /// Scans `p[0..<count]`. On success `fields` describes the object.
-    public mutating func scan(_ p: UnsafeBufferPointer<UInt8>) -> Failure? {
+    /// Scans `p[0..<count]`. On success `fields` describes the object. `checkingPatientData`
+    /// false: the grammar only (`JournalRedaction`, which looks for what the checks refuse).
+    public mutating func scan(_ p: UnsafeBufferPointer<UInt8>, checkingPatientData: Bool = true) -> Failure? {
         fields.removeAll(keepingCapacity: true)
         guard let base = p.baseAddress, p.count > 0 else { return .malformed(offset: 0, what: "empty line") }
         var sink = ArraySink(fields: fields)
         fields = []  // the sink holds the only reference: appends do not copy
-        let failure = Self.scanRecord(base, p.count, &sink)
+        let failure: Failure?
+        if checkingPatientData {
+            failure = Self.scanRecord(base, p.count, &sink)
+        } else {
+            var unchecked = UncheckedArraySink(base: sink)
+            sink = ArraySink(fields: [])
+            failure = Self.scanRecord(base, p.count, &unchecked)
+            sink = unchecked.base
+        }
         fields = sink.fields
         return failure
     }
@@ -742,6 +751,15 @@ protocol ScanSink {
 
 extension ScanSink {
     static var checksPatientData: Bool { true }
+}
+
+/// An `ArraySink` whose scan does not check for patient-identifiable data.
+struct UncheckedArraySink: ScanSink {
+    var base: ArraySink
+    static var checksPatientData: Bool { false }
+    func slot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int { -1 }
+    func expected(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int) -> (slot: Int, end: Int) { (-1, 0) }
+    mutating func add(_ field: JSONLineScanner.Field, slot: Int) -> Bool { base.add(field, slot: slot) }
 }
 
 /// Collects every field, in order (`JSONLineScanner.scan`). Knows no contract, so it files
