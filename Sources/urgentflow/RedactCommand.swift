@@ -27,7 +27,7 @@ struct RedactCommand: ParsableCommand {
     @Option(help: "Journal directory.")
     var journal: String = "./urgentflow-journal"
 
-    @Flag(name: .customLong("dry-run"), help: "Say what would be removed; change nothing.")
+    @Flag(name: .customLong("dry-run"), help: "Say what would be removed; change nothing (also while the service runs: every journal line the checks refuse, with its file and line).")
     var dryRun = false
 
     func run() throws {
