@@ -11,7 +11,7 @@ import Glibc
 public struct RecoveryReport {
     public var lines = 0, accepted = 0, operatorActions = 0, rejected = 0
     /// Lines recovered although the patient-data checks now refuse them (among `accepted` and
-    /// `operatorActions`; an operator's note or reason withheld):
+    /// `operatorActions`; an operator's note, reason or `by` withheld):
     /// accepted when they were written, and named in a warning (`FlowEngine.recover`).
     public var identifiable = 0
     public var transitions: [AlertTransition] = []

@@ -254,5 +254,13 @@ import Testing
 
         guard case .rejected(let r) = outcomes[4] else { Issue.record("recovered a site that is a postcode"); return }
         #expect(r.reason == .identifiable && said[4] == nil)
+
+        // A `by` with a telephone number in it: withheld too, as `redact` withholds it.
+        let byPhone = OperatorAction(id: "ack-4", at: at(9), kind: .acknowledge(rule: "occ", site: "AAA", by: "Priya 07700 900123", note: nil)).jsonLine
+        var line = byPhone
+        guard case .operatorAction(let a, true) = line.withUTF8({ engine.recover($0) }), case .acknowledge(_, _, let by, _) = a.kind else {
+            Issue.record("by not recovered"); return
+        }
+        #expect(by == OperatorAction.withheldText && engine.recoveredIdentifiable?.field == "by")
     }
 }

@@ -26,7 +26,8 @@ public enum JournalRedaction {
 
     /// The contract's field names (a feed line keeps exactly these).
     static let contractNames: Set<String> = Set(FieldID.allCases.map(\.name))
-    /// The operator fields that are free text, withheld rather than refusing the action.
+    /// The operator fields that are free text, withheld rather than refusing the action (by a
+    /// restart, `OperatorAction.parse(_:withholdingIdentifiableText:)`, and by `redact`).
     static let operatorFreeText: Set<String> = ["note", "reason", "by"]
 
     public static func redact(_ line: String, decoder: inout FeedDecoder) -> Outcome {

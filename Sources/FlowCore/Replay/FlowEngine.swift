@@ -244,7 +244,7 @@ public final class FlowEngine {
         if recovering, case .failure(let e) = read, e.reason == .identifiable,
            case .success(let action)? = OperatorAction.parse(line, withholdingIdentifiableText: true) {
             // An operator's line of the service's own journal, accepted when it was written: the
-            // action is recovered, its note or reason withheld (`OperatorAction.withheldText`).
+            // action is recovered, its note, reason or `by` withheld (`OperatorAction.withheldText`).
             read = .success(action)
             recoveredIdentifiable = e.feed == nil ? Self.attributed(e, line, config) : e
         }

@@ -65,16 +65,16 @@ public struct OperatorAction: Sendable, Equatable {
         OperatorAction(id: "held-\(until.millis)", at: until, kind: .held(since: from))
     }
 
-    /// What an acknowledgement's note or a silence's reason says when a restart withholds it
-    /// (`parse(_:withholdingIdentifiableText:)`).
+    /// What an acknowledgement's note, a silence's reason or either's `by` says when a restart
+    /// withholds it (`parse(_:withholdingIdentifiableText:)`).
     public static let withheldText = "(withheld at a restart: it looked patient-identifiable)"
 
     /// nil when the line is not an operator line (`feed` is not `"operator"`); otherwise the
     /// action or why it is invalid.
     ///
     /// `withholdingIdentifiableText`: a restart reading back its own journal, whose lines were
-    /// accepted when written, under an earlier release's checks (`FlowEngine.recover`). A note
-    /// or reason the checks now refuse is replaced by `withheldText` rather than refusing the
+    /// accepted when written, under an earlier release's checks (`FlowEngine.recover`). A note,
+    /// reason or `by` the checks now refuse is replaced by `withheldText` rather than refusing the
     /// action: refused, an acknowledgement given before the upgrade was gone from the dashboard
     /// after it (the notifications, restored from their own log, still held it). The text is
     /// shown with the alert on the dashboard, so it is not kept; any other field refused still
@@ -96,7 +96,7 @@ public struct OperatorAction: Sendable, Equatable {
         for f in scanner.fields where f.kind == .string {
             let key = JSONLineScanner.keyString(p, f)
             if let s = JSONLineScanner.stringValue(p, f), let why = JSONLineScanner.freeTextWhy(s, names: key != "by") {
-                if withholdingIdentifiableText, key == "note" || key == "reason" { withheld.insert(key); continue }
+                if withholdingIdentifiableText, JournalRedaction.operatorFreeText.contains(key) { withheld.insert(key); continue }
                 return .failure(FeedDecoder.scanRejection(.identifiable(field: key, why: why)))
             }
         }
