@@ -77,6 +77,16 @@ enum FileOutput {
     }
 }
 
+/// A journal that is there, for the commands that read one (`recover`, `redact`): a mistyped
+/// path was made as an empty journal (exit 0, "recovered 0 journal lines"), where `run` rightly
+/// makes one to start.
+func requireJournalDirectory(_ path: String) throws {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw CLIError("no journal directory \(path)")
+    }
+}
+
 /// Finds the bundled Scenarios folder from any working directory: $URGENTFLOW_HOME, the
 /// folders above the executable (a SwiftPM build inside the repo), or the installed share folder.
 enum Bundled {

@@ -32,10 +32,7 @@ struct RedactCommand: ParsableCommand {
 
     func run() throws {
         let config = try configOption.load()
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: journal, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CLIError("no journal directory \(journal)")
-        }
+        try requireJournalDirectory(journal)
         // A running service appends to today's file: its lock refuses this while it runs.
         let lock: JournalLock?
         do { lock = dryRun ? nil : try JournalLock(directory: journal) } catch let e as JournalLockError {

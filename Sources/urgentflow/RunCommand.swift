@@ -298,12 +298,7 @@ struct RecoverCommand: ParsableCommand {
 
     func run() throws {
         let config = try configOption.load()
-        // Reads a journal that is there: a mistyped path was made as an empty journal (exit 0,
-        // "recovered 0 journal lines"), where `run` rightly makes one to start.
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: journal, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CLIError("no journal directory \(journal)")
-        }
+        try requireJournalDirectory(journal)
         let engine = FlowEngine(config: config, mode: .live)
         let report = try Recovery.run(engine: engine, journalDirectory: journal)
         let out = BufferedOutput(fd: 1)
