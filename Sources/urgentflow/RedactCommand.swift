@@ -53,7 +53,7 @@ struct RedactCommand: ParsableCommand {
                     let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
                     number += 1
                     let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
-                    switch JournalRedaction.redact(String(decoding: line, as: UTF8.self), decoder: &decoder) {
+                    switch JournalRedaction.redact(line, decoder: &decoder) {
                     case .clean:
                         break
                     case let .redacted(text, fields, why):

@@ -26,42 +26,43 @@ public enum JournalRedaction {
 
     /// The contract's field names (a feed line keeps exactly these).
     static let contractNames: Set<String> = Set(FieldID.allCases.map(\.name))
-    /// The operator fields that are free text, withheld rather than refusing the action (by a
-    /// restart, `OperatorAction.parse(_:withholdingIdentifiableText:)`, and by `redact`).
-    static let operatorFreeText: Set<String> = ["note", "reason", "by"]
-
     public static func redact(_ line: String, decoder: inout FeedDecoder) -> Outcome {
         var bytes = Array(line.utf8)
         return bytes.withUnsafeMutableBufferPointer { redact(UnsafeBufferPointer($0), decoder: &decoder) }
     }
 
-    static func redact(_ p: UnsafeBufferPointer<UInt8>, decoder: inout FeedDecoder) -> Outcome {
+    /// The same, of the line's bytes. A line the checks accept costs one decoding: the fields
+    /// are read apart only for a line they refuse.
+    public static func redact(_ p: UnsafeBufferPointer<UInt8>, decoder: inout FeedDecoder) -> Outcome {
         if OperatorAction.parseMark(p) != nil { return .clean }
+        // An operator line is refused by the feed decoder as of no feed (or as identifiable,
+        // before its feed is read); any other refusal is not this command's to mend.
+        guard case .failure(let refused) = decoder.decode(p), refused.reason == .identifiable || refused.reason == .unknownFeed else {
+            return .clean
+        }
         // The top-level fields, read without the checks (they are what is being looked for).
         var scanner = JSONLineScanner()
-        guard scanner.scan(p, checkingPatientData: false) == nil else { return .clean }   // not JSON: not ours to mend
+        guard scanner.scan(p, checkingPatientData: false) == nil else { return .clean }
         let fields = scanner.fields
         let names = fields.map { JSONLineScanner.keyString(p, $0) }
         let isOperator = zip(fields, names).contains { $1 == "feed" && JSONLineScanner.valueEquals(p, $0, "operator") }
-        // What the checks say of it: an operator line's own reading, or where that reading's
-        // scan refused the line (an identifiable name or a nested value) the decoder's, whose
-        // scan is the same.
-        let read = isOperator ? OperatorAction.parse(p) : nil
+        // What the checks say of it: an operator line's own reading; where that reading's scan
+        // refused the line (an identifiable name or a nested value), or for a feed line, the
+        // decoder's, whose scan is the same.
         let why: Rejection
-        if case .failure(let r)? = read {
+        switch isOperator ? OperatorAction.parse(p) : nil {
+        case .success?: return .clean
+        case .failure(let r)?:
             guard r.reason == .identifiable else { return .clean }
             why = r
-        } else if case .success? = read {
-            return .clean
-        } else {
-            guard case .failure(let r) = decoder.decode(p), r.reason == .identifiable else { return .clean }
-            why = r
+        case nil:
+            guard refused.reason == .identifiable else { return .clean }
+            why = refused
         }
         var kept: [String] = [], changed: [String] = []
         for (f, name) in zip(fields, names) {
-            let text = Self.text(p, Int(f.keyStart) - 1, Self.valueEnd(f))
             if isOperator {
-                if operatorFreeText.contains(name), f.kind == .string, let s = JSONLineScanner.stringValue(p, f),
+                if OperatorAction.freeTextFields.contains(name), f.kind == .string, let s = JSONLineScanner.stringValue(p, f),
                    JSONLineScanner.freeTextWhy(s, names: name != "by") != nil {
                     kept.append(JSONText.quote(name) + ":" + JSONText.quote(OperatorAction.withheldText))
                     changed.append(name)
@@ -71,7 +72,7 @@ public enum JournalRedaction {
                 changed.append(name)
                 continue
             }
-            kept.append(text)
+            kept.append(Self.text(p, Int(f.keyStart) - 1, Self.valueEnd(f)))
         }
         let redacted = "{" + kept.joined(separator: ",") + "}"
         // What the checks say of the line now: accepted (as far as patient data goes), or it
@@ -80,8 +81,11 @@ public enum JournalRedaction {
         let still: Rejection? = out.withUnsafeMutableBufferPointer { q in
             let q = UnsafeBufferPointer(q)
             if isOperator {
-                if case .failure(let r)? = OperatorAction.parse(q), r.reason == .identifiable { return r }
-                return OperatorAction.parse(q) == nil ? why : nil
+                switch OperatorAction.parse(q) {
+                case .failure(let r)? where r.reason == .identifiable: return r
+                case nil: return why   // its scan refuses it still
+                default: return nil
+                }
             }
             if case .failure(let r) = decoder.decode(q), r.reason == .identifiable { return r }
             return nil

@@ -68,6 +68,9 @@ public struct OperatorAction: Sendable, Equatable {
     /// What an acknowledgement's note, a silence's reason or either's `by` says when a restart
     /// withholds it (`parse(_:withholdingIdentifiableText:)`).
     public static let withheldText = "(withheld at a restart: it looked patient-identifiable)"
+    /// An operator line's free-text fields: withheld rather than refusing the action, by a
+    /// restart (`parse(_:withholdingIdentifiableText:)`) and by `redact` (`JournalRedaction`).
+    static let freeTextFields: Set<String> = ["note", "reason", "by"]
 
     /// nil when the line is not an operator line (`feed` is not `"operator"`); otherwise the
     /// action or why it is invalid.
@@ -96,7 +99,7 @@ public struct OperatorAction: Sendable, Equatable {
         for f in scanner.fields where f.kind == .string {
             let key = JSONLineScanner.keyString(p, f)
             if let s = JSONLineScanner.stringValue(p, f), let why = JSONLineScanner.freeTextWhy(s, names: key != "by") {
-                if withholdingIdentifiableText, JournalRedaction.operatorFreeText.contains(key) { withheld.insert(key); continue }
+                if withholdingIdentifiableText, freeTextFields.contains(key) { withheld.insert(key); continue }
                 return .failure(FeedDecoder.scanRejection(.identifiable(field: key, why: why)))
             }
         }
