@@ -52,7 +52,7 @@ public struct FeedDecoder {
     /// only its figures and fingerprints, so recovering it keeps nothing identifiable that the
     /// journal does not already hold; the restart names the line so it can be removed there.
     public mutating func decodeJournalled(_ p: UnsafeBufferPointer<UInt8>) throws(Rejection) -> FeedMessage {
-        try decodeMessage(p, lookahead: NoIDLookahead(), filing: JournalSlotSink.self)
+        try decodeMessage(p, lookahead: NoIDLookahead(), filing: PatientChecksOff<SlotSink>.self)
     }
 
     @inline(__always)
@@ -248,15 +248,11 @@ extension SlotSink: SlotFiling {
     @inline(__always) var filed: SlotSink { self }
 }
 
-/// A `SlotSink` whose scan does not check for patient-identifiable data: a restart's second
-/// reading of a journalled line the checks refused (`FeedDecoder.decodeJournalled`).
-struct JournalSlotSink: SlotFiling {
-    var filed: SlotSink
-    static var checksPatientData: Bool { false }
-    init(_ filed: SlotSink) { self.filed = filed }
-    mutating func slot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int { filed.slot(b, n, s, e) }
-    mutating func expected(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int) -> (slot: Int, end: Int) { filed.expected(b, n, s) }
-    mutating func add(_ f: JSONLineScanner.Field, slot: Int) -> Bool { filed.add(f, slot: slot) }
+/// A restart's second reading of a journalled line the checks refused
+/// (`FeedDecoder.decodeJournalled`).
+extension PatientChecksOff: SlotFiling where Base == SlotSink {
+    init(_ filed: SlotSink) { self.init(base: filed) }
+    var filed: SlotSink { base }
 }
 
 /// The decoder's lookup tables, built once per configuration and never changed (so copies of

@@ -48,18 +48,18 @@ public struct JSONLineScanner {
     public mutating func scan(_ p: UnsafeBufferPointer<UInt8>, checkingPatientData: Bool = true) -> Failure? {
         fields.removeAll(keepingCapacity: true)
         guard let base = p.baseAddress, p.count > 0 else { return .malformed(offset: 0, what: "empty line") }
-        var sink = ArraySink(fields: fields)
+        let sink = ArraySink(fields: fields)
         fields = []  // the sink holds the only reference: appends do not copy
         let failure: Failure?
         if checkingPatientData {
-            failure = Self.scanRecord(base, p.count, &sink)
+            var checked = sink
+            failure = Self.scanRecord(base, p.count, &checked)
+            fields = checked.fields
         } else {
-            var unchecked = UncheckedArraySink(base: sink)
-            sink = ArraySink(fields: [])
+            var unchecked = PatientChecksOff(base: sink)
             failure = Self.scanRecord(base, p.count, &unchecked)
-            sink = unchecked.base
+            fields = unchecked.base.fields
         }
-        fields = sink.fields
         return failure
     }
 
@@ -743,9 +743,9 @@ protocol ScanSink {
     /// NHS-number-shaped run anywhere, not only as the whole value.
     mutating func add(_ field: JSONLineScanner.Field, slot: Int) -> Bool
     /// Whether the scan refuses patient-identifiable data (names, NHS numbers, free text): every
-    /// sink does but the one a restart reads its own journal with when a line was refused so
-    /// (`JournalSlotSink`). A constant of the type, so that the checks cost the feed decoder's
-    /// specialisation nothing.
+    /// sink does but `PatientChecksOff` (a restart's second reading of its own journal's line,
+    /// `redact` looking for what the checks refuse). A constant of the type, so that the checks
+    /// cost the feed decoder's specialisation nothing.
     static var checksPatientData: Bool { get }
 }
 
@@ -753,12 +753,12 @@ extension ScanSink {
     static var checksPatientData: Bool { true }
 }
 
-/// An `ArraySink` whose scan does not check for patient-identifiable data.
-struct UncheckedArraySink: ScanSink {
-    var base: ArraySink
+/// `base`'s filing, with a scan that does not check for patient-identifiable data.
+struct PatientChecksOff<Base: ScanSink>: ScanSink {
+    var base: Base
     static var checksPatientData: Bool { false }
-    func slot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int { -1 }
-    func expected(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int) -> (slot: Int, end: Int) { (-1, 0) }
+    mutating func slot(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Int { base.slot(b, n, s, e) }
+    mutating func expected(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int) -> (slot: Int, end: Int) { base.expected(b, n, s) }
     mutating func add(_ field: JSONLineScanner.Field, slot: Int) -> Bool { base.add(field, slot: slot) }
 }
 
