@@ -241,12 +241,19 @@ public final class FlowEngine {
     /// A line the decoder refused: an operator action (not feed data), or a rejection.
     private func undecoded(_ line: UnsafeBufferPointer<UInt8>, _ r: Rejection) -> Outcome {
         var read = Self.operatorAction(line, undecoded: r)
-        if recovering, case .failure(let e) = read, e.reason == .identifiable,
-           case .success(let action)? = OperatorAction.parse(line, withholdingIdentifiableText: true) {
-            // An operator's line of the service's own journal, accepted when it was written: the
-            // action is recovered, its note, reason or `by` withheld (`OperatorAction.withheldText`).
-            read = .success(action)
-            recoveredIdentifiable = e.feed == nil ? Self.attributed(e, line, config) : e
+        if recovering, case .failure(let e) = read, e.reason == .identifiable {
+            // The service's own journal: the line was accepted when it was written, under checks
+            // a later release made stricter. An operator's action is recovered with its note,
+            // reason or `by` withheld (`OperatorAction.withheldText`); a feed line's figures are
+            // recovered (the model keeps no text). The restart names it (`recoveredIdentifiable`).
+            if case .success(let action)? = OperatorAction.parse(line, withholdingIdentifiableText: true) {
+                read = .success(action)
+                recoveredIdentifiable = attributed(e, line)
+            } else if let m = try? decoder.decodeJournalled(line) {
+                let outcome = decoded(m, receivedAt: nil)
+                if outcome == .accepted { recoveredIdentifiable = attributed(e, line) }
+                return outcome
+            }
         }
         switch read {
         case .success(let action):
@@ -254,20 +261,15 @@ public final class FlowEngine {
             if case .acknowledge = action.kind, mode == .replay || (recovering && !clockMarked) { runTicks(before: action.at) }
             return applyOperator(action)
         case .failure(let e):
-            // Refused before the envelope was read (identifiable data, a repeated field): said
-            // with the line's feed and site where they can be read.
-            let said = e.feed == nil && (e.reason == .identifiable || (e.reason == .malformed && e.field != nil))
-                ? Self.attributed(e, line, config) : e
-            if recovering, e.reason == .identifiable, let m = try? decoder.decodeJournalled(line) {
-                // The service's own journal: the line was accepted when it was written, under
-                // checks a later release made stricter. Its figures are recovered (the model
-                // keeps no text) and the restart names it (`recoveredIdentifiable`).
-                let outcome = decoded(m, receivedAt: nil)
-                if outcome == .accepted { recoveredIdentifiable = said }
-                return outcome
-            }
-            return reject(said)
+            return reject(attributed(e, line))
         }
+    }
+
+    /// A refusal made before the envelope was read (identifiable data, a repeated field), said
+    /// with the line's feed and site where they can be read (`attributed(_:_:_:)`); any other
+    /// as it is.
+    private func attributed(_ e: Rejection, _ line: UnsafeBufferPointer<UInt8>) -> Rejection {
+        e.feed == nil && (e.reason == .identifiable || (e.reason == .malformed && e.field != nil)) ? Self.attributed(e, line, config) : e
     }
 
     /// Set by `recover` for a journalled line it recovered although the patient-data checks now
