@@ -87,14 +87,14 @@ public enum Recovery {
                 r.rejected += 1
                 if firstRejections < 10 {
                     firstRejections += 1
-                    Log.warn("journal \(origin): not recovered: \(why)")
+                    Log.warn("\(origin): not recovered: \(why)")
                 }
             }
             if let why = engine.recoveredIdentifiable {
                 r.identifiable += 1
                 if firstIdentifiable < 10 {
                     firstIdentifiable += 1
-                    Log.warn("journal \(origin): holds patient-identifiable data (\(why.field.map { "field \($0): " } ?? "")\(why.detail)); "
+                    Log.warn("\(origin): holds patient-identifiable data (\(why.field.map { "field \($0): " } ?? "")\(why.detail)); "
                              + "recovered without its text, as it was accepted when written: remove it from the journal (urgentflow redact, with the service stopped)")
                 }
             }

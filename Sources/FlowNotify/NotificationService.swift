@@ -48,6 +48,19 @@ public final class NotificationService: @unchecked Sendable {
     static let legacyLogName = "alerts.jsonl"
     /// What `migrateLegacyLog` did when the service started, to be said once; nil: nothing.
     public let migration: String?
+    /// The notification log's lines holding free text the patient-data checks refuse, one
+    /// warning each, to be said once (`NotificationLogRedaction`).
+    public let identifiableText: [String]
+
+    /// The notification log's path for a state directory: the `log` notifier's path (relative
+    /// to the directory), else `notifications.jsonl` there.
+    public static func logPath(stateDirectory: String, config: NotificationConfig) -> String {
+        var path = stateDirectory + "/" + logName
+        for n in config.notifiers {
+            if case .log(let p) = n.kind { path = p.hasPrefix("/") ? p : stateDirectory + "/" + p }
+        }
+        return path
+    }
 
     /// A state directory from before the rename: its `alerts.jsonl` becomes `notifications.jsonl`,
     /// so that a restart carries on from it (what was sent is not sent again, and the operators'
@@ -79,10 +92,7 @@ public final class NotificationService: @unchecked Sendable {
         self.config = config
         self.mode = mode
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        var logPath = stateDirectory + "/" + Self.logName
-        for n in config.notifiers {
-            if case .log(let p) = n.kind { logPath = p.hasPrefix("/") ? p : stateDirectory + "/" + p }
-        }
+        let logPath = Self.logPath(stateDirectory: stateDirectory, config: config)
         migration = try Self.migrateLegacyLog(stateDirectory: stateDirectory, logPath: logPath)
         // The last run's log, read once: what was written (not written again), the operator
         // actions and each notifier's deliveries (restored below).
@@ -126,7 +136,17 @@ public final class NotificationService: @unchecked Sendable {
         // Each is applied when the re-fed clock reaches it (`applyRestored`), not all at start: a
         // silence applied at start was in force before it was given, and one given later for the
         // same site replaced it before its time.
-        let actions = AlertLog.readActions(previous)
+        // Free text the patient-data checks now refuse (written under an earlier release's
+        // checks): restored without it, as the journal's line is, and named.
+        var readable = previous
+        var found: [String] = []
+        for l in NotificationLogRedaction.identifiableLines(previous) {
+            readable[l.line - 1] = Substring(l.redacted)
+            found.append("notification log \(logPath):\(l.line): holds patient-identifiable data (\(l.why)); restored without "
+                         + "its text: remove it from the log (urgentflow redact, with the service stopped)")
+        }
+        identifiableText = found
+        let actions = AlertLog.readActions(readable)
         let all = actions.acks.map { Restored.ack(rule: $0.rule, site: $0.site, ack: $0.ack) } + actions.silences.map { Restored.silence($0) }
         restored = Deque(all.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element))
         worker.start()

@@ -650,11 +650,16 @@ public final class AlertLog: @unchecked Sendable {
         write("{\"type\":\"notification\",\"notifiers\":\(Self.json(notifiers)),\"notification\":\(NotificationJSON.line(n))}")
     }
 
-    public func recordAck(rule: String, site: String, _ a: Acknowledgement) {
-        write("{\"type\":\"ack\",\"rule\":\(JSONText.quote(rule)),\"site\":\(JSONText.quote(site)),\"ack\":\(Self.json(a))}")
-    }
+    public func recordAck(rule: String, site: String, _ a: Acknowledgement) { write(Self.ackLine(rule: rule, site: site, a)) }
 
-    public func record(_ s: Silence) { write("{\"type\":\"silence\",\"silence\":\(Self.json(s))}") }
+    public func record(_ s: Silence) { write(Self.silenceLine(s)) }
+
+    /// An acknowledgement's line, and a silence's, as the log writes them (also `redact`'s, so
+    /// that a redacted line is the one a restart would write: `NotificationLogRedaction`).
+    static func ackLine(rule: String, site: String, _ a: Acknowledgement) -> String {
+        "{\"type\":\"ack\",\"rule\":\(JSONText.quote(rule)),\"site\":\(JSONText.quote(site)),\"ack\":\(json(a))}"
+    }
+    static func silenceLine(_ s: Silence) -> String { "{\"type\":\"silence\",\"silence\":\(json(s))}" }
 
     public func recordDelivery(key: String, notifier: String, outcome: String, attempt: Int, error: String?, wall: Date) {
         let w = RFC3339.format(EventTime(wall))

@@ -1,9 +1,10 @@
 import ArgumentParser
 import FlowCore
 import FlowIngest
+import FlowNotify
 import Foundation
 
-// `urgentflow redact`: patient-identifiable text out of the journal's lines.
+// `urgentflow redact`: patient-identifiable text out of the journal's lines and the notification log's.
 
 /// A restart names each journal line the patient-data checks now refuse (accepted under an
 /// earlier release's checks) and asks for it to be removed from the journal: this does that,
@@ -18,8 +19,10 @@ struct RedactCommand: ParsableCommand {
         discussion: """
             Rewrites each journal file holding a line the patient-data checks refuse: a feed line loses its \
             fields outside the contract (free text the model never read), an operator's note, reason or name \
-            is withheld. A restart then rebuilds the same state without the warning. Lines whose identifiable \
-            data is in a contract field are left and listed; exit 1 if there are any.
+            is withheld. The notification log beside the journal (<journal>/notify) has its acknowledgements' \
+            notes and silences' reasons withheld the same way. A restart then rebuilds the same state without \
+            the warning. Lines whose identifiable data is in a contract field are left and listed; exit 1 if \
+            there are any.
             """)
 
     @OptionGroup var configOption: ConfigOption
@@ -31,60 +34,92 @@ struct RedactCommand: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        let config = try configOption.load()
+        let (config, text, path) = try configOption.loadWithText()
         try requireJournalDirectory(journal)
-        // A running service appends to today's file: its lock refuses this while it runs.
+        // A running service appends to today's file and to its notification log: its lock
+        // refuses this while it runs.
         let lock: JournalLock?
         do { lock = dryRun ? nil : try JournalLock(directory: journal) } catch let e as JournalLockError {
             throw CLIError(e.description)
         }
         defer { withExtendedLifetime(lock) {} }
         var decoder = FeedDecoder(units: config.units)
-        var redactedLines = 0, rewrittenFiles = 0, left = 0
+        var tally = Tally()
         for file in try Journal.files(in: journal) {
-            let data = try Data(contentsOf: URL(fileURLWithPath: file.path))   // read, not mapped: a file cut short while mapped kills the process (README, "Not done yet")
-            // The lines to replace, by byte range: the file is rebuilt only when there are some
-            // (a day of a dense system's journal is tens of megabytes, nearly always clean).
-            var edits: [(Range<Int>, [UInt8])] = []
-            data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                var number = 0, start = 0
-                while start < bytes.count {
-                    let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
-                    number += 1
-                    let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
-                    switch JournalRedaction.redact(line, decoder: &decoder) {
-                    case .clean:
-                        break
-                    case let .redacted(text, fields, why):
-                        edits.append((start..<end, Array(text.utf8)))
-                        redactedLines += 1
-                        let what = why.field.map { "field \($0): " } ?? ""
-                        print("\(file.path):\(number): \(dryRun ? "would remove" : "removed") \(fields.joined(separator: ", ")) (\(what)\(why.detail))")
-                    case let .cannot(why):
-                        left += 1
-                        print("\(file.path):\(number): left as it is: \(why.field.map { "field \($0)" } ?? "the line") is part of what the line says (\(why.detail))")
-                    }
-                    start = end + 1
+            try redact(file.path, &tally) { line in
+                switch JournalRedaction.redact(line, decoder: &decoder) {
+                case .clean: return nil
+                case let .redacted(text, fields, why): return .replace(text, fields, (why.field.map { "field \($0): " } ?? "") + why.detail)
+                case let .cannot(why): return .cannot("\(why.field.map { "field \($0)" } ?? "the line") is part of what the line says (\(why.detail))")
                 }
             }
-            guard !edits.isEmpty else { continue }
-            rewrittenFiles += 1
-            if dryRun { continue }
-            var out: [UInt8] = []
-            out.reserveCapacity(data.count)
-            var at = 0
-            for (range, text) in edits {
-                out += data[at..<range.lowerBound]
-                out += text
-                at = range.upperBound
+        }
+        // The notification log `run` keeps beside the journal: the acknowledgements' notes and
+        // the silences' reasons as they were given (NotificationLogRedaction).
+        let notify = (try? NotifyConfigLoader.load(yaml: text, file: path, system: config)) ?? NotificationConfig()
+        let log = NotificationService.logPath(stateDirectory: (journal as NSString).appendingPathComponent("notify"), config: notify)
+        if FileManager.default.fileExists(atPath: log) {
+            try redact(log, &tally) { line in
+                guard case let .redacted(text, fields, why) = NotificationLogRedaction.redact(Substring(decoding: line, as: UTF8.self)) else {
+                    return nil
+                }
+                return .replace(text, fields, why)
             }
-            out += data[at...]
-            try Journal.replace(file.path, with: out)
         }
         let verb = dryRun ? "would redact" : "redacted"
-        print("\(journal): \(verb) \(redactedLines) line\(redactedLines == 1 ? "" : "s") in \(rewrittenFiles) file\(rewrittenFiles == 1 ? "" : "s")"
+        let left = tally.left
+        print("\(journal): \(verb) \(tally.lines) line\(tally.lines == 1 ? "" : "s") in \(tally.files) file\(tally.files == 1 ? "" : "s")"
               + (left > 0 ? "; \(left) left as \(left == 1 ? "it is" : "they are") (identifiable in a field the line needs: a restart still recovers and names \(left == 1 ? "it" : "them"))" : ""))
         if left > 0 { throw ExitCode(1) }
+    }
+
+    struct Tally { var lines = 0, files = 0, left = 0 }
+    enum LineEdit {
+        /// The line's new text, the fields removed or withheld, and why.
+        case replace(String, [String], String)
+        /// Left as it is, and why.
+        case cannot(String)
+    }
+
+    /// Rewrites the file at `path` where `edit` changes a line (each line stays a line), saying
+    /// each change by file and line; a dry run only says them.
+    func redact(_ path: String, _ tally: inout Tally, _ edit: (UnsafeBufferPointer<UInt8>) -> LineEdit?) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))   // read, not mapped: a file cut short while mapped kills the process (README, "Not done yet")
+        // The lines to replace, by byte range: the file is rebuilt only when there are some
+        // (a day of a dense system's journal is tens of megabytes, nearly always clean).
+        var edits: [(Range<Int>, [UInt8])] = []
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var number = 0, start = 0
+            while start < bytes.count {
+                let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+                number += 1
+                switch edit(UnsafeBufferPointer(rebasing: bytes[start..<end])) {
+                case nil:
+                    break
+                case let .replace(text, fields, why)?:
+                    edits.append((start..<end, Array(text.utf8)))
+                    tally.lines += 1
+                    print("\(path):\(number): \(dryRun ? "would remove" : "removed") \(fields.joined(separator: ", ")) (\(why))")
+                case let .cannot(why)?:
+                    tally.left += 1
+                    print("\(path):\(number): left as it is: \(why)")
+                }
+                start = end + 1
+            }
+        }
+        guard !edits.isEmpty else { return }
+        tally.files += 1
+        if dryRun { return }
+        var out: [UInt8] = []
+        out.reserveCapacity(data.count)
+        var at = 0
+        for (range, text) in edits {
+            out += data[at..<range.lowerBound]
+            out += text
+            at = range.upperBound
+        }
+        out += data[at...]
+        try Journal.replace(path, with: out)
     }
 }

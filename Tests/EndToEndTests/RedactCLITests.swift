@@ -22,12 +22,22 @@ import Glibc
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let file = dir + "/journal-2026-01-20.jsonl"
         try (Self.lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        // The notification log `run` keeps beside the journal: the silence as it was given.
+        try FileManager.default.createDirectory(atPath: dir + "/notify", withIntermediateDirectories: true)
+        let log = dir + "/notify/notifications.jsonl"
+        let logLines = [
+            #"{"type":"transition","transition":{"at":"2026-01-20T10:05:00Z","rule":"handover_queue","site":"RWH"}}"#,
+            #"{"type":"silence","silence":{"by":"Priya Shah","from":"2026-01-20T10:08:00Z","id":"silence-1","reason":"Mr Jones's family in the ED","rule":null,"site":"RWH","until":"2026-01-20T12:00:00Z"}}"#,
+        ]
+        try (logLines.joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
 
         let dry = try HeadlessReplayCLITests.urgentflow(["redact", "--journal", dir, "--dry-run"])
         #expect(dry.out.contains("\(file):2: would remove crew_note (field crew_note: contains what looks like a person's name"), "\(dry.out)")
         #expect(dry.out.contains("\(file):5: would remove reason"), "\(dry.out)")
         #expect(dry.out.contains("\(file):4: left as it is: field patient is part of what the line says"), "\(dry.out)")
+        #expect(dry.out.contains("\(log):2: would remove reason (field reason: contains what looks like a person's name"), "\(dry.out)")
         #expect(try String(contentsOfFile: file, encoding: .utf8) == Self.lines.joined(separator: "\n") + "\n", "a dry run changes nothing")
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == logLines.joined(separator: "\n") + "\n", "a dry run changes nothing")
 
         // A service holding the journal: refused, nothing changed.
         let fd = open(dir + "/journal.lock", O_RDWR | O_CREAT, 0o644)
@@ -38,12 +48,16 @@ import Glibc
 
         let r = try HeadlessReplayCLITests.urgentflow(["redact", "--journal", dir])
         #expect(r.status == 1, "a line is left: \(r.out)")
-        #expect(r.out.hasSuffix("\(dir): redacted 2 lines in 1 file; 1 left as it is (identifiable in a field the line needs: a restart still recovers and names it)\n"), "\(r.out)")
+        #expect(r.out.hasSuffix("\(dir): redacted 3 lines in 2 files; 1 left as it is (identifiable in a field the line needs: a restart still recovers and names it)\n"), "\(r.out)")
         let after = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(after.count == Self.lines.count + 1 && after.last == "", "each line stays a line")
         #expect(after[0] == Self.lines[0] && after[2] == Self.lines[2] && after[3] == Self.lines[3])
         #expect(after[1] == #"{"feed":"ambulance","id":"a2","at":"2026-01-20T10:05:00Z","site":"RWH","kind":"arrived","incident":"inc-2"}"#)
         #expect(after[4].contains(#""reason":"(withheld at a restart: it looked patient-identifiable)""#) && !after[4].contains("Jones"), "\(after[4])")
+        let logAfter = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(logAfter == [logLines[0],
+                             #"{"type":"silence","silence":{"by":"Priya Shah","from":"2026-01-20T10:08:00Z","id":"silence-1","reason":"(withheld at a restart: it looked patient-identifiable)","rule":null,"site":"RWH","until":"2026-01-20T12:00:00Z"}}"#,
+                             ""], "\(logAfter)")
 
         // A restart: the same messages, only the line left still named.
         let recovered = try HeadlessReplayCLITests.urgentflow(["recover", "--journal", dir, "--alerts"])
