@@ -9,6 +9,8 @@ import Glibc
 /// While the screen owns the terminal, stderr is diverted to a file (`divert(toFile:)`).
 public enum Log {
     public static func info(_ s: String) { Log.write("urgentflow: " + s + "\n") }
+    /// `n` and the noun, plural unless one ("1 journal line", "6 journal lines").
+    public static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
     public static func warn(_ s: String) {
         state.withLock { st in
             if st.recent.last?.text == s { st.recent[st.recent.count - 1].count += 1 } else {

@@ -23,9 +23,9 @@ public struct RecoveryReport {
     public var setAside = 0
 
     public var summary: String {
-        "recovered \(lines) journal lines (\(accepted) messages, \(operatorActions) operator actions"
+        "recovered \(Log.count(lines, "journal line")) (\(Log.count(accepted, "message")), \(Log.count(operatorActions, "operator action"))"
             + (rejected > 0 ? ", \(rejected) rejected" : "")
-            + (identifiable > 0 ? ", \(identifiable) holding patient-identifiable data" : "") + ") in \(Int(milliseconds)) ms, \(transitions.count) alert transitions"
+            + (identifiable > 0 ? ", \(identifiable) holding patient-identifiable data" : "") + ") in \(Int(milliseconds)) ms, \(Log.count(transitions.count, "alert transition"))"
     }
 }
 

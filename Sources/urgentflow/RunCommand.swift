@@ -200,7 +200,7 @@ struct Run: ParsableCommand {
             let log = try TransitionLog(path: alertLog ?? (ingest.journal as NSString).appendingPathComponent("alerts.jsonl"))
             let (already, appended) = log.reconcile(with: report.transitions)
             if appended > 0 || already > 0 {
-                Log.info("alert log \(log.path): \(already) recovered transitions already logged, \(appended) appended")
+                Log.info("alert log \(log.path): \(Log.count(already, "recovered transition")) already logged, \(appended) appended")
             }
             // Notifications: the recovered history goes through the policy again, ticked where
             // the live clock ticked it; the outbox skips what was already queued, and the
@@ -260,8 +260,8 @@ struct Run: ParsableCommand {
             let s = hub.statistics()
             // The lines read, as `replay` and `check` count them (empty ones too), then what the
             // journal holds: urgentflow's own clock and evaluate marks are journal lines as well.
-            Log.info("stopped (\(sig == SIGUSR2 ? "inputs done" : "signal \(sig)")): lines \(s.linesSummary); \(s.journalLines) journal lines "
-                     + "written this run (with the clock's marks), \(log.written) alert transitions logged")
+            Log.info("stopped (\(sig == SIGUSR2 ? "inputs done" : "signal \(sig)")): lines \(s.linesSummary); \(Log.count(s.journalLines, "journal line")) "
+                     + "written this run (with the clock's marks), \(Log.count(log.written, "alert transition")) logged")
             return
         }
         let driver = LiveDriver(hub: hub, slot: slot, acks: consumer.acks, calendar: calendar)
