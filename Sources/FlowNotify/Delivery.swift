@@ -53,11 +53,18 @@ public struct RetryPolicy: Sendable, Equatable {
     public var failingAfter: Int
     /// A delivery still failing after this many attempts is given up (recorded, not lost silently).
     public var maxAttempts: Int
-    public init(initialBackoff: Double = 2, maxBackoff: Double = 300, failingAfter: Int = 3, maxAttempts: Int = 50) {
+    /// A delivery waiting longer than this (seconds) for a notifier that fails is given up too,
+    /// at the notifier's next failure: a day-old page is no use to the lead, and the backlog of
+    /// a notifier down for weeks grew without end (`Outbox.giveUpWaiting`). An alert still
+    /// firing and not acknowledged keeps being repeated (the latest reminder waits).
+    public var maxWait: Double
+    public init(initialBackoff: Double = 2, maxBackoff: Double = 300, failingAfter: Int = 3, maxAttempts: Int = 50,
+                maxWait: Double = 24 * 3600) {
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
         self.failingAfter = failingAfter
         self.maxAttempts = maxAttempts
+        self.maxWait = maxWait
     }
     public func backoff(afterFailures n: Int) -> Double {
         min(maxBackoff, initialBackoff * pow(2, Double(max(0, n - 1))))
@@ -222,14 +229,15 @@ public final class DeliveryWorker: @unchecked Sendable {
             cond.lock()
             var entry: OutboxEntry?
             while running {
+                // Waits are on the real clock: `wallClock` (moved on by tests) dates what it says.
                 let now = wallClock()
                 if let until = retryAt[name], until > now {
-                    _ = cond.wait(until: min(until, now.addingTimeInterval(1)))
+                    _ = cond.wait(until: Date(timeIntervalSinceNow: min(until.timeIntervalSince(now), 1)))
                     continue
                 }
                 entry = outbox.firstPending(notifier: name)
                 if entry != nil { break }
-                _ = cond.wait(until: now.addingTimeInterval(1))
+                _ = cond.wait(until: Date(timeIntervalSinceNow: 1))
             }
             if !running {
                 finished += 1
@@ -282,8 +290,34 @@ public final class DeliveryWorker: @unchecked Sendable {
             } else {
                 log?.recordDelivery(key: e.key, notifier: name, outcome: "failed", attempt: attempt, error: error, wall: now)
             }
+            if let error { giveUpWaiting(name, now: now, error: error) }
             if let changed { onStatusChange?(changed) }
         }
+    }
+
+    /// After a failure: the notifier's deliveries waiting longer than `retry.maxWait` are given
+    /// up (`Outbox.giveUpWaiting`), each logged `expired` with what it waited for (not a
+    /// failure of its own: a restart's history does not count it as one).
+    private func giveUpWaiting(_ name: String, now: Date, error: String) {
+        let given: [String]
+        do { given = try outbox.giveUpWaiting(notifier: name, since: now.addingTimeInterval(-retry.maxWait)) } catch {
+            onStateProblem?("outbox: the end of \(name)'s deliveries waiting longer than \(Self.hours(retry.maxWait)) is not recorded (\(error)); a restart would deliver them once more")
+            return
+        }
+        guard !given.isEmpty else { return }
+        cond.lock()
+        var counted: [Int] = []
+        for key in given { counted.append(attempts.removeValue(forKey: key) ?? 0) }
+        statuses[name]!.gaveUp += given.count
+        cond.unlock()
+        let why = "waited longer than \(Self.hours(retry.maxWait)) while the notifier failed (last error: \(error))"
+        for (key, attempt) in zip(given, counted) {
+            log?.recordDelivery(key: key, notifier: name, outcome: "expired", attempt: attempt, error: why, wall: now)
+        }
+    }
+
+    static func hours(_ seconds: Double) -> String {
+        seconds >= 3600 && seconds.truncatingRemainder(dividingBy: 3600) == 0 ? "\(Int(seconds / 3600))h" : "\(Int(seconds))s"
     }
 
     private func markDone(_ e: OutboxEntry, outcome: String) {

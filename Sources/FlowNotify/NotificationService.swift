@@ -102,7 +102,7 @@ public final class NotificationService: @unchecked Sendable {
         // later message of its alert is dropped; a replay's recordings keep every notification
         // and are made again by replaying again (a fsync for each took 2.9 s of a 3 s Boxing Day replay
         // with --notify-dir, against 0.07 s without notifications).
-        outbox = try Outbox(directory: stateDirectory, durable: mode == .live, supersedesRepeats: mode == .live)
+        outbox = try Outbox(directory: stateDirectory, durable: mode == .live, supersedesRepeats: mode == .live, wallClock: wallClock)
         outbox.onSuperseded = { [log] key, notifier in
             log.recordDelivery(key: key, notifier: notifier, outcome: "superseded", attempt: 0, error: nil, wall: wallClock())
         }

@@ -112,6 +112,7 @@ public final class Outbox: @unchecked Sendable {
     /// recording directory is not: it is made again by replaying again).
     private let durable: Bool
     private let supersedesRepeats: Bool
+    private let wallClock: @Sendable () -> Date
     /// Deliveries not finished, by key.
     private var pending: [String: Pending] = [:]
     /// Each notifier's pending keys in the order put; keys finished since are passed over
@@ -210,14 +211,21 @@ public final class Outbox: @unchecked Sendable {
         var line: String?
         /// The episode (`Outbox.episode`) this delivery is the pending repeat of.
         var repeatOf: String? = nil
+        /// When it started waiting in this run (wall clock): put, or read back when the outbox
+        /// was opened (`giveUpWaiting`).
+        var since = Date.distantPast
     }
 
     /// - Parameter supersedesRepeats: a later notification of an alert episode finishes the
     ///   pending `repeat` of that episode for the same notifier (live; a replay's recordings
     ///   keep every notification, whatever the worker's pace).
-    public init(directory: String, remember: Int = 200_000, durable: Bool = true, supersedesRepeats: Bool = true) throws {
+    /// - Parameter wallClock: when a delivery starts waiting (`giveUpWaiting`).
+    public init(directory: String, remember: Int = 200_000, durable: Bool = true, supersedesRepeats: Bool = true,
+                wallClock: @escaping @Sendable () -> Date = { Date() }) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = directory + "/outbox.jsonl"
+        self.wallClock = wallClock
+        let opened = wallClock()
         self.remember = remember
         nextCompaction = remember + Self.compactionSlack(remember)
         self.durable = durable
@@ -242,13 +250,14 @@ public final class Outbox: @unchecked Sendable {
             if let raw, raw.op == "done" ? raw.outcome != nil : raw.notifier != nil {
                 op = raw.op
                 outcome = raw.outcome
-                entry = Pending(key: raw.key, notifier: raw.notifier ?? "", sequence: 0, notification: nil, line: op == "put" ? String(line) : nil)
+                entry = Pending(key: raw.key, notifier: raw.notifier ?? "", sequence: 0, notification: nil, line: op == "put" ? String(line) : nil,
+                                since: opened)
             } else {
                 guard let rec = try? decoder.decode(Record.self, from: Data(line.utf8)) else { continue }
                 op = rec.op
                 outcome = rec.outcome
                 guard op != "put" || (rec.notification != nil && rec.notifier != nil) else { continue }
-                entry = Pending(key: rec.key, notifier: rec.notifier ?? "", sequence: 0, notification: rec.notification, line: nil)
+                entry = Pending(key: rec.key, notifier: rec.notifier ?? "", sequence: 0, notification: rec.notification, line: nil, since: opened)
             }
             switch op {
             case "put":
@@ -404,6 +413,7 @@ public final class Outbox: @unchecked Sendable {
             var added: [OutboxEntry] = []
             var lines: [String] = []
             var json: String?
+            let now = wallClock()
             for name in notifiers {
                 let k = Self.key(n, name)
                 guard !known.contains(k) else { continue }
@@ -413,7 +423,8 @@ public final class Outbox: @unchecked Sendable {
             }
             for a in added {
                 known.insert(a.key)
-                pending[a.key] = Pending(key: a.key, notifier: a.notifier, sequence: nextSequence, notification: a.notification, line: nil)
+                pending[a.key] = Pending(key: a.key, notifier: a.notifier, sequence: nextSequence, notification: a.notification, line: nil,
+                                         since: now)
                 nextSequence += 1
                 queues[a.notifier, default: []].append(a.key)
                 counts[a.notifier, default: 0] += 1
@@ -449,6 +460,36 @@ public final class Outbox: @unchecked Sendable {
             }
             try file.append([Self.doneLine(key, outcome: outcome)], sync: durable)
             compactWhenDue()
+        }
+    }
+
+    /// Gives up `notifier`'s deliveries that have waited since before `cutoff` (in this run: one
+    /// read back when the outbox was opened waits from then), as `gave_up`; returns their keys,
+    /// oldest first. What bounds a failing notifier's backlog (`DeliveryWorker`): each delivery
+    /// waited its turn for 50 attempts, about six given up a day at the longest backoff, while
+    /// the alerts put more (8,718 waiting after 120 days of a surge's pace, README "Memory over
+    /// a winter"), all of them kept in memory and sent at once, days late, when it came back.
+    /// Synced to disk before returning (when durable); finished in memory even when the file
+    /// cannot take it (the error is thrown after), as `markDone` is.
+    @discardableResult
+    public func giveUpWaiting(notifier: String, since cutoff: Date) throws -> [String] {
+        try lock.withLock {
+            // The queue is in the order put, so in the order each started waiting.
+            var given: [String] = []
+            for key in queues[notifier] ?? [] {
+                guard let p = pending[key] else { continue }   // finished, passed over later
+                guard p.since < cutoff else { break }
+                pending[key] = nil
+                counts[notifier, default: 0] -= 1
+                forgetRepeat(p)
+                done.append(key, "gave_up")
+                given.append(key)
+            }
+            guard !given.isEmpty else { return given }
+            pruneQueue(notifier)
+            try file.append(given.map { Self.doneLine($0, outcome: "gave_up") }, sync: durable)
+            compactWhenDue()
+            return given
         }
     }
 
@@ -718,6 +759,8 @@ public final class AlertLog: @unchecked Sendable {
                 if t.history.consecutiveFailures == failingAfter { t.failingFrom = index }
                 t.failure = index
                 t.history.attempts[fields.key] = fields.outcome == "failed" ? fields.attempt : nil
+            case "expired":
+                t.history.attempts[fields.key] = nil   // given up unattempted (`DeliveryWorker.giveUpWaiting`)
             default:
                 break
             }

@@ -557,6 +557,53 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         #expect(text.contains("\"outcome\":\"gave_up\""))
     }
 
+    /// A notifier down for weeks: each delivery waited its turn for 50 attempts (about six
+    /// given up a day at the longest backoff) while the alerts put more, so its backlog, and
+    /// the memory it took, grew for as long as it was down, to be sent all at once, days late.
+    @Test("a delivery waiting longer than a day for a failing notifier is given up at its next failure, logged expired; one read back at a restart waits from the restart")
+    func aFailingNotifiersBacklogIsBounded() throws {
+        let dir = TempDir()
+        let ns = try sampleNotifications(3)
+        let clock = ShiftedClock()
+        let box = try Outbox(directory: dir.path, wallClock: clock.now)
+        let log = try AlertLog(path: dir.file("alerts.jsonl"))
+        let down = FlakyNotifier(name: "pager", failures: .max)
+        let worker = DeliveryWorker(outbox: box, notifiers: [down],
+                                    retry: RetryPolicy(initialBackoff: 0.001, maxBackoff: 0.005, failingAfter: 2, maxAttempts: 1_000_000),
+                                    log: log, wallClock: clock.now)
+        try box.put(ns[0], notifiers: ["pager"])
+        try box.put(ns[1], notifiers: ["pager"])
+        clock.shift(by: 23 * 3600)
+        try box.put(ns[2], notifiers: ["pager"])
+        worker.start()
+        #expect(eventually { down.calls >= 5 })
+        #expect(box.pendingCount(notifier: "pager") == 3, "nothing has waited a day yet")
+        clock.shift(by: 3600 + 1)   // the first two have waited a day and a second, the third an hour
+        #expect(eventually { box.pendingCount(notifier: "pager") == 1 })
+        worker.stop()
+        #expect(box.pendingEntries().map(\.notification.id) == [ns[2].id])
+        #expect(worker.status()[0].gaveUp == 2 && worker.status()[0].failing)
+        log.close()
+        let lines = try String(contentsOfFile: dir.file("alerts.jsonl"), encoding: .utf8).split(separator: "\n")
+        let expired = lines.filter { $0.contains("\"outcome\":\"expired\"") }
+        #expect(expired.count == 2)
+        #expect(expired.allSatisfy { $0.contains("waited longer than 24h while the notifier failed (last error: connection refused)") }, "\(expired)")
+        // A restart counts the failures, not the deliveries given up unattempted, and keeps no
+        // attempts for them.
+        let history = AlertLog.readDeliveryHistory(dir.file("alerts.jsonl"), failingAfter: 2)["pager"]!
+        #expect(history.consecutiveFailures == lines.filter { $0.contains("\"outcome\":\"failed\"") }.count)
+        #expect(Set(history.attempts.keys) == [box.pendingKeys(notifier: "pager")[0]])
+        let outbox = try String(contentsOfFile: dir.file("outbox.jsonl"), encoding: .utf8)
+        #expect(outbox.components(separatedBy: "\"outcome\":\"gave_up\"").count - 1 == 2)
+
+        // Read back, the third waits from the restart: a day after it, not after its put.
+        clock.shift(by: 24 * 3600)
+        let reopened = try Outbox(directory: dir.path, wallClock: clock.now)
+        #expect(try reopened.giveUpWaiting(notifier: "pager", since: clock.now().addingTimeInterval(-1)).isEmpty)
+        #expect(try reopened.giveUpWaiting(notifier: "pager", since: clock.now().addingTimeInterval(1)).count == 1)
+        #expect(reopened.pendingCount() == 0)
+    }
+
     @Test func theAlertLogRecordsEverythingOnce() throws {
         let dir = TempDir()
         let (system, n) = try bundled()
@@ -649,6 +696,14 @@ final class FlakyNotifier: Notifier, @unchecked Sendable {
         let recorded = try String(contentsOfFile: dir.file("recorded-pager.jsonl"), encoding: .utf8)
         #expect(recorded.contains("\"lead\":{\"contact\":\"+44 7700 900101\",\"id\":\"rwh-oncall\""))
     }
+}
+
+/// The wall clock, moved on by hand: real time (the worker's backoffs wait on it) plus a shift.
+final class ShiftedClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var offset = 0.0
+    func shift(by seconds: Double) { lock.withLock { offset += seconds } }
+    var now: @Sendable () -> Date { { [self] in lock.withLock { Date().addingTimeInterval(offset) } } }
 }
 
 final class StatusBox: @unchecked Sendable {
