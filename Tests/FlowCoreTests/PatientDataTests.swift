@@ -58,9 +58,48 @@ import Testing
                      "2026-01-13T08:00:00Z", "pk-4f1c9a", "inc-9434765918"] {
             guard case .success = decode(",\"comment\":\"\(text)\"") else { Issue.record("refused \(text)"); continue }
         }
-        // Contract fields are not free text: a pseudonymous patient key passes whatever it holds.
         let dtoc = #"{"feed":"dtoc","id":"d1","at":"2026-01-05T09:12:00Z","site":"BBB","kind":"start","patient":"pk-4f1c9a","reason":"DII","org":"social","pathway":"P3"}"#
         guard case .success = decoder.decode(dtoc) else { Issue.record("refused a DToC start"); return }
+    }
+
+    static func dtocStart(patient: String) -> String {
+        #"{"feed":"dtoc","id":"d1","at":"2026-01-05T09:12:00Z","site":"BBB","kind":"start","patient":"\#(patient)","reason":"DII","org":"social","pathway":"P3"}"#
+    }
+    static func arrival(incident: String) -> String {
+        #"{"feed":"ambulance","id":"a1","at":"2026-01-05T09:12:00Z","site":"AAA","kind":"arrived","incident":"\#(incident)"}"#
+    }
+
+    /// A source system's export leaks a patient's details into the key most readily: the keys
+    /// were checked for an NHS number only, and `"patient":"Mrs Smith"` was kept in the journal
+    /// (the analysts' user test, 2026-11-25).
+    @Test("a patient or incident key holding a titled name, a postcode, a date of birth or, whole, a telephone number is refused, naming the key")
+    mutating func identifiableKeysAreRefused() {
+        let cases: [(String, String)] = [
+            ("Mrs Smith", "a person's name"), ("Mr John Smith DOB 01/02/1950 SG1 4AB", "a date of birth"),
+            ("SG1 4AB", "a full postcode"), ("pk SG1 4AB", "a full postcode"), ("07700 900123", "a telephone number"),
+            ("07700900123", "a telephone number"), ("+44 7700 900123", "a telephone number"), ("DOB 12/03/1947", "a date of birth"),
+            (#"Mrs\u0020Smith"#, "a person's name"),
+        ]
+        for (key, what) in cases {
+            for line in [Self.dtocStart(patient: key), Self.arrival(incident: key)] {
+                guard case .failure(let r) = decoder.decode(line) else { Issue.record("accepted \(key)"); continue }
+                #expect(r.reason == .identifiable && (r.field == "patient" || r.field == "incident"), "\(key): \(r)")
+                #expect(r.detail.contains("contains what looks like \(what)"), "\(key): \(r.detail)")
+            }
+        }
+    }
+
+    /// Pseudonymous keys pass: hashes (a run of 11 digits from `0` inside one is not a telephone
+    /// number, as it is in free text: a hexadecimal hash has one about once in a hundred),
+    /// incident numbers, keys with spaces that name nobody.
+    @Test("pseudonymous keys pass, a hash with 11 digits from 0 inside it too")
+    mutating func pseudonymousKeysPass() {
+        for key in ["pk-4f1c9a", "inc-7781201", "a07712345678b3c9e1f0", "9f2e07700900123ab", "EEAST 7781201", "0123", "RWH-dtoc-88121",
+                    "Mx-0042", "born-2026-a7"] {
+            for line in [Self.dtocStart(patient: key), Self.arrival(incident: key)] {
+                guard case .success = decoder.decode(line) else { Issue.record("refused \(key): \(decoder.decode(line))"); continue }
+            }
+        }
     }
 
     @Test("an operator note with a date of birth is refused, a staff name in `by` is not")
@@ -158,6 +197,17 @@ import Testing
         bedLine("AAA", at(0), occupied: 90, extra: #","patient_name":"x""#),
         bedLine("AAA", at(0), occupied: 90, extra: #","contact":"daughter on 07700 900123""#),
     ]
+
+    @Test("the journal's own decoding takes a line whose key the checks now refuse, keeping the message")
+    func journalledDecodingTakesAnIdentifiableKey() {
+        var decoder = FeedDecoder(units: testConfig().units)
+        var line = PatientDataTests.arrival(incident: "Mrs Smith")
+        guard case .failure(let r) = decoder.decode(line) else { Issue.record("accepted"); return }
+        #expect(r.reason == .identifiable && r.field == "incident")
+        let m = line.withUTF8 { p in Result { () throws(Rejection) in try decoder.decodeJournalled(p) } }
+        guard case .success(let message) = m, case .ambulance(.arrived(let incident, _)) = message.payload else { Issue.record("journalled: \(m)"); return }
+        #expect(incident == Fingerprint.of("Mrs Smith"))
+    }
 
     @Test("the journal's own decoding takes a line the patient-data checks refuse, and only those checks are off")
     func journalledDecodingSkipsOnlyThePatientDataChecks() {

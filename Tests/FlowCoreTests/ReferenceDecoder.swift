@@ -947,6 +947,9 @@ private struct RefReader {
         guard f.kind == .string else { throw rejection(.badType, id.name, "must be a string") }
         let len = Int(f.valueEnd - f.valueStart)
         guard len >= 1, len <= max else { throw rejection(.outOfRange, id.name, "must be 1 to \(max) characters") }
+        if let text = RefScanner.stringValue(p, f), let why = RefPatientText.keyWhy(text) {
+            throw rejection(.identifiable, id.name, why + "; feeds must carry aggregates or pseudonymous keys")
+        }
         return RefFingerprint.bytes(p, Int(f.valueStart), Int(f.valueEnd))
     }
 
@@ -1271,6 +1274,22 @@ enum RefPatientText {
             }
         }
         return false
+    }
+
+    /// A pseudonymous key: a date of birth in it (this reference's own search); titled names,
+    /// postcodes and a whole telephone number through the decoder's own (PatientDataTests
+    /// covers them against examples).
+    static func keyWhy(_ text: String) -> String? {
+        guard text.utf8.count >= PatientText.shortestFinding else { return nil }
+        if containsDateOfBirth(text) { return JSONLineScanner.containsDateOfBirthWhy }
+        var t = text
+        return t.withUTF8 { u -> String? in
+            guard let b = u.baseAddress else { return nil }
+            if PatientText.containsTitledName(b, 0, u.count) { return JSONLineScanner.containsTitledNameWhy }
+            if PatientText.containsPostcode(b, 0, u.count) { return JSONLineScanner.containsPostcodeWhy }
+            if PatientText.isPhoneNumber(b, 0, u.count) { return JSONLineScanner.containsPhoneNumberWhy }
+            return nil
+        }
     }
 
     static func freeTextWhy(_ text: String) -> String? {

@@ -68,7 +68,8 @@ public struct FeedDecoder {
             throw Self.scanRejection(failure)
         }
         if sink.filed.repeats { throw repeatedField(p) }
-        var line = Line(b: b, n: n, slots: UnsafePointer(slots), present: sink.filed.present, tables: view, date: scratch.date)
+        var line = Line(b: b, n: n, slots: UnsafePointer(slots), present: sink.filed.present, tables: view, date: scratch.date,
+                        checksKeys: F.checksPatientData)
         return try line.decodeMessage(lookahead)
     }
 
@@ -429,15 +430,19 @@ private struct Line {
 
     /// The decoder's memo of the latest date decoded (its scratch, as `slots`).
     let date: UnsafeMutablePointer<RFC3339.DateMemo>
+    /// Whether a pseudonymous key is checked for patient data (`keyIdentifiable`): as the scan's
+    /// checks are, all but a restart's second reading of its own journal.
+    let checksKeys: Bool
 
     init(b: UnsafePointer<UInt8>, n: Int, slots: UnsafePointer<Slot>, present: UInt64, tables: DecoderTables.View,
-         date: UnsafeMutablePointer<RFC3339.DateMemo>) {
+         date: UnsafeMutablePointer<RFC3339.DateMemo>, checksKeys: Bool) {
         self.b = b
         self.n = n
         self.slots = slots
         self.present = present
         self.tables = tables
         self.date = date
+        self.checksKeys = checksKeys
     }
 
     var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: b, count: n) }
@@ -744,7 +749,21 @@ private struct Line {
         guard f.kind == .string else { throw rejection(.badType, id.name, "must be a string") }
         let len = Int(f.end - f.start)
         guard len >= 1, len <= max else { throw rejection(.outOfRange, id.name, "must be 1 to \(max) characters") }
+        if len >= PatientText.shortestFinding, checksKeys, let why = keyIdentifiable(f) { throw rejection(.identifiable, id.name, why) }
         return Fingerprint.bytes(b, Int(f.start), Int(f.end))
+    }
+
+    /// Why a key is patient-identifiable (`JSONLineScanner.keyWhy`, of its text with any
+    /// escapes resolved), or nil.
+    @inline(never)
+    func keyIdentifiable(_ f: Slot) -> String? {
+        let why: String?
+        if f.hasEscapes {
+            why = JSONLineScanner.stringValue(buffer, f.field).flatMap { JSONLineScanner.keyWhy($0) }
+        } else {
+            why = JSONLineScanner.keyWhy(b, Int(f.start), Int(f.end))
+        }
+        return why.map { $0 + "; feeds must carry aggregates or pseudonymous keys" }
     }
 
     @inline(__always)

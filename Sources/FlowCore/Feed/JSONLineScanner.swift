@@ -632,6 +632,28 @@ public struct JSONLineScanner {
         return nil
     }
 
+    /// Why a pseudonymous key (`patient`, `incident`: `b[s..<e]`, without escapes) is
+    /// patient-identifiable, or nil: a date of birth, a titled name or a full postcode in it, or
+    /// the whole key a telephone number (`PatientText.isPhoneNumber`). Not a run of 11 digits
+    /// from `0` inside it, as free text is refused for: a hexadecimal hash has one about once in
+    /// a hundred. (A key shaped like an NHS number is refused by the scan, as any string value.)
+    /// The key is where a source system's export leaks a patient's details most readily: it was
+    /// checked for an NHS number only, and `"patient":"Mrs Smith"` was kept in the journal.
+    static func keyWhy(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> String? {
+        guard e - s >= PatientText.shortestFinding else { return nil }
+        if PatientText.containsDateOfBirth(b, s, e) { return containsDateOfBirthWhy }
+        if PatientText.containsTitledName(b, s, e) { return containsTitledNameWhy }
+        if PatientText.containsPostcode(b, s, e) { return containsPostcodeWhy }
+        if PatientText.isPhoneNumber(b, s, e) { return containsPhoneNumberWhy }
+        return nil
+    }
+
+    /// `keyWhy` of a key's text.
+    static func keyWhy(_ text: String) -> String? {
+        var t = text
+        return t.withUTF8 { u in u.baseAddress.flatMap { keyWhy($0, 0, u.count) } }
+    }
+
     /// Why free text `text` is patient-identifiable, or nil (`freeTextIdentifiable`).
     public static func freeTextWhy(_ text: String, names: Bool = true) -> String? {
         var t = text
@@ -1107,6 +1129,16 @@ public enum PatientText {
             i = max(i + 1, k)
         }
         return false
+    }
+
+    /// `b[s..<e]` is, whole, a telephone number as `containsPhoneNumber` finds one.
+    static func isPhoneNumber(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        guard e - s >= 11, e - s <= 17, b[s] == UInt8(ascii: "0") || b[s] == UInt8(ascii: "+") else { return false }
+        for k in (b[s] == UInt8(ascii: "+") ? s + 1 : s)..<e where !isDigit(b[k]) {
+            // Groups joined by one space or dash, between digits.
+            guard b[k] == 32 || b[k] == UInt8(ascii: "-"), k > s, isDigit(b[k - 1]), k + 1 < e, isDigit(b[k + 1]) else { return false }
+        }
+        return containsPhoneNumber(b, s, e)
     }
 
     // MARK: Bytes
