@@ -64,6 +64,45 @@ import Testing
         }
     }
 
+    /// An override is the site's levels merged with its rule's: `warning: 98` under a rule with
+    /// `critical: 95` passed `check`, and the site went straight to critical at 95.16
+    /// (the analysts' user test). Its own levels alone are checked as the rule's are, once.
+    @Test("an override is checked merged with its rule's levels, naming which are the rule's")
+    func overridesAreCheckedMerged() {
+        let yaml = """
+        system: {name: T}
+        units: [{code: AAA, name: A, kind: acute}, {code: BBB, name: B, kind: acute}, {code: HUC, name: H, kind: nhs111}]
+        rules:
+          - id: occ
+            kind: threshold
+            metric: ga_occupancy_pct
+            units: [acute]
+            warning: 92
+            critical: 95
+            clear: 90
+            overrides:
+              AAA: { warning: 98 }
+              BBB: { warning: 98, critical: 97, clear: 99 }
+          - id: answered
+            kind: threshold
+            metric: nhs111_answered_60s_pct
+            units: [nhs111]
+            direction: below
+            warning: 70
+            critical: 50
+            clear: 75
+            overrides:
+              HUC: { clear: 60, critical: 45 }
+        """
+        let text = ConfigLoader.read(yaml: yaml, file: "o.yaml").problems.map(\.description)
+        #expect(text == [
+            "o.yaml:12: rules[0].overrides.AAA.critical: critical 95.0 (the rule's) must be further above than warning 98.0",
+            "o.yaml:13: rules[0].overrides.BBB.critical: critical 97.0 must be further above than warning 98.0",
+            "o.yaml:13: rules[0].overrides.BBB.clear: clear 99.0 must not be beyond the warning level 98.0 (hysteresis goes the other way)",
+            "o.yaml:23: rules[1].overrides.HUC.clear: clear 60.0 must not be beyond the warning level 70.0 (the rule's) (hysteresis goes the other way)",
+        ], "\(text.joined(separator: "\n"))")
+    }
+
     @Test("a problem that makes a later check meaningless stops that check only")
     func dependentChecksAreLeftOut() {
         let yaml = """

@@ -180,7 +180,15 @@ public enum ConfigLoader {
                         if config.unitIndex(code) == nil { r.problem(k, opath, "'\(code)' is not a unit code") }
                         guard case .mapping(let lm) = v else { r.problem(v, opath, "expected a mapping of levels"); continue }
                         r.allowed(lm, path: opath, keys: ["warning", "critical", "clear", "critical_clear"])
-                        overrides[code] = r.levels(lm, path: opath, direction: direction, requireOne: false)
+                        let o = r.levels(lm, path: opath, direction: direction, requireOne: false)
+                        overrides[code] = o
+                        // As the site will have them: an override of one level can cross the
+                        // rule's other (`warning: 98` under the rule's `critical: 95`), which
+                        // the override's own levels do not show.
+                        let merged = ThresholdLevels(warning: o.warning ?? levels.warning, critical: o.critical ?? levels.critical,
+                                                     clear: o.clear ?? levels.clear, criticalClear: o.criticalClear ?? levels.criticalClear)
+                        r.checkLevels(merged, lm.first?.key, path: opath, direction: direction, at: { lm[$0] },
+                                      inherited: { lm[$0] == nil })
                     }
                 }
                 let rule = ThresholdRule(id: id, metric: metric, units: units, direction: direction, levels: levels,
@@ -446,12 +454,33 @@ extension YAMLNodeReader {
         if requireOne, l.warning == nil, l.critical == nil {
             problem(m.first?.key, join(path, "warning"), "a threshold rule needs a warning or a critical level")
         }
-        if let w = l.warning, let c = l.critical, direction.beyond(w, c), w != c {
-            problem(m["critical"], join(path, "critical"), "critical \(c) must be further \(direction.rawValue) than warning \(w)")
-        }
-        if let w = l.warning ?? l.critical, let cl = l.clear, direction.beyond(cl, w), cl != w {
-            problem(m["clear"], join(path, "clear"), "clear \(cl) must not be beyond the warning level \(w) (hysteresis goes the other way)")
-        }
+        checkLevels(l, nil, path: path, direction: direction, at: { m[$0] })
         return l
+    }
+
+    /// The levels' order: critical beyond warning, clear not beyond the warning level. Each
+    /// problem at the node `at` gives for the level it names, else at `fallback`. `inherited`:
+    /// a level that is not the node's own (an override's levels merged with its rule's), said
+    /// as "the rule's"; a problem between the node's own levels alone is not said here (the
+    /// override's own check says it).
+    mutating func checkLevels(_ l: ThresholdLevels, _ fallback: Node?, path: String, direction: Direction,
+                              at node: (String) -> Node?, inherited: ((String) -> Bool)? = nil) {
+        func own(_ key: String) -> String { inherited?(key) == true ? " (the rule's)" : "" }
+        func at(_ key: String) -> Node? { node(key) ?? fallback }
+        /// Whether a problem between `keys` is said here: always, or, of merged levels, where
+        /// some are the rule's and some the node's own.
+        func byMerge(_ keys: [String]) -> Bool {
+            guard let inherited else { return true }
+            return keys.contains(where: inherited) && !keys.allSatisfy(inherited)
+        }
+        if let w = l.warning, let c = l.critical, direction.beyond(w, c), w != c, byMerge(["warning", "critical"]) {
+            problem(at("critical"), join(path, "critical"),
+                    "critical \(c)\(own("critical")) must be further \(direction.rawValue) than warning \(w)\(own("warning"))")
+        }
+        let warningKey = l.warning != nil ? "warning" : "critical"
+        if let w = l.warning ?? l.critical, let cl = l.clear, direction.beyond(cl, w), cl != w, byMerge(["clear", warningKey]) {
+            problem(at("clear"), join(path, "clear"),
+                    "clear \(cl)\(own("clear")) must not be beyond the warning level \(w)\(own(warningKey)) (hysteresis goes the other way)")
+        }
     }
 }
