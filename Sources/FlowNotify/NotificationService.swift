@@ -188,6 +188,16 @@ public final class NotificationService: @unchecked Sendable {
         worker.wake()
     }
 
+    /// The earliest instant the policy has something due (`NotificationPolicy.nextDue`), or an
+    /// operator action restored from the log is to be applied; nil: nothing.
+    public func nextDue() -> EventTime? {
+        lock.withLock {
+            let due = policy.nextDue()
+            guard let a = restored.first?.at else { return due }
+            return due.map { min($0, a) } ?? a
+        }
+    }
+
     /// A tick at `now` only if the policy has something due by then (`NotificationPolicy.nextDue`)
     /// or an operator action restored from the log comes first: the same decisions as `tick`.
     public func tickIfDue(now: EventTime, current: NotificationPolicy.CurrentAlert? = nil) {

@@ -4,9 +4,9 @@ import FlowCore
 @testable import FlowNotify
 @testable import FlowLive
 
-/// `replay --notify-dir` (the replay follower): an escalation made at a tick says the alert as
-/// the replay's engine describes it then, rounded, where it said the severity change's value of
-/// a quarter of an hour before, unrounded.
+/// `replay --notify-dir` (the replay follower): an escalation made at a tick of the grid says the
+/// alert as the replay's engine describes it then, rounded, where it said the severity change's
+/// value of a quarter of an hour before, unrounded.
 @Suite struct NotifierFollowerValueTests {
     @Test func anEscalationInAReplaysRecordingSaysTheWaitAtItsInstant() throws {
         let (system, notify) = try NotifierRestartTests.configs()
@@ -32,11 +32,13 @@ import FlowCore
             .filter { $0.rule == "handover_longest_wait" }
         #expect(sent.map(\.kind) == [.firing, .severityChanged, .escalated], "\(sent.map(\.kind))")
         // Critical at 11:01 (60.6 minutes), not acknowledged 15 minutes on: the next lead at the
-        // replay's 11:16:30 tick, when the wait is 76 minutes and 5 seconds.
+        // 11:16:00 tick of the grid, as live, when the wait is 75 minutes and 35 seconds (not at
+        // the line that moved the clock past it, 11:16:30, as the follower once ticked).
         let escalated = try #require(sent.first { $0.kind == .escalated })
-        #expect(RFC3339.format(escalated.at) == "2026-01-20T11:16:30Z")
-        #expect(escalated.value == 76.1, "\(NotificationJSON.line(escalated))")
-        #expect(escalated.summary.contains(" 76.1 min (critical above 60 min)"), "\(escalated.summary)")
+        #expect(RFC3339.format(escalated.at) == "2026-01-20T11:16:00Z")
+        #expect(escalated.value == 75.6, "\(NotificationJSON.line(escalated))")
+        #expect(escalated.summary.contains(" 75.6 min (critical above 60 min)"), "\(escalated.summary)")
+        #expect(sent.allSatisfy { $0.at.millis % 60_000 == 0 }, "every message on the grid: \(sent.map { RFC3339.format($0.at) })")
         #expect(sent.first?.value == 45.6, "the firing's own value, rounded: \(sent.first.map(NotificationJSON.line) ?? "")")
     }
 }

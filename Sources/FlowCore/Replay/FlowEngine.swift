@@ -463,6 +463,12 @@ public final class FlowEngine {
         rules.activeAlert(rule: rule, site: site, model: model)
     }
 
+    /// The same, described at `at` (a replay's policy tick on the grid, before the clock the
+    /// line that moved it brought: a growing wait as it was then).
+    public func activeAlert(rule: String, site: String, at: EventTime) -> AlertSnapshot? {
+        rules.activeAlert(rule: rule, site: site, model: model, at: at)
+    }
+
     /// Why an acknowledgement of `rule` at `site` was refused, for a person: the alert is pending
     /// (nothing to acknowledge until it fires), or there is none (`justCleared`: the dashboard's
     /// own, of an alert it showed: say it may have cleared since). Typed by hand (`urgentflow

@@ -604,9 +604,9 @@ public struct RuleEngine: Sendable {
     /// The active alert of rule id `rule` at unit code `site` (`SYSTEM` for the system), as
     /// `activeAlerts(model:)` gives it: its value and sentence as of the latest tick. nil when it
     /// is not active. What a notification made at a tick says of the alert (FlowNotify).
-    public func activeAlert(rule: String, site: String, model: FlowModel) -> AlertSnapshot? {
+    public func activeAlert(rule: String, site: String, model: FlowModel, at: EventTime? = nil) -> AlertSnapshot? {
         guard let key = alertKey(rule: rule, site: site), hasAlert(key), let rec = alerts[key], rec.lifecycle.isActive else { return nil }
-        return snapshot(key, rec, model: model, at: describedAt(model))
+        return snapshot(key, rec, model: model, at: at ?? describedAt(model))
     }
 
     /// The instant active alerts are described at: the later of the last evaluated tick and the
