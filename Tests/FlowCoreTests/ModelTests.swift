@@ -64,6 +64,22 @@ import Testing
         #expect(r.sitrepRows.contains("2026-10-26,111,,,,,,,,7,100,part,2026-10-26T00:00:00+00:00,2026-10-26T00:15:00+00:00,0.25"))
     }
 
+    /// A return with only `disp_ambulance` and `disp_ed` made them 100% of the dispositions, a
+    /// critical alert (the dashboard user test, 2026-11-25): the shares need all five.
+    @Test func dispositionSharesNeedEveryDisposition() {
+        let config = testConfig()
+        let partial = #"{"feed":"111","id":"p1","at":"\#(iso(at(15)))","site":"111","offered":96,"answered":91,"answered_60s":63,"abandoned":4,"disp_ambulance":9,"disp_ed":8}"#
+        let (r, _) = replay(config, [partial], finish: false)
+        let site = config.unitIndex("111")!
+        #expect(r.engine.model.value(.nhs111UrgentDispositionPct, site: site, at: at(16)) == nil)
+        #expect(r.engine.model.value(.nhs111AmbulanceDispositionPct, site: site, at: at(16)) == nil)
+        #expect(r.engine.model.value(.nhs111AnsweredWithin60sPct, site: site, at: at(16)) != nil, "the other figures stand")
+        // With a whole return in the hour: the share is of it alone (9 + 8 of 96).
+        let (w, _) = replay(config, [partial, line111(at(30), amb: 9, ed: 8)], finish: false)
+        let share = w.engine.model.value(.nhs111UrgentDispositionPct, site: site, at: at(31))
+        #expect(share.map { abs($0 - 100.0 * 17 / 96) < 0.01 } == true, "\(String(describing: share))")
+    }
+
     @Test func theEndOfAReplayKeepsTodaysCountsOnScreen() {
         let lines = (0..<5).map { ambLine("AAA", at(Int64(60 + $0)), kind: "arrived", incident: "e\($0)") }
         let (r, _) = replay(testConfig(), lines, finish: true)

@@ -123,17 +123,15 @@ public struct NHS111Interval: Sendable, Equatable {
         self.dispOther = dispOther
     }
 
-    /// Sum of the dispositions reported, nil when none were.
+    /// Sum of the dispositions, nil unless every one was reported: a share of a total with
+    /// parts missing is no share. Summed over those reported, a return of only `disp_ambulance`
+    /// and `disp_ed` made them 100% of the dispositions, a critical alert (the dashboard user
+    /// test, 2026-11-25); absent, an optional field is missing, never zero.
     /// (Summed in place, in field order: the last-hour 111 figures read it for every interval
     /// at every evaluation, and an array per call was most of their cost.)
     public var dispositionsTotal: Int? {
-        var total = 0, any = false
-        if let d = dispAmbulance { total += d; any = true }
-        if let d = dispED { total += d; any = true }
-        if let d = dispPrimaryCare { total += d; any = true }
-        if let d = dispSelfCare { total += d; any = true }
-        if let d = dispOther { total += d; any = true }
-        return any ? total : nil
+        guard let a = dispAmbulance, let e = dispED, let p = dispPrimaryCare, let s = dispSelfCare, let o = dispOther else { return nil }
+        return a + e + p + s + o
     }
 }
 
