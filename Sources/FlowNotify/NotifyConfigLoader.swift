@@ -8,18 +8,11 @@ import Yams
 /// come from the core `leads:` list).
 public enum NotifyConfigLoader {
     public static func load(yaml text: String, file: String, system: SystemConfig) throws(ConfigError) -> NotificationConfig {
+        // A key given twice is the core's to name (`ConfigLoader.read`): the rest is read here.
         let root: Node?
-        do {
-            root = try ConfigLoader.compose(text)
-        } catch {
-            var line: Int? = nil
-            if let y = error as? YamlError {
-                switch y {
-                case .scanner(_, _, let mark, _), .parser(_, _, let mark, _): line = mark.line
-                default: break
-                }
-            }
-            throw ConfigError(problems: [ConfigProblem(file: file, line: line, key: "(document)", message: "not valid YAML: \(error)")])
+        switch ConfigLoader.composeAll(text, file: file).document {
+        case .success(let node): root = node
+        case .failure(let problem): throw ConfigError(problems: [problem])
         }
         var r = YAMLNodeReader(file: file)
         guard let root, case .mapping(let top) = root else {

@@ -103,6 +103,48 @@ import Testing
         ], "\(text.joined(separator: "\n"))")
     }
 
+    /// A key given twice stopped the read at the parser: no line of its own, the whole file
+    /// printed as its context, and every other problem hidden (the analysts' user test).
+    @Test("a key given twice is named at its line, with the first's, and the rest of the file is still checked")
+    func duplicateKeysAreNamedAndDoNotHideTheRest() {
+        let yaml = """
+        system:
+          name: T
+          timezone: Europe/Londn
+        units:
+          - code: AAA
+            name: A
+            name: B
+            kind: acute
+        rules:
+          - id: occ
+            kind: threshold
+            metric: ga_occupancy_pct
+            units: [AAA]
+            warning: 92
+            critical: 95
+            critical:
+              nested: 1
+            for: soon
+          - id: occ
+            kind: threshold
+            metric: ga_occupancy_pct
+            units: [AAA]
+            warning: 90
+        """
+        let text = ConfigLoader.read(yaml: yaml, file: "d.yaml").problems.map(\.description)
+        #expect(text == [
+            "d.yaml:3: system.timezone: 'Europe/Londn' is not a known time zone",
+            "d.yaml:7: name: given twice in one mapping (first at line 6); a key may be given once",
+            "d.yaml:16: critical: given twice in one mapping (first at line 15); a key may be given once",
+            "d.yaml:18: rules[0].for: 'soon' is not a duration (like 90s, 15m, 2h, 1h30m)",
+            "d.yaml:19: rules[1].id: 'occ' is used by another rule (at line 10)",
+        ], "\(text.joined(separator: "\n"))")
+        // In a flow mapping it cannot be left out by its line: named, alone.
+        let flow = ConfigLoader.read(yaml: "system: {name: T, name: U}\n", file: "f.yaml").problems.map(\.description)
+        #expect(flow == ["f.yaml:1: name: given more than once in one mapping (first at line 1); a key may be given once"], "\(flow)")
+    }
+
     @Test("a problem that makes a later check meaningless stops that check only")
     func dependentChecksAreLeftOut() {
         let yaml = """

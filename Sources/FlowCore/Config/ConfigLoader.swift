@@ -1,7 +1,7 @@
 import Yams
 
 /// One problem in a configuration file: where (file, line, key path) and why.
-public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
+public struct ConfigProblem: Error, Sendable, Equatable, CustomStringConvertible {
     public var file: String
     public var line: Int?
     public var key: String
@@ -45,6 +45,77 @@ public enum ConfigLoader {
         try Yams.compose(yaml: text, .basic)
     }
 
+    /// The document, and a problem for each key given twice in a mapping. A key given twice
+    /// stopped the read at the parser with no line of its own, hid every other problem, and
+    /// printed the whole file as its context (the analysts' user test): each later occurrence is
+    /// now named at its line, with the first's, and left out (with the block under it) so that
+    /// the rest of the file is read and checked. `.failure`: the text is not YAML (or a
+    /// duplicate could not be found by its line, as in a flow mapping).
+    public static func composeAll(_ text: String, file: String) -> (document: Result<Node?, ConfigProblem>, duplicates: [ConfigProblem]) {
+        var text = text
+        var duplicates: [ConfigProblem] = []
+        while true {
+            do {
+                return (.success(try compose(text)), duplicates)
+            } catch YamlError.duplicatedKeysInMapping(let keys, let context) {
+                let key = keys.first ?? ""
+                let first = context.mark.line
+                guard duplicates.count < 100, let (second, edited) = leavingOut(key, after: first, column: context.mark.column, in: text) else {
+                    let problem = ConfigProblem(file: file, line: first, key: key,
+                                                message: "given more than once in one mapping (first at line \(first)); a key may be given once")
+                    return (.failure(problem), duplicates)
+                }
+                duplicates.append(ConfigProblem(file: file, line: second, key: key,
+                                                message: "given twice in one mapping (first at line \(first)); a key may be given once"))
+                text = edited
+            } catch {
+                var line: Int? = nil
+                var message = "\(error)"
+                if let y = error as? YamlError {
+                    switch y {
+                    case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+                        line = mark.line
+                        message = "not valid YAML: \(problem)"
+                    default: break
+                    }
+                }
+                return (.failure(ConfigProblem(file: file, line: line, key: "(document)", message: message)), duplicates)
+            }
+        }
+    }
+
+    /// The next occurrence of block key `key` after line `first` (1-based) at `column` (1-based:
+    /// where the first begins) in the same mapping, and the text with that line and the block
+    /// under it made comments (the lines keep their numbers); nil if there is none.
+    static func leavingOut(_ key: String, after first: Int, column: Int, in text: String) -> (Int, String)? {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let indent = column - 1
+        func startsKey(_ line: String) -> Bool {
+            let body = line.dropFirst(indent)
+            return [key + ":", "\"" + key + "\":", "'" + key + "':"].contains { body.hasPrefix($0) }
+        }
+        func indentation(_ line: String) -> Int { line.prefix { $0 == " " }.count }
+        var i = first   // the line after the first occurrence (0-based index of line first + 1)
+        while i < lines.count {
+            let line = lines[i]
+            let blank = line.allSatisfy { $0 == " " } || line.drop { $0 == " " }.hasPrefix("#")
+            if !blank {
+                if indentation(line) < indent { return nil }   // the mapping has ended
+                if indentation(line) == indent, startsKey(line) {
+                    lines[i] = "#" + line
+                    var j = i + 1
+                    while j < lines.count, lines[j].allSatisfy({ $0 == " " }) || indentation(lines[j]) > indent {
+                        if !lines[j].allSatisfy({ $0 == " " }) { lines[j] = "#" + lines[j] }
+                        j += 1
+                    }
+                    return (i + 1, lines.joined(separator: "\n"))
+                }
+            }
+            i += 1
+        }
+        return nil
+    }
+
     /// The configuration as far as it could be read, and every problem (in file order; empty
     /// when the configuration is good). With problems the configuration is partial, stand-ins
     /// where a value was wrong: only to check the file's other sections against (`check` reads
@@ -53,22 +124,13 @@ public enum ConfigLoader {
     public static func read(yaml text: String, file: String) -> (config: SystemConfig, problems: [ConfigProblem]) {
         var r = YAMLNodeReader(file: file)
         let empty = SystemConfig(name: "", timeZone: "Europe/London", units: [])
+        let (composed, duplicates) = composeAll(text, file: file)
         let root: Node?
-        do {
-            root = try compose(text)
-        } catch {
-            var line: Int? = nil
-            var message = "\(error)"
-            if let y = error as? YamlError {
-                switch y {
-                case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
-                    line = mark.line
-                    message = "not valid YAML: \(problem)"
-                default: break
-                }
-            }
-            return (empty, [ConfigProblem(file: file, line: line, key: "(document)", message: message)])
+        switch composed {
+        case .success(let node): root = node
+        case .failure(let problem): return (empty, fileOrder(duplicates + [problem]))
         }
+        r.problems += duplicates
         guard let root, case .mapping(let top) = root else {
             return (empty, [ConfigProblem(file: file, line: 1, key: "(document)", message: "expected a mapping with system, units, leads and rules")])
         }
@@ -122,7 +184,7 @@ public enum ConfigLoader {
         if config.units.isEmpty { r.problem(top["units"], "units", "a system needs at least one unit") }
         let weights = config.units.compactMap(\.weight)
         if !weights.isEmpty, abs(weights.reduce(0, +) - 1) > 0.001 {
-            r.problem(top["units"], "units", "weights sum to \(weights.reduce(0, +)); they must sum to 1")
+            r.problem(top["units"], "units", "weights sum to \((weights.reduce(0, +) * 1e6).rounded() / 1e6); they must sum to 1")
         }
         let selectorNames = Set(config.units.map(\.code) + UnitKind.allCases.map(\.rawValue) + [systemSiteCode])
 
@@ -152,7 +214,7 @@ public enum ConfigLoader {
         }
 
         // rules
-        var ruleIDs = Set<String>()
+        var ruleIDs: [String: Int?] = [:]   // each id, and the line it was first given at
         for (i, node) in r.sequence(top, "rules", path: "", required: false).enumerated() {
             let path = "rules[\(i)]"
             guard case .mapping(let m) = node else { r.problem(node, path, "expected a mapping"); continue }
@@ -160,7 +222,13 @@ public enum ConfigLoader {
             // value is wrong a stand-in takes its place (the configuration is refused anyway).
             let idRead = r.string(m, "id", path: path, required: true)
             let id = idRead ?? ""
-            if idRead != nil, !ruleIDs.insert(id).inserted { r.problem(m["id"], path + ".id", "'\(id)' is used by another rule") }
+            if idRead != nil {
+                if let first = ruleIDs[id] {
+                    r.problem(m["id"], path + ".id", "'\(id)' is used by another rule" + (first.map { " (at line \($0))" } ?? ""))
+                } else {
+                    ruleIDs[id] = m["id"]?.mark?.line
+                }
+            }
             let kindRead = r.string(m, "kind", path: path, required: true)
             let kind = kindRead ?? ""
             let units = r.selector(m, "units", path: path, known: selectorNames, required: true)
