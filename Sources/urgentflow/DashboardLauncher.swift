@@ -152,12 +152,12 @@ final class ReplayDriver: DashboardDriver {
 
 enum DashboardLauncher {
     static func run(config: SystemConfig, configText: String? = nil, configPath: String = "", scenarioPath: String, speed: Double,
-                    options: DashboardOptions) throws {
+                    options: DashboardOptions, maxLine: Int = 64 * 1024) throws {
         var lines: [[UInt8]] = []
         // A line too long to read stands as an empty line: the engine rejects and counts it. An
         // empty line in the file (or one of only spaces) is no message: skipped, as live ingest
         // and a headless replay skip it (`FeedLine.isEmpty`).
-        try LineReader.forEachLine(path: scenarioPath, tooLong: { _ in lines.append([]) }) {
+        try LineReader.forEachLine(path: scenarioPath, maxLineLength: maxLine, tooLong: { _ in lines.append([]) }) {
             if !FeedLine.isEmpty($0) { lines.append(Array($0)) }
         }
         let name = URL(fileURLWithPath: scenarioPath).deletingPathExtension().lastPathComponent

@@ -68,9 +68,20 @@ struct Replay: ParsableCommand {
     @Flag(help: "With --notify-dir: deliver notifications through the configured notifiers for real.")
     var deliver = false
 
+    @Option(name: .customLong("max-line"), help: "Longest accepted line in bytes (as `run --max-line` and `check`: a longer line is refused, with its number).")
+    var maxLine: Int = 64 * 1024
+
     @OptionGroup var speedOption: SpeedOption
 
     @OptionGroup var display: DisplayOptions
+
+    func validate() throws {
+        if maxLine < 64 { throw ValidationError("--max-line must be at least 64") }   // as run's
+        // Written by a headless replay only: without --headless they were ignored, and no file came.
+        if !headless, sitrep != nil { throw ValidationError("--sitrep needs --headless (the dashboard's replay writes no sitrep)") }
+        if !headless, notifyDir != nil { throw ValidationError("--notify-dir needs --headless (the dashboard's replay records its notifications in a scratch folder of its own)") }
+        if deliver, notifyDir == nil { throw ValidationError("--deliver needs --notify-dir") }
+    }
 
     func run() throws {
         let loaded = try configOption.loadWithText()
@@ -86,7 +97,7 @@ struct Replay: ParsableCommand {
             try runHeadless(config: config, path: path, notifier: notifier)
         } else {
             try DashboardLauncher.run(config: config, configText: loaded.text, configPath: loaded.path, scenarioPath: path,
-                                      speed: speedOption.speed, options: display.dashboardOptions())
+                                      speed: speedOption.speed, options: display.dashboardOptions(), maxLine: maxLine)
         }
     }
 
@@ -96,7 +107,8 @@ struct Replay: ParsableCommand {
         var reported = 0
         // The engine taken here, not the replay captured (the per-line closure below mutates it).
         var follower = notifier.map { [engine = replay.engine] in NotifierFollower($0, engine: engine) }
-        try LineReader.forEachLine(path: path, tooLong: { replay.feedTooLong(length: $0, limit: LineReader.maxLineLength) }) { line in
+        // At the live limit, as `check` reads it: a line `check` refuses as too long was replayed.
+        try LineReader.forEachLine(path: path, maxLineLength: maxLine, tooLong: { replay.feedTooLong(length: $0, limit: maxLine) }) { line in
             let transitions = replay.feed(line)
             for t in transitions { out.write(t.jsonLine); out.write("\n") }
             follower?.follow(transitions, now: replay.engine.now)

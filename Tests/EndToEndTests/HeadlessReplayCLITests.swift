@@ -208,6 +208,34 @@ import Glibc
         #expect(replay.err.hasSuffix("replayed 7 lines: 5 accepted, 0 rejected, 2 empty\n"), "\(replay.err)")
     }
 
+    /// `check` is how an analyst predicts a replay: a line over the live limit was refused by
+    /// `check` and replayed (the analysts' user test: 14 rejections against 13).
+    @Test func replayRefusesALineOverTheLimitAsCheckDoes() throws {
+        let all = try Self.winterWeekdayLines()
+        let at = all[2].range(of: #""at":""#).map { String(all[2][$0.upperBound...].prefix { $0 != "\"" }) } ?? ""
+        let long = #"{"feed":"bed","id":"x","at":""# + at + #"","site":"RWH","ga_core_open":600,"ga_core_occupied":500,"note":""#
+            + String(repeating: "a", count: 70_000) + #""}"#
+        let path = try Self.feedFile("long", Array(all.prefix(3)) + [long] + Array(all[3..<5]))
+        defer { unlink(path) }
+        let check = try Self.urgentflow(["check", path])
+        #expect(check.out.contains("line 4: malformed: the line is 70"), "\(check.out)")
+        let replay = try Self.urgentflow(["replay", path, "--headless"])
+        #expect(replay.err.contains("line 4: malformed: the line is 70"), "\(replay.err)")
+        #expect(replay.err.hasSuffix("replayed 6 lines: 5 accepted, 1 rejected\n"), "\(replay.err)")
+        // As `run` and `check`, the limit can be raised.
+        let raised = try Self.urgentflow(["replay", path, "--headless", "--max-line", "100000"])
+        #expect(raised.err.hasSuffix("replayed 6 lines: 6 accepted, 0 rejected\n"), "\(raised.err)")
+    }
+
+    /// A sitrep or notification folder asked of the dashboard's replay was ignored: no file, no word.
+    @Test func whatOnlyAHeadlessReplayWritesIsRefusedWithoutIt() throws {
+        for args in [["--sitrep", "/tmp/never.csv"], ["--notify-dir", "/tmp/never"], ["--headless", "--deliver"]] {
+            let r = try Self.urgentflow(["replay", "winter-weekday"] + args)
+            #expect(r.status == 64, "\(args): \(r.err)")
+            #expect(r.err.contains("needs --"), "\(args): \(r.err)")
+        }
+    }
+
     /// `--notify-dir` records every notification the replay makes before it exits: the last
     /// ones (three repeats at the replay's end) stayed in the outbox, and the next run into the
     /// same directory delivered them.
