@@ -7,13 +7,35 @@ import Glibc
 
 func readText(_ path: String) throws -> String {
     // The reason in words: Foundation's error printed as "Error Domain=NSCocoaErrorDomain
-    // Code=260 ... UserInfo={...}".
+    // Code=260 ... UserInfo={...}" (a folder given for a file: Code=256, "Is a directory" deep inside).
     guard access(path, R_OK) == 0 else { throw CLIError(String(cString: strerror(errno))) }
-    return try String(contentsOfFile: path, encoding: .utf8)
+    if isDirectory(path) { throw CLIError(String(cString: strerror(EISDIR))) }
+    do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+        throw CLIError("not UTF-8 text, or it could not be read")
+    }
 }
 
 func writeText(_ path: String, _ text: String) throws {
-    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    // As `readText`: the reason in words, not Foundation's error (Code=4 for a missing folder,
+    // Code=512 for a folder in the file's place).
+    try checkWritable(path)
+    let folder = (path as NSString).deletingLastPathComponent
+    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+        throw CLIError(access(folder.isEmpty ? "." : folder, W_OK) == 0 ? "it could not be written" : String(cString: strerror(EACCES)))
+    }
+}
+
+/// Whether a file can be written at `path` (its folder exists, and no folder is in its place):
+/// asked before a long replay whose end writes it, as well as when it is written.
+func checkWritable(_ path: String) throws {
+    if isDirectory(path) { throw CLIError(String(cString: strerror(EISDIR))) }
+    let folder = (path as NSString).deletingLastPathComponent
+    if !folder.isEmpty, !isDirectory(folder) { throw CLIError("the folder \(folder) does not exist") }
+}
+
+func isDirectory(_ path: String) -> Bool {
+    var d: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &d) && d.boolValue
 }
 
 /// Streams the lines of a file (or `-` for stdin) through the ingest framer, without loading it

@@ -88,6 +88,7 @@ struct Replay: ParsableCommand {
         let config = loaded.config
         let path = try Bundled.scenarioPath(scenario)
         if headless {
+            if let sitrep { do { try checkWritable(sitrep) } catch { throw CLIError("cannot write sitrep \(sitrep): \(error)") } }
             var notifier: NotificationService? = nil
             if let notifyDir {
                 notifier = try ReplayNotifications.start(system: config, text: loaded.text, path: loaded.path,

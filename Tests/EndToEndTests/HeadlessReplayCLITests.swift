@@ -227,6 +227,22 @@ import Glibc
         #expect(raised.err.hasSuffix("replayed 6 lines: 6 accepted, 0 rejected\n"), "\(raised.err)")
     }
 
+    /// Foundation's errors were printed as they are ("Error Domain=NSCocoaErrorDomain Code=4 ...
+    /// NSUserStringVariant=[Folder]"), and a sitrep's folder was found missing only after the
+    /// whole replay (the analysts' user test).
+    @Test func aFolderInAFilesPlaceOrAMissingFolderIsSaidInWords() throws {
+        let dir = NSTemporaryDirectory() + "uf-words-\(getpid()).yaml"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let read = try Self.urgentflow(["check", dir])
+        #expect(read.err.contains("cannot read \(dir): Is a directory") && !read.err.contains("NSCocoa"), "\(read.err)")
+        for (target, why) in [("/nonexistent-uf/x.csv", "the folder /nonexistent-uf does not exist"), (dir, "Is a directory")] {
+            let r = try Self.urgentflow(["replay", "winter-weekday", "--headless", "--sitrep", target])
+            #expect(r.status != 0 && r.err.contains("cannot write sitrep \(target): \(why)"), "\(r.err)")
+            #expect(r.out.isEmpty, "refused before the replay")
+        }
+    }
+
     /// A sitrep or notification folder asked of the dashboard's replay was ignored: no file, no word.
     @Test func whatOnlyAHeadlessReplayWritesIsRefusedWithoutIt() throws {
         for args in [["--sitrep", "/tmp/never.csv"], ["--notify-dir", "/tmp/never"], ["--headless", "--deliver"]] {
