@@ -89,6 +89,29 @@ import Testing
         }
     }
 
+    /// The decoder looks for identifiable keys only where `keyMayIdentify` says they can be: it
+    /// must say so of every key `keyWhy` refuses (random keys built of the pieces those searches
+    /// look for, and of the separators and digits around them).
+    @Test("the keys' quick pass never lets through a key the checks refuse")
+    func theKeysQuickPassIsConservative() {
+        let pieces = ["Mrs", "Mr", "Ms", "Smith", "J.", "DOB", "dob", "d.o.b", "born", "birth", "date", "of", "12/03/1947", "1947-03-12",
+                      "12.3.47", "3-4-39", "SG1", "4AB", "07700", "900123", "0", "+44", "7700", "pk", "inc", "a9", "-", "_", ".", "/",
+                      " ", "  ", "x", "7725594", "ffa6bd87", ":"]
+        var rng = SystemRandomNumberGenerator()
+        var refused = 0
+        for _ in 0..<200_000 {
+            var key = ""
+            for _ in 0..<Int.random(in: 1...6, using: &rng) { key += pieces.randomElement(using: &rng)! }
+            guard (5...64).contains(key.utf8.count), JSONLineScanner.keyWhy(key) != nil else { continue }
+            refused += 1
+            var k = key
+            let may = k.withUTF8 { PatientText.keyMayIdentify($0.baseAddress!, 0, $0.count) }
+            #expect(may, "let through: '\(key)' (\(JSONLineScanner.keyWhy(key)!))")
+            if !may { break }
+        }
+        #expect(refused > 1_000, "the keys built reach the checks: \(refused)")
+    }
+
     /// Pseudonymous keys pass: hashes (a run of 11 digits from `0` inside one is not a telephone
     /// number, as it is in free text: a hexadecimal hash has one about once in a hundred),
     /// incident numbers, keys with spaces that name nobody.
