@@ -105,7 +105,7 @@ import Testing
             guard (5...64).contains(key.utf8.count), JSONLineScanner.keyWhy(key) != nil else { continue }
             refused += 1
             var k = key
-            let may = k.withUTF8 { PatientText.keyMayIdentify($0.baseAddress!, 0, $0.count) }
+            let may = k.withUTF8 { PatientText.keyMayIdentify($0.baseAddress!, $0.count, 0, $0.count) }
             #expect(may, "let through: '\(key)' (\(JSONLineScanner.keyWhy(key)!))")
             if !may { break }
         }
