@@ -425,7 +425,7 @@ public final class Journal: @unchecked Sendable {
                 }
             }
             if framer.hasPendingLine {
-                warn("journal: \(file.path): half-written last line (\(framer.pendingByteCount) bytes) skipped")
+                warn("journal: \(file.path): last line without its newline (\(framer.pendingByteCount) bytes) skipped: still being written, or cut short by a crash")
             }
         }
         return report

@@ -65,8 +65,10 @@ extension NotificationService {
 
 public enum Recovery {
     /// Replays the journal into a fresh live engine (`FlowEngine.recover`), setting aside any
-    /// half-written last line. Returns every transition the journal implies, in order.
-    public static func run(engine: FlowEngine, journalDirectory: String) throws -> RecoveryReport {
+    /// half-written last line (`repair`: a service starting, which holds the journal's lock;
+    /// without it the journal is only read, a last line without its newline skipped). Returns
+    /// every transition the journal implies, in order.
+    public static func run(engine: FlowEngine, journalDirectory: String, repair: Bool = true) throws -> RecoveryReport {
         var r = RecoveryReport()
         let start = WallClock.monotonicNanos()
         // Only the last day of history can be drawn after the restart: older samples keep the
@@ -77,7 +79,7 @@ public enum Recovery {
             throw LiveError("cannot create the journal directory \(journalDirectory): \(error)")
         }
         var firstRejections = 0, firstIdentifiable = 0
-        let report = try Journal.readAll(from: journalDirectory, repair: true, warn: { Log.warn($0) }) { line, origin in
+        let report = try Journal.readAll(from: journalDirectory, repair: repair, warn: { Log.warn($0) }) { line, origin in
             r.lines += 1
             let outcome = line.withUnsafeBufferPointer { engine.recover($0) }
             switch outcome {

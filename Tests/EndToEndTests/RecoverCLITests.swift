@@ -1,0 +1,24 @@
+import Foundation
+import Testing
+
+/// `urgentflow recover` beside a running service: it only reads. It set a last line without its
+/// newline aside as a restart does, and beside a live feed that cut the line the service was
+/// writing out of the journal after the service had answered `ok` for it (the operators' user
+/// test lost 6 and 7 lines).
+@Suite struct RecoverCLITests {
+    @Test func recoverLeavesALineStillBeingWrittenWhereItIs() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("uf-recover-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let file = dir + "/journal-2026-01-20.jsonl"
+        let text = #"{"feed":"ambulance","id":"a1","at":"2026-01-20T10:00:00Z","site":"RWH","kind":"arrived","incident":"inc-1"}"# + "\n"
+            + #"{"feed":"ambulance","id":"a2","at":"2026-01-20T10:05:00Z","site":"RWH","kind":"arr"#   // being written
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try HeadlessReplayCLITests.urgentflow(["recover", "--journal", dir])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err.contains("last line without its newline (") && r.err.contains("skipped: still being written"), "\(r.err)")
+        #expect(r.err.contains("recovered 1 journal line (1 message, 0 operator actions)"), "\(r.err)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == text, "the journal is as it was")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["journal-2026-01-20.jsonl"], "nothing set aside")
+    }
+}
