@@ -556,3 +556,40 @@ import Testing
         #expect(reads.basis(.gaOccupancyPct, site: 0, model: model, now: later).value == nil)
     }
 }
+
+/// An acknowledgement or silence from a live source is held to the clock as a feed line is:
+/// any producer could send one dated a month ahead (held for a month without repeats or
+/// escalation), yesterday (taken although expired) or a silence to Christmas Day (replacing the
+/// site's silence in force): the operators' user test.
+@Suite struct LiveOperatorClockTests {
+    static func ack(_ at: EventTime) -> String {
+        OperatorAction(id: "ack-\(at.millis)", at: at, kind: .acknowledge(rule: "occ", site: "AAA", by: "Priya Shah", note: nil)).jsonLine
+    }
+    static func silence(_ at: EventTime, until: EventTime) -> String {
+        OperatorAction(id: "s-\(at.millis)", at: at, kind: .silence(site: "AAA", rule: nil, until: until, by: "Priya Shah", reason: "system call")).jsonLine
+    }
+
+    @Test("live, an acknowledgement or silence dated away from the clock, or a silence over 7 days, is refused; one from the journal is not")
+    func operatorLinesAreHeldToTheClock() {
+        let config = testConfig()
+        let engine = FlowEngine(config: config, mode: .live)
+        let wall = at(600)
+        func reason(_ line: String) -> RejectionReason? {
+            if case .rejected(let r) = engine.ingest(line, receivedAt: wall) { return r.reason }
+            return nil
+        }
+        #expect(reason(Self.ack(wall + .hours(24 * 30))) == .futureTime)
+        #expect(reason(Self.ack(wall - .hours(24))) == .tooLate)
+        #expect(reason(Self.silence(wall, until: wall + .hours(24 * 8))) == .outOfRange)
+        #expect(reason(Self.silence(wall + .hours(24 * 30), until: wall + .hours(24 * 31))) == .futureTime)
+        // Within the skew: taken (the acknowledgement finds no alert; the silence applies).
+        #expect(reason(Self.ack(wall + .minutes(1))) == nil)
+        #expect(reason(Self.silence(wall - .minutes(1), until: wall + .hours(24 * 7) - .minutes(1))) == nil)
+        #expect(engine.activeSilences(at: wall).count == 1)
+        // The service's own journal is what it accepted: read back as it is.
+        let recovering = FlowEngine(config: config, mode: .live)
+        var line = Self.silence(wall + .hours(24 * 30), until: wall + .hours(24 * 31))
+        let outcome = line.withUTF8 { recovering.recover($0) }
+        guard case .operatorAction = outcome else { Issue.record("\(outcome)"); return }
+    }
+}

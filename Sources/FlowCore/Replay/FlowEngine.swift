@@ -139,7 +139,7 @@ public final class FlowEngine {
         do throws(Rejection) {
             m = try decoder.decodeMessage(line, lookahead: dedupLookahead)
         } catch {
-            return undecoded(line, error)
+            return undecoded(line, error, receivedAt: receivedAt)
         }
         return decoded(m, receivedAt: receivedAt)
     }
@@ -239,7 +239,7 @@ public final class FlowEngine {
     }
 
     /// A line the decoder refused: an operator action (not feed data), or a rejection.
-    private func undecoded(_ line: UnsafeBufferPointer<UInt8>, _ r: Rejection) -> Outcome {
+    private func undecoded(_ line: UnsafeBufferPointer<UInt8>, _ r: Rejection, receivedAt: EventTime?) -> Outcome {
         var read = Self.operatorAction(line, undecoded: r)
         if recovering, case .failure(let e) = read, e.reason == .identifiable {
             // The service's own journal: the line was accepted when it was written, under checks
@@ -257,6 +257,7 @@ public final class FlowEngine {
         }
         switch read {
         case .success(let action):
+            if mode == .live, !recovering, let refusal = liveRefusal(action, wall: receivedAt ?? model.now) { return reject(refusal) }
             if holding, mode == .replay, case .acknowledge = action.kind { resolveHeld(by: action.at, feed: nil) }
             if case .acknowledge = action.kind, mode == .replay || (recovering && !clockMarked) { runTicks(before: action.at) }
             return applyOperator(action)
@@ -264,6 +265,39 @@ public final class FlowEngine {
             return reject(attributed(e, line))
         }
     }
+
+    /// An acknowledgement or silence from a live source, refused where its time is not the
+    /// clock's (more than `max_future_skew` either way: the dashboard and `urgentflow ack` date
+    /// theirs now) or a silence is longer than 7 days (`urgentflow silence --for` refuses one).
+    /// Any producer could send one: an acknowledgement dated a month ahead held for a month
+    /// without repeats or escalation, one dated yesterday was taken although it had expired,
+    /// and a silence dated Christmas Day replaced the site's silence in force (the operators'
+    /// user test). A feed line is held to the clock the same way (`future_time`).
+    private func liveRefusal(_ action: OperatorAction, wall: EventTime?) -> Rejection? {
+        let what: String
+        var until: EventTime? = nil
+        switch action.kind {
+        case .acknowledge: what = "an acknowledgement"
+        case .silence(_, _, let u, _, _): what = "a silence"; until = u
+        default: return nil
+        }
+        if let wall {
+            let skew = config.ingest.maxFutureSkewLive
+            if action.at > wall + skew {
+                return Rejection(.futureTime, field: "at", "\(RFC3339.format(action.at)) is more than \(skew) ahead of the clock (\(RFC3339.format(wall))): \(what) is taken as of now")
+            }
+            if action.at < wall - skew {
+                return Rejection(.tooLate, field: "at", "\(RFC3339.format(action.at)) is more than \(skew) behind the clock (\(RFC3339.format(wall))): \(what) is taken as of now")
+            }
+        }
+        if let until, until - action.at > Self.longestSilence {
+            return Rejection(.outOfRange, field: "until", "\(RFC3339.format(until)) is more than \(Self.longestSilence) after the silence's start: a silence lasts at most 7 days (as `urgentflow silence --for`)")
+        }
+        return nil
+    }
+
+    /// The longest silence an operator can give (`urgentflow silence --for`, the dashboard's).
+    public static let longestSilence = Duration.hours(7 * 24)
 
     /// A refusal made before the envelope was read (identifiable data, a repeated field), said
     /// with the line's feed and site where they can be read (`attributed(_:_:_:)`); any other
