@@ -119,15 +119,24 @@ struct ServiceOption: ParsableArguments {
         if let token { payload += "AUTH \(token)\n" }
         payload += action.jsonLine + "\n"
         let answer = try exchange(host: host, port: port, payload: payload, expectLines: token == nil ? 1 : 2)
+        // No answer is not a refusal: the line was sent, and a service slow to answer (paused,
+        // or busy with a backlog) may still apply it. Said "refused", the manager took the alert
+        // for unacknowledged, and it was acknowledged after all (the operators' user test).
+        let unanswered = "no answer from \(to) within \(Self.seconds(timeout)): the service may still apply it; "
+            + "look at the dashboard or `urgentflow recover --alerts` before sending it again"
         if token != nil, answer.first != "ok auth" {
-            throw CLIError("the service refused the token: \(answer.first ?? "no answer")")
+            guard let first = answer.first else { throw CLIError(unanswered) }
+            throw CLIError("the service refused the token: \(first)")
         }
-        let last = answer.last ?? ""
+        guard let last = answer.last, !last.isEmpty else { throw CLIError(unanswered) }
         guard last.hasPrefix("ok ") else {
             let reason = last.split(separator: " ", maxSplits: 2).dropFirst(2).first.map(String.init) ?? last
-            throw CLIError("refused: \(reason.isEmpty ? "no answer from \(to)" : reason)")
+            let hint = reason.hasPrefix("auth_required") ? " (the service wants a token: --token)" : ""
+            throw CLIError("refused: \(reason)\(hint)")
         }
     }
+
+    static func seconds(_ t: Double) -> String { t == t.rounded() ? "\(Int(t)) s" : "\(t) s" }
 
     /// Sends the payload, half-closes, and reads answer lines.
     func exchange(host: String, port: UInt16, payload: String, expectLines: Int) throws -> [String] {
