@@ -54,6 +54,11 @@ struct IngestOptions: ParsableArguments {
                 throw ValidationError("cannot read the input \(path): \(String(cString: strerror(errno)))")
             }
         }
+        // A folder is never a feed: read once it ended at once, followed it was waited on for
+        // ever without a word (the operators' user test).
+        for path in otherInputs where path != "-" && isDirectory(path) {
+            throw ValidationError("cannot read the input \(path): \(String(cString: strerror(EISDIR))) (give the feed's file)")
+        }
     }
 
     var listeners: [TCPListenerConfiguration] {

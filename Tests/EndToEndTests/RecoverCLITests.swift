@@ -22,3 +22,18 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["journal-2026-01-20.jsonl"], "nothing set aside")
     }
 }
+
+/// A folder given as `run`'s input: read once it ended at once (exit 0, "inputs done"), followed
+/// it was waited on for ever without a word (the operators' user test).
+@Suite struct RunInputCLITests {
+    @Test func aFolderAsAnInputIsRefusedAtTheStart() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("uf-input-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir + "/feeds", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for follow in [[], ["--follow"]] {
+            let r = try HeadlessReplayCLITests.urgentflow(["run", "--no-ui", "--once", "--journal", dir + "/j", dir + "/feeds"] + follow)
+            #expect(r.status == 64, "\(follow): \(r.err)")
+            #expect(r.err.contains("cannot read the input \(dir)/feeds: Is a directory"), "\(r.err)")
+        }
+    }
+}
