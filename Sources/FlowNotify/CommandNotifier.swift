@@ -41,7 +41,10 @@ public final class CommandNotifier: Notifier, @unchecked Sendable {
         p.standardError = stderr
         let done = DispatchSemaphore(value: 0)
         p.terminationHandler = { _ in done.signal() }
-        do { try p.run() } catch { throw NotifyIOError("\(name): cannot run \(argv[0]): \(error)") }
+        do { try p.run() } catch {
+            // In words: Foundation's error read `Error Domain=NSCocoaErrorDomain Code=260 ...`.
+            throw NotifyIOError("\(name): cannot run \(argv[0]): \(Self.whyNotRunnable(argv[0]) ?? "\(error)")")
+        }
         // Write stdin off this thread: a command that never reads must not block us past the timeout.
         let body = Data(try NotificationJSON.encode(n) + [10])
         let writer = stdin.fileHandleForWriting
@@ -90,4 +93,27 @@ final class ErrBox: @unchecked Sendable {
     private var text = ""
     func set(_ s: String) { lock.withLock { text = s } }
     func get() -> String { lock.withLock { text } }
+}
+
+extension CommandNotifier {
+    /// Why `program` cannot be run, in words (no such file, not executable, a folder), or nil
+    /// if it can be. A program named without a `/` is looked for on `PATH`.
+    public static func whyNotRunnable(_ program: String) -> String? {
+        let candidates: [String]
+        if program.contains("/") {
+            candidates = [program]
+        } else {
+            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+            candidates = path.split(separator: ":").map { "\($0)/\(program)" }
+        }
+        var why = "no such file"
+        for c in candidates {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: c, isDirectory: &isDir) else { continue }
+            if isDir.boolValue { why = "it is a folder"; continue }
+            if access(c, X_OK) == 0 { return nil }
+            why = "not executable (chmod +x)"
+        }
+        return why + (program.contains("/") ? "" : " on PATH")
+    }
 }

@@ -736,7 +736,22 @@ final class StatusBox: @unchecked Sendable {
         #expect { try slow.deliver(n) } throws: { "\($0)".contains("timed out after 0.3s and was killed") }
         #expect(Date().timeIntervalSince(started) < 10, "killed, not waited for")
         let missing = CommandNotifier(name: "pager", argv: ["/nonexistent/send-sms"], timeout: 1)
-        #expect(throws: NotifyIOError.self) { try missing.deliver(n) }
+        // In words, not Foundation's `Error Domain=NSCocoaErrorDomain Code=260` (the operators' user test).
+        #expect { try missing.deliver(n) } throws: { "\($0)" == "pager: cannot run /nonexistent/send-sms: no such file" }
+    }
+
+    /// A pager command that cannot run was found at the first critical page: `check` and the
+    /// start of `run` say it (`whyNotRunnable`).
+    @Test func whyACommandCannotRun() throws {
+        let dir = TempDir()
+        let plain = dir.file("send-sms")
+        try "#!/bin/sh\n".write(toFile: plain, atomically: true, encoding: .utf8)
+        #expect(CommandNotifier.whyNotRunnable("/nonexistent/send-sms") == "no such file")
+        #expect(CommandNotifier.whyNotRunnable(plain) == "not executable (chmod +x)")
+        #expect(CommandNotifier.whyNotRunnable(dir.path) == "it is a folder")
+        #expect(CommandNotifier.whyNotRunnable("/bin/true") == nil)
+        #expect(CommandNotifier.whyNotRunnable("true") == nil, "found on PATH")
+        #expect(CommandNotifier.whyNotRunnable("no-such-program-uf") == "no such file on PATH")
     }
 
     @Test("a command run for a delivery is let go, with its pipes: each kept a file descriptor and about 7 KB, and a service paging for a winter ran out of descriptors")
