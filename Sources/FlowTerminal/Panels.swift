@@ -336,8 +336,12 @@ enum DetailWidget {
         }
         y += 1
         let metrics = site.metrics
-        let top = min(c.state.detailScroll, max(0, metrics.count - metricsRows))
-        for (i, m) in metrics.enumerated().dropFirst(top).prefix(max(0, metricsRows - 1)) {
+        // The rows under the column titles; the view scrolls to keep the selected metric on
+        // them, as the site and alert panels do (it counted the titles' row as a metric's, so
+        // the last metric, selected, stayed below the box).
+        let rows = max(0, metricsRows - 1)
+        let top = SiteGridWidget.scrollTop(selected: c.state.detailScroll, count: metrics.count, rows: rows)
+        for (i, m) in metrics.enumerated().dropFirst(top).prefix(rows) {
             let ry = y + (i - top)
             let status: Status = m.value == nil ? .unknown : m.status
             let role = StyleRole(status)
@@ -377,6 +381,11 @@ enum DetailWidget {
         }
         if metrics.isEmpty {
             Draw.text("No metrics for this unit", x: inner.x, y: y, width: inner.width, role: .dim, into: &g, theme: theme)
+        }
+        // Scroll markers on the box's right edge, as the other panels have.
+        if rows > 0 {
+            if top > 0 { g.put(gl.unicode ? "▲" : "^", x: mr.maxX - 1, y: y, role: .dim) }
+            if top + rows < metrics.count { g.put(gl.unicode ? "▼" : "v", x: mr.maxX - 1, y: y + rows - 1, role: .dim) }
         }
 
     }
