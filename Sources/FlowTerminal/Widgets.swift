@@ -206,7 +206,6 @@ enum SiteGridWidget {
     }()
 
     /// The cause column's widest (the longest rule id or metric label is cut to it).
-    /// At 80 columns 8 leaves the name 10 and keeps every metric column.
     static func causeWidth(forWidth w: Int) -> Int { w >= 200 ? 24 : (w >= 120 ? 14 : 8) }
 
     /// A cause in `width` columns: a metric's share as `%` (`DToC share` -> `DToC%`), else cut.
@@ -236,6 +235,9 @@ enum SiteGridWidget {
 
     /// The columns for a width with a cause column after the status when a site needs one,
     /// as wide as the longest cause (up to `causeWidth`), laid out in `inner` columns.
+    /// The cause column takes its room from the metric columns (the rightmost go first), not
+    /// from the names: they keep the room they have without it, up to 22 columns. (It took
+    /// the names down to 9 columns at 80, where "Hertfordshi…" was two units.)
     static func columns(forWidth w: Int, inner: Int, sites: [SiteSnapshot], alerts: [AlertSnapshot]) -> (cols: [Column], causes: [String: String]) {
         var cols = columns(forWidth: w)
         var shown = Set<MetricKey>()
@@ -243,10 +245,12 @@ enum SiteGridWidget {
         var causes: [String: String] = [:]
         let room = causeWidth(forWidth: w)
         for site in sites { causes[site.code] = cause(site, shown: shown, alerts: alerts).map { shortCause($0, width: room) } }
-        guard !causes.isEmpty else { return (layout(cols, inner: inner), causes) }
+        let plain = layout(cols, inner: inner)
+        guard !causes.isEmpty else { return (plain, causes) }
+        let nameFloor = min(22, plain.first { $0.kind == .name }?.width ?? 22)
         let widest = causes.values.map { TerminalText.width($0) }.max() ?? 0
         cols.insert(Column(title: "Why", width: max(3, min(widest, room)), kind: .cause), at: 2)
-        cols = layout(cols, inner: inner, minimumName: 10)
+        cols = layout(cols, inner: inner, minimumName: nameFloor)
         // A metric column dropped to make room may have been the one that said why.
         var kept = Set<MetricKey>()
         for c in cols { if case .metric(let k, _) = c.kind { kept.insert(k) } }
@@ -259,7 +263,7 @@ enum SiteGridWidget {
     /// Lays out column widths to fill `inner` columns (the name column takes what is left).
     /// The name matters more than a sparkline: sparklines go first (right to left) while the
     /// name has fewer than 22 columns, then whole metric columns while it has fewer than
-    /// `minimumName` (12; 10 beside a cause column).
+    /// `minimumName` (12; beside a cause column, what the name has without it, up to 22).
     static func layout(_ cols: [Column], inner: Int, minimumName: Int = 12) -> [Column] {
         var cols = cols
         func nameRoom() -> Int { inner - cols.filter { $0.kind != .name }.reduce(0) { $0 + $1.width + 1 } - 1 }

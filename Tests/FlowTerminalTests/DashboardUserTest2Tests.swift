@@ -57,3 +57,44 @@ private func listerWithTwelveHourShare() -> FakeDriver {
         #expect(Self.metricsBox(render(c, 80, 18)).contains { $0.contains("▶") })
     }
 }
+
+@Suite struct NameRoomBesideWhyTests {
+    /// The bundled system's two Hertfordshire trusts, and the Princess Alexandra at WARN from its
+    /// DToC share alone (the Why column appears).
+    static func driver() -> FakeDriver {
+        let d = FakeDriver()
+        d.current.sites.insert(SiteSnapshot(code: "HPFT", name: "Hertfordshire Partnership FT", kind: .mentalHealth, status: .ok,
+                                            opelLevel: 2, opelScore: nil, declaredOpel: nil,
+                                            metrics: [Fixtures.reading(.gaOccupancyPct, 90, .ok)], staleFeeds: [], lastSeen: [:]),
+                               at: 4)
+        let i = d.current.sites.firstIndex { $0.code == "RQW" }!
+        for k in d.current.sites[i].metrics.indices { d.current.sites[i].metrics[k].status = .ok }
+        d.current.sites[i].metrics.append(Fixtures.reading(.dtocSharePct, 13.6, .warning, warn: 12, crit: 15))
+        return d
+    }
+
+    /// The name cell of the site table's row holding `text` (between the row's mark and the status).
+    static func nameCell(_ g: CellGrid, _ text: String) -> String? {
+        guard let row = (0..<g.height).map({ g.row($0) }).first(where: { $0.contains(text) && $0.hasPrefix("│") }) else { return nil }
+        let statusAt = ["✔ OK", "▲ WARN", "✖ CRIT", "? n/a"].compactMap { row.range(of: $0)?.lowerBound }.min() ?? row.endIndex
+        return String(row[row.index(row.startIndex, offsetBy: 2)..<statusAt]).trimmingCharacters()
+    }
+
+    @Test("beside a Why column the names keep their room and stay distinguishable", arguments: [(60, 20), (80, 24), (100, 30)])
+    func namesKeepTheirRoom(size: (Int, Int)) throws {
+        let g = render(DashboardController(driver: Self.driver()), size.0, size.1)
+        #expect(g.text.contains("Why"))
+        let community = try #require(Self.nameCell(g, "Hertfordshire Co"), "\(g.text)")
+        let partnership = try #require(Self.nameCell(g, "Hertfordshire Pa"), "\(g.text)")
+        #expect(community != partnership)
+        let princess = try #require(Self.nameCell(g, "Princess"))
+        #expect(princess.hasPrefix("Princess Alexandra"), "\(princess)")
+        // As much room as without the Why column (16 columns at 60, 18 at 80), up to 22.
+        let plain = SiteGridWidget.layout(SiteGridWidget.columns(forWidth: size.0), inner: size.0 - 2)
+        let floor = min(22, plain.first { $0.kind == .name }!.width)
+        let (cols, _) = SiteGridWidget.columns(forWidth: size.0, inner: size.0 - 2, sites: Self.driver().current.sites,
+                                               alerts: Self.driver().current.alerts)
+        #expect(cols.contains { $0.kind == .cause })
+        #expect(cols.first { $0.kind == .name }!.width >= floor)
+    }
+}
