@@ -211,13 +211,14 @@ enum SiteGridWidget {
     /// A cause in `width` columns: a metric's share as `%` (`DToC share` -> `DToC%`), else cut.
     static func shortCause(_ s: String, width: Int) -> String {
         if TerminalText.width(s) <= width { return s }
+        if s == SiteGridWidget.staleCause(.ambulance) { return staleCause(.ambulance, width: width) }
         return s.replacing(" share", with: "%").replacing(" incl esc", with: "+esc")
     }
 
     /// Why `site` is WARN or CRIT when none of the columns `shown` says so: the label of a
     /// metric at that status the row does not show (the DToC share, shown on the site's page
-    /// only), else the rule id of a firing alert at that severity whose metric is not at it
-    /// (a trend rule). nil when the row shows it, or the site is neither WARN nor CRIT.
+    /// only), else a firing alert at that severity whose metric is not at it: a stale feed's
+    /// as the feed (`Beds stale`), another's (a trend rule) as its rule id. nil when the row shows it, or the site is neither WARN nor CRIT.
     static func cause(_ site: SiteSnapshot, shown: Set<MetricKey>, alerts: [AlertSnapshot]) -> String? {
         guard site.status == .warning || site.status == .critical else { return nil }
         let usesTable = site.metrics.contains { tableMetrics.contains($0.key) }
@@ -228,10 +229,26 @@ enum SiteGridWidget {
             return m.key.label
         }
         if let a = alerts.first(where: { $0.site == site.code && $0.state == .firing && Status($0.severity) == site.status }) {
+            // A stale feed's alert says which feed, in words (its rule id, `stale_bed`, read as
+            // nothing to a lead): its summary is the core's `No Beds data from ...`.
+            if let f = site.staleFeeds.first(where: { a.summary.contains("No \($0.label) data") }) { return staleCause(f) }
             return a.rule
         }
         return nil
     }
+
+    /// The cause of a site whose `feed` is stale: `Beds stale`, `Ambulance stale` (`Amb stale`
+    /// where the cause column is narrower).
+    static func staleCause(_ feed: FeedKind, width: Int = .max) -> String {
+        let full = feed.label + staleSuffix
+        return TerminalText.width(full) <= width || feed != .ambulance ? full : "Amb" + staleSuffix
+    }
+
+    static let staleSuffix = " stale"
+
+    /// The widest a stale feed's cause is given below 120 columns (`DToC stale`): whole, where a
+    /// metric's label is cut to `causeWidth`.
+    static let staleCauseWidth = 10
 
     /// The columns for a width with a cause column after the status when a site needs one,
     /// as wide as the longest cause (up to `causeWidth`), laid out in `inner` columns.
@@ -249,7 +266,8 @@ enum SiteGridWidget {
         guard !causes.isEmpty else { return (plain, causes) }
         let nameFloor = min(22, plain.first { $0.kind == .name }?.width ?? 22)
         let widest = causes.values.map { TerminalText.width($0) }.max() ?? 0
-        cols.insert(Column(title: "Why", width: max(3, min(widest, room)), kind: .cause), at: 2)
+        let cap = causes.values.contains { $0.hasSuffix(staleSuffix) } ? max(room, staleCauseWidth) : room
+        cols.insert(Column(title: "Why", width: max(3, min(widest, cap)), kind: .cause), at: 2)
         cols = layout(cols, inner: inner, minimumName: nameFloor)
         // A metric column dropped to make room may have been the one that said why.
         var kept = Set<MetricKey>()

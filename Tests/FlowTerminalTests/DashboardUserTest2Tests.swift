@@ -98,3 +98,42 @@ private func listerWithTwelveHourShare() -> FakeDriver {
         #expect(cols.first { $0.kind == .name }!.width >= floor)
     }
 }
+
+@Suite struct StaleCauseTests {
+    /// Watford at WARN from its Beds feed alone: every metric it has is OK, and stale_bed fires.
+    static func driver(feed: FeedKind = .bed) -> FakeDriver {
+        let d = FakeDriver()
+        let i = d.current.sites.firstIndex { $0.code == "RWG" }!
+        for k in d.current.sites[i].metrics.indices where d.current.sites[i].metrics[k].value != nil {
+            d.current.sites[i].metrics[k].status = .ok
+        }
+        d.current.sites[i].metrics.removeAll { $0.value == nil }
+        d.current.sites[i].status = .warning
+        d.current.sites[i].staleFeeds = [feed]
+        d.current.alerts.removeAll { $0.site == "RWG" }
+        d.current.alerts.append(AlertSnapshot(rule: "stale_" + feed.rawValue, site: "RWG", severity: .warning, state: .firing, value: 125,
+                                              summary: "No \(feed.label) data from Watford General Hospital for 2h05 (expected every 2h)",
+                                              since: Fixtures.t0 - .minutes(5), leadID: nil, leadName: nil,
+                                              acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil))
+        return d
+    }
+
+    static func row(_ g: CellGrid, _ name: String) -> String? {
+        (0..<g.height).map { g.row($0) }.first { $0.contains(name) && ($0.contains("WARN") || $0.contains("CRIT")) && $0.hasPrefix("│") }
+    }
+
+    @Test("a site at WARN from a stale feed says which feed in words, not the rule id", arguments: [(60, 20), (80, 24), (120, 40), (200, 50)])
+    func staleFeedInWords(size: (Int, Int)) throws {
+        let g = render(DashboardController(driver: Self.driver()), size.0, size.1)
+        let row = try #require(Self.row(g, "Watford"))
+        #expect(row.contains("Beds stale"), "\(row)")
+        #expect(!row.contains("stale_"), "\(row)")
+    }
+
+    @Test("the ambulance feed is said whole where there is room, as Amb where not", arguments: [(80, 24), (200, 50)])
+    func ambulanceFeed(size: (Int, Int)) throws {
+        let g = render(DashboardController(driver: Self.driver(feed: .ambulance)), size.0, size.1)
+        let row = try #require(Self.row(g, "Watford"))
+        #expect(row.contains(size.0 >= 200 ? "Ambulance stale" : "Amb stale"), "\(row)")
+    }
+}
