@@ -93,9 +93,10 @@ enum HeaderWidget {
         // Feed health.
         fx += g.put(r.width >= 100 ? "Last data:" : "Data:", x: fx, y: y, role: .dim, maxWidth: r.maxX - fx)
         // Each item whole or not at all (a feed, the total): cut, `111 37s (1116 rej) A` and
-        // `reje` read as something else. The feeds' own rejected counts stay where they fit.
-        for (i, f) in snap.feeds.enumerated() {
-            let gap = i == 0 || r.width < 80 ? " " : "  "
+        // `reje` read as something else. Every feed's age is shown, or `…` says some are left
+        // out (the last one went without a trace): the feeds' own rejected counts (the total
+        // has them) give way first, then the wide gaps, then the feeds that do not fit.
+        let feeds = snap.feeds.map { f -> (full: String, short: String, role: StyleRole) in
             let role: StyleRole = f.age == nil ? .unknown : (f.stale ? .warning : .normal)
             var t = f.feed.label + " " + (f.age == nil ? "none" : Format.age(f.age))
             // Whose: the age is the freshest site's, so `Beds 1m stale` read as a contradiction.
@@ -104,10 +105,26 @@ enum HeaderWidget {
                     : f.staleSites.count > 1 ? "\(f.staleSites.count) sites " : ""
                 t = gl.warning + t + " " + whose + "stale"
             }
-            if f.rejected > 0 { t += " (\(f.rejected) rej)" }
-            guard TerminalText.width(gap + t) <= r.maxX - fx else { break }
-            fx += g.put(gap, x: fx, y: y, maxWidth: r.maxX - fx)
-            fx += g.put(t, x: fx, y: y, role: role, maxWidth: r.maxX - fx)
+            return (f.rejected > 0 ? t + " (\(f.rejected) rej)" : t, t, role)
+        }
+        var gap = r.width < 80 ? " " : "  "
+        func width(_ texts: [String]) -> Int {
+            texts.enumerated().reduce(0) { $0 + ($1.offset == 0 ? 1 : gap.count) + TerminalText.width($1.element) }
+        }
+        var texts = feeds.map(\.full)
+        if width(texts) > r.maxX - fx { texts = feeds.map(\.short) }
+        if width(texts) > r.maxX - fx { gap = " " }
+        let all = width(texts) <= r.maxX - fx
+        let mark = gap + gl.ellipsis
+        for (i, t) in texts.enumerated() {
+            let sep = i == 0 ? " " : gap
+            // Room for the sign after it, unless every feed fits.
+            guard TerminalText.width(sep + t) + (all ? 0 : TerminalText.width(mark)) <= r.maxX - fx else {
+                fx += g.put(i == 0 ? " " + gl.ellipsis : mark, x: fx, y: y, role: .dim, maxWidth: r.maxX - fx)
+                break
+            }
+            fx += g.put(sep, x: fx, y: y, maxWidth: r.maxX - fx)
+            fx += g.put(t, x: fx, y: y, role: feeds[i].role, maxWidth: r.maxX - fx)
         }
         if let rej = ["  rejected \(snap.rejectedTotal)", "  rej \(snap.rejectedTotal)"].first(where: { TerminalText.width($0) <= r.maxX - fx }) {
             fx += g.put(rej, x: fx, y: y, role: snap.rejectedTotal > 0 ? .warning : .dim, maxWidth: r.maxX - fx)
@@ -118,7 +135,9 @@ enum HeaderWidget {
         if let held {
             g.put("  " + gl.critical + held, x: fx, y: y, role: .critical, maxWidth: r.maxX - fx)
         } else if let w = snap.serviceWarning {
-            g.put("  " + gl.critical + w, x: fx, y: y, role: .critical, maxWidth: r.maxX - fx)
+            if let t = Self.warningText(w, within: r.maxX - fx - 2 - TerminalText.width(gl.critical), ellipsis: gl.ellipsis) {
+                g.put("  " + gl.critical + t, x: fx, y: y, role: .critical, maxWidth: r.maxX - fx)
+            }
         } else if let last = snap.lastRejection, let text = Self.wholeWords(", last: " + last, within: r.maxX - fx, keep: 4) {
             g.put(text, x: fx, y: y, role: .warning, maxWidth: r.maxX - fx)
         }
@@ -135,6 +154,20 @@ extension HeaderWidget {
         while words.count > keep, words.joined(separator: " ").count > width { words.removeLast() }
         let fitted = words.joined(separator: " ")
         return fitted.count <= width ? fitted : nil
+    }
+
+    /// The service's warning in `width` columns: whole; else its first words (two at least)
+    /// and `…`; else a cue that one is in the log (`warning in log`); else nil. Cut anywhere,
+    /// it read as `✖n` or `✖not`.
+    static func warningText(_ w: String, within width: Int, ellipsis: String) -> String? {
+        if TerminalText.width(w) <= width { return w }
+        var words = w.split(separator: " ")
+        while words.count >= 2 {
+            let t = words.joined(separator: " ") + ellipsis
+            if TerminalText.width(t) <= width { return t }
+            words.removeLast()
+        }
+        return ["warning, see urgentflow.log", "warning in log"].first { TerminalText.width($0) <= width }
     }
 
     /// "System OPEL 3 ▲": levels 3 and 4 take the warning and critical roles (and their glyph,

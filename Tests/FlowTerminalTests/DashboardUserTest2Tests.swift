@@ -137,3 +137,43 @@ private func listerWithTwelveHourShare() -> FakeDriver {
         #expect(row.contains(size.0 >= 200 ? "Ambulance stale" : "Amb stale"), "\(row)")
     }
 }
+
+@Suite struct FeedLineTests {
+    static func line(_ d: FakeDriver, width: Int) -> String { render(DashboardController(driver: d), width, 24).row(1) }
+
+    @Test("the Data line shows every feed's age, or says with … that some are left out", arguments: [60, 70, 80, 90, 100, 120])
+    func everyFeedOrAnEllipsis(width: Int) {
+        let d = FakeDriver()
+        let line = Self.line(d, width: width)
+        let shown = d.current.feeds.filter { line.contains($0.feed.label + " ") }
+        #expect(shown.count == d.current.feeds.count || line.contains("…"), "\(line)")
+        if shown.count < d.current.feeds.count, let last = shown.last, let mark = line.range(of: "…"),
+           let at = line.range(of: last.feed.label) {
+            // The sign is where the missing feeds would be: after the last one shown.
+            #expect(mark.lowerBound > at.lowerBound, "\(line)")
+        }
+    }
+
+    @Test("at 80 columns the feeds' own rejected counts give way before a feed's age")
+    func perFeedCountsGoFirst() {
+        // Every feed with lines rejected: with their counts the four do not fit.
+        let d = FakeDriver()
+        for i in d.current.feeds.indices { d.current.feeds[i].rejected = 4 + i }
+        let line = Self.line(d, width: 80)
+        #expect(line.contains("Ambulance none"), "\(line)")
+        #expect(!line.contains("…"), "\(line)")
+    }
+
+    @Test("a service warning with no room for its words is a short cue or nothing, never a few letters",
+          arguments: [80, 90, 100, 120, 140])
+    func warningCutReadably(width: Int) {
+        let d = FakeDriver()
+        d.current.serviceWarning = "notifier pager failing: HTTP 503 from pager.example.nhs.uk (3 times)"
+        let line = Self.line(d, width: width)
+        guard let at = line.range(of: "✖") else { return }
+        let shown = String(line[at.upperBound...]).trimmingCharacters()
+        #expect(shown == "notifier pager failing: HTTP 503 from pager.example.nhs.uk (3 times)"
+                || (shown.hasSuffix("…") && shown.split(separator: " ").count >= 2)
+                || shown == "warning in log", "\(line)")
+    }
+}
