@@ -177,3 +177,17 @@ private func listerWithTwelveHourShare() -> FakeDriver {
                 || shown == "warning in log", "\(line)")
     }
 }
+
+@Suite struct HelpAt80Tests {
+    @Test("at 80x24 the help shows the status legend, and no line of it is cut", arguments: [false, true])
+    func legendShownNothingCut(detail: Bool) {
+        let c = DashboardController(driver: FakeDriver())
+        if detail { c.handle(.enter) }
+        c.handle(.char("?"))
+        let g = render(c, 80, 24)
+        #expect(g.text.contains("missing or stale"), "\(g.text)")
+        #expect(g.text.contains("trend, last hour"))
+        let rows = (2..<23).map { g.row($0) }
+        #expect(!rows.contains { $0.contains("…") }, "\(rows.joined(separator: "\n"))")
+    }
+}
