@@ -191,3 +191,40 @@ private func listerWithTwelveHourShare() -> FakeDriver {
         #expect(!rows.contains { $0.contains("…") }, "\(rows.joined(separator: "\n"))")
     }
 }
+
+@Suite struct FirstFocusOnAlertsTests {
+    /// Live: at first only a pending alert; then two raised ones come before it.
+    static func driver() -> FakeDriver {
+        var s = Fixtures.snapshot(replay: nil)
+        s.alerts = [AlertSnapshot(rule: "handover_queue", site: "RQW", severity: .warning, state: .pending, value: 5,
+                                  summary: "Amb queue 5", since: Fixtures.t0 - .minutes(3), leadID: nil, leadName: nil,
+                                  acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil)]
+        return FakeDriver(s)
+    }
+
+    @Test("the first Tab and the first → to the alerts land on the top row", arguments: [Key.tab, Key.right, Key.char("l")])
+    func firstFocusIsTheTopRow(key: Key) {
+        let d = Self.driver()
+        let c = DashboardController(driver: d)
+        d.push { $0.alerts += Fixtures.snapshot().alerts }
+        c.tick()
+        #expect(c.orderedAlerts.first?.state == .firing)
+        c.handle(key)
+        #expect(c.state.focus == .alerts)
+        #expect(c.selectedAlertIndex == 0, "\(String(describing: c.state.selectedAlert))")
+    }
+
+    @Test("after that the selection stays on the alert chosen")
+    func laterTheChoiceStays() {
+        let d = Self.driver()
+        let c = DashboardController(driver: d)
+        d.push { $0.alerts += Fixtures.snapshot().alerts }
+        c.tick()
+        c.handle(.tab)
+        c.handle(.char("j"))
+        let chosen = c.state.selectedAlert
+        c.handle(.tab)
+        c.handle(.tab)
+        #expect(c.state.selectedAlert == chosen)
+    }
+}
