@@ -5,7 +5,8 @@ public enum DriverCommand: Equatable, Sendable {
     /// Pause or resume. In replay the event clock stops; live, ingest may continue (the view
     /// freezes either way).
     case setPaused(Bool)
-    /// Replay only: double / halve the speed.
+    /// Replay only: the next speed up / down (`ReplayPlayer.speedSteps`: ×1, 2, 5, 10, 30, 60,
+    /// 120, 300, 600 ... 86.4k).
     case faster
     case slower
     /// Replay only: apply the next event, even while paused.

@@ -130,7 +130,7 @@ public enum KeyMap {
         KeyBinding([.home, .char("g")], .top, "first row", [.dashboard, .detail]),
         KeyBinding([.end, .char("G")], .bottom, "last row", [.dashboard, .detail]),
         KeyBinding([.char("a")], .acknowledge, "acknowledge alert", [.dashboard, .detail]),
-        KeyBinding([.char("s")], .silence, "silence alert's notifications", [.dashboard, .detail]),
+        KeyBinding([.char("s")], .silence, "silence notifications", [.dashboard, .detail]),
         KeyBinding([.char("+"), .char("=")], .faster, "replay faster", [.replay]),
         KeyBinding([.char("-")], .slower, "replay slower", [.replay]),
         KeyBinding([.char(".")], .stepEvent, "step one event", [.replay]),

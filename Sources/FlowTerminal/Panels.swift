@@ -336,8 +336,12 @@ enum DetailWidget {
         }
         y += 1
         let metrics = site.metrics
-        let top = min(c.state.detailScroll, max(0, metrics.count - metricsRows))
-        for (i, m) in metrics.enumerated().dropFirst(top).prefix(max(0, metricsRows - 1)) {
+        // The rows under the column titles; the view scrolls to keep the selected metric on
+        // them, as the site and alert panels do (it counted the titles' row as a metric's, so
+        // the last metric, selected, stayed below the box).
+        let rows = max(0, metricsRows - 1)
+        let top = SiteGridWidget.scrollTop(selected: c.state.detailScroll, count: metrics.count, rows: rows)
+        for (i, m) in metrics.enumerated().dropFirst(top).prefix(rows) {
             let ry = y + (i - top)
             let status: Status = m.value == nil ? .unknown : m.status
             let role = StyleRole(status)
@@ -377,6 +381,11 @@ enum DetailWidget {
         }
         if metrics.isEmpty {
             Draw.text("No metrics for this unit", x: inner.x, y: y, width: inner.width, role: .dim, into: &g, theme: theme)
+        }
+        // Scroll markers on the box's right edge, as the other panels have.
+        if rows > 0 {
+            if top > 0 { g.put(gl.unicode ? "▲" : "^", x: mr.maxX - 1, y: y, role: .dim) }
+            if top + rows < metrics.count { g.put(gl.unicode ? "▼" : "v", x: mr.maxX - 1, y: y + rows - 1, role: .dim) }
         }
 
     }
@@ -430,11 +439,13 @@ enum HelpWidget {
         guard w > 10 else { return }
         let notes = notes(theme: theme, detail: contexts.contains(.detail))
         let keyW = min(12, (entries.filter { !$0.2 }.map { TerminalText.width($0.0) }.max() ?? 5) + 1)
-        // One column if it fits, else two (the widest overlay is 96 columns).
-        let spareRows = area.height - 3 - notes.count - 1
+        // One column if it fits, else two (the widest overlay is 96 columns). The box's two
+        // borders and the blank row before the notes take 3 rows (4 were counted: at 80x24 the
+        // status legend, the last note, was left out with a row to spare).
+        let spareRows = area.height - 2 - notes.count - 1
         let columns = entries.count <= spareRows ? 1 : 2
         let rows = Int((Double(entries.count) / Double(columns)).rounded(.up))
-        let shownNotes = max(0, min(notes.count, area.height - 3 - rows - 1))
+        let shownNotes = max(0, min(notes.count, area.height - 2 - rows - 1))
         let h = min(area.height, rows + 2 + (shownNotes > 0 ? shownNotes + 1 : 0))
         guard h >= 4 else { return }
         let r = Rect(x: area.x + (area.width - w) / 2, y: area.y + max(0, (area.height - h) / 2), width: w, height: h)
@@ -453,7 +464,8 @@ enum HelpWidget {
                 Draw.text(e.1, x: cx + keyW + 1, y: cy, width: colW - keyW - 1, into: &g, theme: theme)
             }
         }
-        for (k, n) in notes.prefix(shownNotes).enumerated() {
+        // Short of room, the first notes give way: the status legend, last, is kept longest.
+        for (k, n) in notes.suffix(shownNotes).enumerated() {
             Draw.text(n, x: inner.x, y: inner.maxY - shownNotes + k, width: inner.width, role: .dim, into: &g, theme: theme)
         }
     }

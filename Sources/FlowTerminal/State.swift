@@ -51,6 +51,9 @@ public struct UIState: Sendable, Equatable {
     /// Site code shown in the detail view, nil on the dashboard.
     public var detailSite: String?
     public var detailScroll: Int = 0
+    /// The alert selected was chosen there (moved to, or opened), not only kept since the first
+    /// snapshot: until then focus moving to the alerts starts on the top row.
+    public var alertChosen = false
     public var filter: String = ""
     public var editingFilter = false
     public var showHelp = false
@@ -209,10 +212,10 @@ public final class DashboardController {
                     state.selectedAlert = visibleAlerts.first.map(AlertID.init)
                 }
             } else {
-                state.focus = d < 0 ? .sites : .alerts
+                focus(d < 0 ? .sites : .alerts)
             }
         case .switchFocus:
-            state.focus = state.focus == .sites ? .alerts : .sites
+            focus(state.focus == .sites ? .alerts : .sites)
         case .openDetail:
             if state.focus == .alerts, let n = state.selectedAlert?.notifier {
                 // urgentflow's own alert: no site to show (SYSTEM has no figures), so say where
@@ -275,6 +278,17 @@ public final class DashboardController {
             if action == .stepEvent, state.message == nil { state.message = "Stepped one event: \(snapshot.localClock)" }
         }
         return .redraw
+    }
+
+    /// Moves the focus. The first time it goes to the alerts (none chosen there yet), the
+    /// selection starts on the top row, the most urgent: live, it was kept on the alert first
+    /// when the dashboard opened, by then a pending row further down.
+    private func focus(_ f: Focus) {
+        if f == .alerts, state.focus != .alerts, !state.alertChosen, state.detailSite == nil {
+            state.selectedAlert = visibleAlerts.first.map(AlertID.init)
+        }
+        if f == .alerts { state.alertChosen = true }
+        state.focus = f
     }
 
     /// Paused replay: the data does not move, only the replay status (speed, paused) changes.

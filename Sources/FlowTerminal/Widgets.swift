@@ -93,9 +93,10 @@ enum HeaderWidget {
         // Feed health.
         fx += g.put(r.width >= 100 ? "Last data:" : "Data:", x: fx, y: y, role: .dim, maxWidth: r.maxX - fx)
         // Each item whole or not at all (a feed, the total): cut, `111 37s (1116 rej) A` and
-        // `reje` read as something else. The feeds' own rejected counts stay where they fit.
-        for (i, f) in snap.feeds.enumerated() {
-            let gap = i == 0 || r.width < 80 ? " " : "  "
+        // `reje` read as something else. Every feed's age is shown, or `…` says some are left
+        // out (the last one went without a trace): the feeds' own rejected counts (the total
+        // has them) give way first, then the wide gaps, then the feeds that do not fit.
+        let feeds = snap.feeds.map { f -> (full: String, short: String, role: StyleRole) in
             let role: StyleRole = f.age == nil ? .unknown : (f.stale ? .warning : .normal)
             var t = f.feed.label + " " + (f.age == nil ? "none" : Format.age(f.age))
             // Whose: the age is the freshest site's, so `Beds 1m stale` read as a contradiction.
@@ -104,10 +105,26 @@ enum HeaderWidget {
                     : f.staleSites.count > 1 ? "\(f.staleSites.count) sites " : ""
                 t = gl.warning + t + " " + whose + "stale"
             }
-            if f.rejected > 0 { t += " (\(f.rejected) rej)" }
-            guard TerminalText.width(gap + t) <= r.maxX - fx else { break }
-            fx += g.put(gap, x: fx, y: y, maxWidth: r.maxX - fx)
-            fx += g.put(t, x: fx, y: y, role: role, maxWidth: r.maxX - fx)
+            return (f.rejected > 0 ? t + " (\(f.rejected) rej)" : t, t, role)
+        }
+        var gap = r.width < 80 ? " " : "  "
+        func width(_ texts: [String]) -> Int {
+            texts.enumerated().reduce(0) { $0 + ($1.offset == 0 ? 1 : gap.count) + TerminalText.width($1.element) }
+        }
+        var texts = feeds.map(\.full)
+        if width(texts) > r.maxX - fx { texts = feeds.map(\.short) }
+        if width(texts) > r.maxX - fx { gap = " " }
+        let all = width(texts) <= r.maxX - fx
+        let mark = gap + gl.ellipsis
+        for (i, t) in texts.enumerated() {
+            let sep = i == 0 ? " " : gap
+            // Room for the sign after it, unless every feed fits.
+            guard TerminalText.width(sep + t) + (all ? 0 : TerminalText.width(mark)) <= r.maxX - fx else {
+                fx += g.put(i == 0 ? " " + gl.ellipsis : mark, x: fx, y: y, role: .dim, maxWidth: r.maxX - fx)
+                break
+            }
+            fx += g.put(sep, x: fx, y: y, maxWidth: r.maxX - fx)
+            fx += g.put(t, x: fx, y: y, role: feeds[i].role, maxWidth: r.maxX - fx)
         }
         if let rej = ["  rejected \(snap.rejectedTotal)", "  rej \(snap.rejectedTotal)"].first(where: { TerminalText.width($0) <= r.maxX - fx }) {
             fx += g.put(rej, x: fx, y: y, role: snap.rejectedTotal > 0 ? .warning : .dim, maxWidth: r.maxX - fx)
@@ -118,7 +135,9 @@ enum HeaderWidget {
         if let held {
             g.put("  " + gl.critical + held, x: fx, y: y, role: .critical, maxWidth: r.maxX - fx)
         } else if let w = snap.serviceWarning {
-            g.put("  " + gl.critical + w, x: fx, y: y, role: .critical, maxWidth: r.maxX - fx)
+            if let t = Self.warningText(w, within: r.maxX - fx - 2 - TerminalText.width(gl.critical), ellipsis: gl.ellipsis) {
+                g.put("  " + gl.critical + t, x: fx, y: y, role: .critical, maxWidth: r.maxX - fx)
+            }
         } else if let last = snap.lastRejection, let text = Self.wholeWords(", last: " + last, within: r.maxX - fx, keep: 4) {
             g.put(text, x: fx, y: y, role: .warning, maxWidth: r.maxX - fx)
         }
@@ -135,6 +154,20 @@ extension HeaderWidget {
         while words.count > keep, words.joined(separator: " ").count > width { words.removeLast() }
         let fitted = words.joined(separator: " ")
         return fitted.count <= width ? fitted : nil
+    }
+
+    /// The service's warning in `width` columns: whole; else its first words (two at least)
+    /// and `…`; else a cue that one is in the log (`warning in log`); else nil. Cut anywhere,
+    /// it read as `✖n` or `✖not`.
+    static func warningText(_ w: String, within width: Int, ellipsis: String) -> String? {
+        if TerminalText.width(w) <= width { return w }
+        var words = w.split(separator: " ")
+        while words.count >= 2 {
+            let t = words.joined(separator: " ") + ellipsis
+            if TerminalText.width(t) <= width { return t }
+            words.removeLast()
+        }
+        return ["warning, see urgentflow.log", "warning in log"].first { TerminalText.width($0) <= width }
     }
 
     /// "System OPEL 3 ▲": levels 3 and 4 take the warning and critical roles (and their glyph,
@@ -206,19 +239,19 @@ enum SiteGridWidget {
     }()
 
     /// The cause column's widest (the longest rule id or metric label is cut to it).
-    /// At 80 columns 8 leaves the name 10 and keeps every metric column.
     static func causeWidth(forWidth w: Int) -> Int { w >= 200 ? 24 : (w >= 120 ? 14 : 8) }
 
     /// A cause in `width` columns: a metric's share as `%` (`DToC share` -> `DToC%`), else cut.
     static func shortCause(_ s: String, width: Int) -> String {
         if TerminalText.width(s) <= width { return s }
+        if s == SiteGridWidget.staleCause(.ambulance) { return staleCause(.ambulance, width: width) }
         return s.replacing(" share", with: "%").replacing(" incl esc", with: "+esc")
     }
 
     /// Why `site` is WARN or CRIT when none of the columns `shown` says so: the label of a
     /// metric at that status the row does not show (the DToC share, shown on the site's page
-    /// only), else the rule id of a firing alert at that severity whose metric is not at it
-    /// (a trend rule). nil when the row shows it, or the site is neither WARN nor CRIT.
+    /// only), else a firing alert at that severity whose metric is not at it: a stale feed's
+    /// as the feed (`Beds stale`), another's (a trend rule) as its rule id. nil when the row shows it, or the site is neither WARN nor CRIT.
     static func cause(_ site: SiteSnapshot, shown: Set<MetricKey>, alerts: [AlertSnapshot]) -> String? {
         guard site.status == .warning || site.status == .critical else { return nil }
         let usesTable = site.metrics.contains { tableMetrics.contains($0.key) }
@@ -229,13 +262,32 @@ enum SiteGridWidget {
             return m.key.label
         }
         if let a = alerts.first(where: { $0.site == site.code && $0.state == .firing && Status($0.severity) == site.status }) {
+            // A stale feed's alert says which feed, in words (its rule id, `stale_bed`, read as
+            // nothing to a lead): its summary is the core's `No Beds data from ...`.
+            if let f = site.staleFeeds.first(where: { a.summary.contains("No \($0.label) data") }) { return staleCause(f) }
             return a.rule
         }
         return nil
     }
 
+    /// The cause of a site whose `feed` is stale: `Beds stale`, `Ambulance stale` (`Amb stale`
+    /// where the cause column is narrower).
+    static func staleCause(_ feed: FeedKind, width: Int = .max) -> String {
+        let full = feed.label + staleSuffix
+        return TerminalText.width(full) <= width || feed != .ambulance ? full : "Amb" + staleSuffix
+    }
+
+    static let staleSuffix = " stale"
+
+    /// The widest a stale feed's cause is given below 120 columns (`DToC stale`): whole, where a
+    /// metric's label is cut to `causeWidth`.
+    static let staleCauseWidth = 10
+
     /// The columns for a width with a cause column after the status when a site needs one,
     /// as wide as the longest cause (up to `causeWidth`), laid out in `inner` columns.
+    /// The cause column takes its room from the metric columns (the rightmost go first), not
+    /// from the names: they keep the room they have without it, up to 22 columns. (It took
+    /// the names down to 9 columns at 80, where "Hertfordshi…" was two units.)
     static func columns(forWidth w: Int, inner: Int, sites: [SiteSnapshot], alerts: [AlertSnapshot]) -> (cols: [Column], causes: [String: String]) {
         var cols = columns(forWidth: w)
         var shown = Set<MetricKey>()
@@ -243,10 +295,13 @@ enum SiteGridWidget {
         var causes: [String: String] = [:]
         let room = causeWidth(forWidth: w)
         for site in sites { causes[site.code] = cause(site, shown: shown, alerts: alerts).map { shortCause($0, width: room) } }
-        guard !causes.isEmpty else { return (layout(cols, inner: inner), causes) }
+        let plain = layout(cols, inner: inner)
+        guard !causes.isEmpty else { return (plain, causes) }
+        let nameFloor = min(22, plain.first { $0.kind == .name }?.width ?? 22)
         let widest = causes.values.map { TerminalText.width($0) }.max() ?? 0
-        cols.insert(Column(title: "Why", width: max(3, min(widest, room)), kind: .cause), at: 2)
-        cols = layout(cols, inner: inner, minimumName: 10)
+        let cap = causes.values.contains { $0.hasSuffix(staleSuffix) } ? max(room, staleCauseWidth) : room
+        cols.insert(Column(title: "Why", width: max(3, min(widest, cap)), kind: .cause), at: 2)
+        cols = layout(cols, inner: inner, minimumName: nameFloor)
         // A metric column dropped to make room may have been the one that said why.
         var kept = Set<MetricKey>()
         for c in cols { if case .metric(let k, _) = c.kind { kept.insert(k) } }
@@ -259,7 +314,7 @@ enum SiteGridWidget {
     /// Lays out column widths to fill `inner` columns (the name column takes what is left).
     /// The name matters more than a sparkline: sparklines go first (right to left) while the
     /// name has fewer than 22 columns, then whole metric columns while it has fewer than
-    /// `minimumName` (12; 10 beside a cause column).
+    /// `minimumName` (12; beside a cause column, what the name has without it, up to 22).
     static func layout(_ cols: [Column], inner: Int, minimumName: Int = 12) -> [Column] {
         var cols = cols
         func nameRoom() -> Int { inner - cols.filter { $0.kind != .name }.reduce(0) { $0 + $1.width + 1 } - 1 }

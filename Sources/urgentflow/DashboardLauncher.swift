@@ -147,7 +147,9 @@ final class ReplayDriver: DashboardDriver {
     /// An instant as the dashboard's clock says it (local time).
     private func clock(_ t: EventTime) -> String { FlowEngine.localClock(t, player.engine.model.calendar) }
 
-    private var speedText: String { player.speed == 0 ? "max" : "x\(Int(player.speed))" }
+    /// As the header says it (`x300`, `x86.4k`, `max`; `×` there under UTF-8): `x\(Int(speed))` said
+    /// x10 where the header said ×10.5.
+    private var speedText: String { Format.speed(player.speed, unicode: false) }
 }
 
 enum DashboardLauncher {

@@ -198,8 +198,17 @@ public struct ReplayPlayer {
         lastWall = wall
     }
 
-    public mutating func faster() { speed = speed == 0 ? Self.maxSpeed : min(Self.maxSpeed, speed * 2) }
-    public mutating func slower() { speed = speed == 0 ? Self.maxSpeed / 2 : max(Self.minSpeed, speed / 2) }
+    /// The speeds `faster` and `slower` step through: round figures, the default ×300 among
+    /// them. Doubling and halving from ×300 gave ×10.5 and ×5.3 on the screen (`x10` and `x5`
+    /// on the status line) and, back up from ×1, 2, 4 ... 16384: ×300 was not reached again.
+    public static let speedSteps: [Double] = [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21_600, 86_400]
+
+    /// The next step above the speed (`max`, 0, goes to the fastest step).
+    public mutating func faster() { speed = speed == 0 ? Self.maxSpeed : Self.speedSteps.first { $0 > speed } ?? Self.maxSpeed }
+    /// The next step below the speed (`max`, 0, goes to the one below the fastest).
+    public mutating func slower() {
+        speed = speed == 0 ? Self.speedSteps[Self.speedSteps.count - 2] : Self.speedSteps.last { $0 < speed } ?? Self.minSpeed
+    }
 
     /// Moves the playhead by the wall time elapsed since the last call and plays what it
     /// passed, within a budget of `maxLines` lines. Returns true if anything changed.
