@@ -261,9 +261,19 @@ public final class Journal: @unchecked Sendable {
     }
 
     private func applyRetention() {
-        guard let keep = configuration.retentionDays, let today = DayString.dayNumber(currentDay) else { return }
+        guard let keep = configuration.retentionDays else { return }
+        Self.applyRetention(in: configuration.directory, keepDays: keep, today: currentDay)
+    }
+
+    /// Deletes the day files (and set-aside tails) of days more than `keepDays - 1` before
+    /// `today` (`YYYY-MM-DD`). A start applies it before its recovery reads the journal
+    /// (`urgentflow run --retention-days`): applied only when the journal was opened after it,
+    /// the restart rebuilt its state from days it then deleted, and the next `recover` gave
+    /// another (21 transitions logged against 0; the operators' user test).
+    public static func applyRetention(in directory: String, keepDays keep: Int, today: String) {
+        guard let today = DayString.dayNumber(today) else { return }
         let oldestKept = today - max(1, keep) + 1
-        for file in (try? Journal.files(in: configuration.directory, includePartial: true)) ?? []
+        for file in (try? Journal.files(in: directory, includePartial: true)) ?? []
         where file.dayNumber < oldestKept {
             unlink(file.path)
         }

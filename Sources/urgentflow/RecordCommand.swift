@@ -33,6 +33,7 @@ struct Record: ParsableCommand {
         let listeners = try ingest.bindListeners()   // a port in use leaves no journal directory
         let lock = try ingest.lockJournal()   // one writer per journal, from before recovery
         defer { withExtendedLifetime(lock) {} }
+        ingest.applyRetention(calendar: engine.model.calendar)   // before the recovery reads the days it deletes
         let report = try Recovery.run(engine: engine, journalDirectory: ingest.journal)
         Log.info(report.summary)
         let journal = try ingest.openJournal(calendar: engine.model.calendar)

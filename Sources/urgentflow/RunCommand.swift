@@ -84,6 +84,12 @@ struct IngestOptions: ParsableArguments {
         }
     }
 
+    /// `--retention-days` before the recovery reads the journal (`Journal.applyRetention`).
+    func applyRetention(calendar: LocalCalendar) {
+        guard let keep = retentionDays else { return }
+        Journal.applyRetention(in: journal, keepDays: keep, today: calendar.localDate(of: WallClock.now()).description)
+    }
+
     func openJournal(calendar: LocalCalendar) throws -> Journal {
         let cal = calendar
         do {
@@ -200,6 +206,9 @@ struct Run: ParsableCommand {
         // clock mark: 172,800 of them for 120 days), and held here it lived as long as the
         // service: it is used, then let go, inside `restart`.
         func restart() throws -> (TransitionLog, NotificationService?) {
+            // The days past retention go first: recovered from, then deleted, they made a state
+            // no later restart could rebuild.
+            ingest.applyRetention(calendar: calendar)
             let report = try Recovery.run(engine: engine, journalDirectory: ingest.journal)
             Log.info(report.summary)
             let log = try TransitionLog(path: alertLog ?? (ingest.journal as NSString).appendingPathComponent("alerts.jsonl"))

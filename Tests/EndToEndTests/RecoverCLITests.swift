@@ -36,4 +36,25 @@ import Testing
             #expect(r.err.contains("cannot read the input \(dir)/feeds: Is a directory"), "\(r.err)")
         }
     }
+    /// `--retention-days` deleted the days past it only when the journal was opened, after the
+    /// recovery had rebuilt the state from them: the next `recover` gave another (21 transitions
+    /// logged against 0; the operators' user test).
+    @Test func theDaysPastRetentionAreNotRecoveredFrom() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("uf-retention-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir + "/j", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let old = Date().addingTimeInterval(-10 * 86_400)
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_GB"); f.timeZone = TimeZone(identifier: "Europe/London"); f.dateFormat = "yyyy-MM-dd"
+        let day = f.string(from: old)
+        let at = ISO8601DateFormatter().string(from: old)
+        try (#"{"feed":"ambulance","id":"a1","at":""# + at + #"","site":"RWH","kind":"arrived","incident":"inc-1"}"# + "\n")
+            .write(toFile: dir + "/j/journal-\(day).jsonl", atomically: true, encoding: .utf8)
+        try "".write(toFile: dir + "/empty.jsonl", atomically: true, encoding: .utf8)
+        let r = try HeadlessReplayCLITests.urgentflow(["run", "--no-ui", "--once", "--retention-days", "3", "--journal", dir + "/j", dir + "/empty.jsonl"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err.contains("recovered 0 journal lines (0 messages"), "\(r.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/j/journal-\(day).jsonl"))
+    }
 }
+
