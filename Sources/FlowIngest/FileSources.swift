@@ -157,6 +157,8 @@ final class FileSource: IngestSource, @unchecked Sendable {
     }
 
     let counters: SourceCounters
+    /// Said to the service's log (the hub's `onError`), set before `start`.
+    var warn: (@Sendable (String) -> Void)?
     var isFinite: Bool { !options.follow }
     private let path: String
     private let name: String
@@ -181,6 +183,20 @@ final class FileSource: IngestSource, @unchecked Sendable {
 
     func stop() { stopSignal.stop() }
     func join() { worker?.join() }
+
+    /// The file in `path`'s folder with this device and inode (a rotated name), opened.
+    static func openRotated(near path: String, device: UInt64, inode: UInt64) -> (fd: Int32, st: stat)? {
+        let dir = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
+        guard let names = try? Posix.listDirectory(dir) else { return nil }
+        for name in names {
+            let candidate = dir + "/" + name
+            guard let st = Posix.pathStatus(candidate), UInt64(st.st_dev) == device, UInt64(st.st_ino) == inode,
+                  (st.st_mode & S_IFMT) == S_IFREG, let fd = try? Posix.open(candidate, O_RDONLY) else { continue }
+            guard let now = Posix.fileStatus(fd), now.st_ino == st.st_ino else { sysClose(fd); continue }
+            return (fd, now)
+        }
+        return nil
+    }
 
     private func openFile() -> (fd: Int32, st: stat)? {
         do {
@@ -211,6 +227,26 @@ final class FileSource: IngestSource, @unchecked Sendable {
         var dev = opened!.st.st_dev
         var offset = 0
         defer { sysClose(fd) }
+        // Rotated while the service was down (`mv feed feed.1`, a new `feed`): the file read
+        // before the stop, found beside the path by its device and inode, is read on from where
+        // that run got to; the rotation check below then drains it and moves on to the new file.
+        // Its lines written while the service was down were never read, without a word (the
+        // operators' user test).
+        if options.follow, let r = options.resume, r.device != UInt64(dev) || r.inode != UInt64(ino) {
+            if let old = Self.openRotated(near: path, device: r.device, inode: r.inode) {
+                if Int(old.st.st_size) > r.offset {
+                    sysClose(fd)
+                    (fd, ino, dev) = (old.fd, old.st.st_ino, old.st.st_dev)
+                } else {
+                    sysClose(old.fd)
+                }
+            } else {
+                let why = "replaced while urgentflow was stopped, and the file it was reading is not beside it: "
+                    + "what was written to that file after its line \(r.line) is not read"
+                counters.update { $0.lastError = why }
+                warn?("input \(path): \(why)")
+            }
+        }
         func track() {
             guard let key = options.positionsKey else { return }
             writer.file = (key, UInt64(dev), UInt64(ino))

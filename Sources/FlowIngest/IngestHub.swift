@@ -105,7 +105,9 @@ public final class IngestHub: @unchecked Sendable {
             options.positionsKey = FilePositions.key(path)
             options.resume = positions.position(of: path)
         }
-        add(FileSource(path: path, options: options, queue: queue, maxLineLength: configuration.maxLineLength))
+        let source = FileSource(path: path, options: options, queue: queue, maxLineLength: configuration.maxLineLength)
+        source.warn = onError
+        add(source)
     }
 
     /// A TCP listener; returns once bound (use the returned port when you asked for port 0).

@@ -342,6 +342,32 @@ import Glibc
         #expect(c3.entries.first?.1.line == 1)
     }
 
+    /// Rotated while the service was down (logrotate during a restart): the lines written to the
+    /// old file after the last one read were never read, without a word (the operators' user test).
+    @Test("a followed file rotated while the service was down: the rest of the old file first, then the new one")
+    func rotatedWhileDownIsReadOnFromTheOldFile() throws {
+        let tmp = TempDir()
+        let feed = tmp.file("feed.jsonl")
+        writeFile(feed, "a1\na2\n")
+        _ = try followRun(tmp, feed) { $0 == ["a1", "a2"] }
+        // Down: two more lines, then the rotation.
+        appendFile(feed, "a3\na4\n")
+        try FileManager.default.moveItem(atPath: feed, toPath: feed + ".1")
+        writeFile(feed, "b1\n")
+        let (c, s) = try followRun(tmp, feed) { $0 == ["a3", "a4", "b1"] }
+        #expect(c.entries.map(\.1.line) == [3, 4, 1], "the old file's numbers carry on; the new file's start at 1")
+        #expect(s?.lastError == nil)
+
+        // Rotated and the old file taken away (compressed, deleted): the new file, and it is said.
+        appendFile(feed, "b2\n")
+        // The new file made before the old one goes: an inode freed first can be the new file's
+        // (the same device and inode, taken for the file read before).
+        writeFile(feed + ".new", "c1\n")
+        #expect(rename(feed + ".new", feed) == 0)
+        let (_, s2) = try followRun(tmp, feed) { $0 == ["c1"] }
+        #expect(s2?.lastError?.contains("replaced while urgentflow was stopped") == true, "\(s2?.lastError ?? "none")")
+    }
+
     @Test func followSurvivesRotation() throws {
         let tmp = TempDir()
         let feed = tmp.file("feed.jsonl")
