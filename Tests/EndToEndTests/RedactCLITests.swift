@@ -61,7 +61,7 @@ import Glibc
 
         // A restart: the same messages, only the line left still named.
         let recovered = try HeadlessReplayCLITests.urgentflow(["recover", "--journal", dir, "--alerts"])
-        #expect(recovered.err.contains("recovered 5 journal lines (3 messages, 2 operator actions, 1 holding patient-identifiable data)"), "\(recovered.err)")
+        #expect(recovered.err.contains("recovered 5 journal lines (3 messages, 1 operator action, 1 clock mark, 1 holding patient-identifiable data)"), "\(recovered.err)")
         #expect(recovered.err.contains("journal-2026-01-20.jsonl:4: holds patient-identifiable data (field patient"), "\(recovered.err)")
         #expect(!recovered.err.contains(":2: holds") && !recovered.err.contains(":5: holds"), "\(recovered.err)")
     }
