@@ -129,6 +129,7 @@ public final class IngestHub: @unchecked Sendable {
     @discardableResult
     public func addTCPListener(_ bound: BoundTCPListener) -> TCPListenerInfo {
         let listener = bound.listener
+        listener.warn = onError
         listener.attach(queue: queue, maxLineLength: listener.configuration.maxLineLength ?? configuration.maxLineLength)
         add(listener)
         return listener.info

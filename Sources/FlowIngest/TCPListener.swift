@@ -75,6 +75,27 @@ final class TCPListener: IngestSource, @unchecked Sendable {
     private var connections: [ObjectIdentifier: Channel] = [:]
     private var nextConnection = 0
     private var stopping = false
+    /// Said to the service's log (the hub's `onError`), set before `start`.
+    var warn: (@Sendable (String) -> Void)?
+    /// Refused connections (a wrong or missing token, too many connections) said since the
+    /// last one said, and when that was.
+    private var refusalsUnsaid = 0
+    private var refusalSaidAt: UInt64?
+
+    /// A connection refused: said in the log, the first at once and then at most once a minute
+    /// with the count since. A producer with the wrong token, or probing, left no trace but a
+    /// counter (the operators' user test); one line each would let a flood fill the log.
+    func refused(_ reason: String, peer: String) {
+        let now = Posix.monotonicNanos()
+        let say: Int? = lock.withLock {
+            if let at = refusalSaidAt, now &- at < 60_000_000_000 { refusalsUnsaid += 1; return nil }
+            defer { refusalSaidAt = now; refusalsUnsaid = 0 }
+            return refusalsUnsaid
+        }
+        guard let earlier = say else { return }
+        let more = earlier > 0 ? " (and \(earlier) more refused in the minute before)" : ""
+        warn?("input \(info.source): refused a connection from \(peer): \(reason)\(more)")
+    }
 
     init(configuration: TCPListenerConfiguration) {
         self.configuration = configuration
@@ -210,6 +231,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let listener: TCPListener
     private let id: Int?
     private var source: String
+    /// The producer's address (`host:port`), for the log.
+    private var peer = "an unknown address"
     private var framer: LineFramer
     private var context: ChannelHandlerContext?
     private var sink: ConnectionSink?
@@ -238,6 +261,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             let port = peer.port.map { ":\($0)" } ?? ""
             let host = peer.ipAddress.map { peer.protocol == .inet6 ? "[\($0)]" : $0 } ?? "\(peer)"
             source = LineOrigin.connectionSource(listener: listener.info.source, connection: id ?? 0, peer: host + port)
+            self.peer = host + port
         }
         self.sink = ConnectionSink(handler: self, eventLoop: context.eventLoop)
     }
@@ -245,6 +269,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func channelActive(context: ChannelHandlerContext) {
         if id == nil {
             closing = true
+            listener.refused("too many connections (\(listener.configuration.maxConnections) at once)", peer: peer)
             writeThenClose(context, "err 0 too_many_connections\n")
         }
         context.fireChannelActive()
@@ -367,6 +392,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func fail(_ context: ChannelHandlerContext, _ reason: String) {
         closing = true
         listener.counters.update { $0.authFailures += 1 }
+        listener.refused(reason == "bad_token" ? "a token the service does not have" : "no token (AUTH <token> first)", peer: peer)
         writeThenClose(context, "err auth \(reason)\n")
     }
 

@@ -119,6 +119,26 @@ import Testing
         #expect(s.connections == 2 && s.accepted == 2 * n - 5 && s.rejected == 5)
     }
 
+    /// A producer with the wrong token, or none, left no trace but a counter: the ops engineer
+    /// could not tell why a feed never arrived, nor notice probing (the operators' user test).
+    @Test("a refused connection is said in the log, naming the producer; more within a minute are counted into the next")
+    func refusedConnectionsAreSaid() throws {
+        let tmp = TempDir()
+        let said = StringBox()
+        let j = try Journal(configuration: .init(directory: tmp.path, day: { "2026-01-05" }))
+        let hub = IngestHub(consumer: RecordingConsumer(), journal: j, configuration: .init(maxLineLength: 4096), onError: { said.add($0) })
+        defer { hub.shutdown() }
+        let info = try hub.addTCPListener(.init(port: 0, tokens: ["s3cret"]))
+        for token in ["nope", "again"] {
+            let wrong = try TestClient(port: info.port)
+            wrong.send("AUTH \(token)\n")
+            #expect(wrong.readToEOF() == ["err auth bad_token"])
+        }
+        #expect(said.all.count == 1, "\(said.all)")
+        #expect(said.all.first?.hasPrefix("input tcp:127.0.0.1:\(info.port): refused a connection from 127.0.0.1:") == true, "\(said.all)")
+        #expect(said.all.first?.hasSuffix(": a token the service does not have") == true, "\(said.all)")
+    }
+
     @Test func tokenRequiredAndChecked() throws {
         let tmp = TempDir()
         let c = RecordingConsumer()
@@ -245,4 +265,11 @@ import Testing
         #expect(TCPListenerConfiguration(spec: "feeds/beds.jsonl") == nil)
         #expect(TCPListenerConfiguration(spec: "tcp:99999") == nil)
     }
+}
+
+final class StringBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ s: String) { lock.withLock { items.append(s) } }
+    var all: [String] { lock.withLock { items } }
 }
