@@ -32,6 +32,9 @@ struct Ack: ParsableCommand {
 
     func validate() throws {
         if by.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--by must name who acknowledges") }
+        // Said here, as the service would say it: a note long enough to pass the line limit was
+        // answered `line_too_long`, which says nothing of the note (the operators' user test).
+        if let note, note.count > 1000 { throw ValidationError("--note must be at most 1000 characters (it has \(note.count))") }
         try service.validate()
     }
 
@@ -75,6 +78,7 @@ struct SilenceCommand: ParsableCommand {
         }
         if by.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--by must name who silences") }
         if why.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--why must say why") }
+        if why.count > 1000 { throw ValidationError("--why must be at most 1000 characters (it has \(why.count))") }
         try service.validate()
     }
 

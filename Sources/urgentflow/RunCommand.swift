@@ -313,6 +313,11 @@ struct RecoverCommand: ParsableCommand {
     func run() throws {
         let config = try configOption.load()
         try requireJournalDirectory(journal)
+        // A journal written with another system file rebuilds other alerts under the bundled
+        // one: said, where it was taken without a word (the operators' user test).
+        if configOption.config == nil {
+            Log.info("rules from the bundled configuration (\(config.name)): give --config with the system file the journal was written with if it was another")
+        }
         let engine = FlowEngine(config: config, mode: .live)
         // Only read: a running service may be writing its last line. Set aside as half-written,
         // a line the service was writing was cut out of its journal after it had answered `ok`
