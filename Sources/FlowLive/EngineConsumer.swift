@@ -127,7 +127,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
             case let (.acknowledge(rule, site, _, _), false):
                 verdict = .rejected(reason: "no_active_alert: " + engine.ackRefusal(rule: rule, site: site))
             case let (.silence(site, rule, _, _, _), false):
-                verdict = .rejected(reason: "unknown_alert: no unit \(site)\(rule.map { " or no rule " + $0 } ?? "") to silence")
+                verdict = .rejected(reason: "unknown_alert: " + (engine.silenceRefusal(site: site, rule: rule) ?? "nothing to silence"))
             }
             if applied {
                 switch action.kind {
@@ -149,7 +149,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                     // hour out in summer.
                     let local = FlowEngine.localClock(until, engine.model.calendar)
                     resolvedThisRound.append((action.id, applied ? "Silenced \(rule ?? "every alert") at \(site) until \(local): applied and recorded"
-                                                                 : "Not silenced: no unit \(site)\(rule.map { " or no rule " + $0 } ?? "") to silence"))
+                                                                 : "Not silenced: " + (engine.silenceRefusal(site: site, rule: rule) ?? "nothing to silence")))
                 case .clock, .evaluate, .held:
                     break
                 }

@@ -78,6 +78,11 @@ struct SilenceCommand: ParsableCommand {
         }
         if by.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--by must name who silences") }
         if why.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--why must say why") }
+        // The rule first, as `ack` takes them: refused by the service as a site of over 16
+        // characters (`out_of_range: field site`), which said nothing of the order.
+        if site.contains("_") {
+            throw ValidationError("'\(site)' is not a site code: the site comes first (urgentflow silence SITE [RULE] --for ... --by ... --why ...)")
+        }
         if why.count > 1000 { throw ValidationError("--why must be at most 1000 characters (it has \(why.count))") }
         try service.validate()
     }

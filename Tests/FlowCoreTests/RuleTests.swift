@@ -569,6 +569,22 @@ import Testing
         OperatorAction(id: "s-\(at.millis)", at: at, kind: .silence(site: "AAA", rule: nil, until: until, by: "Priya Shah", reason: "system call")).jsonLine
     }
 
+    /// "no unit RWH or no rule handover_longest to silence" named neither, listed nothing, and a
+    /// rule silenced at a unit it is not evaluated at was taken (the operators' user test).
+    @Test("a silence is refused naming why: the unit, the rule, or the rule not evaluated at the unit")
+    func silenceRefusalsSayWhy() {
+        let occ = ThresholdRule(id: "occ", metric: .gaOccupancyPct, units: ["acute"], direction: .above,
+                                levels: ThresholdLevels(warning: 92, critical: 95, clear: 90, criticalClear: nil))
+        let engine = FlowEngine(config: testConfig(rules: [.threshold(occ)]), mode: .live)
+        #expect(engine.silenceRefusal(site: "AAA", rule: nil) == nil)
+        #expect(engine.silenceRefusal(site: "AAA", rule: "occ") == nil)
+        #expect(engine.silenceRefusal(site: "RWX", rule: nil) == "RWX is not a unit of this system (AAA, BBB, COM, 111, AMB, SYSTEM)")
+        #expect(engine.silenceRefusal(site: "AAA", rule: "occupancy") == "occupancy is not a rule of this system")
+        #expect(engine.silenceRefusal(site: "AMB", rule: "occ") == "occ is not evaluated at AMB (only at AAA, BBB)")
+        let line = OperatorAction(id: "s1", at: at(0), kind: .silence(site: "AMB", rule: "occ", until: at(60), by: "Priya Shah", reason: "x")).jsonLine
+        guard case .operatorAction(_, applied: false) = engine.ingest(line, receivedAt: at(0)) else { Issue.record("applied"); return }
+    }
+
     @Test("live, an acknowledgement or silence dated away from the clock, or a silence over 7 days, is refused; one from the journal is not")
     func operatorLinesAreHeldToTheClock() {
         let config = testConfig()

@@ -526,6 +526,24 @@ public final class FlowEngine {
         return refusal + "; " + there
     }
 
+    /// Why a silence of `rule` (nil: every alert) at `site` is refused, for a person; nil when it
+    /// is not: the unit, the rule, or the rule not evaluated at the unit (`stack_waiting` at an
+    /// acute site was taken, and silenced nothing). It said "no unit RWH or no rule
+    /// handover_longest", and listed nothing (the operators' user test).
+    public func silenceRefusal(site: String, rule: String?) -> String? {
+        guard site == systemSiteCode || config.unitIndex(site) != nil else {
+            return "\(site) is not a unit of this system (" + (config.units.map(\.code) + [systemSiteCode]).joined(separator: ", ") + ")"
+        }
+        guard let rule else { return nil }
+        guard let covered = rules.sitesCovered(by: rule) else {
+            return "\(rule) is not a rule of this system"
+        }
+        guard covered.contains(site) else {
+            return "\(rule) is not evaluated at \(site) (only at \(covered.joined(separator: ", ")))"
+        }
+        return nil
+    }
+
     /// Why an alert still pending cannot be acknowledged; the dashboard says it too, before
     /// asking (`DashboardController`).
     public static func pendingAckRefusal(rule: String, site: String) -> String {

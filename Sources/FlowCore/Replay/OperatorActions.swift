@@ -311,11 +311,7 @@ extension FlowEngine {
             let ok = acknowledge(rule: rule, site: site, by: by, note: note, at: action.at)
             return .operatorAction(action, applied: ok)
         case let .silence(site, rule, until, by, reason):
-            guard site == systemSiteCode || config.unitIndex(site) != nil else {
-                operatorActions -= 1
-                return .operatorAction(action, applied: false)
-            }
-            if let rule, !config.rules.contains(where: { $0.id == rule }) {
+            if silenceRefusal(site: site, rule: rule) != nil {
                 operatorActions -= 1
                 return .operatorAction(action, applied: false)
             }

@@ -567,6 +567,13 @@ public struct RuleEngine: Sendable {
         }.map { config.rules[$0].id }
     }
 
+    /// The unit codes rule id `rule` is evaluated at (`SYSTEM` for the system); nil for a rule
+    /// the system does not have.
+    public func sitesCovered(by rule: String) -> [String]? {
+        guard let plan = plans.first(where: { $0.rule.id == rule }) else { return nil }
+        return plan.sites.map(siteCode)
+    }
+
     /// The key of the alert of rule id `rule` at unit code `site` (`SYSTEM` for the system);
     /// nil when either is unknown.
     func alertKey(rule: String, site: String) -> AlertKey? {
