@@ -548,8 +548,11 @@ enum StatusLineWidget {
             return
         }
         if !s.filter.isEmpty {
-            let ns = c.visibleSites.count, na = c.visibleAlerts.count
-            let t = "[filter: \(s.filter)  \(ns) site\(ns == 1 ? "" : "s"), \(na) alert\(na == 1 ? "" : "s")] "
+            // The dashboard's counts, on a site page too (whose list is the site's every alert:
+            // it said "0 sites, 6 alerts" there, where the dashboard had said 2).
+            let ns = c.visibleSites.count, na = c.filteredAlerts.count
+            let page = s.detailSite != nil ? "; this page shows all the site's" : ""
+            let t = "[filter: \(s.filter)  \(ns) site\(ns == 1 ? "" : "s"), \(na) alert\(na == 1 ? "" : "s")\(page)] "
             x += Draw.text(t, x: x, y: r.y, width: r.width, role: .filter, into: &g, theme: theme)
         }
         if let m = s.message {

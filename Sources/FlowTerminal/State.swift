@@ -120,11 +120,19 @@ public final class DashboardController {
         }
     }
 
+    /// The alerts shown: a site page's every alert of its site (the page is the site's whole
+    /// picture: the filter is not applied there), else those the filter matches.
     public var visibleAlerts: [AlertSnapshot] {
-        var list = orderedAlerts
-        if let d = state.detailSite { list = list.filter { $0.site == d } }
+        if let d = state.detailSite { return orderedAlerts.filter { $0.site == d } }
+        return filteredAlerts
+    }
+
+    /// The dashboard's alerts the filter matches (all without one), on a site page too: what
+    /// the status line counts, as the dashboard shows them.
+    public var filteredAlerts: [AlertSnapshot] {
+        let list = orderedAlerts
         let f = state.filter.lowercased()
-        guard !f.isEmpty, state.detailSite == nil else { return list }
+        guard !f.isEmpty else { return list }
         let names = Dictionary(snapshot.sites.map { ($0.code, $0.name.lowercased()) }, uniquingKeysWith: { a, _ in a })
         return list.filter {
             $0.site.lowercased().contains(f) || $0.rule.lowercased().contains(f)

@@ -134,6 +134,26 @@ import FlowCore
         #expect(c.visibleSites.count == 6)
     }
 
+    /// A site page lists all its site's alerts, the filter not applied: the status line counted
+    /// the page's list ("0 sites, 6 alerts" where the dashboard had said 2; the dashboard user
+    /// test). It counts the dashboard's, and says the page shows all.
+    @Test func aSitePageCountsTheFilterAsTheDashboardDoes() {
+        let c = DashboardController(driver: FakeDriver())
+        c.handle(.char("/"))
+        for ch in "handover" { c.handle(.char(ch)) }
+        c.handle(.enter)
+        #expect(c.filteredAlerts.map(\.rule) == ["handover_queue"])
+        let main = render(c, 120, 40).row(39)
+        #expect(main.contains("[filter: handover  0 sites, 1 alert]"), "\(main)")
+        // Lister's page, opened from the alert: both its alerts listed, the dashboard's count kept.
+        c.handle(.char("l"))
+        c.handle(.enter)
+        #expect(c.state.detailSite == "RWH")
+        #expect(c.visibleAlerts.map(\.rule) == ["ga_occupancy_high", "handover_queue"])
+        let page = render(c, 120, 40).row(39)
+        #expect(page.contains("[filter: handover  0 sites, 1 alert; this page shows all the site's]"), "\(page)")
+    }
+
     @Test func filterWithNoMatchSaysSo() {
         let c = DashboardController(driver: FakeDriver())
         c.handle(.char("/"))
