@@ -1131,29 +1131,33 @@ public enum PatientText {
         return false
     }
 
-    /// Whether key `b[s..<e]` (in a line of `n` bytes) can hold what `JSONLineScanner.keyWhy`
-    /// looks for: a space (a titled name and a postcode have one, as a spelt-out date-of-birth
-    /// cue does), a first `0` or `+` (a telephone number, whole), or two bytes of `,-./` (a date
-    /// has two separators; `,` is counted with them, which costs nothing). Most keys
-    /// (`inc-7725594`, `pk-ffa6bd87`, a hash) have none of these, and the four searches on every
-    /// key were 7% of a replay's instructions (callgrind, 200,000 lines at issue 6's pace); this
-    /// pass reads the key eight bytes at a time.
+    /// Whether key `b[s..<e]` can hold what `JSONLineScanner.keyWhy` looks for: a first `0` or
+    /// `+` (a telephone number, whole), a space (a titled name and a postcode have one, as a
+    /// spelt-out date-of-birth cue does), or two of `,-./` (a date has two separators; `,` is
+    /// counted with them, which costs nothing). Most keys (`inc-7725594`, `pk-ffa6bd87`, a hash)
+    /// have none of these, and the four searches on every key were 7% of a replay's
+    /// instructions (callgrind, 200,000 lines at issue 6's pace); this pass reads the key eight
+    /// bytes at a time. `s >= 8`: a key comes after its name in the line, so the last word is
+    /// read as the eight bytes ending at `e`, never past the line.
     @inline(__always)
-    static func keyMayIdentify(_ b: UnsafePointer<UInt8>, _ n: Int, _ s: Int, _ e: Int) -> Bool {
+    static func keyMayIdentify(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
         if b[s] == UInt8(ascii: "0") || b[s] == UInt8(ascii: "+") { return true }
         let ones: UInt64 = 0x0101_0101_0101_0101, low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        @inline(__always) func load(_ at: Int) -> UInt64 { UInt64(littleEndian: UnsafeRawPointer(b + at).loadUnaligned(as: UInt64.self)) }
         /// 0x80 in each byte of `y` that is zero, exactly (no borrow between bytes).
-        func zeroBytes(_ y: UInt64) -> UInt64 { ~(((y & low7) &+ low7) | y | low7) }
+        @inline(__always) func zeroBytes(_ y: UInt64) -> UInt64 { ~(((y & low7) &+ low7) | y | low7) }
         var separators = 0
-        var i = s
-        while i < e {
-            // Zero-padded past the key: a zero byte is neither a space nor one of `,-./`.
-            let w = DecoderTables.word(b, n, i, min(8, e - i))
-            if zeroBytes(w ^ (ones &* 0x20)) != 0 { return true }
-            separators += zeroBytes((w ^ (ones &* 0x2C)) & (ones &* 0xFC)).nonzeroBitCount
-            i += 8
+        var spaces: UInt64 = 0
+        @inline(__always) func take(_ w: UInt64) {
+            spaces |= zeroBytes(w ^ (ones &* 0x20))
+            separators &+= zeroBytes((w ^ (ones &* 0x2C)) & (ones &* 0xFC)).nonzeroBitCount
         }
-        return separators >= 2
+        var i = s
+        while i &+ 8 <= e { take(load(i)); i &+= 8 }
+        // The rest: the word ending at `e`, the bytes already taken shifted out (zeros in their
+        // place are neither a space nor one of `,-./`).
+        if i < e { take(load(e &- 8) >> UInt64((8 &- (e &- i)) &* 8)) }
+        return spaces != 0 || separators >= 2
     }
 
     /// `b[s..<e]` is, whole, a telephone number as `containsPhoneNumber` finds one.
