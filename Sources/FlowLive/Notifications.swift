@@ -18,6 +18,7 @@ public enum Notifications {
             service.onStateProblem = { Log.warn($0) }
             if let m = service.migration { Log.info(m) }
             for w in service.identifiableText.prefix(10) { Log.warn(w) }
+            if service.identifiableText.count > 10 { Log.warn("notification log: \(service.identifiableText.count - 10) more lines hold patient-identifiable data") }
             // A pager command that cannot run was found at the first critical page, minutes or
             // days in (the operators' user test): said at the start.
             if mode == .live {
@@ -27,7 +28,6 @@ public enum Notifications {
                     }
                 }
             }
-            if service.identifiableText.count > 10 { Log.warn("notification log: \(service.identifiableText.count - 10) more lines hold patient-identifiable data") }
             service.onNotifierStatusChange = { s in s.failing ? Log.warn(s.change) : Log.info(s.change) }
             // Failing still, from the last run's deliveries: said now, as no change will say it.
             for s in service.notifierStatus() where s.failing { Log.warn(s.change) }
