@@ -40,7 +40,9 @@ import Glibc
         #expect(try String(contentsOfFile: log, encoding: .utf8) == logLines.joined(separator: "\n") + "\n", "a dry run changes nothing")
 
         // A service holding the journal: refused, nothing changed.
-        let fd = open(dir + "/journal.lock", O_RDWR | O_CREAT, 0o644)
+        // Close-on-exec: a urgentflow another test starts meanwhile (they run in parallel) would
+        // inherit the descriptor, and the lock with it, past the `close` below.
+        let fd = open(dir + "/journal.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
         let held = try HeadlessReplayCLITests.urgentflow(["redact", "--journal", dir])
         #expect(held.status != 0 && held.err.contains("is in use by another urgentflow process"), "\(held.err)")
