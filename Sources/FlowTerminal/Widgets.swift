@@ -251,7 +251,9 @@ enum SiteGridWidget {
     /// Why `site` is WARN or CRIT when none of the columns `shown` says so: the label of a
     /// metric at that status the row does not show (the DToC share, shown on the site's page
     /// only), else a firing alert at that severity whose metric is not at it: a stale feed's
-    /// as the feed (`Beds stale`), another's (a trend rule) as its rule id. nil when the row shows it, or the site is neither WARN nor CRIT.
+    /// as the feed (`Beds stale`), a trend rule's as its metric's trend (`G&A occ trend`), from
+    /// what the alert's rule watches (`AlertSnapshot.cause`). nil when the row shows it, or the
+    /// site is neither WARN nor CRIT.
     static func cause(_ site: SiteSnapshot, shown: Set<MetricKey>, alerts: [AlertSnapshot]) -> String? {
         guard site.status == .warning || site.status == .critical else { return nil }
         let usesTable = site.metrics.contains { tableMetrics.contains($0.key) }
@@ -262,10 +264,15 @@ enum SiteGridWidget {
             return m.key.label
         }
         if let a = alerts.first(where: { $0.site == site.code && $0.state == .firing && Status($0.severity) == site.status }) {
-            // A stale feed's alert says which feed, in words (its rule id, `stale_bed`, read as
-            // nothing to a lead): its summary is the core's `No Beds data from ...`.
-            if let f = site.staleFeeds.first(where: { a.summary.contains("No \($0.label) data") }) { return staleCause(f) }
-            return a.rule
+            // In words, from what the alert's rule watches (the core's `AlertCause`): a rule id,
+            // `stale_bed` or `ga_occupancy_trend`, read as nothing to a lead.
+            switch a.cause {
+            case .stale(let f)?: return staleCause(f)
+            case .trend(let m)?: return m.label + " trend"
+            case .metric(let m)?: return m.label
+            case .score?: return "OPEL score"
+            case nil: return a.rule
+            }
         }
         return nil
     }

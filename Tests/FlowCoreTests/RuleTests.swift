@@ -609,3 +609,20 @@ import Testing
         guard case .operatorAction = outcome else { Issue.record("\(outcome)"); return }
     }
 }
+
+/// The dashboard names a site's cause from what its alert's rule watches: decided by the core,
+/// not read back from the alert's sentence or its rule id.
+@Suite struct AlertCauseTests {
+    @Test func anAlertSaysWhatItsRuleWatches() {
+        let occ = ThresholdRule(id: "occ", metric: .gaOccupancyPct, units: ["AAA"], direction: .above,
+                                levels: ThresholdLevels(warning: 92, critical: 95, clear: 90, criticalClear: nil))
+        let stale = StaleRule(id: "stale_bed", feed: .bed, units: ["BBB"], expected: .hours(1), criticalAfter: nil)
+        let config = testConfig(rules: [.threshold(occ), .stale(stale)])
+        // AAA at 96% every 10 minutes; BBB once, at the start (silent past its hour).
+        let lines = [bedLine("BBB", at(0), occupied: 50)] + (0...9).map { bedLine("AAA", at(Int64($0) * 10), occupied: 96) }
+        let (r, _) = replay(config, lines, finish: false)
+        let alerts = r.engine.snapshot(historyPoints: 1).alerts
+        #expect(alerts.first { $0.rule == "occ" }?.cause == .metric(.gaOccupancyPct), "\(alerts.map(\.rule))")
+        #expect(alerts.first { $0.rule == "stale_bed" }?.cause == .stale(.bed), "\(alerts.map(\.rule))")
+    }
+}

@@ -111,11 +111,32 @@ private func listerWithTwelveHourShare() -> FakeDriver {
         d.current.sites[i].status = .warning
         d.current.sites[i].staleFeeds = [feed]
         d.current.alerts.removeAll { $0.site == "RWG" }
-        d.current.alerts.append(AlertSnapshot(rule: "stale_" + feed.rawValue, site: "RWG", severity: .warning, state: .firing, value: 125,
-                                              summary: "No \(feed.label) data from Watford General Hospital for 2h05 (expected every 2h)",
-                                              since: Fixtures.t0 - .minutes(5), leadID: nil, leadName: nil,
-                                              acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil))
+        var stale = AlertSnapshot(rule: "stale_" + feed.rawValue, site: "RWG", severity: .warning, state: .firing, value: 125,
+                                  summary: "No \(feed.label) data from Watford General Hospital for 2h05 (expected every 2h)",
+                                  since: Fixtures.t0 - .minutes(5), leadID: nil, leadName: nil,
+                                  acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil)
+        stale.cause = .stale(feed)
+        d.current.alerts.append(stale)
         return d
+    }
+
+    /// A trend rule's early warning alone: its cause was said by its rule id (the helper's note
+    /// after the dashboard user test), now as its metric's trend.
+    @Test("a site at WARN from a trend rule's early warning says the metric's trend, not the rule id")
+    func trendInWords() throws {
+        let d = Self.driver()
+        d.current.sites[d.current.sites.firstIndex { $0.code == "RWG" }!].staleFeeds = []
+        d.current.alerts.removeAll { $0.site == "RWG" }
+        var trend = AlertSnapshot(rule: "ga_occupancy_trend", site: "RWG", severity: .warning, state: .firing, value: 120,
+                                  summary: "Watford General Hospital G&A occ 93.1% rising 1%/h: will pass 95% in about 2h",
+                                  since: Fixtures.t0 - .minutes(5), leadID: nil, leadName: nil,
+                                  acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil)
+        trend.cause = .trend(.gaOccupancyPct)
+        d.current.alerts.append(trend)
+        let g = render(DashboardController(driver: d), 200, 50)
+        let row = try #require(Self.row(g, "Watford"))
+        #expect(row.contains("G&A occ trend"), "\(row)")
+        #expect(!row.contains("ga_occupancy_trend"), "\(row)")
     }
 
     static func row(_ g: CellGrid, _ name: String) -> String? {

@@ -649,6 +649,13 @@ public struct RuleEngine: Sendable {
                                  state: state, value: value, summary: summary,
                                  since: rec.lifecycle.since ?? EventTime(millis: 0), leadID: rec.leadID, leadName: lead?.name,
                                  acknowledgedBy: ack?.by, acknowledgedAt: ack?.at, ackNote: ack?.note)
+        let plan = plans[key.rule]
+        switch plan.kind {
+        case .threshold: snap.cause = .metric(plan.metric)
+        case .trend: snap.cause = .trend(plan.metric)
+        case .stale: snap.cause = .stale(plan.feed)
+        case .score: snap.cause = .score
+        }
         snap.firedAt = state == .pending ? nil : rec.lifecycle.firingSince
         snap.ackExpires = ack?.expires
         snap.expiredAckBy = expired?.by

@@ -165,6 +165,15 @@ public enum AlertState: String, Sendable, Equatable, Codable {
     case resolved
 }
 
+/// What an alert's rule watches: a metric against its levels, a metric's trend toward its
+/// threshold, a feed's silence, or the escalation score.
+public enum AlertCause: Sendable, Equatable {
+    case metric(MetricKey)
+    case trend(MetricKey)
+    case stale(FeedKind)
+    case score
+}
+
 public struct AlertSnapshot: Sendable, Equatable {
     public var rule: String
     public var site: String
@@ -208,6 +217,10 @@ public struct AlertSnapshot: Sendable, Equatable {
     /// all with the same rule and site). Nobody acknowledges them: they clear when a delivery
     /// to the notifier succeeds. nil for the rules' alerts.
     public var notifier: String?
+    /// What the alert's rule watches (the core's: the dashboard's Why column names a site's
+    /// cause from it); nil for urgentflow's own alerts. The column read a stale feed's alert
+    /// from its sentence and named a trend rule's by its rule id.
+    public var cause: AlertCause?
     public init(rule: String, site: String, severity: Severity, state: AlertState, value: Double?, summary: String,
                 since: EventTime, leadID: String?, leadName: String?, acknowledgedBy: String?,
                 acknowledgedAt: EventTime?, ackNote: String?, silencedUntil: EventTime? = nil, silencedBy: String? = nil,
