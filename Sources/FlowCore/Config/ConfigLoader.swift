@@ -253,9 +253,7 @@ public enum ConfigLoader {
                         // As the site will have them: an override of one level can cross the
                         // rule's other (`warning: 98` under the rule's `critical: 95`), which
                         // the override's own levels do not show.
-                        let merged = ThresholdLevels(warning: o.warning ?? levels.warning, critical: o.critical ?? levels.critical,
-                                                     clear: o.clear ?? levels.clear, criticalClear: o.criticalClear ?? levels.criticalClear)
-                        r.checkLevels(merged, lm.first?.key, path: opath, direction: direction, at: { lm[$0] },
+                        r.checkLevels(levels.overridden(by: o), lm.first?.key, path: opath, direction: direction, at: { lm[$0] },
                                       inherited: { lm[$0] == nil })
                     }
                 }

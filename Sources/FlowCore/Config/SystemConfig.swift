@@ -152,6 +152,12 @@ public struct ThresholdLevels: Sendable, Equatable {
         self.clear = clear
         self.criticalClear = criticalClear
     }
+
+    /// These levels with those `o` gives in their place (a unit's override of its rule's).
+    public func overridden(by o: ThresholdLevels) -> ThresholdLevels {
+        ThresholdLevels(warning: o.warning ?? warning, critical: o.critical ?? critical, clear: o.clear ?? clear,
+                        criticalClear: o.criticalClear ?? criticalClear)
+    }
 }
 
 public struct ThresholdRule: Sendable {
@@ -185,13 +191,7 @@ public struct ThresholdRule: Sendable {
     /// Levels at a site, overrides applied, with defaults for the clear levels: `clear` defaults
     /// to `warning` (no hysteresis) and `criticalClear` to `critical` shifted by the same band.
     public func levels(for site: String) -> ThresholdLevels {
-        var l = levels
-        if let o = overrides[site] {
-            if let v = o.warning { l.warning = v }
-            if let v = o.critical { l.critical = v }
-            if let v = o.clear { l.clear = v }
-            if let v = o.criticalClear { l.criticalClear = v }
-        }
+        var l = overrides[site].map(levels.overridden(by:)) ?? levels
         if l.clear == nil { l.clear = l.warning ?? l.critical }
         if l.criticalClear == nil, let c = l.critical {
             if let w = l.warning, let cl = l.clear { l.criticalClear = c - (w - cl) } else { l.criticalClear = c }
