@@ -419,7 +419,7 @@ public final class DashboardController {
                 }
                 p.field = silence ? .duration : .note
             case .duration:
-                guard let d = duration, d.millis > 0, d <= .hours(7 * 24) else {
+                guard let d = duration, d.millis > 0, d <= FlowEngine.longestSilence else {
                     state.message = "For how long? (like 30m, 2h; up to 7d)"
                     return .redraw
                 }
@@ -437,7 +437,7 @@ public final class DashboardController {
                 }
                 let cmd: DriverCommand
                 if silence {
-                    guard let d = duration, d.millis > 0, d <= .hours(7 * 24) else { p.field = .duration; state.ack = p; return .redraw }
+                    guard let d = duration, d.millis > 0, d <= FlowEngine.longestSilence else { p.field = .duration; state.ack = p; return .redraw }
                     guard !note.isEmpty else { state.message = "Why? (a reason is required)"; return .redraw }
                     cmd = .silence(rule: p.alert.rule, site: p.alert.site, by: who, duration: d, reason: note)
                 } else {

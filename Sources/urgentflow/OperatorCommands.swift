@@ -73,7 +73,7 @@ struct SilenceCommand: ParsableCommand {
     @OptionGroup var service: ServiceOption
 
     func validate() throws {
-        guard let d = Duration.parse(duration), d.millis >= 0, d <= .hours(7 * 24) else {
+        guard let d = Duration.parse(duration), d.millis >= 0, d <= FlowEngine.longestSilence else {
             throw ValidationError("--for must be a duration up to 7d, like 30m or 2h")
         }
         if by.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--by must name who silences") }

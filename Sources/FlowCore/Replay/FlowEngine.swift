@@ -515,9 +515,7 @@ public final class FlowEngine {
         }
         let refusal = "no active alert \(rule) at \(site)"
         if justCleared { return refusal + " (it may have just cleared)" }
-        guard site == systemSiteCode || config.unitIndex(site) != nil else {
-            return refusal + ": \(site) is not a unit of this system (" + (config.units.map(\.code) + [systemSiteCode]).joined(separator: ", ") + ")"
-        }
+        if let notAUnit = notAUnit(site) { return refusal + ": " + notAUnit }
         let firing = rules.firingRules(at: site)
         let there = firing.isEmpty ? "no alert is firing at \(site)" : "firing at \(site): " + firing.joined(separator: ", ")
         guard config.rules.contains(where: { $0.id == rule }) else {
@@ -531,9 +529,7 @@ public final class FlowEngine {
     /// acute site was taken, and silenced nothing). It said "no unit RWH or no rule
     /// handover_longest", and listed nothing (the operators' user test).
     public func silenceRefusal(site: String, rule: String?) -> String? {
-        guard site == systemSiteCode || config.unitIndex(site) != nil else {
-            return "\(site) is not a unit of this system (" + (config.units.map(\.code) + [systemSiteCode]).joined(separator: ", ") + ")"
-        }
+        if let notAUnit = notAUnit(site) { return notAUnit }
         guard let rule else { return nil }
         guard let covered = rules.sitesCovered(by: rule) else {
             return "\(rule) is not a rule of this system"
@@ -542,6 +538,13 @@ public final class FlowEngine {
             return "\(rule) is not evaluated at \(site) (only at \(covered.joined(separator: ", ")))"
         }
         return nil
+    }
+
+    /// `RWX is not a unit of this system (RWH, RWG, ...)`, of a code that is not one of the
+    /// system's units nor SYSTEM; nil for one that is.
+    func notAUnit(_ site: String) -> String? {
+        guard site != systemSiteCode, config.unitIndex(site) == nil else { return nil }
+        return "\(site) is not a unit of this system (" + (config.units.map(\.code) + [systemSiteCode]).joined(separator: ", ") + ")"
     }
 
     /// Why an alert still pending cannot be acknowledged; the dashboard says it too, before
