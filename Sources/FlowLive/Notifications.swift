@@ -22,10 +22,8 @@ public enum Notifications {
             // A pager command that cannot run was found at the first critical page, minutes or
             // days in (the operators' user test): said at the start.
             if mode == .live {
-                for n in config.notifiers {
-                    if case .command(let argv, _) = n.kind, let program = argv.first, let why = CommandNotifier.whyNotRunnable(program) {
-                        Log.warn("notifier \(n.name): cannot run \(program): \(why); its messages will wait, retried with backoff, until it can")
-                    }
+                for c in config.unrunnableCommands {
+                    Log.warn("notifier \(c.notifier): cannot run \(c.program): \(c.why); its messages will wait, retried with backoff, until it can")
                 }
             }
             service.onNotifierStatusChange = { s in s.failing ? Log.warn(s.change) : Log.info(s.change) }

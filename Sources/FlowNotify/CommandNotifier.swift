@@ -117,3 +117,16 @@ extension CommandNotifier {
         return why + (program.contains("/") ? "" : " on PATH")
     }
 }
+
+extension NotificationConfig {
+    /// The command notifiers whose program cannot run on this machine, and why
+    /// (`CommandNotifier.whyNotRunnable`): said by `check` and at the start of `run`, where a
+    /// missing pager command was found at the first critical page.
+    public var unrunnableCommands: [(notifier: String, program: String, why: String)] {
+        notifiers.compactMap { n in
+            guard case .command(let argv, _) = n.kind, let program = argv.first,
+                  let why = CommandNotifier.whyNotRunnable(program) else { return nil }
+            return (n.name, program, why)
+        }
+    }
+}

@@ -185,10 +185,8 @@ struct Check: ParsableCommand {
             print("\(file): ok: \(c.name), \(c.units.count) units, \(c.leads.count) leads, \(c.rules.count) rules; \(notifying)")
             // Not a problem of the file (it may be checked away from the server), but said: a
             // pager command that cannot run was found at the first critical page.
-            for notifier in n.notifiers {
-                if case .command(let argv, _) = notifier.kind, let program = argv.first, let why = CommandNotifier.whyNotRunnable(program) {
-                    print("\(file): warning: notifier \(notifier.name): cannot run \(program) on this machine: \(why)")
-                }
+            for c in n.unrunnableCommands {
+                print("\(file): warning: notifier \(c.notifier): cannot run \(c.program) on this machine: \(c.why)")
             }
             return
         }
