@@ -154,7 +154,7 @@ final class ReplayDriver: DashboardDriver {
 
 enum DashboardLauncher {
     static func run(config: SystemConfig, configText: String? = nil, configPath: String = "", scenarioPath: String, speed: Double,
-                    options: DashboardOptions, maxLine: Int = 64 * 1024) throws {
+                    options: DashboardOptions, maxLine: Int = MaxLineOption.defaultBytes) throws {
         var lines: [[UInt8]] = []
         // A line too long to read stands as an empty line: the engine rejects and counts it. An
         // empty line in the file (or one of only spaces) is no message: skipped, as live ingest

@@ -1,3 +1,4 @@
+import ArgumentParser
 import FlowCore
 import FlowIngest
 import Foundation
@@ -144,5 +145,18 @@ enum Bundled {
             .filter { $0.hasSuffix(".jsonl") && !$0.hasSuffix(".expect.jsonl") }.map { String($0.dropLast(6)) }.sorted() ?? []
         throw CLIError("no such scenario file or bundled scenario: \(nameOrPath)"
                        + (bundled.isEmpty ? "" : " (bundled: " + bundled.joined(separator: ", ") + ")"))
+    }
+}
+
+/// `--max-line` of `run`, `record`, `replay` and `check`: one limit, so that `check` says of a
+/// file what the service and a replay do with it (a 70 KB line `check` refused was replayed).
+struct MaxLineOption: ParsableArguments {
+    static let defaultBytes = 64 * 1024
+
+    @Option(name: .customLong("max-line"), help: "Longest accepted line in bytes (a longer line is refused, with its number, by the live service, a replay and check alike).")
+    var maxLine: Int = MaxLineOption.defaultBytes
+
+    func validate() throws {
+        if maxLine < 64 { throw ValidationError("--max-line must be at least 64") }
     }
 }

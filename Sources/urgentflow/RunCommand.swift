@@ -27,8 +27,8 @@ struct IngestOptions: ParsableArguments {
     @Option(help: "Shared token a producer must send as 'AUTH <token>' first (repeatable; none: no authentication).")
     var token: [String] = []
 
-    @Option(name: .customLong("max-line"), help: "Longest accepted line in bytes.")
-    var maxLine: Int = 64 * 1024
+    @OptionGroup var lineLimit: MaxLineOption
+    var maxLine: Int { lineLimit.maxLine }
 
     @Option(help: "Journal directory (every accepted line, one file per local day).")
     var journal: String = "./urgentflow-journal"
@@ -40,7 +40,6 @@ struct IngestOptions: ParsableArguments {
     var noFsync = false
 
     func validate() throws {
-        if maxLine < 64 { throw ValidationError("--max-line must be at least 64") }
         if let r = retentionDays, r < 1 { throw ValidationError("--retention-days must be 1 or more") }
         for spec in listen where TCPListenerConfiguration(spec: spec) == nil {
             throw ValidationError("--listen \(spec): expected tcp://HOST:PORT")

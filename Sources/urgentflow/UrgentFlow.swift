@@ -68,15 +68,14 @@ struct Replay: ParsableCommand {
     @Flag(help: "With --notify-dir: deliver notifications through the configured notifiers for real.")
     var deliver = false
 
-    @Option(name: .customLong("max-line"), help: "Longest accepted line in bytes (as `run --max-line` and `check`: a longer line is refused, with its number).")
-    var maxLine: Int = 64 * 1024
+    @OptionGroup var lineLimit: MaxLineOption
+    var maxLine: Int { lineLimit.maxLine }
 
     @OptionGroup var speedOption: SpeedOption
 
     @OptionGroup var display: DisplayOptions
 
     func validate() throws {
-        if maxLine < 64 { throw ValidationError("--max-line must be at least 64") }   // as run's
         // Written by a headless replay only: without --headless they were ignored, and no file came.
         if !headless, sitrep != nil { throw ValidationError("--sitrep needs --headless (the dashboard's replay writes no sitrep)") }
         if !headless, notifyDir != nil { throw ValidationError("--notify-dir needs --headless (the dashboard's replay records its notifications in a scratch folder of its own)") }
@@ -156,15 +155,11 @@ struct Check: ParsableCommand {
 
     @OptionGroup var configOption: ConfigOption
 
-    @Option(name: .customLong("max-line"), help: "Longest accepted line in bytes (as `run --max-line`: the live service refuses longer lines).")
-    var maxLine: Int = 64 * 1024
+    @OptionGroup var lineLimit: MaxLineOption
+    var maxLine: Int { lineLimit.maxLine }
 
     @Flag(name: .customLong("journal"), help: "The file is a day of urgentflow's own journal: its clock, evaluate and held marks are counted, not listed, and do not fail the check.")
     var journal = false
-
-    func validate() throws {
-        if maxLine < 64 { throw ValidationError("--max-line must be at least 64") }   // as run's
-    }
 
     func run() throws {
         if file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
