@@ -165,7 +165,7 @@ public enum Format {
     }
 
     /// What an alert is about, without the site name the row already shows, and with the
-    /// threshold wording shortened: "Lister Hospital, Stevenage G&A occ 93.4% (warning above 92%)"
+    /// threshold wording shortened: "Lister Hospital, Stevenage G&A occ 93.4% (warning at or above 92%)"
     /// -> "G&A occ 93.4% (warn ≥92%)". A value at a level is beyond it (docs/configuration.md),
     /// so the short form says `≥` / `≤` (`>=` / `<=` without Unicode): "Amb queue 5 (warn >5)"
     /// read as wrong to the people it warned.
@@ -179,7 +179,7 @@ public enum Format {
         return s
     }
 
-    /// `critical above ` -> `crit ≥`, `warning below ` -> `warn ≤` and the like (`>=`, `<=`
+    /// `critical at or above ` -> `crit ≥`, `warning at or below ` -> `warn ≤` and the like (`>=`, `<=`
     /// without Unicode), in one pass over the UTF-8 bytes. (Each of the four replacements
     /// searched the whole summary through Foundation's `contains` and the standard library's
     /// `firstRange`, Character by Character: a third of the widgets' time in a 200x50 frame
@@ -206,7 +206,11 @@ public enum Format {
     }
 
     private static func levelWords(above: String, below: String) -> [(long: [UInt8], short: [UInt8])] {
-        [("critical above ", "crit " + above), ("warning above ", "warn " + above),
+        [("critical at or above ", "crit " + above), ("warning at or above ", "warn " + above),
+         ("critical at or below ", "crit " + below), ("warning at or below ", "warn " + below),
+         // As sentences said before the eleventh session ("above 5" of a value at 5), which a
+         // restart can restore from the notification log.
+         ("critical above ", "crit " + above), ("warning above ", "warn " + above),
          ("critical below ", "crit " + below), ("warning below ", "warn " + below)].map { (Array($0.0.utf8), Array($0.1.utf8)) }
     }
     private static let unicodeLevelWords = levelWords(above: "≥", below: "≤")

@@ -28,7 +28,7 @@ import Testing
         #expect(out.contains { $0.state == .firing && $0.severity == .warning })
         let alert = r.engine.rules.activeAlerts(model: r.engine.model).first { $0.site == "AAA" }
         #expect(alert?.severity == .warning)
-        #expect(alert?.summary.hasSuffix("(critical above 95%) · escalating to critical") == true, "\(alert?.summary ?? "none")")
+        #expect(alert?.summary.hasSuffix("(critical at or above 95%) · escalating to critical") == true, "\(alert?.summary ?? "none")")
     }
 
     /// The alert panel and the grid read a growing wait at the same instant. The panel described
@@ -80,7 +80,7 @@ import Testing
 
     /// The raise delay's condition is the level itself: a pending alert has no hysteresis, so a
     /// value back between clear and warning cancels it. It was held, and fired at 91% as
-    /// "warning until below 90%" to a lead whose level is 92%.
+    /// "warning until below 90%" to a lead whose level is 92% (now "until back to 90%").
     @Test func aPendingAlertBackInsideItsLevelIsCancelledNotHeldByTheClearLevel() {
         let config = testConfig(rules: [occupancyRule(for: .minutes(30))])
         let (_, out) = replay(config, occupancyLines([93, 91, 91, 91, 91, 91, 91, 93, 93, 93, 93, 93]))
@@ -88,6 +88,24 @@ import Testing
         #expect(out[1].at == at(10))
         #expect(out[3].at == at(100), "30 minutes after the second 93%")
         #expect(out[3].value == 93)
+    }
+
+    /// A value at a level has reached it, and the sentence says so: "(warning above 92%)" of a
+    /// value of 92% read to the lead as not yet there, and "until below 90%" of an alert that
+    /// clears at 90% as needing less (user test, 2026-11-25).
+    @Test func theSentenceSaysAValueAtTheLevelHasReachedIt() {
+        let config = testConfig(rules: [occupancyRule(for: .zero, clearFor: .zero)])
+        let (r, out) = replay(config, occupancyLines([92, 92, 91]), finish: false)
+        #expect(out.first?.state == .firing)
+        #expect(out.first?.summary.hasSuffix("92% (warning at or above 92%)") == true, "\(out.first?.summary ?? "none")")
+        let held = r.engine.rules.activeAlerts(model: r.engine.model).first { $0.site == "AAA" }
+        #expect(held?.summary.hasSuffix("91% (warning until back to 90%)") == true, "\(held?.summary ?? "none")")
+        let below = RuleConfig.threshold(ThresholdRule(
+            id: "low", metric: .gaOccupancyPct, units: ["acute"], direction: .below,
+            levels: ThresholdLevels(warning: 50, critical: nil, clear: nil, criticalClear: nil),
+            raiseDelay: .zero, clearDelay: .zero))
+        let (_, low) = replay(testConfig(rules: [below]), occupancyLines([50, 50]), finish: false)
+        #expect(low.first?.summary.hasSuffix("50% (warning at or below 50%)") == true, "\(low.first?.summary ?? "none")")
     }
 
     @Test func hysteresisHoldsBetweenClearAndWarning() {

@@ -37,7 +37,7 @@ import FlowCore
         let escalated = try #require(sent.first { $0.kind == .escalated })
         #expect(RFC3339.format(escalated.at) == "2026-01-20T11:16:00Z")
         #expect(escalated.value == 75.6, "\(NotificationJSON.line(escalated))")
-        #expect(escalated.summary.contains(" 75.6 min (critical above 60 min)"), "\(escalated.summary)")
+        #expect(escalated.summary.contains(" 75.6 min (critical at or above 60 min)"), "\(escalated.summary)")
         #expect(sent.allSatisfy { $0.at.millis % 60_000 == 0 }, "every message on the grid: \(sent.map { RFC3339.format($0.at) })")
         #expect(sent.first?.value == 45.6, "the firing's own value, rounded: \(sent.first.map(NotificationJSON.line) ?? "")")
     }

@@ -133,7 +133,7 @@ final class HandoverWait {
             let n = try #require(w.message(kind))
             #expect(n.at == Self.at(time), "\(kind)")
             #expect(n.value == value, "\(kind): \(n.value.map { "\($0)" } ?? "nil")")
-            #expect(n.summary == "Alpha Hospital Longest wait \(Format.number(value)) min (\(n.severity.rawValue) above \(n.severity == .critical ? 60 : 45) min)",
+            #expect(n.summary == "Alpha Hospital Longest wait \(Format.number(value)) min (\(n.severity.rawValue) at or above \(n.severity == .critical ? 60 : 45) min)",
                     "\(kind): \(n.summary)")
         }
     }
@@ -143,8 +143,8 @@ final class HandoverWait {
         w.run(until: "11:01:30")
         let firing = try #require(w.message(.firing))
         let worse = try #require(w.message(.severityChanged))
-        #expect(firing.value == 45.6 && firing.summary == "Alpha Hospital Longest wait 45.6 min (warning above 45 min)", "\(firing)")
-        #expect(worse.value == 60.6 && worse.summary == "Alpha Hospital Longest wait 60.6 min (critical above 60 min)", "\(worse)")
+        #expect(firing.value == 45.6 && firing.summary == "Alpha Hospital Longest wait 45.6 min (warning at or above 45 min)", "\(firing)")
+        #expect(worse.value == 60.6 && worse.summary == "Alpha Hospital Longest wait 60.6 min (critical at or above 60 min)", "\(worse)")
         // The JSON a pager gets.
         #expect(NotificationJSON.line(firing).contains("\"value\":45.6}"), "\(NotificationJSON.line(firing))")
         // The transitions themselves are as the rule engine made them (the alert log rounds to 2 decimals).
@@ -167,7 +167,7 @@ final class HandoverWait {
         #expect(reminder.at == Self.at("10:56:30"))
         let shown = try #require(w.shownWhenMade[reminder.id])
         #expect(reminder.value == 56.1 && reminder.value == shown.value.map(Format.rounded), "\(reminder)")
-        #expect(reminder.summary == "Alpha Hospital Longest wait 56.1 min (warning above 45 min)" && reminder.summary == shown.summary)
+        #expect(reminder.summary == "Alpha Hospital Longest wait 56.1 min (warning at or above 45 min)" && reminder.summary == shown.summary)
         #expect(items.last?.value == 60.6)
     }
 }

@@ -113,6 +113,9 @@ import FlowCore
                 == "x (warn ≥92%) y (crit ≤50%)")
         #expect(Format.shortenedLevels("Hôpital é (critical above 95%)", unicode: false) == "Hôpital é (crit >=95%)")
         #expect(Format.shortenedLevels("warning above warning below ", unicode: true) == "warn ≥warn ≤")
+        #expect(Format.shortenedLevels("x (warning at or above 92%) y (critical at or below 50%)", unicode: true)
+                == "x (warn ≥92%) y (crit ≤50%)")
+        #expect(Format.shortenedLevels("warning at or above warning at or below ", unicode: false) == "warn >=warn <=")
         // Not the words with their space: left as they are.
         for s in ["warning abovex", "critical", "", "cwcw", "warning abov", "Watford G&A occ 92%"] {
             #expect(Format.shortenedLevels(s, unicode: true) == s)

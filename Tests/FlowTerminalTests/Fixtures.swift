@@ -57,7 +57,7 @@ enum Fixtures {
         ]
         var alerts: [AlertSnapshot] = [
             AlertSnapshot(rule: "ga_occupancy_high", site: "RWH", severity: .critical, state: .firing, value: 97.3,
-                          summary: "Lister G&A occupancy 97.3% (critical above 95%)", since: t0 - .minutes(125),
+                          summary: "Lister G&A occupancy 97.3% (critical at or above 95%)", since: t0 - .minutes(125),
                           leadID: "enh-oncall", leadName: "ENHT on-call manager", acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil),
             AlertSnapshot(rule: "handover_queue", site: "RWH", severity: .critical, state: .firing, value: 9,
                           summary: "Lister 9 ambulances waiting", since: t0 - .minutes(40),

@@ -194,9 +194,9 @@ import FlowCore
     /// A value at a level is beyond it, so the short form says so: "Amb queue 5 (warn >5)" read
     /// as wrong to the lead it warned.
     @Test func thresholdWordingSaysAValueAtTheLevelIsBeyondIt() {
-        #expect(Format.alertText("Lister Hospital, Stevenage Amb queue 5 (warning above 5)", siteName: "Lister Hospital, Stevenage")
+        #expect(Format.alertText("Lister Hospital, Stevenage Amb queue 5 (warning at or above 5)", siteName: "Lister Hospital, Stevenage")
                 == "Amb queue 5 (warn ≥5)")
-        #expect(Format.alertText("HUC 111 answered <60s 70% (critical below 70%)", siteName: "HUC", unicode: false)
+        #expect(Format.alertText("HUC 111 answered <60s 70% (critical at or below 70%)", siteName: "HUC", unicode: false)
                 == "111 answered <60s 70% (crit <=70%)")
         let c = DashboardController(driver: FakeDriver())
         let g = render(c, 200, 50)
@@ -273,7 +273,7 @@ import FlowCore
     func aSilencedPendingAlertSaysSoToo(size: (Int, Int)) {
         var snap = Fixtures.snapshot()
         snap.alerts = [AlertSnapshot(rule: "ga_occupancy", site: "RWH", severity: .critical, state: .pending, value: 98,
-                                     summary: "Lister G&A occ 98% (critical above 95%)", since: snap.now - .minutes(3),
+                                     summary: "Lister G&A occ 98% (critical at or above 95%)", since: snap.now - .minutes(3),
                                      leadID: nil, leadName: nil, acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil)]
         snap.alerts[0].silencedUntil = snap.now + .minutes(90)
         snap.alerts[0].silencedBy = "Ana Silva"

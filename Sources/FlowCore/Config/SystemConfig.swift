@@ -110,6 +110,9 @@ public enum Direction: String, Sendable, Equatable {
     public func beyond(_ value: Double, _ level: Double) -> Bool {
         self == .above ? value >= level : value <= level
     }
+    /// How a sentence says a level in this direction: "at or above", since a value at the level
+    /// has reached it (`(warning at or above 5)` of a value of 5; "above 5" read as not yet).
+    public var reachedWords: String { self == .above ? "at or above" : "at or below" }
 }
 
 public enum RuleConfig: Sendable {

@@ -291,12 +291,13 @@ public struct RuleEngine: Sendable {
         if let t = target {
             let level = (t == .critical ? l.critical : l.warning) ?? 0
             if p.direction.beyond(v, level) {
-                summary += " (\(t.rawValue) \(p.direction.rawValue) \(Format.value(level, metric)))"
+                summary += " (\(t.rawValue) \(p.direction.reachedWords) \(Format.value(level, metric)))"
             } else {
                 // Held by hysteresis: back inside the level, not yet past the clear level.
+                // It clears at the clear level itself (`thresholdTarget`): "until below 90%" read
+                // as under 90.
                 let clearLevel = (t == .critical ? l.criticalClear : l.clear) ?? level
-                let way = p.direction == .above ? "below" : "above"
-                summary += " (\(t.rawValue) until \(way) \(Format.value(clearLevel, metric)))"
+                summary += " (\(t.rawValue) until back to \(Format.value(clearLevel, metric)))"
             }
         }
         return .known(target: target, value: v, summary: summary)

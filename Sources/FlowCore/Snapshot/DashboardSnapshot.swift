@@ -180,7 +180,7 @@ public struct AlertSnapshot: Sendable, Equatable {
     public var severity: Severity
     public var state: AlertState
     public var value: Double?
-    /// Human sentence: "Lister G&A occupancy 95.4% (critical above 95%)".
+    /// Human sentence: "Lister G&A occupancy 95.4% (critical at or above 95%)".
     public var summary: String
     /// When it entered its current active episode (first pending or firing).
     public var since: EventTime
