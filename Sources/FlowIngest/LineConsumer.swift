@@ -52,11 +52,14 @@ public struct LineOrigin: Sendable, Hashable, CustomStringConvertible {
 /// What the consumer made of one line.
 public enum LineVerdict: Sendable, Equatable {
     case accepted
+    /// Accepted, with something its sender should know: a TCP sender is answered
+    /// `ok N <note>` (an operator's silence that replaced a colleague's, docs/ingest.md).
+    case acceptedNoting(String)
     case rejected(reason: String)
 
     public var isAccepted: Bool {
-        if case .accepted = self { return true }
-        return false
+        if case .rejected = self { return false }
+        return true
     }
 }
 

@@ -417,6 +417,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
             switch a.verdict {
             case .accepted:
                 out.writeString("ok \(a.line)\n")
+            case let .acceptedNoting(note):
+                out.writeString("ok \(a.line) \(sanitize(note))\n")
             case let .rejected(reason):
                 out.writeString("err \(a.line) \(sanitize(reason))\n")
             }

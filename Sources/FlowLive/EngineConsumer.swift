@@ -119,7 +119,10 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
             return .rejected(reason: r.description)
         case let .operatorAction(action, applied):
             dirty = true
-            let verdict: LineVerdict
+            var verdict: LineVerdict
+            // A silence that replaced or ended one in force says so to its sender, and the log
+            // keeps it: a site's silence cut a colleague's short without a word (user test).
+            var replaced: String? = nil
             switch (action.kind, applied) {
             case (_, true): verdict = .accepted
             case (.clock, false), (.evaluate, false): verdict = .rejected(reason: "refused: the live clock is the wall clock; clock marks are written by urgentflow")
@@ -134,7 +137,13 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                 case let .acknowledge(rule, site, by, note):
                     _ = notifier?.acknowledge(rule: rule, site: site, by: by, note: note, at: action.at)
                 case let .silence(site, rule, until, by, reason):
-                    notifier?.silence(Silence(id: action.id, site: site, rule: rule, from: action.at, until: until, by: by, reason: reason))
+                    let s = Silence(id: action.id, site: site, rule: rule, from: action.at, until: until, by: by, reason: reason)
+                    notifier?.silence(s)
+                    if let note = engine.replacedSilenceNote(for: s) {
+                        replaced = note
+                        verdict = .acceptedNoting(note)
+                        Log.info("silence \(action.id) by \(by) \(note)")
+                    }
                 case .clock, .evaluate, .held:
                     break
                 }
@@ -149,6 +158,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                     // hour out in summer.
                     let local = FlowEngine.localClock(until, engine.model.calendar)
                     resolvedThisRound.append((action.id, applied ? "Silenced \(rule ?? "every alert") at \(site) until \(local): applied and recorded"
+                                                                     + (replaced.map { "; it " + $0 } ?? "")
                                                                  : "Not silenced: " + (engine.silenceRefusal(site: site, rule: rule) ?? "nothing to silence")))
                 case .clock, .evaluate, .held:
                     break

@@ -42,7 +42,7 @@ struct Ack: ParsableCommand {
         let now = WallClock.now()
         let action = OperatorAction(id: "ack-cli-\(now.millis)-\(getpid())", at: now,
                                     kind: .acknowledge(rule: rule, site: site, by: by, note: note))
-        try service.send(action)
+        _ = try service.send(action)
         print("acknowledged \(rule) at \(site) by \(by)")
     }
 }
@@ -92,12 +92,19 @@ struct SilenceCommand: ParsableCommand {
         let until = now + Duration.parse(duration)!
         let action = OperatorAction(id: "silence-cli-\(now.millis)-\(getpid())", at: now,
                                     kind: .silence(site: site, rule: rule, until: until, by: by, reason: why))
-        try service.send(action)
+        let note = try service.send(action)
         let what = rule.map { "\($0) at \(site)" } ?? "every alert at \(site)"
         // In UK local time, as the dashboard says it (the UTC instant read an hour out in
         // summer), with the instant itself for a system configured in another zone.
         let local = LocalCalendar(identifier: "Europe/London").map { FlowEngine.localClock(until, $0) + " (" + RFC3339.format(until) + ")" }
-        print(until > now ? "silenced \(what) until \(local ?? RFC3339.format(until))" : "silence of \(what) ended")
+        // The service says which silences in force this one replaced or ended: a site's silence
+        // over a colleague's cut theirs short unsaid, and `--for 0s` with none in force said
+        // one had ended (user test).
+        if until > now {
+            print("silenced \(what) until \(local ?? RFC3339.format(until))" + (note.map { "; it \($0)" } ?? ""))
+        } else {
+            print(note.map { "silence of \(what) ended: it \($0)" } ?? "no silence of \(what) was in force: nothing ended")
+        }
     }
 }
 
@@ -122,7 +129,8 @@ struct ServiceOption: ParsableArguments {
 
 
     /// Sends one operator line; throws with the service's reason unless it answers `ok`.
-    func send(_ action: OperatorAction) throws {
+    /// Returns what the service said after `ok N`, if anything (a silence it replaced).
+    func send(_ action: OperatorAction) throws -> String? {
         let host = address!.host, port = UInt16(address!.port)
         var payload = ""
         if let token { payload += "AUTH \(token)\n" }
@@ -143,6 +151,8 @@ struct ServiceOption: ParsableArguments {
             let hint = reason.hasPrefix("auth_required") ? " (the service wants a token: --token)" : ""
             throw CLIError("refused: \(reason)\(hint)")
         }
+        let note = last.split(separator: " ", maxSplits: 2).dropFirst(2).first.map(String.init)
+        return note?.isEmpty == false ? note : nil
     }
 
     static func seconds(_ t: Double) -> String { t == t.rounded() ? "\(Int(t)) s" : "\(t) s" }

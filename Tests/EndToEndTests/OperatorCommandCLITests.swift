@@ -32,4 +32,38 @@ import Glibc
         #expect(r.err.contains("no answer from tcp://127.0.0.1:\(port) within 1 s: the service may still apply it"), "\(r.err)")
         #expect(!r.err.contains("refused"), "\(r.err)")
     }
+
+    /// A listener that answers each connection's first line with `answer`.
+    static func answering(_ answer: String, _ body: (Int) throws -> Void) throws {
+        let (fd, port) = try silentListener()
+        defer { close(fd) }
+        let server = Thread {
+            let conn = accept(fd, nil, nil)
+            guard conn >= 0 else { return }
+            var buf = [UInt8](repeating: 0, count: 4096)
+            _ = recv(conn, &buf, buf.count, 0)
+            _ = Array((answer + "\n").utf8).withUnsafeBytes { send(conn, $0.baseAddress, $0.count, 0) }
+            close(conn)
+        }
+        server.start()
+        try body(port)
+    }
+
+    /// What the service says after `ok N` reaches the one silencing: a silence that replaced a
+    /// colleague's says so, and `--for 0s` with none in force no longer says one ended.
+    @Test func silencePrintsWhatItReplacedAndSaysWhenNothingEnded() throws {
+        try Self.answering("ok 1 replaced Priya Shah's silence of handover_queue at RWH until Tue 24 Nov 2026 18:00 GMT (diverting)") { port in
+            let r = try HeadlessReplayCLITests.urgentflow(["silence", "RWH", "--for", "30m", "--by", "Chris", "--why", "drill",
+                                                          "--to", "tcp://127.0.0.1:\(port)", "--timeout", "5"])
+            #expect(r.status == 0, "\(r.err)")
+            #expect(r.out.contains("silenced every alert at RWH until "), "\(r.out)")
+            #expect(r.out.contains("; it replaced Priya Shah's silence of handover_queue at RWH until Tue 24 Nov 2026 18:00 GMT (diverting)"), "\(r.out)")
+        }
+        try Self.answering("ok 1") { port in
+            let r = try HeadlessReplayCLITests.urgentflow(["silence", "RWH", "--for", "0s", "--by", "Chris", "--why", "over",
+                                                          "--to", "tcp://127.0.0.1:\(port)", "--timeout", "5"])
+            #expect(r.status == 0, "\(r.err)")
+            #expect(r.out.contains("no silence of every alert at RWH was in force: nothing ended"), "\(r.out)")
+        }
+    }
 }

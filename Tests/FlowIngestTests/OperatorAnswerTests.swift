@@ -63,4 +63,32 @@ import Testing
         let answer = try #require(c.acks.take(s.id))
         #expect(answer.hasPrefix("Silenced every alert at RWH until ") && answer.hasSuffix(": applied and recorded"), "\(answer)")
     }
+
+    /// A site's silence over a colleague's rule silence replaces it: the one giving it is told
+    /// whose, of what, until when and why (the TCP answer `ok N replaced ...`, the dashboard's
+    /// status line), where it was cut short without a word (user test, 2026-11-25).
+    @Test func aSilenceThatReplacesAColleaguesSaysSo() throws {
+        let c = try Self.consumer()
+        let now = WallClock.now()
+        let first = OperatorAction(id: "silence-1", at: now,
+                                   kind: .silence(site: "RWH", rule: "bed_feed_stale", until: now + .hours(4), by: "Priya Shah", reason: "diverting"))
+        #expect(Self.submit(c, first) == .accepted, "nothing in force to replace: a plain ok")
+        _ = c.acks.take(first.id)
+        let second = OperatorAction(id: "silence-2", at: now + .seconds(5),
+                                    kind: .silence(site: "RWH", rule: nil, until: now + .minutes(30), by: "Chris Adeyemi", reason: "fire drill"))
+        let verdict = Self.submit(c, second)
+        guard case .acceptedNoting(let note) = verdict else { Issue.record("\(verdict)"); return }
+        #expect(note.hasPrefix("replaced Priya Shah's silence of bed_feed_stale at RWH until "), "\(note)")
+        #expect(note.hasSuffix(" (diverting)"), "\(note)")
+        let answer = try #require(c.acks.take(second.id))
+        #expect(answer.hasSuffix(": applied and recorded; it " + note), "\(answer)")
+        // Ending it says what it ended; ending again, with none in force, says nothing ended.
+        let end = OperatorAction(id: "silence-3", at: now + .seconds(10),
+                                 kind: .silence(site: "RWH", rule: nil, until: now + .seconds(10), by: "Chris Adeyemi", reason: "over"))
+        guard case .acceptedNoting(let ended) = Self.submit(c, end) else { Issue.record("no note for the end"); return }
+        #expect(ended.hasPrefix("ended Chris Adeyemi's silence of every alert at RWH until "), "\(ended)")
+        let again = OperatorAction(id: "silence-4", at: now + .seconds(11),
+                                   kind: .silence(site: "RWH", rule: nil, until: now + .seconds(11), by: "Chris Adeyemi", reason: "over"))
+        #expect(Self.submit(c, again) == .accepted)
+    }
 }

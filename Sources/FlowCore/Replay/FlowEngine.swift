@@ -69,6 +69,8 @@ public final class FlowEngine {
     /// or a backlog, `EngineConsumer.batchWillCommit`).
     public private(set) var lastAcceptedAt: EventTime?
     private var silences: [Silence] = []
+    /// The silences in force that the latest `silence` replaced or ended.
+    public private(set) var lastSilenceReplaced: [Silence] = []
     /// Operator actions applied (acknowledgements, clock marks); see OperatorActions.swift.
     public internal(set) var operatorActions = 0
     /// `recover(_:)` is running: no wall-clock future check.
@@ -469,10 +471,26 @@ public final class FlowEngine {
     // MARK: - Operators
 
     /// Adds a silence; one whose `until` is not after `from` ends the matching silences early.
+    /// The silences in force it replaced or ended are `lastSilenceReplaced`, for the one giving
+    /// it to be told (a site's silence over a colleague's, cut short without a word).
     public func silence(_ s: Silence) {
-        silences.removeAll { $0.site == s.site && ($0.rule == s.rule || s.rule == nil) }
+        let replaces = { (x: Silence) in x.site == s.site && (x.rule == s.rule || s.rule == nil) }
+        lastSilenceReplaced = silences.filter { replaces($0) && $0.until > s.from }
+        silences.removeAll(where: replaces)
         if s.until > s.from { silences.append(s) }
         if silences.count > 1000 { silences.removeFirst(silences.count - 1000) }
+    }
+
+    /// What the one giving `s` should know of the silences in force it replaced or ended
+    /// (`lastSilenceReplaced`): "replaced Priya Shah's silence of every alert at RWH until Tue
+    /// 25 Nov 2026 18:00 GMT (diverting to Watford)"; nil when it replaced none.
+    public func replacedSilenceNote(for s: Silence) -> String? {
+        guard !lastSilenceReplaced.isEmpty else { return nil }
+        let verb = s.until > s.from ? "replaced" : "ended"
+        return verb + " " + lastSilenceReplaced.map { x in
+            "\(x.by)'s silence of \(x.rule.map { "\($0) at \(x.site)" } ?? "every alert at \(x.site)") until "
+                + "\(FlowEngine.localClock(x.until, model.calendar)) (\(x.reason))"
+        }.joined(separator: ", and ")
     }
 
     /// Silences in force at `t`: given, and not yet over (expired ones are dropped). A silence
