@@ -73,7 +73,7 @@ import Testing
             (#"{"feed":"bed","id":"x","at":"2026-01-05T08:00:00Z","site":"AAA","ga_core_open":10,"ga_core_occupied":1,"NHS_Number":"x"}"#, .identifiable, "NHS_Number"),
             (#"{"feed":"bed","id":"x","at":"2026-01-05T08:00:00Z","site":"AAA","ga_core_open":10,"ga_core_occupied":1,"ref":"943 476 5919"}"#, .identifiable, "ref"),
             (#"{"feed":"dtoc","id":"x","at":"2026-01-05T08:00:00Z","site":"AAA","kind":"end","patient":"9434765919"}"#, .identifiable, "patient"),
-            (#"{"feed":"bed","id":"x","at":"2026-01-05T08:00:00Z","site":"AAA","meta":{"who":{"Date_Of_Birth":"1950-01-01"}}}"#, .identifiable, "Date_Of_Birth"),
+            (#"{"feed":"bed","id":"x","at":"2026-01-05T08:00:00Z","site":"AAA","meta":{"who":{"Date_Of_Birth":"1950-01-01"}}}"#, .identifiable, "meta.who.Date_Of_Birth"),
             (#"{"feed":"bed","id":"x","at":"2026-01-05T08:00:00Z","site":"AAA","meta":[9434765919]}"#, .identifiable, nil),
         ]
         for (line, reason, field) in cases {

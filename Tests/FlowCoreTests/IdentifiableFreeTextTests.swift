@@ -106,9 +106,12 @@ import Testing
     func nestedValuesAreFreeText() {
         var decoder = FeedDecoder(units: testConfig().units)
         let refused: [(String, String)] = [
-            (#","meta":{"who":"pt 9434765919."}}"#, "who"),
-            (#","meta":{"notes":["ok","seen 943-476-5919"]}}"#, "array element"),
-            (#","meta":[{"a":{"b":"x 943 476 5919 y"}}]}"#, "b"),
+            (#","meta":{"who":"pt 9434765919."}}"#, "meta.who"),
+            // Named by its path, where it said "array element" (user test, 2026-11-25).
+            (#","meta":{"notes":["ok","seen 943-476-5919"]}}"#, "meta.notes[1]"),
+            (#","meta":[{"a":{"b":"x 943 476 5919 y"}}]}"#, "meta[0].a.b"),
+            (#","meta":{"x":[1,"a,b:c]",{"k":"}"},{"nhs":9434765919}]}}"#, "meta.x[3].nhs"),
+            (#","meta":[[],[{},[true,null,{"y":{},"z":"Mr J. Smith"}]]]}"#, "meta[1][1][2].z"),
         ]
         for (tail, field) in refused {
             guard case .failure(let r) = decoder.decode(Self.head + tail) else { Issue.record("accepted \(tail)"); continue }

@@ -24,7 +24,7 @@ import Testing
         }
         // At any depth, as the listed names are.
         guard case .failure(let nested) = decode(#","extra":{"a":[{"patient_dob":"x"}]}"#) else { Issue.record("accepted nested"); return }
-        #expect(nested.reason == .identifiable && nested.field == "patient_dob")
+        #expect(nested.reason == .identifiable && nested.field == "extra.a[0].patient_dob", "\(nested)")
     }
 
     @Test("names of places, counts of births and words that only look alike pass")
@@ -43,11 +43,11 @@ import Testing
             #expect(r.reason == .identifiable && r.field == "comment", "\(text): \(r)")
             #expect(r.detail.hasPrefix("contains what looks like a date of birth"), "\(text): \(r.detail)")
         }
-        // Nested free text too, named by its key.
+        // Nested free text too, named by its path.
         guard case .failure(let nested) = decode(#","extra":{"who":["x", {"note":"DOB 12/03/1947"}]}"#) else {
             Issue.record("accepted nested"); return
         }
-        #expect(nested.reason == .identifiable && nested.field == "note")
+        #expect(nested.reason == .identifiable && nested.field == "extra.who[1].note", "\(nested)")
         #expect(nested.description.contains("contains what looks like a date of birth"), "\(nested)")
     }
 
@@ -150,7 +150,7 @@ import Testing
         }
         // Nested free text too; and escaped (`\u0020` for the space) as written plainly.
         guard case .failure(let nested) = decode(#","extra":[{"note":"Mrs\u0020Smith"}]"#) else { Issue.record("accepted nested"); return }
-        #expect(nested.reason == .identifiable && nested.field == "note")
+        #expect(nested.reason == .identifiable && nested.field == "extra[0].note", "\(nested)")
     }
 
     @Test("words that only begin like a title, titles without a name, and clinicians pass")

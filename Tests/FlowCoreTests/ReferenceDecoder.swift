@@ -107,7 +107,7 @@ struct RefScanner {
                 case .failure(let f): return f
                 }
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                switch skipNested(p, i) {
+                switch skipNested(p, i, field: Self.text(p, keyStart, keyEnd)) {
                 case .success(let e):
                     field.kind = c == UInt8(ascii: "{") ? .object : .array
                     field.valueEnd = Int32(e)
@@ -389,17 +389,19 @@ struct RefScanner {
     /// Validates and skips a nested object or array starting at `start`, without recursion.
     /// Returns the index just after it. Keys and string values inside are checked for
     /// identifiable data too.
-    func skipNested(_ p: UnsafeBufferPointer<UInt8>, _ start: Int) -> Result<Int, Failure> {
-        // Stack of container kinds: true = object, false = array.
+    func skipNested(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, field: String) -> Result<Int, Failure> {
+        // Stack of container kinds: true = object, false = array; beside it, the path to the
+        // current value: each open object's latest key, each open array's index.
         var stack: [Bool] = []
+        var steps: [String] = []
+        func path() -> String { field + zip(stack, steps).map { $0 ? "." + $1 : "[\($1)]" }.joined() }
         var i = start
         let n = p.count
         // State: expecting a value (or key in an object).
         enum Expect { case valueOrClose, value, keyOrClose, key, colon, commaOrClose }
         var expect = Expect.valueOrClose
-        if p[i] == UInt8(ascii: "{") { stack.append(true); expect = .keyOrClose } else { stack.append(false) }
+        if p[i] == UInt8(ascii: "{") { stack.append(true); steps.append(""); expect = .keyOrClose } else { stack.append(false); steps.append("0") }
         i += 1
-        var lastKey: (Int, Int) = (0, 0)
         while true {
             i = skipWS(p, i)
             guard i < n else { return .failure(.malformed(offset: i, what: "truncated line")) }
@@ -407,7 +409,7 @@ struct RefScanner {
             switch expect {
             case .keyOrClose, .key:
                 if expect == .keyOrClose, c == UInt8(ascii: "}") {
-                    stack.removeLast(); i += 1
+                    stack.removeLast(); steps.removeLast(); i += 1
                     if stack.isEmpty { return .success(i) }
                     expect = .commaOrClose; continue
                 }
@@ -415,10 +417,10 @@ struct RefScanner {
                 var esc = false
                 switch scanString(p, i, &esc) {
                 case .success(let e):
+                    steps[steps.count - 1] = Self.text(p, i + 1, e)
                     if let pii = Self.identifiableKey(p, i + 1, e) {
-                        return .failure(.identifiable(field: pii, why: "field name '\(pii)' is patient-identifiable"))
+                        return .failure(.identifiable(field: path(), why: "field name '\(pii)' is patient-identifiable"))
                     }
-                    lastKey = (i + 1, e)
                     i = e + 1; expect = .colon
                 case .failure(let f): return .failure(f)
                 }
@@ -427,29 +429,27 @@ struct RefScanner {
                 i += 1; expect = .value
             case .valueOrClose, .value:
                 if expect == .valueOrClose, c == UInt8(ascii: "]") {
-                    stack.removeLast(); i += 1
+                    stack.removeLast(); steps.removeLast(); i += 1
                     if stack.isEmpty { return .success(i) }
                     expect = .commaOrClose; continue
                 }
                 switch c {
                 case UInt8(ascii: "{"):
                     guard stack.count < Self.maxDepth else { return .failure(.malformed(offset: i, what: "nested too deeply")) }
-                    stack.append(true); i += 1; expect = .keyOrClose
+                    stack.append(true); steps.append(""); i += 1; expect = .keyOrClose
                 case UInt8(ascii: "["):
                     guard stack.count < Self.maxDepth else { return .failure(.malformed(offset: i, what: "nested too deeply")) }
-                    stack.append(false); i += 1; expect = .valueOrClose
+                    stack.append(false); steps.append("0"); i += 1; expect = .valueOrClose
                 case UInt8(ascii: "\""):
                     var esc = false
                     switch scanString(p, i, &esc) {
                     case .success(let e):
                         if RefNHSNumber.looksLikeRefNHSNumber(p, i + 1, e) {
-                            let name = stack.last == true ? Self.text(p, lastKey.0, lastKey.1) : "array element"
-                            return .failure(.identifiable(field: name, why: "value is shaped like an NHS number"))
+                            return .failure(.identifiable(field: path(), why: "value is shaped like an NHS number"))
                         }
                         let value = esc ? Self.unescape(p, i + 1, e) : Self.text(p, i + 1, e)
                         if let why = RefPatientText.freeTextWhy(value) {
-                            let name = stack.last == true ? Self.text(p, lastKey.0, lastKey.1) : "array element"
-                            return .failure(.identifiable(field: name, why: why))
+                            return .failure(.identifiable(field: path(), why: why))
                         }
                         i = e + 1; expect = .commaOrClose
                     case .failure(let f): return .failure(f)
@@ -466,15 +466,18 @@ struct RefScanner {
                 default:
                     guard let e = scanNumber(p, i) else { return .failure(.malformed(offset: i, what: "invalid value")) }
                     if e - i == 10, RefNHSNumber.looksLikeRefNHSNumber(p, i, e) {
-                        return .failure(.identifiable(field: Self.text(p, lastKey.0, lastKey.1), why: "value is shaped like an NHS number"))
+                        return .failure(.identifiable(field: path(), why: "value is shaped like an NHS number"))
                     }
                     i = e; expect = .commaOrClose
                 }
             case .commaOrClose:
                 let inObject = stack.last!
-                if c == UInt8(ascii: ",") { i += 1; expect = inObject ? .key : .value; continue }
+                if c == UInt8(ascii: ",") {
+                    if !inObject { steps[steps.count - 1] = String(Int(steps[steps.count - 1])! + 1) }
+                    i += 1; expect = inObject ? .key : .value; continue
+                }
                 if (inObject && c == UInt8(ascii: "}")) || (!inObject && c == UInt8(ascii: "]")) {
-                    stack.removeLast(); i += 1
+                    stack.removeLast(); steps.removeLast(); i += 1
                     if stack.isEmpty { return .success(i) }
                     expect = .commaOrClose; continue
                 }

@@ -270,7 +270,7 @@ public struct JSONLineScanner {
                 }
                 i = e + 1
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                switch skipNested(b, n, i, checksPatientData: S.checksPatientData) {
+                switch skipNested(b, n, i, field: (keyStart, keyEnd), checksPatientData: S.checksPatientData) {
                 case .success(let e):
                     field.kind = c == UInt8(ascii: "{") ? .object : .array
                     field.valueEnd = Int32(e)
@@ -489,8 +489,10 @@ public struct JSONLineScanner {
     /// Validates and skips a nested object or array starting at `start`, without recursion or
     /// allocation (the open containers are bits of a word: `maxDepth` is at most 64).
     /// Returns the index just after it. Keys and string values inside are checked for
-    /// identifiable data too, unless `checksPatientData` is false (`ScanSink.checksPatientData`).
-    static func skipNested(_ b: UnsafePointer<UInt8>, _ n: Int, _ start: Int, checksPatientData: Bool = true) -> Result<Int, Failure> {
+    /// identifiable data too, unless `checksPatientData` is false (`ScanSink.checksPatientData`);
+    /// one refused is named by its path from the top-level `field` (`meta.notes[1]`, `nestedPath`).
+    static func skipNested(_ b: UnsafePointer<UInt8>, _ n: Int, _ start: Int, field: (Int, Int),
+                           checksPatientData: Bool = true) -> Result<Int, Failure> {
         // Stack of container kinds: bit set = object, clear = array; `depth` entries.
         var stack: UInt64 = 0
         var depth = 0
@@ -503,7 +505,6 @@ public struct JSONLineScanner {
         var expect = Expect.valueOrClose
         if b[i] == UInt8(ascii: "{") { push(true); expect = .keyOrClose } else { push(false) }
         i += 1
-        var lastKey: (Int, Int) = (0, 0)
         while true {
             i = skipWS(b, n, i)
             guard i < n else { return .failure(.malformed(offset: i, what: "truncated line")) }
@@ -521,9 +522,9 @@ public struct JSONLineScanner {
                 if e < 0 { return .failure(stringFailure(b, n, i)) }
                 if checksPatientData, isIdentifiableKey(b, i + 1, e) {
                     let pii = text(b, i + 1, e)
-                    return .failure(.identifiable(field: pii, why: "field name '\(pii)' is patient-identifiable"))
+                    return .failure(.identifiable(field: nestedPath(b, n, field, start, i, key: pii),
+                                                  why: "field name '\(pii)' is patient-identifiable"))
                 }
-                lastKey = (i + 1, e)
                 i = e + 1; expect = .colon
             case .colon:
                 guard c == UInt8(ascii: ":") else { return .failure(.malformed(offset: i, what: "expected ':'")) }
@@ -546,13 +547,11 @@ public struct JSONLineScanner {
                     let e = scanString(b, n, i, &esc)
                     if e < 0 { return .failure(stringFailure(b, n, i)) }
                     if checksPatientData, NHSNumber.looksLikeNHSNumber(b, i + 1, e) {
-                        let name = inObject() ? text(b, lastKey.0, lastKey.1) : "array element"
-                        return .failure(.identifiable(field: name, why: "value is shaped like an NHS number"))
+                        return .failure(.identifiable(field: nestedPath(b, n, field, start, i), why: "value is shaped like an NHS number"))
                     }
                     // Nested values are never contract fields: all free text (see `scanRecord`).
                     if checksPatientData, let why = freeTextIdentifiable(b, n, i + 1, e, esc) {
-                        let name = inObject() ? text(b, lastKey.0, lastKey.1) : "array element"
-                        return .failure(.identifiable(field: name, why: why))
+                        return .failure(.identifiable(field: nestedPath(b, n, field, start, i), why: why))
                     }
                     i = e + 1; expect = .commaOrClose
                 case UInt8(ascii: "t"):
@@ -568,7 +567,7 @@ public struct JSONLineScanner {
                     let e = scanNumber(b, n, i)
                     guard e >= 0 else { return .failure(.malformed(offset: i, what: "invalid value")) }
                     if checksPatientData, e - i == 10, NHSNumber.looksLikeNHSNumber(b, i, e) {
-                        return .failure(.identifiable(field: text(b, lastKey.0, lastKey.1), why: "value is shaped like an NHS number"))
+                        return .failure(.identifiable(field: nestedPath(b, n, field, start, i), why: "value is shaped like an NHS number"))
                     }
                     i = e; expect = .commaOrClose
                 }
@@ -583,6 +582,40 @@ public struct JSONLineScanner {
                 return .failure(.malformed(offset: i, what: "expected ',' or a closing bracket"))
             }
         }
+    }
+
+    /// The path of the value (or, with `key`, the field name) at `at` inside the nested value at
+    /// `start` of the top-level `field`, which `skipNested` has read as valid up to there:
+    /// `meta.notes[1]`, `extra.a[0].patient_dob`. A refusal named only the innermost key, or
+    /// `array element`, which did not say where in a large record to look (user test). Built
+    /// only for a refusal: a second walk, with allocation.
+    static func nestedPath(_ b: UnsafePointer<UInt8>, _ n: Int, _ field: (Int, Int), _ start: Int, _ at: Int,
+                           key: String? = nil) -> String {
+        var open: [(object: Bool, key: String, index: Int)] = []
+        var i = start
+        while i < at {
+            switch b[i] {
+            case UInt8(ascii: "\""):
+                var esc = false
+                let e = scanString(b, n, i, &esc)
+                guard e >= 0 else { return text(b, field.0, field.1) }
+                // A key is the string an object's ':' follows; a value is followed by ',' or a close.
+                let after = skipWS(b, n, e + 1)
+                if open.last?.object == true, after < n, b[after] == UInt8(ascii: ":") {
+                    open[open.count - 1].key = text(b, i + 1, e)   // as written, as the field names are said
+                }
+                i = e + 1
+            case UInt8(ascii: "{"): open.append((true, "", 0)); i += 1
+            case UInt8(ascii: "["): open.append((false, "", 0)); i += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): open.removeLast(); i += 1
+            case UInt8(ascii: ","):
+                if open.last?.object == false { open[open.count - 1].index += 1 }
+                i += 1
+            default: i += 1
+            }
+        }
+        if let key, !open.isEmpty { open[open.count - 1].key = key }
+        return text(b, field.0, field.1) + open.map { $0.object ? "." + $0.key : "[\($0.index)]" }.joined()
     }
 
     /// Why a line starting with a UTF-8 byte-order mark is refused (`malformed`).
