@@ -108,6 +108,18 @@ import Testing
         #expect(low.first?.summary.hasSuffix("50% (warning at or below 50%)") == true, "\(low.first?.summary ?? "none")")
     }
 
+    /// A firing alert back within its levels waits out its clear delay: its sentence says it is
+    /// resolving and when, where a critical "Longest wait 9.9 min" with nothing after it read as
+    /// a critical 9.9-minute wait (trainer's user test, 2026-11-25).
+    @Test func anAlertWaitingOutItsClearDelaySaysItIsResolvingAndWhen() {
+        let config = testConfig(rules: [occupancyRule(for: .zero, clearFor: .minutes(60))])
+        let (r, out) = replay(config, occupancyLines([93, 89, 89]), finish: false)
+        #expect(out.map(\.state) == [.firing])
+        let alert = r.engine.rules.activeAlerts(model: r.engine.model).first { $0.site == "AAA" }
+        let due = r.engine.model.calendar.clockText(at(70))
+        #expect(alert?.summary.hasSuffix("occ 89% · resolving at \(due)") == true, "\(alert?.summary ?? "none")")
+    }
+
     @Test func hysteresisHoldsBetweenClearAndWarning() {
         let config = testConfig(rules: [occupancyRule(for: .zero, clearFor: .zero)])
         // Fires at 93, holds at 91 (between clear 90 and warning 92), resolves at 89.

@@ -638,6 +638,13 @@ public struct RuleEngine: Sendable {
                 // does not read as a mistake.
                 if rec.lifecycle.phase == .firing, !rec.lifecycle.isUnknown, let t = target, let s = rec.lifecycle.severity, t != s {
                     summary += t > s ? " · escalating to \(t.rawValue)" : " · stepping down to \(t.rawValue)"
+                } else if rec.lifecycle.phase == .firing, !rec.lifecycle.isUnknown, target == nil {
+                    // Back within its levels, waiting out the clear delay: said, with when it
+                    // resolves if it stays there. A critical "Longest wait 9.9 min" with nothing
+                    // after it read to a trainee as a critical 9.9-minute wait (user test).
+                    let plan = plans[key.rule]
+                    let due = rec.lifecycle.nextDeadline(raiseDelay: plan.raise, clearDelay: plan.clear)
+                    summary += " · resolving" + (due.map { " at " + model.calendar.clockText($0) } ?? "")
                 }
             case .unknown(let text): value = nil; summary = text
             }
