@@ -89,12 +89,30 @@ import Testing
         }
     }
 
+    /// A name with no title cannot be looked for in free text (mostly capitalised words), but a
+    /// pseudonymous key never is one: `"patient":"John Smith"` was kept in the journal (trainer's
+    /// user test, 2026-11-25).
+    @Test("a key that is two to four capitalised words is refused as a name; keys with codes, digits or one word pass")
+    mutating func nameShapedKeysAreRefused() {
+        for key in ["John Smith", "Mary-Jane O'Brien", "Anne Marie McDonald", "Jo Smith Jones Brown"] {
+            for line in [Self.dtocStart(patient: key), Self.arrival(incident: key)] {
+                guard case .failure(let r) = decoder.decode(line) else { Issue.record("accepted \(key)"); continue }
+                #expect(r.reason == .identifiable && (r.field == "patient" || r.field == "incident"), "\(key): \(r)")
+                #expect(r.detail.hasPrefix("looks like a person's name"), "\(key): \(r.detail)")
+            }
+        }
+        for key in ["EEAST 7781201", "RWH ED", "pk Smith", "Bay 4 Bed 2", "Smith", "John  Smith", "A B", "One Two Three Four Five",
+                    "John smith", "JOHN SMITH", "John-", "inc 77 Smith"] {
+            guard case .success = decoder.decode(Self.arrival(incident: key)) else { Issue.record("refused \(key)"); continue }
+        }
+    }
+
     /// The decoder looks for identifiable keys only where `keyMayIdentify` says they can be: it
     /// must say so of every key `keyWhy` refuses (random keys built of the pieces those searches
     /// look for, and of the separators and digits around them).
     @Test("the keys' quick pass never lets through a key the checks refuse")
     func theKeysQuickPassIsConservative() {
-        let pieces = ["Mrs", "Mr", "Ms", "Smith", "J.", "DOB", "dob", "d.o.b", "born", "birth", "date", "of", "12/03/1947", "1947-03-12",
+        let pieces = ["Mrs", "Mr", "Ms", "Smith", "John", "O'Brien", "J.", "DOB", "dob", "d.o.b", "born", "birth", "date", "of", "12/03/1947", "1947-03-12",
                       "12.3.47", "3-4-39", "SG1", "4AB", "07700", "900123", "0", "+44", "7700", "pk", "inc", "a9", "-", "_", ".", "/",
                       " ", "  ", "x", "7725594", "ffa6bd87", ":"]
         var rng = SystemRandomNumberGenerator()

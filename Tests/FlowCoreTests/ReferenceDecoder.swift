@@ -1292,7 +1292,13 @@ enum RefPatientText {
             if PatientText.containsPostcode(b, 0, u.count) { return JSONLineScanner.containsPostcodeWhy }
             if PatientText.isPhoneNumber(b, 0, u.count) { return JSONLineScanner.containsPhoneNumberWhy }
             return nil
-        }
+        } ?? (isNameShaped(text) ? JSONLineScanner.keyIsNameShapedWhy : nil)
+    }
+
+    /// Two to four capitalised words (this reference's own reading, by regular expression).
+    static func isNameShaped(_ text: String) -> Bool {
+        text.wholeMatch(of: /[A-Z][A-Za-z]*(?:['-][A-Za-z]+)*(?: [A-Z][A-Za-z]*(?:['-][A-Za-z]+)*){1,3}/) != nil
+            && text.split(separator: " ").allSatisfy { $0.contains(where: \.isLowercase) }
     }
 
     static func freeTextWhy(_ text: String) -> String? {

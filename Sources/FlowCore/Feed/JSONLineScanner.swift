@@ -678,8 +678,12 @@ public struct JSONLineScanner {
         if PatientText.containsTitledName(b, s, e) { return containsTitledNameWhy }
         if PatientText.containsPostcode(b, s, e) { return containsPostcodeWhy }
         if PatientText.isPhoneNumber(b, s, e) { return containsPhoneNumberWhy }
+        if PatientText.isNameShaped(b, s, e) { return keyIsNameShapedWhy }
         return nil
     }
+
+    /// Why a key is refused: `PatientText.isNameShaped`.
+    static let keyIsNameShapedWhy = "looks like a person's name (capitalised words, such as John Smith): a key must be pseudonymous"
 
     /// `keyWhy` of a key's text.
     static func keyWhy(_ text: String) -> String? {
@@ -1191,6 +1195,36 @@ public enum PatientText {
         // place are neither a space nor one of `,-./`).
         if i < e { take(load(e &- 8) >> UInt64((8 &- (e &- i)) &* 8)) }
         return spaces != 0 || separators >= 2
+    }
+
+    /// Key `b[s..<e]` is, whole, two to four capitalised words with single spaces between
+    /// (`John Smith`, `Mary-Jane O'Brien`, `Anne McDonald`): a name with no title, which free
+    /// text cannot be searched for (it is mostly such words), but a pseudonymous key never is.
+    /// `"patient":"John Smith"` was kept in the journal (trainer's user test, 2026-11-25). A word
+    /// starts with a capital, has a lower-case letter, and holds only letters, `'` and `-`
+    /// between letters; so `EEAST 7781201`, `RWH ED`, `pk Smith` and `Bay 4` pass.
+    static func isNameShaped(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        @inline(__always) func upper(_ c: UInt8) -> Bool { c &- 65 < 26 }
+        @inline(__always) func lower(_ c: UInt8) -> Bool { c &- 97 < 26 }
+        var words = 0, i = s
+        while i < e {
+            guard upper(b[i]) else { return false }
+            var k = i + 1, hasLower = false
+            while k < e, b[k] != UInt8(ascii: " ") {
+                let c = b[k]
+                if lower(c) { hasLower = true } else if upper(c) {
+                } else if c == UInt8(ascii: "'") || c == UInt8(ascii: "-") {
+                    guard k + 1 < e, upper(b[k + 1]) || lower(b[k + 1]) else { return false }
+                } else { return false }
+                k += 1
+            }
+            guard hasLower else { return false }
+            words += 1
+            if k == e { break }
+            i = k + 1   // one space, then the next word's capital (a second space fails it)
+            guard i < e else { return false }
+        }
+        return words >= 2 && words <= 4
     }
 
     /// `b[s..<e]` is, whole, a telephone number as `containsPhoneNumber` finds one.
