@@ -27,8 +27,11 @@ struct BatchWriter {
     var batch: LineBatch
     /// A file being read with a journal (its positions key, device and inode) and the bytes of it fed
     /// to the framer so far: each batch then says where reading would resume after it.
-    var file: (key: String, device: UInt64, inode: UInt64)?
+    var file: (key: String, device: UInt64, inode: UInt64, fd: Int32)?
     var fedBytes = 0
+    /// The fingerprint of the file's start (`FilePosition.head`), once it covers `headBytes`
+    /// (before that, taken again at each batch: the file is still shorter).
+    var head: (length: Int, hash: UInt64)?
     /// Hand a batch over once it holds this many bytes.
     let batchBytes = 128 * 1024
 
@@ -59,8 +62,11 @@ struct BatchWriter {
         guard !batch.isEmpty else { return }
         let b = batch
         if let file {
-            b.resume = (file.key, FilePosition(device: file.device, inode: file.inode,
-                                               offset: fedBytes - framer.pendingByteCount, line: framer.lineNumber))
+            let offset = fedBytes - framer.pendingByteCount
+            let want = min(offset, FilePosition.headBytes)
+            if head.map({ $0.length < want }) ?? (want > 0), let h = FilePosition.head(of: file.fd, length: want) { head = (want, h) }
+            b.resume = (file.key, FilePosition(device: file.device, inode: file.inode, offset: offset, line: framer.lineNumber,
+                                               headLength: head?.length, head: head?.hash))
         }
         batch = LineBatch(source: source, stats: counters, reserve: batchBytes + 4096)
         let s = stop
@@ -234,7 +240,7 @@ final class FileSource: IngestSource, @unchecked Sendable {
         // operators' user test).
         if options.follow, let r = options.resume, r.device != UInt64(dev) || r.inode != UInt64(ino) {
             if let old = Self.openRotated(near: path, device: r.device, inode: r.inode) {
-                if Int(old.st.st_size) > r.offset {
+                if Int(old.st.st_size) > r.offset, r.sameStart(as: old.fd) {
                     sysClose(fd)
                     (fd, ino, dev) = (old.fd, old.st.st_ino, old.st.st_dev)
                 } else {
@@ -249,11 +255,19 @@ final class FileSource: IngestSource, @unchecked Sendable {
         }
         func track() {
             guard let key = options.positionsKey else { return }
-            writer.file = (key, UInt64(dev), UInt64(ino))
+            writer.file = (key, UInt64(dev), UInt64(ino), fd)
             writer.fedBytes = offset
+            writer.head = nil
         }
 
-        if let r = options.resume, r.device == UInt64(dev), r.inode == UInt64(ino),
+        if let r = options.resume, r.device == UInt64(dev), r.inode == UInt64(ino), !r.sameStart(as: fd) {
+            // Another file under the freed inode number of the one read before (deleted, and a
+            // new one made while the service was down): read from its start, and say so.
+            let why = "replaced while urgentflow was stopped by a file that took the old one's inode number "
+                + "(its start differs): read from its start; what the old file held after its line \(r.line) is not read"
+            counters.update { $0.lastError = why }
+            warn?("input \(path): \(why)")
+        } else if let r = options.resume, r.device == UInt64(dev), r.inode == UInt64(ino),
            let st = Posix.fileStatus(fd), Int(st.st_size) >= r.offset, lseek(fd, off_t(r.offset), SEEK_SET) == off_t(r.offset) {
             // The same file as an earlier run read: carry on after the last line it took.
             offset = r.offset

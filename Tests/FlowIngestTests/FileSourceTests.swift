@@ -342,6 +342,36 @@ import Glibc
         #expect(c3.entries.first?.1.line == 1)
     }
 
+    /// A file deleted and another made while the service was down can take the old one's freed
+    /// inode number: it was read from the saved position as the same file, its first lines
+    /// never read (the operators' user test). The same inode holding another file is made here
+    /// by writing the file again in place; the position's fingerprint of the file's start tells
+    /// them apart. A position file from before the fingerprint still resumes.
+    @Test("a followed file whose inode now holds another file (its start differs) is read from its start, and said")
+    func anotherFileUnderTheSameInodeIsReadFromItsStart() throws {
+        let tmp = TempDir()
+        let feed = tmp.file("feed.jsonl")
+        writeFile(feed, "a1\na2\na3\n")
+        _ = try followRun(tmp, feed) { $0.count == 3 }
+        let positions = tmp.file("journal/file-positions.json")
+        #expect((try? String(contentsOfFile: positions, encoding: .utf8))?.contains("\"headLength\" : 9") == true)
+
+        let fd = open(feed, O_WRONLY | O_TRUNC)
+        _ = "b1\nb2\nb3\nb4\n".withCString { write(fd, $0, 12) }
+        close(fd)
+        let (c, s) = try followRun(tmp, feed) { $0 == ["b1", "b2", "b3", "b4"] }
+        #expect(c.entries.first?.1.line == 1)
+        #expect(s?.lastError?.contains("took the old one's inode number") == true, "\(s?.lastError ?? "none")")
+
+        // Written before positions had a fingerprint: resumed as before.
+        let old = try String(contentsOfFile: positions, encoding: .utf8)
+        let stripped = old.split(separator: "\n").filter { !$0.contains("\"head") }.joined(separator: "\n")
+        try stripped.write(toFile: positions, atomically: true, encoding: .utf8)
+        appendFile(feed, "b5\n")
+        let (c2, _) = try followRun(tmp, feed) { $0 == ["b5"] }
+        #expect(c2.entries.first?.1.line == 5)
+    }
+
     /// Rotated while the service was down (logrotate during a restart): the lines written to the
     /// old file after the last one read were never read, without a word (the operators' user test).
     @Test("a followed file rotated while the service was down: the rest of the old file first, then the new one")
