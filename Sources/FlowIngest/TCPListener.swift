@@ -24,6 +24,8 @@ public struct TCPListenerConfiguration: Sendable {
     public var maxConnections: Int
     /// A connection stops being read while this many bytes of its lines await acknowledgement.
     public var maxInFlightBytesPerConnection: Int
+    /// Refused connections are said at most once in this many seconds (`TCPListener.refused`).
+    public var refusalLogInterval: Double = 60
 
     public init(host: String = "127.0.0.1", port: Int, tokens: Set<String> = [], maxLineLength: Int? = nil,
                 maxConnections: Int = 256, maxInFlightBytesPerConnection: Int = 1 << 20) {
@@ -81,20 +83,47 @@ final class TCPListener: IngestSource, @unchecked Sendable {
     /// last one said, and when that was.
     private var refusalsUnsaid = 0
     private var refusalSaidAt: UInt64?
+    /// The latest refusal not yet said, and whether a task to say them is scheduled.
+    private var lastUnsaid: (reason: String, peer: String)?
+    private var refusalSayScheduled = false
 
     /// A connection refused: said in the log, the first at once and then at most once a minute
-    /// with the count since. A producer with the wrong token, or probing, left no trace but a
-    /// counter (the operators' user test); one line each would let a flood fill the log.
+    /// (`refusalLogInterval`): those between are said together when the minute is up, with the
+    /// latest's producer and reason. A producer with the wrong token, or probing, left no trace
+    /// but a counter (the operators' user test); one line each would let a flood fill the log.
+    /// The count was said only with the next refusal after the minute, so a burst that stopped
+    /// was said by its first alone.
     func refused(_ reason: String, peer: String) {
         let now = Posix.monotonicNanos()
-        let say: Int? = lock.withLock {
-            if let at = refusalSaidAt, now &- at < 60_000_000_000 { refusalsUnsaid += 1; return nil }
-            defer { refusalSaidAt = now; refusalsUnsaid = 0 }
-            return refusalsUnsaid
+        let interval = UInt64(configuration.refusalLogInterval * 1e9)
+        let sayNow: Bool = lock.withLock {
+            if let at = refusalSaidAt, now &- at < interval {
+                refusalsUnsaid += 1
+                lastUnsaid = (reason, peer)
+                if !refusalSayScheduled {
+                    refusalSayScheduled = true
+                    let wait = Int64(interval - (now &- at))
+                    group.next().scheduleTask(in: .nanoseconds(wait)) { [weak self] in self?.sayUnsaidRefusals() }
+                }
+                return false
+            }
+            refusalSaidAt = now
+            return true
         }
-        guard let earlier = say else { return }
-        let more = earlier > 0 ? " (and \(earlier) more refused in the minute before)" : ""
-        warn?("input \(info.source): refused a connection from \(peer): \(reason)\(more)")
+        if sayNow { warn?("input \(info.source): refused a connection from \(peer): \(reason)") }
+    }
+
+    /// The refusals of the minute after the last one said, together (scheduled by `refused`).
+    private func sayUnsaidRefusals() {
+        let said: (count: Int, last: (reason: String, peer: String))? = lock.withLock {
+            refusalSayScheduled = false
+            guard refusalsUnsaid > 0, let last = lastUnsaid else { return nil }
+            defer { refusalsUnsaid = 0; lastUnsaid = nil; refusalSaidAt = Posix.monotonicNanos() }
+            return (refusalsUnsaid, last)
+        }
+        guard let said else { return }
+        let what = said.count == 1 ? "1 more connection" : "\(said.count) more connections"
+        warn?("input \(info.source): refused \(what) since the last said (the latest from \(said.last.peer): \(said.last.reason))")
     }
 
     init(configuration: TCPListenerConfiguration) {
