@@ -103,7 +103,7 @@ struct SilenceCommand: ParsableCommand {
         if until > now {
             print("silenced \(what) until \(local ?? RFC3339.format(until))" + (note.map { "; it \($0)" } ?? ""))
         } else {
-            print(note.map { "silence of \(what) ended: it \($0)" } ?? "no silence of \(what) was in force: nothing ended")
+            print(note ?? "no silence of \(what) was in force: nothing ended")
         }
     }
 }
