@@ -1,0 +1,40 @@
+import FlowCore
+import Testing
+@testable import FlowTerminal
+
+/// Fixes from the trainer's user test of the dashboard (handover-crisis replay): what the
+/// screen says, at the sizes people use.
+
+/// The site table's row (a box row) holding `name`.
+private func siteRow(_ g: CellGrid, _ name: String) -> String? {
+    (0..<g.height).map { g.row($0) }.first { $0.contains(name) && $0.hasPrefix("│") && ($0.contains("OK") || $0.contains("WARN") || $0.contains("CRIT")) }
+}
+
+@Suite struct NarrowWhyTests {
+    /// At 60 columns a Why column (the Princess Alexandra's escalation beds) leaves the
+    /// ambulance service and 111 rows too little room for any of their chips.
+    @Test("a WARN or CRIT unit whose chips are all cut off says why, from what its row shows", arguments: [(60, 20)])
+    func chipsCutOffStillSayWhy(size: (Int, Int)) throws {
+        let g = render(DashboardController(driver: FakeDriver()), size.0, size.1)
+        #expect(g.text.contains("Why"))
+        let eeast = try #require(siteRow(g, "East of England"), "\(g.text)")
+        #expect(eeast.contains("CRIT"))
+        // No figure of it shows, so the Why column names the metric at CRIT (cut to the column).
+        #expect(!eeast.contains("999 stack 412"), "\(eeast)")
+        #expect(eeast.contains("999 sta"), "\(eeast)")
+        let huc = try #require(siteRow(g, "Herts Urgent"), "\(g.text)")
+        #expect(huc.contains("WARN"))
+        #expect(!huc.contains("61.5%"), "\(huc)")
+        #expect(huc.contains("Ans <60"), "\(huc)")
+    }
+
+    @Test("a unit whose chip at its status shows needs no Why", arguments: [(120, 40), (200, 50)])
+    func visibleChipExplains(size: (Int, Int)) throws {
+        let g = render(DashboardController(driver: FakeDriver()), size.0, size.1)
+        let eeast = try #require(siteRow(g, "East of England"), "\(g.text)")
+        #expect(eeast.contains("999 stack 412"), "\(eeast)")
+        let (_, causes) = SiteGridWidget.columns(forWidth: size.0, inner: size.0 - 2, sites: Fixtures.snapshot().sites,
+                                                 alerts: Fixtures.snapshot().alerts)
+        #expect(causes["EEAST"] == nil)
+    }
+}
