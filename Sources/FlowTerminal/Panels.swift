@@ -242,8 +242,19 @@ enum AlertPanelWidget {
             // silence just given showed nowhere).
             let left = Format.age(until - now)
             var t = (l.ack >= left.count + 9 ? "silenced " : "sil ") + left
-            if let by = a.silencedBy, t.count + by.count + 4 <= l.ack { t += " by " + by }
-            if let why = a.silenceReason, !why.isEmpty, t.count + why.count + 2 <= l.ack { t += ": " + why }
+            // Who, cut with `…` when the whole name does not fit (it said only `silenced 1h`
+            // with 24 columns, the name two too long), if four columns of it do.
+            if let by = a.silencedBy, !by.isEmpty {
+                let room = l.ack - TerminalText.width(t) - 4
+                if TerminalText.width(by) <= room {
+                    t += " by " + by
+                    if let why = a.silenceReason, !why.isEmpty, TerminalText.width(t) + TerminalText.width(why) + 2 <= l.ack { t += ": " + why }
+                } else if room >= 4 {
+                    t += " by " + TerminalText.clip(by, to: room, ellipsis: gl.ellipsis)
+                }
+            } else if let why = a.silenceReason, !why.isEmpty, TerminalText.width(t) + TerminalText.width(why) + 2 <= l.ack {
+                t += ": " + why
+            }
             ack = t
         } else if a.notifier != nil {
             // urgentflow's own alert: nobody acknowledges it; it goes when a delivery succeeds.

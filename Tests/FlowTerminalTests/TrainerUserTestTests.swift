@@ -38,3 +38,30 @@ private func siteRow(_ g: CellGrid, _ name: String) -> String? {
         #expect(causes["EEAST"] == nil)
     }
 }
+
+@Suite struct SilencedByTests {
+    static func grid(by: String, _ size: (Int, Int)) -> CellGrid {
+        var snap = Fixtures.snapshot()
+        let i = snap.alerts.firstIndex { $0.rule == "answered_60s_low" }!
+        snap.alerts[i].silencedUntil = snap.now + .hours(1)
+        snap.alerts[i].silencedBy = by
+        snap.alerts[i].silenceReason = "awaiting HALO"
+        return render(DashboardController(driver: FakeDriver(snap)), size.0, size.1)
+    }
+
+    static func silencedRow(_ g: CellGrid) -> String? {
+        (0..<g.height).map { g.row($0) }.first { $0.contains("silenced 1h") }
+    }
+
+    @Test("a silenced row says who, cut with … when the whole name does not fit")
+    func whoIsClipped() throws {
+        // 24 columns at 120: `silenced 1h by Sam Trainer` is 26.
+        let row = try #require(Self.silencedRow(Self.grid(by: "Sam Trainer", (120, 40))))
+        #expect(row.contains("silenced 1h by Sam Trai…"), "\(row)")
+        // A name that fits is whole.
+        let wide = try #require(Self.silencedRow(Self.grid(by: "Sam Trainer", (200, 50))))
+        #expect(wide.contains("silenced 1h by Sam Trainer "), "\(wide)")
+        let short = try #require(Self.silencedRow(Self.grid(by: "Sam", (120, 40))))
+        #expect(short.contains("silenced 1h by Sam "), "\(short)")
+    }
+}
