@@ -566,7 +566,10 @@ enum StatusLineWidget {
             let t = "[filter: \(s.filter)  \(ns) site\(ns == 1 ? "" : "s"), \(na) alert\(na == 1 ? "" : "s")\(page)] "
             x += Draw.text(t, x: x, y: r.y, width: r.width, role: .filter, into: &g, theme: theme)
         }
-        if let m = s.message {
+        if var m = s.message {
+            if s.messageIsSpeed, let speed = c.snapshot.replay?.speed {
+                m = "speed " + Format.speed(speed, unicode: theme.glyphs.unicode)
+            }
             Draw.text(m, x: x, y: r.y, width: r.maxX - x, role: .prompt, into: &g, theme: theme)
             return
         }

@@ -60,7 +60,11 @@ public struct UIState: Sendable, Equatable {
     public var paused = false
     public var ack: AckPrompt?
     /// One-line feedback on the status line.
-    public var message: String?
+    public var message: String? { didSet { messageIsSpeed = false } }
+    /// The message is the replay's speed after `+`/`-`: the status line writes the speed as the
+    /// header does, in the same frame's glyphs (`speed ×600`); the driver's words said `x600`
+    /// beside the header's `×600`. Any new message clears it.
+    public var messageIsSpeed = false
     public var quit = false
     public init() {}
 }
@@ -283,6 +287,10 @@ public final class DashboardController {
             if !state.paused { refresh() } else if isReplay { refreshKeepingData() }
         case .faster, .slower, .stepEvent, .nextAlertTransition, .jumpBack, .jumpAhead, .rewindToStart:
             if let c = action.replayCommand { command(c) }
+            if action == .faster || action == .slower, snapshot.replay != nil {
+                state.message = state.message ?? "speed"
+                state.messageIsSpeed = true
+            }
             if action == .stepEvent, state.message == nil { state.message = "Stepped one event: \(snapshot.localClock)" }
         }
         return .redraw

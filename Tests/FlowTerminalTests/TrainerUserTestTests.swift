@@ -65,3 +65,22 @@ private func siteRow(_ g: CellGrid, _ name: String) -> String? {
         #expect(short.contains("silenced 1h by Sam "), "\(short)")
     }
 }
+
+@Suite struct SpeedWordingTests {
+    @Test("after + the status line writes the speed as the header does", arguments: [true, false])
+    func statusLineAgreesWithHeader(unicode: Bool) throws {
+        let d = FakeDriver()
+        d.reply = "speed x120"   // the replay driver's words, in ASCII
+        let c = DashboardController(driver: d)
+        c.handle(.char("+"))
+        let g = render(c, 120, 40, theme: Theme(name: .standard, depth: .full256, unicode: unicode))
+        let header = g.row(0), status = g.row(39)
+        let speed = unicode ? "×120" : "x120"
+        #expect(header.contains("REPLAY \(speed)"), "\(header)")
+        #expect(status.contains("speed \(speed)"), "\(status)")
+        // Another message is drawn as given.
+        c.handle(.char("?")); c.handle(.char("?"))
+        c.handle(.char("a")); c.handle(.escape)
+        #expect(render(c, 120, 40).row(39).contains("Acknowledgement cancelled"))
+    }
+}
