@@ -15,7 +15,8 @@ enum Draw {
             g.put(gl.vertical, x: r.maxX - 1, y: y, role: role)
         }
         if let title, r.width > 6 {
-            let t = " " + title + " "
+            // Cut with `…` (a prompt's title was cut mid-word without a sign: `... Stevenag─┐`).
+            let t = " " + TerminalText.clip(TerminalText.sanitize(title), to: r.width - 6, ellipsis: gl.ellipsis) + " "
             g.put(t, x: r.x + 2, y: r.y, role: .title, attributes: focused ? [.underline] : [],
                   maxWidth: r.width - 4)
         }

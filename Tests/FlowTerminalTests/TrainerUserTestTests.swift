@@ -84,3 +84,26 @@ private func siteRow(_ g: CellGrid, _ name: String) -> String? {
         #expect(render(c, 120, 40).row(39).contains("Acknowledgement cancelled"))
     }
 }
+
+@Suite struct PromptTitleTests {
+    /// The prompt's top border: the row with the box's title.
+    static func titleRow(_ g: CellGrid, _ start: String) -> String? {
+        (0..<g.height).map { g.row($0) }.first { $0.contains("┌─ " + start) }
+    }
+
+    @Test("a prompt's title too long for its box is cut with …", arguments: [(60, 20), (80, 24), (120, 40)])
+    func titleClippedWithEllipsis(size: (Int, Int)) throws {
+        let d = FakeDriver()
+        let i = d.current.sites.firstIndex { $0.code == "RWH" }!
+        d.current.sites[i].name = "Lister Hospital, Stevenage"
+        d.current.alerts[0].rule = "ed_over_12h"
+        let c = DashboardController(driver: d)
+        c.handle(.tab)
+        c.handle(.char("s"))
+        let g = render(c, size.0, size.1)
+        let row = try #require(Self.titleRow(g, "Silence notifications of ed_over_12h"), "\(g.text)")
+        // The title ends with … and a space before the corner's border.
+        #expect(row.contains("… ─┐"), "\(row)")
+        #expect(!row.contains("Stevenag─"), "\(row)")
+    }
+}
