@@ -346,6 +346,29 @@ public final class DashboardController {
         return (field, "\(what): " + OperatorAction.explain(r))
     }
 
+    /// Why a silence's length as typed cannot be used, or nil: none typed, a number without a
+    /// unit, not a length, no time at all, or over the longest a silence lasts
+    /// (`FlowEngine.longestSilence`, as `urgentflow silence --for` and the engine check).
+    static func durationProblem(_ typed: String) -> String? {
+        let text = typed.trimmingCharacters()
+        let most = FlowEngine.longestSilence.description
+        let hint = "(like 30m, 2h, 1h30m; up to \(most))"
+        if text.isEmpty { return "For how long? Type a length \(hint)" }
+        guard let d = FlowCore.Duration.parse(text) else {
+            if let last = text.last, last.isASCII, last.isNumber {
+                let number = String(text.reversed().prefix { $0.isASCII && $0.isNumber }.reversed())
+                if text.allSatisfy({ $0.isASCII && ($0.isNumber || "smhd".contains($0)) }) {
+                    let after = number == text ? "" : " after \(number)"
+                    return "\(text) needs a unit\(after): s, m, h or d \(hint)"
+                }
+            }
+            return "\(text) is not a length \(hint)"
+        }
+        if d.millis <= 0 { return "\(text) is no time: a silence must last more than 0 \(hint)" }
+        if d > FlowEngine.longestSilence { return "\(text) is over the \(most) maximum: a silence lasts at most \(most)" }
+        return nil
+    }
+
     private func alertToAcknowledge() -> AlertID? {
         if state.focus == .alerts, let a = state.selectedAlert, visibleAlerts.contains(where: { AlertID($0) == a }) {
             return a
@@ -427,8 +450,11 @@ public final class DashboardController {
                 }
                 p.field = silence ? .duration : .note
             case .duration:
-                guard let d = duration, d.millis > 0, d <= FlowEngine.longestSilence else {
-                    state.message = "For how long? (like 30m, 2h; up to 7d)"
+                if let why = Self.durationProblem(p.duration) {
+                    // Why, in the prompt and on the status line: it repeated the question.
+                    p.problem = why
+                    state.message = why
+                    state.ack = p
                     return .redraw
                 }
                 p.field = .note
@@ -445,7 +471,13 @@ public final class DashboardController {
                 }
                 let cmd: DriverCommand
                 if silence {
-                    guard let d = duration, d.millis > 0, d <= FlowEngine.longestSilence else { p.field = .duration; state.ack = p; return .redraw }
+                    guard let d = duration, Self.durationProblem(p.duration) == nil else {
+                        p.field = .duration
+                        p.problem = Self.durationProblem(p.duration)
+                        state.message = p.problem
+                        state.ack = p
+                        return .redraw
+                    }
                     guard !note.isEmpty else { state.message = "Why? (a reason is required)"; return .redraw }
                     cmd = .silence(rule: p.alert.rule, site: p.alert.site, by: who, duration: d, reason: note)
                 } else {

@@ -107,3 +107,45 @@ private func siteRow(_ g: CellGrid, _ name: String) -> String? {
         #expect(!row.contains("Stevenag─"), "\(row)")
     }
 }
+
+@Suite struct SilenceLengthTests {
+    /// The silence prompt for Lister's first alert, on its For field holding `typed`.
+    static func promptOnLength(_ typed: String) -> DashboardController {
+        let c = DashboardController(driver: FakeDriver())
+        c.handle(.tab)
+        c.handle(.char("s"))
+        for ch in "Sam Trainer" { c.handle(.char(ch)) }
+        c.handle(.enter)
+        c.handle(.backspace); c.handle(.backspace)
+        for ch in typed { c.handle(.char(ch)) }
+        c.handle(.enter)
+        return c
+    }
+
+    @Test("a rejected silence length says why, in the prompt and on the status line", arguments: [
+        ("8d", "8d is over the 7d maximum"),
+        ("0m", "0m is no time: a silence must last more than 0"),
+        ("90", "90 needs a unit: s, m, h or d"),
+        ("1h30", "1h30 needs a unit after 30"),
+        ("soon", "soon is not a length"),
+        ("", "For how long? Type a length"),
+    ])
+    func rejectedLengthSaysWhy(typed: String, why: String) throws {
+        let c = Self.promptOnLength(typed)
+        #expect(c.state.ack?.field == .duration, "refused: the prompt stays on the length")
+        #expect(c.state.message?.hasPrefix(why) == true, "\(c.state.message ?? "nil")")
+        let g = render(c, 120, 40)
+        #expect(g.text.contains(why), "\(g.text)")
+    }
+
+    @Test("the longest silence is taken, and the note of why goes with the next key")
+    func sevenDaysIsTaken() {
+        let c = Self.promptOnLength("8d")
+        #expect(c.state.ack?.problem?.hasPrefix("8d is over the 7d maximum") == true)
+        c.handle(.backspace); c.handle(.backspace)
+        #expect(c.state.ack?.problem == nil)
+        for ch in "7d" { c.handle(.char(ch)) }
+        c.handle(.enter)
+        #expect(c.state.ack?.field == .note)
+    }
+}
