@@ -303,7 +303,7 @@ enum DetailWidget {
         var opel = "  OPEL auto " + (site.opelLevel.map(String.init) ?? Format.missing)
         if let s = site.opelScore { opel += " (score \(Format.number(s)))" }
         opel += " / declared " + (site.declaredOpel.map(String.init) ?? Format.missing)
-        let differs = site.declaredOpel != nil && site.declaredOpel != site.opelLevel
+        let differs = site.declaredOpel != nil && site.opelLevel != nil && site.declaredOpel != site.opelLevel
         x += g.put(opel, x: x, y: y, role: site.opelLevel == nil ? .unknown : .normal, maxWidth: inner.maxX - x)
         if differs { g.put(" " + gl.differs + " differ", x: x, y: y, role: .warning, maxWidth: inner.maxX - x) }
         y += 1

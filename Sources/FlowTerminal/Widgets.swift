@@ -489,7 +489,9 @@ enum SiteGridWidget {
         var t = auto
         if let d = site.declaredOpel {
             t += "/\(d)"
-            if d != site.opelLevel { t += theme.glyphs.differs }
+            // Only when both are known: with the automated level unknown there is no difference
+            // to mark (`--/2≠` read as the levels disagreeing).
+            if let a = site.opelLevel, d != a { t += theme.glyphs.differs }
         }
         let role: StyleRole = site.opelLevel == nil ? .unknown : site.metric(.opelLevel).map { StyleRole($0.status) } ?? .normal
         Draw.text(t, x: x, y: y, width: width, role: role, into: &g, theme: theme)

@@ -149,3 +149,27 @@ private func siteRow(_ g: CellGrid, _ name: String) -> String? {
         #expect(c.state.ack?.field == .note)
     }
 }
+
+@Suite struct OpelDiffersTests {
+    @Test("the OPEL column marks a difference only when both levels are known", arguments: [(60, 20), (80, 24), (120, 40)])
+    func noMarkWithAnUnknownSide(size: (Int, Int)) throws {
+        // Watford: automated level unknown, declared 3; Lister: 4 against 3.
+        let g = render(DashboardController(driver: FakeDriver()), size.0, size.1)
+        let watford = try #require((0..<g.height).map { g.row($0) }.first { $0.contains("Watford") && $0.hasPrefix("│") })
+        #expect(watford.contains("--/3"), "\(watford)")
+        #expect(!watford.contains("--/3≠"), "\(watford)")
+        let lister = try #require(siteRow(g, "Lister"))
+        #expect(lister.contains("4/3≠"), "\(lister)")
+    }
+
+    @Test("the site page does not say the levels differ when the automated one is unknown")
+    func detailSaysNoDifference() {
+        let c = DashboardController(driver: FakeDriver())
+        c.handle(.down)
+        c.handle(.enter)
+        #expect(c.state.detailSite == "RWG")
+        let text = render(c, 120, 40).text
+        #expect(text.contains("OPEL auto -- / declared 3"), "\(text)")
+        #expect(!text.contains("differ"), "\(text)")
+    }
+}
