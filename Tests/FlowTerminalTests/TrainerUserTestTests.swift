@@ -173,3 +173,30 @@ private func siteRow(_ g: CellGrid, _ name: String) -> String? {
         #expect(!text.contains("differ"), "\(text)")
     }
 }
+
+@Suite struct StatusHintTests {
+    static func statusLine(paused: Bool, _ size: (Int, Int)) -> String {
+        let c = DashboardController(driver: FakeDriver())
+        if paused { c.handle(.char(" ")) }
+        return render(c, size.0, size.1).row(size.1 - 1)
+    }
+
+    @Test("from 120 columns the hints include silence and the replay's jumps", arguments: [false, true])
+    func wideHintsHaveTheRest(paused: Bool) {
+        for size in [(120, 40), (200, 50)] {
+            let line = Self.statusLine(paused: paused, size)
+            for hint in ["? help", "q quit", "a ack", "s silence", "/ filter", paused ? "Space resume" : "Space pause",
+                         "+- speed", ". step", "n next", "[] ", "{ start"] {
+                #expect(line.contains(hint), "\(size): \(line)")
+            }
+        }
+        // With room, in full words, two spaces apart.
+        #expect(Self.statusLine(paused: paused, (200, 50)).contains("n next alert  [] hour  { start"))
+        // Below 120 columns the hints are as they were.
+        for size in [(60, 20), (80, 24), (100, 30)] {
+            let line = Self.statusLine(paused: paused, size)
+            #expect(line.hasPrefix("? help  q quit  jk move"), "\(line)")
+            #expect(!line.contains("s silence") && !line.contains("{ start"), "\(line)")
+        }
+    }
+}
