@@ -115,9 +115,41 @@ public final class DashboardController {
 
     // MARK: lists as shown (filtered)
 
+    /// What a filter that is one of the status words the screen shows (the State and Status
+    /// columns: `ok`, `warn`, `crit`, `n/a`, `pend`; any case) asks for: rows by their status,
+    /// not by their text (`crit` matched a WARN row whose summary said `(crit ≥10)`, left out
+    /// `✖ CRIT` rows whose summary did not say it, and no site). nil for any other filter.
+    public enum StatusFilter: Equatable, Sendable {
+        case status(Status)
+        case pending
+    }
+
+    public static func statusFilter(_ filter: String) -> StatusFilter? {
+        switch filter.trimmingCharacters().lowercased() {
+        case GlyphSet.word(.ok).lowercased(): return .status(.ok)
+        case GlyphSet.word(.warning).lowercased(): return .status(.warning)
+        case GlyphSet.word(.critical).lowercased(): return .status(.critical)
+        case GlyphSet.word(.unknown).lowercased(): return .status(.unknown)
+        case "pend": return .pending
+        default: return nil
+        }
+    }
+
+    /// Does the alert's State column say `f`'s word (`AlertPanelWidget.stateLabel`)?
+    static func matches(_ a: AlertSnapshot, _ f: StatusFilter) -> Bool {
+        switch f {
+        case .pending: return a.state == .pending
+        case .status(.unknown): return a.state == .unknown
+        case .status(let s): return a.state == .firing && Status(a.severity) == s
+        }
+    }
+
     public var visibleSites: [SiteSnapshot] {
         let f = state.filter.lowercased()
         guard !f.isEmpty else { return snapshot.sites }
+        if let status = Self.statusFilter(f) {
+            return snapshot.sites.filter { status == .status($0.status) }
+        }
         return snapshot.sites.filter {
             $0.name.lowercased().contains(f) || $0.code.lowercased().contains(f)
                 || Format.unitKind($0.kind).contains(f)
@@ -137,6 +169,7 @@ public final class DashboardController {
         let list = orderedAlerts
         let f = state.filter.lowercased()
         guard !f.isEmpty else { return list }
+        if let status = Self.statusFilter(f) { return list.filter { Self.matches($0, status) } }
         let names = Dictionary(snapshot.sites.map { ($0.code, $0.name.lowercased()) }, uniquingKeysWith: { a, _ in a })
         return list.filter {
             $0.site.lowercased().contains(f) || $0.rule.lowercased().contains(f)

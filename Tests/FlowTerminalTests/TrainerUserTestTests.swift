@@ -200,3 +200,47 @@ private func siteRow(_ g: CellGrid, _ name: String) -> String? {
         }
     }
 }
+
+@Suite struct StatusWordFilterTests {
+    /// The fixture and a WARN alert whose summary names the critical level (`(crit ≥10)` on screen).
+    static func driver() -> FakeDriver {
+        let d = FakeDriver()
+        d.current.alerts.append(AlertSnapshot(rule: "ed_over_12h", site: "RQW", severity: .warning, state: .firing, value: 11,
+                                              summary: "Princess Alexandra Hospital >12h in ED 11 (critical at or above 10)",
+                                              since: Fixtures.t0 - .minutes(50), leadID: nil, leadName: nil,
+                                              acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil))
+        d.current.alerts.append(AlertSnapshot(rule: "handover_longest_wait", site: "RQW", severity: .critical, state: .pending, value: 70,
+                                              summary: "Princess Alexandra Hospital Longest wait 70 min (critical at or above 60 min)",
+                                              since: Fixtures.t0 - .minutes(2), leadID: nil, leadName: nil,
+                                              acknowledgedBy: nil, acknowledgedAt: nil, ackNote: nil))
+        return d
+    }
+
+    static func filtered(_ text: String) -> DashboardController {
+        let c = DashboardController(driver: Self.driver())
+        c.handle(.char("/"))
+        for ch in text { c.handle(.char(ch)) }
+        c.handle(.enter)
+        return c
+    }
+
+    @Test("a filter that is a status word matches the rows showing that status, not their text")
+    func statusWordMatchesTheStatusShown() throws {
+        let c = Self.filtered("crit")
+        // The two ✖ CRIT rows (one summary does not say "crit"), not the WARN row whose summary
+        // names the critical level, nor the pending one.
+        #expect(Set(c.filteredAlerts.map(\.rule)) == ["handover_queue", "ga_occupancy_high"], "\(c.filteredAlerts.map(\.rule))")
+        // The sites at ✖ CRIT.
+        #expect(c.visibleSites.map(\.code) == ["RWH", "EEAST"])
+        let g = render(c, 120, 40)
+        #expect(!g.text.contains("No site matches the filter"))
+        #expect(Set(Self.filtered("WARN").filteredAlerts.map(\.rule)) == ["answered_60s_low", "ed_over_12h"])
+        #expect(Self.filtered("warn").visibleSites.map(\.code) == ["RQW", "HUC"])
+        #expect(Self.filtered("pend").filteredAlerts.map(\.rule) == ["handover_longest_wait"])
+        #expect(Self.filtered("ok").visibleSites.map(\.code) == ["HCT"])
+        #expect(Self.filtered("n/a").filteredAlerts.map(\.rule) == ["feed_stale_bed"])
+        // Any other filter still matches names, codes, rules and summaries.
+        #expect(Self.filtered("critical").filteredAlerts.map(\.rule).contains("ed_over_12h"))
+        #expect(Self.filtered("lister").visibleSites.map(\.code) == ["RWH"])
+    }
+}
