@@ -242,8 +242,19 @@ enum AlertPanelWidget {
             // silence just given showed nowhere).
             let left = Format.age(until - now)
             var t = (l.ack >= left.count + 9 ? "silenced " : "sil ") + left
-            if let by = a.silencedBy, t.count + by.count + 4 <= l.ack { t += " by " + by }
-            if let why = a.silenceReason, !why.isEmpty, t.count + why.count + 2 <= l.ack { t += ": " + why }
+            // Who, cut with `…` when the whole name does not fit (it said only `silenced 1h`
+            // with 24 columns, the name two too long), if four columns of it do.
+            if let by = a.silencedBy, !by.isEmpty {
+                let room = l.ack - TerminalText.width(t) - 4
+                if TerminalText.width(by) <= room {
+                    t += " by " + by
+                    if let why = a.silenceReason, !why.isEmpty, TerminalText.width(t) + TerminalText.width(why) + 2 <= l.ack { t += ": " + why }
+                } else if room >= 4 {
+                    t += " by " + TerminalText.clip(by, to: room, ellipsis: gl.ellipsis)
+                }
+            } else if let why = a.silenceReason, !why.isEmpty, TerminalText.width(t) + TerminalText.width(why) + 2 <= l.ack {
+                t += ": " + why
+            }
             ack = t
         } else if a.notifier != nil {
             // urgentflow's own alert: nobody acknowledges it; it goes when a delivery succeeds.
@@ -292,7 +303,7 @@ enum DetailWidget {
         var opel = "  OPEL auto " + (site.opelLevel.map(String.init) ?? Format.missing)
         if let s = site.opelScore { opel += " (score \(Format.number(s)))" }
         opel += " / declared " + (site.declaredOpel.map(String.init) ?? Format.missing)
-        let differs = site.declaredOpel != nil && site.declaredOpel != site.opelLevel
+        let differs = site.declaredOpel != nil && site.opelLevel != nil && site.declaredOpel != site.opelLevel
         x += g.put(opel, x: x, y: y, role: site.opelLevel == nil ? .unknown : .normal, maxWidth: inner.maxX - x)
         if differs { g.put(" " + gl.differs + " differ", x: x, y: y, role: .warning, maxWidth: inner.maxX - x) }
         y += 1
@@ -555,14 +566,50 @@ enum StatusLineWidget {
             let t = "[filter: \(s.filter)  \(ns) site\(ns == 1 ? "" : "s"), \(na) alert\(na == 1 ? "" : "s")\(page)] "
             x += Draw.text(t, x: x, y: r.y, width: r.width, role: .filter, into: &g, theme: theme)
         }
-        if let m = s.message {
+        if var m = s.message {
+            if s.messageIsSpeed, let speed = c.snapshot.replay?.speed {
+                m = "speed " + Format.speed(speed, unicode: theme.glyphs.unicode)
+            }
             Draw.text(m, x: x, y: r.y, width: r.maxX - x, role: .prompt, into: &g, theme: theme)
             return
         }
-        // Hints come from the key table too.
+        // Hints come from the key table too. Where every hint fits, silence and the replay's
+        // jumps are among them (at 120 columns, one space apart and in shorter words; at 120 they
+        // were left out with room to spare); else the hints as before, as many as fit.
+        let room = r.maxX - x
+        var hints = Self.hints(c, extras: false, short: false)
+        var gap = "  "
+        if r.width >= 120 {
+            for (short, g) in [(false, "  "), (false, " "), (true, " ")] {
+                let all = Self.hints(c, extras: true, short: short)
+                if Self.width(all, gap: g) <= room { hints = all; gap = g; break }
+            }
+        }
+        var hx = x
+        for h in hints {
+            let w = TerminalText.width(h)
+            if hx + w > r.maxX { break }
+            let parts = h.split(separator: " ", maxSplits: 1).map(String.init)
+            hx += g.put(parts[0], x: hx, y: r.y, role: .prompt)
+            hx += g.put(" " + (parts.count > 1 ? parts[1] : "") + gap, x: hx, y: r.y, role: .dim, maxWidth: r.maxX - hx)
+        }
+    }
+
+    /// The width of `hints` drawn `gap` apart.
+    static func width(_ hints: [String], gap: String) -> Int {
+        hints.reduce(0) { $0 + TerminalText.width($1) } + max(0, hints.count - 1) * TerminalText.width(gap)
+    }
+
+    /// The status line's key hints (`? help`, `jk move` ...), from the key table, for the keys
+    /// live now. `extras`: with `s silence`, `[] hour` and `{ start` (a replay's); `short`:
+    /// in shorter words (`n next`, `[] 1h`).
+    static func hints(_ c: DashboardController, extras: Bool, short: Bool) -> [String] {
+        let s = c.state
         var hints: [String] = []
-        let wanted: [UIAction] = [.help, .quit, .moveDown, .switchFocus, .openDetail, .back, .acknowledge, .filter, .togglePause,
-                                  .faster, .stepEvent, .nextAlertTransition]
+        var wanted: [UIAction] = [.help, .quit, .moveDown, .switchFocus, .openDetail, .back, .acknowledge]
+        if extras { wanted.append(.silence) }
+        wanted += [.filter, .togglePause, .faster, .stepEvent, .nextAlertTransition]
+        if extras { wanted += [.jumpBack, .rewindToStart] }
         let ctx = c.activeContexts
         for a in wanted {
             if a == .back, c.state.detailSite == nil, s.filter.isEmpty { continue }
@@ -576,24 +623,26 @@ enum StatusLineWidget {
             case .openDetail: word = "detail"
             case .back: word = c.state.detailSite != nil ? "back" : "clear filter"
             case .acknowledge: word = "ack"
+            case .silence: word = "silence"
             case .filter: word = "filter"
             case .togglePause: word = s.paused ? "resume" : "pause"
             case .faster: word = "speed"
             case .stepEvent: word = "step"
-            case .nextAlertTransition: word = "next alert"
+            case .nextAlertTransition: word = short ? "next" : "next alert"
+            case .jumpBack: word = short ? "1h" : "hour"
+            case .rewindToStart: word = "start"
             case .quit: word = "quit"
             default: word = a.rawValue
             }
-            let keyText = a == .moveDown ? "jk" : (a == .faster ? "+-" : k.label)
+            let keyText: String
+            switch a {
+            case .moveDown: keyText = "jk"
+            case .faster: keyText = "+-"
+            case .jumpBack: keyText = "[]"
+            default: keyText = k.label
+            }
             hints.append("\(keyText) \(word)")
         }
-        var hx = x
-        for h in hints {
-            let w = TerminalText.width(h)
-            if hx + w > r.maxX { break }
-            let parts = h.split(separator: " ", maxSplits: 1).map(String.init)
-            hx += g.put(parts[0], x: hx, y: r.y, role: .prompt)
-            hx += g.put(" " + (parts.count > 1 ? parts[1] : "") + "  ", x: hx, y: r.y, role: .dim, maxWidth: r.maxX - hx)
-        }
+        return hints
     }
 }

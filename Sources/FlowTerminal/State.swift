@@ -60,7 +60,11 @@ public struct UIState: Sendable, Equatable {
     public var paused = false
     public var ack: AckPrompt?
     /// One-line feedback on the status line.
-    public var message: String?
+    public var message: String? { didSet { messageIsSpeed = false } }
+    /// The message is the replay's speed after `+`/`-`: the status line writes the speed as the
+    /// header does, in the same frame's glyphs (`speed ×600`); the driver's words said `x600`
+    /// beside the header's `×600`. Any new message clears it.
+    public var messageIsSpeed = false
     public var quit = false
     public init() {}
 }
@@ -111,9 +115,41 @@ public final class DashboardController {
 
     // MARK: lists as shown (filtered)
 
+    /// What a filter that is one of the status words the screen shows (the State and Status
+    /// columns: `ok`, `warn`, `crit`, `n/a`, `pend`; any case) asks for: rows by their status,
+    /// not by their text (`crit` matched a WARN row whose summary said `(crit ≥10)`, left out
+    /// `✖ CRIT` rows whose summary did not say it, and no site). nil for any other filter.
+    public enum StatusFilter: Equatable, Sendable {
+        case status(Status)
+        case pending
+    }
+
+    public static func statusFilter(_ filter: String) -> StatusFilter? {
+        switch filter.trimmingCharacters().lowercased() {
+        case GlyphSet.word(.ok).lowercased(): return .status(.ok)
+        case GlyphSet.word(.warning).lowercased(): return .status(.warning)
+        case GlyphSet.word(.critical).lowercased(): return .status(.critical)
+        case GlyphSet.word(.unknown).lowercased(): return .status(.unknown)
+        case "pend": return .pending
+        default: return nil
+        }
+    }
+
+    /// Does the alert's State column say `f`'s word (`AlertPanelWidget.stateLabel`)?
+    static func matches(_ a: AlertSnapshot, _ f: StatusFilter) -> Bool {
+        switch f {
+        case .pending: return a.state == .pending
+        case .status(.unknown): return a.state == .unknown
+        case .status(let s): return a.state == .firing && Status(a.severity) == s
+        }
+    }
+
     public var visibleSites: [SiteSnapshot] {
         let f = state.filter.lowercased()
         guard !f.isEmpty else { return snapshot.sites }
+        if let status = Self.statusFilter(f) {
+            return snapshot.sites.filter { status == .status($0.status) }
+        }
         return snapshot.sites.filter {
             $0.name.lowercased().contains(f) || $0.code.lowercased().contains(f)
                 || Format.unitKind($0.kind).contains(f)
@@ -133,6 +169,7 @@ public final class DashboardController {
         let list = orderedAlerts
         let f = state.filter.lowercased()
         guard !f.isEmpty else { return list }
+        if let status = Self.statusFilter(f) { return list.filter { Self.matches($0, status) } }
         let names = Dictionary(snapshot.sites.map { ($0.code, $0.name.lowercased()) }, uniquingKeysWith: { a, _ in a })
         return list.filter {
             $0.site.lowercased().contains(f) || $0.rule.lowercased().contains(f)
@@ -283,6 +320,10 @@ public final class DashboardController {
             if !state.paused { refresh() } else if isReplay { refreshKeepingData() }
         case .faster, .slower, .stepEvent, .nextAlertTransition, .jumpBack, .jumpAhead, .rewindToStart:
             if let c = action.replayCommand { command(c) }
+            if action == .faster || action == .slower, snapshot.replay != nil {
+                state.message = state.message ?? "speed"
+                state.messageIsSpeed = true
+            }
             if action == .stepEvent, state.message == nil { state.message = "Stepped one event: \(snapshot.localClock)" }
         }
         return .redraw
@@ -336,6 +377,29 @@ public final class DashboardController {
         let field: AckPrompt.Field = r.field == "by" ? .who : (r.field == "until" ? .duration : .note)
         let what = p.purpose == .silence ? "Not silenced" : "Not acknowledged"
         return (field, "\(what): " + OperatorAction.explain(r))
+    }
+
+    /// Why a silence's length as typed cannot be used, or nil: none typed, a number without a
+    /// unit, not a length, no time at all, or over the longest a silence lasts
+    /// (`FlowEngine.longestSilence`, as `urgentflow silence --for` and the engine check).
+    static func durationProblem(_ typed: String) -> String? {
+        let text = typed.trimmingCharacters()
+        let most = FlowEngine.longestSilence.description
+        let hint = "(like 30m, 2h, 1h30m; up to \(most))"
+        if text.isEmpty { return "For how long? Type a length \(hint)" }
+        guard let d = FlowCore.Duration.parse(text) else {
+            if let last = text.last, last.isASCII, last.isNumber {
+                let number = String(text.reversed().prefix { $0.isASCII && $0.isNumber }.reversed())
+                if text.allSatisfy({ $0.isASCII && ($0.isNumber || "smhd".contains($0)) }) {
+                    let after = number == text ? "" : " after \(number)"
+                    return "\(text) needs a unit\(after): s, m, h or d \(hint)"
+                }
+            }
+            return "\(text) is not a length \(hint)"
+        }
+        if d.millis <= 0 { return "\(text) is no time: a silence must last more than 0 \(hint)" }
+        if d > FlowEngine.longestSilence { return "\(text) is over the \(most) maximum: a silence lasts at most \(most)" }
+        return nil
     }
 
     private func alertToAcknowledge() -> AlertID? {
@@ -419,8 +483,11 @@ public final class DashboardController {
                 }
                 p.field = silence ? .duration : .note
             case .duration:
-                guard let d = duration, d.millis > 0, d <= FlowEngine.longestSilence else {
-                    state.message = "For how long? (like 30m, 2h; up to 7d)"
+                if let why = Self.durationProblem(p.duration) {
+                    // Why, in the prompt and on the status line: it repeated the question.
+                    p.problem = why
+                    state.message = why
+                    state.ack = p
                     return .redraw
                 }
                 p.field = .note
@@ -437,7 +504,13 @@ public final class DashboardController {
                 }
                 let cmd: DriverCommand
                 if silence {
-                    guard let d = duration, d.millis > 0, d <= FlowEngine.longestSilence else { p.field = .duration; state.ack = p; return .redraw }
+                    guard let d = duration, Self.durationProblem(p.duration) == nil else {
+                        p.field = .duration
+                        p.problem = Self.durationProblem(p.duration)
+                        state.message = p.problem
+                        state.ack = p
+                        return .redraw
+                    }
                     guard !note.isEmpty else { state.message = "Why? (a reason is required)"; return .redraw }
                     cmd = .silence(rule: p.alert.rule, site: p.alert.site, by: who, duration: d, reason: note)
                 } else {

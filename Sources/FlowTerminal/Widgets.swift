@@ -15,7 +15,8 @@ enum Draw {
             g.put(gl.vertical, x: r.maxX - 1, y: y, role: role)
         }
         if let title, r.width > 6 {
-            let t = " " + title + " "
+            // Cut with `…` (a prompt's title was cut mid-word without a sign: `... Stevenag─┐`).
+            let t = " " + TerminalText.clip(TerminalText.sanitize(title), to: r.width - 6, ellipsis: gl.ellipsis) + " "
             g.put(t, x: r.x + 2, y: r.y, role: .title, attributes: focused ? [.underline] : [],
                   maxWidth: r.width - 4)
         }
@@ -254,11 +255,15 @@ enum SiteGridWidget {
     /// as the feed (`Beds stale`), a trend rule's as its metric's trend (`G&A occ trend`), from
     /// what the alert's rule watches (`AlertSnapshot.cause`). nil when the row shows it, or the
     /// site is neither WARN nor CRIT.
-    static func cause(_ site: SiteSnapshot, shown: Set<MetricKey>, alerts: [AlertSnapshot]) -> String? {
+    /// `chipRoom`: the columns a unit drawn as chips (111, the ambulance service) has for them
+    /// after its OPEL column; its chips that fit there are what its row shows (`chipsShown`).
+    /// nil: all of them (it took them all as shown, so at 60 columns beside a Why column an
+    /// ambulance service at CRIT whose `999 stack` did not fit gave no reason).
+    static func cause(_ site: SiteSnapshot, shown: Set<MetricKey>, alerts: [AlertSnapshot], chipRoom: Int? = nil) -> String? {
         guard site.status == .warning || site.status == .critical else { return nil }
         let usesTable = site.metrics.contains { tableMetrics.contains($0.key) }
-        // A unit drawn as chips shows its metrics at its status first (`drawChips`).
-        let visible = usesTable ? shown : Set(site.metrics.map(\.key))
+        // A unit drawn as chips shows its metrics at its status first (`drawChips`), as many as fit.
+        let visible = usesTable ? shown : chipRoom.map { chipsShown(site, width: $0) } ?? Set(site.metrics.map(\.key))
         if site.metrics.contains(where: { visible.contains($0.key) && $0.value != nil && $0.status == site.status }) { return nil }
         if let m = site.metrics.first(where: { $0.value != nil && $0.status == site.status && $0.key != .opelLevel }) {
             return m.key.label
@@ -295,27 +300,83 @@ enum SiteGridWidget {
     /// The cause column takes its room from the metric columns (the rightmost go first), not
     /// from the names: they keep the room they have without it, up to 22 columns. (It took
     /// the names down to 9 columns at 80, where "Hertfordshi…" was two units.)
+    /// A cause is worked out from what the laid-out row actually shows: the metric columns kept
+    /// and, for a unit drawn as chips, the chips that fit (at 60 columns beside a Why column an
+    /// ambulance service at CRIT showed no figure and no reason).
     static func columns(forWidth w: Int, inner: Int, sites: [SiteSnapshot], alerts: [AlertSnapshot]) -> (cols: [Column], causes: [String: String]) {
-        var cols = columns(forWidth: w)
-        var shown = Set<MetricKey>()
-        for c in cols { if case .metric(let k, _) = c.kind { shown.insert(k) } }
-        var causes: [String: String] = [:]
+        let cols = columns(forWidth: w)
         let room = causeWidth(forWidth: w)
-        for site in sites { causes[site.code] = cause(site, shown: shown, alerts: alerts).map { shortCause($0, width: room) } }
-        let plain = layout(cols, inner: inner)
-        guard !causes.isEmpty else { return (plain, causes) }
-        let nameFloor = min(22, plain.first { $0.kind == .name }?.width ?? 22)
-        let widest = causes.values.map { TerminalText.width($0) }.max() ?? 0
-        let cap = causes.values.contains { $0.hasSuffix(staleSuffix) } ? max(room, staleCauseWidth) : room
-        cols.insert(Column(title: "Why", width: max(3, min(widest, cap)), kind: .cause), at: 2)
-        cols = layout(cols, inner: inner, minimumName: nameFloor)
-        // A metric column dropped to make room may have been the one that said why.
-        var kept = Set<MetricKey>()
-        for c in cols { if case .metric(let k, _) = c.kind { kept.insert(k) } }
-        if kept != shown {
-            for site in sites { causes[site.code] = cause(site, shown: kept, alerts: alerts).map { shortCause($0, width: room) } }
+        func causes(for cols: [Column]) -> [String: String] {
+            var kept = Set<MetricKey>()
+            for c in cols { if case .metric(let k, _) = c.kind { kept.insert(k) } }
+            let chips = chipRoom(cols, inner: inner)
+            var out: [String: String] = [:]
+            for site in sites {
+                out[site.code] = cause(site, shown: kept, alerts: alerts, chipRoom: chips).map { shortCause($0, width: room) }
+            }
+            return out
         }
-        return (cols, causes)
+        let plain = layout(cols, inner: inner)
+        var found = causes(for: plain)
+        guard !found.isEmpty else { return (plain, found) }
+        let nameFloor = min(22, plain.first { $0.kind == .name }?.width ?? 22)
+        var why = 0
+        var laid = plain
+        // The Why column takes room from the metric columns and the chips: what then no longer
+        // shows may need a reason too, and a wider column. A few rounds settle it: causes only
+        // grow as the room shrinks.
+        for _ in 0..<3 {
+            let widest = found.values.map { TerminalText.width($0) }.max() ?? 0
+            let cap = found.values.contains { $0.hasSuffix(staleSuffix) } ? max(room, staleCauseWidth) : room
+            let want = max(3, min(widest, cap))
+            if want <= why { break }
+            why = want
+            var withWhy = cols
+            withWhy.insert(Column(title: "Why", width: why, kind: .cause), at: 2)
+            laid = layout(withWhy, inner: inner, minimumName: nameFloor)
+            found = causes(for: laid)
+        }
+        return (laid, found)
+    }
+
+    /// The columns left for a chips row's chips, after its OPEL column (`drawRow`).
+    static func chipRoom(_ cols: [Column], inner: Int) -> Int {
+        guard let opel = cols.firstIndex(where: { $0.kind == .opel }) else { return inner }
+        return inner - cols[...opel].reduce(0) { $0 + $1.width + 1 }
+    }
+
+    /// A chips row's metrics in the order drawn: those at the unit's status first (its WARN was
+    /// a chip cut at the row's end), without the OPEL figures.
+    static func chipOrder(_ site: SiteSnapshot) -> [MetricReading] {
+        let first = site.status == .warning || site.status == .critical
+            ? site.metrics.filter { $0.value != nil && $0.status == site.status } : []
+        let chips = first + site.metrics.filter { m in !first.contains { $0.key == m.key } }
+        return chips.filter { $0.key != .opelLevel && $0.key != .opelScore }
+    }
+
+    /// A chip's label and its value with status glyph and trend (`999 stack `, `261✖↑`).
+    static func chipText(_ m: MetricReading, glyphs gl: GlyphSet) -> (label: String, value: String) {
+        let status: Status = m.value == nil ? .unknown : m.status
+        return (m.key.label + " ", Format.value(m) + gl.glyph(status) + (m.value == nil ? gl.trendUnknown : gl.trend(m.trend)))
+    }
+
+    /// The chips drawn in `width` columns: each whole, in `chipOrder`, until one does not fit.
+    /// Glyphs and trend arrows take one column in every glyph set.
+    static func chipsFitting(_ metrics: [MetricReading], width: Int, glyphs gl: GlyphSet = .unicodeSet) -> [MetricReading] {
+        var used = 0
+        var out: [MetricReading] = []
+        for m in metrics {
+            let t = chipText(m, glyphs: gl)
+            let need = TerminalText.width(t.label) + TerminalText.width(t.value)
+            if used + need > width { break }
+            out.append(m)
+            used += need + 2
+        }
+        return out
+    }
+
+    static func chipsShown(_ site: SiteSnapshot, width: Int) -> Set<MetricKey> {
+        Set(chipsFitting(chipOrder(site), width: width).map(\.key))
     }
 
     /// Lays out column widths to fill `inner` columns (the name column takes what is left).
@@ -416,10 +477,7 @@ enum SiteGridWidget {
             if col.kind == .opel && !usesTable {
                 // Units without bed/ambulance figures (111, ambulance service): labelled chips,
                 // those at the unit's status first (its WARN was a chip cut at the row's end).
-                let first = site.status == .warning || site.status == .critical
-                    ? site.metrics.filter { $0.value != nil && $0.status == site.status } : []
-                let chips = first + site.metrics.filter { m in !first.contains { $0.key == m.key } }
-                drawChips(chips, x: cx, y: y, width: x + width - cx, into: &g, theme: theme)
+                drawChips(chipOrder(site), x: cx, y: y, width: x + width - cx, into: &g, theme: theme)
                 break columns
             }
         }
@@ -431,7 +489,9 @@ enum SiteGridWidget {
         var t = auto
         if let d = site.declaredOpel {
             t += "/\(d)"
-            if d != site.opelLevel { t += theme.glyphs.differs }
+            // Only when both are known: with the automated level unknown there is no difference
+            // to mark (`--/2≠` read as the levels disagreeing).
+            if let a = site.opelLevel, d != a { t += theme.glyphs.differs }
         }
         let role: StyleRole = site.opelLevel == nil ? .unknown : site.metric(.opelLevel).map { StyleRole($0.status) } ?? .normal
         Draw.text(t, x: x, y: y, width: width, role: role, into: &g, theme: theme)
@@ -460,15 +520,11 @@ enum SiteGridWidget {
     static func drawChips(_ metrics: [MetricReading], x: Int, y: Int, width: Int, into g: inout CellGrid, theme: Theme) {
         let gl = theme.glyphs
         var cx = x
-        let end = x + width
-        for m in metrics where m.key != .opelLevel && m.key != .opelScore {
+        for m in chipsFitting(metrics.filter { $0.key != .opelLevel && $0.key != .opelScore }, width: width, glyphs: gl) {
             let status: Status = m.value == nil ? .unknown : m.status
-            let label = m.key.label + " "
-            let value = Format.value(m) + gl.glyph(status) + (m.value == nil ? gl.trendUnknown : gl.trend(m.trend))
-            let need = TerminalText.width(label) + TerminalText.width(value)
-            if cx + need > end { break }
-            cx += g.put(label, x: cx, y: y, role: .dim)
-            cx += g.put(value, x: cx, y: y, role: StyleRole(status))
+            let t = chipText(m, glyphs: gl)
+            cx += g.put(t.label, x: cx, y: y, role: .dim)
+            cx += g.put(t.value, x: cx, y: y, role: StyleRole(status))
             cx += 2
         }
     }
