@@ -152,7 +152,7 @@ public final class DashboardController {
         }
         return snapshot.sites.filter {
             $0.name.lowercased().contains(f) || $0.code.lowercased().contains(f)
-                || Format.unitKind($0.kind).contains(f)
+                || Format.unitKind($0.kind).lowercased().contains(f)
         }
     }
 

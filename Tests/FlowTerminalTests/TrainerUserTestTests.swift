@@ -242,5 +242,7 @@ private func siteRow(_ g: CellGrid, _ name: String) -> String? {
         // Any other filter still matches names, codes, rules and summaries.
         #expect(Self.filtered("critical").filteredAlerts.map(\.rule).contains("ed_over_12h"))
         #expect(Self.filtered("lister").visibleSites.map(\.code) == ["RWH"])
+        // A unit's kind, whatever its case: "NHS 111" was compared with the lower-cased filter.
+        #expect(Self.filtered("nhs 1").visibleSites.map(\.code) == ["HUC"], "\(Self.filtered("nhs 1").visibleSites.map(\.code))")
     }
 }
