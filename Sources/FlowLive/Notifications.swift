@@ -11,6 +11,7 @@ public enum Notifications {
         do { config = try NotifyConfigLoader.load(yaml: text, file: path, system: system) } catch {
             throw LiveError("notifications configuration has problems:\n\(error)")
         }
+        if mode == .live { for w in config.unitsWithoutLeadWarnings(system: system) { Log.warn(w) } }
         // The loader gives an empty configuration when the file has no notifications section.
         guard !config.notifiers.isEmpty else { return nil }
         do {

@@ -163,3 +163,20 @@ public struct Route: Sendable, Equatable {
         self.rules = rules
     }
 }
+
+extension NotificationConfig {
+    /// What to say of the units no core lead covers (`SystemConfig.unitsWithoutLead`), one line
+    /// each: `check` and the start of `run` say them (a warning: rotas may cover the hours).
+    public func unitsWithoutLeadWarnings(system: SystemConfig) -> [String] {
+        system.unitsWithoutLead.map { u in
+            let which = u.severities.map(\.rawValue).joined(separator: " and ")
+            var s = "no lead in leads: covers \(u.code) for \(which) alerts: its alert transitions name no lead"
+            if !notifiers.isEmpty {
+                let finals = escalation.finally
+                s += finals.isEmpty ? "; where no rota covers it, nobody is notified"
+                    : "; where no rota covers it, only \(finals.joined(separator: ", ")) (escalation.finally) \(finals.count == 1 ? "is" : "are") notified"
+            }
+            return s
+        }
+    }
+}

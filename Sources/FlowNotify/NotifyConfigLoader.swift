@@ -161,6 +161,32 @@ public enum NotifyConfigLoader {
             }
         }
 
+        // Contacts: a pager command or a webhook reaches a lead by it. `check` passed a lead with
+        // none, or an empty one, and its critical pages went out with no contact (the ops user
+        // test). An empty one is refused whatever the notifiers; a missing one where a command
+        // or webhook notifier is configured (Alertmanager routes by its own receivers; a log
+        // file needs none).
+        let reaching = config.notifiers.filter {
+            switch $0.kind { case .command, .webhook: return true; default: return false }
+        }.map(\.name)
+        func checkContacts(_ leads: [Node], _ section: String) {
+            for (i, node) in leads.enumerated() {
+                guard case .mapping(let m) = node else { continue }
+                let path = "\(section)[\(i)]"
+                let who = m["name"].flatMap { if case .scalar(let s) = $0 { return s.string } else { return nil } } ?? "this lead"
+                if let c = m["contact"] {
+                    if case .scalar(let s) = c, s.string.trimmingCharacters(in: .whitespaces).isEmpty {
+                        r.problem(c, path + ".contact", "is empty: give how \(who) is reached (a telephone number, an address)")
+                    }
+                } else if !reaching.isEmpty {
+                    r.problem(m["id"] ?? m.first?.key, path + ".contact", "is required: notifier\(reaching.count == 1 ? "" : "s") "
+                              + "\(reaching.joined(separator: ", ")) reach\(reaching.count == 1 ? "es" : "") \(who) by it")
+                }
+            }
+        }
+        if case .sequence(let leads)? = top["leads"] { checkContacts(Array(leads), "leads") }
+        if case .sequence(let leads)? = n["leads"] { checkContacts(Array(leads), "\(p).leads") }
+
         // routes
         for (i, node) in r.sequence(n, "routes", path: p).enumerated() {
             let path = "\(p).routes[\(i)]"

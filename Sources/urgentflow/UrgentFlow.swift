@@ -183,6 +183,8 @@ struct Check: ParsableCommand {
             for c in n.unrunnableCommands {
                 print("\(file): warning: notifier \(c.notifier): cannot run \(c.program) on this machine: \(c.why)")
             }
+
+            for w in n.unitsWithoutLeadWarnings(system: c) { print("\(file): warning: \(w)") }
             return
         }
         let config = try configOption.load()

@@ -44,6 +44,17 @@ public struct SystemConfig: Sendable {
             selector.contains(units[i].code) || selector.contains(units[i].kind.rawValue)
         }
     }
+
+    /// The units no lead in `leads:` covers, with the severities left uncovered: their alert
+    /// transitions name no lead, and where no rota covers them their notifications go only to
+    /// the escalation's final leads. `check` passed a system with such a unit without a word
+    /// (the ops user test); `check` and the start of `run` say it.
+    public var unitsWithoutLead: [(code: String, severities: [Severity])] {
+        units.compactMap { u in
+            let missing = Severity.allCases.filter { sev in !leads.contains { $0.covers(unit: u, code: u.code, severity: sev) } }
+            return missing.isEmpty ? nil : (u.code, missing)
+        }
+    }
 }
 
 public struct UnitConfig: Sendable, Equatable {
