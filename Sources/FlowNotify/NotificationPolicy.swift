@@ -110,6 +110,9 @@ public struct NotificationPolicy: Sendable {
         var flapping = false
         var unstable: Unstable?
         var lastChange: EventTime?
+        /// The worst severity the lead was told of during the current flapping spell (the
+        /// `unstable` message's, or a critical sent since: `criticalWhileFlapping`).
+        var toldWhileFlapping: Severity?
     }
 
     struct Held: Sendable {
@@ -180,7 +183,7 @@ public struct NotificationPolicy: Sendable {
             }
             ks.episode = Episode(since: t.since, severity: t.severity, value: t.value, summary: t.summary)
             keys[key] = ks
-            if change(key, at: t.at, into: &out) { return out }
+            if change(key, at: t.at, into: &out) { criticalWhileFlapping(key, .firing, at: t.at, into: &out); return out }
             if !isSilenced(key, at: t.at) { emit(key, .firing, into: &out) }
         case .severityChanged:
             var ep = ks.episode ?? Episode(since: t.since, severity: t.severity, value: t.value, summary: t.summary)
@@ -195,7 +198,7 @@ public struct NotificationPolicy: Sendable {
             }
             ks.episode = ep
             keys[key] = ks
-            if change(key, at: t.at, into: &out) { return out }
+            if change(key, at: t.at, into: &out) { criticalWhileFlapping(key, .severityChanged, at: t.at, into: &out); return out }
             if !isSilenced(key, at: t.at) { emit(key, .severityChanged, into: &out) }
         case .resolved:
             if var ep = ks.episode {
@@ -269,6 +272,7 @@ public struct NotificationPolicy: Sendable {
             if ks.flapping, let last = ks.lastChange, t - last >= config.flapping.quiet {
                 ks.flapping = false
                 ks.changes = []
+                ks.toldWhileFlapping = nil
                 let unstable = ks.unstable
                 ks.unstable = nil
                 keys[key] = ks
@@ -403,9 +407,21 @@ public struct NotificationPolicy: Sendable {
         if !isSilenced(key, at: t), keys[key]!.episode != nil {
             if let n = emit(key, .unstable, into: &out, state: resolving ? "resolved" : "firing") {
                 keys[key]!.unstable = Unstable(id: n.id, since: n.since, lead: n.lead, severity: n.severity)
+                keys[key]!.toldWhileFlapping = n.severity
             }
         }
         return true
+    }
+
+    /// A flapping alert that turns critical is sent all the same, once a flapping spell: the
+    /// `unstable` message had said it at warning, and a stale feed gone critical was sent to
+    /// nobody while it flapped (the ops engineer's user test, 2026-11-25). Its other changes
+    /// still wait for the spell to end.
+    private mutating func criticalWhileFlapping(_ key: Key, _ kind: NotificationKind, at t: EventTime, into out: inout [AlertNotification]) {
+        guard let ks = keys[key], let ep = ks.episode, ep.severity == .critical, ks.toldWhileFlapping != .critical,
+              !isSilenced(key, at: t) else { return }
+        keys[key]!.toldWhileFlapping = .critical
+        emit(key, kind, into: &out)
     }
 
     /// The alert as the engine describes it now (`current`), into the episode: what a message
@@ -454,17 +470,26 @@ public struct NotificationPolicy: Sendable {
     }
 
     /// The per-lead budget: within it, a message goes out (true); beyond it, it is held for a
-    /// digest (false).
+    /// digest (false). A critical alert's firing, worsening or escalation goes out whatever the
+    /// budget (and counts in it): a handover queue gone critical waited 12 minutes for the
+    /// digest of a lead whose budget stale-feed noise had spent (the ops engineer's user test).
     @discardableResult
     private mutating func admit(_ n: AlertNotification, into out: inout [AlertNotification]) -> Bool {
         guard let lead = n.lead?.id else { out.append(n); return true }
         let t = n.at
         var times = sent[lead] ?? []
         times.removeAll { t - $0 >= config.budget.window }
-        if times.count < config.budget.max && held[lead] == nil {
+        let urgent = n.severity == .critical && (n.kind == .firing || n.kind == .severityChanged || n.kind == .escalated)
+        if urgent || (times.count < config.budget.max && held[lead] == nil) {
             times.append(t)
             sent[lead] = times
             out.append(n)
+            // Its alert's messages held for the digest are older news: the digest would bring
+            // them after this one (a stale label set left in Alertmanager), so they go.
+            if urgent, var h = held[lead] {
+                h.items.removeAll { $0.rule == n.rule && $0.site == n.site }
+                held[lead] = h.items.isEmpty ? nil : h
+            }
             return true
         }
         sent[lead] = times

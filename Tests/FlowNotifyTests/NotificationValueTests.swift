@@ -153,21 +153,25 @@ final class HandoverWait {
     }
 
     @Test func aReminderHeldForADigestSaysTheAlertAsOfWhenItWasMade() throws {
-        // One message an hour to a lead: the reminder at 10:56:30 and the severity change at
-        // 11:01 are held, and go as one digest five minutes after the first of them.
+        // One message an hour to a lead: the reminder at 10:56:30 is held, and goes as a digest
+        // two minutes after it. The severity change to critical at 11:01 goes out at once,
+        // whatever the budget (an escalation to critical waited for the digest, the ops user
+        // test).
         let notify = NotificationConfig(escalation: EscalationPolicy(after: .hours(12)), repeatInterval: .minutes(10),
                                         flapping: FlappingSettings(enabled: false),
-                                        budget: LeadBudget(max: 1, window: .hours(1), digestAfter: .minutes(5)))
+                                        budget: LeadBudget(max: 1, window: .hours(1), digestAfter: .minutes(2)))
         let w = HandoverWait(notify: notify)
-        w.run(until: "11:02:30")
+        w.run(until: "11:00:30")
         let digest = try #require(w.message(.digest), "\(w.sent.map(\.kind))")
         let items = digest.items ?? []
-        #expect(items.map(\.kind) == [.repeat, .severityChanged])
+        #expect(items.map(\.kind) == [.repeat])
         let reminder = try #require(items.first)
         #expect(reminder.at == Self.at("10:56:30"))
         let shown = try #require(w.shownWhenMade[reminder.id])
         #expect(reminder.value == 56.1 && reminder.value == shown.value.map(Format.rounded), "\(reminder)")
         #expect(reminder.summary == "Alpha Hospital Longest wait 56.1 min (warning at or above 45 min)" && reminder.summary == shown.summary)
-        #expect(items.last?.value == 60.6)
+        w.run(until: "11:02:30")
+        let worse = try #require(w.message(.severityChanged), "\(w.sent.map(\.kind))")
+        #expect(worse.value == 60.6 && worse.severity == .critical && worse.at < Self.at("11:02:00"), "\(worse)")
     }
 }

@@ -308,6 +308,40 @@ import Foundation
         #expect(p.heldCount(lead: "acute-night-manager") == 0)
     }
 
+    /// A critical alert is not held for a digest, nor kept back while its alert flaps: a handover
+    /// queue gone critical waited 12 minutes for the night manager's digest, their budget spent
+    /// on stale-feed noise, and a flapping stale feed that went critical was sent to nobody (the
+    /// ops engineer's user test, 2026-11-25).
+    @Test func aCriticalAlertIsNotHeldForADigestNorKeptBackWhileItFlaps() throws {
+        var p = try policy()
+        let rules = ["ga_occupancy", "escalation_share", "dtoc_share", "ed_over_12h", "handover_queue", "handover_longest_wait"]
+        for rule in rules { _ = p.handle(transition(rule, "RWH", .warning, .firing, at: "2026-01-20T22:00:00Z")) }
+        let held = p.handle(transition("ga_occupancy", "RWG", .warning, .firing, at: "2026-01-20T22:01:00Z"))
+        #expect(held.isEmpty && p.heldCount(lead: "acute-night-manager") == 1, "the budget is spent")
+        // A critical firing and a worsening to critical go out at once.
+        let crit = p.handle(transition("handover_queue", "RWG", .critical, .firing, at: "2026-01-20T22:02:00Z"))
+        #expect(crit.map(\.kind) == [.firing] && crit.first?.lead?.id == "acute-night-manager", "\(crit.map(\.kind))")
+        let worse = p.handle(transition("ga_occupancy", "RWG", .critical, .severityChanged, at: "2026-01-20T22:03:00Z", since: "2026-01-20T22:01:00Z"))
+        #expect(worse.map(\.kind) == [.severityChanged], "\(worse.map(\.kind))")
+        #expect(p.heldCount(lead: "acute-night-manager") == 0, "its older message held for the digest went with it")
+        // A warning still waits for the digest.
+        #expect(p.handle(transition("dtoc_share", "RWG", .warning, .firing, at: "2026-01-20T22:04:00Z")).isEmpty)
+
+        // Flapping: unstable at warning, then critical is sent once, then its flips are not.
+        var f = try policy()
+        var kinds: [NotificationKind] = []
+        let steps: [(String, TransitionKind, Severity)] = [("10:00", .firing, .warning), ("10:05", .resolved, .warning), ("10:10", .firing, .warning),
+                                                      ("10:15", .resolved, .warning), ("10:20", .firing, .critical), ("10:25", .resolved, .critical),
+                                                      ("10:30", .firing, .critical)]
+        var since = "2026-01-20T10:00:00Z"
+        for (hm, state, severity) in steps {
+            let at = "2026-01-20T\(hm):00Z"
+            if state == .firing { since = at }
+            kinds += f.handle(transition("stale_bed", "RWH", severity, state, at: at, since: since)).map(\.kind)
+        }
+        #expect(kinds == [.firing, .resolved, .firing, .unstable, .firing], "\(kinds)")
+    }
+
     /// What the dashboard's Warned column reads (`activeAlerts`): a message held for its lead's
     /// digest has not told them; the status says held, and until when, until the digest goes.
     @Test func anAlertHeldForADigestIsNotSaidToHaveWarnedItsLead() throws {
