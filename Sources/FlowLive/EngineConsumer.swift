@@ -198,10 +198,64 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     /// `located`: the line number and the reason (`line 4: feed bed: site RWH: out_of_range: ...`),
     /// logged; `brief`: the reason and field alone (`out_of_range ga_core_occupied`), for the
     /// status line with the file's name rather than its path.
+    ///
+    /// At most `rejectionsLoggedPerMinute` a source a minute are logged one by one; the rest of
+    /// that minute are said together when it is up (`sayUnloggedRejections`), by reason: a
+    /// producer resending 57,665 lines after a crash, each refused `duplicate_id`, wrote a log
+    /// line each, 54 MB of log for one burst (the ops engineer's user test).
     private func rejected(_ origin: LineOrigin, _ located: String, brief: some StringProtocol) {
         lastRejection = "\(origin.shortSource):\(origin.line) \(brief)"
         dirty = true
-        Log.info("rejected \(origin.source) \(located)")
+        let now = monotonicNanos()
+        var w = rejectionLog[origin.source] ?? RejectionLogWindow(start: now)
+        if now &- w.start >= 60_000_000_000 {
+            sayUnloggedRejections(origin.source, w)
+            w = RejectionLogWindow(start: now)
+        }
+        if w.logged < Self.rejectionsLoggedPerMinute {
+            w.logged += 1
+            logRejection("rejected \(origin.source) \(located)")
+        } else {
+            w.unlogged[String(brief.prefix { $0 != " " }), default: 0] += 1
+            w.lines = (w.lines?.first ?? origin.line, origin.line)
+        }
+        rejectionLog[origin.source] = w
+    }
+
+    static let rejectionsLoggedPerMinute = 20
+    /// A source's rejections logged in its current minute, and those not logged, by reason.
+    struct RejectionLogWindow {
+        var start: UInt64
+        var logged = 0
+        var unlogged: [String: Int] = [:]
+        var lines: (first: Int, last: Int)?
+    }
+    private var rejectionLog: [String: RejectionLogWindow] = [:]
+    /// Where rejected lines are said (the service's log; a test's own).
+    public var logRejection: (String) -> Void = { Log.info($0) }
+    /// The clock the rejection log's minutes are on (a test's own).
+    public var monotonicNanos: () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }
+
+    private func sayUnloggedRejections(_ source: String, _ w: RejectionLogWindow) {
+        let n = w.unlogged.values.reduce(0, +)
+        guard n > 0, let lines = w.lines else { return }
+        let reasons = w.unlogged.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        logRejection("rejected \(source) lines \(lines.first) to \(lines.last): \(n) more not logged one by one (\(reasons)); "
+                 + "the first \(Self.rejectionsLoggedPerMinute) of each minute are")
+    }
+
+    /// Says every source's rejections not logged yet (at the stop, once the hub has stopped).
+    public func sayUnloggedRejections() { sayDueRejections(all: true) }
+
+    /// Says the unlogged rejections of the sources whose minute is up (at each tick, so a burst
+    /// that stops is said within a minute, not only with the next rejection).
+    private func sayDueRejections(all: Bool = false) {
+        let now = monotonicNanos()
+        for (source, w) in rejectionLog where all || now &- w.start >= 60_000_000_000 {
+            sayUnloggedRejections(source, w)
+            rejectionLog[source] = nil
+        }
     }
 
     /// Evaluates the rules the group's accepted lines may have changed, at the wall clock, and
@@ -237,6 +291,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     }
 
     public func tick() {
+        sayDueRejections()
         advanceIfDue()
         publish(force: false)
         saveRejections(force: false)

@@ -256,6 +256,7 @@ struct Run: ParsableCommand {
         // (what a full disk kept out of it said plainly).
         func stop() {
             hub.shutdown()
+            consumer.sayUnloggedRejections()
             consumer.saveRejections(force: true)
             ingest.closeJournal(journal)
         }

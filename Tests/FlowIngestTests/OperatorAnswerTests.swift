@@ -91,4 +91,33 @@ import Testing
                                    kind: .silence(site: "RWH", rule: nil, until: now + .seconds(11), by: "Chris Adeyemi", reason: "over"))
         #expect(Self.submit(c, again) == .accepted)
     }
+
+    /// A producer resending 57,665 lines after a crash, each refused `duplicate_id`, wrote a
+    /// log line each: 54 MB of log for one burst (the ops engineer's user test). The first 20 of
+    /// a source a minute are logged; the rest of that minute together, by reason, when it is up.
+    @Test func rejectedLinesAreLoggedOneByOneUpToTwentyASourceAMinute() throws {
+        let c = try Self.consumer()
+        final class Lines: @unchecked Sendable { var all: [String] = [] }
+        let logged = Lines()
+        var now: UInt64 = 1_000_000_000
+        c.logRejection = { logged.all.append($0) }
+        c.monotonicNanos = { now }
+        for i in 1...25 {
+            _ = c.consume(ArraySlice("not json \(i)".utf8), origin: LineOrigin(source: "tcp:127.0.0.1:5514#1", line: i))
+        }
+        _ = c.consume(ArraySlice("x".utf8), origin: LineOrigin(source: "feed.jsonl", line: 1))
+        #expect(logged.all.count == 21, "\(logged.all.count)")
+        #expect(logged.all.filter { $0.hasPrefix("rejected tcp:127.0.0.1:5514#1 line ") }.count == 20)
+        now += 59_000_000_000
+        c.tick()
+        #expect(logged.all.count == 21, "not before the minute is up")
+        now += 2_000_000_000
+        c.tick()
+        #expect(logged.all.last == "rejected tcp:127.0.0.1:5514#1 lines 21 to 25: 5 more not logged one by one (malformed 5); "
+                + "the first 20 of each minute are", "\(logged.all.last ?? "")")
+        #expect(logged.all.count == 22)
+        // A new minute logs one by one again.
+        _ = c.consume(ArraySlice("not json".utf8), origin: LineOrigin(source: "tcp:127.0.0.1:5514#1", line: 26))
+        #expect(logged.all.last?.hasPrefix("rejected tcp:127.0.0.1:5514#1 line 26: ") == true, "\(logged.all.last ?? "")")
+    }
 }
