@@ -100,7 +100,36 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     }
 
     public func consume(_ line: ArraySlice<UInt8>, origin: LineOrigin) -> LineVerdict {
+        // A file resumed at a saved position (its first line this run is not its line 1) reads
+        // again, after an unclean stop, the lines between that position (saved at most once a
+        // second) and what the journal got: refused as duplicates, each was logged and counted
+        // for good (286,910 after a `kill -9` mid-burst, the ops engineer's user test). Up to
+        // its first line that is not a duplicate, they are skipped: not counted, said once.
+        var catchUp: (count: Int, first: Int, last: Int)? = nil
+        if origin.source.hasPrefix(LineOrigin.fileSource("")) {
+            switch resumedCatchUp[origin.source] {
+            case nil where origin.line > 1: catchUp = (0, origin.line, origin.line)
+            case nil: resumedCatchUp[origin.source] = .over
+            case .catching(let c)?: catchUp = c
+            case .over?: break
+            }
+        }
+        engine.quietDuplicates = catchUp != nil
         let outcome = line.withUnsafeBufferPointer { engine.ingest($0, receivedAt: WallClock.now()) }
+        engine.quietDuplicates = false
+        if var c = catchUp {
+            if case .rejected(let r) = outcome, r.reason == .duplicateID {
+                c.count += 1
+                c.last = origin.line
+                resumedCatchUp[origin.source] = .catching(c)
+                return .rejected(reason: "duplicate_id: already in the journal (read again after an unclean stop)")
+            }
+            if c.count > 0 {
+                Log.info("input \(origin.source): lines \(c.first) to \(c.last) were already in the journal, read again after an unclean "
+                         + "stop (the saved position was behind it): skipped, not counted as rejected")
+            }
+            resumedCatchUp[origin.source] = .over
+        }
         switch outcome {
         case .accepted, .held:   // held: replay only, the live clock is the wall clock
             dirty = true
@@ -231,6 +260,11 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         var lines: (first: Int, last: Int)?
     }
     private var rejectionLog: [String: RejectionLogWindow] = [:]
+    /// Per file source: nil until its first line this run; then its catch-up after a resume
+    /// (the duplicates skipped so far, and their lines), or `over` once a line is not one, or
+    /// when it started at line 1.
+    private var resumedCatchUp: [String: CatchUp] = [:]
+    private enum CatchUp { case catching((count: Int, first: Int, last: Int)), over }
     /// Where rejected lines are said (the service's log; a test's own).
     public var logRejection: (String) -> Void = { Log.info($0) }
     /// The clock the rejection log's minutes are on (a test's own).
@@ -245,8 +279,17 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                  + "the first \(Self.rejectionsLoggedPerMinute) of each minute are")
     }
 
-    /// Says every source's rejections not logged yet (at the stop, once the hub has stopped).
-    public func sayUnloggedRejections() { sayDueRejections(all: true) }
+    /// Says every source's rejections not logged yet (at the stop, once the hub has stopped),
+    /// and a resumed file's lines skipped as already journalled, if its catch-up is not over.
+    public func sayUnloggedRejections() {
+        sayDueRejections(all: true)
+        for (source, state) in resumedCatchUp {
+            guard case .catching(let c) = state, c.count > 0 else { continue }
+            Log.info("input \(source): lines \(c.first) to \(c.last) were already in the journal, read again after an unclean "
+                     + "stop (the saved position was behind it): skipped, not counted as rejected")
+            resumedCatchUp[source] = .over
+        }
+    }
 
     /// Says the unlogged rejections of the sources whose minute is up (at each tick, so a burst
     /// that stops is said within a minute, not only with the next rejection).

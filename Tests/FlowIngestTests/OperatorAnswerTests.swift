@@ -120,4 +120,30 @@ import Testing
         _ = c.consume(ArraySlice("not json".utf8), origin: LineOrigin(source: "tcp:127.0.0.1:5514#1", line: 26))
         #expect(logged.all.last?.hasPrefix("rejected tcp:127.0.0.1:5514#1 line 26: ") == true, "\(logged.all.last ?? "")")
     }
+
+    /// After a `kill -9` mid-burst the saved position of a followed file (at most a second old)
+    /// was behind the journal: the restart read those lines again, and each was logged and
+    /// counted as a rejected duplicate for good (286,910, the ops engineer's user test). A file
+    /// resumed at a saved position skips its leading duplicates quietly, once said.
+    @Test func aResumedFilesLinesAlreadyJournalledAreSkippedNotCounted() throws {
+        let c = try Self.consumer()
+        let now = WallClock.now()
+        // The journal's recovery took lines 1-10 (here: through another source).
+        for n in 1...10 { _ = c.consume(HeldJournalClockTests.bedLine(n, at: now - .seconds(Int64(60 - n))), origin: LineOrigin(source: "journal", line: n)) }
+        let file = LineOrigin.fileSource("/srv/feeds/beds.jsonl")
+        // Resumed at line 7 (the position saved before the crash): 7-10 read again, then 11 is new.
+        for n in 7...10 {
+            let v = c.consume(HeldJournalClockTests.bedLine(n, at: now - .seconds(Int64(60 - n))), origin: LineOrigin(source: file, line: n))
+            #expect(!v.isAccepted)
+        }
+        #expect(c.engine.rejectedTotal == 0, "not counted as rejected")
+        #expect(c.lastRejection == nil)
+        #expect(c.consume(HeldJournalClockTests.bedLine(11, at: now - .seconds(49)), origin: LineOrigin(source: file, line: 11)) == .accepted)
+        // From there a duplicate is one again.
+        _ = c.consume(HeldJournalClockTests.bedLine(3, at: now - .seconds(57)), origin: LineOrigin(source: file, line: 12))
+        #expect(c.engine.rejectedTotal == 1)
+        // A file read from its line 1 has no catch-up: its duplicates count.
+        _ = c.consume(HeldJournalClockTests.bedLine(4, at: now - .seconds(56)), origin: LineOrigin(source: LineOrigin.fileSource("/srv/b"), line: 1))
+        #expect(c.engine.rejectedTotal == 2)
+    }
 }

@@ -69,6 +69,9 @@ public final class FlowEngine {
     /// or a backlog, `EngineConsumer.batchWillCommit`).
     public private(set) var lastAcceptedAt: EventTime?
     private var silences: [Silence] = []
+    /// Live: a duplicate is refused without being counted (`EngineConsumer`: a file resumed
+    /// behind the journal after an unclean stop reads lines the journal already holds).
+    public var quietDuplicates = false
     /// The silences in force that the latest `silence` replaced or ended.
     public private(set) var lastSilenceReplaced: [Silence] = []
     /// Operator actions applied (acknowledgements, clock marks); see OperatorActions.swift.
@@ -221,8 +224,9 @@ public final class FlowEngine {
         }
         let f = m.feed.index
         if dedup[f].contains(m.idHash) {
-            return reject(Rejection(.duplicateID, field: "id", "this id was already accepted on the \(m.feed.rawValue) feed",
-                                    feed: m.feed, site: config.units[m.site].code))
+            let r = Rejection(.duplicateID, field: "id", "this id was already accepted on the \(m.feed.rawValue) feed",
+                              feed: m.feed, site: config.units[m.site].code)
+            return quietDuplicates ? .rejected(r) : reject(r)
         }
         // Run the ticks the clock passes before this message (replay: the message moves the clock).
         if mode == .replay || (recovering && !clockMarked) { runTicks(before: m.at) }
