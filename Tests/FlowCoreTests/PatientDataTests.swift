@@ -107,6 +107,22 @@ import Testing
         }
     }
 
+    /// A message's id leaked a name or a telephone number into the journal as a key could (the
+    /// ops engineer's user test, 2026-11-25): it is checked as the keys are, where it has a space
+    /// or a first `0` or `+`; system ids with separators pass unsearched.
+    @Test("a message id holding a titled name, a telephone number, a postcode or a name is refused, naming the id")
+    mutating func identifiableIdsAreRefused() {
+        for id in ["Mr Smith bed", "07700900123", "+44 7700 900123", "SG1 4AB-1", "John Smith"] {
+            let line = #"{"feed":"bed","id":"\#(id)","at":"2026-01-05T08:00:00Z","site":"AAA","ga_core_open":10,"ga_core_occupied":5}"#
+            guard case .failure(let r) = decoder.decode(line) else { Issue.record("accepted \(id)"); continue }
+            #expect(r.reason == .identifiable && r.field == "id", "\(id): \(r)")
+        }
+        for id in ["EEAST-7781201-a", "RWH-bed-2026-01-05T08:00", "b 12", "0-1"] {
+            let line = #"{"feed":"bed","id":"\#(id)","at":"2026-01-05T08:00:00Z","site":"AAA","ga_core_open":10,"ga_core_occupied":5}"#
+            guard case .success = decoder.decode(line) else { Issue.record("refused \(id)"); continue }
+        }
+    }
+
     /// The decoder looks for identifiable keys only where `keyMayIdentify` says they can be: it
     /// must say so of every key `keyWhy` refuses (random keys built of the pieces those searches
     /// look for, and of the separators and digits around them).

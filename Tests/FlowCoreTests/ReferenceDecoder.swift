@@ -669,6 +669,12 @@ struct RefFeedDecoder {
         guard idField.kind == .string else { return r.reject(.badType, "id", "must be a string") }
         let idLen = Int(idField.valueEnd - idField.valueStart)
         guard idLen >= 1, idLen <= 128 else { return r.reject(.outOfRange, "id", "must be 1 to 128 characters") }
+        // As a key is checked, where it has a space or starts with `0` or `+` (this reference's
+        // own reading of the decoder's quick pass for ids).
+        if let text = RefScanner.stringValue(r.p, idField), text.first == "0" || text.first == "+" || text.contains(" "),
+           let why = RefPatientText.keyWhy(text) {
+            return r.reject(.identifiable, "id", why + "; feeds must carry aggregates or pseudonymous keys")
+        }
         let idHash = RefFingerprint.of(feed: feed, r.p, Int(idField.valueStart), Int(idField.valueEnd))
         // at
         let at: EventTime

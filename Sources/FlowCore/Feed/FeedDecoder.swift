@@ -524,6 +524,14 @@ private struct Line {
         guard idField.kind == .string else { throw rejection(.badType, "id", "must be a string") }
         let idLen = Int(idField.end - idField.start)
         guard idLen >= 1, idLen <= 128 else { throw rejection(.outOfRange, "id", "must be 1 to 128 characters") }
+        // The message id is checked as the keys are (a titled name, a postcode, a telephone
+        // number, capitalised words: `"id":"Mr Smith bed"` and `"id":"07700900123"` were kept in
+        // the journal, the ops engineer's user test), where it has a space or a first `0` or `+`.
+        if idLen >= PatientText.shortestFinding, checksKeys,
+           idField.hasEscapes || PatientText.keyMayIdentify(b, Int(idField.start), Int(idField.end), dates: false),
+           let why = keyIdentifiable(idField) {
+            throw rejection(.identifiable, "id", why)
+        }
         let idHash = lookahead.idFingerprint(feed: feed, b, Int(idField.start), Int(idField.end))
         // at
         let at = try time(.at, required: true)!

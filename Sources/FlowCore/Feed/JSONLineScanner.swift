@@ -1176,8 +1176,10 @@ public enum PatientText {
     /// instructions (callgrind, 200,000 lines at issue 6's pace); this pass reads the key eight
     /// bytes at a time. `s >= 8`: a key comes after its name in the line, so the last word is
     /// read as the eight bytes ending at `e`, never past the line.
+    /// `dates: false` (a message's `id`): a space or a first `0` or `+` only, so that ids such as
+    /// `EEAST-7781201-a` (two separators) are not searched at every line.
     @inline(__always)
-    static func keyMayIdentify(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+    static func keyMayIdentify(_ b: UnsafePointer<UInt8>, _ s: Int, _ e: Int, dates: Bool = true) -> Bool {
         if b[s] == UInt8(ascii: "0") || b[s] == UInt8(ascii: "+") { return true }
         let ones: UInt64 = 0x0101_0101_0101_0101, low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
         @inline(__always) func load(_ at: Int) -> UInt64 { UInt64(littleEndian: UnsafeRawPointer(b + at).loadUnaligned(as: UInt64.self)) }
@@ -1194,7 +1196,7 @@ public enum PatientText {
         // The rest: the word ending at `e`, the bytes already taken shifted out (zeros in their
         // place are neither a space nor one of `,-./`).
         if i < e { take(load(e &- 8) >> UInt64((8 &- (e &- i)) &* 8)) }
-        return spaces != 0 || separators >= 2
+        return spaces != 0 || (dates && separators >= 2)
     }
 
     /// Key `b[s..<e]` is, whole, two to four capitalised words with single spaces between
