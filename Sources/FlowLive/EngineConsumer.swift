@@ -84,6 +84,8 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     /// The newest event time among the lines accepted since the last evaluation.
     private var newestUnevaluated: EventTime?
     private var dirty = true
+    /// The notifiers' status as last published (`NotificationService.notifierStatusVersion`).
+    private var notifierVersion = 0
     private var lastPublish: UInt64 = 0
     private var resolvedThisRound: [(String, String)] = []
     public var publishInterval: UInt64 = 250_000_000
@@ -237,6 +239,12 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     }
 
     public func tick() {
+        // A notifier starting or stopping failing is published at once (its own alert), not
+        // with the next rule tick or line.
+        if let v = notifier?.notifierStatusVersion, v != notifierVersion {
+            notifierVersion = v
+            dirty = true
+        }
         advanceIfDue()
         publish(force: false)
         saveRejections(force: false)

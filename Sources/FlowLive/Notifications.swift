@@ -26,12 +26,22 @@ public enum Notifications {
                     Log.warn("notifier \(c.notifier): cannot run \(c.program): \(c.why); its messages will wait, retried with backoff, until it can")
                 }
             }
-            service.onNotifierStatusChange = { s in s.failing ? Log.warn(s.change) : Log.info(s.change) }
+            service.onNotifierStatusChange = { say($0) }
             // Failing still, from the last run's deliveries: said now, as no change will say it.
-            for s in service.notifierStatus() where s.failing { Log.warn(s.change) }
+            for s in service.notifierStatus() where s.failing { Log.warn(s.change, about: "notifier " + s.name) }
             return service
         } catch {
             throw LiveError("cannot open the notification state in \(directory): \(error)")
+        }
+    }
+
+    /// Says a notifier's change on stderr: failing as a warning (the dashboard's status line
+    /// shows it), delivering again as information that settles that warning, so the status line
+    /// follows it (it said `failing` for five minutes after the notifier delivered again).
+    static func say(_ s: NotifierStatus) {
+        if s.failing { Log.warn(s.change, about: "notifier " + s.name) } else {
+            Log.info(s.change)
+            Log.settled("notifier " + s.name)
         }
     }
 
