@@ -130,7 +130,9 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
             case (.clock, false), (.evaluate, false): verdict = .rejected(reason: "refused: the live clock is the wall clock; clock marks are written by urgentflow")
             case (.held, false): verdict = .rejected(reason: "refused: holds of the input are written by urgentflow")
             case let (.acknowledge(rule, site, _, _), false):
-                verdict = .rejected(reason: "no_active_alert: " + engine.ackRefusal(rule: rule, site: site))
+                // A unit the system does not have is said as a silence says it.
+                verdict = .rejected(reason: engine.ackUnknown(site: site).map { "unknown_alert: " + $0 }
+                                    ?? "no_active_alert: " + engine.ackRefusal(rule: rule, site: site))
             case let (.silence(site, rule, _, _, _), false):
                 verdict = .rejected(reason: "unknown_alert: " + (engine.silenceRefusal(site: site, rule: rule) ?? "nothing to silence"))
             }

@@ -53,6 +53,27 @@ import Testing
         #expect(c.acks.take(a.id) == "Not acknowledged: no active alert bed_feed_stale at RWH (it may have just cleared)")
     }
 
+    /// An acknowledgement at a site that is not a unit of the system is answered as a silence
+    /// there is (`unknown_alert`, naming the units), where it said `no_active_alert` (ops user
+    /// test).
+    @Test func anAckAtAnUnknownSiteIsAnUnknownAlertAsASilenceIs() throws {
+        let c = try Self.consumer()
+        let ack = OperatorAction(id: "ack-x", at: WallClock.now(), kind: .acknowledge(rule: "bed_feed_stale", site: "RWX", by: "Chris Adeyemi", note: nil))
+        let silence = OperatorAction(id: "silence-x", at: WallClock.now(),
+                                     kind: .silence(site: "RWX", rule: nil, until: WallClock.now() + .hours(1), by: "Chris Adeyemi", reason: "x"))
+        let tcp = LineOrigin(source: "tcp:127.0.0.1:5514#3", line: 1)
+        guard case .rejected(let ackReason) = c.consume(ArraySlice(ack.jsonLine.utf8), origin: tcp),
+              case .rejected(let silenceReason) = c.consume(ArraySlice(silence.jsonLine.utf8), origin: tcp) else {
+            Issue.record("both refused"); return
+        }
+        #expect(ackReason.hasPrefix("unknown_alert: RWX is not a unit of this system ("), "\(ackReason)")
+        #expect(ackReason == silenceReason)
+        // A known unit with no such alert is still no_active_alert.
+        let none = OperatorAction(id: "ack-y", at: WallClock.now(), kind: .acknowledge(rule: "bed_feed_stale", site: "RWH", by: "Chris Adeyemi", note: nil))
+        guard case .rejected(let noneReason) = c.consume(ArraySlice(none.jsonLine.utf8), origin: tcp) else { Issue.record("refused"); return }
+        #expect(noneReason.hasPrefix("no_active_alert: "), "\(noneReason)")
+    }
+
     @Test("a silence the service applies is answered as applied")
     func appliedSilenceIsAnswered() throws {
         let c = try Self.consumer()

@@ -542,6 +542,13 @@ public final class FlowEngine {
         return refusal + "; " + there
     }
 
+    /// Why an acknowledgement at `site` names no alert the system could have, as a silence's
+    /// refusal says it (`unknown_alert`): the unit is not one of the system's (`RWX is not a
+    /// unit of this system (RWH, ...)`); nil when it is. It was answered `no_active_alert`,
+    /// where a silence of the same said `unknown_alert` (ops user test). A rule the system
+    /// does not have stays `no_active_alert`, saying so and what is firing there.
+    public func ackUnknown(site: String) -> String? { notAUnit(site) }
+
     /// Why a silence of `rule` (nil: every alert) at `site` is refused, for a person; nil when it
     /// is not: the unit, the rule, or the rule not evaluated at the unit (`stack_waiting` at an
     /// acute site was taken, and silenced nothing). It said "no unit RWH or no rule
