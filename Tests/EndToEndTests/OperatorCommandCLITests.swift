@@ -49,6 +49,16 @@ import Glibc
         try body(port)
     }
 
+    /// `--for -1h` is taken as the length and refused as negative, where ArgumentParser read it
+    /// as an option and said `Missing value for '--for <for>'` (ops user test).
+    @Test func aNegativeSilenceLengthIsRefusedAsNegative() throws {
+        let r = try HeadlessReplayCLITests.urgentflow(["silence", "RWH", "--for", "-1h", "--by", "Chris", "--why", "drill",
+                                                      "--to", "tcp://127.0.0.1:9", "--timeout", "1"])
+        #expect(r.status != 0)
+        #expect(r.err.contains("--for -1h is a negative length"), "\(r.err)")
+        #expect(!r.err.contains("Missing value"), "\(r.err)")
+    }
+
     /// What the service says after `ok N` reaches the one silencing: a silence that replaced a
     /// colleague's says so, and `--for 0s` with none in force no longer says one ended.
     @Test func silencePrintsWhatItReplacedAndSaysWhenNothingEnded() throws {
