@@ -122,8 +122,9 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         case let .operatorAction(action, applied):
             dirty = true
             var verdict: LineVerdict
-            // A silence that replaced or ended one in force says so to its sender, and the log
-            // keeps it: a site's silence cut a colleague's short without a word (user test).
+            // A silence that replaced or ended one in force, or an acknowledgement that replaced
+            // one, says so to its sender, and the log keeps it: a site's silence cut a
+            // colleague's short without a word (user test), and so did a second acknowledgement.
             var replaced: String? = nil
             switch (action.kind, applied) {
             case (_, true): verdict = .accepted
@@ -140,6 +141,12 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                 switch action.kind {
                 case let .acknowledge(rule, site, by, note):
                     _ = notifier?.acknowledge(rule: rule, site: site, by: by, note: note, at: action.at)
+                    // One that replaced a colleague's in force says so, as a silence does.
+                    if let said = engine.replacedAckNote(rule: rule, site: site) {
+                        replaced = said
+                        verdict = .acceptedNoting(said)
+                        Log.info("acknowledgement \(action.id) by \(by) \(said)")
+                    }
                 case let .silence(site, rule, until, by, reason):
                     let s = Silence(id: action.id, site: site, rule: rule, from: action.at, until: until, by: by, reason: reason)
                     notifier?.silence(s)
@@ -156,6 +163,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                 switch action.kind {
                 case let .acknowledge(rule, site, by, _):
                     resolvedThisRound.append((action.id, applied ? "Acknowledged \(rule) at \(site) by \(by): applied and recorded"
+                                                                     + (replaced.map { "; it " + $0 } ?? "")
                                                                  : "Not acknowledged: " + engine.ackRefusal(rule: rule, site: site, justCleared: true)))
                 case let .silence(site, rule, until, _, _):
                     // In local time, as everything else on the dashboard: the UTC instant read an

@@ -42,8 +42,10 @@ struct Ack: ParsableCommand {
         let now = WallClock.now()
         let action = OperatorAction(id: "ack-cli-\(now.millis)-\(getpid())", at: now,
                                     kind: .acknowledge(rule: rule, site: site, by: by, note: note))
-        _ = try service.send(action)
-        print("acknowledged \(rule) at \(site) by \(by)")
+        // The service says whose acknowledgement in force this one replaced: a second one
+        // replaced the first without a word (ops user test).
+        let note = try service.send(action)
+        print("acknowledged \(rule) at \(site) by \(by)" + (note.map { "; it \($0)" } ?? ""))
     }
 }
 

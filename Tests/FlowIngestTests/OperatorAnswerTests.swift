@@ -74,6 +74,24 @@ import Testing
         #expect(noneReason.hasPrefix("no_active_alert: "), "\(noneReason)")
     }
 
+    /// A second acknowledgement of an alert already acknowledged replaces the first: the one
+    /// giving it is told whose it replaced (the TCP answer `ok N replaced ...`, the dashboard's
+    /// status line), where it replaced it without a word (ops user test).
+    @Test func anAcknowledgementThatReplacesAColleaguesSaysSo() throws {
+        let (c, alerts) = try HeldJournalClockTests.run(held: false)
+        #expect(alerts.contains { $0.rule == "bed_feed_stale" && $0.site == "RWH" && $0.state == .firing })
+        let now = WallClock.now()
+        let first = OperatorAction(id: "ack-1", at: now, kind: .acknowledge(rule: "bed_feed_stale", site: "RWH", by: "Gus Ives", note: "on it"))
+        #expect(Self.submit(c, first) == .accepted, "nothing to replace: a plain ok")
+        let second = OperatorAction(id: "ack-2", at: now + .seconds(1),
+                                    kind: .acknowledge(rule: "bed_feed_stale", site: "RWH", by: "Someone Else", note: nil))
+        let verdict = Self.submit(c, second)
+        guard case .acceptedNoting(let note) = verdict else { Issue.record("\(verdict)"); return }
+        #expect(note.hasPrefix("replaced Gus Ives's acknowledgement of bed_feed_stale at RWH given ") && note.hasSuffix(" (on it)"), "\(note)")
+        let answer = try #require(c.acks.take(second.id))
+        #expect(answer == "Acknowledged bed_feed_stale at RWH by Someone Else: applied and recorded; it " + note, "\(answer)")
+    }
+
     @Test("a silence the service applies is answered as applied")
     func appliedSilenceIsAnswered() throws {
         let c = try Self.consumer()

@@ -502,10 +502,26 @@ public final class FlowEngine {
 
     /// Acknowledges an active alert until `expires` (else `at` + the configured
     /// `acknowledgement_expiry`) or until it gets worse, as the notification policy does.
+    /// The acknowledgement in force that the last one applied replaced (`replacedAckNote`).
+    public private(set) var lastAckReplaced: RuleEngine.Acknowledgement?
+
     @discardableResult
     public func acknowledge(rule: String, site: String, by: String, note: String?, at: EventTime,
                             expires: EventTime? = nil) -> Bool {
-        rules.acknowledge(rule: rule, site: site, by: by, note: note, at: at, expires: expires)
+        let before = rules.acknowledgement(rule: rule, site: site, at: at)
+        let applied = rules.acknowledge(rule: rule, site: site, by: by, note: note, at: at, expires: expires)
+        lastAckReplaced = applied ? before : nil
+        return applied
+    }
+
+    /// What the one acknowledging should know of the acknowledgement in force theirs replaced:
+    /// "replaced Gus Ives's acknowledgement of opel at NDA given Wed 25 Nov 2026 03:40 GMT (on
+    /// it)"; nil when there was none. A second acknowledgement replaced the first without a
+    /// word (ops user test).
+    public func replacedAckNote(rule: String, site: String) -> String? {
+        guard let a = lastAckReplaced else { return nil }
+        return "replaced \(a.by)'s acknowledgement of \(rule) at \(site) given \(FlowEngine.localClock(a.at, model.calendar))"
+            + (a.note.map { $0.isEmpty ? "" : " (\($0))" } ?? "")
     }
 
     /// The active alert of `rule` at `site` as the dashboard shows it now: its value and sentence
