@@ -617,13 +617,16 @@ enum StatusLineWidget {
     }
 
     /// The status line's key hints (`? help`, `jk move` ...), from the key table, for the keys
-    /// live now. `extras`: with `s silence`, `[] hour` and `{ start` (a replay's); `short`:
+    /// live now. `extras`: with `s silence` (always with the alerts in focus), `[] hour` and
+    /// `{ start` (a replay's); `short`:
     /// in shorter words (`n next`, `[] 1h`).
     static func hints(_ c: DashboardController, extras: Bool, short: Bool) -> [String] {
         let s = c.state
         var hints: [String] = []
         var wanted: [UIAction] = [.help, .quit, .moveDown, .switchFocus, .openDetail, .back, .acknowledge]
-        if extras { wanted.append(.silence) }
+        // With the alerts in focus, `s` silences the one selected: said beside `a ack` at every
+        // width (below 120 columns it was left out there, with room to spare; ops user test).
+        if extras || s.focus == .alerts { wanted.append(.silence) }
         wanted += [.filter, .togglePause, .faster, .stepEvent, .nextAlertTransition]
         if extras { wanted += [.jumpBack, .rewindToStart] }
         let ctx = c.activeContexts

@@ -316,3 +316,18 @@ import FlowCore
         #expect(row.contains("✖notifier hook is failing…"), "\(row)")
     }
 }
+
+/// With the alerts list in focus, the status line's hints say `s silence` beside `a ack` below
+/// 120 columns too: they left it out there with room to spare (ops user test).
+@Suite struct SilenceHintTests {
+    @Test("s silence beside a ack with the alerts in focus", arguments: [80, 100, 119, 160])
+    func silenceHintWithAlertsFocused(width: Int) {
+        var snap = Fixtures.snapshot(replay: nil)
+        snap.replay = nil
+        let c = DashboardController(driver: FakeDriver(snap))
+        c.handle(.tab)
+        #expect(c.state.focus == .alerts)
+        let line = render(c, width, 30).row(29)
+        #expect(line.contains("a ack  s silence") || line.contains("a ack s silence"), "\(line)")
+    }
+}
