@@ -41,7 +41,7 @@ struct BatchWriter {
         self.queue = queue
         self.stop = stop
         self.framer = LineFramer(maxLineLength: maxLineLength)
-        self.batch = LineBatch(source: source, stats: counters, reserve: batchBytes + 4096)
+        self.batch = LineBatch(source: source, stats: counters, reserve: batchBytes + 4096, lineLimit: maxLineLength)
     }
 
     mutating func feed(_ chunk: UnsafeRawBufferPointer) {
@@ -68,7 +68,7 @@ struct BatchWriter {
             b.resume = (file.key, FilePosition(device: file.device, inode: file.inode, offset: offset, line: framer.lineNumber,
                                                headLength: head?.length, head: head?.hash))
         }
-        batch = LineBatch(source: source, stats: counters, reserve: batchBytes + 4096)
+        batch = LineBatch(source: source, stats: counters, reserve: batchBytes + 4096, lineLimit: framer.maxLineLength)
         let s = stop
         if let waited = queue.put(.batch(b), cost: b.byteCost, shouldStop: { s.isStopped }), waited {
             counters.update { $0.throttled += 1 }

@@ -402,9 +402,9 @@ public final class IngestHub: @unchecked Sendable {
             case .tooLong:
                 t.tooLong += 1
                 t.rejected += 1
-                verdict = .rejected(reason: IngestReason.lineTooLong)
-                consumer.rejectedBeforeConsume(origin: LineOrigin(source: b.source, line: e.line),
-                                               reason: IngestReason.lineTooLong)
+                let reason = IngestReason.lineTooLong(length: e.length, limit: b.lineLimit ?? configuration.maxLineLength)
+                verdict = .rejected(reason: reason)
+                consumer.rejectedBeforeConsume(origin: LineOrigin(source: b.source, line: e.line), reason: reason)
             case .line where backlogged:
                 // The journal cannot write and holds too much already: not applied, resend later.
                 t.rejected += 1

@@ -111,6 +111,12 @@ extension LineConsumer {
 public enum IngestReason {
     /// A line longer than the configured maximum; it is skipped up to the next `\n`.
     public static let lineTooLong = "line_too_long"
+    /// The reason given for such a line: the code first (producers parse it), then its size and
+    /// the limit, as `urgentflow check` says them (`line_too_long: the line is 70000 bytes, over
+    /// the 65536-byte limit`). It said `line_too_long` alone.
+    public static func lineTooLong(length: Int, limit: Int) -> String {
+        "\(lineTooLong): the line is \(length) bytes, over the \(limit)-byte limit"
+    }
     /// An empty line (nothing, or only spaces, tabs and `\r`: `FeedLine.isEmpty`): never passed
     /// to the consumer, never journalled.
     public static let emptyLine = "empty_line"

@@ -29,11 +29,15 @@ final class LineBatch: @unchecked Sendable {
     var entries: [Entry] = []
     /// A followed file: where reading would resume after this batch's last line (FilePositions).
     var resume: (key: String, position: FilePosition)?
+    /// The longest line its source takes (its framer's limit; nil: the hub's): what a line too
+    /// long is said to be over.
+    let lineLimit: Int?
 
-    init(source: String, stats: SourceCounters, sink: AckSink? = nil, reserve: Int = 0) {
+    init(source: String, stats: SourceCounters, sink: AckSink? = nil, reserve: Int = 0, lineLimit: Int? = nil) {
         self.source = source
         self.stats = stats
         self.sink = sink
+        self.lineLimit = lineLimit
         if reserve > 0 { bytes.reserveCapacity(reserve) }
     }
 

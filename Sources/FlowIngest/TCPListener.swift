@@ -408,7 +408,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
         }
         if batch == nil, let sink {
-            batch = LineBatch(source: source, stats: listener.counters, sink: sink, reserve: 16 * 1024)
+            batch = LineBatch(source: source, stats: listener.counters, sink: sink, reserve: 16 * 1024, lineLimit: listener.lineLimit)
         }
         switch event {
         case let .line(raw, number):

@@ -84,6 +84,8 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     /// The newest event time among the lines accepted since the last evaluation.
     private var newestUnevaluated: EventTime?
     private var dirty = true
+    /// The notifiers' status as last published (`NotificationService.notifierStatusVersion`).
+    private var notifierVersion = 0
     private var lastPublish: UInt64 = 0
     private var resolvedThisRound: [(String, String)] = []
     public var publishInterval: UInt64 = 250_000_000
@@ -149,15 +151,18 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         case let .operatorAction(action, applied):
             dirty = true
             var verdict: LineVerdict
-            // A silence that replaced or ended one in force says so to its sender, and the log
-            // keeps it: a site's silence cut a colleague's short without a word (user test).
+            // A silence that replaced or ended one in force, or an acknowledgement that replaced
+            // one, says so to its sender, and the log keeps it: a site's silence cut a
+            // colleague's short without a word (user test), and so did a second acknowledgement.
             var replaced: String? = nil
             switch (action.kind, applied) {
             case (_, true): verdict = .accepted
             case (.clock, false), (.evaluate, false): verdict = .rejected(reason: "refused: the live clock is the wall clock; clock marks are written by urgentflow")
             case (.held, false): verdict = .rejected(reason: "refused: holds of the input are written by urgentflow")
             case let (.acknowledge(rule, site, _, _), false):
-                verdict = .rejected(reason: "no_active_alert: " + engine.ackRefusal(rule: rule, site: site))
+                // A unit the system does not have is said as a silence says it.
+                verdict = .rejected(reason: engine.ackUnknown(site: site).map { "unknown_alert: " + $0 }
+                                    ?? "no_active_alert: " + engine.ackRefusal(rule: rule, site: site))
             case let (.silence(site, rule, _, _, _), false):
                 verdict = .rejected(reason: "unknown_alert: " + (engine.silenceRefusal(site: site, rule: rule) ?? "nothing to silence"))
             }
@@ -165,6 +170,12 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                 switch action.kind {
                 case let .acknowledge(rule, site, by, note):
                     _ = notifier?.acknowledge(rule: rule, site: site, by: by, note: note, at: action.at)
+                    // One that replaced a colleague's in force says so, as a silence does.
+                    if let said = engine.replacedAckNote(rule: rule, site: site) {
+                        replaced = said
+                        verdict = .acceptedNoting(said)
+                        Log.info("acknowledgement \(action.id) by \(by) \(said)")
+                    }
                 case let .silence(site, rule, until, by, reason):
                     let s = Silence(id: action.id, site: site, rule: rule, from: action.at, until: until, by: by, reason: reason)
                     notifier?.silence(s)
@@ -181,6 +192,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                 switch action.kind {
                 case let .acknowledge(rule, site, by, _):
                     resolvedThisRound.append((action.id, applied ? "Acknowledged \(rule) at \(site) by \(by): applied and recorded"
+                                                                     + (replaced.map { "; it " + $0 } ?? "")
                                                                  : "Not acknowledged: " + engine.ackRefusal(rule: rule, site: site, justCleared: true)))
                 case let .silence(site, rule, until, _, _):
                     // In local time, as everything else on the dashboard: the UTC instant read an
@@ -335,6 +347,12 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
 
     public func tick() {
         sayDueRejections()
+        // A notifier starting or stopping failing is published at once (its own alert), not
+        // with the next rule tick or line.
+        if let v = notifier?.notifierStatusVersion, v != notifierVersion {
+            notifierVersion = v
+            dirty = true
+        }
         advanceIfDue()
         publish(force: false)
         saveRejections(force: false)

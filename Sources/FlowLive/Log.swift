@@ -11,16 +11,27 @@ public enum Log {
     public static func info(_ s: String) { Log.write("urgentflow: " + s + "\n") }
     /// `n` and the noun, plural unless one ("1 journal line", "6 journal lines").
     public static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
-    public static func warn(_ s: String) {
+    /// `topic`: the trouble it is about (`notifier pager`), for `settled(_:)` to say it is over.
+    public static func warn(_ s: String, about topic: String? = nil) {
         state.withLock { st in
             if st.recent.last?.text == s { st.recent[st.recent.count - 1].count += 1 } else {
                 if st.recent.count == State.kept { st.recent.removeFirst() }
-                st.recent.append(Warning(text: s, count: 1))
+                st.recent.append(Warning(text: s, count: 1, topic: topic))
             }
             st.recent[st.recent.count - 1].at = WallClock.monotonicNanos()
+            st.recent[st.recent.count - 1].settled = false
             st.total += 1
         }
         Log.write("urgentflow: warning: " + s + "\n")
+    }
+
+    /// The trouble the warnings `about` `topic` were said of is over (a notifier delivers
+    /// again): they leave the dashboard's status line (`latestWarning`). It said `notifier hook
+    /// is failing` for five minutes after the log said `notifier hook delivers again`.
+    public static func settled(_ topic: String) {
+        state.withLock { st in
+            for i in st.recent.indices where st.recent[i].topic == topic { st.recent[i].settled = true }
+        }
     }
 
     /// The latest warning, how many times running it was said, and when last.
@@ -28,12 +39,16 @@ public enum Log {
         public var text: String
         public var count: Int
         public var at: UInt64 = 0
+        /// What it is about, if said (`warn(_:about:)`), and whether that is over (`settled`).
+        public var topic: String? = nil
+        public var settled = false
     }
 
-    /// The latest warning if it was said within `seconds` (the dashboard shows it).
+    /// The latest warning not yet settled (`settled(_:)`) if it was said within `seconds` (the
+    /// dashboard shows it).
     public static func latestWarning(within seconds: Double) -> Warning? {
         state.withLock { st in
-            guard let w = st.recent.last, WallClock.monotonicNanos() &- w.at <= UInt64(seconds * 1e9) else { return nil }
+            guard let w = st.recent.last(where: { !$0.settled }), WallClock.monotonicNanos() &- w.at <= UInt64(seconds * 1e9) else { return nil }
             return w
         }
     }

@@ -27,16 +27,27 @@ public enum Notifications {
                     Log.warn("notifier \(c.notifier): cannot run \(c.program): \(c.why); its messages will wait, retried with backoff, until it can")
                 }
             }
-            service.onNotifierStatusChange = { s in s.failing ? Log.warn(s.change) : Log.info(s.change) }
+            service.onNotifierStatusChange = { say($0) }
             // Failing still, from the last run's deliveries: said now, as no change will say it.
-            for s in service.notifierStatus() where s.failing { Log.warn(s.change) }
+            for s in service.notifierStatus() where s.failing { Log.warn(s.change, about: "notifier " + s.name) }
             return service
         } catch {
             throw LiveError("cannot open the notification state in \(directory): \(error)")
         }
     }
 
-    /// Shows who was actually warned (by rota and escalation) on the dashboard's alerts, and adds
+    /// Says a notifier's change on stderr: failing as a warning (the dashboard's status line
+    /// shows it), delivering again as information that settles that warning, so the status line
+    /// follows it (it said `failing` for five minutes after the notifier delivered again).
+    static func say(_ s: NotifierStatus) {
+        if s.failing { Log.warn(s.change, about: "notifier " + s.name) } else {
+            Log.info(s.change)
+            Log.settled("notifier " + s.name)
+        }
+    }
+
+    /// Shows who was actually warned (by rota and escalation) on the dashboard's alerts, or why
+    /// nobody was (`AlertSnapshot.notWarned`: silenced, unstable, nobody yet), and adds
     /// the notifiers' own alerts when one keeps failing. A message still held for its lead's
     /// digest is said as held (`heldForDigestUntil`): that lead has not been told yet.
     public static func overlay(_ snap: inout DashboardSnapshot, _ notifier: NotificationService) {
@@ -44,8 +55,21 @@ public enum Notifications {
         let leads = notifier.config.leads + notifier.system.leads
         func name(_ id: String) -> String { leads.first { $0.id == id }?.name ?? id }
         for i in snap.alerts.indices {
-            guard let n = status.first(where: { $0.rule == snap.alerts[i].rule && $0.site == snap.alerts[i].site }),
-                  let id = n.leadID else { continue }
+            let n = status.first { $0.rule == snap.alerts[i].rule && $0.site == snap.alerts[i].site }
+            guard let n, let id = n.leadID else {
+                // No message of this episode went to a lead. The core's lead (the first in
+                // `leads:` covering the site) was shown here, named as warned though nobody was
+                // told: a site silenced when it fired said `Bill Dunn`, where the rota had Gus
+                // Ives on at night, and flapping alerts named their site's lead (user test).
+                guard snap.alerts[i].state != .pending else { continue }
+                snap.alerts[i].leadID = nil
+                snap.alerts[i].leadName = nil
+                // A message that went to no lead (none covers the site) is not "not sent".
+                if n?.lastNotifiedAt != nil { continue }
+                snap.alerts[i].notWarned = n?.silencedBy != nil || snap.alerts[i].silencedUntil != nil ? .silenced
+                    : n?.unstable == true ? .unstable : .notYet
+                continue
+            }
             snap.alerts[i].leadID = id
             snap.alerts[i].leadName = name(id)
             snap.alerts[i].heldForDigestUntil = n.heldUntil

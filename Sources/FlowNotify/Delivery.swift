@@ -213,6 +213,17 @@ public final class DeliveryWorker: @unchecked Sendable {
         cond.unlock()
     }
 
+    /// Moves on whenever what a failing notifier's own alert says changes: it starts failing,
+    /// fails again, or delivers again. The live service republishes the dashboard's picture
+    /// when it moves: the alert came only with the next rule tick or line (up to a minute, so
+    /// a notifier failing for 56 seconds never showed one), and stayed as long after it cleared.
+    public var statusVersion: Int {
+        cond.lock()
+        defer { cond.unlock() }
+        return version
+    }
+    private var version = 0
+
     public func status() -> [NotifierStatus] {
         cond.lock()
         defer { cond.unlock() }
@@ -276,6 +287,9 @@ public final class DeliveryWorker: @unchecked Sendable {
             let giveUp = error != nil && attempt >= retry.maxAttempts
             if giveUp { s.gaveUp += 1; attempts[e.key] = nil }
             statuses[name] = s
+            // What the dashboard's notifier alerts say changed: failing, its count of failures,
+            // or back (`statusVersion`).
+            if s.failing || wasFailing { version += 1 }
             if s.failing != wasFailing {
                 changed = s
                 changed!.pending = outbox.pendingCount(notifier: name)   // the stored status keeps none

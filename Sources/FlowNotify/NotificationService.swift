@@ -304,6 +304,10 @@ public final class NotificationService: @unchecked Sendable {
     /// Per-notifier delivery status for the dashboard.
     public func notifierStatus() -> [NotifierStatus] { worker.status() }
 
+    /// Moves on whenever a failing notifier's own alert changes (`DeliveryWorker.statusVersion`):
+    /// the live service then publishes the dashboard's picture again.
+    public var notifierStatusVersion: Int { worker.statusVersion }
+
     /// The notifiers' own alerts (firing while a notifier keeps failing), for the alert list,
     /// with the name of each failing notifier, in name order: every one of these alerts
     /// has the rule `notifier_failing` and the site SYSTEM, so the name is what tells them apart

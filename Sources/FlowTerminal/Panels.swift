@@ -192,6 +192,20 @@ enum AlertPanelWidget {
         return (width >= 13 ? "held to " : "held ") + clock
     }
 
+    /// The Warned column of an alert nobody was sent a message of (with notifications), saying
+    /// why: `not sent: silenced` (`none: silenced`, `silenced` as room shrinks), the same for
+    /// `unstable` (held back as flapping), else `nobody yet`.
+    static func notWarnedText(_ why: NotWarned, width: Int) -> String {
+        let reason: String
+        switch why {
+        case .notYet: return width >= 10 ? "nobody yet" : "nobody"
+        case .silenced: reason = "silenced"
+        case .unstable: reason = "unstable"
+        }
+        if width >= 18 { return "not sent: " + reason }
+        return width >= 14 ? "none: " + reason : reason
+    }
+
     static func drawRow(_ a: AlertSnapshot, siteName: String, systemName: String, now: EventTime, calendar: LocalCalendar?,
                         layout l: Layout,
                         x: Int, y: Int, width: Int, selected: Bool, into g: inout CellGrid, theme: Theme) {
@@ -219,6 +233,8 @@ enum AlertPanelWidget {
         if l.warned > 0 {
             if let held = Self.heldText(a, width: l.warned, calendar: calendar) {
                 col(held, l.warned, .unknown)
+            } else if let why = a.notWarned {
+                col(Self.notWarnedText(why, width: l.warned), l.warned, .unknown)
             } else {
                 let lead = a.leadName ?? a.leadID
                 let warned = lead ?? (a.state == .pending ? "not yet" : "nobody")
@@ -601,13 +617,16 @@ enum StatusLineWidget {
     }
 
     /// The status line's key hints (`? help`, `jk move` ...), from the key table, for the keys
-    /// live now. `extras`: with `s silence`, `[] hour` and `{ start` (a replay's); `short`:
+    /// live now. `extras`: with `s silence` (always with the alerts in focus), `[] hour` and
+    /// `{ start` (a replay's); `short`:
     /// in shorter words (`n next`, `[] 1h`).
     static func hints(_ c: DashboardController, extras: Bool, short: Bool) -> [String] {
         let s = c.state
         var hints: [String] = []
         var wanted: [UIAction] = [.help, .quit, .moveDown, .switchFocus, .openDetail, .back, .acknowledge]
-        if extras { wanted.append(.silence) }
+        // With the alerts in focus, `s` silences the one selected: said beside `a ack` at every
+        // width (below 120 columns it was left out there, with room to spare; ops user test).
+        if extras || s.focus == .alerts { wanted.append(.silence) }
         wanted += [.filter, .togglePause, .faster, .stepEvent, .nextAlertTransition]
         if extras { wanted += [.jumpBack, .rewindToStart] }
         let ctx = c.activeContexts

@@ -84,6 +84,9 @@ public final class PlainRenderer {
             // Not yet told: the message waits in the lead's digest (their budget is spent).
             t += " | warned " + (a.toldName ?? "nobody yet") + "; held for \(lead)'s digest at "
                 + instant(EventTime(millis: (until.millis + 59_999) / 60_000 * 60_000), now: now, timeZone: timeZone)
+        } else if let why = a.notWarned {
+            // With notifications, nobody was sent a message of it: said why.
+            t += " | warned " + (why == .notYet ? "nobody yet" : "nobody (not sent: \(why.rawValue))")
         } else {
             t += " | warned " + (a.leadName ?? a.leadID ?? "nobody")
         }

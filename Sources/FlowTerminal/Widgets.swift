@@ -158,17 +158,25 @@ extension HeaderWidget {
     }
 
     /// The service's warning in `width` columns: whole; else its first words (two at least)
-    /// and `…`; else a cue that one is in the log (`warning in log`); else nil. Cut anywhere,
-    /// it read as `✖n` or `✖not`.
+    /// and `…`, cut at the end of a clause where one fits (after `:`, `;` or `,`, or before
+    /// `(`, outside brackets: `notifier hook is failing…`, where it read `notifier hook is
+    /// failing: 3…`), else after any word; else a cue that one is in the log (`warning in
+    /// log`); else nil. Cut anywhere, it read as `✖n` or `✖not`.
     static func warningText(_ w: String, within width: Int, ellipsis: String) -> String? {
         if TerminalText.width(w) <= width { return w }
-        var words = w.split(separator: " ")
-        while words.count >= 2 {
-            let t = words.joined(separator: " ") + ellipsis
-            if TerminalText.width(t) <= width { return t }
-            words.removeLast()
+        let words = w.split(separator: " ")
+        var anyWord: String?
+        var n = words.count - 1
+        while n >= 2 {
+            let t = words[..<n].joined(separator: " ")
+            let depth = t.filter { $0 == "(" }.count - t.filter { $0 == ")" }.count
+            let clause = depth == 0 && (t.last.map { ":;,".contains($0) } ?? false || words[n].hasPrefix("("))
+            let trimmed = clause ? String(t.reversed().drop { ":;,".contains($0) }.reversed()) : t
+            if clause, TerminalText.width(trimmed + ellipsis) <= width { return trimmed + ellipsis }
+            if anyWord == nil, TerminalText.width(t + ellipsis) <= width { anyWord = t + ellipsis }
+            n -= 1
         }
-        return ["warning, see urgentflow.log", "warning in log"].first { TerminalText.width($0) <= width }
+        return anyWord ?? ["warning, see urgentflow.log", "warning in log"].first { TerminalText.width($0) <= width }
     }
 
     /// "System OPEL 3 ▲": levels 3 and 4 take the warning and critical roles (and their glyph,

@@ -42,8 +42,10 @@ struct Ack: ParsableCommand {
         let now = WallClock.now()
         let action = OperatorAction(id: "ack-cli-\(now.millis)-\(getpid())", at: now,
                                     kind: .acknowledge(rule: rule, site: site, by: by, note: note))
-        _ = try service.send(action)
-        print("acknowledged \(rule) at \(site) by \(by)")
+        // The service says whose acknowledgement in force this one replaced: a second one
+        // replaced the first without a word (ops user test).
+        let note = try service.send(action)
+        print("acknowledged \(rule) at \(site) by \(by)" + (note.map { "; it \($0)" } ?? ""))
     }
 }
 
@@ -61,7 +63,9 @@ struct SilenceCommand: ParsableCommand {
     @Argument(help: "One rule id; omit to silence every alert of the site.")
     var rule: String?
 
-    @Option(name: .customLong("for"), help: "How long (e.g. 30m, 2h); 0s ends the silence.")
+    // Taken whatever it starts with: `--for -1h` was read as an option, and ArgumentParser
+    // said `Missing value for '--for <for>'`; it is refused below, saying why.
+    @Option(name: .customLong("for"), parsing: .unconditional, help: "How long (e.g. 30m, 2h); 0s ends the silence.")
     var duration: String
 
     @Option(help: "Who silences.")
@@ -73,6 +77,9 @@ struct SilenceCommand: ParsableCommand {
     @OptionGroup var service: ServiceOption
 
     func validate() throws {
+        if duration.hasPrefix("-") {
+            throw ValidationError("--for \(duration) is a negative length: a silence lasts from now for up to 7d (30m, 2h); --for 0s ends one")
+        }
         guard let d = Duration.parse(duration), d.millis >= 0, d <= FlowEngine.longestSilence else {
             throw ValidationError("--for must be a duration up to 7d, like 30m or 2h")
         }

@@ -175,9 +175,10 @@ struct Check: ParsableCommand {
                 print("\(file): \(count) problem\(count == 1 ? "" : "s")")
                 throw ExitCode(1)
             }
+            // Singular for one (it said `1 rota entries`).
             let notifying = n.notifiers.isEmpty ? "no notifications section"
-                : "\(n.notifiers.count) notifiers, \(n.rotas.count) rota entries, \(n.routes.count) routes"
-            print("\(file): ok: \(c.name), \(c.units.count) units, \(c.leads.count) leads, \(c.rules.count) rules; \(notifying)")
+                : "\(Log.count(n.notifiers.count, "notifier")), \(n.rotas.count) rota \(n.rotas.count == 1 ? "entry" : "entries"), \(Log.count(n.routes.count, "route"))"
+            print("\(file): ok: \(c.name), \(Log.count(c.units.count, "unit")), \(Log.count(c.leads.count, "lead")), \(Log.count(c.rules.count, "rule")); \(notifying)")
             // Not a problem of the file (it may be checked away from the server), but said: a
             // pager command that cannot run was found at the first critical page.
             for c in n.unrunnableCommands {

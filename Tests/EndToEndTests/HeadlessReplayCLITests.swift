@@ -124,6 +124,23 @@ import Glibc
         #expect(ok.out.contains("ok: Hertfordshire and West Essex, 7 units"))
     }
 
+    /// One of a kind is said in the singular: `check` said `1 rota entries` (ops user test).
+    @Test func checkCountsOneInTheSingular() throws {
+        let dir = NSTemporaryDirectory() + "/check-one-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var text = try String(contentsOf: Self.scenarios.appendingPathComponent("herts-west-essex.yaml"), encoding: .utf8)
+        // Its second rota (the system's) left out: one rota entry.
+        let r = try #require(text.range(of: "    - id: system\n      units: [SYSTEM]"))
+        let end = try #require(text.range(of: "\n  escalation:", range: r.upperBound..<text.endIndex))
+        text.removeSubrange(r.lowerBound..<end.lowerBound)
+        let path = dir + "/one.yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let ok = try Self.urgentflow(["check", path])
+        #expect(ok.status == 0, "\(ok.out)\(ok.err)")
+        #expect(ok.out.contains(" 1 rota entry, "), "\(ok.out)")
+    }
+
     /// Empty lines are no messages: live ingest counts them apart (`empty`), and so do `check`
     /// and `replay`, where they were rejected as malformed (and a file with a blank line at its
     /// end failed `check`). A mistyped time is refused in line order with the rest.

@@ -49,6 +49,27 @@ import Glibc
         try body(port)
     }
 
+    /// An acknowledgement that replaced one in force prints whose (ops user test: a second ack
+    /// replaced Gus Ives's without a word).
+    @Test func ackPrintsWhoseAcknowledgementItReplaced() throws {
+        let said = "replaced Gus Ives's acknowledgement of opel at NDA given Wed 25 Nov 2026 03:40 GMT (on it)"
+        try Self.answering("ok 1 " + said) { port in
+            let r = try HeadlessReplayCLITests.urgentflow(["ack", "opel", "NDA", "--by", "Someone Else", "--to", "tcp://127.0.0.1:\(port)", "--timeout", "5"])
+            #expect(r.status == 0, "\(r.err)")
+            #expect(r.out.contains("acknowledged opel at NDA by Someone Else; it " + said), "\(r.out)")
+        }
+    }
+
+    /// `--for -1h` is taken as the length and refused as negative, where ArgumentParser read it
+    /// as an option and said `Missing value for '--for <for>'` (ops user test).
+    @Test func aNegativeSilenceLengthIsRefusedAsNegative() throws {
+        let r = try HeadlessReplayCLITests.urgentflow(["silence", "RWH", "--for", "-1h", "--by", "Chris", "--why", "drill",
+                                                      "--to", "tcp://127.0.0.1:9", "--timeout", "1"])
+        #expect(r.status != 0)
+        #expect(r.err.contains("--for -1h is a negative length"), "\(r.err)")
+        #expect(!r.err.contains("Missing value"), "\(r.err)")
+    }
+
     /// What the service says after `ok N` reaches the one silencing: a silence that replaced a
     /// colleague's says so, and `--for 0s` with none in force no longer says one ended.
     @Test func silencePrintsWhatItReplacedAndSaysWhenNothingEnded() throws {

@@ -38,6 +38,15 @@ import Testing
     notes: winter levels agreed at the system call
     """
 
+    /// A missing section has no line: said so, without a `?` (`c12.yaml:?: system: is
+    /// required`, ops user test).
+    @Test func aMissingSectionIsSaidWithoutAQuestionMark() {
+        let read = ConfigLoader.read(yaml: "sytem:\n  name: x\nunits:\n  - { code: AAA, name: Alpha, kind: acute }\n", file: "c12.yaml")
+        let said = read.problems.map(\.description)
+        #expect(said.first == "c12.yaml: system: is required: the file has no system: section", "\(said)")
+        #expect(!said.contains { $0.contains(":?:") }, "\(said)")
+    }
+
     @Test("every problem, each with its line, key path and why, in file order")
     func everyProblemInFileOrder() {
         let read = ConfigLoader.read(yaml: Self.yaml, file: "winter.yaml")

@@ -634,3 +634,30 @@ struct SplitMix: RandomNumberGenerator {
     }
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
+
+/// A whole number too big for a count (`1e20`, or more digits than a 64-bit integer holds) is
+/// out of range, with the limit: it was refused as "must be a whole number" (ops user test).
+@Suite struct HugeCountTests {
+    static func reject(_ line: String) -> Rejection? {
+        var decoder = FeedDecoder(units: testConfig().units)
+        if case .failure(let r) = decoder.decode(line) { return r }
+        return nil
+    }
+
+    static func bed(_ literal: String) -> String {
+        "{\"feed\":\"bed\",\"id\":\"b1\",\"at\":\"2026-01-05T08:00:00Z\",\"site\":\"AAA\",\"ga_core_open\":\(literal),\"ga_core_occupied\":1}"
+    }
+
+    @Test("a huge whole number in a count is out of range, naming the limit",
+          arguments: ["1e20", "10000000000000000000", "2.0e7"])
+    func outOfRange(_ literal: String) throws {
+        let r = try #require(Self.reject(Self.bed(literal)))
+        #expect(r.reason == .outOfRange && r.field == "ga_core_open", "\(r)")
+        #expect(r.description.contains("\(literal) is implausibly large (at most 10000000)"), "\(r)")
+    }
+
+    @Test func aFractionIsStillNotWhole() throws {
+        let r = try #require(Self.reject(Self.bed("12.5")))
+        #expect(r.reason == .badType && r.description.contains("must be a whole number"), "\(r)")
+    }
+}

@@ -922,9 +922,17 @@ private struct RefReader {
             return nil
         }
         guard f.kind == .number else { throw rejection(.badType, id.name, "must be a whole number") }
-        guard let v = RefScanner.intValue(p, f) else { throw rejection(.badType, id.name, "must be a whole number") }
+        guard let v = RefScanner.intValue(p, f) else {
+            // Read by its own means: the literal as Foundation reads it.
+            let written = RefScanner.text(p, Int(f.valueStart), Int(f.valueEnd))
+            let text = written.count > 20 ? written.prefix(17) + "…" : written   // as written, not a page of digits
+            if let d = Double(text), d.isFinite, d.truncatingRemainder(dividingBy: 1) == 0, d.magnitude > 1e7 {
+                throw rejection(.outOfRange, id.name, d < 0 ? "\(text) is negative" : "\(text) is implausibly large (at most 10000000)")
+            }
+            throw rejection(.badType, id.name, "must be a whole number")
+        }
         guard v >= 0 else { throw rejection(.outOfRange, id.name, "\(v) is negative") }
-        guard v <= 10_000_000 else { throw rejection(.outOfRange, id.name, "\(v) is implausibly large") }
+        guard v <= 10_000_000 else { throw rejection(.outOfRange, id.name, "\(v) is implausibly large (at most 10000000)") }
         return Int(v)
     }
 

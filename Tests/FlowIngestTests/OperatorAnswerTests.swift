@@ -53,6 +53,45 @@ import Testing
         #expect(c.acks.take(a.id) == "Not acknowledged: no active alert bed_feed_stale at RWH (it may have just cleared)")
     }
 
+    /// An acknowledgement at a site that is not a unit of the system is answered as a silence
+    /// there is (`unknown_alert`, naming the units), where it said `no_active_alert` (ops user
+    /// test).
+    @Test func anAckAtAnUnknownSiteIsAnUnknownAlertAsASilenceIs() throws {
+        let c = try Self.consumer()
+        let ack = OperatorAction(id: "ack-x", at: WallClock.now(), kind: .acknowledge(rule: "bed_feed_stale", site: "RWX", by: "Chris Adeyemi", note: nil))
+        let silence = OperatorAction(id: "silence-x", at: WallClock.now(),
+                                     kind: .silence(site: "RWX", rule: nil, until: WallClock.now() + .hours(1), by: "Chris Adeyemi", reason: "x"))
+        let tcp = LineOrigin(source: "tcp:127.0.0.1:5514#3", line: 1)
+        guard case .rejected(let ackReason) = c.consume(ArraySlice(ack.jsonLine.utf8), origin: tcp),
+              case .rejected(let silenceReason) = c.consume(ArraySlice(silence.jsonLine.utf8), origin: tcp) else {
+            Issue.record("both refused"); return
+        }
+        #expect(ackReason.hasPrefix("unknown_alert: RWX is not a unit of this system ("), "\(ackReason)")
+        #expect(ackReason == silenceReason)
+        // A known unit with no such alert is still no_active_alert.
+        let none = OperatorAction(id: "ack-y", at: WallClock.now(), kind: .acknowledge(rule: "bed_feed_stale", site: "RWH", by: "Chris Adeyemi", note: nil))
+        guard case .rejected(let noneReason) = c.consume(ArraySlice(none.jsonLine.utf8), origin: tcp) else { Issue.record("refused"); return }
+        #expect(noneReason.hasPrefix("no_active_alert: "), "\(noneReason)")
+    }
+
+    /// A second acknowledgement of an alert already acknowledged replaces the first: the one
+    /// giving it is told whose it replaced (the TCP answer `ok N replaced ...`, the dashboard's
+    /// status line), where it replaced it without a word (ops user test).
+    @Test func anAcknowledgementThatReplacesAColleaguesSaysSo() throws {
+        let (c, alerts) = try HeldJournalClockTests.run(held: false)
+        #expect(alerts.contains { $0.rule == "bed_feed_stale" && $0.site == "RWH" && $0.state == .firing })
+        let now = WallClock.now()
+        let first = OperatorAction(id: "ack-1", at: now, kind: .acknowledge(rule: "bed_feed_stale", site: "RWH", by: "Gus Ives", note: "on it"))
+        #expect(Self.submit(c, first) == .accepted, "nothing to replace: a plain ok")
+        let second = OperatorAction(id: "ack-2", at: now + .seconds(1),
+                                    kind: .acknowledge(rule: "bed_feed_stale", site: "RWH", by: "Someone Else", note: nil))
+        let verdict = Self.submit(c, second)
+        guard case .acceptedNoting(let note) = verdict else { Issue.record("\(verdict)"); return }
+        #expect(note.hasPrefix("replaced Gus Ives's acknowledgement of bed_feed_stale at RWH given ") && note.hasSuffix(" (on it)"), "\(note)")
+        let answer = try #require(c.acks.take(second.id))
+        #expect(answer == "Acknowledged bed_feed_stale at RWH by Someone Else: applied and recorded; it " + note, "\(answer)")
+    }
+
     @Test("a silence the service applies is answered as applied")
     func appliedSilenceIsAnswered() throws {
         let c = try Self.consumer()

@@ -57,3 +57,37 @@ import FlowCore
         #expect(plain.contains("| warned Morgan Lee |"), "\(plain)")
     }
 }
+
+/// With notifications, an alert nobody was sent a message of says so in the Warned column, and
+/// why, where it named the core's lead as warned (ops user test: `Bill Dunn  silenced 1h48 by
+/// Gus Ives`, nothing sent to anyone).
+@Suite struct NotWarnedTests {
+    func snapshot(_ why: NotWarned) -> DashboardSnapshot {
+        var s = Fixtures.snapshot(replay: nil)
+        let i = s.alerts.firstIndex { $0.rule == "ga_occupancy_high" }!
+        s.alerts[i].leadID = nil
+        s.alerts[i].leadName = nil
+        s.alerts[i].notWarned = why
+        return s
+    }
+
+    func row(_ s: DashboardSnapshot, width: Int) -> String {
+        let text = render(DashboardController(driver: FakeDriver(s)), width, 40).text
+        return text.split(separator: "\n").first { $0.contains("97.3%") && $0.contains("acked") }.map(String.init) ?? text
+    }
+
+    @Test("the Warned column says why nobody was told, fitting its width", arguments: [(200, "not sent: silenced"), (120, "none: silenced"), (90, "silenced")])
+    func silenced(width: Int, text: String) {
+        let r = row(snapshot(.silenced), width: width)
+        #expect(r.contains(" \(text) "), "\(r)")
+        #expect(!r.contains("nobody"), "\(r)")
+    }
+
+    @Test func unstableAndNobodyYet() {
+        #expect(row(snapshot(.unstable), width: 200).contains(" not sent: unstable "))
+        #expect(row(snapshot(.notYet), width: 90).contains(" nobody yet "))
+        let s = snapshot(.unstable)
+        let plain = PlainRenderer.alertLine(s.alerts.first { $0.rule == "ga_occupancy_high" }!, siteName: "Lister Hospital", now: s.now)
+        #expect(plain.contains("| warned nobody (not sent: unstable) |"), "\(plain)")
+    }
+}

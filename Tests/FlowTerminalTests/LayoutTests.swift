@@ -294,3 +294,40 @@ import FlowCore
         #expect(line.contains("by Priya Shah (diverting)"))
     }
 }
+
+/// The service's warning cut to fit the header: at the end of a clause where one fits
+/// (`✖notifier hook is failing…`), where it read `✖notifier hook is failing: 3…` at 160 columns
+/// (ops user test).
+@Suite struct WarningClauseTests {
+    static let failing = "notifier hook is failing: 3 deliveries in a row failed (HTTP POST http://127.0.0.1:47621/hook: cannot connect: Connection refused (errno: 111)); 1 waiting, retried with backoff"
+
+    @Test func cutAtTheEndOfAClause() {
+        #expect(HeaderWidget.warningText(Self.failing, within: 30, ellipsis: "…") == "notifier hook is failing…")
+        #expect(HeaderWidget.warningText(Self.failing, within: 60, ellipsis: "…") == "notifier hook is failing: 3 deliveries in a row failed…")
+        // No clause end fits: after a word, as before.
+        #expect(HeaderWidget.warningText("journal commit failed badly again", within: 22, ellipsis: "…") == "journal commit failed…")
+    }
+
+    @Test func theHeaderAt160Columns() {
+        var snap = Fixtures.snapshot()
+        for i in snap.feeds.indices { snap.feeds[i].rejected = 120 + i }
+        snap.serviceWarning = Self.failing
+        let row = render(DashboardController(driver: FakeDriver(snap)), 160, 45).row(1)
+        #expect(row.contains("✖notifier hook is failing…"), "\(row)")
+    }
+}
+
+/// With the alerts list in focus, the status line's hints say `s silence` beside `a ack` below
+/// 120 columns too: they left it out there with room to spare (ops user test).
+@Suite struct SilenceHintTests {
+    @Test("s silence beside a ack with the alerts in focus", arguments: [80, 100, 119, 160])
+    func silenceHintWithAlertsFocused(width: Int) {
+        var snap = Fixtures.snapshot(replay: nil)
+        snap.replay = nil
+        let c = DashboardController(driver: FakeDriver(snap))
+        c.handle(.tab)
+        #expect(c.state.focus == .alerts)
+        let line = render(c, width, 30).row(29)
+        #expect(line.contains("a ack  s silence") || line.contains("a ack s silence"), "\(line)")
+    }
+}

@@ -12,8 +12,10 @@ public struct ConfigProblem: Error, Sendable, Equatable, CustomStringConvertible
         self.key = key
         self.message = message
     }
+    /// `file:line: key: message`; without a line (a missing section or list: the key path says
+    /// where) `file: key: message`, where it said `file:?:`.
     public var description: String {
-        "\(file):\(line.map(String.init) ?? "?"): \(key): \(message)"
+        "\(file)\(line.map { ":\($0)" } ?? ""): \(key): \(message)"
     }
 }
 
@@ -399,7 +401,7 @@ public struct YAMLNodeReader {
 
     public mutating func mapping(_ m: Node.Mapping, _ key: String, path: String, required: Bool = false) -> Node.Mapping? {
         guard let n = m[key] else {
-            if required { problem(nil, join(path, key), "is required") }
+            if required { problem(nil, join(path, key), path.isEmpty ? "is required: the file has no \(key): section" : "is required") }
             return nil
         }
         guard case .mapping(let v) = n else { problem(n, join(path, key), "expected a mapping"); return nil }
@@ -409,7 +411,7 @@ public struct YAMLNodeReader {
     /// A missing required list is reported without a line (the key path says where).
     public mutating func sequence(_ m: Node.Mapping, _ key: String, path: String, required: Bool = false) -> [Node] {
         guard let n = m[key] else {
-            if required { problem(nil, join(path, key), "is required") }
+            if required { problem(nil, join(path, key), path.isEmpty ? "is required: the file has no \(key): section" : "is required") }
             return []
         }
         guard case .sequence(let s) = n else { problem(n, join(path, key), "expected a list"); return [] }

@@ -736,9 +736,18 @@ private struct Line {
     @inline(never)
     func countSlow(_ id: FieldID, _ f: Slot) throws(Rejection) -> Int {
         guard f.kind == .number else { throw rejection(.badType, id.name, "must be a whole number") }
-        guard let v = JSONLineScanner.intValue(buffer, f.field) else { throw rejection(.badType, id.name, "must be a whole number") }
+        guard let v = JSONLineScanner.intValue(buffer, f.field) else {
+            // A whole number too big for digits to hold or written with an exponent (`1e20`) is
+            // out of range, not "not whole" (ops user test); a fraction is not whole.
+            if let d = JSONLineScanner.doubleValue(buffer, f.field), d.isFinite, d == d.rounded(), abs(d) > 10_000_000 {
+                let written = JSONLineScanner.text(buffer, Int(f.field.valueStart), Int(f.field.valueEnd))
+                let text = written.count > 20 ? written.prefix(17) + "…" : written   // as written, not a page of digits
+                throw rejection(.outOfRange, id.name, d < 0 ? "\(text) is negative" : "\(text) is implausibly large (at most 10000000)")
+            }
+            throw rejection(.badType, id.name, "must be a whole number")
+        }
         guard v >= 0 else { throw rejection(.outOfRange, id.name, "\(v) is negative") }
-        guard v <= 10_000_000 else { throw rejection(.outOfRange, id.name, "\(v) is implausibly large") }
+        guard v <= 10_000_000 else { throw rejection(.outOfRange, id.name, "\(v) is implausibly large (at most 10000000)") }
         return Int(v)
     }
 

@@ -506,10 +506,26 @@ public final class FlowEngine {
 
     /// Acknowledges an active alert until `expires` (else `at` + the configured
     /// `acknowledgement_expiry`) or until it gets worse, as the notification policy does.
+    /// The acknowledgement in force that the last one applied replaced (`replacedAckNote`).
+    public private(set) var lastAckReplaced: RuleEngine.Acknowledgement?
+
     @discardableResult
     public func acknowledge(rule: String, site: String, by: String, note: String?, at: EventTime,
                             expires: EventTime? = nil) -> Bool {
-        rules.acknowledge(rule: rule, site: site, by: by, note: note, at: at, expires: expires)
+        let before = rules.acknowledgement(rule: rule, site: site, at: at)
+        let applied = rules.acknowledge(rule: rule, site: site, by: by, note: note, at: at, expires: expires)
+        lastAckReplaced = applied ? before : nil
+        return applied
+    }
+
+    /// What the one acknowledging should know of the acknowledgement in force theirs replaced:
+    /// "replaced Gus Ives's acknowledgement of opel at NDA given Wed 25 Nov 2026 03:40 GMT (on
+    /// it)"; nil when there was none. A second acknowledgement replaced the first without a
+    /// word (ops user test).
+    public func replacedAckNote(rule: String, site: String) -> String? {
+        guard let a = lastAckReplaced else { return nil }
+        return "replaced \(a.by)'s acknowledgement of \(rule) at \(site) given \(FlowEngine.localClock(a.at, model.calendar))"
+            + (a.note.map { $0.isEmpty ? "" : " (\($0))" } ?? "")
     }
 
     /// The active alert of `rule` at `site` as the dashboard shows it now: its value and sentence
@@ -545,6 +561,13 @@ public final class FlowEngine {
         }
         return refusal + "; " + there
     }
+
+    /// Why an acknowledgement at `site` names no alert the system could have, as a silence's
+    /// refusal says it (`unknown_alert`): the unit is not one of the system's (`RWX is not a
+    /// unit of this system (RWH, ...)`); nil when it is. It was answered `no_active_alert`,
+    /// where a silence of the same said `unknown_alert` (ops user test). A rule the system
+    /// does not have stays `no_active_alert`, saying so and what is firing there.
+    public func ackUnknown(site: String) -> String? { notAUnit(site) }
 
     /// Why a silence of `rule` (nil: every alert) at `site` is refused, for a person; nil when it
     /// is not: the unit, the rule, or the rule not evaluated at the unit (`stack_waiting` at an

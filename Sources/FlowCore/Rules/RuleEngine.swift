@@ -551,6 +551,13 @@ public struct RuleEngine: Sendable {
         return true
     }
 
+    /// The acknowledgement of the alert of `rule` at `site` in force at `now` (not expired; one
+    /// cleared by a worsening is gone); nil when none.
+    public func acknowledgement(rule: String, site: String, at now: EventTime) -> Acknowledgement? {
+        guard let key = alertKey(rule: rule, site: site), let a = alerts[key]?.ack, a.holds(at: now) else { return nil }
+        return a
+    }
+
     /// Whether the alert of `rule` at `site` is pending (raised, waiting out its delay): why an
     /// acknowledgement of it is refused.
     public func isPending(rule: String, site: String) -> Bool {

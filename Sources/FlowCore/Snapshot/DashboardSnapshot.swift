@@ -174,6 +174,16 @@ public enum AlertCause: Sendable, Equatable {
     case score
 }
 
+/// Why no message of an alert's episode went to anyone (with notifications).
+public enum NotWarned: String, Sendable, Equatable {
+    /// A silence covered it when it fired (or changed): nothing is sent while it lasts.
+    case silenced
+    /// Held back as flapping ("unstable"): nothing more is sent until it has been quiet a while.
+    case unstable
+    /// Nothing sent yet, for no reason above (the policy has not decided on it yet).
+    case notYet
+}
+
 public struct AlertSnapshot: Sendable, Equatable {
     public var rule: String
     public var site: String
@@ -197,6 +207,10 @@ public struct AlertSnapshot: Sendable, Equatable {
     /// With notifications: who was last actually told of it (nil: nobody yet). Differs from
     /// `leadName` while a message to a new lead (an escalation) is held for their digest.
     public var toldName: String?
+    /// With notifications (FlowNotify): nobody has been sent a message of this episode, and
+    /// why (`leadID`/`leadName` are then nil). nil when a message went out, while pending, and
+    /// without notifications, where `leadName` is the core's lead, resolved when it fired.
+    public var notWarned: NotWarned?
     public var acknowledgedBy: String?
     public var acknowledgedAt: EventTime?
     public var ackNote: String?
