@@ -504,11 +504,11 @@ public final class FlowEngine {
         return silences
     }
 
-    /// Acknowledges an active alert until `expires` (else `at` + the configured
-    /// `acknowledgement_expiry`) or until it gets worse, as the notification policy does.
     /// The acknowledgement in force that the last one applied replaced (`replacedAckNote`).
     public private(set) var lastAckReplaced: RuleEngine.Acknowledgement?
 
+    /// Acknowledges an active alert until `expires` (else `at` + the configured
+    /// `acknowledgement_expiry`) or until it gets worse, as the notification policy does.
     @discardableResult
     public func acknowledge(rule: String, site: String, by: String, note: String?, at: EventTime,
                             expires: EventTime? = nil) -> Bool {
