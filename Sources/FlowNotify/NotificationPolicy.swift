@@ -469,6 +469,18 @@ public struct NotificationPolicy: Sendable {
         return n
     }
 
+    /// A message no budget holds: one saying a critical alert fires, worsens, is escalated, is
+    /// unstable, or fires on after its silence or acknowledgement ended. Reminders (`repeat`) and
+    /// resolves keep to the budget. A flapping stale feed gone critical was held 13 minutes in
+    /// its `unstable` message, and a silence ending on two critical alerts 14 (user test).
+    static func isUrgent(_ n: AlertNotification) -> Bool {
+        guard n.severity == .critical else { return false }
+        switch n.kind {
+        case .firing, .severityChanged, .escalated, .unstable, .silenceEnded, .ackExpired: return true
+        default: return false
+        }
+    }
+
     /// The per-lead budget: within it, a message goes out (true); beyond it, it is held for a
     /// digest (false). A critical alert's firing, worsening or escalation goes out whatever the
     /// budget (and counts in it): a handover queue gone critical waited 12 minutes for the
@@ -479,17 +491,19 @@ public struct NotificationPolicy: Sendable {
         let t = n.at
         var times = sent[lead] ?? []
         times.removeAll { t - $0 >= config.budget.window }
-        let urgent = n.severity == .critical && (n.kind == .firing || n.kind == .severityChanged || n.kind == .escalated)
-        if urgent || (times.count < config.budget.max && held[lead] == nil) {
-            times.append(t)
-            sent[lead] = times
-            out.append(n)
-            // Its alert's messages held for the digest are older news: the digest would bring
-            // them after this one (a stale label set left in Alertmanager), so they go.
-            if urgent, var h = held[lead] {
+        if Self.isUrgent(n) || (times.count < config.budget.max && held[lead] == nil) {
+            // Its alert's messages held for the digest go first, in order: the digest would
+            // bring them after this one (a stale label set left in Alertmanager, a resolve of
+            // the episode before closing this one's page), and dropping them lost an earlier
+            // episode's resolve (user test).
+            if Self.isUrgent(n), var h = held[lead], h.items.contains(where: { $0.rule == n.rule && $0.site == n.site }) {
+                for m in h.items where m.rule == n.rule && m.site == n.site { out.append(m); times.append(t) }
                 h.items.removeAll { $0.rule == n.rule && $0.site == n.site }
                 held[lead] = h.items.isEmpty ? nil : h
             }
+            times.append(t)
+            sent[lead] = times
+            out.append(n)
             return true
         }
         sent[lead] = times

@@ -322,7 +322,7 @@ import Foundation
         let crit = p.handle(transition("handover_queue", "RWG", .critical, .firing, at: "2026-01-20T22:02:00Z"))
         #expect(crit.map(\.kind) == [.firing] && crit.first?.lead?.id == "acute-night-manager", "\(crit.map(\.kind))")
         let worse = p.handle(transition("ga_occupancy", "RWG", .critical, .severityChanged, at: "2026-01-20T22:03:00Z", since: "2026-01-20T22:01:00Z"))
-        #expect(worse.map(\.kind) == [.severityChanged], "\(worse.map(\.kind))")
+        #expect(worse.map(\.kind) == [.firing, .severityChanged], "its firing held for the digest first, in order: \(worse.map(\.kind))")
         #expect(p.heldCount(lead: "acute-night-manager") == 0, "its older message held for the digest went with it")
         // A warning still waits for the digest.
         #expect(p.handle(transition("dtoc_share", "RWG", .warning, .firing, at: "2026-01-20T22:04:00Z")).isEmpty)
@@ -340,6 +340,20 @@ import Foundation
             kinds += f.handle(transition("stale_bed", "RWH", severity, state, at: at, since: since)).map(\.kind)
         }
         #expect(kinds == [.firing, .resolved, .firing, .unstable, .firing], "\(kinds)")
+
+        // The budget spent, the change that makes it unstable is its turning critical: the
+        // `unstable` message says critical, and is not held (it was, 13 minutes: user test).
+        var g = try policy()
+        for rule in rules { _ = g.handle(transition(rule, "RWH", .warning, .firing, at: "2026-01-20T22:00:00Z")) }
+        var out: [AlertNotification] = []
+        out += g.handle(transition("stale_bed", "RWG", .warning, .firing, at: "2026-01-20T22:01:00Z"))
+        out += g.handle(transition("stale_bed", "RWG", .warning, .resolved, at: "2026-01-20T22:02:00Z", since: "2026-01-20T22:01:00Z"))
+        out += g.handle(transition("stale_bed", "RWG", .warning, .firing, at: "2026-01-20T22:03:00Z"))
+        #expect(out.isEmpty, "held: \(out.map(\.kind))")
+        let unstable = g.handle(transition("stale_bed", "RWG", .critical, .severityChanged, at: "2026-01-20T22:04:00Z", since: "2026-01-20T22:03:00Z"))
+        #expect(unstable.last?.kind == .unstable && unstable.last?.severity == .critical, "\(unstable.map(\.kind))")
+        // And the same alert's held messages went before it, in order (an earlier episode's resolve among them).
+        #expect(unstable.map(\.kind) == [.firing, .resolved, .firing, .unstable], "\(unstable.map(\.kind))")
     }
 
     /// What the dashboard's Warned column reads (`activeAlerts`): a message held for its lead's
