@@ -129,6 +129,17 @@ import Testing
         let again = OperatorAction(id: "silence-4", at: now + .seconds(11),
                                    kind: .silence(site: "RWH", rule: nil, until: now + .seconds(11), by: "Chris Adeyemi", reason: "over"))
         #expect(Self.submit(c, again) == .accepted)
+
+        // A rule's silence ended under a site's in force: that one still holds it, and says so
+        // (it said no silence was in force, of an alert silenced two hours more: user test).
+        let site = OperatorAction(id: "silence-5", at: now + .seconds(12),
+                                  kind: .silence(site: "RWH", rule: nil, until: now + .hours(2), by: "Fay Hill", reason: "drill"))
+        _ = Self.submit(c, site)
+        let ruleEnd = OperatorAction(id: "silence-6", at: now + .seconds(13),
+                                     kind: .silence(site: "RWH", rule: "bed_feed_stale", until: now + .seconds(13), by: "Chris Adeyemi", reason: "over"))
+        guard case .acceptedNoting(let still) = Self.submit(c, ruleEnd) else { Issue.record("no note under a site silence"); return }
+        #expect(still.hasPrefix("nothing ended: bed_feed_stale at RWH is still silenced by Fay Hill's silence of every alert at RWH until "), "\(still)")
+        #expect(still.hasSuffix(" (drill)"))
     }
 
     /// A producer resending 57,665 lines after a crash, each refused `duplicate_id`, wrote a

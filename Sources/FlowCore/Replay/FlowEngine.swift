@@ -489,7 +489,15 @@ public final class FlowEngine {
     /// (`lastSilenceReplaced`): "replaced Priya Shah's silence of every alert at RWH until Tue
     /// 25 Nov 2026 18:00 GMT (diverting to Watford)"; nil when it replaced none.
     public func replacedSilenceNote(for s: Silence) -> String? {
-        guard !lastSilenceReplaced.isEmpty else { return nil }
+        guard !lastSilenceReplaced.isEmpty else {
+            // A rule's silence under a site's in force: that one still holds it, said. Ending
+            // the rule's said "no silence ... was in force" of an alert a colleague's site
+            // silence kept silenced for two hours more (user test).
+            guard let rule = s.rule, let site = silences.first(where: { $0.site == s.site && $0.rule == nil && $0.until > s.from }) else { return nil }
+            let by = "silenced by \(site.by)'s silence of every alert at \(s.site) until "
+                + "\(FlowEngine.localClock(site.until, model.calendar)) (\(site.reason))"
+            return s.until > s.from ? "is also " + by : "nothing ended: \(rule) at \(s.site) is still " + by
+        }
         let verb = s.until > s.from ? "replaced" : "ended"
         return verb + " " + lastSilenceReplaced.map { x in
             "\(x.by)'s silence of \(x.rule.map { "\($0) at \(x.site)" } ?? "every alert at \(x.site)") until "
