@@ -126,10 +126,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
                 resumedCatchUp[origin.source] = .catching(c)
                 return .rejected(reason: "duplicate_id: already in the journal (read again after an unclean stop)")
             }
-            if c.count > 0 {
-                Log.info("input \(origin.source): lines \(c.first) to \(c.last) were already in the journal, read again after an unclean "
-                         + "stop (the saved position was behind it): skipped, not counted as rejected")
-            }
+            if c.count > 0 { Self.sayCaughtUp(origin.source, c) }
             resumedCatchUp[origin.source] = .over
         }
         switch outcome {
@@ -277,6 +274,12 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
     /// when it started at line 1.
     private var resumedCatchUp: [String: CatchUp] = [:]
     private enum CatchUp { case catching((count: Int, first: Int, last: Int)), over }
+
+    /// A resumed file's lines skipped as already journalled, said once.
+    private static func sayCaughtUp(_ source: String, _ c: (count: Int, first: Int, last: Int)) {
+        Log.info("input \(source): lines \(c.first) to \(c.last) were already in the journal, read again after an unclean "
+                 + "stop (the saved position was behind it): skipped, not counted as rejected")
+    }
     /// Where rejected lines are said (the service's log; a test's own).
     public var logRejection: (String) -> Void = { Log.info($0) }
     /// The clock the rejection log's minutes are on (a test's own).
@@ -297,8 +300,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         sayDueRejections(all: true)
         for (source, state) in resumedCatchUp {
             guard case .catching(let c) = state, c.count > 0 else { continue }
-            Log.info("input \(source): lines \(c.first) to \(c.last) were already in the journal, read again after an unclean "
-                     + "stop (the saved position was behind it): skipped, not counted as rejected")
+            Self.sayCaughtUp(source, c)
             resumedCatchUp[source] = .over
         }
     }

@@ -491,15 +491,19 @@ public struct NotificationPolicy: Sendable {
         let t = n.at
         var times = sent[lead] ?? []
         times.removeAll { t - $0 >= config.budget.window }
-        if Self.isUrgent(n) || (times.count < config.budget.max && held[lead] == nil) {
+        let urgent = Self.isUrgent(n)
+        if urgent || (times.count < config.budget.max && held[lead] == nil) {
             // Its alert's messages held for the digest go first, in order: the digest would
             // bring them after this one (a stale label set left in Alertmanager, a resolve of
             // the episode before closing this one's page), and dropping them lost an earlier
             // episode's resolve (user test).
-            if Self.isUrgent(n), var h = held[lead], h.items.contains(where: { $0.rule == n.rule && $0.site == n.site }) {
-                for m in h.items where m.rule == n.rule && m.site == n.site { out.append(m); times.append(t) }
-                h.items.removeAll { $0.rule == n.rule && $0.site == n.site }
-                held[lead] = h.items.isEmpty ? nil : h
+            if urgent, var h = held[lead] {
+                let itsOwn = h.items.filter { $0.rule == n.rule && $0.site == n.site }
+                if !itsOwn.isEmpty {
+                    for m in itsOwn { out.append(m); times.append(t) }
+                    h.items.removeAll { $0.rule == n.rule && $0.site == n.site }
+                    held[lead] = h.items.isEmpty ? nil : h
+                }
             }
             times.append(t)
             sent[lead] = times
