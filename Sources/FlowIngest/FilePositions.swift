@@ -1,3 +1,4 @@
+import FlowCore
 import Foundation
 
 /// Where a file has been read up to: the file (device and inode, so a file rotated or
@@ -9,7 +10,7 @@ public struct FilePosition: Codable, Equatable, Sendable {
     public var offset: Int
     public var line: Int
     /// How many of the file's first bytes `head` covers (up to `headBytes`, never past `offset`),
-    /// and their FNV-1a hash: a file that replaced this one while the service was down can take
+    /// and their fingerprint (`Fingerprint.bytes`, as the keys'): a file that replaced this one while the service was down can take
     /// its freed inode number, and was read from the saved position as the same file (the
     /// operators' user test). Absent in files written before the eleventh session.
     public var headLength: Int? = nil
@@ -18,15 +19,13 @@ public struct FilePosition: Codable, Equatable, Sendable {
     /// The most of a file's start a position fingerprints.
     static let headBytes = 64
 
-    /// The FNV-1a hash of the first `length` bytes of the open file `fd`; nil when it has fewer.
+    /// The fingerprint of the first `length` bytes of the open file `fd`; nil when it has fewer.
     static func head(of fd: Int32, length: Int) -> UInt64? {
         guard length > 0 else { return nil }
         var bytes = [UInt8](repeating: 0, count: length)
         let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, length, 0) }
         guard n == length else { return nil }
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
+        return bytes.withUnsafeBufferPointer { Fingerprint.bytes($0, 0, length) }
     }
 
     /// Whether the open file `fd` starts as the file this position was taken in did (true when
