@@ -22,6 +22,8 @@ public struct LineOrigin: Sendable, Hashable, CustomStringConvertible {
     /// The source name of a file's lines (`FileSource`).
     public static func fileSource(_ path: String) -> String { filePrefix + path }
     private static let filePrefix = "file:"
+    /// Whether the lines come from a file (`fileSource`).
+    public var isFile: Bool { source.hasPrefix(Self.filePrefix) }
 
     /// The source name of a TCP connection's lines: the listener's source, the connection's
     /// number, and the producer's address when known (`tcp:0.0.0.0:5514#3 from 10.2.0.7:50122`):

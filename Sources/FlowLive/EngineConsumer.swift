@@ -108,7 +108,7 @@ public final class EngineConsumer: LineConsumer, @unchecked Sendable {
         // for good (286,910 after a `kill -9` mid-burst, the ops engineer's user test). Up to
         // its first line that is not a duplicate, they are skipped: not counted, said once.
         var catchUp: (count: Int, first: Int, last: Int)? = nil
-        if origin.source.hasPrefix(LineOrigin.fileSource("")) {
+        if origin.isFile {
             switch resumedCatchUp[origin.source] {
             case nil where origin.line > 1: catchUp = (0, origin.line, origin.line)
             case nil: resumedCatchUp[origin.source] = .over
